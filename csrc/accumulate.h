@@ -1,0 +1,48 @@
+/* Stage 3: cumulative precision/recall and average precision.
+ *
+ * Input is the label sequence of stage 2 (evaluate.h) for one class and one
+ * IoU threshold, in processing order.  Each function reproduces one
+ * reference formula bit for bit:
+ *
+ *  detap_pr_voc        py-faster-rcnn: tp, fp = cumsum; rec = tp / npos;
+ *                      prec = tp / max(tp + fp, DBL_EPSILON)
+ *  detap_ap_voc07      voc_ap(use_07_metric=True): the 11-point mean,
+ *                      accumulated left to right as ap = ap + p / 11.
+ *  detap_ap_all_point  voc_ap(use_07_metric=False): area under the
+ *                      precision envelope at recall changes, summed with
+ *                      numpy's pairwise summation (np.sum)
+ *  detap_ap_coco101    pycocotools COCOeval.accumulate for one (T, K, A, M)
+ *                      cell: interpolated precision at each recall
+ *                      threshold, the score there, and the final recall
+ */
+#ifndef DETAP_ACCUMULATE_H
+#define DETAP_ACCUMULATE_H
+
+#include "detap_common.h"
+
+/* numpy's float64 np.sum (pairwise summation, blocks of 8 and 128). */
+double detap_pairwise_sum(const double *a, size_t n);
+
+/* Cumulative counts (as float64, like np.cumsum of float arrays) and the
+ * py-faster-rcnn rec/prec.  Any output pointer may be NULL.  npos == 0
+ * gives rec = tp / 0 (NaN or inf), as in the reference. */
+void detap_pr_voc(const int8_t *labels, size_t nd, double npos, double *tp,
+                  double *fp, double *rec, double *prec);
+
+/* grid: the 11 recall thresholds (np.arange(0., 1.1, 0.1) for the
+ * reference, or exact tenths).  *any_hit tells whether some threshold found
+ * a recall >= it (the reference then returns np.float64, else float). */
+void detap_ap_voc07(const double *rec, const double *prec, size_t n,
+                    const double *grid, double *ap, int *any_hit);
+
+int detap_ap_all_point(const double *rec, const double *prec, size_t n,
+                       double *ap);
+
+/* labels and scores_sorted in processing order; npig > 0 non-ignored GT.
+ * Writes precision[R] and scores[R] (zeros past the highest recall, as
+ * pycocotools leaves them) and *recall. */
+int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
+                     size_t nd, double npig, const double *rec_thrs, size_t R,
+                     double *precision, double *scores, double *recall);
+
+#endif

@@ -1,0 +1,14 @@
+#include "iou.h"
+
+int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
+                     const double *gt, size_t ng, const uint8_t *crowd,
+                     double *out) {
+    if (kind != DETAP_IOU_VOC && kind != DETAP_IOU_COCO) return DETAP_EVALUE;
+    for (size_t i = 0; i < nd; i++) {
+        const double *d = dt + 4 * i;
+        double *row = out + i * ng;
+        for (size_t j = 0; j < ng; j++)
+            row[j] = detap_iou_pair(kind, d, gt + 4 * j, crowd ? crowd[j] : 0);
+    }
+    return DETAP_OK;
+}

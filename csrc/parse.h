@@ -1,0 +1,59 @@
+/* Reading detection text files: `image_id score x1 y1 x2 y2` per line
+ * (py-faster-rcnn's per-class det files; extra numeric columns after the
+ * four coordinates are ignored, as the reference ignores them).
+ *
+ * The parser works on the raw bytes of a whole file.  It handles the common
+ * case only: fields separated by spaces or tabs, decimal numbers that can be
+ * converted exactly by one IEEE multiplication or division (at most 19
+ * significant digits, |decimal exponent| <= 22, the "Clinger fast path").
+ * Any line it cannot handle exactly, it hands back to the caller, which
+ * parses that line with Python's own float() and reports errors: the fast
+ * path never guesses.  Image ids are looked up in a hash table of the image
+ * set's names (bytes, compared exactly).
+ */
+#ifndef DETAP_PARSE_H
+#define DETAP_PARSE_H
+
+#include "detap_common.h"
+
+typedef struct detap_idtable detap_idtable;
+
+/* A table of up to `n` byte-string keys.  NULL when out of memory. */
+detap_idtable *detap_idtable_new(size_t n);
+void detap_idtable_free(detap_idtable *t);
+/* Adds key -> value unless the key is present; returns the stored value
+ * (the first one for a repeated key), or DETAP_ENOMEM / DETAP_EVALUE. */
+int64_t detap_idtable_add(detap_idtable *t, const char *key, size_t len, int64_t value);
+/* The value for key, or -1. */
+int64_t detap_idtable_get(const detap_idtable *t, const char *key, size_t len);
+
+/* Parse status (besides DETAP_ENOMEM etc.). */
+#define DETAP_PARSE_DONE 0    /* the whole buffer is consumed */
+#define DETAP_PARSE_SLOW 1    /* [line_start, line_end) needs the slow path */
+#define DETAP_PARSE_UNKNOWN 2 /* that line's image id is not in the table */
+
+typedef struct {
+    const char *buf;
+    size_t len;
+    size_t pos;        /* where the next line starts */
+    size_t line_no;    /* 1-based number of the next line */
+    size_t line_start; /* the line handed back, with DETAP_PARSE_SLOW/UNKNOWN */
+    size_t line_end;
+    size_t bad_line_no;
+} detap_det_parser;
+
+/* Upper bound on the number of lines in buf. */
+size_t detap_count_lines(const char *buf, size_t len);
+
+void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len);
+
+/* Parses lines into img[], score[] and boxes[4 * k] from index *count on,
+ * never writing past index cap - 1 (it returns DETAP_EVALUE if a line would
+ * need to).  Blank lines are skipped.  Stops at the end or at the first line
+ * it hands back; the caller may deal with that line, append its record,
+ * set p->pos = p->line_end and call again. */
+int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
+                     int64_t *img, double *score, double *boxes, size_t cap,
+                     size_t *count);
+
+#endif

@@ -1,0 +1,22 @@
+/* Ordering detections by descending score.
+ *
+ * detap_argsort_desc_* write a permutation `order` such that scores[order]
+ * is non-increasing and tied scores keep their input order: the same
+ * permutation as np.argsort(-scores, kind="stable").  -0.0 and +0.0 tie,
+ * as they do for numpy's comparisons.  Scores must not be NaN (the caller
+ * checks); +-inf are ordered normally.
+ *
+ * Implementation: LSD radix sort of order-preserving 64-bit keys, skipping
+ * byte positions on which every key agrees (scores in [0, 1] share their
+ * high bytes), with an insertion sort for tiny inputs.  O(n) time, 32 bytes
+ * of scratch per element.
+ */
+#ifndef DETAP_SORT_H
+#define DETAP_SORT_H
+
+#include "detap_common.h"
+
+int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order);
+int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order);
+
+#endif

@@ -1,0 +1,16 @@
+"""detap: exact, fast object-detection Average Precision.
+
+- ``detap.voc_eval`` / ``detap.parse_rec`` / ``detap.voc_ap``: bit-exact
+  drop-ins for py-faster-rcnn's PASCAL VOC evaluation.
+- ``detap.voc.evaluate``: every class at once.
+- ``detap.evaluate_class``: one class from numpy arrays.
+- ``detap.Convention``: the rules on which evaluators differ.
+"""
+from .conventions import PRESETS, Convention
+from .core import ClassResult, evaluate_class
+from .errors import DetapCacheError, DetapInputError
+from .voc import parse_rec, voc_ap, voc_eval
+
+__version__ = "0.1.0"
+__all__ = ["voc_eval", "parse_rec", "voc_ap", "evaluate_class", "ClassResult",
+           "Convention", "PRESETS", "DetapInputError", "DetapCacheError"]

@@ -1,0 +1,328 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Thin Cython layer over the C kernels in ``csrc/``.
+
+Each function checks shapes and index ranges, allocates the outputs with
+numpy, and calls one C kernel with the GIL released.  No arithmetic lives
+here: it is all in ``csrc/`` so that every front end shares one
+implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
+exact dtypes declared below.
+"""
+from libc.stdint cimport int8_t, int64_t, uint8_t
+import numpy as np
+
+cdef extern from "detap_common.h":
+    int DETAP_OK, DETAP_ENOMEM, DETAP_EINDEX, DETAP_EVALUE
+
+cdef extern from "iou.h" nogil:
+    ctypedef enum detap_iou_kind:
+        DETAP_IOU_VOC
+        DETAP_IOU_COCO
+    int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
+                         const double *gt, size_t ng, const uint8_t *crowd, double *out)
+
+cdef extern from "sort.h" nogil:
+    int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order)
+    int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order)
+
+cdef extern from "evaluate.h" nogil:
+    int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
+                             int64_t *off, int64_t *perm)
+    int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
+                        const double *det_boxes, const int64_t *det_img,
+                        const double *gt_boxes, const uint8_t *gt_ignore,
+                        const int64_t *gt_off, size_t nimg, const double *thr,
+                        size_t nt, int strict, int8_t *labels)
+
+cdef extern from "accumulate.h" nogil:
+    double detap_pairwise_sum(const double *a, size_t n)
+    void detap_pr_voc(const int8_t *labels, size_t nd, double npos, double *tp,
+                      double *fp, double *rec, double *prec)
+    void detap_ap_voc07(const double *rec, const double *prec, size_t n,
+                        const double *grid, double *ap, int *any_hit)
+    int detap_ap_all_point(const double *rec, const double *prec, size_t n, double *ap)
+    int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
+                         size_t nd, double npig, const double *rec_thrs, size_t R,
+                         double *precision, double *scores, double *recall)
+
+cdef extern from "parse.h" nogil:
+    ctypedef struct detap_idtable:
+        pass
+    detap_idtable *detap_idtable_new(size_t n)
+    void detap_idtable_free(detap_idtable *t)
+    int64_t detap_idtable_add(detap_idtable *t, const char *key, size_t len, int64_t value)
+    int64_t detap_idtable_get(const detap_idtable *t, const char *key, size_t len)
+    int DETAP_PARSE_DONE, DETAP_PARSE_SLOW, DETAP_PARSE_UNKNOWN
+    ctypedef struct detap_det_parser:
+        size_t pos
+        size_t line_no
+        size_t line_start
+        size_t line_end
+        size_t bad_line_no
+    size_t detap_count_lines(const char *buf, size_t len)
+    void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len)
+    int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
+                         int64_t *img, double *score, double *boxes, size_t cap,
+                         size_t *count)
+
+IOU_VOC = DETAP_IOU_VOC
+IOU_COCO = DETAP_IOU_COCO
+
+ctypedef fused score_t:
+    float
+    double
+
+
+cdef int _check(int rc) except -1:
+    if rc == DETAP_OK:
+        return 0
+    if rc == DETAP_ENOMEM:
+        raise MemoryError("detap kernel: out of memory")
+    if rc == DETAP_EINDEX:
+        raise IndexError("detap kernel: an index is out of range")
+    raise ValueError("detap kernel: invalid parameter")
+
+
+cdef int _check_kind(int kind) except -1:
+    if kind != DETAP_IOU_VOC and kind != DETAP_IOU_COCO:
+        raise ValueError(f"unknown IoU kind {kind}")
+    return 0
+
+
+cdef int _check_boxes(const double[:, ::1] boxes, str name) except -1:
+    if boxes.shape[0] > 0 and boxes.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4), got ({boxes.shape[0]}, {boxes.shape[1]})")
+    return 0
+
+
+def argsort_desc(score_t[::1] scores):
+    """Stable descending argsort: np.argsort(-scores, kind='stable')."""
+    cdef Py_ssize_t n = scores.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = order
+    cdef int rc = DETAP_OK
+    if n == 0:
+        return order
+    with nogil:
+        if score_t is double:
+            rc = detap_argsort_desc_f64(&scores[0], n, &o[0])
+        else:
+            rc = detap_argsort_desc_f32(&scores[0], n, &o[0])
+    _check(rc)
+    return order
+
+
+def iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int kind,
+               const uint8_t[::1] crowd=None):
+    """(nd, ng) IoU matrix; boxes xyxy (+1 pixel) for IOU_VOC, xywh for IOU_COCO."""
+    _check_kind(kind)
+    _check_boxes(dt, "dt")
+    _check_boxes(gt, "gt")
+    cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
+    if crowd is not None and crowd.shape[0] != ng:
+        raise ValueError(f"crowd has {crowd.shape[0]} flags for {ng} GT boxes")
+    out = np.zeros((nd, ng), dtype=np.float64)
+    if nd == 0 or ng == 0:
+        return out
+    cdef double[:, ::1] o = out
+    cdef const uint8_t *cp = &crowd[0] if crowd is not None else NULL
+    cdef int rc
+    with nogil:
+        rc = detap_iou_matrix(<detap_iou_kind>kind, &dt[0, 0], nd, &gt[0, 0], ng, cp, &o[0, 0])
+    _check(rc)
+    return out
+
+
+def group_by_image(const int64_t[::1] img, Py_ssize_t nimg):
+    """Stable grouping of rows by image index: (offsets (nimg+1,), perm (n,))."""
+    if nimg < 0:
+        raise ValueError("nimg must be >= 0")
+    cdef Py_ssize_t n = img.shape[0]
+    off = np.zeros(nimg + 1, dtype=np.int64)
+    perm = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = off, p = perm
+    cdef int64_t dummy = 0
+    cdef int rc
+    with nogil:
+        rc = detap_group_by_image(&img[0] if n else &dummy, n, nimg, &o[0],
+                                  &p[0] if n else &dummy)
+    _check(rc)
+    return off, perm
+
+
+def match_voc(int kind, const int64_t[::1] order, const double[:, ::1] det_boxes,
+              const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
+              const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
+              const double[::1] thresholds, bint strict):
+    """VOC greedy matching: int8 labels (n_thresholds, nd) in processing order."""
+    _check_kind(kind)
+    _check_boxes(det_boxes, "det_boxes")
+    _check_boxes(gt_boxes, "gt_boxes")
+    cdef Py_ssize_t nd = order.shape[0], nt = thresholds.shape[0]
+    cdef Py_ssize_t nimg = gt_off.shape[0] - 1
+    if det_boxes.shape[0] != nd or det_img.shape[0] != nd:
+        raise ValueError("order, det_boxes and det_img must have the same length")
+    if nimg < 0:
+        raise ValueError("gt_off must have at least one entry")
+    if gt_off[nimg] != gt_boxes.shape[0] or gt_ignore.shape[0] != gt_boxes.shape[0]:
+        raise ValueError("gt_off, gt_boxes and gt_ignore disagree on the number of GT")
+    labels = np.empty((nt, nd), dtype=np.int8)
+    if nd == 0 or nt == 0:
+        return labels
+    cdef int8_t[:, ::1] lab = labels
+    cdef double zero4[4]
+    cdef uint8_t zero1 = 0
+    cdef const double *gb = &gt_boxes[0, 0] if gt_boxes.shape[0] else zero4
+    cdef const uint8_t *gi = &gt_ignore[0] if gt_ignore.shape[0] else &zero1
+    cdef int rc
+    with nogil:
+        rc = detap_match_voc(<detap_iou_kind>kind, &order[0], nd, &det_boxes[0, 0],
+                             &det_img[0], gb, gi, &gt_off[0], nimg,
+                             &thresholds[0], nt, strict, &lab[0, 0])
+    _check(rc)
+    return labels
+
+
+def pr_voc(const int8_t[::1] labels, double npos):
+    """Cumulative tp, fp (float64) and py-faster-rcnn rec, prec."""
+    cdef Py_ssize_t nd = labels.shape[0]
+    tp = np.empty(nd, dtype=np.float64)
+    fp = np.empty(nd, dtype=np.float64)
+    rec = np.empty(nd, dtype=np.float64)
+    prec = np.empty(nd, dtype=np.float64)
+    if nd == 0:
+        return tp, fp, rec, prec
+    cdef double[::1] a = tp, b = fp, c = rec, d = prec
+    with nogil:
+        detap_pr_voc(&labels[0], nd, npos, &a[0], &b[0], &c[0], &d[0])
+    return tp, fp, rec, prec
+
+
+cdef int _same_len(const double[::1] rec, const double[::1] prec) except -1:
+    if rec.shape[0] != prec.shape[0]:
+        raise ValueError(f"rec and prec differ in length ({rec.shape[0]} vs {prec.shape[0]})")
+    return 0
+
+
+def ap_voc07(const double[::1] rec, const double[::1] prec, const double[::1] grid):
+    """11-point AP; returns (ap, any_hit)."""
+    _same_len(rec, prec)
+    if grid.shape[0] != 11:
+        raise ValueError("the VOC07 grid has 11 points")
+    cdef double ap = 0., dummy = 0.
+    cdef int hit = 0
+    cdef Py_ssize_t n = rec.shape[0]
+    with nogil:
+        detap_ap_voc07(&rec[0] if n else &dummy, &prec[0] if n else &dummy, n,
+                       &grid[0], &ap, &hit)
+    return ap, bool(hit)
+
+
+def ap_all_point(const double[::1] rec, const double[::1] prec):
+    """VOC2010+ all-point AP."""
+    _same_len(rec, prec)
+    cdef double ap = 0., dummy = 0.
+    cdef Py_ssize_t n = rec.shape[0]
+    cdef int rc
+    with nogil:
+        rc = detap_ap_all_point(&rec[0] if n else &dummy, &prec[0] if n else &dummy, n, &ap)
+    _check(rc)
+    return ap
+
+
+def ap_coco101(const int8_t[::1] labels, const double[::1] scores_sorted, double npig,
+               const double[::1] rec_thrs):
+    """pycocotools accumulate for one cell: (precision[R], scores[R], recall)."""
+    cdef Py_ssize_t nd = labels.shape[0], R = rec_thrs.shape[0]
+    if scores_sorted.shape[0] != nd:
+        raise ValueError("labels and scores_sorted differ in length")
+    if not npig > 0:
+        raise ValueError("npig must be > 0 (pycocotools skips cells without GT)")
+    precision = np.zeros(R, dtype=np.float64)
+    scores = np.zeros(R, dtype=np.float64)
+    cdef double[::1] p = precision, s = scores
+    cdef double recall = 0., dummy = 0.
+    cdef int8_t dl = 0
+    cdef int rc
+    with nogil:
+        rc = detap_ap_coco101(&labels[0] if nd else &dl, &scores_sorted[0] if nd else &dummy,
+                              nd, npig, &rec_thrs[0] if R else &dummy, R,
+                              &p[0] if R else &dummy, &s[0] if R else &dummy, &recall)
+    _check(rc)
+    return precision, scores, recall
+
+
+def pairwise_sum(const double[::1] a):
+    """numpy's float64 pairwise summation (equal to np.sum(a))."""
+    cdef double r, dummy = 0.
+    cdef Py_ssize_t n = a.shape[0]
+    with nogil:
+        r = detap_pairwise_sum(&a[0] if n else &dummy, n)
+    return r
+
+
+cdef class IdTable:
+    """Exact byte-string -> index table for image ids (the first index of a repeated key)."""
+    cdef detap_idtable *t
+
+    def __cinit__(self, keys):
+        keys = list(keys)
+        self.t = detap_idtable_new(len(keys))
+        if self.t == NULL:
+            raise MemoryError()
+        cdef bytes k
+        cdef Py_ssize_t i
+        for i, k in enumerate(keys):
+            if detap_idtable_add(self.t, k, len(k), i) < 0:
+                raise MemoryError()
+
+    def __dealloc__(self):
+        detap_idtable_free(self.t)
+
+    def get(self, bytes key):
+        return detap_idtable_get(self.t, key, len(key))
+
+
+def parse_dets(const unsigned char[::1] data, IdTable ids, slow):
+    """Parse a det file's bytes into (img int64, score float64, boxes (n, 4)).
+
+    ``slow(line_bytes, line_no, unknown_id)`` is called for each line the C
+    fast path hands back; it returns ``(img, score, x1, y1, x2, y2)`` or
+    raises.  ``unknown_id`` is True when the line parsed but its image id is
+    not in ``ids``.
+    """
+    cdef size_t n = data.shape[0]
+    cdef char empty = 0
+    cdef const char *buf = <const char *>&data[0] if n else &empty
+    cdef size_t cap = detap_count_lines(buf, n)
+    img = np.empty(cap, dtype=np.int64)
+    score = np.empty(cap, dtype=np.float64)
+    boxes = np.empty((cap, 4), dtype=np.float64)
+    cdef int64_t[::1] im = img
+    cdef double[::1] sc = score
+    cdef double[:, ::1] bx = boxes
+    cdef detap_det_parser p
+    cdef size_t count = 0
+    cdef int rc
+    detap_det_parser_init(&p, buf, n)
+    while True:
+        with nogil:
+            rc = detap_parse_dets(&p, ids.t, &im[0], &sc[0], &bx[0, 0], cap, &count)
+        if rc == DETAP_PARSE_DONE:
+            break
+        if rc != DETAP_PARSE_SLOW and rc != DETAP_PARSE_UNKNOWN:
+            _check(rc)
+        rec = slow(bytes(data[p.line_start:p.line_end]), p.bad_line_no,
+                   rc == DETAP_PARSE_UNKNOWN)
+        if rec is not None:
+            if count >= cap:
+                raise IndexError("det parser: more records than lines")
+            im[count] = rec[0]
+            sc[count] = rec[1]
+            bx[count, 0] = rec[2]
+            bx[count, 1] = rec[3]
+            bx[count, 2] = rec[4]
+            bx[count, 3] = rec[5]
+            count += 1
+        p.pos = p.line_end
+        p.line_no = p.bad_line_no + 1
+    return img[:count], score[:count], boxes[:count]

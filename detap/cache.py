@@ -1,0 +1,54 @@
+"""Annotation cache files: numpy .npz, written atomically, read without pickle.
+
+A cache file is untrusted input: it is read with ``allow_pickle=False`` (only
+plain numeric and fixed-width string arrays load), its keys and format
+version are checked, and anything unexpected raises DetapCacheError naming
+the file.  Writes go to a temporary file in the same directory, are flushed
+to disk, then renamed over the target, so a crash never leaves a partial
+cache behind.
+"""
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import DetapCacheError
+
+FORMAT = "detap-annotations-v1"
+
+
+def write_atomic(path, arrays):
+    """Write ``arrays`` (name -> ndarray) to ``path`` as .npz, atomically."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".detap-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, format=np.array(FORMAT), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read(path, keys):
+    """The arrays of a cache file as a dict, or raise DetapCacheError."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "format" not in z.files or str(z["format"]) != FORMAT:
+                raise DetapCacheError(
+                    f"{path}: not a {FORMAT} cache file; delete it to rebuild")
+            missing = [k for k in keys if k not in z.files]
+            if missing:
+                raise DetapCacheError(f"{path}: cache lacks {missing}; delete it to rebuild")
+            return {k: z[k] for k in keys}
+    except DetapCacheError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise DetapCacheError(f"{path}: unreadable annotation cache ({e}); delete it to rebuild") from e

@@ -1,0 +1,98 @@
+"""Evaluation conventions: each rule on which evaluators disagree, as a field.
+
+One implementation of matching and AP serves every tool; a ``Convention``
+says which of the small rules to follow.  Named presets reproduce known tools.
+
+Fields
+------
+iou : "voc" | "coco"
+    "voc": boxes [x1, y1, x2, y2] in inclusive pixels, width = x2 - x1 + 1
+    (py-faster-rcnn, VOCdevkit).  "coco": continuous boxes, pycocotools'
+    arithmetic (array API input is still xyxy; it is converted to xywh).
+iou_cmp : ">" | ">="
+    A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
+    IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
+tie_order : "stable" | "numpy"
+    Order of detections with equal scores.  "stable": input order, equal to
+    np.argsort(-s, kind="stable") (computed in C).  "numpy": whatever
+    np.argsort(-s) returns on this machine; numpy's default sort is not
+    stable and its tie order varies across numpy versions and CPUs, so this
+    is only for reproducing py-faster-rcnn's voc_eval bit for bit.
+ap : "voc07" | "all_point" | "coco101"
+    11-point VOC2007, all-point VOC2010+ area, or COCO's 101-point
+    interpolated precision.
+voc07_grid : "arange" | "tenths"
+    The 11 recall points: np.arange(0., 1.1, 0.1) as py-faster-rcnn (it holds
+    0.30000000000000004, 0.6000000000000001, 0.7000000000000001, so a recall
+    of exactly 0.3 misses that point) or the exact values k / 10.
+difficult : "ignore" | "count"
+    "ignore": a detection matching a difficult GT is neither TP nor FP and
+    difficult GT do not count in recall (VOC).  "count": difficult GT are
+    ordinary GT.
+"""
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+_CHOICES = {
+    "iou": ("voc", "coco"),
+    "iou_cmp": (">", ">="),
+    "tie_order": ("stable", "numpy"),
+    "ap": ("voc07", "all_point", "coco101"),
+    "voc07_grid": ("arange", "tenths"),
+    "difficult": ("ignore", "count"),
+}
+
+
+@dataclass(frozen=True)
+class Convention:
+    iou: str = "voc"
+    iou_cmp: str = ">"
+    tie_order: str = "stable"
+    ap: str = "all_point"
+    voc07_grid: str = "arange"
+    difficult: str = "ignore"
+
+    def __post_init__(self):
+        for field, allowed in _CHOICES.items():
+            value = getattr(self, field)
+            if value not in allowed:
+                raise ValueError(
+                    f"Convention.{field} must be one of {allowed}, got {value!r}")
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+    def voc07_points(self):
+        """The 11 recall thresholds, float64."""
+        if self.voc07_grid == "arange":
+            return np.arange(0.0, 1.1, 0.1)
+        return np.arange(11) / 10.0
+
+
+#: py-faster-rcnn's ``voc_eval``: IoU > t with +1 pixel boxes, numpy's tie
+#: order, all-point AP (``use_07_metric`` switches to 11-point).
+PY_FASTER_RCNN = Convention(tie_order="numpy")
+
+PRESETS = {
+    "py-faster-rcnn": PY_FASTER_RCNN,
+    "py-faster-rcnn-07": PY_FASTER_RCNN.replace(ap="voc07"),
+    # the same rules with a reproducible (stable) tie order
+    "voc": Convention(),
+    "voc07": Convention(ap="voc07"),
+}
+
+
+def get_convention(spec):
+    """A Convention from a Convention, a preset name or None (the default)."""
+    if spec is None:
+        return Convention()
+    if isinstance(spec, Convention):
+        return spec
+    if isinstance(spec, str):
+        try:
+            return PRESETS[spec]
+        except KeyError:
+            raise ValueError(
+                f"unknown convention preset {spec!r}; known: {sorted(PRESETS)}") from None
+    raise TypeError(f"convention must be a Convention or a preset name, not {type(spec).__name__}")

@@ -1,0 +1,250 @@
+"""Array-level evaluation of one class: the pipeline every front end uses.
+
+Stages, each one C kernel behind ``detap._core``:
+
+1. ``order``      sort detections by descending score (stable C radix sort,
+                  or numpy's ``argsort`` when reproducing py-faster-rcnn);
+2. ``match``      greedy assignment of detections to GT, per image, for all
+                  IoU thresholds in one pass (IoU computed on the fly);
+3. ``accumulate`` cumulative TP/FP, precision/recall, and AP.
+
+Coordinates: boxes are float64 ``[x1, y1, x2, y2]`` (``box_format="xyxy"``),
+in pixels.  With ``Convention.iou == "voc"`` they are inclusive pixel
+indices (width = x2 - x1 + 1); with ``"coco"`` they are continuous and are
+converted to ``[x, y, w, h]`` (pycocotools' arithmetic) unless given as
+``box_format="xywh"``.  Images are identified by integer indices.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import _core
+from .conventions import Convention, get_convention
+from .errors import DetapInputError
+
+__all__ = ["ClassResult", "GroundTruth", "evaluate_class", "prepare_gt",
+           "sort_detections", "match", "accumulate"]
+
+
+@dataclass
+class ClassResult:
+    """Evaluation of one class.
+
+    With a scalar IoU threshold the arrays are 1-D over detections (in
+    processing order, highest score first) and ``ap`` is a float; with a
+    sequence of thresholds each gains a leading threshold axis.
+
+    ap           average precision (float, or (T,) array)
+    rec, prec    recall and precision after each detection, (nd,) or (T, nd)
+    tp, fp       cumulative TP and FP counts (float64), same shapes
+    npos         number of GT that count for recall (non-difficult)
+    n_det        number of detections
+    scores       detection scores in processing order, (nd,)
+    order        processing order as indices into the input arrays, (nd,)
+    labels       per detection: 1 TP, 0 FP, -1 ignored (difficult), int8
+    thresholds   the IoU thresholds, (T,)
+    """
+    ap: object
+    rec: np.ndarray
+    prec: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
+    npos: int
+    n_det: int
+    scores: np.ndarray
+    order: np.ndarray
+    labels: np.ndarray
+    thresholds: np.ndarray
+
+
+@dataclass
+class GroundTruth:
+    """GT of one class grouped by image: image i owns rows off[i]:off[i+1]."""
+    boxes: np.ndarray   # (ng, 4) float64, in the IoU kernel's box format
+    ignore: np.ndarray  # (ng,) uint8
+    off: np.ndarray     # (n_images + 1,) int64
+    npos: int
+
+
+def _as_boxes(a, name, allow_empty_1d=True):
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.size == 0:
+        return np.zeros((0, 4), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise DetapInputError(f"{name} must have shape (N, 4), got {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise DetapInputError(f"{name}[{i}] is not finite: {arr[i].tolist()}")
+    return np.ascontiguousarray(arr)
+
+
+def _as_index(a, n, name):
+    arr = np.asarray(a)
+    if arr.size == 0:
+        arr = np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise DetapInputError(f"{name} must have shape ({n},), got {arr.shape}")
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "b" and n == 0):
+        raise DetapInputError(f"{name} must hold integer image indices, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if n and arr.min() < 0:
+        i = int(np.argmin(arr))
+        raise DetapInputError(f"{name}[{i}] = {arr[i]} is negative")
+    return arr
+
+
+def _to_xywh(boxes):
+    out = boxes.copy()
+    out[:, 2] = boxes[:, 2] - boxes[:, 0]
+    out[:, 3] = boxes[:, 3] - boxes[:, 1]
+    return out
+
+
+def _kind(conv):
+    return _core.IOU_VOC if conv.iou == "voc" else _core.IOU_COCO
+
+
+def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=None,
+               box_format="xyxy", npos=None):
+    """Group one class's GT by image for :func:`match`.
+
+    ``npos`` overrides the count of GT that enter recall (voc_eval counts an
+    image listed twice in the image set twice).
+    """
+    conv = get_convention(convention)
+    boxes = _as_boxes(gt_boxes, "gt_boxes")
+    ng = boxes.shape[0]
+    img = _as_index(gt_image, ng, "gt_image")
+    if ng and img.max() >= n_images:
+        raise DetapInputError(f"gt_image holds {img.max()}, not below n_images={n_images}")
+    if gt_difficult is None or conv.difficult == "count":
+        ignore = np.zeros(ng, dtype=np.uint8)
+    else:
+        ignore = np.asarray(gt_difficult).astype(bool).astype(np.uint8).reshape(-1)
+        if ignore.shape[0] != ng:
+            raise DetapInputError(f"gt_difficult has {ignore.shape[0]} flags for {ng} GT boxes")
+    if conv.iou == "coco" and box_format == "xyxy":
+        boxes = _to_xywh(boxes)
+    elif conv.iou == "voc" and box_format != "xyxy":
+        raise DetapInputError("the 'voc' IoU convention takes xyxy boxes")
+    off, perm = _core.group_by_image(img, n_images)
+    if npos is None:
+        npos = int(ng - int(ignore.sum()))
+    return GroundTruth(boxes=np.ascontiguousarray(boxes[perm]),
+                       ignore=np.ascontiguousarray(ignore[perm]), off=off, npos=npos)
+
+
+def sort_detections(scores, tie_order="stable"):
+    """Processing order: indices of detections by descending score.
+
+    "stable" keeps tied scores in input order (C radix sort, equal to
+    np.argsort(-scores, kind="stable")); "numpy" calls np.argsort(-scores)
+    exactly as py-faster-rcnn does.
+    """
+    s = np.asarray(scores)
+    if tie_order == "numpy":
+        return np.argsort(-s)
+    if s.dtype != np.float32:
+        s = np.ascontiguousarray(s, dtype=np.float64)
+    return _core.argsort_desc(np.ascontiguousarray(s))
+
+
+def match(det_boxes, det_image, order, gt, thresholds, convention):
+    """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored)."""
+    conv = get_convention(convention)
+    thr = np.ascontiguousarray(np.atleast_1d(np.asarray(thresholds, dtype=np.float64)))
+    return _core.match_voc(_kind(conv), np.ascontiguousarray(order, dtype=np.int64),
+                           det_boxes, det_image, gt.boxes, gt.ignore, gt.off,
+                           thr, conv.iou_cmp == ">")
+
+
+def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
+    """Stage 3 for one threshold: (tp, fp, rec, prec, ap)."""
+    conv = get_convention(convention)
+    labels = np.ascontiguousarray(labels, dtype=np.int8)
+    tp, fp, rec, prec = _core.pr_voc(labels, float(npos))
+    if conv.ap == "voc07":
+        ap, _ = _core.ap_voc07(rec, prec, conv.voc07_points())
+    elif conv.ap == "all_point":
+        ap = _core.ap_all_point(rec, prec)
+    else:
+        if rec_thrs is None:
+            rec_thrs = np.linspace(0.0, 1.0, 101)
+        if npos == 0:
+            ap = float("nan")
+        else:
+            q, _, _ = _core.ap_coco101(labels, np.ascontiguousarray(scores_sorted, dtype=np.float64),
+                                       float(npos), np.ascontiguousarray(rec_thrs, dtype=np.float64))
+            ap = float(np.mean(q))
+    return tp, fp, rec, prec, ap
+
+
+def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_difficult=None, *,
+                   iou_threshold=0.5, convention: Optional[Convention] = None,
+                   n_images=None, box_format="xyxy"):
+    """Average precision of one class from in-memory arrays.
+
+    Parameters
+    ----------
+    det_boxes : (N, 4) float array, detections in ``box_format``, pixels
+    det_scores : (N,) float array, confidences (NaN rejected)
+    det_image : (N,) int array, image index of each detection
+    gt_boxes : (M, 4) float array, ground truth in ``box_format``
+    gt_image : (M,) int array, image index of each GT box
+    gt_difficult : (M,) bool array or None, VOC "difficult" flags
+    iou_threshold : float or sequence of floats
+    convention : Convention or preset name; default ``Convention()``: VOC
+        rules (IoU > t, +1 pixel boxes, all-point AP) with a *stable* tie order
+    n_images : number of images (default: 1 + the largest index seen)
+    box_format : "xyxy" or (COCO convention only) "xywh"
+
+    Returns
+    -------
+    ClassResult
+    """
+    conv = get_convention(convention)
+    boxes = _as_boxes(det_boxes, "det_boxes")
+    nd = boxes.shape[0]
+    scores = np.asarray(det_scores)
+    if scores.size == 0:
+        scores = np.zeros(0, dtype=np.float64)
+    if scores.ndim != 1 or scores.shape[0] != nd:
+        raise DetapInputError(f"det_scores must have shape ({nd},), got {scores.shape}")
+    if scores.dtype.kind not in "fiu":
+        raise DetapInputError(f"det_scores must be numeric, got dtype {scores.dtype}")
+    if scores.dtype.kind == "f" and np.isnan(scores).any():
+        raise DetapInputError(f"det_scores[{int(np.argmax(np.isnan(scores)))}] is NaN")
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
+    img = _as_index(det_image, nd, "det_image")
+    gt_img_arr = np.asarray(gt_image)
+    if n_images is None:
+        n_images = 1 + max(int(img.max()) if nd else -1,
+                           int(gt_img_arr.max()) if gt_img_arr.size else -1)
+    if nd and img.max() >= n_images:
+        raise DetapInputError(f"det_image holds {img.max()}, not below n_images={n_images}")
+    gt = prepare_gt(gt_boxes, gt_image, n_images, gt_difficult, convention=conv,
+                    box_format=box_format)
+    if conv.iou == "coco" and box_format == "xyxy":
+        boxes = _to_xywh(boxes)
+    return _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv)
+
+
+def _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv):
+    scalar = np.ndim(iou_threshold) == 0
+    thr = np.atleast_1d(np.asarray(iou_threshold, dtype=np.float64))
+    order = sort_detections(scores, conv.tie_order)
+    labels = match(boxes, img, order, gt, thr, conv)
+    scores_sorted = np.asarray(scores, dtype=np.float64)[order]
+    parts = [accumulate(labels[t], gt.npos, conv, scores_sorted) for t in range(len(thr))]
+    tp, fp, rec, prec, ap = (list(x) for x in zip(*parts)) if parts else ([],) * 5
+    if scalar:
+        tp, fp, rec, prec, ap, labels = tp[0], fp[0], rec[0], prec[0], ap[0], labels[0]
+    else:
+        tp, fp, rec, prec = (np.stack(x) for x in (tp, fp, rec, prec))
+        ap = np.asarray(ap, dtype=np.float64)
+    return ClassResult(ap=ap, rec=rec, prec=prec, tp=tp, fp=fp, npos=gt.npos,
+                       n_det=len(order), scores=scores_sorted, order=order,
+                       labels=labels, thresholds=thr)

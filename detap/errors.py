@@ -1,0 +1,24 @@
+"""Exceptions raised for bad input.
+
+Every message names where the problem is (file and line, image id, or
+field) so that a user can fix the input without reading detap's code.
+"""
+
+
+class DetapInputError(ValueError):
+    """Malformed input: a det line, an annotation file, an array argument.
+
+    Attributes ``path`` and ``line`` (1-based) are set when known.
+    """
+
+    def __init__(self, message, path=None, line=None):
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class DetapCacheError(RuntimeError):
+    """An annotation cache file exists but cannot be read as a detap cache."""

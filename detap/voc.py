@@ -1,0 +1,419 @@
+"""PASCAL VOC evaluation: a bit-exact, fast drop-in for py-faster-rcnn's voc_eval.
+
+Files (the py-faster-rcnn layout):
+
+- image set: one image id per line (surrounding whitespace stripped; blank
+  lines skipped);
+- annotations: ``annopath.format(image_id)`` is a VOC XML file;
+- detections: ``detpath.format(classname)`` holds lines
+  ``image_id score x1 y1 x2 y2`` (pixels, inclusive corners, +1 convention).
+
+``voc_eval`` reproduces the reference to the last bit, including numpy's
+tie order (see ``detap.conventions``).  ``evaluate`` does every class in one
+call, parsing annotations once, and defaults to a *stable* tie order
+(pass ``convention="py-faster-rcnn"`` for voc_eval's numbers).
+"""
+import hashlib
+import numbers
+import os
+import warnings
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core, cache
+from .conventions import PY_FASTER_RCNN, get_convention
+from .core import ClassResult, _evaluate_prepared, prepare_gt
+from .errors import DetapInputError
+
+__all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "VocResult",
+           "read_imageset", "load_annotations", "read_detections", "VocAnnotations"]
+
+
+# ---------------------------------------------------------------- annotations
+
+def _number(text, path, where):
+    """An XML number: int when it is written as one (as the reference's
+    int()), float otherwise; NaN/inf and non-numbers are errors."""
+    if text is None:
+        raise DetapInputError(f"{where} is empty", path)
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        v = float(text)
+    except ValueError:
+        raise DetapInputError(f"{where} is not a number: {text.strip()!r}", path) from None
+    if not np.isfinite(v):
+        raise DetapInputError(f"{where} is not finite: {text.strip()!r}", path)
+    return v
+
+
+def _flag(obj, tag, path, i):
+    node = obj.find(tag)
+    if node is None or node.text is None or not node.text.strip():
+        return 0
+    try:
+        return int(node.text)
+    except ValueError:
+        raise DetapInputError(f"object {i}: <{tag}> is not an integer: {node.text.strip()!r}",
+                              path) from None
+
+
+def parse_rec(filename):
+    """Objects of a VOC XML file, as py-faster-rcnn's ``parse_rec``.
+
+    Returns a list of dicts with ``name`` (str), ``pose`` (str, or None when
+    the tag is missing), ``truncated`` and ``difficult`` (int, 0 when
+    missing) and ``bbox`` ``[xmin, ymin, xmax, ymax]`` (ints, or floats where
+    the file writes non-integers).  The reference crashes on the missing tags
+    and float coordinates that this accepts; on every file it reads, the
+    output is identical.
+    """
+    try:
+        tree = ET.parse(filename)
+    except ET.ParseError as e:
+        raise DetapInputError(f"malformed XML: {e}", filename, e.position[0]) from None
+    objects = []
+    for i, obj in enumerate(tree.findall("object")):
+        name = obj.find("name")
+        if name is None:
+            raise DetapInputError(f"object {i} has no <name>", filename)
+        pose = obj.find("pose")
+        box = obj.find("bndbox")
+        if box is None:
+            raise DetapInputError(f"object {i} ({name.text}) has no <bndbox>", filename)
+        bbox = []
+        for tag in ("xmin", "ymin", "xmax", "ymax"):
+            node = box.find(tag)
+            if node is None:
+                raise DetapInputError(f"object {i} ({name.text}): <bndbox> has no <{tag}>", filename)
+            bbox.append(_number(node.text, filename, f"object {i} ({name.text}) <{tag}>"))
+        objects.append({
+            "name": name.text if name.text is not None else "",
+            "pose": pose.text if pose is not None else None,
+            "truncated": _flag(obj, "truncated", filename, i),
+            "difficult": _flag(obj, "difficult", filename, i),
+            "bbox": bbox,
+        })
+    return objects
+
+
+def read_imageset(path):
+    """Image ids of an image set file: stripped lines, blank lines skipped."""
+    with open(path, "r") as f:
+        return [s for s in (line.strip() for line in f) if s]
+
+
+@dataclass
+class VocAnnotations:
+    """All objects of an image set, column-wise.
+
+    names        unique image ids in image-set order (first appearance)
+    multiplicity (n_images,) how often each id appears in the image set
+    classes      class names, sorted
+    obj_img      (n_obj,) int64 image index of each object (non-decreasing)
+    obj_cls      (n_obj,) int32 index into ``classes``
+    boxes        (n_obj, 4) float64 [xmin, ymin, xmax, ymax], pixels
+    difficult    (n_obj,) uint8
+    """
+    names: list
+    multiplicity: np.ndarray
+    classes: list
+    obj_img: np.ndarray
+    obj_cls: np.ndarray
+    boxes: np.ndarray
+    difficult: np.ndarray
+    _ids: object = field(default=None, repr=False)
+
+    @property
+    def id_table(self):
+        if self._ids is None:
+            self._ids = _core.IdTable(n.encode("utf-8", "surrogateescape") for n in self.names)
+        return self._ids
+
+    def class_gt(self, classname, convention):
+        """The class's GT grouped by image, with voc_eval's npos."""
+        try:
+            c = self.classes.index(classname)
+            sel = np.flatnonzero(self.obj_cls == c)
+        except ValueError:
+            sel = np.zeros(0, dtype=np.int64)
+        img = self.obj_img[sel]
+        diff = self.difficult[sel]
+        counted = diff == 0 if convention.difficult == "ignore" else np.ones(len(sel), bool)
+        npos = int(self.multiplicity[img[counted]].sum())
+        return prepare_gt(self.boxes[sel], img, len(self.names), diff,
+                          convention=convention, npos=npos)
+
+
+_CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
+_memo = OrderedDict()  # fingerprint -> VocAnnotations, a few recent ones
+
+
+def _fingerprint(annopath, names):
+    h = hashlib.sha256()
+    h.update(f"{cache.FORMAT}\0{annopath}\0".encode("utf-8", "surrogateescape"))
+    for name in names:
+        path = annopath.format(name)
+        st = os.stat(path)  # FileNotFoundError names the missing file
+        h.update(name.encode("utf-8", "surrogateescape"))
+        h.update(f"\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0".encode())
+    return h.hexdigest()
+
+
+def _parse_all(annopath, names):
+    classes, rows = {}, []
+    for i, name in enumerate(names):
+        for obj in parse_rec(annopath.format(name)):
+            rows.append((i, classes.setdefault(obj["name"], len(classes)), obj["bbox"],
+                         obj["difficult"]))
+    order = sorted(classes, key=lambda k: classes[k])
+    sorted_names = sorted(classes)
+    remap = np.array([sorted_names.index(k) for k in order], dtype=np.int32)
+    n = len(rows)
+    boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, 4)
+    return dict(
+        names=list(names), classes=sorted_names,
+        obj_img=np.array([r[0] for r in rows], dtype=np.int64),
+        obj_cls=remap[np.array([r[1] for r in rows], dtype=np.int64)] if n else np.zeros(0, np.int32),
+        boxes=boxes,
+        difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
+
+
+def load_annotations(annopath, imagenames, cachedir=None):
+    """Parse (or load from cache) the annotations of ``imagenames``.
+
+    The cache (``cachedir`` given) is a .npz file keyed by the annotation
+    template and image set, and is rebuilt when any annotation file changes
+    (size, mtime, ctime or inode) or the image set changes.  Parsed sets are
+    also kept in memory for repeated calls (the usual loop over classes).
+    """
+    unique = list(dict.fromkeys(imagenames))
+    index = {n: i for i, n in enumerate(unique)}
+    mult = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
+    fp = _fingerprint(annopath, unique)
+    cols = _memo.get(fp)
+    cachefile = None
+    if cols is None and cachedir is not None:
+        key = hashlib.sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
+            "utf-8", "surrogateescape")).hexdigest()[:16]
+        cachefile = os.path.join(cachedir, f"detap_annots_{key}.npz")
+        if os.path.isfile(cachefile):
+            data = cache.read(cachefile, _CACHE_KEYS)
+            if str(data["fingerprint"]) == fp:
+                cols = dict(names=data["names"].tolist(), classes=data["classes"].tolist(),
+                            obj_img=data["obj_img"], obj_cls=data["obj_cls"],
+                            boxes=data["boxes"].reshape(-1, 4), difficult=data["difficult"])
+                if cols["names"] != unique:
+                    cols = None
+    if cols is None:
+        cols = _parse_all(annopath, unique)
+        if cachefile is not None:
+            arrays = dict(cols, fingerprint=np.array(fp), names=np.array(unique, dtype=str),
+                          classes=np.array(cols["classes"], dtype=str))
+            try:
+                cache.write_atomic(cachefile, arrays)
+            except OSError as e:
+                warnings.warn(f"could not write annotation cache {cachefile}: {e}")
+    _memo[fp] = cols
+    _memo.move_to_end(fp)
+    while len(_memo) > 4:
+        _memo.popitem(last=False)
+    return VocAnnotations(multiplicity=mult, **cols)
+
+
+# ----------------------------------------------------------------- detections
+
+def _slow_line(path, ids, imagesetfile):
+    """Python's own parsing for a det line the C fast path handed back."""
+    def slow(raw, line_no, unknown_id):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DetapInputError(f"not UTF-8 text ({e.reason})", path, line_no) from None
+        parts = text.split()
+        if not parts:
+            return None
+        if len(parts) < 6:
+            raise DetapInputError(
+                f"expected 'image_id score x1 y1 x2 y2', got {len(parts)} field(s): {text.strip()!r}",
+                path, line_no)
+        values = []
+        for k, tok in enumerate(parts[1:]):
+            what = ("score", "x1", "y1", "x2", "y2")[k] if k < 5 else f"field {k + 2}"
+            try:
+                v = float(tok)
+            except ValueError:
+                raise DetapInputError(f"{what} is not a number: {tok!r}", path, line_no) from None
+            if k < 5 and not np.isfinite(v):
+                raise DetapInputError(f"{what} is not finite: {tok!r}", path, line_no)
+            values.append(v)
+        img = ids.get(parts[0].encode("utf-8", "surrogateescape"))
+        if img < 0:
+            raise DetapInputError(
+                f"image id {parts[0]!r} is not in the image set {imagesetfile}", path, line_no)
+        return (img, *values[:5])
+    return slow
+
+
+def read_detections(path, annotations, imagesetfile="the image set"):
+    """A det file's records: (image index int64, score float64, boxes (n, 4))."""
+    with open(path, "rb") as f:
+        data = f.read()
+    ids = annotations.id_table
+    return _core.parse_dets(data, ids, _slow_line(path, ids, imagesetfile))
+
+
+# ------------------------------------------------------------------------ AP
+
+def voc_ap(rec, prec, use_07_metric=False):
+    """AP from recall and precision arrays, as py-faster-rcnn's ``voc_ap``.
+
+    ``use_07_metric``: the 11-point VOC2007 mean over
+    np.arange(0., 1.1, 0.1); otherwise the all-point area (VOC2010+).
+    Inputs are converted to float64.  The return type follows the
+    reference: np.float64, except a plain float 0.0 from the 11-point metric
+    when no recall reaches 0.
+    """
+    rec = np.ascontiguousarray(rec, dtype=np.float64).reshape(-1)
+    prec = np.ascontiguousarray(prec, dtype=np.float64).reshape(-1)
+    if use_07_metric:
+        ap, hit = _core.ap_voc07(rec, prec, PY_FASTER_RCNN.voc07_points())
+        return np.float64(ap) if hit else float(ap)
+    return np.float64(_core.ap_all_point(rec, prec))
+
+
+# ------------------------------------------------------------------ voc_eval
+
+_UNSET = object()
+
+
+def voc_eval(detpath, annopath, imagesetfile, classname, cachedir=None,
+             ovthresh=_UNSET, use_07_metric=_UNSET):
+    """rec, prec, ap = voc_eval(detpath, annopath, imagesetfile, classname,
+                                [cachedir], [ovthresh=0.5], [use_07_metric=False])
+
+    Drop-in for py-faster-rcnn's (and Detectron2's) ``voc_eval``: the same
+    rec and prec arrays (float64, shape (n_det,), detections by descending
+    score with numpy's tie order) and the same ``ap``, bit for bit.
+
+    detpath       template; detpath.format(classname) is the det file
+    annopath      template; annopath.format(image_id) is the XML file
+    imagesetfile  text file of image ids, one per line
+    classname     the class to evaluate
+    cachedir      directory for the annotation cache (optional; Detectron2's
+                  signature, without it, is accepted too: a number in this
+                  position is taken as ``ovthresh``)
+    ovthresh      IoU threshold; a detection matches when IoU > ovthresh
+    use_07_metric 11-point VOC2007 AP instead of the all-point area
+
+    Where the reference behaves oddly, so does this: a class without
+    non-difficult GT gives rec = NaN (and a RuntimeWarning) and, with
+    detections and the all-point metric, ap = NaN; an empty det file gives
+    empty rec/prec and ap = 0.0; a missing det file raises
+    FileNotFoundError.  Where the reference crashes or silently misreads
+    (a det for an image outside the image set, NaN/inf values, a malformed
+    line), this raises DetapInputError naming the file and line.  It never
+    reads or writes the reference's pickle cache.
+    """
+    if isinstance(cachedir, numbers.Number):  # Detectron2: (..., ovthresh, use_07_metric)
+        if use_07_metric is not _UNSET:
+            raise TypeError("voc_eval() got too many positional arguments")
+        use_07_metric = False if ovthresh is _UNSET else ovthresh
+        ovthresh, cachedir = cachedir, None
+    ovthresh = 0.5 if ovthresh is _UNSET else ovthresh
+    use_07_metric = False if use_07_metric is _UNSET else use_07_metric
+
+    conv = PY_FASTER_RCNN.replace(ap="voc07" if use_07_metric else "all_point")
+    imagenames = read_imageset(imagesetfile)
+    ann = load_annotations(annopath, imagenames, cachedir)
+    res = _evaluate_class_files(ann, detpath.format(classname), classname, float(ovthresh),
+                                conv, imagesetfile)
+    ap = res.ap
+    if use_07_metric:
+        # the reference's sum starts as a float and becomes np.float64 only
+        # once some recall reaches the first grid point (0.0)
+        ap = np.float64(ap) if bool(np.any(res.rec >= 0.0)) else float(ap)
+    else:
+        ap = np.float64(ap)
+    return res.rec, res.prec, ap
+
+
+def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile):
+    img, score, boxes = read_detections(detfile, ann, imagesetfile)
+    gt = ann.class_gt(classname, conv)
+    if gt.npos == 0 and len(score):
+        warnings.warn(f"class {classname!r} has no non-difficult ground truth: recall is "
+                      "undefined (NaN), as in the reference voc_eval", RuntimeWarning,
+                      stacklevel=3)
+    return _evaluate_prepared(boxes, score, img, gt, ovthresh, conv)
+
+
+# ------------------------------------------------------------------ all classes
+
+@dataclass
+class VocResult:
+    """Every class of a VOC evaluation.
+
+    classes    class names, in evaluation order
+    per_class  name -> ClassResult (rec, prec, tp, fp, npos, ...)
+    ap         name -> AP (float; NaN for a class without GT but with detections
+               under the all-point metric, as the reference)
+    map        mean of the APs (np.mean, NaN if any AP is NaN, as py-faster-rcnn)
+    convention the Convention used
+    """
+    classes: list
+    per_class: dict
+    ap: dict
+    map: float
+    convention: object
+
+    def table(self):
+        """A plain-text per-class table with the mAP."""
+        width = max([len(c) for c in self.classes] + [5])
+        lines = [f"{'class':<{width}}  {'n_gt':>6}  {'n_det':>7}  {'AP':>7}"]
+        for c in self.classes:
+            r = self.per_class[c]
+            lines.append(f"{c:<{width}}  {r.npos:>6d}  {r.n_det:>7d}  {self.ap[c]:>7.4f}")
+        lines.append(f"{'mAP':<{width}}  {'':>6}  {'':>7}  {self.map:>7.4f}")
+        return "\n".join(lines)
+
+
+def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
+             ovthresh=0.5, use_07_metric=None, convention=None, missing_ok=False):
+    """Evaluate every class, parsing the annotations once.
+
+    classnames     classes to evaluate (default: every class in the
+                   annotations, sorted)
+    convention     a Convention or preset name; default: py-faster-rcnn's
+                   rules with a **stable** tie order.  Use
+                   ``convention="py-faster-rcnn"`` to get exactly what a
+                   loop over ``voc_eval`` gives.
+    use_07_metric  True/False overrides the convention's AP rule
+    missing_ok     a class whose det file does not exist counts as having no
+                   detections (default: FileNotFoundError, as voc_eval)
+    """
+    conv = get_convention(convention)
+    if use_07_metric is not None:
+        conv = conv.replace(ap="voc07" if use_07_metric else "all_point")
+    imagenames = read_imageset(imagesetfile)
+    ann = load_annotations(annopath, imagenames, cachedir)
+    classes = list(ann.classes if classnames is None else classnames)
+    per_class, aps = {}, {}
+    for c in classes:
+        detfile = detpath.format(c)
+        if missing_ok and not os.path.exists(detfile):
+            gt = ann.class_gt(c, conv)
+            res = _evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
+                                     gt, ovthresh, conv)
+        else:
+            res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile)
+        per_class[c] = res
+        aps[c] = res.ap
+    m = float(np.mean([aps[c] for c in classes])) if classes else float("nan")
+    return VocResult(classes=classes, per_class=per_class, ap=aps, map=m, convention=conv)
