@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __GNUC__
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
 

@@ -6,9 +6,12 @@ int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
     if (kind != DETAP_IOU_VOC && kind != DETAP_IOU_COCO) return DETAP_EVALUE;
     for (size_t i = 0; i < nd; i++) {
         const double *d = dt + 4 * i;
+        double ad = detap_area(kind, d);
         double *row = out + i * ng;
-        for (size_t j = 0; j < ng; j++)
-            row[j] = detap_iou_pair(kind, d, gt + 4 * j, crowd ? crowd[j] : 0);
+        for (size_t j = 0; j < ng; j++) {
+            const double *g = gt + 4 * j;
+            row[j] = detap_iou_pair(kind, d, ad, g, detap_area(kind, g), crowd ? crowd[j] : 0);
+        }
     }
     return DETAP_OK;
 }

@@ -10,7 +10,7 @@
  *                  (pycocotools maskApi bbIou).  A crowd GT divides by the
  *                  detection's area instead of the union.
  *
- * All boxes are float64, row-major, 4 values per box.
+ * All boxes are float64, row-major, 4 values per box, none of them NaN.
  */
 #ifndef DETAP_IOU_H
 #define DETAP_IOU_H
@@ -29,37 +29,60 @@ static inline double detap_np_minimum(double a, double b) {
     return (a <= b || a != a) ? a : b;
 }
 
-/* IoU of detection b against ground truth g, voc_eval's expression:
- * inters / ((det_area + gt_area) - inters). */
-static inline double detap_iou_voc_pair(const double *b, const double *g) {
-    double ixmin = detap_np_maximum(g[0], b[0]);
-    double iymin = detap_np_maximum(g[1], b[1]);
-    double ixmax = detap_np_minimum(g[2], b[2]);
-    double iymax = detap_np_minimum(g[3], b[3]);
-    double iw = detap_np_maximum(ixmax - ixmin + 1., 0.);
-    double ih = detap_np_maximum(iymax - iymin + 1., 0.);
+/* The same results whenever b is not NaN, in a form compilers turn into
+ * one branch-free maxsd/minsd (box comparisons are unpredictable, so
+ * branches cost more than the arithmetic).  A NaN in a is still returned. */
+static inline double detap_max_nn(double a, double b) { return b > a ? b : a; }
+static inline double detap_min_nn(double a, double b) { return b < a ? b : a; }
+/* np.maximum(a, 0.) for a not NaN; this form compiles to a compare-and-mask */
+static inline double detap_clamp0(double a) { return a >= 0. ? a : 0.; }
+
+/* Box areas as each reference computes them (computing an area once per
+ * box instead of once per pair gives the same bits). */
+static inline double detap_area_voc(const double *b) {
+    return (b[2] - b[0] + 1.) * (b[3] - b[1] + 1.);
+}
+static inline double detap_area_coco(const double *b) { return b[2] * b[3]; }
+static inline double detap_area(detap_iou_kind kind, const double *b) {
+    return kind == DETAP_IOU_VOC ? detap_area_voc(b) : detap_area_coco(b);
+}
+
+/* IoU of detection b (area ab) against ground truth g (area ag),
+ * voc_eval's expression: inters / ((det_area + gt_area) - inters).
+ * Precondition: no coordinate is NaN (the Cython layer rejects NaN boxes);
+ * then ixmax - ixmin + 1. is never NaN either (at worst +-inf), so the
+ * _nn forms give np.maximum's bits. */
+static inline double detap_iou_voc_pair(const double *b, double ab, const double *g, double ag) {
+    double ixmin = detap_max_nn(g[0], b[0]);
+    double iymin = detap_max_nn(g[1], b[1]);
+    double ixmax = detap_min_nn(g[2], b[2]);
+    double iymax = detap_min_nn(g[3], b[3]);
+    double iw = detap_clamp0(ixmax - ixmin + 1.);
+    double ih = detap_clamp0(iymax - iymin + 1.);
     double inters = iw * ih;
-    double uni = (b[2] - b[0] + 1.) * (b[3] - b[1] + 1.) +
-                 (g[2] - g[0] + 1.) * (g[3] - g[1] + 1.) - inters;
+    double uni = ab + ag - inters;
     return inters / uni;
 }
 
-/* IoU of detection d against ground truth g, pycocotools' bbIou (xywh). */
-static inline double detap_iou_coco_pair(const double *d, const double *g, int crowd) {
-    double da = d[2] * d[3], ga = g[2] * g[3];
-    double w = fmin(d[2] + d[0], g[2] + g[0]) - fmax(d[0], g[0]);
+/* IoU of detection d (area da) against ground truth g (area ga),
+ * pycocotools' bbIou on xywh boxes; a crowd GT divides by da. */
+static inline double detap_iou_coco_pair(const double *d, double da, const double *g,
+                                         double ga, int crowd) {
+    /* pycocotools' fmin/fmax: equal to the _nn forms for non-NaN input, up
+     * to the sign of a zero, which cannot change w or h's test below */
+    double w = detap_min_nn(d[2] + d[0], g[2] + g[0]) - detap_max_nn(d[0], g[0]);
     if (w <= 0) return 0;
-    double h = fmin(d[3] + d[1], g[3] + g[1]) - fmax(d[1], g[1]);
+    double h = detap_min_nn(d[3] + d[1], g[3] + g[1]) - detap_max_nn(d[1], g[1]);
     if (h <= 0) return 0;
     double i = w * h;
     double u = crowd ? da : da + ga - i;
     return i / u;
 }
 
-static inline double detap_iou_pair(detap_iou_kind kind, const double *d,
-                                    const double *g, int crowd) {
-    return kind == DETAP_IOU_VOC ? detap_iou_voc_pair(d, g)
-                                 : detap_iou_coco_pair(d, g, crowd);
+static inline double detap_iou_pair(detap_iou_kind kind, const double *d, double ad,
+                                    const double *g, double ag, int crowd) {
+    return kind == DETAP_IOU_VOC ? detap_iou_voc_pair(d, ad, g, ag)
+                                 : detap_iou_coco_pair(d, ad, g, ag, crowd);
 }
 
 /* Pairwise IoU matrix: out[i * ng + j] = IoU(dt[i], gt[j]).

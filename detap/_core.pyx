@@ -89,8 +89,20 @@ cdef int _check_kind(int kind) except -1:
 
 
 cdef int _check_boxes(const double[:, ::1] boxes, str name) except -1:
+    """Shape (N, 4) and no NaN: the IoU kernels' precondition (iou.h)."""
     if boxes.shape[0] > 0 and boxes.shape[1] != 4:
         raise ValueError(f"{name} must have shape (N, 4), got ({boxes.shape[0]}, {boxes.shape[1]})")
+    cdef Py_ssize_t i, j, bad = -1
+    with nogil:
+        for i in range(boxes.shape[0]):
+            for j in range(boxes.shape[1]):
+                if boxes[i, j] != boxes[i, j]:
+                    bad = i
+                    break
+            if bad >= 0:
+                break
+    if bad >= 0:
+        raise ValueError(f"{name}[{bad}] has a NaN coordinate")
     return 0
 
 

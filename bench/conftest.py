@@ -1,0 +1,252 @@
+"""Fixtures of detap's benchmark suite (see bench/test_bench_voc.py).
+
+Modes
+-----
+quick (default)  small sizes, few rounds: the whole suite runs in well under
+                 a minute, so CI can run it and it cannot rot;
+full             ``--bench-full`` or ``DETAP_BENCH_FULL=1``: the sizes quoted
+                 in the README (100k / 1M detections, a VOC2007-test-sized
+                 image set of 4952 images).
+
+Data are drawn with ``detap.synth`` (seeded, scores rounded to 3 decimals so
+that tied scores occur as with real detectors) once per session and, for the
+file-based scenarios, written under ``tmp_path_factory``.
+"""
+import os
+import platform
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import detap
+from detap.synth import VOC_CLASSES, make_voc_arrays, write_voc
+from tests import reference_voc
+
+from .refcore import recs_from_arrays
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("detap-bench")
+    group.addoption("--bench-full", action="store_true", default=False,
+                    help="detap benchmarks: full sizes (100k/1M detections, 4952 images) "
+                         "instead of the quick CI sizes; same as DETAP_BENCH_FULL=1")
+
+
+def _full(config):
+    env = os.environ.get("DETAP_BENCH_FULL", "").strip().lower()
+    return bool(config.getoption("--bench-full")) or env not in ("", "0", "false", "no")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes and round counts of one mode."""
+    mode: str
+    n_images: int           # images of every data set
+    core_n: int             # (a) and (c): detections of the single class
+    big_n: int              # (b) detap alone at scale
+    big_reference: bool     # (b) benchmark the reference too (slow: ~15 s per call at 1M)
+    all_n: int              # (d) detections over the 20 classes
+    rounds: dict = field(default_factory=dict)
+
+    def label(self, n):
+        return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else (
+            f"{n // 1000}k" if n % 1000 == 0 else str(n))
+
+
+FULL = Sizes(mode="full", n_images=4952, core_n=100_000, big_n=1_000_000, big_reference=True,
+             all_n=150_000,
+             rounds=dict(detap=30, detap_big=10, detap_files=20, reference=5,
+                         reference_slow=3, reference_big=1))
+QUICK = Sizes(mode="quick", n_images=1000, core_n=20_000, big_n=200_000, big_reference=False,
+              all_n=20_000,
+              rounds=dict(detap=5, detap_big=3, detap_files=3, reference=2,
+                          reference_slow=2, reference_big=1))
+
+
+def pytest_report_header(config):
+    s = FULL if _full(config) else QUICK
+    return (f"detap bench mode: {s.mode} (n_images={s.n_images}, core={s.core_n}, "
+            f"big={s.big_n}, all-classes={s.all_n}; reference at big size: "
+            f"{'yes' if s.big_reference else 'no (full mode only)'})")
+
+
+# ------------------------------------------------------------ machine info
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    machine_info["detap_bench"] = {
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_usable": usable,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "detap": detap.__version__,
+        "git_commit": _git_commit(),
+    }
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    s = FULL if _full(config) else QUICK
+    output_json["detap_bench"] = {
+        "mode": s.mode, "n_images": s.n_images, "core_n": s.core_n, "big_n": s.big_n,
+        "big_reference": s.big_reference, "all_n": s.all_n, "rounds": s.rounds,
+    }
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="session")
+def sizes(request):
+    return FULL if _full(request.config) else QUICK
+
+
+@dataclass
+class VocFiles:
+    """A synthetic data set written in the py-faster-rcnn layout."""
+    data: object
+    root: str
+    detpath: str
+    annopath: str
+    imagesetfile: str
+    cachedir: str
+    imagenames: list
+    recs: dict          # the reference's parse_rec of every file: its warm pickle cache
+
+
+def _write(data, root):
+    detpath, annopath, imagesetfile = write_voc(data, str(root))
+    with open(imagesetfile) as f:
+        imagenames = [x.strip() for x in f.readlines()]
+    recs = {name: reference_voc.parse_rec(annopath.format(name)) for name in imagenames}
+    cachedir = os.path.join(str(root), "cache")
+    os.makedirs(cachedir, exist_ok=True)
+    return VocFiles(data=data, root=str(root), detpath=detpath, annopath=annopath,
+                    imagesetfile=imagesetfile, cachedir=cachedir, imagenames=imagenames,
+                    recs=recs)
+
+
+@pytest.fixture(scope="session")
+def core_data(sizes):
+    """(a), (c): one class, ``sizes.core_n`` detections."""
+    return make_voc_arrays(n_images=sizes.n_images, classes=("car",), n_det=sizes.core_n, seed=1)
+
+
+@pytest.fixture(scope="session")
+def core_recs(core_data):
+    return recs_from_arrays(core_data)
+
+
+@pytest.fixture(scope="session")
+def big_data(sizes):
+    """(b): one class, ``sizes.big_n`` detections over the same kind of image set."""
+    return make_voc_arrays(n_images=sizes.n_images, classes=("car",), n_det=sizes.big_n, seed=2)
+
+
+@pytest.fixture(scope="session")
+def big_recs(big_data):
+    return recs_from_arrays(big_data)
+
+
+@pytest.fixture(scope="session")
+def core_files(core_data, core_recs, tmp_path_factory):
+    """(c): the data of (a), written to files."""
+    files = _write(core_data, tmp_path_factory.mktemp("voc_core"))
+    # the in-memory inputs of (a) are what the reference reads from these files
+    assert files.recs == core_recs
+    return files
+
+
+@pytest.fixture(scope="session")
+def all_files(sizes, tmp_path_factory):
+    """(d): 20 VOC classes, ``sizes.all_n`` detections in total."""
+    data = make_voc_arrays(n_images=sizes.n_images, classes=VOC_CLASSES, n_det=sizes.all_n, seed=3)
+    return _write(data, tmp_path_factory.mktemp("voc_all"))
+
+
+class Outputs:
+    """Outputs shared between the benchmarks of a scenario, so that each
+    benchmark checks its answer against the other implementation without
+    re-running the slow reference."""
+
+    def __init__(self):
+        self._store = {}
+
+    def put(self, key, value):
+        self._store[key] = value
+
+    def get(self, key, compute):
+        if key not in self._store:
+            self._store[key] = compute()
+        return self._store[key]
+
+
+@pytest.fixture(scope="session")
+def outputs():
+    return Outputs()
+
+
+class Pairs:
+    """Puts reference/detap median ratios into ``benchmark.extra_info``.
+
+    Roles: "detap", "detap-<variant>", "reference", "reference-<variant>".
+    Every reference role gets ``ratio_vs_detap`` (its median over the
+    "detap" median of the same group); "detap" gets ``speedup_vs_<role>``.
+    The dicts are the ones pytest-benchmark writes to its JSON at the end of
+    the session, so ratios found later still land there.
+    """
+
+    def __init__(self):
+        self.groups = defaultdict(dict)
+
+    def record(self, benchmark, role, **info):
+        benchmark.extra_info.update(info)
+        benchmark.extra_info["role"] = role
+        stats = getattr(benchmark, "stats", None)
+        if stats is None:  # --benchmark-disable: nothing was timed
+            return
+        group = self.groups[benchmark.group]
+        group[role] = benchmark
+        det = group.get("detap")
+        if det is None:
+            return
+        dmed = det.stats.stats.median
+        for r, b in group.items():
+            if r.startswith("reference") and dmed > 0:
+                ratio = b.stats.stats.median / dmed
+                b.extra_info["ratio_vs_detap"] = round(ratio, 2)
+                det.extra_info[f"speedup_vs_{r}"] = round(ratio, 2)
+
+
+@pytest.fixture(scope="session")
+def pairs():
+    return Pairs()
