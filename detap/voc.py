@@ -155,14 +155,14 @@ _memo = OrderedDict()  # fingerprint -> VocAnnotations, a few recent ones
 
 
 def _fingerprint(annopath, names):
-    h = hashlib.sha256()
-    h.update(f"{cache.FORMAT}\0{annopath}\0".encode("utf-8", "surrogateescape"))
+    """Digest of the annotation template, the image ids and each annotation
+    file's (size, mtime, ctime, inode): any edit or replacement changes it."""
+    stats = []
     for name in names:
-        path = annopath.format(name)
-        st = os.stat(path)  # FileNotFoundError names the missing file
-        h.update(name.encode("utf-8", "surrogateescape"))
-        h.update(f"\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0".encode())
-    return h.hexdigest()
+        st = os.stat(annopath.format(name))  # FileNotFoundError names the missing file
+        stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    text = f"{cache.FORMAT}\0{annopath}\0{stats!r}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _parse_all(annopath, names):
@@ -184,6 +184,27 @@ def _parse_all(annopath, names):
         difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
 
 
+def _cache_path(cachedir, annopath, unique):
+    key = hashlib.sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
+        "utf-8", "surrogateescape")).hexdigest()[:16]
+    return os.path.join(cachedir, f"detap_annots_{key}.npz")
+
+
+def _read_cache(cachefile, fp, unique, columns):
+    """The cached columns if the file is current (only the fingerprint is
+    read when ``columns`` is False), else None.  DetapCacheError if the file
+    is not a readable detap cache."""
+    keys = _CACHE_KEYS if columns else ("fingerprint", "names")
+    data = cache.read(cachefile, keys)
+    if str(data["fingerprint"]) != fp or data["names"].tolist() != unique:
+        return None
+    if not columns:
+        return True
+    return dict(names=unique, classes=data["classes"].tolist(), obj_img=data["obj_img"],
+                obj_cls=data["obj_cls"], boxes=data["boxes"].reshape(-1, 4),
+                difficult=data["difficult"])
+
+
 def load_annotations(annopath, imagenames, cachedir=None):
     """Parse (or load from cache) the annotations of ``imagenames``.
 
@@ -198,22 +219,17 @@ def load_annotations(annopath, imagenames, cachedir=None):
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
     fp = _fingerprint(annopath, unique)
     cols = _memo.get(fp)
-    cachefile = None
-    if cols is None and cachedir is not None:
-        key = hashlib.sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
-            "utf-8", "surrogateescape")).hexdigest()[:16]
-        cachefile = os.path.join(cachedir, f"detap_annots_{key}.npz")
+    if cachedir is None:
+        if cols is None:
+            cols = _parse_all(annopath, unique)
+    else:
+        cachefile = _cache_path(cachedir, annopath, unique)
+        on_disk = None
         if os.path.isfile(cachefile):
-            data = cache.read(cachefile, _CACHE_KEYS)
-            if str(data["fingerprint"]) == fp:
-                cols = dict(names=data["names"].tolist(), classes=data["classes"].tolist(),
-                            obj_img=data["obj_img"], obj_cls=data["obj_cls"],
-                            boxes=data["boxes"].reshape(-1, 4), difficult=data["difficult"])
-                if cols["names"] != unique:
-                    cols = None
-    if cols is None:
-        cols = _parse_all(annopath, unique)
-        if cachefile is not None:
+            on_disk = _read_cache(cachefile, fp, unique, columns=cols is None)
+        if cols is None:
+            cols = on_disk if on_disk is not None else _parse_all(annopath, unique)
+        if on_disk is None:  # missing or stale
             arrays = dict(cols, fingerprint=np.array(fp), names=np.array(unique, dtype=str),
                           classes=np.array(cols["classes"], dtype=str))
             try:
