@@ -275,6 +275,7 @@ def pairwise_sum(const double[::1] a):
 cdef class IdTable:
     """Exact byte-string -> index table for image ids (the first index of a repeated key)."""
     cdef detap_idtable *t
+    cdef Py_ssize_t n
 
     def __cinit__(self, keys):
         keys = list(keys)
@@ -286,6 +287,10 @@ cdef class IdTable:
         for i, k in enumerate(keys):
             if detap_idtable_add(self.t, k, len(k), i) < 0:
                 raise MemoryError()
+        self.n = len(keys)
+
+    def __len__(self):
+        return self.n
 
     def __dealloc__(self):
         detap_idtable_free(self.t)
@@ -294,7 +299,11 @@ cdef class IdTable:
         return detap_idtable_get(self.t, key, len(key))
 
 
-def parse_dets(const unsigned char[::1] data, IdTable ids, slow):
+cdef Py_ssize_t ids_len(IdTable ids):
+    return ids.n
+
+
+def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
     """Parse a det file's bytes into (img int64, score float64, boxes (n, 4)).
 
     ``slow(line_bytes, line_no, unknown_id)`` is called for each line the C
@@ -328,6 +337,11 @@ def parse_dets(const unsigned char[::1] data, IdTable ids, slow):
         if rec is not None:
             if count >= cap:
                 raise IndexError("det parser: more records than lines")
+            rec = tuple(rec)
+            if len(rec) != 6:
+                raise ValueError(f"det parser: the slow path returned {len(rec)} values, not 6")
+            if not 0 <= rec[0] < ids_len(ids):
+                raise IndexError(f"det parser: image index {rec[0]} is not in the id table")
             im[count] = rec[0]
             sc[count] = rec[1]
             bx[count, 0] = rec[2]

@@ -102,6 +102,24 @@ def _to_xywh(boxes):
     return out
 
 
+def _check_box_format(box_format, conv):
+    if box_format not in ("xyxy", "xywh"):
+        raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
+    if conv.iou == "voc" and box_format != "xyxy":
+        raise DetapInputError("box_format='xywh' needs the 'coco' IoU convention; "
+                              "the 'voc' convention takes xyxy boxes")
+
+
+def _thresholds(iou_threshold):
+    thr = np.atleast_1d(np.asarray(iou_threshold, dtype=np.float64))
+    if thr.ndim != 1 or thr.size == 0:
+        raise DetapInputError(f"iou_threshold must be a number or a non-empty 1-D sequence, "
+                              f"got {iou_threshold!r}")
+    if np.isnan(thr).any():
+        raise DetapInputError(f"iou_threshold holds NaN: {iou_threshold!r}")
+    return np.ascontiguousarray(thr)
+
+
 def _kind(conv):
     return _core.IOU_VOC if conv.iou == "voc" else _core.IOU_COCO
 
@@ -125,10 +143,9 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
         ignore = np.asarray(gt_difficult).astype(bool).astype(np.uint8).reshape(-1)
         if ignore.shape[0] != ng:
             raise DetapInputError(f"gt_difficult has {ignore.shape[0]} flags for {ng} GT boxes")
+    _check_box_format(box_format, conv)
     if conv.iou == "coco" and box_format == "xyxy":
         boxes = _to_xywh(boxes)
-    elif conv.iou == "voc" and box_format != "xyxy":
-        raise DetapInputError("the 'voc' IoU convention takes xyxy boxes")
     off, perm = _core.group_by_image(img, n_images)
     if npos is None:
         npos = int(ng - int(ignore.sum()))
@@ -154,7 +171,7 @@ def sort_detections(scores, tie_order="stable"):
 def match(det_boxes, det_image, order, gt, thresholds, convention):
     """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored)."""
     conv = get_convention(convention)
-    thr = np.ascontiguousarray(np.atleast_1d(np.asarray(thresholds, dtype=np.float64)))
+    thr = _thresholds(thresholds)
     return _core.match_voc(_kind(conv), np.ascontiguousarray(order, dtype=np.int64),
                            det_boxes, det_image, gt.boxes, gt.ignore, gt.off,
                            thr, conv.iou_cmp == ">")
@@ -205,6 +222,7 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     ClassResult
     """
     conv = get_convention(convention)
+    _check_box_format(box_format, conv)
     boxes = _as_boxes(det_boxes, "det_boxes")
     nd = boxes.shape[0]
     scores = np.asarray(det_scores)
@@ -234,12 +252,12 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
 
 def _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv):
     scalar = np.ndim(iou_threshold) == 0
-    thr = np.atleast_1d(np.asarray(iou_threshold, dtype=np.float64))
+    thr = _thresholds(iou_threshold)
     order = sort_detections(scores, conv.tie_order)
     labels = match(boxes, img, order, gt, thr, conv)
     scores_sorted = np.asarray(scores, dtype=np.float64)[order]
     parts = [accumulate(labels[t], gt.npos, conv, scores_sorted) for t in range(len(thr))]
-    tp, fp, rec, prec, ap = (list(x) for x in zip(*parts)) if parts else ([],) * 5
+    tp, fp, rec, prec, ap = (list(x) for x in zip(*parts))
     if scalar:
         tp, fp, rec, prec, ap, labels = tp[0], fp[0], rec[0], prec[0], ap[0], labels[0]
     else:

@@ -137,3 +137,86 @@ def write_voc(data, root, imageset="test", score_format="{:.3f}"):
     return (os.path.join(res_dir, f"det_{imageset}_{{}}.txt"),
             os.path.join(ann_dir, "{}.xml"),
             os.path.join(set_dir, f"{imageset}.txt"))
+
+
+# ----------------------------------------------------------------- COCO format
+
+COCO_PRESETS = {
+    # COCO val2017-like: 5,000 images, 80 categories, ~36k GT, <= 100 dets/image
+    "coco": dict(n_images=5000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
+    # Objects365-like: 80,000 images, 365 categories, ~1.2M detections
+    "objects365": dict(n_images=80000, n_categories=365, gt_per_image=12.0, dets_per_image=15),
+}
+
+
+def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
+              crowd_frac=0.01, score_decimals=3, seed=0):
+    """COCO-format (gt_dict, results_list) with realistic structure.
+
+    Boxes are [x, y, w, h] floats (two decimals, like real annotation tools);
+    GT ``area`` is a segmentation-like area (a random 45-90 % of the box), so
+    that area ranges do not simply follow the box; sizes span COCO's small,
+    medium and large ranges; ~``crowd_frac`` of GT are crowd regions; each
+    image has at most ``dets_per_image`` detections (about 70 % jittered
+    copies of its GT, the rest background), scores rounded to
+    ``score_decimals`` so ties occur as with real detectors.  Category and
+    image ids are non-contiguous, as in COCO.
+    """
+    rng = np.random.default_rng(seed)
+    cat_ids = np.sort(rng.choice(np.arange(1, 3 * n_categories + 1), n_categories, replace=False))
+    img_ids = np.sort(rng.choice(np.arange(1, 20 * n_images + 1), n_images, replace=False))
+    W = rng.integers(320, 641, n_images).astype(float)
+    H = rng.integers(240, 481, n_images).astype(float)
+    n_gt = rng.poisson(gt_per_image, n_images)
+    gi = np.repeat(np.arange(n_images), n_gt)
+    ng = len(gi)
+    freq = rng.dirichlet(np.full(n_categories, 0.7))
+    gc = rng.choice(n_categories, ng, p=freq)
+    side = np.exp(rng.normal(3.9, 0.9, ng))  # sqrt(area): median ~50 px
+    aspect = np.exp(rng.normal(0, 0.5, ng))
+    w = np.minimum(side * aspect, W[gi] - 1)
+    h = np.minimum(side / aspect, H[gi] - 1)
+    x = rng.random(ng) * (W[gi] - w)
+    y = rng.random(ng) * (H[gi] - h)
+    gb = np.round(np.stack([x, y, w, h], 1), 2)
+    crowd = rng.random(ng) < crowd_frac
+    area = np.round(gb[:, 2] * gb[:, 3] * rng.uniform(0.45, 0.9, ng), 2)
+    images = [{"id": int(img_ids[i]), "width": int(W[i]), "height": int(H[i]),
+               "file_name": f"{img_ids[i]:012d}.jpg"} for i in range(n_images)]
+    categories = [{"id": int(c), "name": f"class_{c}", "supercategory": "thing"} for c in cat_ids]
+    annotations = [{"id": k + 1, "image_id": int(img_ids[gi[k]]), "category_id": int(cat_ids[gc[k]]),
+                    "bbox": gb[k].tolist(), "area": float(area[k]), "iscrowd": int(crowd[k])}
+                   for k in range(ng)]
+    gt = {"images": images, "annotations": annotations, "categories": categories}
+
+    n_dt = np.minimum(rng.poisson(dets_per_image * 0.8, n_images), dets_per_image)
+    di = np.repeat(np.arange(n_images), n_dt)
+    nd = len(di)
+    # about 70 % of an image's detections sit on its GT (several per object)
+    starts = np.concatenate([[0], np.cumsum(n_gt)])
+    has_gt = n_gt[di] > 0
+    hit = has_gt & (rng.random(nd) < 0.7)
+    src = starts[di] + (rng.random(nd) * np.maximum(n_gt[di], 1)).astype(np.int64)
+    src = np.where(hit, src, 0)
+    db = np.empty((nd, 4))
+    dc = rng.choice(n_categories, nd, p=freq)
+    if ng:
+        s = gb[src]
+        jit = rng.normal(0, 0.1, (nd, 4)) * np.stack([s[:, 2], s[:, 3]] * 2, 1)
+        jb = s + jit
+        db[hit] = jb[hit]
+        dc = np.where(hit & (rng.random(nd) < 0.9), gc[src], dc)
+    side = np.exp(rng.normal(3.7, 1.0, nd))
+    aspect = np.exp(rng.normal(0, 0.5, nd))
+    bw = np.minimum(side * aspect, W[di] - 1)
+    bh = np.minimum(side / aspect, H[di] - 1)
+    bg = np.stack([rng.random(nd) * (W[di] - bw), rng.random(nd) * (H[di] - bh), bw, bh], 1)
+    db[~hit] = bg[~hit]
+    db[:, 2] = np.maximum(db[:, 2], 1.0)
+    db[:, 3] = np.maximum(db[:, 3], 1.0)
+    db = np.round(db, 2)
+    score = np.where(hit, rng.beta(4, 2, nd), rng.beta(1.2, 5, nd))
+    score = np.round(score, score_decimals)
+    results = [{"image_id": int(img_ids[di[k]]), "category_id": int(cat_ids[dc[k]]),
+                "bbox": db[k].tolist(), "score": float(score[k])} for k in range(nd)]
+    return gt, results

@@ -26,7 +26,7 @@ import numpy as np
 from . import _core, cache
 from .conventions import PY_FASTER_RCNN, get_convention
 from .core import ClassResult, _evaluate_prepared, prepare_gt
-from .errors import DetapInputError
+from .errors import DetapCacheError, DetapInputError
 
 __all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "VocResult",
            "read_imageset", "load_annotations", "read_detections", "VocAnnotations"]
@@ -200,9 +200,34 @@ def _read_cache(cachefile, fp, unique, columns):
         return None
     if not columns:
         return True
-    return dict(names=unique, classes=data["classes"].tolist(), obj_img=data["obj_img"],
-                obj_cls=data["obj_cls"], boxes=data["boxes"].reshape(-1, 4),
-                difficult=data["difficult"])
+    cols = dict(names=unique, classes=data["classes"].tolist(), obj_img=data["obj_img"],
+                obj_cls=data["obj_cls"], boxes=data["boxes"], difficult=data["difficult"])
+    _check_cached_columns(cachefile, cols)
+    return cols
+
+
+def _check_cached_columns(cachefile, cols):
+    """A cache file is untrusted: its arrays must agree before any is used."""
+    n = len(cols["obj_img"])
+    problems = []
+    if cols["obj_img"].dtype.kind not in "iu" or cols["obj_cls"].dtype.kind not in "iu":
+        problems.append("index arrays are not integers")
+    elif n and not (0 <= cols["obj_img"].min() and cols["obj_img"].max() < len(cols["names"])):
+        problems.append("obj_img out of range")
+    elif len(cols["obj_cls"]) != n or (
+            n and not (0 <= cols["obj_cls"].min() and cols["obj_cls"].max() < len(cols["classes"]))):
+        problems.append("obj_cls inconsistent")
+    if cols["boxes"].shape != (n, 4) or cols["boxes"].dtype != np.float64:
+        problems.append(f"boxes have shape {cols['boxes'].shape}, dtype {cols['boxes'].dtype}")
+    elif not np.isfinite(cols["boxes"]).all():
+        problems.append("boxes are not finite")
+    if cols["difficult"].shape != (n,):
+        problems.append(f"difficult has shape {cols['difficult'].shape}")
+    if n and np.any(np.diff(cols["obj_img"]) < 0):
+        problems.append("obj_img is not sorted")
+    if problems:
+        raise DetapCacheError(f"{cachefile}: inconsistent annotation cache ({'; '.join(problems)}); "
+                              "delete it to rebuild")
 
 
 def load_annotations(annopath, imagenames, cachedir=None):
