@@ -2,8 +2,13 @@
 
 The kernels reproduce reference float64 arithmetic bit for bit, so the build
 forbids floating-point contraction (FMA) and any fast-math mode.
+
+OpenMP is used when the compiler accepts it (probed by compiling a test
+program); set DETAP_NO_OPENMP=1 to build without it.  Without OpenMP the
+kernels run on one thread and give the same results.
 """
-import sys
+import os
+import tempfile
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -12,14 +17,47 @@ from setuptools.command.build_ext import build_ext
 CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
 
 
+OPENMP_PROBE = """
+#include <omp.h>
+int main(void) {
+    int n = 0;
+#pragma omp parallel reduction(+:n)
+    n += 1;
+    return n > 0 ? 0 : 1;
+}
+"""
+
+
+def _openmp_flags(compiler):
+    """(compile, link) flags for OpenMP, or None when it does not build."""
+    if os.environ.get("DETAP_NO_OPENMP"):
+        return None
+    flags = (["/openmp"], []) if compiler.compiler_type == "msvc" else (["-fopenmp"], ["-fopenmp"])
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(OPENMP_PROBE)
+        try:
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags[0])
+            compiler.link_executable(objs, os.path.join(tmp, "probe"), extra_postargs=flags[1])
+        except Exception:
+            return None
+    return flags
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":
-            args = ["/O2", "/fp:precise"]
+            args, link = ["/O2", "/fp:precise"], []
         else:
-            args = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-fast-math"]
+            args, link = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-fast-math"], []
+        omp = _openmp_flags(self.compiler)
+        if omp:
+            args, link = args + omp[0], link + omp[1]
+        print(f"detap: building with{'' if omp else 'out'} OpenMP")
         for ext in self.extensions:
             ext.extra_compile_args = args
+            ext.extra_link_args = link
         super().build_extensions()
 
 

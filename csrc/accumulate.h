@@ -46,3 +46,17 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                      double *precision, double *scores, double *recall);
 
 #endif
+
+/* pycocotools COCOeval.accumulate over every (category, area, maxDet) cell.
+ * Cells of evaluate.h are laid out category-major: cell k * I + i.
+ * kept_off / kept_score / labels / npig are detap_coco_evaluate's outputs
+ * (kept_score[q]: the score of kept detection q).  present[c]: the cell has
+ * GT or detections (pycocotools' evalImgs entry is not None).
+ * Outputs, pre-filled with -1 by the caller, C order:
+ *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M). */
+int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
+                          const double *kept_score, const int8_t *labels,
+                          size_t n_kept, const int64_t *npig, const uint8_t *present,
+                          size_t A, size_t T, const int64_t *max_dets, size_t M,
+                          const double *rec_thrs, size_t R, double *precision,
+                          double *recall, double *scores, int nthreads);

@@ -110,3 +110,184 @@ done:
     free(dbox);
     return rc;
 }
+
+/* ------------------------------------------------------------------ COCO */
+
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "sort.h"
+
+/* Scratch for one cell, sized for the largest cell. */
+typedef struct {
+    int64_t *order;   /* sorted dt positions within the cell */
+    double *ious;     /* D x G, GT in dataset order */
+    size_t *gtind;    /* GT positions, not-ignored first (stable) */
+    uint8_t *gig;     /* _ignore per sorted GT */
+    uint8_t *gtm;     /* taken per sorted GT */
+    uint8_t *keys;    /* A x G: each area range's ignore pattern, GT order */
+    uint8_t *mres;    /* A x T x D: match state, see coco_match_one */
+} coco_scratch;
+
+static void scratch_free(coco_scratch *s) {
+    free(s->order); free(s->ious); free(s->gtind); free(s->gig);
+    free(s->gtm); free(s->keys); free(s->mres);
+}
+
+static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t maxd,
+                         size_t maxg, size_t maxdk) {
+    memset(s, 0, sizeof *s);
+    s->order = malloc((maxd + 1) * sizeof *s->order);
+    s->ious = malloc((maxdk * maxg + 1) * sizeof *s->ious);
+    s->gtind = malloc((maxg + 1) * sizeof *s->gtind);
+    s->gig = malloc(maxg + 1);
+    s->gtm = malloc(maxg + 1);
+    s->keys = malloc(in->A * maxg + 1);
+    s->mres = malloc(in->A * in->T * maxdk + 1);
+    if (!s->order || !s->ious || !s->gtind || !s->gig || !s->gtm || !s->keys || !s->mres) {
+        scratch_free(s);
+        return DETAP_ENOMEM;
+    }
+    return DETAP_OK;
+}
+
+#define MATCH_IGNORED 1 /* matched a GT whose _ignore is set: dtIg = 1 */
+#define MATCH_COUNTS 2  /* matched a GT with a nonzero id: dtm != 0 */
+
+/* pycocotools' greedy loop for one threshold over GT in gtind order;
+ * mres[d] gets MATCH_* bits (0: unmatched). */
+static void coco_match_one(const detap_coco_eval_in *in, const double *ious, size_t G,
+                           size_t D, const int64_t *drow, const size_t *gtind,
+                           const uint8_t *gig, size_t g0, double thr, uint8_t *gtm,
+                           uint8_t *mres) {
+    const double cap = 1 - 1e-10;
+    memset(gtm, 0, G);
+    for (size_t d = 0; d < D; d++) {
+        double iou = thr < cap ? thr : cap; /* min([t, 1-1e-10]) */
+        long m = -1;
+        const double *row = ious + d * G;
+        for (size_t q = 0; q < G; q++) {
+            size_t g = gtind[q];
+            if (gtm[q] && !in->gt_crowd[g0 + g]) continue;
+            if (m > -1 && gig[m] == 0 && gig[q] == 1) break;
+            if (row[g] < iou) continue;
+            iou = row[g];
+            m = (long)q;
+        }
+        uint8_t r = 0;
+        if (m > -1) {
+            r = (uint8_t)((gig[m] ? MATCH_IGNORED : 0) |
+                          (in->gt_id_nz[g0 + gtind[m]] ? MATCH_COUNTS : 0));
+            if (in->dt_id_pos[drow[d]]) gtm[m] = 1; /* gtm holds the det id: > 0? */
+        }
+        mres[d] = r;
+    }
+}
+
+static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept_off,
+                     size_t n_kept, int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                     coco_scratch *s) {
+    size_t g0 = (size_t)in->gt_off[c], G = (size_t)in->gt_off[c + 1] - g0;
+    size_t d0 = (size_t)in->dt_off[c], ND = (size_t)in->dt_off[c + 1] - d0;
+    size_t k0 = (size_t)kept_off[c], D = (size_t)kept_off[c + 1] - k0;
+    size_t A = in->A, T = in->T;
+    /* detections by descending score, ties in dataset order, then cut */
+    if (ND) {
+        int rc = detap_argsort_desc_f64(in->dt_score + d0, ND, s->order);
+        if (rc != DETAP_OK) return rc;
+    }
+    for (size_t q = 0; q < D; q++) kept_idx[k0 + q] = (int64_t)d0 + s->order[q];
+    const int64_t *drow = kept_idx + k0;
+    for (size_t d = 0; d < D; d++) {
+        const double *db = in->dt_boxes + 4 * (size_t)drow[d];
+        double da = detap_area_coco(db);
+        for (size_t g = 0; g < G; g++) {
+            const double *gb = in->gt_boxes + 4 * (g0 + g);
+            s->ious[d * G + g] = detap_iou_coco_pair(db, da, gb, detap_area_coco(gb),
+                                                     in->gt_crowd[g0 + g]);
+        }
+    }
+    for (size_t a = 0; a < A; a++) {
+        const double *rng = in->area_rng + 2 * a;
+        uint8_t *key = s->keys + a * G;
+        int64_t np_ = 0;
+        for (size_t g = 0; g < G; g++) {
+            double ar = in->gt_area[g0 + g];
+            key[g] = in->gt_ignore[g0 + g] || ar < rng[0] || ar > rng[1];
+            np_ += !key[g];
+        }
+        npig[a * in->ncells + c] = np_;
+        /* matching depends on the area range only through the GT ignore
+         * pattern: reuse an earlier range's result when it is the same */
+        size_t src = a;
+        for (size_t b = 0; b < a; b++)
+            if (memcmp(s->keys + b * G, key, G) == 0) { src = b; break; }
+        if (src == a) {
+            size_t q = 0;
+            for (size_t g = 0; g < G; g++) if (!key[g]) s->gtind[q++] = g;
+            for (size_t g = 0; g < G; g++) if (key[g]) s->gtind[q++] = g;
+            for (size_t g = 0; g < G; g++) s->gig[g] = key[s->gtind[g]];
+            for (size_t t = 0; t < T; t++)
+                coco_match_one(in, s->ious, G, D, drow, s->gtind, s->gig, g0,
+                               in->iou_thrs[t], s->gtm, s->mres + (a * T + t) * D);
+        }
+        /* dtIg = gtIg[m], or'ed for dtm == 0 with "outside the area range" */
+        for (size_t t = 0; t < T; t++) {
+            const uint8_t *mr = s->mres + (src * T + t) * D;
+            int8_t *lab = labels + (a * T + t) * n_kept + k0;
+            for (size_t d = 0; d < D; d++) {
+                int counts = (mr[d] & MATCH_COUNTS) != 0;
+                int ign = (mr[d] & MATCH_IGNORED) != 0;
+                if (!counts) {
+                    double ar = in->dt_area[(size_t)drow[d]];
+                    ign |= ar < rng[0] || ar > rng[1];
+                }
+                lab[d] = ign ? DETAP_IGNORE : (counts ? DETAP_TP : DETAP_FP);
+            }
+        }
+    }
+    return DETAP_OK;
+}
+
+int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
+                        int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                        int nthreads) {
+    size_t nc = in->ncells;
+    if (in->gt_off[0] != 0 || in->dt_off[0] != 0 || kept_off[0] != 0) return DETAP_EINDEX;
+    size_t maxg = 0, maxd = 0, maxdk = 0;
+    for (size_t c = 0; c < nc; c++) {
+        if (in->gt_off[c + 1] < in->gt_off[c] || in->dt_off[c + 1] < in->dt_off[c])
+            return DETAP_EINDEX;
+        size_t g = (size_t)(in->gt_off[c + 1] - in->gt_off[c]);
+        size_t d = (size_t)(in->dt_off[c + 1] - in->dt_off[c]);
+        size_t k = d < in->max_det ? d : in->max_det;
+        if ((size_t)(kept_off[c + 1] - kept_off[c]) != k) return DETAP_EINDEX;
+        if (g > maxg) maxg = g;
+        if (d > maxd) maxd = d;
+        if (k > maxdk) maxdk = k;
+    }
+    size_t n_kept = (size_t)kept_off[nc];
+    int rc = DETAP_OK;
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+#pragma omp parallel num_threads(nthreads) reduction(min:rc)
+#endif
+    {
+        coco_scratch s;
+        int my = scratch_alloc(&s, in, maxd, maxg, maxdk);
+        if (my == DETAP_OK) {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 64)
+#endif
+            for (long c = 0; c < (long)nc; c++) {
+                int r = coco_cell(in, (size_t)c, kept_off, n_kept, kept_idx, labels, npig, &s);
+                if (r < my) my = r;
+            }
+            scratch_free(&s);
+        }
+        if (my < rc) rc = my;
+    }
+    (void)nthreads;
+    return rc;
+}

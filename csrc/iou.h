@@ -37,6 +37,13 @@ static inline double detap_min_nn(double a, double b) { return b < a ? b : a; }
 /* np.maximum(a, 0.) for a not NaN; this form compiles to a compare-and-mask */
 static inline double detap_clamp0(double a) { return a >= 0. ? a : 0.; }
 
+/* C99 fmin / fmax (a NaN operand is dropped), inline: pycocotools calls
+ * them on x + w, which is NaN for inf + -inf even when no input is NaN.
+ * Which zero comes back for -0.0 vs +0.0 is unspecified in C and cannot
+ * change the IoU below (w and h are tested with <= 0). */
+static inline double detap_fmin(double a, double b) { return (a < b || b != b) ? a : b; }
+static inline double detap_fmax(double a, double b) { return (a > b || b != b) ? a : b; }
+
 /* Box areas as each reference computes them (computing an area once per
  * box instead of once per pair gives the same bits). */
 static inline double detap_area_voc(const double *b) {
@@ -68,11 +75,9 @@ static inline double detap_iou_voc_pair(const double *b, double ab, const double
  * pycocotools' bbIou on xywh boxes; a crowd GT divides by da. */
 static inline double detap_iou_coco_pair(const double *d, double da, const double *g,
                                          double ga, int crowd) {
-    /* pycocotools' fmin/fmax: equal to the _nn forms for non-NaN input, up
-     * to the sign of a zero, which cannot change w or h's test below */
-    double w = detap_min_nn(d[2] + d[0], g[2] + g[0]) - detap_max_nn(d[0], g[0]);
+    double w = detap_fmin(d[2] + d[0], g[2] + g[0]) - detap_fmax(d[0], g[0]);
     if (w <= 0) return 0;
-    double h = detap_min_nn(d[3] + d[1], g[3] + g[1]) - detap_max_nn(d[1], g[1]);
+    double h = detap_fmin(d[3] + d[1], g[3] + g[1]) - detap_fmax(d[1], g[1]);
     if (h <= 0) return 0;
     double i = w * h;
     double u = crowd ? da : da + ga - i;

@@ -33,6 +33,28 @@ cdef extern from "evaluate.h" nogil:
                         const int64_t *gt_off, size_t nimg, const double *thr,
                         size_t nt, int strict, int8_t *labels)
 
+cdef extern from "evaluate.h" nogil:
+    ctypedef struct detap_coco_eval_in:
+        size_t ncells
+        const int64_t *gt_off
+        const double *gt_boxes
+        const double *gt_area
+        const uint8_t *gt_crowd
+        const uint8_t *gt_ignore
+        const uint8_t *gt_id_nz
+        const int64_t *dt_off
+        const double *dt_boxes
+        const double *dt_area
+        const double *dt_score
+        const uint8_t *dt_id_pos
+        const double *area_rng
+        size_t A
+        const double *iou_thrs
+        size_t T
+        size_t max_det
+    int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
+                            int64_t *kept_idx, int8_t *labels, int64_t *npig, int nthreads)
+
 cdef extern from "accumulate.h" nogil:
     double detap_pairwise_sum(const double *a, size_t n)
     void detap_pr_voc(const int8_t *labels, size_t nd, double npos, double *tp,
@@ -43,6 +65,12 @@ cdef extern from "accumulate.h" nogil:
     int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                          size_t nd, double npig, const double *rec_thrs, size_t R,
                          double *precision, double *scores, double *recall)
+    int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
+                              const double *kept_score, const int8_t *labels,
+                              size_t n_kept, const int64_t *npig, const uint8_t *present,
+                              size_t A, size_t T, const int64_t *max_dets, size_t M,
+                              const double *rec_thrs, size_t R, double *precision,
+                              double *recall, double *scores, int nthreads)
 
 cdef extern from "parse.h" nogil:
     ctypedef struct detap_idtable:
@@ -352,3 +380,141 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
         p.pos = p.line_end
         p.line_no = p.bad_line_no + 1
     return img[:count], score[:count], boxes[:count]
+
+
+cdef const void *_ptr(const unsigned char[::1] a):
+    return <const void *>&a[0] if a.shape[0] else NULL
+
+
+def _bytes_view(a, dtype, n, name, per=1):
+    """A C-contiguous uint8 view of a numpy array checked for dtype and length."""
+    import numpy as _np
+    arr = _np.ascontiguousarray(a)
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {arr.dtype}")
+    if arr.size != n * per:
+        raise ValueError(f"{name} must hold {n * per} values, got {arr.size}")
+    return arr.reshape(-1).view(np.uint8), arr
+
+
+def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
+                  dt_off, dt_boxes, dt_area, dt_score, dt_id_pos,
+                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0):
+    """pycocotools' evaluateImg for all cells (see csrc/evaluate.h).
+
+    Returns (kept_off (ncells+1,), kept_idx (n_kept,), labels (A, T, n_kept) int8,
+    npig (A, ncells) int64)."""
+    gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
+    dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
+    cdef Py_ssize_t nc = gt_off.shape[0] - 1
+    if nc < 0 or dt_off.shape[0] != nc + 1:
+        raise ValueError("gt_off and dt_off must have ncells + 1 entries")
+    if gt_off[0] != 0 or dt_off[0] != 0 or np.any(np.diff(gt_off) < 0) or np.any(np.diff(dt_off) < 0):
+        raise ValueError("gt_off and dt_off must start at 0 and not decrease")
+    if max_det < 0:
+        raise ValueError("max_det must be >= 0")
+    cdef Py_ssize_t ng = gt_off[nc], nd = dt_off[nc]
+    gb = _bytes_view(gt_boxes, np.float64, ng, "gt_boxes", 4)
+    ga = _bytes_view(gt_area, np.float64, ng, "gt_area")
+    gc = _bytes_view(gt_crowd, np.uint8, ng, "gt_crowd")
+    gi = _bytes_view(gt_ignore, np.uint8, ng, "gt_ignore")
+    gz = _bytes_view(gt_id_nz, np.uint8, ng, "gt_id_nz")
+    db = _bytes_view(dt_boxes, np.float64, nd, "dt_boxes", 4)
+    da = _bytes_view(dt_area, np.float64, nd, "dt_area")
+    ds = _bytes_view(dt_score, np.float64, nd, "dt_score")
+    dz = _bytes_view(dt_id_pos, np.uint8, nd, "dt_id_pos")
+    rng = np.ascontiguousarray(area_rng, dtype=np.float64)
+    if rng.ndim != 2 or rng.shape[1] != 2:
+        raise ValueError("area_rng must have shape (A, 2)")
+    thr = np.ascontiguousarray(iou_thrs, dtype=np.float64).reshape(-1)
+    if np.isnan(gb[1]).any() or np.isnan(db[1]).any():
+        raise ValueError("boxes must not hold NaN")
+    if np.isnan(ds[1]).any():
+        raise ValueError("scores must not hold NaN")
+    counts = np.minimum(np.diff(dt_off), max_det)
+    kept_off = np.zeros(nc + 1, dtype=np.int64)
+    np.cumsum(counts, out=kept_off[1:])
+    cdef Py_ssize_t n_kept = kept_off[nc], A = rng.shape[0], T = thr.shape[0]
+    kept_idx = np.empty(n_kept, dtype=np.int64)
+    labels = np.empty((A, T, n_kept), dtype=np.int8)
+    npig = np.zeros((A, nc), dtype=np.int64)
+    cdef detap_coco_eval_in inp
+    cdef const unsigned char[::1] v_go = gt_off.view(np.uint8), v_do = dt_off.view(np.uint8)
+    cdef const unsigned char[::1] v_gb = gb[0], v_ga = ga[0], v_gc = gc[0], v_gi = gi[0], v_gz = gz[0]
+    cdef const unsigned char[::1] v_db = db[0], v_da = da[0], v_ds = ds[0], v_dz = dz[0]
+    cdef const double[:, ::1] v_rng = rng
+    cdef const double[::1] v_thr = thr
+    cdef const int64_t[::1] v_ko = kept_off
+    cdef int64_t[::1] v_ki = kept_idx
+    cdef int8_t[:, :, ::1] v_lab = labels
+    cdef int64_t[:, ::1] v_np = npig
+    cdef double dz0 = 0.
+    cdef int64_t iz0 = 0
+    cdef int8_t bz0 = 0
+    inp.ncells = nc
+    inp.gt_off = <const int64_t *>_ptr(v_go)
+    inp.dt_off = <const int64_t *>_ptr(v_do)
+    inp.gt_boxes = <const double *>_ptr(v_gb)
+    inp.gt_area = <const double *>_ptr(v_ga)
+    inp.gt_crowd = <const uint8_t *>_ptr(v_gc)
+    inp.gt_ignore = <const uint8_t *>_ptr(v_gi)
+    inp.gt_id_nz = <const uint8_t *>_ptr(v_gz)
+    inp.dt_boxes = <const double *>_ptr(v_db)
+    inp.dt_area = <const double *>_ptr(v_da)
+    inp.dt_score = <const double *>_ptr(v_ds)
+    inp.dt_id_pos = <const uint8_t *>_ptr(v_dz)
+    inp.area_rng = &v_rng[0, 0] if A else &dz0
+    inp.A = A
+    inp.iou_thrs = &v_thr[0] if T else &dz0
+    inp.T = T
+    inp.max_det = max_det
+    cdef int rc
+    with nogil:
+        rc = detap_coco_evaluate(&inp, &v_ko[0], &v_ki[0] if n_kept else &iz0,
+                                 &v_lab[0, 0, 0] if (A and T and n_kept) else &bz0,
+                                 &v_np[0, 0] if (A and nc) else &iz0, nthreads)
+    _check(rc)
+    return kept_off, kept_idx, labels, npig
+
+
+def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, npig, present,
+                    max_dets, rec_thrs, int nthreads=0):
+    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores)."""
+    cdef const int64_t[::1] v_ko = np.ascontiguousarray(kept_off, dtype=np.int64)
+    cdef const double[::1] v_ks = np.ascontiguousarray(kept_score, dtype=np.float64)
+    cdef const int8_t[:, :, ::1] v_lab = np.ascontiguousarray(labels, dtype=np.int8)
+    cdef const int64_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int64)
+    cdef const uint8_t[::1] v_pr = np.ascontiguousarray(present, dtype=np.uint8)
+    cdef const int64_t[::1] v_md = np.ascontiguousarray(max_dets, dtype=np.int64)
+    cdef const double[::1] v_rt = np.ascontiguousarray(rec_thrs, dtype=np.float64)
+    cdef Py_ssize_t A = v_lab.shape[0], T = v_lab.shape[1], n_kept = v_lab.shape[2]
+    cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = K * I
+    if K < 0 or I < 0 or v_ko.shape[0] != nc + 1 or v_pr.shape[0] != nc:
+        raise ValueError("kept_off and present must cover K * I cells")
+    if v_ks.shape[0] != n_kept or v_ko[nc] != n_kept:
+        raise ValueError("kept_score, kept_off and labels disagree on the number of detections")
+    if v_np.shape[0] != A or v_np.shape[1] != nc:
+        raise ValueError("npig must have shape (A, K * I)")
+    for c in range(nc):
+        if v_ko[c + 1] < v_ko[c]:
+            raise ValueError("kept_off must not decrease")
+    precision = -np.ones((T, R, K, A, M))
+    scores = -np.ones((T, R, K, A, M))
+    recall = -np.ones((T, K, A, M))
+    if T == 0 or R == 0 or K == 0 or A == 0 or M == 0:
+        return precision, recall, scores
+    cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
+    cdef double[:, :, :, ::1] v_r = recall
+    cdef double dz0 = 0.
+    cdef int8_t bz0 = 0
+    cdef int64_t iz0 = 0
+    cdef int rc
+    with nogil:
+        rc = detap_coco_accumulate(K, I, &v_ko[0], &v_ks[0] if n_kept else &dz0,
+                                   &v_lab[0, 0, 0] if n_kept else &bz0, n_kept,
+                                   &v_np[0, 0] if nc else &iz0, &v_pr[0] if nc else <uint8_t *>&bz0,
+                                   A, T, &v_md[0], M, &v_rt[0], R,
+                                   &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
+                                   nthreads)
+    _check(rc)
+    return precision, recall, scores

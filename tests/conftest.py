@@ -132,13 +132,16 @@ def write_voc_files(root, annotations, dets, imageset=None, *, newline="\n",
     os.makedirs(ann_dir, exist_ok=True)
     os.makedirs(det_dir, exist_ok=True)
     for name, objs in annotations.items():
-        with open(os.path.join(ann_dir, f"{name}.xml"), "w") as f:
+        path = os.path.join(ann_dir, anno_template.format(name))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
             f.write(xml_text(objs, omit))
     setfile = os.path.join(root, "imageset.txt")
     with open(setfile, "w") as f:
         f.write("".join(f"{n}\n" for n in (annotations if imageset is None else imageset)))
     for cls, content in dets.items():
         path = os.path.join(det_dir, det_template.format(cls))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         if isinstance(content, (bytes, str)):
             data = content.encode() if isinstance(content, str) else content
         else:
