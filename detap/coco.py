@@ -1,0 +1,865 @@
+"""COCO-style box evaluation with pycocotools' API and pycocotools' numbers.
+
+``COCO`` and ``COCOeval`` follow pycocotools (``from detap.coco import COCO,
+COCOeval`` replaces ``from pycocotools.coco import COCO`` and
+``from pycocotools.cocoeval import COCOeval``); for ``iouType="bbox"`` the
+results (``stats``, ``eval["precision"]``, ``eval["recall"]``,
+``eval["scores"]``) are equal to pycocotools' bit for bit.
+
+Pipeline (the same C stages as every detap front end):
+
+1. columns  annotations become arrays: image/category index, xywh boxes,
+            area, crowd flag, id flags, score (``_Columns``);
+2. cells    GT and detections are grouped by (category, image), each group
+            in dataset order, as pycocotools' ``_gts``/``_dts``;
+3. evaluate ``_core.coco_evaluate``: per cell, sort by score, cut at
+            ``maxDets[-1]``, IoU, greedy matching per area range and IoU
+            threshold (csrc/evaluate.c), in parallel over cells;
+4. accumulate ``_core.coco_accumulate``: per category, the 101-point
+            precision/recall (csrc/accumulate.c), in parallel over categories;
+5. summarize the 12 numbers, with pycocotools' own numpy expressions.
+
+Boxes are ``[x, y, width, height]`` in pixels (COCO's convention); areas in
+square pixels.  ``ious`` and ``evalImgs`` are built lazily on first use (they
+are large and few programs read them).
+"""
+import copy
+import datetime
+import json
+import os
+import sys
+import time
+import types
+import warnings
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import _core
+from .errors import DetapInputError
+
+__all__ = ["COCO", "COCOeval", "Params", "evaluate_arrays", "install_as_pycocotools"]
+
+
+class DetapResultsError(DetapInputError, AssertionError):
+    """Results that do not fit the ground truth.  Also an AssertionError,
+    which is what pycocotools raises for results on unknown images."""
+
+
+# ------------------------------------------------------------------- columns
+
+class _Columns:
+    """Column arrays of a COCO annotation list (one row per annotation).
+
+    image_id, category_id, id : int64 (n,)
+    bbox   : float64 (n, 4), [x, y, w, h] pixels
+    area   : float64 (n,), square pixels
+    crowd  : uint8, int(iscrowd) != 0 (crowd IoU; a crowd GT can match again)
+    ignore : uint8, bool(iscrowd) (pycocotools sets ignore = iscrowd)
+    score  : float64 (n,) for results, else None
+    """
+
+    def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None):
+        self.image_id, self.category_id, self.id = image_id, category_id, ids
+        self.bbox, self.area, self.crowd, self.ignore, self.score = bbox, area, crowd, ignore, score
+
+    def __len__(self):
+        return len(self.image_id)
+
+    def take(self, rows):
+        def t(a):
+            return None if a is None else a[rows]
+        return _Columns(t(self.image_id), t(self.category_id), t(self.id), t(self.bbox),
+                        t(self.area), t(self.crowd), t(self.ignore), t(self.score))
+
+
+def _field_error(anns, field, where, kind):
+    for i, a in enumerate(anns):
+        if not isinstance(a, dict):
+            return DetapInputError(f"{where}: record {i} is not an object: {a!r:.80}")
+        if field not in a:
+            return DetapInputError(f"{where}: record {i} has no '{field}'")
+        v = a[field]
+        if field == "bbox":
+            if not isinstance(v, (list, tuple, np.ndarray)) or len(v) != 4:
+                return DetapInputError(f"{where}: record {i} 'bbox' must be [x, y, w, h], got {v!r:.80}")
+            try:
+                [float(x) for x in v]
+            except (TypeError, ValueError):
+                return DetapInputError(f"{where}: record {i} 'bbox' is not numeric: {v!r:.80}")
+        else:
+            try:
+                (int if kind == "int" else float)(v)
+            except (TypeError, ValueError):
+                return DetapInputError(f"{where}: record {i} '{field}' is not a number: {v!r:.80}")
+            if kind == "int" and float(v) != int(v):
+                return DetapInputError(f"{where}: record {i} '{field}' is not an integer: {v!r:.80}")
+    return DetapInputError(f"{where}: bad '{field}' values")
+
+
+def _column(anns, field, dtype, where, kind="float"):
+    n = len(anns)
+    try:
+        if field == "bbox":
+            arr = np.array([a["bbox"] for a in anns], dtype=np.float64)
+            if arr.shape != (n, 4):
+                raise ValueError
+            return arr.reshape(n, 4)
+        arr = np.fromiter((a[field] for a in anns), dtype=dtype, count=n)
+        if kind == "int" and n:
+            # int64 conversion truncates floats such as 1.5: check they were integers
+            back = np.fromiter((a[field] for a in anns), dtype=np.float64, count=n)
+            if not np.array_equal(back, arr.astype(np.float64)):
+                raise ValueError
+        return arr
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise _field_error(anns, field, where, kind) from None
+
+
+def _check_finite(values, field, where, nonneg_wh=False):
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise DetapInputError(f"{where}: record {i} '{field}' is not finite: {values[i].tolist()}")
+    if nonneg_wh:
+        neg = (values[:, 2] < 0) | (values[:, 3] < 0)
+        if neg.any():
+            i = int(np.flatnonzero(neg)[0])
+            raise DetapInputError(f"{where}: record {i} 'bbox' has a negative size: {values[i].tolist()}")
+
+
+def _gt_columns(anns, where):
+    n = len(anns)
+    bbox = _column(anns, "bbox", np.float64, where)
+    _check_finite(bbox, "bbox", where, nonneg_wh=True)
+    area = _column(anns, "area", np.float64, where)
+    _check_finite(area, "area", where)
+    try:
+        iscrowd = [a["iscrowd"] for a in anns]
+    except KeyError:
+        raise _field_error(anns, "iscrowd", where, "int") from None
+    try:
+        crowd = np.fromiter((int(v) != 0 for v in iscrowd), dtype=np.uint8, count=n)
+    except (TypeError, ValueError):
+        raise _field_error(anns, "iscrowd", where, "int") from None
+    ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
+    return _Columns(_column(anns, "image_id", np.int64, where, "int"),
+                    _column(anns, "category_id", np.int64, where, "int"),
+                    _column(anns, "id", np.int64, where, "int"), bbox, area, crowd, ignore)
+
+
+def _dt_columns(anns, where):
+    n = len(anns)
+    bbox = _column(anns, "bbox", np.float64, where)
+    _check_finite(bbox, "bbox", where, nonneg_wh=True)
+    score = _column(anns, "score", np.float64, where)
+    _check_finite(score, "score", where)
+    area = _column(anns, "area", np.float64, where)
+    return _Columns(_column(anns, "image_id", np.int64, where, "int"),
+                    _column(anns, "category_id", np.int64, where, "int"),
+                    _column(anns, "id", np.int64, where, "int"), bbox, area,
+                    np.zeros(n, np.uint8), np.zeros(n, np.uint8), score)
+
+
+# ---------------------------------------------------------------------- COCO
+
+def _load_json(path):
+    try:
+        with open(path, "r") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+
+
+class COCO:
+    """pycocotools' ``COCO``: a dataset or a result set, with its indexes.
+
+    ``annotation_file`` is a path to a COCO JSON file or an already loaded
+    dict.  Attributes: ``dataset`` (the dict), ``anns``, ``imgs``, ``cats``
+    (id -> dict), ``imgToAnns``, ``catToImgs``.
+    """
+
+    def __init__(self, annotation_file=None):
+        self.dataset, self.anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
+        self.imgToAnns, self.catToImgs = defaultdict(list), defaultdict(list)
+        self._source = "<dict>"
+        self._cols = None
+        self._is_result = False
+        if annotation_file is not None:
+            if isinstance(annotation_file, dict):
+                dataset = annotation_file
+            else:
+                self._source = os.fspath(annotation_file)
+                tic = time.time()
+                dataset = _load_json(annotation_file)
+                if not isinstance(dataset, dict):
+                    raise DetapInputError(f"annotation file must hold a JSON object, not "
+                                          f"{type(dataset).__name__}", self._source)
+                self._load_seconds = time.time() - tic
+            for key in ("images", "annotations", "categories"):
+                if key in dataset and not isinstance(dataset[key], list):
+                    raise DetapInputError(f"'{key}' must be a list", self._source)
+            self.dataset = dataset
+            self.createIndex()
+
+    def createIndex(self):
+        anns, cats, imgs = {}, {}, {}
+        imgToAnns, catToImgs = defaultdict(list), defaultdict(list)
+        where = self._source
+        if "annotations" in self.dataset:
+            for i, ann in enumerate(self.dataset["annotations"]):
+                try:
+                    imgToAnns[ann["image_id"]].append(ann)
+                    anns[ann["id"]] = ann
+                except (KeyError, TypeError):
+                    raise _field_error(self.dataset["annotations"], "image_id" if "image_id" not in ann
+                                       else "id", where + " annotations", "int") from None
+        if "images" in self.dataset:
+            for i, img in enumerate(self.dataset["images"]):
+                try:
+                    imgs[img["id"]] = img
+                except (KeyError, TypeError):
+                    raise DetapInputError(f"images record {i} has no 'id'", where) from None
+        if "categories" in self.dataset:
+            for i, cat in enumerate(self.dataset["categories"]):
+                try:
+                    cats[cat["id"]] = cat
+                except (KeyError, TypeError):
+                    raise DetapInputError(f"categories record {i} has no 'id'", where) from None
+        if "annotations" in self.dataset and "categories" in self.dataset:
+            for ann in self.dataset["annotations"]:
+                catToImgs[ann["category_id"]].append(ann["image_id"])
+        self.anns, self.imgs, self.cats = anns, imgs, cats
+        self.imgToAnns, self.catToImgs = imgToAnns, catToImgs
+        self._cols = None
+
+    def info(self):
+        for key, value in self.dataset.get("info", {}).items():
+            print(f"{key}: {value}")
+
+    def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):
+        imgIds = imgIds if _is_seq(imgIds) else [imgIds]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == len(areaRng) == 0:
+            anns = self.dataset.get("annotations", [])
+        else:
+            if len(imgIds) != 0:
+                lists = [self.imgToAnns[i] for i in imgIds if i in self.imgToAnns]
+                anns = [a for lst in lists for a in lst]
+            else:
+                anns = self.dataset.get("annotations", [])
+            if len(catIds) != 0:
+                cs = set(catIds)
+                anns = [a for a in anns if a["category_id"] in cs]
+            if len(areaRng) != 0:
+                anns = [a for a in anns if areaRng[0] < a["area"] < areaRng[1]]
+        if iscrowd is not None:
+            return [a["id"] for a in anns if a["iscrowd"] == iscrowd]
+        return [a["id"] for a in anns]
+
+    def getCatIds(self, catNms=[], supNms=[], catIds=[]):
+        catNms = catNms if _is_seq(catNms) else [catNms]
+        supNms = supNms if _is_seq(supNms) else [supNms]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        cats = self.dataset.get("categories", [])
+        if len(catNms) or len(supNms) or len(catIds):
+            cats = cats if len(catNms) == 0 else [c for c in cats if c["name"] in catNms]
+            cats = cats if len(supNms) == 0 else [c for c in cats if c["supercategory"] in supNms]
+            cats = cats if len(catIds) == 0 else [c for c in cats if c["id"] in catIds]
+        return [c["id"] for c in cats]
+
+    def getImgIds(self, imgIds=[], catIds=[]):
+        imgIds = imgIds if _is_seq(imgIds) else [imgIds]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == 0:
+            return list(self.imgs.keys())
+        ids = set(imgIds)
+        for i, catId in enumerate(catIds):
+            if i == 0 and len(ids) == 0:
+                ids = set(self.catToImgs[catId])
+            else:
+                ids &= set(self.catToImgs[catId])
+        return list(ids)
+
+    def loadAnns(self, ids=[]):
+        if _is_seq(ids):
+            return [self.anns[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.anns[ids]]
+
+    def loadCats(self, ids=[]):
+        if _is_seq(ids):
+            return [self.cats[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.cats[ids]]
+
+    def loadImgs(self, ids=[]):
+        if _is_seq(ids):
+            return [self.imgs[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.imgs[ids]]
+
+    def loadNumpyAnnotations(self, data):
+        """Results from an (N, 7) array: [image_id, x, y, w, h, score, category_id]."""
+        data = np.asarray(data)
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise DetapInputError(f"result array must have shape (N, 7), got {data.shape}")
+        return [{"image_id": int(data[i, 0]), "bbox": [data[i, 1], data[i, 2], data[i, 3], data[i, 4]],
+                 "score": data[i, 5], "category_id": int(data[i, 6])} for i in range(data.shape[0])]
+
+    def loadRes(self, resFile):
+        """A result set on this dataset's images, from a JSON path, a list of
+        dicts or an (N, 7) array.  Box results get ``area = w * h``,
+        ``id = index + 1`` and ``iscrowd = 0``, as in pycocotools (but the
+        caller's dicts are not modified, and no polygon is made up)."""
+        res = COCO()
+        res.dataset["images"] = [img for img in self.dataset.get("images", [])]
+        where = "results"
+        if isinstance(resFile, (str, os.PathLike)):
+            where = os.fspath(resFile)
+            anns = _load_json(resFile)
+        elif isinstance(resFile, np.ndarray):
+            anns = self.loadNumpyAnnotations(resFile)
+        else:
+            anns = resFile
+        if not isinstance(anns, list):
+            raise DetapInputError("results must be a list of objects", where)
+        res._source = where
+        if anns and isinstance(anns[0], dict) and "bbox" not in anns[0]:
+            kind = "segmentation" if "segmentation" in anns[0] else (
+                "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
+            if kind:
+                raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
+        img_ids = _column(anns, "image_id", np.int64, where, "int")
+        known = np.array(sorted(self.imgs.keys()), dtype=np.int64) if self.imgs else np.zeros(0, np.int64)
+        ok = np.isin(img_ids, known)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
+                                    "ground truth (Results do not correspond to current coco set)",
+                                    where)
+        bbox = _column(anns, "bbox", np.float64, where)
+        _check_finite(bbox, "bbox", where, nonneg_wh=True)
+        score = _column(anns, "score", np.float64, where)
+        _check_finite(score, "score", where)
+        cat_ids = _column(anns, "category_id", np.int64, where, "int")
+        unknown = ~np.isin(cat_ids, np.array(list(self.cats.keys()), dtype=np.int64))
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
+                          f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
+                          "as in pycocotools", stacklevel=2)
+        new = []
+        for i, ann in enumerate(anns):
+            a = dict(ann)
+            bb = a["bbox"]
+            a["area"] = bb[2] * bb[3]
+            a["id"] = i + 1
+            a["iscrowd"] = 0
+            new.append(a)
+        res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+        res.dataset["annotations"] = new
+        res.createIndex()
+        n = len(new)
+        res._cols = _Columns(img_ids, cat_ids, np.arange(1, n + 1, dtype=np.int64), bbox,
+                             bbox[:, 2] * bbox[:, 3], np.zeros(n, np.uint8),
+                             np.zeros(n, np.uint8), score)
+        res._is_result = True
+        return res
+
+    def _columns(self):
+        """Column arrays of the annotations (built once)."""
+        if self._cols is None:
+            anns = self.dataset.get("annotations", [])
+            where = f"{self._source} annotations"
+            if anns and "score" in anns[0]:
+                self._cols = _dt_columns(anns, where)
+            else:
+                self._cols = _gt_columns(anns, where)
+        return self._cols
+
+
+def _is_seq(x):
+    return isinstance(x, (list, tuple, np.ndarray, range))
+
+
+# -------------------------------------------------------------------- params
+
+class Params:
+    """pycocotools' evaluation parameters for boxes."""
+
+    def __init__(self, iouType="bbox"):
+        if iouType in ("segm", "keypoints"):
+            raise NotImplementedError(
+                f"detap.coco evaluates iouType='bbox' only; use pycocotools for '{iouType}'")
+        if iouType != "bbox":
+            raise ValueError(f"unknown iouType {iouType!r}")
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+        self.iouType = iouType
+        self.useSegm = None
+
+
+# ------------------------------------------------------------------ COCOeval
+
+class COCOeval:
+    """pycocotools' ``COCOeval`` for ``iouType="bbox"``.
+
+    ``evaluate()``, ``accumulate()``, ``summarize()``; ``stats`` (12,);
+    ``eval`` with ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M),
+    ``scores``, ``counts``, ``params``, ``date``; ``ious`` and ``evalImgs``
+    computed lazily.  ``threads`` (detap only): worker threads for the C
+    stages, default all cores; results do not depend on it.
+    """
+
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=None):
+        if not iouType:
+            iouType = "segm"
+        self.params = Params(iouType=iouType)  # raises for segm / keypoints
+        self.cocoGt, self.cocoDt = cocoGt, cocoDt
+        self.evalImgs = []
+        self.eval = {}
+        self.stats = []
+        self.threads = 0 if threads is None else int(threads)
+        self._paramsEval = {}
+        self._state = None
+        self._ious = None
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    # -- evaluate --------------------------------------------------------
+
+    def evaluate(self):
+        tic = time.time()
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+        if p.iouType != "bbox":
+            raise NotImplementedError("detap.coco evaluates iouType='bbox' only")
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        gt = self.cocoGt._columns()
+        dt = self.cocoDt._columns()
+        self._state = _evaluate_columns(gt, dt, p, self.threads)
+        self._ious = None
+        self.evalImgs = _LazyEvalImgs(self)
+        self._paramsEval = copy.deepcopy(self.params)
+        self._eval_seconds = time.time() - tic
+
+    @property
+    def ious(self):
+        if self._ious is None:
+            if self._state is None:
+                return {}
+            self._ious = _LazyIous(self)
+        return self._ious
+
+    @ious.setter
+    def ious(self, value):
+        self._ious = value
+
+    def computeIoU(self, imgId, catId):
+        """pycocotools' computeIoU: (D, G) IoU of the cell, D cut at maxDets[-1]."""
+        return self.ious[imgId, catId]
+
+    def evaluateImg(self, imgId, catId, aRng, maxDet):
+        """pycocotools' per-image record (dict) or None, from the C results."""
+        st = self._state
+        p = self._paramsEval if self._paramsEval else self.params
+        a = [list(r) for r in p.areaRng].index(list(aRng))
+        return st.eval_img(st.cell_of(imgId, catId), a, maxDet)
+
+    # -- accumulate ------------------------------------------------------
+
+    def accumulate(self, p=None):
+        tic = time.time()
+        if self._state is None:
+            print("Please run evaluate() first")
+            return
+        if p is None:
+            p = self.params
+        pe = self._paramsEval
+        if (list(p.imgIds) != list(pe.imgIds) or (p.useCats and list(p.catIds) != list(pe.catIds))
+                or p.useCats != pe.useCats or [list(a) for a in p.areaRng] != [list(a) for a in pe.areaRng]
+                or not np.array_equal(p.iouThrs, pe.iouThrs)):
+            raise NotImplementedError("accumulate() with images, categories, area ranges or IoU "
+                                      "thresholds other than evaluate()'s")
+        setM = set(pe.maxDets)
+        max_dets = [m for m in p.maxDets if m in setM]
+        st = self._state
+        precision, recall, scores = _core.coco_accumulate(
+            st.K, st.I, st.kept_off, st.kept_score, st.labels, st.npig, st.present,
+            np.asarray(max_dets, dtype=np.int64), np.asarray(p.recThrs, dtype=np.float64),
+            self.threads)
+        T, R, K, A = len(p.iouThrs), len(p.recThrs), (len(p.catIds) if p.useCats else 1), len(p.areaRng)
+        M = len(p.maxDets)
+        if len(max_dets) != M:  # maxDets not evaluated keep -1, as pycocotools
+            full_p, full_r, full_s = -np.ones((T, R, K, A, M)), -np.ones((T, K, A, M)), -np.ones((T, R, K, A, M))
+            cols = [i for i, m in enumerate(p.maxDets) if m in setM]
+            full_p[..., cols], full_r[..., cols], full_s[..., cols] = precision, recall, scores
+            precision, recall, scores = full_p, full_r, full_s
+        self.eval = {
+            "params": p,
+            "counts": [T, R, K, A, M],
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
+        }
+        self._acc_seconds = time.time() - tic
+
+    # -- summarize -------------------------------------------------------
+
+    def summarize(self):
+        """The 12 pycocotools numbers, printed and stored in ``stats``."""
+        def _summarize(ap=1, iouThr=None, areaRng="all", maxDets=100):
+            p = self.params
+            iStr = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+            titleStr = "Average Precision" if ap == 1 else "Average Recall"
+            typeStr = "(AP)" if ap == 1 else "(AR)"
+            iouStr = "{:0.2f}:{:0.2f}".format(p.iouThrs[0], p.iouThrs[-1]) \
+                if iouThr is None else "{:0.2f}".format(iouThr)
+            aind = [i for i, aRng in enumerate(p.areaRngLbl) if aRng == areaRng]
+            mind = [i for i, mDet in enumerate(p.maxDets) if mDet == maxDets]
+            if ap == 1:
+                s = self.eval["precision"]
+                if iouThr is not None:
+                    t = np.where(iouThr == p.iouThrs)[0]
+                    s = s[t]
+                s = s[:, :, :, aind, mind]
+            else:
+                s = self.eval["recall"]
+                if iouThr is not None:
+                    t = np.where(iouThr == p.iouThrs)[0]
+                    s = s[t]
+                s = s[:, :, aind, mind]
+            if len(s[s > -1]) == 0:
+                mean_s = -1
+            else:
+                mean_s = np.mean(s[s > -1])
+            print(iStr.format(titleStr, typeStr, iouStr, areaRng, maxDets, mean_s))
+            return mean_s
+
+        def _summarizeDets():
+            stats = np.zeros((12,))
+            stats[0] = _summarize(1)
+            stats[1] = _summarize(1, iouThr=.5, maxDets=self.params.maxDets[2])
+            stats[2] = _summarize(1, iouThr=.75, maxDets=self.params.maxDets[2])
+            stats[3] = _summarize(1, areaRng="small", maxDets=self.params.maxDets[2])
+            stats[4] = _summarize(1, areaRng="medium", maxDets=self.params.maxDets[2])
+            stats[5] = _summarize(1, areaRng="large", maxDets=self.params.maxDets[2])
+            stats[6] = _summarize(0, maxDets=self.params.maxDets[0])
+            stats[7] = _summarize(0, maxDets=self.params.maxDets[1])
+            stats[8] = _summarize(0, maxDets=self.params.maxDets[2])
+            stats[9] = _summarize(0, areaRng="small", maxDets=self.params.maxDets[2])
+            stats[10] = _summarize(0, areaRng="medium", maxDets=self.params.maxDets[2])
+            stats[11] = _summarize(0, areaRng="large", maxDets=self.params.maxDets[2])
+            return stats
+
+        if not self.eval:
+            raise Exception("Please run accumulate() first")
+        self.stats = _summarizeDets()
+
+    def __str__(self):
+        self.summarize()
+        return ""
+
+
+# ----------------------------------------------------------- the C pipeline
+
+class _State:
+    """What evaluate() leaves for accumulate() and the lazy views.
+
+    Cells are category-major: cell k * I + i (K = 1 with useCats=0).
+    """
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def cell_of(self, imgId, catId):
+        i = int(np.searchsorted(self.img_ids, imgId))
+        if i >= self.I or self.img_ids[i] != imgId:
+            raise KeyError((imgId, catId))
+        if not self.use_cats:
+            return i
+        k = int(np.searchsorted(self.cat_ids, catId))
+        if k >= self.K or self.cat_ids[k] != catId:
+            raise KeyError((imgId, catId))
+        return k * self.I + i
+
+    def eval_img(self, c, a, maxDet):
+        """pycocotools' evaluateImg dict for cell c, area range a (or None)."""
+        if not self.present[c]:
+            return None
+        gt_rows = np.arange(self.gt_off[c], self.gt_off[c + 1])
+        kb, ke = self.kept_off[c], self.kept_off[c + 1]
+        D = min(ke - kb, maxDet)
+        rows = self.kept_idx[kb:kb + D]
+        rng = self.area_rng[a]
+        garea = self.gt.area[gt_rows]
+        gig = (self.gt.ignore[gt_rows].astype(bool) | (garea < rng[0]) | (garea > rng[1]))
+        gtind = np.argsort(gig, kind="mergesort")
+        T = len(self.iou_thrs)
+        lab = self.labels[a, :, kb:kb + D]
+        # dtMatches / gtMatches need the matched ids: recompute the greedy
+        # loop for this one cell in Python (only when a caller asks)
+        ious = self.cell_ious(c)[:D][:, gtind] if D and len(gt_rows) else np.zeros((D, len(gt_rows)))
+        G = len(gt_rows)
+        gt_ids = self.gt.id[gt_rows][gtind]
+        dt_ids = self.dt.id[rows]
+        crowd = self.gt.crowd[gt_rows][gtind]
+        gIg = gig[gtind].astype(np.int64)
+        gtm, dtm, dtIg = np.zeros((T, G)), np.zeros((T, D)), np.zeros((T, D))
+        if G and D:
+            for t, thr in enumerate(self.iou_thrs):
+                for d in range(D):
+                    iou, m = min([thr, 1 - 1e-10]), -1
+                    for g in range(G):
+                        if gtm[t, g] > 0 and not crowd[g]:
+                            continue
+                        if m > -1 and gIg[m] == 0 and gIg[g] == 1:
+                            break
+                        if ious[d, g] < iou:
+                            continue
+                        iou, m = ious[d, g], g
+                    if m == -1:
+                        continue
+                    dtIg[t, d] = gIg[m]
+                    dtm[t, d] = gt_ids[m]
+                    gtm[t, m] = dt_ids[d]
+        dar = self.dt.area[rows]
+        out = ((dar < rng[0]) | (dar > rng[1])).reshape(1, D)
+        dtIg = np.logical_or(dtIg, np.logical_and(dtm == 0, np.repeat(out, T, 0)))
+        # the C labels and this recomputation must agree
+        assert np.array_equal(lab == 1, np.logical_and(dtm != 0, ~dtIg))
+        return {
+            "image_id": self.img_ids[c % self.I], "category_id": self.cat_ids[c // self.I] if self.use_cats else -1,
+            "aRng": list(rng), "maxDet": maxDet,
+            "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
+            "dtMatches": dtm, "gtMatches": gtm,
+            "dtScores": self.dt.score[rows].tolist(),
+            "gtIgnore": gIg, "dtIgnore": dtIg,
+        }
+
+    def cell_ious(self, c):
+        kb, ke = self.kept_off[c], self.kept_off[c + 1]
+        gt_rows = slice(self.gt_off[c], self.gt_off[c + 1])
+        rows = self.kept_idx[kb:ke]
+        if ke == kb and self.gt_off[c + 1] == self.gt_off[c]:
+            return []
+        if ke == kb or self.gt_off[c + 1] == self.gt_off[c]:
+            return []
+        return _core.iou_matrix(np.ascontiguousarray(self.dt.bbox[rows]),
+                                np.ascontiguousarray(self.gt.bbox[gt_rows]), _core.IOU_COCO,
+                                np.ascontiguousarray(self.gt.crowd[gt_rows]))
+
+
+class _LazyIous(Mapping):
+    """pycocotools' ``ious``: {(imgId, catId): (D, G) array or []}, computed on access."""
+
+    def __init__(self, ev):
+        self._st = ev._state
+
+    def __getitem__(self, key):
+        return self._st.cell_ious(self._st.cell_of(*key))
+
+    def __iter__(self):
+        st = self._st
+        cats = st.cat_ids if st.use_cats else [-1]
+        return ((i, k) for i in st.img_ids for k in cats)
+
+    def __len__(self):
+        return self._st.I * self._st.K
+
+
+class _LazyEvalImgs(Sequence):
+    """pycocotools' ``evalImgs`` list ([k][a][i] order), each dict built on access."""
+
+    def __init__(self, ev):
+        self._st = ev._state
+        self._max_det = ev.params.maxDets[-1]
+        self._A = len(ev.params.areaRng)
+
+    def __len__(self):
+        return self._st.K * self._A * self._st.I
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[x] for x in range(*j.indices(len(self)))]
+        if j < 0:
+            j += len(self)
+        if not 0 <= j < len(self):
+            raise IndexError(j)
+        I = self._st.I
+        k, rest = divmod(j, self._A * I)
+        a, i = divmod(rest, I)
+        return self._st.eval_img(k * I + i, a, self._max_det)
+
+
+def _group(img_idx, cat_idx, I, K, use_cats):
+    """Rows grouped by cell, each cell in dataset order: (perm, offsets)."""
+    if use_cats:
+        key = cat_idx * I + img_idx
+        ncells = K * I
+    else:
+        # one cell per image; inside it, categories in p.catIds order, then
+        # dataset order (pycocotools concatenates _gts[img, c] over c)
+        key = img_idx * K + cat_idx
+        ncells = I
+    perm = np.argsort(key, kind="stable")
+    cell = key[perm] if use_cats else img_idx[perm]
+    off = np.zeros(ncells + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell, minlength=ncells), out=off[1:])
+    return perm, off
+
+
+def _select(cols, img_ids, cat_ids, use_cats):
+    """Rows on evaluated images and categories, with their indices."""
+    i = np.searchsorted(img_ids, cols.image_id)
+    i_ok = (i < len(img_ids)) & (img_ids[np.minimum(i, len(img_ids) - 1)] == cols.image_id) \
+        if len(img_ids) else np.zeros(len(cols), bool)
+    k = np.searchsorted(cat_ids, cols.category_id)
+    k_ok = (k < len(cat_ids)) & (cat_ids[np.minimum(k, len(cat_ids) - 1)] == cols.category_id) \
+        if len(cat_ids) else np.zeros(len(cols), bool)
+    rows = np.flatnonzero(i_ok & k_ok)
+    return rows, i[rows].astype(np.int64), k[rows].astype(np.int64)
+
+
+def _resolve_duplicate_ids(cols):
+    """pycocotools indexes annotations by id: with repeated ids, every
+    occurrence reads as the last annotation carrying that id."""
+    ids = cols.id
+    uniq, inv = np.unique(ids, return_inverse=True)
+    if len(uniq) == len(ids):
+        return cols
+    last = np.zeros(len(uniq), dtype=np.int64)
+    last[inv] = np.arange(len(ids))  # later rows overwrite earlier ones
+    src = last[inv]
+    out = cols.take(src)
+    # image and category still come from imgToAnns order (the occurrence),
+    # but the record's content is the last one's; pycocotools files the
+    # occurrence under its own image id, then loads the last record
+    out.image_id, out.category_id = cols.image_id, cols.category_id
+    return out
+
+
+def _evaluate_columns(gt, dt, p, threads):
+    img_ids = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
+    cat_ids = np.asarray(p.catIds, dtype=np.int64).reshape(-1)
+    use_cats = bool(p.useCats)
+    I, Kc = len(img_ids), len(cat_ids)
+    K = Kc if use_cats else 1
+    gt = _resolve_duplicate_ids(gt)
+    g_rows, g_i, g_k = _select(gt, img_ids, cat_ids, use_cats)
+    d_rows, d_i, d_k = _select(dt, img_ids, cat_ids, use_cats)
+    g_perm, g_off = _group(g_i, g_k, I, Kc, use_cats)
+    d_perm, d_off = _group(d_i, d_k, I, Kc, use_cats)
+    g = gt.take(g_rows[g_perm])
+    d = dt.take(d_rows[d_perm])
+    area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
+    iou_thrs = np.asarray(p.iouThrs, dtype=np.float64).reshape(-1)
+    max_det = int(p.maxDets[-1]) if len(p.maxDets) else 0
+    kept_off, kept_idx, labels, npig = _core.coco_evaluate(
+        g_off, g.bbox, g.area, g.crowd, g.ignore, (g.id != 0).astype(np.uint8),
+        d_off, d.bbox, d.area, d.score, (d.id > 0).astype(np.uint8),
+        area_rng, iou_thrs, max_det, threads)
+    present = ((np.diff(g_off) > 0) | (np.diff(d_off) > 0)).astype(np.uint8)
+    return _State(gt=g, dt=d, gt_off=g_off, dt_off=d_off, kept_off=kept_off, kept_idx=kept_idx,
+                  kept_score=d.score[kept_idx], labels=labels, npig=npig, present=present,
+                  I=I, K=K, img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats,
+                  area_rng=area_rng, iou_thrs=iou_thrs)
+
+
+# ----------------------------------------------------------------- arrays
+
+def evaluate_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_iscrowd=None,
+                    *, dt_image_id, dt_category_id, dt_bbox, dt_score, params=None, threads=None,
+                    gt_id=None):
+    """COCO evaluation straight from arrays (no JSON, no dicts).
+
+    Boxes are (N, 4) [x, y, w, h]; ``gt_area`` defaults to w * h;
+    ``gt_iscrowd`` to zeros.  ``params`` is a ``Params`` (its ``imgIds`` and
+    ``catIds`` default to the sorted unique GT image and category ids).
+    Returns a ``COCOeval`` that has run evaluate() and accumulate() (call
+    ``summarize()`` for ``stats``), equal to pycocotools on the same data
+    given as JSON with annotation ids 1..N in array order.
+    """
+    gb = np.ascontiguousarray(gt_bbox, dtype=np.float64).reshape(-1, 4)
+    db = np.ascontiguousarray(dt_bbox, dtype=np.float64).reshape(-1, 4)
+    _check_finite(gb, "bbox", "gt_bbox", nonneg_wh=True)
+    _check_finite(db, "bbox", "dt_bbox", nonneg_wh=True)
+    ng, nd = len(gb), len(db)
+    area = gb[:, 2] * gb[:, 3] if gt_area is None else np.asarray(gt_area, dtype=np.float64).reshape(-1)
+    iscrowd = np.zeros(ng, np.int64) if gt_iscrowd is None else np.asarray(gt_iscrowd).reshape(-1)
+    score = np.asarray(dt_score, dtype=np.float64).reshape(-1)
+    _check_finite(score, "score", "dt_score")
+    gt = _Columns(np.asarray(gt_image_id, np.int64).reshape(-1), np.asarray(gt_category_id, np.int64).reshape(-1),
+                  np.arange(1, ng + 1, dtype=np.int64) if gt_id is None else np.asarray(gt_id, np.int64),
+                  gb, area, (iscrowd.astype(np.int64) != 0).astype(np.uint8),
+                  iscrowd.astype(bool).astype(np.uint8))
+    dt = _Columns(np.asarray(dt_image_id, np.int64).reshape(-1), np.asarray(dt_category_id, np.int64).reshape(-1),
+                  np.arange(1, nd + 1, dtype=np.int64), db, db[:, 2] * db[:, 3],
+                  np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), score)
+    for name, c, n in (("gt", gt, ng), ("dt", dt, nd)):
+        for field in ("image_id", "category_id", "area", "id"):
+            if len(getattr(c, field)) != n:
+                raise DetapInputError(f"{name}_{field} has {len(getattr(c, field))} values for {n} boxes")
+    if len(score) != nd:
+        raise DetapInputError(f"dt_score has {len(score)} values for {nd} boxes")
+    ev = COCOeval(iouType="bbox", threads=threads)
+    ev.params = params if params is not None else ev.params
+    if not len(ev.params.imgIds):
+        ev.params.imgIds = sorted(np.unique(gt.image_id).tolist())
+    if not len(ev.params.catIds):
+        ev.params.catIds = sorted(np.unique(gt.category_id).tolist())
+    p = ev.params
+    p.imgIds = list(np.unique(p.imgIds))
+    if p.useCats:
+        p.catIds = list(np.unique(p.catIds))
+    p.maxDets = sorted(p.maxDets)
+    ev._state = _evaluate_columns(gt, dt, p, ev.threads)
+    ev.evalImgs = _LazyEvalImgs(ev)
+    ev._paramsEval = copy.deepcopy(p)
+    ev.accumulate()
+    return ev
+
+
+# ------------------------------------------------------- pycocotools switch
+
+def install_as_pycocotools():
+    """Make ``pycocotools.coco`` and ``pycocotools.cocoeval`` resolve to detap.
+
+    After this call, ``from pycocotools.coco import COCO`` and
+    ``from pycocotools.cocoeval import COCOeval`` (as in Detectron2,
+    mmdetection, Ultralytics, torchmetrics) give detap's classes.  Call it
+    before those libraries import pycocotools.  ``pycocotools.mask`` stays
+    the real one when pycocotools is installed (detap does not do masks).
+    Returns the list of module names replaced.
+    """
+    this = sys.modules[__name__]
+    try:
+        import pycocotools as pkg  # noqa: F401
+    except ImportError:
+        pkg = types.ModuleType("pycocotools")
+        pkg.__path__ = []
+        sys.modules["pycocotools"] = pkg
+    names = []
+    for sub in ("coco", "cocoeval"):
+        mod = types.ModuleType(f"pycocotools.{sub}")
+        mod.COCO, mod.COCOeval, mod.Params = this.COCO, this.COCOeval, this.Params
+        mod.__doc__ = f"detap replacement for pycocotools.{sub}"
+        sys.modules[f"pycocotools.{sub}"] = mod
+        setattr(pkg, sub, mod)
+        names.append(f"pycocotools.{sub}")
+    return names
