@@ -96,56 +96,75 @@ int detap_ap_all_point(const double *rec, const double *prec, size_t n,
     return DETAP_OK;
 }
 
-/* first index i with !(a[i] < v): np.searchsorted(a, v, side="left") for a
- * without NaN; numpy sorts NaN last, so a NaN v lands past the end */
-static size_t search_left(const double *a, size_t n, double v) {
-    if (v != v) return n;
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < v) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-/* One (t, k, a, m) cell of pycocotools' accumulate.  rc, pr: scratch of nd.
- * precision[r * stride] and scores[r * stride] for r < R. */
-static void coco101(const int8_t *labels, const double *scores_sorted, size_t nd,
-                    double npig, const double *rec_thrs, size_t R, double *precision,
-                    double *scores, size_t stride, double *recall, double *rc, double *pr) {
-    double tp = 0., fp = 0.;
+/* One (t, k, a, m) cell of pycocotools' accumulate, bit for bit:
+ *   rc = tp / npig; pr = tp / (fp + tp + eps); pr[i-1] = max(pr[i-1], pr[i])
+ *   backwards; q[r] = pr[searchsorted(rc, recThrs[r], "left")] (and the
+ *   score there) until the first index past the end, then zeros.
+ * Labels are read as L[idx[j]] (idx NULL: L[j]).
+ *
+ * Only the TPs matter: rc only rises at a TP, so a searched index is 0 or
+ * the position of the c-th TP, c the smallest count with c / npig >= thr
+ * (found by bisection on the same division); and between TPs tp is constant
+ * and fp does not fall, so pr does not rise, and the suffix maximum from a
+ * TP is the max of pr over that TP and the later ones (the same values, so
+ * the same bits).  tp_pos, tp_fp: scratch of n. */
+static void coco101(const int8_t *L, const int64_t *idx, const double *scores_sorted,
+                    size_t nd, double npig, const double *rec_thrs, size_t R,
+                    double *precision, double *scores, size_t stride, double *recall,
+                    int64_t *tp_pos, int64_t *tp_fp) {
     const double eps = DBL_EPSILON; /* np.spacing(1) */
-    for (size_t k = 0; k < nd; k++) {
-        if (labels[k] == DETAP_TP) tp += 1.;
-        else if (labels[k] == DETAP_FP) fp += 1.;
-        rc[k] = tp / npig;
-        pr[k] = tp / (fp + tp + eps);
+    int64_t ntp = 0, fp = 0, fp0 = 0, tp0 = 0;
+    for (size_t j = 0; j < nd; j++) {
+        int8_t l = L[idx ? (size_t)idx[j] : j];
+        if (l == DETAP_TP) { tp_pos[ntp] = (int64_t)j; tp_fp[ntp] = fp; ntp++; }
+        else if (l == DETAP_FP) fp++;
+        if (j == 0) { fp0 = fp; tp0 = ntp; }
     }
-    *recall = nd ? rc[nd - 1] : 0.;
-    for (size_t i = nd ? nd - 1 : 0; i > 0; i--)
-        if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-    /* q and ss start at zero; pycocotools fills them until the first recall
-     * threshold whose index runs past the end (an IndexError it swallows) */
-    size_t r = 0;
-    for (; r < R; r++) {
-        size_t pi = search_left(rc, nd, rec_thrs[r]);
-        if (pi >= nd) break;
-        precision[r * stride] = pr[pi];
-        scores[r * stride] = scores_sorted[pi];
+    *recall = nd ? (double)ntp / npig : 0.;
+    /* suffix maxima of pr over the TPs, stored over tp_fp's slots */
+    double *env = (double *)tp_fp; /* same size: int64_t and double */
+    double run = -1.;
+    for (size_t c = (size_t)ntp; c-- > 0;) {
+        double tp = (double)(c + 1), f = (double)tp_fp[c];
+        double p = tp / (f + tp + eps);
+        if (p > run) run = p;
+        env[c] = run;
     }
-    for (; r < R; r++) { precision[r * stride] = 0.; scores[r * stride] = 0.; }
+    double p0 = (double)tp0 / ((double)fp0 + (double)tp0 + eps);
+    double env0 = ntp && env[0] > p0 ? env[0] : p0; /* position 0 may not be a TP */
+    for (size_t r = 0; r < R; r++) {
+        double v = rec_thrs[r];
+        if (nd == 0 || v != v) { /* past the end (numpy sorts NaN last) */
+            for (; r < R; r++) { precision[r * stride] = 0.; scores[r * stride] = 0.; }
+            break;
+        }
+        /* smallest c in [0, ntp] with c / npig >= v, else past the end */
+        size_t lo = 0, hi = (size_t)ntp + 1;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (mid <= (size_t)ntp && !((double)mid / npig < v)) hi = mid;
+            else lo = mid + 1;
+        }
+        if (lo > (size_t)ntp) {
+            for (; r < R; r++) { precision[r * stride] = 0.; scores[r * stride] = 0.; }
+            break;
+        }
+        size_t pos = lo == 0 ? 0 : (size_t)tp_pos[lo - 1];
+        precision[r * stride] = pos == 0 ? env0 : env[lo - 1];
+        scores[r * stride] = scores_sorted[pos];
+    }
 }
 
 int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                      size_t nd, double npig, const double *rec_thrs, size_t R,
                      double *precision, double *scores, double *recall) {
-    double *rc = malloc((nd + 1) * sizeof *rc);
-    double *pr = malloc((nd + 1) * sizeof *pr);
-    if (!rc || !pr) { free(rc); free(pr); return DETAP_ENOMEM; }
-    coco101(labels, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall, rc, pr);
-    free(rc);
-    free(pr);
+    int64_t *tp_pos = malloc((nd + 1) * sizeof *tp_pos);
+    int64_t *tp_fp = malloc((nd + 1) * sizeof *tp_fp);
+    if (!tp_pos || !tp_fp) { free(tp_pos); free(tp_fp); return DETAP_ENOMEM; }
+    coco101(labels, NULL, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall,
+            tp_pos, tp_fp);
+    free(tp_pos);
+    free(tp_fp);
     return DETAP_OK;
 }
 
@@ -175,10 +194,11 @@ int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
         double *sc = malloc((maxk + 1) * sizeof *sc);
         int64_t *ord = malloc((maxk + 1) * sizeof *ord);
         double *ss = malloc((maxk + 1) * sizeof *ss);
-        int8_t *lab = malloc(maxk + 1);
-        double *rcb = malloc((maxk + 1) * sizeof *rcb);
-        double *prb = malloc((maxk + 1) * sizeof *prb);
-        int my = (q && sc && ord && ss && lab && rcb && prb) ? DETAP_OK : DETAP_ENOMEM;
+        int64_t *tp_pos = malloc((maxk + 1) * sizeof *tp_pos);
+        int64_t *tp_fp = malloc((maxk + 1) * sizeof *tp_fp);
+        int64_t *rank = malloc((maxk + 1) * sizeof *rank);
+        int64_t *sel = malloc((maxk + 1) * sizeof *sel);
+        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel) ? DETAP_OK : DETAP_ENOMEM;
         if (my == DETAP_OK) {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -188,17 +208,27 @@ int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
                 int any = 0;
                 for (size_t i = 0; i < I; i++) any |= present[k * I + i];
                 if (!any) continue; /* no evalImgs entry at all: -1 stays */
-                for (size_t m = 0; m < M; m++) {
-                    /* each image's first maxDet detections, images in order */
-                    size_t n = 0;
-                    for (size_t i = 0; i < I; i++) {
-                        size_t c = k * I + i, b = (size_t)kept_off[c], e = (size_t)kept_off[c + 1];
-                        if (e - b > (size_t)max_dets[m]) e = b + (size_t)max_dets[m];
-                        for (size_t x = b; x < e; x++) { q[n] = (int64_t)x; sc[n] = kept_score[x]; n++; }
+                /* every kept detection of the category, images in order, sorted
+                 * once: a stable sort restricted to each image's first m
+                 * detections is this order filtered (same relative order) */
+                size_t nall = 0;
+                for (size_t i = 0; i < I; i++) {
+                    size_t c = k * I + i;
+                    for (size_t x = (size_t)kept_off[c]; x < (size_t)kept_off[c + 1]; x++) {
+                        q[nall] = (int64_t)x;
+                        sc[nall] = kept_score[x];
+                        rank[nall] = (int64_t)(x - (size_t)kept_off[c]);
+                        nall++;
                     }
-                    int r = n ? detap_argsort_desc_f64(sc, n, ord) : DETAP_OK;
-                    if (r != DETAP_OK) { my = r; break; }
-                    for (size_t j = 0; j < n; j++) ss[j] = sc[ord[j]];
+                }
+                int sr = nall ? detap_argsort_desc_f64(sc, nall, ord) : DETAP_OK;
+                if (sr != DETAP_OK) { my = sr; continue; }
+                for (size_t m = 0; m < M; m++) {
+                    size_t n = 0;
+                    for (size_t j = 0; j < nall; j++) {
+                        size_t o = (size_t)ord[j];
+                        if (rank[o] < max_dets[m]) { ss[n] = sc[o]; sel[n] = q[o]; n++; }
+                    }
                     for (size_t a = 0; a < A; a++) {
                         int64_t np_ = 0;
                         for (size_t i = 0; i < I; i++)
@@ -206,19 +236,19 @@ int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
                         if (np_ == 0) continue;
                         for (size_t t = 0; t < T; t++) {
                             const int8_t *L = labels + (a * T + t) * n_kept;
-                            for (size_t j = 0; j < n; j++) lab[j] = L[q[ord[j]]];
                             size_t cell = ((k * A + a) * M + m);
                             size_t stride = K * A * M;
-                            coco101(lab, ss, n, (double)np_, rec_thrs, R,
+                            coco101(L, sel, ss, n, (double)np_, rec_thrs, R,
                                     precision + t * R * stride + cell,
                                     scores + t * R * stride + cell, stride,
-                                    recall + t * stride + cell, rcb, prb);
+                                    recall + t * stride + cell, tp_pos, tp_fp);
                         }
                     }
                 }
             }
         }
-        free(q); free(sc); free(ord); free(ss); free(lab); free(rcb); free(prb);
+        free(q); free(sc); free(ord); free(ss); free(tp_pos); free(tp_fp);
+        free(rank); free(sel);
         if (my < rc) rc = my;
     }
     (void)nthreads;

@@ -122,6 +122,9 @@ done:
 /* Scratch for one cell, sized for the largest cell. */
 typedef struct {
     int64_t *order;   /* sorted dt positions within the cell */
+    int64_t *grow;    /* the cell's GT array rows */
+    int64_t *drow_all; /* the cell's dt array rows */
+    double *score;    /* the cell's scores, for sorting */
     double *ious;     /* D x G, GT in dataset order */
     size_t *gtind;    /* GT positions, not-ignored first (stable) */
     uint8_t *gig;     /* _ignore per sorted GT */
@@ -131,6 +134,7 @@ typedef struct {
 } coco_scratch;
 
 static void scratch_free(coco_scratch *s) {
+    free(s->grow); free(s->drow_all); free(s->score);
     free(s->order); free(s->ious); free(s->gtind); free(s->gig);
     free(s->gtm); free(s->keys); free(s->mres);
 }
@@ -139,13 +143,17 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
                          size_t maxg, size_t maxdk) {
     memset(s, 0, sizeof *s);
     s->order = malloc((maxd + 1) * sizeof *s->order);
+    s->grow = malloc((maxg + 1) * sizeof *s->grow);
+    s->drow_all = malloc((maxd + 1) * sizeof *s->drow_all);
+    s->score = malloc((maxd + 1) * sizeof *s->score);
     s->ious = malloc((maxdk * maxg + 1) * sizeof *s->ious);
     s->gtind = malloc((maxg + 1) * sizeof *s->gtind);
     s->gig = malloc(maxg + 1);
     s->gtm = malloc(maxg + 1);
     s->keys = malloc(in->A * maxg + 1);
     s->mres = malloc(in->A * in->T * maxdk + 1);
-    if (!s->order || !s->ious || !s->gtind || !s->gig || !s->gtm || !s->keys || !s->mres) {
+    if (!s->order || !s->grow || !s->drow_all || !s->score || !s->ious || !s->gtind ||
+        !s->gig || !s->gtm || !s->keys || !s->mres) {
         scratch_free(s);
         return DETAP_ENOMEM;
     }
@@ -159,7 +167,7 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
  * mres[d] gets MATCH_* bits (0: unmatched). */
 static void coco_match_one(const detap_coco_eval_in *in, const double *ious, size_t G,
                            size_t D, const int64_t *drow, const size_t *gtind,
-                           const uint8_t *gig, size_t g0, double thr, uint8_t *gtm,
+                           const uint8_t *gig, const int64_t *grow, double thr, uint8_t *gtm,
                            uint8_t *mres) {
     const double cap = 1 - 1e-10;
     memset(gtm, 0, G);
@@ -169,7 +177,7 @@ static void coco_match_one(const detap_coco_eval_in *in, const double *ious, siz
         const double *row = ious + d * G;
         for (size_t q = 0; q < G; q++) {
             size_t g = gtind[q];
-            if (gtm[q] && !in->gt_crowd[g0 + g]) continue;
+            if (gtm[q] && !in->gt_crowd[grow[g]]) continue;
             if (m > -1 && gig[m] == 0 && gig[q] == 1) break;
             if (row[g] < iou) continue;
             iou = row[g];
@@ -178,7 +186,7 @@ static void coco_match_one(const detap_coco_eval_in *in, const double *ious, siz
         uint8_t r = 0;
         if (m > -1) {
             r = (uint8_t)((gig[m] ? MATCH_IGNORED : 0) |
-                          (in->gt_id_nz[g0 + gtind[m]] ? MATCH_COUNTS : 0));
+                          (in->gt_id_nz[grow[gtind[m]]] ? MATCH_COUNTS : 0));
             if (in->dt_id_pos[drow[d]]) gtm[m] = 1; /* gtm holds the det id: > 0? */
         }
         mres[d] = r;
@@ -192,20 +200,28 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
     size_t d0 = (size_t)in->dt_off[c], ND = (size_t)in->dt_off[c + 1] - d0;
     size_t k0 = (size_t)kept_off[c], D = (size_t)kept_off[c + 1] - k0;
     size_t A = in->A, T = in->T;
+    /* the cell's GT rows, in dataset order */
+    int64_t *grow = s->grow;
+    for (size_t g = 0; g < G; g++) grow[g] = in->gt_row ? in->gt_row[g0 + g] : (int64_t)(g0 + g);
     /* detections by descending score, ties in dataset order, then cut */
+    for (size_t q = 0; q < ND; q++) {
+        size_t r = in->dt_row ? (size_t)in->dt_row[d0 + q] : d0 + q;
+        s->score[q] = in->dt_score[r];
+        s->drow_all[q] = (int64_t)r;
+    }
     if (ND) {
-        int rc = detap_argsort_desc_f64(in->dt_score + d0, ND, s->order);
+        int rc = detap_argsort_desc_f64(s->score, ND, s->order);
         if (rc != DETAP_OK) return rc;
     }
-    for (size_t q = 0; q < D; q++) kept_idx[k0 + q] = (int64_t)d0 + s->order[q];
+    for (size_t q = 0; q < D; q++) kept_idx[k0 + q] = s->drow_all[s->order[q]];
     const int64_t *drow = kept_idx + k0;
     for (size_t d = 0; d < D; d++) {
         const double *db = in->dt_boxes + 4 * (size_t)drow[d];
         double da = detap_area_coco(db);
         for (size_t g = 0; g < G; g++) {
-            const double *gb = in->gt_boxes + 4 * (g0 + g);
+            const double *gb = in->gt_boxes + 4 * (size_t)grow[g];
             s->ious[d * G + g] = detap_iou_coco_pair(db, da, gb, detap_area_coco(gb),
-                                                     in->gt_crowd[g0 + g]);
+                                                     in->gt_crowd[grow[g]]);
         }
     }
     for (size_t a = 0; a < A; a++) {
@@ -213,8 +229,8 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
         uint8_t *key = s->keys + a * G;
         int64_t np_ = 0;
         for (size_t g = 0; g < G; g++) {
-            double ar = in->gt_area[g0 + g];
-            key[g] = in->gt_ignore[g0 + g] || ar < rng[0] || ar > rng[1];
+            double ar = in->gt_area[grow[g]];
+            key[g] = in->gt_ignore[grow[g]] || ar < rng[0] || ar > rng[1];
             np_ += !key[g];
         }
         npig[a * in->ncells + c] = np_;
@@ -229,7 +245,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             for (size_t g = 0; g < G; g++) if (key[g]) s->gtind[q++] = g;
             for (size_t g = 0; g < G; g++) s->gig[g] = key[s->gtind[g]];
             for (size_t t = 0; t < T; t++)
-                coco_match_one(in, s->ious, G, D, drow, s->gtind, s->gig, g0,
+                coco_match_one(in, s->ious, G, D, drow, s->gtind, s->gig, grow,
                                in->iou_thrs[t], s->gtm, s->mres + (a * T + t) * D);
         }
         /* dtIg = gtIg[m], or'ed for dtm == 0 with "outside the area range" */

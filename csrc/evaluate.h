@@ -47,6 +47,9 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
  */
 typedef struct {
     size_t ncells;
+    /* Row r of a cell's group is row gt_row[r] (dt_row[r]) of the arrays
+     * below, which stay in the caller's order; NULL means the identity. */
+    const int64_t *gt_row, *dt_row;
     const int64_t *gt_off;       /* ncells + 1 */
     const double *gt_boxes;      /* 4 per GT, xywh */
     const double *gt_area;       /* the annotation's "area" */
@@ -68,7 +71,7 @@ typedef struct {
 /* Per cell: detections sorted by descending score (stable) and truncated to
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
  * as the prefix sum of min(n_dt(c), max_det).  Outputs:
- *  kept_idx[n_kept]          dt row of each kept detection, in sorted order
+ *  kept_idx[n_kept]          dt array row of each kept detection, in sorted order
  *  labels[(a*T + t)*n_kept + q]  DETAP_TP / DETAP_FP / DETAP_IGNORE
  *  npig[a*ncells + c]        GT of the cell not ignored in area range a
  * nthreads <= 0 means all cores.  Results do not depend on nthreads. */

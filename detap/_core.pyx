@@ -8,6 +8,7 @@ implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
 from libc.stdint cimport int8_t, int64_t, uint8_t
+from libc.string cimport memcpy, memset
 import numpy as np
 
 cdef extern from "detap_common.h":
@@ -36,6 +37,8 @@ cdef extern from "evaluate.h" nogil:
 cdef extern from "evaluate.h" nogil:
     ctypedef struct detap_coco_eval_in:
         size_t ncells
+        const int64_t *gt_row
+        const int64_t *dt_row
         const int64_t *gt_off
         const double *gt_boxes
         const double *gt_area
@@ -397,13 +400,23 @@ def _bytes_view(a, dtype, n, name, per=1):
     return arr.reshape(-1).view(np.uint8), arr
 
 
-def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
-                  dt_off, dt_boxes, dt_area, dt_score, dt_id_pos,
+def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    if rows.ndim != 1 or rows.shape[0] != n_rows:
+        raise ValueError(f"{name} must hold {n_rows} row indices")
+    if n_rows and (rows.min() < 0 or rows.max() >= n_arr):
+        raise IndexError(f"{name} holds a row outside 0..{n_arr - 1}")
+    return rows
+
+
+def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
+                  dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0):
     """pycocotools' evaluateImg for all cells (see csrc/evaluate.h).
 
-    Returns (kept_off (ncells+1,), kept_idx (n_kept,), labels (A, T, n_kept) int8,
-    npig (A, ncells) int64)."""
+    Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
+    (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
+    (n_kept,) dt array rows, labels (A, T, n_kept) int8, npig (A, ncells))."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -413,16 +426,18 @@ def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
         raise ValueError("gt_off and dt_off must start at 0 and not decrease")
     if max_det < 0:
         raise ValueError("max_det must be >= 0")
-    cdef Py_ssize_t ng = gt_off[nc], nd = dt_off[nc]
+    ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
+    da = np.ascontiguousarray(dt_area, dtype=np.float64).reshape(-1)
+    cdef Py_ssize_t ng = ga.shape[0], nd = da.shape[0]
     gb = _bytes_view(gt_boxes, np.float64, ng, "gt_boxes", 4)
-    ga = _bytes_view(gt_area, np.float64, ng, "gt_area")
     gc = _bytes_view(gt_crowd, np.uint8, ng, "gt_crowd")
     gi = _bytes_view(gt_ignore, np.uint8, ng, "gt_ignore")
     gz = _bytes_view(gt_id_nz, np.uint8, ng, "gt_id_nz")
     db = _bytes_view(dt_boxes, np.float64, nd, "dt_boxes", 4)
-    da = _bytes_view(dt_area, np.float64, nd, "dt_area")
     ds = _bytes_view(dt_score, np.float64, nd, "dt_score")
     dz = _bytes_view(dt_id_pos, np.uint8, nd, "dt_id_pos")
+    grows = _check_rows(gt_row, gt_off[nc], ng, "gt_row")
+    drows = _check_rows(dt_row, dt_off[nc], nd, "dt_row")
     rng = np.ascontiguousarray(area_rng, dtype=np.float64)
     if rng.ndim != 2 or rng.shape[1] != 2:
         raise ValueError("area_rng must have shape (A, 2)")
@@ -440,8 +455,10 @@ def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
     npig = np.zeros((A, nc), dtype=np.int64)
     cdef detap_coco_eval_in inp
     cdef const unsigned char[::1] v_go = gt_off.view(np.uint8), v_do = dt_off.view(np.uint8)
-    cdef const unsigned char[::1] v_gb = gb[0], v_ga = ga[0], v_gc = gc[0], v_gi = gi[0], v_gz = gz[0]
-    cdef const unsigned char[::1] v_db = db[0], v_da = da[0], v_ds = ds[0], v_dz = dz[0]
+    cdef const unsigned char[::1] v_gr = grows.view(np.uint8), v_dr = drows.view(np.uint8)
+    cdef const unsigned char[::1] v_ga = ga.view(np.uint8), v_da = da.view(np.uint8)
+    cdef const unsigned char[::1] v_gb = gb[0], v_gc = gc[0], v_gi = gi[0], v_gz = gz[0]
+    cdef const unsigned char[::1] v_db = db[0], v_ds = ds[0], v_dz = dz[0]
     cdef const double[:, ::1] v_rng = rng
     cdef const double[::1] v_thr = thr
     cdef const int64_t[::1] v_ko = kept_off
@@ -452,6 +469,8 @@ def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
     cdef int64_t iz0 = 0
     cdef int8_t bz0 = 0
     inp.ncells = nc
+    inp.gt_row = <const int64_t *>_ptr(v_gr)
+    inp.dt_row = <const int64_t *>_ptr(v_dr)
     inp.gt_off = <const int64_t *>_ptr(v_go)
     inp.dt_off = <const int64_t *>_ptr(v_do)
     inp.gt_boxes = <const double *>_ptr(v_gb)
@@ -468,6 +487,10 @@ def coco_evaluate(gt_off, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
     inp.iou_thrs = &v_thr[0] if T else &dz0
     inp.T = T
     inp.max_det = max_det
+    if gt_off[nc] == 0:
+        inp.gt_row = NULL
+    if dt_off[nc] == 0:
+        inp.dt_row = NULL
     cdef int rc
     with nogil:
         rc = detap_coco_evaluate(&inp, &v_ko[0], &v_ki[0] if n_kept else &iz0,
@@ -498,9 +521,9 @@ def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, np
     for c in range(nc):
         if v_ko[c + 1] < v_ko[c]:
             raise ValueError("kept_off must not decrease")
-    precision = -np.ones((T, R, K, A, M))
-    scores = -np.ones((T, R, K, A, M))
-    recall = -np.ones((T, K, A, M))
+    precision = np.full((T, R, K, A, M), -1.0)
+    scores = np.full((T, R, K, A, M), -1.0)
+    recall = np.full((T, K, A, M), -1.0)
     if T == 0 or R == 0 or K == 0 or A == 0 or M == 0:
         return precision, recall, scores
     cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
@@ -518,3 +541,93 @@ def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, np
                                    nthreads)
     _check(rc)
     return precision, recall, scores
+
+
+cdef extern from "cocojson.h" nogil:
+    ctypedef struct detap_ann_cols:
+        size_t n
+        int64_t *id
+        int64_t *image_id
+        int64_t *category_id
+        double *bbox
+        double *area
+        double *score
+        double *iscrowd
+        uint8_t *has
+    ctypedef struct detap_id_cols:
+        size_t n
+        int64_t *id
+        uint8_t *has
+    ctypedef struct detap_coco_doc:
+        int top_is_array
+        int has_images
+        int has_annotations
+        int has_categories
+        detap_ann_cols ann
+        detap_id_cols img
+        detap_id_cols cat
+        size_t stop
+    int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc)
+    void detap_coco_doc_free(detap_coco_doc *doc)
+    int DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID, DETAP_HAS_BBOX
+    int DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
+
+HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID
+HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
+
+
+cdef object _copy_i64(const int64_t *p, size_t n):
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    if n:
+        memcpy(&o[0], p, n * sizeof(int64_t))
+    return out
+
+
+cdef object _copy_f64(const double *p, size_t n):
+    out = np.empty(n, dtype=np.float64)
+    cdef double[::1] o = out
+    if n:
+        memcpy(&o[0], p, n * sizeof(double))
+    return out
+
+
+cdef object _copy_u8(const uint8_t *p, size_t n):
+    out = np.empty(n, dtype=np.uint8)
+    cdef uint8_t[::1] o = out
+    if n:
+        memcpy(&o[0], p, n)
+    return out
+
+
+def parse_coco_json(const unsigned char[::1] data):
+    """Columns of a COCO JSON document (csrc/cocojson.h), or None when the
+    fast path hands the document to Python's json module."""
+    cdef detap_coco_doc doc
+    memset(&doc, 0, sizeof(doc))
+    cdef size_t n = data.shape[0]
+    cdef char empty = 0
+    cdef const char *buf = <const char *>&data[0] if n else &empty
+    cdef int rc
+    with nogil:
+        rc = detap_coco_parse(buf, n, &doc)
+    try:
+        if rc == DETAP_ENOMEM:
+            raise MemoryError("COCO JSON reader: out of memory")
+        if rc != DETAP_OK:
+            return None
+        a = doc.ann
+        return {
+            "top_is_array": bool(doc.top_is_array),
+            "sections": {k for k, v in (("images", doc.has_images), ("annotations", doc.has_annotations),
+                                        ("categories", doc.has_categories)) if v},
+            "id": _copy_i64(a.id, a.n), "image_id": _copy_i64(a.image_id, a.n),
+            "category_id": _copy_i64(a.category_id, a.n),
+            "bbox": _copy_f64(a.bbox, 4 * a.n).reshape(a.n, 4),
+            "area": _copy_f64(a.area, a.n), "score": _copy_f64(a.score, a.n),
+            "iscrowd": _copy_f64(a.iscrowd, a.n), "has": _copy_u8(a.has, a.n),
+            "img_id": _copy_i64(doc.img.id, doc.img.n), "img_has": _copy_u8(doc.img.has, doc.img.n),
+            "cat_id": _copy_i64(doc.cat.id, doc.cat.n), "cat_has": _copy_u8(doc.cat.has, doc.cat.n),
+        }
+    finally:
+        detap_coco_doc_free(&doc)

@@ -172,71 +172,149 @@ def _load_json(path):
         raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
 
 
+_GT_FIELDS = (_core.HAS_ID | _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX
+              | _core.HAS_AREA | _core.HAS_ISCROWD)
+_DT_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX | _core.HAS_SCORE
+
+
+def _read_fast(path):
+    """(bytes, columns or None) of a JSON file via the C reader."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data, _core.parse_coco_json(data)
+
+
+def _loads(data, path):
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+    except UnicodeDecodeError as e:
+        raise DetapInputError(f"not UTF-8 text ({e.reason})", path) from None
+
+
+def _unique_in_order(ids):
+    """Distinct values in order of first appearance (dict key order)."""
+    if not len(ids):
+        return []
+    _, first = np.unique(ids, return_index=True)
+    return ids[np.sort(first)].tolist()
+
+
 class COCO:
     """pycocotools' ``COCO``: a dataset or a result set, with its indexes.
 
     ``annotation_file`` is a path to a COCO JSON file or an already loaded
     dict.  Attributes: ``dataset`` (the dict), ``anns``, ``imgs``, ``cats``
     (id -> dict), ``imgToAnns``, ``catToImgs``.
+
+    A file is read by detap's C reader into column arrays, which is all that
+    evaluation needs; the dicts above are built on first access (by reading
+    the file again with Python's json module), so evaluation never pays for
+    them.  Files outside the reader's subset go through Python's json module
+    directly.
     """
 
     def __init__(self, annotation_file=None):
-        self.dataset, self.anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
-        self.imgToAnns, self.catToImgs = defaultdict(list), defaultdict(list)
         self._source = "<dict>"
         self._cols = None
-        self._is_result = False
-        if annotation_file is not None:
-            if isinstance(annotation_file, dict):
-                dataset = annotation_file
-            else:
-                self._source = os.fspath(annotation_file)
-                tic = time.time()
-                dataset = _load_json(annotation_file)
-                if not isinstance(dataset, dict):
-                    raise DetapInputError(f"annotation file must hold a JSON object, not "
-                                          f"{type(dataset).__name__}", self._source)
-                self._load_seconds = time.time() - tic
-            for key in ("images", "annotations", "categories"):
-                if key in dataset and not isinstance(dataset[key], list):
-                    raise DetapInputError(f"'{key}' must be a list", self._source)
-            self.dataset = dataset
+        self._fast = None     # the C reader's columns of a file
+        self._loader = None   # builds ``dataset`` on first access
+        self._dataset = {}
+        self._index = None    # (anns, imgs, cats, imgToAnns, catToImgs)
+        if annotation_file is None:
+            return
+        if isinstance(annotation_file, dict):
+            self._set_dataset(annotation_file)
+            return
+        path = os.fspath(annotation_file)
+        self._source = path
+        data, fast = _read_fast(path)
+        if fast is None or fast["top_is_array"]:
+            self._set_dataset(_loads(data, path))
+        else:
+            del data
+            self._fast = fast
+            self._loader = lambda: _load_json(path)
+
+    # -- the dict view, built on demand --------------------------------
+
+    def _set_dataset(self, dataset):
+        if not isinstance(dataset, dict):
+            raise DetapInputError(f"annotation file must hold a JSON object, not "
+                                  f"{type(dataset).__name__}", self._source)
+        for key in ("images", "annotations", "categories"):
+            if key in dataset and not isinstance(dataset[key], list):
+                raise DetapInputError(f"'{key}' must be a list", self._source)
+        self._dataset = dataset
+        self._loader = None
+        self.createIndex()
+
+    def _materialize(self):
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            cols = self._cols
+            self._set_dataset(loader())
+            self._cols = cols  # the same annotations: keep the columns
+
+    @property
+    def dataset(self):
+        self._materialize()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value):
+        self._dataset, self._loader, self._fast, self._cols, self._index = value, None, None, None, None
+
+    def _idx(self, i):
+        self._materialize()
+        if self._index is None:
             self.createIndex()
+        return self._index[i]
+
+    anns = property(lambda self: self._idx(0))
+    imgs = property(lambda self: self._idx(1))
+    cats = property(lambda self: self._idx(2))
+    imgToAnns = property(lambda self: self._idx(3))
+    catToImgs = property(lambda self: self._idx(4))
 
     def createIndex(self):
+        self._materialize()
         anns, cats, imgs = {}, {}, {}
         imgToAnns, catToImgs = defaultdict(list), defaultdict(list)
         where = self._source
-        if "annotations" in self.dataset:
-            for i, ann in enumerate(self.dataset["annotations"]):
+        ds = self._dataset
+        if "annotations" in ds:
+            for ann in ds["annotations"]:
                 try:
                     imgToAnns[ann["image_id"]].append(ann)
                     anns[ann["id"]] = ann
                 except (KeyError, TypeError):
-                    raise _field_error(self.dataset["annotations"], "image_id" if "image_id" not in ann
+                    raise _field_error(ds["annotations"], "image_id" if "image_id" not in ann
                                        else "id", where + " annotations", "int") from None
-        if "images" in self.dataset:
-            for i, img in enumerate(self.dataset["images"]):
+        if "images" in ds:
+            for i, img in enumerate(ds["images"]):
                 try:
                     imgs[img["id"]] = img
                 except (KeyError, TypeError):
                     raise DetapInputError(f"images record {i} has no 'id'", where) from None
-        if "categories" in self.dataset:
-            for i, cat in enumerate(self.dataset["categories"]):
+        if "categories" in ds:
+            for i, cat in enumerate(ds["categories"]):
                 try:
                     cats[cat["id"]] = cat
                 except (KeyError, TypeError):
                     raise DetapInputError(f"categories record {i} has no 'id'", where) from None
-        if "annotations" in self.dataset and "categories" in self.dataset:
-            for ann in self.dataset["annotations"]:
+        if "annotations" in ds and "categories" in ds:
+            for ann in ds["annotations"]:
                 catToImgs[ann["category_id"]].append(ann["image_id"])
-        self.anns, self.imgs, self.cats = anns, imgs, cats
-        self.imgToAnns, self.catToImgs = imgToAnns, catToImgs
+        self._index = (anns, imgs, cats, imgToAnns, catToImgs)
         self._cols = None
 
     def info(self):
         for key, value in self.dataset.get("info", {}).items():
             print(f"{key}: {value}")
+
+    # -- queries ---------------------------------------------------------
 
     def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):
         imgIds = imgIds if _is_seq(imgIds) else [imgIds]
@@ -250,8 +328,7 @@ class COCO:
             else:
                 anns = self.dataset.get("annotations", [])
             if len(catIds) != 0:
-                cs = set(catIds)
-                anns = [a for a in anns if a["category_id"] in cs]
+                anns = [a for a in anns if a["category_id"] in catIds]
             if len(areaRng) != 0:
                 anns = [a for a in anns if areaRng[0] < a["area"] < areaRng[1]]
         if iscrowd is not None:
@@ -262,6 +339,8 @@ class COCO:
         catNms = catNms if _is_seq(catNms) else [catNms]
         supNms = supNms if _is_seq(supNms) else [supNms]
         catIds = catIds if _is_seq(catIds) else [catIds]
+        if not (len(catNms) or len(supNms) or len(catIds)) and self._fast_ids("cat") is not None:
+            return self._fast_ids("cat").tolist()
         cats = self.dataset.get("categories", [])
         if len(catNms) or len(supNms) or len(catIds):
             cats = cats if len(catNms) == 0 else [c for c in cats if c["name"] in catNms]
@@ -273,6 +352,8 @@ class COCO:
         imgIds = imgIds if _is_seq(imgIds) else [imgIds]
         catIds = catIds if _is_seq(catIds) else [catIds]
         if len(imgIds) == len(catIds) == 0:
+            if self._fast_ids("img") is not None:
+                return _unique_in_order(self._fast_ids("img"))
             return list(self.imgs.keys())
         ids = set(imgIds)
         for i, catId in enumerate(catIds):
@@ -281,6 +362,15 @@ class COCO:
             else:
                 ids &= set(self.catToImgs[catId])
         return list(ids)
+
+    def _fast_ids(self, which):
+        """Image or category ids from the C reader, while the dicts are not
+        built (None when unavailable: the dict path then decides)."""
+        f = self._fast
+        if f is None or self._loader is None:
+            return None
+        ids, has = f[f"{which}_id"], f[f"{which}_has"]
+        return ids if bool(np.all(has & _core.HAS_ID)) else None
 
     def loadAnns(self, ids=[]):
         if _is_seq(ids):
@@ -308,75 +398,104 @@ class COCO:
         return [{"image_id": int(data[i, 0]), "bbox": [data[i, 1], data[i, 2], data[i, 3], data[i, 4]],
                  "score": data[i, 5], "category_id": int(data[i, 6])} for i in range(data.shape[0])]
 
+    # -- results -----------------------------------------------------------
+
     def loadRes(self, resFile):
         """A result set on this dataset's images, from a JSON path, a list of
         dicts or an (N, 7) array.  Box results get ``area = w * h``,
         ``id = index + 1`` and ``iscrowd = 0``, as in pycocotools (but the
         caller's dicts are not modified, and no polygon is made up)."""
-        res = COCO()
-        res.dataset["images"] = [img for img in self.dataset.get("images", [])]
         where = "results"
+        fast = None
+        anns = None
         if isinstance(resFile, (str, os.PathLike)):
             where = os.fspath(resFile)
-            anns = _load_json(resFile)
+            data, fast = _read_fast(where)
+            if fast is None or not fast["top_is_array"] or not bool(
+                    np.all((fast["has"] & _DT_FIELDS) == _DT_FIELDS)):
+                fast = None
+                anns = _loads(data, where)
+            del data
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
-        if not isinstance(anns, list):
-            raise DetapInputError("results must be a list of objects", where)
-        res._source = where
-        if anns and isinstance(anns[0], dict) and "bbox" not in anns[0]:
-            kind = "segmentation" if "segmentation" in anns[0] else (
-                "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
-            if kind:
-                raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
-        img_ids = _column(anns, "image_id", np.int64, where, "int")
-        known = np.array(sorted(self.imgs.keys()), dtype=np.int64) if self.imgs else np.zeros(0, np.int64)
+        if fast is None:
+            if not isinstance(anns, list):
+                raise DetapInputError("results must be a list of objects", where)
+            if anns and isinstance(anns[0], dict) and "bbox" not in anns[0]:
+                kind = "segmentation" if "segmentation" in anns[0] else (
+                    "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
+                if kind:
+                    raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
+            img_ids = _column(anns, "image_id", np.int64, where, "int")
+            bbox = _column(anns, "bbox", np.float64, where)
+            score = _column(anns, "score", np.float64, where)
+            cat_ids = _column(anns, "category_id", np.int64, where, "int")
+        else:
+            img_ids, bbox, score, cat_ids = fast["image_id"], fast["bbox"], fast["score"], fast["category_id"]
+        known = np.array(self.getImgIds(), dtype=np.int64)
         ok = np.isin(img_ids, known)
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
             raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
-        bbox = _column(anns, "bbox", np.float64, where)
         _check_finite(bbox, "bbox", where, nonneg_wh=True)
-        score = _column(anns, "score", np.float64, where)
         _check_finite(score, "score", where)
-        cat_ids = _column(anns, "category_id", np.int64, where, "int")
-        unknown = ~np.isin(cat_ids, np.array(list(self.cats.keys()), dtype=np.int64))
+        unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
                           f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
                           "as in pycocotools", stacklevel=2)
-        new = []
-        for i, ann in enumerate(anns):
-            a = dict(ann)
-            bb = a["bbox"]
-            a["area"] = bb[2] * bb[3]
-            a["id"] = i + 1
-            a["iscrowd"] = 0
-            new.append(a)
-        res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
-        res.dataset["annotations"] = new
-        res.createIndex()
-        n = len(new)
+        n = len(img_ids)
+        res = COCO()
+        res._source = where
         res._cols = _Columns(img_ids, cat_ids, np.arange(1, n + 1, dtype=np.int64), bbox,
                              bbox[:, 2] * bbox[:, 3], np.zeros(n, np.uint8),
                              np.zeros(n, np.uint8), score)
-        res._is_result = True
+        res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
+                     "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
+                     "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
+                     "cat_has": np.full(len(self.getCatIds()), _core.HAS_ID, np.uint8)}
+        gt = self
+
+        def build():
+            records = anns if anns is not None else _load_json(where)
+            new = []
+            for i, ann in enumerate(records):
+                a = dict(ann)
+                bb = a["bbox"]
+                a["area"] = bb[2] * bb[3]
+                a["id"] = i + 1
+                a["iscrowd"] = 0
+                new.append(a)
+            return {"images": [img for img in gt.dataset.get("images", [])],
+                    "categories": copy.deepcopy(gt.dataset.get("categories", [])),
+                    "annotations": new}
+        res._loader = build
         return res
 
     def _columns(self):
         """Column arrays of the annotations (built once)."""
         if self._cols is None:
-            anns = self.dataset.get("annotations", [])
-            where = f"{self._source} annotations"
-            if anns and "score" in anns[0]:
-                self._cols = _dt_columns(anns, where)
+            f = self._fast
+            if f is not None and self._loader is not None and bool(
+                    np.all((f["has"] & _GT_FIELDS) == _GT_FIELDS)):
+                where = f"{self._source} annotations"
+                _check_finite(f["bbox"], "bbox", where, nonneg_wh=True)
+                _check_finite(f["area"], "area", where)
+                isc = f["iscrowd"]
+                self._cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
+                                      (np.trunc(isc) != 0).astype(np.uint8), (isc != 0).astype(np.uint8))
             else:
-                self._cols = _gt_columns(anns, where)
+                anns = self.dataset.get("annotations", [])
+                where = f"{self._source} annotations"
+                if anns and "score" in anns[0]:
+                    self._cols = _dt_columns(anns, where)
+                else:
+                    self._cols = _gt_columns(anns, where)
         return self._cols
 
 
@@ -602,7 +721,7 @@ class _State:
         """pycocotools' evaluateImg dict for cell c, area range a (or None)."""
         if not self.present[c]:
             return None
-        gt_rows = np.arange(self.gt_off[c], self.gt_off[c + 1])
+        gt_rows = self.gt_rows[self.gt_off[c]:self.gt_off[c + 1]]
         kb, ke = self.kept_off[c], self.kept_off[c + 1]
         D = min(ke - kb, maxDet)
         rows = self.kept_idx[kb:kb + D]
@@ -654,7 +773,7 @@ class _State:
 
     def cell_ious(self, c):
         kb, ke = self.kept_off[c], self.kept_off[c + 1]
-        gt_rows = slice(self.gt_off[c], self.gt_off[c + 1])
+        gt_rows = self.gt_rows[self.gt_off[c]:self.gt_off[c + 1]]
         rows = self.kept_idx[kb:ke]
         if ke == kb and self.gt_off[c + 1] == self.gt_off[c]:
             return []
@@ -707,77 +826,111 @@ class _LazyEvalImgs(Sequence):
         return self._st.eval_img(k * I + i, a, self._max_det)
 
 
-def _group(img_idx, cat_idx, I, K, use_cats):
-    """Rows grouped by cell, each cell in dataset order: (perm, offsets)."""
+def _group(rows, img_idx, cat_pos, I, K, use_cats):
+    """Rows grouped by cell, each cell in (image, dataset) order: (rows, offsets).
+
+    ``rows`` are in pycocotools' _prepare order (images in params order,
+    then dataset order); a stable counting sort by cell keeps that order
+    inside each cell.  With useCats, cell = category * I + image; without,
+    one cell per image whose rows go category position by category position
+    (``cat_pos``: the row's position in params.catIds), as pycocotools
+    concatenates _gts[img, c] over c in params.catIds."""
     if use_cats:
-        key = cat_idx * I + img_idx
-        ncells = K * I
+        key, ncells = cat_pos * I + img_idx, K * I
     else:
-        # one cell per image; inside it, categories in p.catIds order, then
-        # dataset order (pycocotools concatenates _gts[img, c] over c)
-        key = img_idx * K + cat_idx
-        ncells = I
-    perm = np.argsort(key, kind="stable")
-    cell = key[perm] if use_cats else img_idx[perm]
-    off = np.zeros(ncells + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cell, minlength=ncells), out=off[1:])
-    return perm, off
+        key, ncells = img_idx * K + cat_pos, I * K
+    if ncells == 0:
+        return rows[:0], np.zeros((K if use_cats else I) * (I if use_cats else 1) + 1, np.int64)
+    off, perm = _core.group_by_image(np.ascontiguousarray(key, dtype=np.int64), ncells)
+    if not use_cats:
+        off = np.ascontiguousarray(off[::K])  # merge the K sub-cells of each image
+    return rows[perm], off
 
 
-def _select(cols, img_ids, cat_ids, use_cats):
-    """Rows on evaluated images and categories, with their indices."""
-    i = np.searchsorted(img_ids, cols.image_id)
-    i_ok = (i < len(img_ids)) & (img_ids[np.minimum(i, len(img_ids) - 1)] == cols.image_id) \
-        if len(img_ids) else np.zeros(len(cols), bool)
-    k = np.searchsorted(cat_ids, cols.category_id)
-    k_ok = (k < len(cat_ids)) & (cat_ids[np.minimum(k, len(cat_ids) - 1)] == cols.category_id) \
-        if len(cat_ids) else np.zeros(len(cols), bool)
-    rows = np.flatnonzero(i_ok & k_ok)
-    return rows, i[rows].astype(np.int64), k[rows].astype(np.int64)
+def _index_of(ids, values):
+    """Position of each value in the sorted array ``ids`` (-1 if absent)."""
+    if not len(ids) or not len(values):
+        return np.full(len(values), -1, dtype=np.int64)
+    lo, hi = int(ids[0]), int(ids[-1])
+    if lo >= 0 and hi <= 4 * (len(ids) + len(values)) + 1_000_000:
+        lut = np.full(hi + 1, -1, dtype=np.int64)
+        lut[ids] = np.arange(len(ids))
+        inside = (values >= 0) & (values <= hi)
+        out = np.full(len(values), -1, dtype=np.int64)
+        out[inside] = lut[values[inside]]
+        return out
+    i = np.searchsorted(ids, values)
+    i = np.minimum(i, len(ids) - 1)
+    return np.where(ids[i] == values, i, -1)
 
 
-def _resolve_duplicate_ids(cols):
-    """pycocotools indexes annotations by id: with repeated ids, every
-    occurrence reads as the last annotation carrying that id."""
-    ids = cols.id
+def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):
+    """pycocotools' _prepare: the rows that enter evaluation, in its order,
+    with each row's record (itself, or with repeated ids the last record
+    carrying that id), the record's image index and its category position
+    in ``cat_ids`` (params.catIds: sorted and unique with useCats; as given,
+    repeats included, without, where a row then counts once per repeat)."""
+    uniq = np.unique(cat_ids)
+    occ_i = _index_of(img_ids, cols.image_id)
+    sel = occ_i >= 0
+    if use_cats:  # getAnnIds(catIds=...) filters on the occurrence
+        sel &= _index_of(uniq, cols.category_id) >= 0
+    rows = np.flatnonzero(sel)
+    rows = rows[np.argsort(occ_i[rows], kind="stable")]  # images in params order
+    if records is not None:
+        rows = records[rows]
+    rec_i = _index_of(img_ids, cols.image_id[rows])
+    rec_u = _index_of(uniq, cols.category_id[rows])
+    keep = (rec_i >= 0) & (rec_u >= 0)
+    rows, rec_i, rec_u = rows[keep], rec_i[keep], rec_u[keep]
+    # positions of each distinct category in cat_ids (several if repeated)
+    u_of_pos = np.searchsorted(uniq, cat_ids)
+    pos_sorted = np.argsort(u_of_pos, kind="stable")
+    counts = np.bincount(u_of_pos, minlength=len(uniq))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rep = counts[rec_u]
+    if len(rep) and rep.max() == 1:
+        return rows, rec_i, pos_sorted[starts[rec_u]]
+    first = np.repeat(starts[rec_u], rep)
+    within = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+    return np.repeat(rows, rep), np.repeat(rec_i, rep), pos_sorted[first + within]
+
+
+def _last_record(ids):
+    """For annotations indexed by id (pycocotools' anns dict), the row whose
+    record each row resolves to: itself, or the last row with its id.
+    None when ids are unique."""
     uniq, inv = np.unique(ids, return_inverse=True)
     if len(uniq) == len(ids):
-        return cols
+        return None
     last = np.zeros(len(uniq), dtype=np.int64)
     last[inv] = np.arange(len(ids))  # later rows overwrite earlier ones
-    src = last[inv]
-    out = cols.take(src)
-    # image and category still come from imgToAnns order (the occurrence),
-    # but the record's content is the last one's; pycocotools files the
-    # occurrence under its own image id, then loads the last record
-    out.image_id, out.category_id = cols.image_id, cols.category_id
-    return out
+    return last[inv]
 
 
 def _evaluate_columns(gt, dt, p, threads):
     img_ids = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
     cat_ids = np.asarray(p.catIds, dtype=np.int64).reshape(-1)
     use_cats = bool(p.useCats)
+    if use_cats:
+        cat_ids = np.unique(cat_ids)
     I, Kc = len(img_ids), len(cat_ids)
     K = Kc if use_cats else 1
-    gt = _resolve_duplicate_ids(gt)
-    g_rows, g_i, g_k = _select(gt, img_ids, cat_ids, use_cats)
-    d_rows, d_i, d_k = _select(dt, img_ids, cat_ids, use_cats)
-    g_perm, g_off = _group(g_i, g_k, I, Kc, use_cats)
-    d_perm, d_off = _group(d_i, d_k, I, Kc, use_cats)
-    g = gt.take(g_rows[g_perm])
-    d = dt.take(d_rows[d_perm])
+    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, _last_record(gt.id))
+    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, _last_record(dt.id))
+    g_rows, g_off = _group(g_rows, g_i, g_k, I, Kc, use_cats)
+    d_rows, d_off = _group(d_rows, d_i, d_k, I, Kc, use_cats)
     area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
     iou_thrs = np.asarray(p.iouThrs, dtype=np.float64).reshape(-1)
     max_det = int(p.maxDets[-1]) if len(p.maxDets) else 0
     kept_off, kept_idx, labels, npig = _core.coco_evaluate(
-        g_off, g.bbox, g.area, g.crowd, g.ignore, (g.id != 0).astype(np.uint8),
-        d_off, d.bbox, d.area, d.score, (d.id > 0).astype(np.uint8),
+        g_off, g_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
+        d_off, d_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
         area_rng, iou_thrs, max_det, threads)
-    present = ((np.diff(g_off) > 0) | (np.diff(d_off) > 0)).astype(np.uint8)
-    return _State(gt=g, dt=d, gt_off=g_off, dt_off=d_off, kept_off=kept_off, kept_idx=kept_idx,
-                  kept_score=d.score[kept_idx], labels=labels, npig=npig, present=present,
-                  I=I, K=K, img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats,
+    present = ((np.diff(g_off) > 0) | (np.diff(d_off) > 0)).view(np.uint8)
+    return _State(gt=gt, dt=dt, gt_rows=g_rows, gt_off=g_off, dt_off=d_off, kept_off=kept_off,
+                  kept_idx=kept_idx, kept_score=dt.score[kept_idx], labels=labels, npig=npig,
+                  present=present, I=I, K=K, img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats,
                   area_rng=area_rng, iou_thrs=iou_thrs)
 
 

@@ -1,0 +1,387 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cocojson.h"
+
+#define MAX_DEPTH 256
+
+typedef struct {
+    const char *p, *end;
+    int slow; /* set when the fast path gives up */
+    int nomem;
+} cur;
+
+static inline void ws(cur *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
+}
+
+static inline int expect(cur *c, char ch) {
+    ws(c);
+    if (c->p < c->end && *c->p == ch) { c->p++; return 1; }
+    c->slow = 1;
+    return 0;
+}
+
+/* A string: sets [*s, *e) to its raw bytes; *esc if it holds a backslash. */
+static int string(cur *c, const char **s, const char **e, int *esc) {
+    ws(c);
+    if (c->p >= c->end || *c->p != '"') { c->slow = 1; return 0; }
+    c->p++;
+    *s = c->p;
+    *esc = 0;
+    while (c->p < c->end) {
+        char ch = *c->p;
+        if (ch == '"') { *e = c->p++; return 1; }
+        if (ch == '\\') { *esc = 1; c->p += 2; continue; }
+        if ((unsigned char)ch < 0x20) break; /* control characters are invalid */
+        c->p++;
+    }
+    c->slow = 1;
+    return 0;
+}
+
+/* JSON number grammar; *is_int when it has no fraction and no exponent. */
+static int number_token(cur *c, const char **s, const char **e, int *is_int) {
+    ws(c);
+    const char *p = c->p, *end = c->end;
+    *s = p;
+    *is_int = 1;
+    if (p < end && *p == '-') p++;
+    if (p >= end) goto bad;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') while (p < end && *p >= '0' && *p <= '9') p++;
+    else goto bad;
+    if (p < end && *p == '.') {
+        *is_int = 0;
+        p++;
+        if (p >= end || *p < '0' || *p > '9') goto bad;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *is_int = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9') goto bad;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    *e = c->p = p;
+    return 1;
+bad:
+    c->slow = 1;
+    return 0;
+}
+
+static const double pow10_exact[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int to_int64(const char *s, const char *e, int64_t *out) {
+    int neg = *s == '-';
+    if (neg) s++;
+    uint64_t v = 0;
+    for (; s < e; s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return 0;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 1;
+}
+
+/* Correctly rounded, like Python's float(): the exact fast path, else
+ * strtod (correctly rounded in glibc and the other C libraries we build
+ * on), checked to have read the whole token (a locale with another decimal
+ * point would stop early: then the slow path decides). */
+static int to_double(cur *c, const char *s, const char *e, int is_int, double *out) {
+    if (is_int) {
+        int64_t v;
+        if (to_int64(s, e, &v)) { *out = (double)v; return 1; }
+    } else {
+        int neg = *s == '-';
+        const char *p = s + neg;
+        uint64_t m = 0;
+        int sig = 0, frac = 0, ok = 1;
+        for (; p < e && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
+            if (*p == '.') { frac = -1; continue; }
+            if (frac < 0 || frac > 0) frac = frac < 0 ? 1 : frac + 1;
+            if (m || *p != '0') { if (++sig > 19) { ok = 0; break; } m = m * 10 + (uint64_t)(*p - '0'); }
+        }
+        int ex = 0;
+        if (ok && p < e) { /* exponent */
+            p++;
+            int eneg = 0;
+            if (*p == '+' || *p == '-') eneg = *p++ == '-';
+            for (; p < e; p++) { if (ex < 10000) ex = ex * 10 + (*p - '0'); }
+            if (eneg) ex = -ex;
+        }
+        int e10 = ex - (frac > 0 ? frac : 0);
+        if (ok && m <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
+            double v = m == 0 ? 0. : (e10 >= 0 ? (double)m * pow10_exact[e10] : (double)m / pow10_exact[-e10]);
+            *out = neg ? -v : v;
+            return 1;
+        }
+    }
+    char tmp[128];
+    size_t n = (size_t)(e - s);
+    if (n >= sizeof tmp) { c->slow = 1; return 0; }
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    char *endp;
+    errno = 0;
+    double v = strtod(tmp, &endp);
+    if (endp != tmp + n) { c->slow = 1; return 0; }
+    *out = v; /* overflow gives inf, as float('1e999'); the caller rejects it */
+    return 1;
+}
+
+static int skip_value(cur *c, int depth);
+
+static int skip_container(cur *c, char open, int depth) {
+    if (depth > MAX_DEPTH) { c->slow = 1; return 0; }
+    char close = open == '[' ? ']' : '}';
+    c->p++;
+    ws(c);
+    if (c->p < c->end && *c->p == close) { c->p++; return 1; }
+    for (;;) {
+        if (open == '{') {
+            const char *s, *e;
+            int esc;
+            if (!string(c, &s, &e, &esc) || !expect(c, ':')) return 0;
+        }
+        if (!skip_value(c, depth + 1)) return 0;
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == close) { c->p++; return 1; }
+        c->slow = 1;
+        return 0;
+    }
+}
+
+static int skip_value(cur *c, int depth) {
+    ws(c);
+    if (c->p >= c->end) { c->slow = 1; return 0; }
+    char ch = *c->p;
+    if (ch == '{' || ch == '[') return skip_container(c, ch, depth);
+    if (ch == '"') { const char *s, *e; int esc; return string(c, &s, &e, &esc); }
+    if (ch == 't' && c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { c->p += 4; return 1; }
+    if (ch == 'f' && c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { c->p += 5; return 1; }
+    if (ch == 'n' && c->end - c->p >= 4 && !memcmp(c->p, "null", 4)) { c->p += 4; return 1; }
+    const char *s, *e;
+    int is_int;
+    return number_token(c, &s, &e, &is_int);
+}
+
+static int grow(void **p, size_t elem, size_t cap) {
+    void *q = realloc(*p, elem * cap);
+    if (!q) return 0;
+    *p = q;
+    return 1;
+}
+
+static int ann_reserve(cur *c, detap_ann_cols *a) {
+    if (a->n < a->cap) return 1;
+    size_t cap = a->cap ? 2 * a->cap : 1024;
+    if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->image_id, 8, cap) ||
+        !grow((void **)&a->category_id, 8, cap) || !grow((void **)&a->bbox, 32, cap) ||
+        !grow((void **)&a->area, 8, cap) || !grow((void **)&a->score, 8, cap) ||
+        !grow((void **)&a->iscrowd, 8, cap) || !grow((void **)&a->has, 1, cap)) {
+        c->nomem = 1;
+        return 0;
+    }
+    a->cap = cap;
+    return 1;
+}
+
+static int id_reserve(cur *c, detap_id_cols *a) {
+    if (a->n < a->cap) return 1;
+    size_t cap = a->cap ? 2 * a->cap : 256;
+    if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->has, 1, cap)) { c->nomem = 1; return 0; }
+    a->cap = cap;
+    return 1;
+}
+
+#define KEY_IS(lit) ((size_t)(ke - ks) == sizeof(lit) - 1 && !memcmp(ks, lit, sizeof(lit) - 1))
+
+static int int_field(cur *c, int64_t *out) {
+    const char *s, *e;
+    int is_int;
+    if (!number_token(c, &s, &e, &is_int)) return 0;
+    if (!is_int || !to_int64(s, e, out)) { c->slow = 1; return 0; }
+    return 1;
+}
+
+static int num_field(cur *c, double *out) {
+    const char *s, *e;
+    int is_int;
+    if (!number_token(c, &s, &e, &is_int)) return 0;
+    return to_double(c, s, e, is_int, out);
+}
+
+/* One annotation object. */
+static int annotation(cur *c, detap_ann_cols *a) {
+    if (!ann_reserve(c, a)) return 0;
+    size_t i = a->n;
+    uint8_t has = 0;
+    a->iscrowd[i] = 0;
+    if (!expect(c, '{')) return 0;
+    ws(c);
+    if (c->p < c->end && *c->p == '}') { c->p++; goto done; }
+    for (;;) {
+        const char *ks, *ke;
+        int esc;
+        if (!string(c, &ks, &ke, &esc)) return 0;
+        if (esc) { c->slow = 1; return 0; }
+        if (!expect(c, ':')) return 0;
+        if (KEY_IS("id")) {
+            if (!int_field(c, &a->id[i])) return 0;
+            has |= DETAP_HAS_ID;
+        } else if (KEY_IS("image_id")) {
+            if (!int_field(c, &a->image_id[i])) return 0;
+            has |= DETAP_HAS_IMAGE_ID;
+        } else if (KEY_IS("category_id")) {
+            if (!int_field(c, &a->category_id[i])) return 0;
+            has |= DETAP_HAS_CATEGORY_ID;
+        } else if (KEY_IS("bbox")) {
+            if (!expect(c, '[')) return 0;
+            for (int k = 0; k < 4; k++) {
+                if (k && !expect(c, ',')) return 0;
+                if (!num_field(c, &a->bbox[4 * i + k])) return 0;
+            }
+            if (!expect(c, ']')) return 0;
+            has |= DETAP_HAS_BBOX;
+        } else if (KEY_IS("area")) {
+            if (!num_field(c, &a->area[i])) return 0;
+            has |= DETAP_HAS_AREA;
+        } else if (KEY_IS("score")) {
+            if (!num_field(c, &a->score[i])) return 0;
+            has |= DETAP_HAS_SCORE;
+        } else if (KEY_IS("iscrowd")) {
+            ws(c);
+            if (c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { a->iscrowd[i] = 1; c->p += 4; }
+            else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
+            else if (!num_field(c, &a->iscrowd[i])) return 0;
+            has |= DETAP_HAS_ISCROWD;
+        } else if (!skip_value(c, 2)) {
+            return 0;
+        }
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == '}') { c->p++; break; }
+        c->slow = 1;
+        return 0;
+    }
+done:
+    a->has[i] = has;
+    a->n++;
+    return 1;
+}
+
+/* An object of which only the integer "id" is kept (images, categories). */
+static int id_object(cur *c, detap_id_cols *a) {
+    if (!id_reserve(c, a)) return 0;
+    size_t i = a->n;
+    uint8_t has = 0;
+    if (!expect(c, '{')) return 0;
+    ws(c);
+    if (c->p < c->end && *c->p == '}') { c->p++; goto done; }
+    for (;;) {
+        const char *ks, *ke;
+        int esc;
+        if (!string(c, &ks, &ke, &esc)) return 0;
+        if (esc) { c->slow = 1; return 0; }
+        if (!expect(c, ':')) return 0;
+        if (KEY_IS("id")) {
+            if (!int_field(c, &a->id[i])) return 0;
+            has = DETAP_HAS_ID;
+        } else if (!skip_value(c, 2)) {
+            return 0;
+        }
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == '}') { c->p++; break; }
+        c->slow = 1;
+        return 0;
+    }
+done:
+    a->has[i] = has;
+    a->n++;
+    return 1;
+}
+
+typedef int (*elem_fn)(cur *, void *);
+static int ann_elem(cur *c, void *a) { return annotation(c, (detap_ann_cols *)a); }
+static int id_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a); }
+
+static int array_of(cur *c, elem_fn f, void *cols) {
+    if (!expect(c, '[')) return 0;
+    ws(c);
+    if (c->p < c->end && *c->p == ']') { c->p++; return 1; }
+    for (;;) {
+        if (!f(c, cols)) return 0;
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == ']') { c->p++; return 1; }
+        c->slow = 1;
+        return 0;
+    }
+}
+
+int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc) {
+    cur c = {buf, buf + len, 0, 0};
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
+    ws(&c);
+    int ok = 0;
+    if (c.p < c.end && *c.p == '[') {
+        doc->top_is_array = 1;
+        ok = array_of(&c, ann_elem, &doc->ann);
+    } else if (c.p < c.end && *c.p == '{') {
+        c.p++;
+        ws(&c);
+        if (c.p < c.end && *c.p == '}') { c.p++; ok = 1; }
+        else for (;;) {
+            const char *ks, *ke;
+            int esc;
+            if (!string(&c, &ks, &ke, &esc)) break;
+            if (esc) { c.slow = 1; break; }
+            if (!expect(&c, ':')) break;
+            ws(&c);
+            int *seen = NULL;
+            if (KEY_IS("annotations")) seen = &doc->has_annotations;
+            else if (KEY_IS("images")) seen = &doc->has_images;
+            else if (KEY_IS("categories")) seen = &doc->has_categories;
+            if (seen && *seen) { c.slow = 1; break; } /* a repeated key: Python keeps the last */
+            if (seen && (c.p >= c.end || *c.p != '[')) { c.slow = 1; break; }
+            int r;
+            if (KEY_IS("annotations")) r = array_of(&c, ann_elem, &doc->ann);
+            else if (KEY_IS("images")) r = array_of(&c, id_elem, &doc->img);
+            else if (KEY_IS("categories")) r = array_of(&c, id_elem, &doc->cat);
+            else r = skip_value(&c, 1);
+            if (!r) break;
+            if (seen) *seen = 1;
+            ws(&c);
+            if (c.p < c.end && *c.p == ',') { c.p++; continue; }
+            if (c.p < c.end && *c.p == '}') { c.p++; ok = 1; break; }
+            c.slow = 1;
+            break;
+        }
+    } else {
+        c.slow = 1;
+    }
+    if (ok) {
+        ws(&c);
+        if (c.p != c.end) { ok = 0; c.slow = 1; } /* trailing data */
+    }
+    doc->stop = (size_t)(c.p - buf);
+    if (c.nomem) return DETAP_ENOMEM;
+    return ok ? DETAP_OK : DETAP_PARSE_SLOW;
+}
+
+void detap_coco_doc_free(detap_coco_doc *doc) {
+    detap_ann_cols *a = &doc->ann;
+    free(a->id); free(a->image_id); free(a->category_id); free(a->bbox);
+    free(a->area); free(a->score); free(a->iscrowd); free(a->has);
+    free(doc->img.id); free(doc->img.has);
+    free(doc->cat.id); free(doc->cat.has);
+    memset(doc, 0, sizeof *doc);
+}

@@ -1,0 +1,58 @@
+/* Reading COCO JSON files (ground truth and box results) into columns.
+ *
+ * This is a fast path for the common subset only: a top-level object with
+ * "images", "annotations" and "categories" arrays of objects (other keys
+ * and fields are skipped, whatever they hold), or a top-level array of
+ * result objects.  Per annotation it keeps id, image_id, category_id
+ * (integers), bbox (four numbers), area, score and iscrowd (numbers;
+ * iscrowd may be true/false).  Numbers convert exactly as Python's json
+ * module would (integers as int64, others correctly rounded).
+ *
+ * Anything else (a string or float id, NaN/Infinity, a malformed document,
+ * escaped keys, very deep nesting, a repeated section) makes the parser
+ * return DETAP_PARSE_SLOW: the caller then reads the file with Python's
+ * json module, which decides and reports errors.  The fast path never
+ * guesses.
+ */
+#ifndef DETAP_COCOJSON_H
+#define DETAP_COCOJSON_H
+
+#include "detap_common.h"
+#include "parse.h" /* DETAP_PARSE_SLOW */
+
+#define DETAP_HAS_ID 1
+#define DETAP_HAS_IMAGE_ID 2
+#define DETAP_HAS_CATEGORY_ID 4
+#define DETAP_HAS_BBOX 8
+#define DETAP_HAS_AREA 16
+#define DETAP_HAS_SCORE 32
+#define DETAP_HAS_ISCROWD 64
+
+typedef struct {
+    size_t n, cap;
+    int64_t *id, *image_id, *category_id;
+    double *bbox; /* 4 per annotation */
+    double *area, *score, *iscrowd;
+    uint8_t *has; /* DETAP_HAS_* bits */
+} detap_ann_cols;
+
+typedef struct {
+    size_t n, cap;
+    int64_t *id;
+    uint8_t *has; /* DETAP_HAS_ID */
+} detap_id_cols;
+
+typedef struct {
+    int top_is_array;                               /* a results file */
+    int has_images, has_annotations, has_categories; /* sections present */
+    detap_ann_cols ann;
+    detap_id_cols img, cat;
+    size_t stop;                                    /* where the fast path gave up */
+} detap_coco_doc;
+
+/* Parses buf[0..len).  DETAP_OK, DETAP_PARSE_SLOW or DETAP_ENOMEM.  The doc
+ * must be zero-initialised; free it with detap_coco_doc_free in every case. */
+int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc);
+void detap_coco_doc_free(detap_coco_doc *doc);
+
+#endif
