@@ -1,4 +1,8 @@
 #include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "evaluate.h"
 
 int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
@@ -39,7 +43,7 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
                     const double *det_boxes, const int64_t *det_img,
                     const double *gt_boxes, const uint8_t *gt_ignore,
                     const int64_t *gt_off, size_t nimg, const double *thr,
-                    size_t nt, int strict, int8_t *labels) {
+                    size_t nt, int strict, int8_t *labels, int nthreads) {
     if (kind != DETAP_IOU_VOC && kind != DETAP_IOU_COCO) return DETAP_EVALUE;
     if (gt_off[0] != 0) return DETAP_EINDEX;
     for (size_t i = 0; i < nimg; i++)
@@ -73,7 +77,14 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
         dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; dst[3] = src[3];
     }
 
-    for (size_t im = 0; im < nimg; im++) {
+    /* images are independent (their detections, GT and taken flags are
+     * disjoint), so they can go to different threads in any order */
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 256) if (nd > 20000)
+#endif
+    for (long iml = 0; iml < (long)nimg; iml++) {
+        size_t im = (size_t)iml;
         size_t g0 = (size_t)gt_off[im], m = (size_t)gt_off[im + 1] - g0;
         for (int64_t q = doff[im]; q < doff[im + 1]; q++) {
             size_t k = (size_t)pos[q];
@@ -100,6 +111,7 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
             }
         }
     }
+    (void)nthreads;
     rc = DETAP_OK;
 done:
     free(kimg);
@@ -113,10 +125,6 @@ done:
 
 /* ------------------------------------------------------------------ COCO */
 
-#include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include "sort.h"
 
 /* Scratch for one cell, sized for the largest cell. */

@@ -29,12 +29,14 @@ int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
  * the threshold (`strict`: IoU > thr, else IoU >= thr): an ignored GT makes
  * the detection DETAP_IGNORE; a GT already matched makes it a FP; otherwise
  * it is a TP and the GT becomes matched.  Below the threshold, or in an
- * image without GT: FP.  All nt thresholds are decided in one pass. */
+ * image without GT: FP.  All nt thresholds are decided in one pass.
+ * Images run on up to nthreads threads (<= 0: all cores); the labels do
+ * not depend on it. */
 int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
                     const double *det_boxes, const int64_t *det_img,
                     const double *gt_boxes, const uint8_t *gt_ignore,
                     const int64_t *gt_off, size_t nimg, const double *thr,
-                    size_t nt, int strict, int8_t *labels);
+                    size_t nt, int strict, int8_t *labels, int nthreads);
 
 #endif
 

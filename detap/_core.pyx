@@ -32,7 +32,7 @@ cdef extern from "evaluate.h" nogil:
                         const double *det_boxes, const int64_t *det_img,
                         const double *gt_boxes, const uint8_t *gt_ignore,
                         const int64_t *gt_off, size_t nimg, const double *thr,
-                        size_t nt, int strict, int8_t *labels)
+                        size_t nt, int strict, int8_t *labels, int nthreads)
 
 cdef extern from "evaluate.h" nogil:
     ctypedef struct detap_coco_eval_in:
@@ -195,7 +195,7 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg):
 def match_voc(int kind, const int64_t[::1] order, const double[:, ::1] det_boxes,
               const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
               const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
-              const double[::1] thresholds, bint strict):
+              const double[::1] thresholds, bint strict, int nthreads=0):
     """VOC greedy matching: int8 labels (n_thresholds, nd) in processing order."""
     _check_kind(kind)
     _check_boxes(det_boxes, "det_boxes")
@@ -220,7 +220,7 @@ def match_voc(int kind, const int64_t[::1] order, const double[:, ::1] det_boxes
     with nogil:
         rc = detap_match_voc(<detap_iou_kind>kind, &order[0], nd, &det_boxes[0, 0],
                              &det_img[0], gb, gi, &gt_off[0], nimg,
-                             &thresholds[0], nt, strict, &lab[0, 0])
+                             &thresholds[0], nt, strict, &lab[0, 0], nthreads)
     _check(rc)
     return labels
 

@@ -35,7 +35,8 @@ def _voc(args, out):
     t0 = time.perf_counter()
     res = evaluate(args.det, args.anno, args.imageset, args.classes, cachedir=args.cachedir,
                    ovthresh=args.iou, use_07_metric=args.use07 or None,
-                   convention=args.convention, missing_ok=args.missing_ok)
+                   convention=args.convention, missing_ok=args.missing_ok,
+                   threads=args.threads)
     dt = time.perf_counter() - t0
     metric = "VOC07 11-point" if res.convention.ap == "voc07" else "VOC2010+ all-point"
     _print_result(res, f"{metric} AP at IoU {'>' if res.convention.iou_cmp == '>' else '>='} "
@@ -50,7 +51,7 @@ def _demo(args, out):
                   anno=os.path.join(SAMPLE, "Annotations", "{}.xml"),
                   imageset=os.path.join(SAMPLE, "ImageSets", "Main", "test.txt"),
                   classes=None, cachedir=None, iou=0.5, convention="py-faster-rcnn",
-                  missing_ok=False)
+                  missing_ok=False, threads=None)
     _voc(argparse.Namespace(use07=False, **common), out)
     out.write("\n")
     _voc(argparse.Namespace(use07=True, **common), out)
@@ -71,6 +72,8 @@ def build_parser():
     v.add_argument("--cachedir", help="directory for the annotation cache")
     v.add_argument("--convention", choices=sorted(PRESETS), default=None,
                    help="rule preset (default 'voc': py-faster-rcnn rules, stable ties)")
+    v.add_argument("--threads", type=int, default=None,
+                   help="threads for matching (default: all cores)")
     v.add_argument("--missing-ok", action="store_true",
                    help="a class without det file has no detections (default: error)")
     return p

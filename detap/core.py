@@ -168,13 +168,26 @@ def sort_detections(scores, tie_order="stable"):
     return _core.argsort_desc(np.ascontiguousarray(s))
 
 
-def match(det_boxes, det_image, order, gt, thresholds, convention):
-    """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored)."""
+def _nthreads(threads):
+    """The C kernels' thread count: None or 0 means all cores."""
+    if threads is None:
+        return 0
+    threads = int(threads)
+    if threads < 0:
+        raise DetapInputError(f"threads must be >= 0 (0 or None: all cores), got {threads}")
+    return threads
+
+
+def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None):
+    """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored).
+
+    Images are matched in parallel on ``threads`` threads (None: all
+    cores); the labels do not depend on the thread count."""
     conv = get_convention(convention)
     thr = _thresholds(thresholds)
     return _core.match_voc(_kind(conv), np.ascontiguousarray(order, dtype=np.int64),
                            det_boxes, det_image, gt.boxes, gt.ignore, gt.off,
-                           thr, conv.iou_cmp == ">")
+                           thr, conv.iou_cmp == ">", _nthreads(threads))
 
 
 def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
@@ -200,7 +213,7 @@ def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
 
 def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_difficult=None, *,
                    iou_threshold=0.5, convention: Optional[Convention] = None,
-                   n_images=None, box_format="xyxy"):
+                   n_images=None, box_format="xyxy", threads=None):
     """Average precision of one class from in-memory arrays.
 
     Parameters
@@ -216,6 +229,8 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
         rules (IoU > t, +1 pixel boxes, all-point AP) with a *stable* tie order
     n_images : number of images (default: 1 + the largest index seen)
     box_format : "xyxy" or (COCO convention only) "xywh"
+    threads : threads for matching (None or 0: all cores); results do not
+        depend on it
 
     Returns
     -------
@@ -247,14 +262,14 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
                     box_format=box_format)
     if conv.iou == "coco" and box_format == "xyxy":
         boxes = _to_xywh(boxes)
-    return _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv)
+    return _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads)
 
 
-def _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv):
+def _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads=None):
     scalar = np.ndim(iou_threshold) == 0
     thr = _thresholds(iou_threshold)
     order = sort_detections(scores, conv.tie_order)
-    labels = match(boxes, img, order, gt, thr, conv)
+    labels = match(boxes, img, order, gt, thr, conv, threads)
     scores_sorted = np.asarray(scores, dtype=np.float64)[order]
     parts = [accumulate(labels[t], gt.npos, conv, scores_sorted) for t in range(len(thr))]
     tp, fp, rec, prec, ap = (list(x) for x in zip(*parts))

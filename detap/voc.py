@@ -385,14 +385,14 @@ def voc_eval(detpath, annopath, imagesetfile, classname, cachedir=None,
     return res.rec, res.prec, ap
 
 
-def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile):
+def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None):
     img, score, boxes = read_detections(detfile, ann, imagesetfile)
     gt = ann.class_gt(classname, conv)
     if gt.npos == 0 and len(score):
         warnings.warn(f"class {classname!r} has no non-difficult ground truth: recall is "
                       "undefined (NaN), as in the reference voc_eval", RuntimeWarning,
                       stacklevel=3)
-    return _evaluate_prepared(boxes, score, img, gt, ovthresh, conv)
+    return _evaluate_prepared(boxes, score, img, gt, ovthresh, conv, threads)
 
 
 # ------------------------------------------------------------------ all classes
@@ -426,7 +426,7 @@ class VocResult:
 
 
 def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
-             ovthresh=0.5, use_07_metric=None, convention=None, missing_ok=False):
+             ovthresh=0.5, use_07_metric=None, convention=None, missing_ok=False, threads=None):
     """Evaluate every class, parsing the annotations once.
 
     classnames     classes to evaluate (default: every class in the
@@ -438,6 +438,8 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
     use_07_metric  True/False overrides the convention's AP rule
     missing_ok     a class whose det file does not exist counts as having no
                    detections (default: FileNotFoundError, as voc_eval)
+    threads        threads for matching (None or 0: all cores); the results
+                   do not depend on it
     """
     conv = get_convention(convention)
     if use_07_metric is not None:
@@ -451,9 +453,9 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
         if missing_ok and not os.path.exists(detfile):
             gt = ann.class_gt(c, conv)
             res = _evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
-                                     gt, ovthresh, conv)
+                                     gt, ovthresh, conv, threads)
         else:
-            res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile)
+            res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile, threads)
         per_class[c] = res
         aps[c] = res.ap
     m = float(np.mean([aps[c] for c in classes])) if classes else float("nan")

@@ -1,0 +1,48 @@
+"""Results do not depend on the number of threads."""
+import numpy as np
+import pytest
+
+import detap
+from detap.synth import make_voc_arrays
+
+
+@pytest.fixture(scope="module")
+def big():
+    # above the 20,000-detection cut-off where matching goes parallel
+    return make_voc_arrays(n_images=3000, classes=("a",), gt_per_image=3, n_det=60000,
+                           score_decimals=2, seed=11)
+
+
+@pytest.mark.parametrize("convention", [detap.Convention(), detap.Convention(iou_cmp=">=", ap="voc07"),
+                                        detap.Convention(iou="coco", tie_order="numpy")])
+def test_evaluate_class_same_for_any_thread_count(big, convention):
+    d = big
+    runs = [detap.evaluate_class(d.det_boxes, d.det_scores, d.det_img, d.gt_boxes, d.gt_img,
+                                 d.gt_difficult, iou_threshold=[0.3, 0.5, 0.75],
+                                 convention=convention, threads=t) for t in (1, 2, 3, 0, None)]
+    first = runs[0]
+    for r in runs[1:]:
+        assert np.array_equal(r.labels, first.labels)
+        assert np.array_equal(r.rec, first.rec) and np.array_equal(r.prec, first.prec)
+        assert np.array_equal(r.ap, first.ap)
+    # and the parallel kernel agrees with a one-image-at-a-time evaluation
+    sub = first.labels[1]
+    order = first.order
+    for im in (0, 7, 123):
+        sel = np.flatnonzero(d.det_img == im)
+        gsel = d.gt_img == im
+        one = detap.evaluate_class(d.det_boxes[sel], d.det_scores[sel], np.zeros(len(sel), int),
+                                   d.gt_boxes[gsel], np.zeros(int(gsel.sum()), int),
+                                   d.gt_difficult[gsel], iou_threshold=0.5,
+                                   convention=convention, threads=1)
+        # labels of this image's detections, in the global processing order
+        mine = [k for k, o in enumerate(order) if d.det_img[o] == im]
+        if convention.tie_order == "stable":
+            assert np.array_equal(sub[mine], one.labels)
+
+
+def test_negative_threads_rejected(big):
+    d = big
+    with pytest.raises(detap.DetapInputError, match="threads"):
+        detap.evaluate_class(d.det_boxes[:10], d.det_scores[:10], d.det_img[:10], d.gt_boxes,
+                             d.gt_img, threads=-1)
