@@ -608,6 +608,11 @@ class COCOeval:
             return
         if p is None:
             p = self.params
+        if not isinstance(self.evalImgs, _LazyEvalImgs):
+            # evalImgs was replaced (e.g. torchvision merges the lists of
+            # several processes): accumulate what it now holds
+            self._state = _state_from_evalimgs(self.evalImgs, self._paramsEval)
+            self.evalImgs = _LazyEvalImgs(self, keep=self.evalImgs)
         pe = self._paramsEval
         if (list(p.imgIds) != list(pe.imgIds) or (p.useCats and list(p.catIds) != list(pe.catIds))
                 or p.useCats != pe.useCats or [list(a) for a in p.areaRng] != [list(a) for a in pe.areaRng]
@@ -803,17 +808,23 @@ class _LazyIous(Mapping):
 
 
 class _LazyEvalImgs(Sequence):
-    """pycocotools' ``evalImgs`` list ([k][a][i] order), each dict built on access."""
+    """pycocotools' ``evalImgs`` list ([k][a][i] order), each dict built on access
+    (or ``keep``: a list of dicts given by the caller, served as is)."""
 
-    def __init__(self, ev):
+    def __init__(self, ev, keep=None):
         self._st = ev._state
         self._max_det = ev.params.maxDets[-1]
         self._A = len(ev.params.areaRng)
+        self._keep = keep
 
     def __len__(self):
+        if self._keep is not None:
+            return len(self._keep)
         return self._st.K * self._A * self._st.I
 
     def __getitem__(self, j):
+        if self._keep is not None:
+            return self._keep[j]
         if isinstance(j, slice):
             return [self[x] for x in range(*j.indices(len(self)))]
         if j < 0:
@@ -824,6 +835,53 @@ class _LazyEvalImgs(Sequence):
         k, rest = divmod(j, self._A * I)
         a, i = divmod(rest, I)
         return self._st.eval_img(k * I + i, a, self._max_det)
+
+
+def _state_from_evalimgs(evalImgs, pe):
+    """The accumulate() inputs rebuilt from pycocotools-style evalImgs dicts
+    (laid out [k][a][i] for params ``pe``), as pycocotools reads them."""
+    A, I = len(pe.areaRng), len(pe.imgIds)
+    K = len(pe.catIds) if pe.useCats else 1
+    T = len(pe.iouThrs)
+    evalImgs = list(evalImgs)
+    if len(evalImgs) != K * A * I:
+        raise DetapInputError(f"evalImgs has {len(evalImgs)} entries; params give "
+                              f"K * A * I = {K} * {A} * {I}")
+    nc = K * I
+    present = np.zeros(nc, np.uint8)
+    counts = np.zeros(nc, np.int64)
+    for c in range(nc):
+        k, i = divmod(c, I)
+        e = evalImgs[k * A * I + i]  # area range 0
+        if e is not None:
+            present[c] = 1
+            counts[c] = len(e["dtScores"])
+    kept_off = np.zeros(nc + 1, np.int64)
+    np.cumsum(counts, out=kept_off[1:])
+    n = int(kept_off[-1])
+    kept_score = np.zeros(n)
+    labels = np.full((A, T, n), -1, np.int8)
+    npig = np.zeros((A, nc), np.int64)
+    for c in np.flatnonzero(present):
+        k, i = divmod(int(c), I)
+        b, e_ = kept_off[c], kept_off[c + 1]
+        for a in range(A):
+            e = evalImgs[k * A * I + a * I + i]
+            if e is None or len(e["dtScores"]) != e_ - b:
+                raise DetapInputError(f"evalImgs entry for image {i}, category {k}, area {a} "
+                                      "disagrees with area range 0")
+            if a == 0:
+                kept_score[b:e_] = e["dtScores"]
+            dtm = np.asarray(e["dtMatches"]).reshape(T, -1)
+            dtig = np.asarray(e["dtIgnore"]).reshape(T, -1).astype(bool)
+            lab = np.where(dtig, -1, np.where(dtm != 0, 1, 0))
+            labels[a, :, b:e_] = lab
+            npig[a, c] = np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)
+    return _State(gt=None, dt=None, gt_rows=None, gt_off=None, dt_off=None, kept_off=kept_off,
+                  kept_idx=None, kept_score=kept_score, labels=labels, npig=npig, present=present,
+                  I=I, K=K, img_ids=np.asarray(pe.imgIds), cat_ids=np.asarray(pe.catIds),
+                  use_cats=bool(pe.useCats), area_rng=np.asarray(pe.areaRng, np.float64),
+                  iou_thrs=np.asarray(pe.iouThrs, np.float64))
 
 
 def _group(rows, img_idx, cat_pos, I, K, use_cats):
