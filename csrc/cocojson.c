@@ -181,7 +181,7 @@ static int grow(void **p, size_t elem, size_t cap) {
 
 static int ann_reserve(cur *c, detap_ann_cols *a) {
     if (a->n < a->cap) return 1;
-    size_t cap = a->cap ? 2 * a->cap : 1024;
+    size_t cap = a->cap ? 2 * a->cap : (a->hint > 1024 ? a->hint : 1024);
     if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->image_id, 8, cap) ||
         !grow((void **)&a->category_id, 8, cap) || !grow((void **)&a->bbox, 32, cap) ||
         !grow((void **)&a->area, 8, cap) || !grow((void **)&a->score, 8, cap) ||
@@ -327,8 +327,9 @@ static int array_of(cur *c, elem_fn f, void *cols) {
     }
 }
 
-int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc) {
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc) {
     cur c = {buf, buf + len, 0, 0};
+    doc->ann.hint = ann_hint;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
     ws(&c);
     int ok = 0;

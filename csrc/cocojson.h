@@ -29,7 +29,7 @@
 #define DETAP_HAS_ISCROWD 64
 
 typedef struct {
-    size_t n, cap;
+    size_t n, cap, hint;
     int64_t *id, *image_id, *category_id;
     double *bbox; /* 4 per annotation */
     double *area, *score, *iscrowd;
@@ -51,8 +51,11 @@ typedef struct {
 } detap_coco_doc;
 
 /* Parses buf[0..len).  DETAP_OK, DETAP_PARSE_SLOW or DETAP_ENOMEM.  The doc
- * must be zero-initialised; free it with detap_coco_doc_free in every case. */
-int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc);
+ * must be zero-initialised; free it with detap_coco_doc_free in every case
+ * (a caller that takes over an array sets its pointer to NULL first).
+ * ann_hint: the expected number of annotations (the arrays start there, so
+ * a good guess saves reallocations). */
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc);
 void detap_coco_doc_free(detap_coco_doc *doc);
 
 #endif

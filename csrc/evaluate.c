@@ -139,9 +139,12 @@ typedef struct {
     uint8_t *gtm;     /* taken per sorted GT */
     uint8_t *keys;    /* A x G: each area range's ignore pattern, GT order */
     uint8_t *mres;    /* A x T x D: match state, see coco_match_one */
+    double *darea;    /* kept detections' areas */
+    uint8_t *dout;    /* kept detections outside the current area range */
 } coco_scratch;
 
 static void scratch_free(coco_scratch *s) {
+    free(s->darea); free(s->dout);
     free(s->grow); free(s->drow_all); free(s->score);
     free(s->order); free(s->ious); free(s->gtind); free(s->gig);
     free(s->gtm); free(s->keys); free(s->mres);
@@ -151,6 +154,8 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
                          size_t maxg, size_t maxdk) {
     memset(s, 0, sizeof *s);
     s->order = malloc((maxd + 1) * sizeof *s->order);
+    s->darea = malloc((maxdk + 1) * sizeof *s->darea);
+    s->dout = malloc(maxdk + 1);
     s->grow = malloc((maxg + 1) * sizeof *s->grow);
     s->drow_all = malloc((maxd + 1) * sizeof *s->drow_all);
     s->score = malloc((maxd + 1) * sizeof *s->score);
@@ -160,7 +165,7 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
     s->gtm = malloc(maxg + 1);
     s->keys = malloc(in->A * maxg + 1);
     s->mres = malloc(in->A * in->T * maxdk + 1);
-    if (!s->order || !s->grow || !s->drow_all || !s->score || !s->ious || !s->gtind ||
+    if (!s->order || !s->darea || !s->dout || !s->grow || !s->drow_all || !s->score || !s->ious || !s->gtind ||
         !s->gig || !s->gtm || !s->keys || !s->mres) {
         scratch_free(s);
         return DETAP_ENOMEM;
@@ -226,6 +231,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
     for (size_t d = 0; d < D; d++) {
         const double *db = in->dt_boxes + 4 * (size_t)drow[d];
         double da = detap_area_coco(db);
+        s->darea[d] = in->dt_area[(size_t)drow[d]];
         for (size_t g = 0; g < G; g++) {
             const double *gb = in->gt_boxes + 4 * (size_t)grow[g];
             s->ious[d * G + g] = detap_iou_coco_pair(db, da, gb, detap_area_coco(gb),
@@ -257,16 +263,13 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
                                in->iou_thrs[t], s->gtm, s->mres + (a * T + t) * D);
         }
         /* dtIg = gtIg[m], or'ed for dtm == 0 with "outside the area range" */
+        for (size_t d = 0; d < D; d++) s->dout[d] = s->darea[d] < rng[0] || s->darea[d] > rng[1];
         for (size_t t = 0; t < T; t++) {
             const uint8_t *mr = s->mres + (src * T + t) * D;
             int8_t *lab = labels + (a * T + t) * n_kept + k0;
             for (size_t d = 0; d < D; d++) {
                 int counts = (mr[d] & MATCH_COUNTS) != 0;
-                int ign = (mr[d] & MATCH_IGNORED) != 0;
-                if (!counts) {
-                    double ar = in->dt_area[(size_t)drow[d]];
-                    ign |= ar < rng[0] || ar > rng[1];
-                }
+                int ign = ((mr[d] & MATCH_IGNORED) != 0) | (!counts & s->dout[d]);
                 lab[d] = ign ? DETAP_IGNORE : (counts ? DETAP_TP : DETAP_FP);
             }
         }
@@ -279,6 +282,7 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
                         int nthreads) {
     size_t nc = in->ncells;
     if (in->gt_off[0] != 0 || in->dt_off[0] != 0 || kept_off[0] != 0) return DETAP_EINDEX;
+    if (in->ncats && nc % in->ncats) return DETAP_EVALUE;
     size_t maxg = 0, maxd = 0, maxdk = 0;
     for (size_t c = 0; c < nc; c++) {
         if (in->gt_off[c + 1] < in->gt_off[c] || in->dt_off[c + 1] < in->dt_off[c])
@@ -301,11 +305,15 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
         coco_scratch s;
         int my = scratch_alloc(&s, in, maxd, maxg, maxdk);
         if (my == DETAP_OK) {
+            /* image-major walk: an image's detections are usually near
+             * each other in the input, whatever their categories */
+            size_t K = in->ncats ? in->ncats : 1, I = nc / K;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
 #endif
-            for (long c = 0; c < (long)nc; c++) {
-                int r = coco_cell(in, (size_t)c, kept_off, n_kept, kept_idx, labels, npig, &s);
+            for (long x = 0; x < (long)nc; x++) {
+                size_t c = ((size_t)x % K) * I + (size_t)x / K;
+                int r = coco_cell(in, c, kept_off, n_kept, kept_idx, labels, npig, &s);
                 if (r < my) my = r;
             }
             scratch_free(&s);

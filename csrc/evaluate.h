@@ -49,6 +49,7 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
  */
 typedef struct {
     size_t ncells;
+    size_t ncats;                /* K: cells are k * (ncells / K) + i */
     /* Row r of a cell's group is row gt_row[r] (dt_row[r]) of the arrays
      * below, which stay in the caller's order; NULL means the identity. */
     const int64_t *gt_row, *dt_row;

@@ -8,7 +8,9 @@ implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
 from libc.stdint cimport int8_t, int64_t, uint8_t
+from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
+from cython.view cimport array as cvarray
 import numpy as np
 
 cdef extern from "detap_common.h":
@@ -37,6 +39,7 @@ cdef extern from "evaluate.h" nogil:
 cdef extern from "evaluate.h" nogil:
     ctypedef struct detap_coco_eval_in:
         size_t ncells
+        size_t ncats
         const int64_t *gt_row
         const int64_t *dt_row
         const int64_t *gt_off
@@ -411,8 +414,9 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
-                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0):
-    """pycocotools' evaluateImg for all cells (see csrc/evaluate.h).
+                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, Py_ssize_t ncats=1):
+    """pycocotools' evaluateImg for all cells (see csrc/evaluate.h); cells are
+    laid out category-major over ``ncats`` categories.
 
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
@@ -468,7 +472,10 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     cdef double dz0 = 0.
     cdef int64_t iz0 = 0
     cdef int8_t bz0 = 0
+    if ncats < 1 or nc % ncats:
+        raise ValueError("ncats must divide the number of cells")
     inp.ncells = nc
+    inp.ncats = ncats
     inp.gt_row = <const int64_t *>_ptr(v_gr)
     inp.dt_row = <const int64_t *>_ptr(v_dr)
     inp.gt_off = <const int64_t *>_ptr(v_go)
@@ -546,6 +553,7 @@ def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, np
 cdef extern from "cocojson.h" nogil:
     ctypedef struct detap_ann_cols:
         size_t n
+        size_t hint
         int64_t *id
         int64_t *image_id
         int64_t *category_id
@@ -567,7 +575,7 @@ cdef extern from "cocojson.h" nogil:
         detap_id_cols img
         detap_id_cols cat
         size_t stop
-    int detap_coco_parse(const char *buf, size_t len, detap_coco_doc *doc)
+    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc)
     void detap_coco_doc_free(detap_coco_doc *doc)
     int DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID, DETAP_HAS_BBOX
     int DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
@@ -576,28 +584,17 @@ HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_
 HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
 
 
-cdef object _copy_i64(const int64_t *p, size_t n):
-    out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] o = out
-    if n:
-        memcpy(&o[0], p, n * sizeof(int64_t))
-    return out
-
-
-cdef object _copy_f64(const double *p, size_t n):
-    out = np.empty(n, dtype=np.float64)
-    cdef double[::1] o = out
-    if n:
-        memcpy(&o[0], p, n * sizeof(double))
-    return out
-
-
-cdef object _copy_u8(const uint8_t *p, size_t n):
-    out = np.empty(n, dtype=np.uint8)
-    cdef uint8_t[::1] o = out
-    if n:
-        memcpy(&o[0], p, n)
-    return out
+cdef object _own(void **pp, size_t n, str fmt, Py_ssize_t itemsize):
+    """A numpy array taking over the malloc'd buffer *pp (no copy); *pp is
+    cleared so that the document's free leaves it alone."""
+    cdef cvarray arr
+    if n == 0:
+        return np.empty(0, dtype={"q": np.int64, "d": np.float64, "B": np.uint8}[fmt])
+    arr = cvarray(shape=(n,), itemsize=itemsize, format=fmt, mode="c", allocate_buffer=False)
+    arr.data = <char *>pp[0]
+    arr.callback_free_data = free
+    pp[0] = NULL
+    return np.asarray(arr)
 
 
 def parse_coco_json(const unsigned char[::1] data):
@@ -609,25 +606,32 @@ def parse_coco_json(const unsigned char[::1] data):
     cdef char empty = 0
     cdef const char *buf = <const char *>&data[0] if n else &empty
     cdef int rc
+    # a result record takes >= ~57 bytes of JSON, a GT annotation more
+    cdef size_t hint = n // 60 + 16
     with nogil:
-        rc = detap_coco_parse(buf, n, &doc)
+        rc = detap_coco_parse(buf, n, hint, &doc)
     try:
         if rc == DETAP_ENOMEM:
             raise MemoryError("COCO JSON reader: out of memory")
         if rc != DETAP_OK:
             return None
-        a = doc.ann
+        na = doc.ann.n
         return {
             "top_is_array": bool(doc.top_is_array),
             "sections": {k for k, v in (("images", doc.has_images), ("annotations", doc.has_annotations),
                                         ("categories", doc.has_categories)) if v},
-            "id": _copy_i64(a.id, a.n), "image_id": _copy_i64(a.image_id, a.n),
-            "category_id": _copy_i64(a.category_id, a.n),
-            "bbox": _copy_f64(a.bbox, 4 * a.n).reshape(a.n, 4),
-            "area": _copy_f64(a.area, a.n), "score": _copy_f64(a.score, a.n),
-            "iscrowd": _copy_f64(a.iscrowd, a.n), "has": _copy_u8(a.has, a.n),
-            "img_id": _copy_i64(doc.img.id, doc.img.n), "img_has": _copy_u8(doc.img.has, doc.img.n),
-            "cat_id": _copy_i64(doc.cat.id, doc.cat.n), "cat_has": _copy_u8(doc.cat.has, doc.cat.n),
+            "id": _own(<void **>&doc.ann.id, na, "q", 8),
+            "image_id": _own(<void **>&doc.ann.image_id, na, "q", 8),
+            "category_id": _own(<void **>&doc.ann.category_id, na, "q", 8),
+            "bbox": _own(<void **>&doc.ann.bbox, 4 * na, "d", 8).reshape(na, 4),
+            "area": _own(<void **>&doc.ann.area, na, "d", 8),
+            "score": _own(<void **>&doc.ann.score, na, "d", 8),
+            "iscrowd": _own(<void **>&doc.ann.iscrowd, na, "d", 8),
+            "has": _own(<void **>&doc.ann.has, na, "B", 1),
+            "img_id": _own(<void **>&doc.img.id, doc.img.n, "q", 8),
+            "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
+            "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),
+            "cat_has": _own(<void **>&doc.cat.has, doc.cat.n, "B", 1),
         }
     finally:
         detap_coco_doc_free(&doc)

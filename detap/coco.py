@@ -60,9 +60,11 @@ class _Columns:
     score  : float64 (n,) for results, else None
     """
 
-    def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None):
+    def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None,
+                 ids_unique=False):
         self.image_id, self.category_id, self.id = image_id, category_id, ids
         self.bbox, self.area, self.crowd, self.ignore, self.score = bbox, area, crowd, ignore, score
+        self.ids_unique = ids_unique  # known without looking (loadRes numbers 1..N)
 
     def __len__(self):
         return len(self.image_id)
@@ -102,6 +104,8 @@ def _column(anns, field, dtype, where, kind="float"):
     n = len(anns)
     try:
         if field == "bbox":
+            if n == 0:
+                return np.zeros((0, 4), dtype=np.float64)
             arr = np.array([a["bbox"] for a in anns], dtype=np.float64)
             if arr.shape != (n, 4):
                 raise ValueError
@@ -178,7 +182,9 @@ _DT_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX | _core
 
 
 def _read_fast(path):
-    """(bytes, columns or None) of a JSON file via the C reader."""
+    """(bytes, columns or None) of a JSON file via the C reader.  (Read, not
+    memory-mapped: a file truncated by another process while mapped would
+    crash the reader with SIGBUS.)"""
     with open(path, "rb") as f:
         data = f.read()
     return data, _core.parse_coco_json(data)
@@ -222,10 +228,16 @@ class COCO:
         self._loader = None   # builds ``dataset`` on first access
         self._dataset = {}
         self._index = None    # (anns, imgs, cats, imgToAnns, catToImgs)
+        # True once the caller can reach the dicts (gave them, or read them):
+        # pycocotools re-reads them at every evaluate(), so then do we
+        self._exposed = False
+        self._result_cols = False  # columns made by loadRes from the results
+        self._cols_role = None
         if annotation_file is None:
             return
         if isinstance(annotation_file, dict):
             self._set_dataset(annotation_file)
+            self._exposed = True
             return
         path = os.fspath(annotation_file)
         self._source = path
@@ -253,23 +265,24 @@ class COCO:
     def _materialize(self):
         if self._loader is not None:
             loader, self._loader = self._loader, None
-            cols = self._cols
             self._set_dataset(loader())
-            self._cols = cols  # the same annotations: keep the columns
 
     @property
     def dataset(self):
         self._materialize()
+        self._exposed = True
         return self._dataset
 
     @dataset.setter
     def dataset(self, value):
         self._dataset, self._loader, self._fast, self._cols, self._index = value, None, None, None, None
+        self._exposed, self._result_cols = True, False
 
     def _idx(self, i):
         self._materialize()
         if self._index is None:
             self.createIndex()
+        self._exposed = True
         return self._index[i]
 
     anns = property(lambda self: self._idx(0))
@@ -305,10 +318,15 @@ class COCO:
                 except (KeyError, TypeError):
                     raise DetapInputError(f"categories record {i} has no 'id'", where) from None
         if "annotations" in ds and "categories" in ds:
-            for ann in ds["annotations"]:
-                catToImgs[ann["category_id"]].append(ann["image_id"])
+            try:
+                for ann in ds["annotations"]:
+                    catToImgs[ann["category_id"]].append(ann["image_id"])
+            except (KeyError, TypeError):
+                raise _field_error(ds["annotations"], "category_id", where + " annotations",
+                                   "int") from None
         self._index = (anns, imgs, cats, imgToAnns, catToImgs)
-        self._cols = None
+        if not self._result_cols:
+            self._cols = None
 
     def info(self):
         for key, value in self.dataset.get("info", {}).items():
@@ -452,9 +470,10 @@ class COCO:
         n = len(img_ids)
         res = COCO()
         res._source = where
+        res._result_cols = True
         res._cols = _Columns(img_ids, cat_ids, np.arange(1, n + 1, dtype=np.int64), bbox,
                              bbox[:, 2] * bbox[:, 3], np.zeros(n, np.uint8),
-                             np.zeros(n, np.uint8), score)
+                             np.zeros(n, np.uint8), score, ids_unique=True)
         res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
                      "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
                      "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
@@ -477,30 +496,44 @@ class COCO:
         res._loader = build
         return res
 
-    def _columns(self):
-        """Column arrays of the annotations (built once)."""
-        if self._cols is None:
-            f = self._fast
-            if f is not None and self._loader is not None and bool(
-                    np.all((f["has"] & _GT_FIELDS) == _GT_FIELDS)):
-                where = f"{self._source} annotations"
-                _check_finite(f["bbox"], "bbox", where, nonneg_wh=True)
-                _check_finite(f["area"], "area", where)
+    def _columns(self, role="gt"):
+        """Column arrays of the annotations in ``role`` "gt" (bbox, area,
+        iscrowd) or "dt" (bbox, score; area = the record's).  Built from the
+        C reader's columns while the dicts are untouched; from the dicts
+        (afresh at every call, as pycocotools reads them at every evaluate)
+        once the caller holds them."""
+        if self._result_cols:
+            return self._cols
+        f = self._fast
+        need = _GT_FIELDS if role == "gt" else (_DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
+        if (self._cols is not None and self._cols_role == role and not self._exposed):
+            return self._cols
+        if (f is not None and self._loader is not None and not self._exposed
+                and bool(np.all((f["has"] & need) == need))):
+            where = f"{self._source} annotations"
+            _check_finite(f["bbox"], "bbox", where, nonneg_wh=True)
+            _check_finite(f["area"], "area", where)
+            if role == "gt":
                 isc = f["iscrowd"]
-                self._cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
-                                      (np.trunc(isc) != 0).astype(np.uint8), (isc != 0).astype(np.uint8))
+                cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
+                                (np.trunc(isc) != 0).astype(np.uint8), (isc != 0).astype(np.uint8))
             else:
-                anns = self.dataset.get("annotations", [])
-                where = f"{self._source} annotations"
-                if anns and "score" in anns[0]:
-                    self._cols = _dt_columns(anns, where)
-                else:
-                    self._cols = _gt_columns(anns, where)
-        return self._cols
+                _check_finite(f["score"], "score", where)
+                n = len(f["id"])
+                cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
+                                np.zeros(n, np.uint8), np.zeros(n, np.uint8), f["score"])
+        else:
+            anns = self.dataset.get("annotations", [])
+            where = f"{self._source} annotations"
+            cols = _gt_columns(anns, where) if role == "gt" else _dt_columns(anns, where)
+        self._cols, self._cols_role = cols, role
+        return cols
 
 
 def _is_seq(x):
-    return isinstance(x, (list, tuple, np.ndarray, range))
+    """pycocotools' _isArrayLike: anything with __iter__ and __len__ (a str
+    too, so getCatIds(catNms="dogfish") matches names inside "dogfish")."""
+    return hasattr(x, "__iter__") and hasattr(x, "__len__")
 
 
 # -------------------------------------------------------------------- params
@@ -568,8 +601,8 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        gt = self.cocoGt._columns()
-        dt = self.cocoDt._columns()
+        gt = self.cocoGt._columns("gt")
+        dt = self.cocoDt._columns("dt")
         self._state = _evaluate_columns(gt, dt, p, self.threads)
         self._ious = None
         self.evalImgs = _LazyEvalImgs(self)
@@ -934,7 +967,8 @@ def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):
     if use_cats:  # getAnnIds(catIds=...) filters on the occurrence
         sel &= _index_of(uniq, cols.category_id) >= 0
     rows = np.flatnonzero(sel)
-    rows = rows[np.argsort(occ_i[rows], kind="stable")]  # images in params order
+    # images in params order, dataset order within an image (counting sort)
+    rows = rows[_core.group_by_image(occ_i[rows], len(img_ids))[1]]
     if records is not None:
         rows = records[rows]
     rec_i = _index_of(img_ids, cols.image_id[rows])
@@ -954,10 +988,13 @@ def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):
     return np.repeat(rows, rep), np.repeat(rec_i, rep), pos_sorted[first + within]
 
 
-def _last_record(ids):
+def _last_record(cols):
     """For annotations indexed by id (pycocotools' anns dict), the row whose
     record each row resolves to: itself, or the last row with its id.
     None when ids are unique."""
+    if cols.ids_unique:
+        return None
+    ids = cols.id
     uniq, inv = np.unique(ids, return_inverse=True)
     if len(uniq) == len(ids):
         return None
@@ -974,8 +1011,8 @@ def _evaluate_columns(gt, dt, p, threads):
         cat_ids = np.unique(cat_ids)
     I, Kc = len(img_ids), len(cat_ids)
     K = Kc if use_cats else 1
-    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, _last_record(gt.id))
-    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, _last_record(dt.id))
+    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, _last_record(gt))
+    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, _last_record(dt))
     g_rows, g_off = _group(g_rows, g_i, g_k, I, Kc, use_cats)
     d_rows, d_off = _group(d_rows, d_i, d_k, I, Kc, use_cats)
     area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
@@ -984,7 +1021,7 @@ def _evaluate_columns(gt, dt, p, threads):
     kept_off, kept_idx, labels, npig = _core.coco_evaluate(
         g_off, g_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
         d_off, d_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
-        area_rng, iou_thrs, max_det, threads)
+        area_rng, iou_thrs, max_det, threads, max(K, 1) if I else 1)
     present = ((np.diff(g_off) > 0) | (np.diff(d_off) > 0)).view(np.uint8)
     return _State(gt=gt, dt=dt, gt_rows=g_rows, gt_off=g_off, dt_off=d_off, kept_off=kept_off,
                   kept_idx=kept_idx, kept_score=dt.score[kept_idx], labels=labels, npig=npig,

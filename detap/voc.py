@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _core, cache
 from .conventions import PY_FASTER_RCNN, get_convention
-from .core import ClassResult, _evaluate_prepared, prepare_gt
+from .core import _evaluate_prepared, prepare_gt
 from .errors import DetapCacheError, DetapInputError
 
 __all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "VocResult",

@@ -8,8 +8,10 @@ and hypothesis strategies for small, tie- and overlap-heavy data sets.
 The tests import these with ``from tests.conftest import ...`` (``tests`` is
 a package, so this is the same module object pytest loads as conftest).
 """
+import copy
 import math
 import os
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -201,3 +203,28 @@ def voc_dataset(draw, max_images=8, max_gt=6, max_det=40, classes=CLASSES):
                                             st.integers(0, len(dets))), max_size=4)):
             dets.insert(j, dets[i])
     return dict(names=names, gt=gt, dets=dets)
+
+
+# ------------------------------------------------------------- shared data
+
+def peer_data_dir(marker="README.md"):
+    """../shared/peer_data beside the repository (or $DETAP_SHARED, either
+    the folder holding peer_data/ or peer_data itself) when it holds
+    ``marker``; None when absent (a user's fresh clone has no ../shared)."""
+    env = os.environ.get("DETAP_SHARED")
+    if env:
+        candidates = [Path(env) / "peer_data", Path(env)]
+    else:
+        candidates = [Path(__file__).resolve().parents[2] / "shared" / "peer_data"]
+    for c in candidates:
+        if (c / marker).exists():
+            return c
+    return None
+
+
+def setter(**params):
+    """A COCOeval params editor: sets each attribute to a copy of the value."""
+    def setup(p):
+        for k, v in params.items():
+            setattr(p, k, copy.deepcopy(v))
+    return setup

@@ -25,7 +25,6 @@ from this file.  Everything is skipped when it is absent.  The COCO set
 """
 import ast
 import json
-import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -36,18 +35,11 @@ import numpy as np
 import pytest
 
 import detap
+from tests.conftest import peer_data_dir
 
 
 def _peer_dir():
-    env = os.environ.get("DETAP_SHARED")
-    if env:
-        candidates = [Path(env) / "peer_data", Path(env)]
-    else:
-        candidates = [Path(__file__).resolve().parents[2] / "shared" / "peer_data"]
-    for c in candidates:
-        if (c / "README.md").is_file():
-            return c
-    return None
+    return peer_data_dir("README.md")
 
 
 PEER = _peer_dir()
