@@ -168,19 +168,20 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
     return DETAP_OK;
 }
 
-int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
-                          const double *kept_score, const int8_t *labels,
-                          size_t n_kept, const int64_t *npig, const uint8_t *present,
+int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
+                          const int64_t *kept_off, const double *kept_score,
+                          const int8_t *labels, size_t n_kept, const int64_t *npig,
                           size_t A, size_t T, const int64_t *max_dets, size_t M,
                           const double *rec_thrs, size_t R, double *precision,
                           double *recall, double *scores, int nthreads) {
-    size_t nc = K * I;
     if (kept_off[0] != 0 || (size_t)kept_off[nc] != n_kept) return DETAP_EINDEX;
+    if (cat_off[0] != 0 || (size_t)cat_off[K] != nc) return DETAP_EINDEX;
+    for (size_t c = 0; c < nc; c++) if (kept_off[c + 1] < kept_off[c]) return DETAP_EINDEX;
     /* the largest category decides the scratch size */
     size_t maxk = 0;
     for (size_t k = 0; k < K; k++) {
-        if (kept_off[(k + 1) * I] < kept_off[k * I]) return DETAP_EINDEX;
-        size_t n = (size_t)(kept_off[(k + 1) * I] - kept_off[k * I]);
+        if (cat_off[k + 1] < cat_off[k]) return DETAP_EINDEX;
+        size_t n = (size_t)(kept_off[cat_off[k + 1]] - kept_off[cat_off[k]]);
         if (n > maxk) maxk = n;
     }
     for (size_t m = 0; m < M; m++) if (max_dets[m] < 0) return DETAP_EVALUE;
@@ -204,16 +205,13 @@ int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (long kk = 0; kk < (long)K; kk++) {
-                size_t k = (size_t)kk;
-                int any = 0;
-                for (size_t i = 0; i < I; i++) any |= present[k * I + i];
-                if (!any) continue; /* no evalImgs entry at all: -1 stays */
+                size_t k = (size_t)kk, c0 = (size_t)cat_off[k], c1 = (size_t)cat_off[k + 1];
+                if (c0 == c1) continue; /* no evalImgs entry at all: -1 stays */
                 /* every kept detection of the category, images in order, sorted
                  * once: a stable sort restricted to each image's first m
                  * detections is this order filtered (same relative order) */
                 size_t nall = 0;
-                for (size_t i = 0; i < I; i++) {
-                    size_t c = k * I + i;
+                for (size_t c = c0; c < c1; c++) {
                     for (size_t x = (size_t)kept_off[c]; x < (size_t)kept_off[c + 1]; x++) {
                         q[nall] = (int64_t)x;
                         sc[nall] = kept_score[x];
@@ -231,8 +229,7 @@ int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
                     }
                     for (size_t a = 0; a < A; a++) {
                         int64_t np_ = 0;
-                        for (size_t i = 0; i < I; i++)
-                            if (present[k * I + i]) np_ += npig[a * nc + k * I + i];
+                        for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
                         if (np_ == 0) continue;
                         for (size_t t = 0; t < T; t++) {
                             const int8_t *L = labels + (a * T + t) * n_kept;

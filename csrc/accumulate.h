@@ -45,18 +45,19 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                      size_t nd, double npig, const double *rec_thrs, size_t R,
                      double *precision, double *scores, double *recall);
 
-#endif
-
 /* pycocotools COCOeval.accumulate over every (category, area, maxDet) cell.
- * Cells of evaluate.h are laid out category-major: cell k * I + i.
+ * The cells of evaluate.h (only those with GT or detections, which are
+ * pycocotools' non-None evalImgs entries) are ordered by category, then
+ * image: category k owns cells cat_off[k] .. cat_off[k+1]-1.
  * kept_off / kept_score / labels / npig are detap_coco_evaluate's outputs
- * (kept_score[q]: the score of kept detection q).  present[c]: the cell has
- * GT or detections (pycocotools' evalImgs entry is not None).
+ * (kept_score[q]: the score of kept detection q; npig is A x ncells).
  * Outputs, pre-filled with -1 by the caller, C order:
  *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M). */
-int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
-                          const double *kept_score, const int8_t *labels,
-                          size_t n_kept, const int64_t *npig, const uint8_t *present,
+int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
+                          const int64_t *kept_off, const double *kept_score,
+                          const int8_t *labels, size_t n_kept, const int64_t *npig,
                           size_t A, size_t T, const int64_t *max_dets, size_t M,
                           const double *rec_thrs, size_t R, double *precision,
                           double *recall, double *scores, int nthreads);
+
+#endif

@@ -140,11 +140,13 @@ typedef struct {
     uint8_t *keys;    /* A x G: each area range's ignore pattern, GT order */
     uint8_t *mres;    /* A x T x D: match state, see coco_match_one */
     double *darea;    /* kept detections' areas */
+    size_t *cand;     /* candidate GT positions per detection (D x G at most) */
+    size_t *cand_off; /* D + 1 */
     uint8_t *dout;    /* kept detections outside the current area range */
 } coco_scratch;
 
 static void scratch_free(coco_scratch *s) {
-    free(s->darea); free(s->dout);
+    free(s->darea); free(s->dout); free(s->cand); free(s->cand_off);
     free(s->grow); free(s->drow_all); free(s->score);
     free(s->order); free(s->ious); free(s->gtind); free(s->gig);
     free(s->gtm); free(s->keys); free(s->mres);
@@ -155,6 +157,8 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
     memset(s, 0, sizeof *s);
     s->order = malloc((maxd + 1) * sizeof *s->order);
     s->darea = malloc((maxdk + 1) * sizeof *s->darea);
+    s->cand = malloc((maxdk * maxg + 1) * sizeof *s->cand);
+    s->cand_off = malloc((maxdk + 2) * sizeof *s->cand_off);
     s->dout = malloc(maxdk + 1);
     s->grow = malloc((maxg + 1) * sizeof *s->grow);
     s->drow_all = malloc((maxd + 1) * sizeof *s->drow_all);
@@ -165,7 +169,7 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
     s->gtm = malloc(maxg + 1);
     s->keys = malloc(in->A * maxg + 1);
     s->mres = malloc(in->A * in->T * maxdk + 1);
-    if (!s->order || !s->darea || !s->dout || !s->grow || !s->drow_all || !s->score || !s->ious || !s->gtind ||
+    if (!s->order || !s->darea || !s->cand || !s->cand_off || !s->dout || !s->grow || !s->drow_all || !s->score || !s->ious || !s->gtind ||
         !s->gig || !s->gtm || !s->keys || !s->mres) {
         scratch_free(s);
         return DETAP_ENOMEM;
@@ -176,20 +180,32 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
 #define MATCH_IGNORED 1 /* matched a GT whose _ignore is set: dtIg = 1 */
 #define MATCH_COUNTS 2  /* matched a GT with a nonzero id: dtm != 0 */
 
-/* pycocotools' greedy loop for one threshold over GT in gtind order;
+/* Python's min([thr, 1 - 1e-10]): the first unless the second is smaller
+ * (so a NaN thr stays NaN). */
+static inline double coco_start_iou(double thr) {
+    const double cap = 1 - 1e-10;
+    return cap < thr ? cap : thr;
+}
+
+/* pycocotools' greedy loop for one threshold.  GT are visited in gtind
+ * order (not ignored first) but only among each detection's candidates
+ * cand[cand_off[d] .. cand_off[d+1]-1] (positions in that order): GT whose
+ * IoU is not below the lowest threshold.  Skipping the others changes
+ * nothing: pycocotools' loop only `continue`s at them, and its break (a
+ * match on a regular GT reaching the ignored ones) is taken at the next
+ * candidate instead, since every GT after it is ignored too.
  * mres[d] gets MATCH_* bits (0: unmatched). */
 static void coco_match_one(const detap_coco_eval_in *in, const double *ious, size_t G,
                            size_t D, const int64_t *drow, const size_t *gtind,
-                           const uint8_t *gig, const int64_t *grow, double thr, uint8_t *gtm,
-                           uint8_t *mres) {
-    const double cap = 1 - 1e-10;
+                           const uint8_t *gig, const int64_t *grow, const size_t *cand,
+                           const size_t *cand_off, double thr, uint8_t *gtm, uint8_t *mres) {
     memset(gtm, 0, G);
     for (size_t d = 0; d < D; d++) {
-        double iou = thr < cap ? thr : cap; /* min([t, 1-1e-10]) */
+        double iou = coco_start_iou(thr);
         long m = -1;
         const double *row = ious + d * G;
-        for (size_t q = 0; q < G; q++) {
-            size_t g = gtind[q];
+        for (size_t x = cand_off[d]; x < cand_off[d + 1]; x++) {
+            size_t q = cand[x], g = gtind[q];
             if (gtm[q] && !in->gt_crowd[grow[g]]) continue;
             if (m > -1 && gig[m] == 0 && gig[q] == 1) break;
             if (row[g] < iou) continue;
@@ -258,9 +274,26 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             for (size_t g = 0; g < G; g++) if (!key[g]) s->gtind[q++] = g;
             for (size_t g = 0; g < G; g++) if (key[g]) s->gtind[q++] = g;
             for (size_t g = 0; g < G; g++) s->gig[g] = key[s->gtind[g]];
+            /* candidates: IoU not below the lowest starting IoU (all GT
+             * when a threshold is NaN: then every comparison passes) */
+            double lo = INFINITY;
+            for (size_t t = 0; t < T; t++) {
+                double v = coco_start_iou(in->iou_thrs[t]);
+                if (v != v) { lo = -INFINITY; break; }
+                if (v < lo) lo = v;
+            }
+            size_t nc = 0;
+            for (size_t d = 0; d < D; d++) {
+                const double *row = s->ious + d * G;
+                s->cand_off[d] = nc;
+                for (size_t x = 0; x < G; x++)
+                    if (!(row[s->gtind[x]] < lo)) s->cand[nc++] = x;
+            }
+            s->cand_off[D] = nc;
             for (size_t t = 0; t < T; t++)
-                coco_match_one(in, s->ious, G, D, drow, s->gtind, s->gig, grow,
-                               in->iou_thrs[t], s->gtm, s->mres + (a * T + t) * D);
+                coco_match_one(in, s->ious, G, D, drow, s->gtind, s->gig, grow, s->cand,
+                               s->cand_off, in->iou_thrs[t], s->gtm,
+                               s->mres + (a * T + t) * D);
         }
         /* dtIg = gtIg[m], or'ed for dtm == 0 with "outside the area range" */
         for (size_t d = 0; d < D; d++) s->dout[d] = s->darea[d] < rng[0] || s->darea[d] > rng[1];
@@ -269,7 +302,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             int8_t *lab = labels + (a * T + t) * n_kept + k0;
             for (size_t d = 0; d < D; d++) {
                 int counts = (mr[d] & MATCH_COUNTS) != 0;
-                int ign = ((mr[d] & MATCH_IGNORED) != 0) | (!counts & s->dout[d]);
+                int ign = ((mr[d] & MATCH_IGNORED) != 0) | ((!counts) & s->dout[d]);
                 lab[d] = ign ? DETAP_IGNORE : (counts ? DETAP_TP : DETAP_FP);
             }
         }
@@ -282,7 +315,9 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
                         int nthreads) {
     size_t nc = in->ncells;
     if (in->gt_off[0] != 0 || in->dt_off[0] != 0 || kept_off[0] != 0) return DETAP_EINDEX;
-    if (in->ncats && nc % in->ncats) return DETAP_EVALUE;
+    if (in->cell_order)
+        for (size_t x = 0; x < nc; x++)
+            if (in->cell_order[x] < 0 || (uint64_t)in->cell_order[x] >= nc) return DETAP_EINDEX;
     size_t maxg = 0, maxd = 0, maxdk = 0;
     for (size_t c = 0; c < nc; c++) {
         if (in->gt_off[c + 1] < in->gt_off[c] || in->dt_off[c + 1] < in->dt_off[c])
@@ -305,14 +340,11 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
         coco_scratch s;
         int my = scratch_alloc(&s, in, maxd, maxg, maxdk);
         if (my == DETAP_OK) {
-            /* image-major walk: an image's detections are usually near
-             * each other in the input, whatever their categories */
-            size_t K = in->ncats ? in->ncats : 1, I = nc / K;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
 #endif
             for (long x = 0; x < (long)nc; x++) {
-                size_t c = ((size_t)x % K) * I + (size_t)x / K;
+                size_t c = in->cell_order ? (size_t)in->cell_order[x] : (size_t)x;
                 int r = coco_cell(in, c, kept_off, n_kept, kept_idx, labels, npig, &s);
                 if (r < my) my = r;
             }

@@ -42,14 +42,18 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
 
 /* ---- COCO (pycocotools COCOeval.evaluateImg), every cell at once ----
  *
- * A cell is one (category, image) pair (one image when useCats=0).  GT and
- * detections are grouped by cell, each group in dataset order:
- * cell c owns gt rows gt_off[c] .. gt_off[c+1]-1, dt rows dt_off[c] ..
- * Boxes are xywh (pycocotools' arithmetic).
+ * A cell is one (category, image) pair (one image when useCats=0) that has
+ * GT or detections: only those exist (a category x image grid would be
+ * mostly empty: 29M cells for Objects365).  GT and detections are grouped
+ * by cell, each group in dataset order: cell c owns gt rows gt_off[c] ..
+ * gt_off[c+1]-1, dt rows dt_off[c] ..  Boxes are xywh (pycocotools'
+ * arithmetic).
  */
 typedef struct {
     size_t ncells;
-    size_t ncats;                /* K: cells are k * (ncells / K) + i */
+    const int64_t *cell_order;   /* the order to visit cells in (an image's
+                                    cells together: its detections are near
+                                    each other in memory); NULL: 0..ncells-1 */
     /* Row r of a cell's group is row gt_row[r] (dt_row[r]) of the arrays
      * below, which stay in the caller's order; NULL means the identity. */
     const int64_t *gt_row, *dt_row;

@@ -39,7 +39,7 @@ cdef extern from "evaluate.h" nogil:
 cdef extern from "evaluate.h" nogil:
     ctypedef struct detap_coco_eval_in:
         size_t ncells
-        size_t ncats
+        const int64_t *cell_order
         const int64_t *gt_row
         const int64_t *dt_row
         const int64_t *gt_off
@@ -71,9 +71,9 @@ cdef extern from "accumulate.h" nogil:
     int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                          size_t nd, double npig, const double *rec_thrs, size_t R,
                          double *precision, double *scores, double *recall)
-    int detap_coco_accumulate(size_t K, size_t I, const int64_t *kept_off,
-                              const double *kept_score, const int8_t *labels,
-                              size_t n_kept, const int64_t *npig, const uint8_t *present,
+    int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
+                              const int64_t *kept_off, const double *kept_score,
+                              const int8_t *labels, size_t n_kept, const int64_t *npig,
                               size_t A, size_t T, const int64_t *max_dets, size_t M,
                               const double *rec_thrs, size_t R, double *precision,
                               double *recall, double *scores, int nthreads)
@@ -414,9 +414,9 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
-                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, Py_ssize_t ncats=1):
+                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None):
     """pycocotools' evaluateImg for all cells (see csrc/evaluate.h); cells are
-    laid out category-major over ``ncats`` categories.
+    visited in ``cell_order`` (a permutation; None: in order).
 
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
@@ -472,10 +472,15 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     cdef double dz0 = 0.
     cdef int64_t iz0 = 0
     cdef int8_t bz0 = 0
-    if ncats < 1 or nc % ncats:
-        raise ValueError("ncats must divide the number of cells")
+    if cell_order is not None:
+        cell_order = np.ascontiguousarray(cell_order, dtype=np.int64)
+        # a range check keeps memory safe; that it is a permutation is the
+        # caller's contract (a full check would cost a sort per call)
+        if cell_order.shape[0] != nc or (nc and (cell_order.min() < 0 or cell_order.max() >= nc)):
+            raise ValueError("cell_order must be a permutation of the cells")
+    cdef const unsigned char[::1] v_co = cell_order.view(np.uint8) if cell_order is not None else None
     inp.ncells = nc
-    inp.ncats = ncats
+    inp.cell_order = <const int64_t *>_ptr(v_co) if cell_order is not None else NULL
     inp.gt_row = <const int64_t *>_ptr(v_gr)
     inp.dt_row = <const int64_t *>_ptr(v_dr)
     inp.gt_off = <const int64_t *>_ptr(v_go)
@@ -507,27 +512,34 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     return kept_off, kept_idx, labels, npig
 
 
-def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, npig, present,
+def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
                     max_dets, rec_thrs, int nthreads=0):
-    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores)."""
+    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores).
+
+    Category k owns cells cat_off[k]:cat_off[k+1] (images in order)."""
+    cdef const int64_t[::1] v_co = np.ascontiguousarray(cat_off, dtype=np.int64)
     cdef const int64_t[::1] v_ko = np.ascontiguousarray(kept_off, dtype=np.int64)
     cdef const double[::1] v_ks = np.ascontiguousarray(kept_score, dtype=np.float64)
     cdef const int8_t[:, :, ::1] v_lab = np.ascontiguousarray(labels, dtype=np.int8)
     cdef const int64_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int64)
-    cdef const uint8_t[::1] v_pr = np.ascontiguousarray(present, dtype=np.uint8)
     cdef const int64_t[::1] v_md = np.ascontiguousarray(max_dets, dtype=np.int64)
     cdef const double[::1] v_rt = np.ascontiguousarray(rec_thrs, dtype=np.float64)
     cdef Py_ssize_t A = v_lab.shape[0], T = v_lab.shape[1], n_kept = v_lab.shape[2]
-    cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = K * I
-    if K < 0 or I < 0 or v_ko.shape[0] != nc + 1 or v_pr.shape[0] != nc:
-        raise ValueError("kept_off and present must cover K * I cells")
-    if v_ks.shape[0] != n_kept or v_ko[nc] != n_kept:
+    cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = v_ko.shape[0] - 1
+    if K < 0 or v_co.shape[0] != K + 1 or nc < 0:
+        raise ValueError("cat_off must have K + 1 entries and kept_off at least one")
+    if v_co[0] != 0 or v_co[K] != nc:
+        raise ValueError("cat_off must run from 0 to the number of cells")
+    for k in range(K):
+        if v_co[k + 1] < v_co[k]:
+            raise ValueError("cat_off must not decrease")
+    if v_ks.shape[0] != n_kept or v_ko[0] != 0 or v_ko[nc] != n_kept:
         raise ValueError("kept_score, kept_off and labels disagree on the number of detections")
-    if v_np.shape[0] != A or v_np.shape[1] != nc:
-        raise ValueError("npig must have shape (A, K * I)")
     for c in range(nc):
         if v_ko[c + 1] < v_ko[c]:
             raise ValueError("kept_off must not decrease")
+    if v_np.shape[0] != A or v_np.shape[1] != nc:
+        raise ValueError("npig must have shape (A, ncells)")
     precision = np.full((T, R, K, A, M), -1.0)
     scores = np.full((T, R, K, A, M), -1.0)
     recall = np.full((T, K, A, M), -1.0)
@@ -540,10 +552,9 @@ def coco_accumulate(Py_ssize_t K, Py_ssize_t I, kept_off, kept_score, labels, np
     cdef int64_t iz0 = 0
     cdef int rc
     with nogil:
-        rc = detap_coco_accumulate(K, I, &v_ko[0], &v_ks[0] if n_kept else &dz0,
+        rc = detap_coco_accumulate(K, &v_co[0], nc, &v_ko[0], &v_ks[0] if n_kept else &dz0,
                                    &v_lab[0, 0, 0] if n_kept else &bz0, n_kept,
-                                   &v_np[0, 0] if nc else &iz0, &v_pr[0] if nc else <uint8_t *>&bz0,
-                                   A, T, &v_md[0], M, &v_rt[0], R,
+                                   &v_np[0, 0] if nc else &iz0, A, T, &v_md[0], M, &v_rt[0], R,
                                    &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
                                    nthreads)
     _check(rc)

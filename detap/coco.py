@@ -558,6 +558,18 @@ class Params:
         self.iouType = iouType
         self.useSegm = None
 
+    def __deepcopy__(self, memo):
+        """A deep copy without copying each id one by one (the ids are
+        immutable scalars, so new lists and arrays suffice)."""
+        new = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(new, name, value.copy())
+            elif isinstance(value, list):
+                setattr(new, name, [list(v) if isinstance(v, list) else
+                                    (v.copy() if isinstance(v, np.ndarray) else v) for v in value])
+        return new
+
 
 # ------------------------------------------------------------------ COCOeval
 
@@ -656,7 +668,7 @@ class COCOeval:
         max_dets = [m for m in p.maxDets if m in setM]
         st = self._state
         precision, recall, scores = _core.coco_accumulate(
-            st.K, st.I, st.kept_off, st.kept_score, st.labels, st.npig, st.present,
+            st.K, st.cat_off, st.kept_off, st.kept_score, st.labels, st.npig,
             np.asarray(max_dets, dtype=np.int64), np.asarray(p.recThrs, dtype=np.float64),
             self.threads)
         T, R, K, A = len(p.iouThrs), len(p.recThrs), (len(p.catIds) if p.useCats else 1), len(p.areaRng)
@@ -738,26 +750,34 @@ class COCOeval:
 class _State:
     """What evaluate() leaves for accumulate() and the lazy views.
 
-    Cells are category-major: cell k * I + i (K = 1 with useCats=0).
+    Only cells with GT or detections exist (pycocotools' non-None evalImgs
+    entries), ordered by category then image: ``cell_key`` = k * I + i
+    (k = 0 with useCats=0), ascending; category k owns cells
+    ``cat_off[k]:cat_off[k+1]``.
     """
 
     def __init__(self, **kw):
         self.__dict__.update(kw)
 
     def cell_of(self, imgId, catId):
+        """The cell index of (imgId, catId), or None when it has no GT and no
+        detections; KeyError when the image or category is not evaluated."""
         i = int(np.searchsorted(self.img_ids, imgId))
         if i >= self.I or self.img_ids[i] != imgId:
             raise KeyError((imgId, catId))
-        if not self.use_cats:
-            return i
-        k = int(np.searchsorted(self.cat_ids, catId))
-        if k >= self.K or self.cat_ids[k] != catId:
-            raise KeyError((imgId, catId))
-        return k * self.I + i
+        k = 0
+        if self.use_cats:
+            k = int(np.searchsorted(self.cat_ids, catId))
+            if k >= self.K or self.cat_ids[k] != catId:
+                raise KeyError((imgId, catId))
+        key = k * self.I + i
+        c = int(np.searchsorted(self.cell_key, key))
+        return c if c < len(self.cell_key) and self.cell_key[c] == key else None
 
     def eval_img(self, c, a, maxDet):
-        """pycocotools' evaluateImg dict for cell c, area range a (or None)."""
-        if not self.present[c]:
+        """pycocotools' evaluateImg dict for cell c, area range a (None: an
+        empty cell, as pycocotools' None)."""
+        if c is None:
             return None
         gt_rows = self.gt_rows[self.gt_off[c]:self.gt_off[c + 1]]
         kb, ke = self.kept_off[c], self.kept_off[c + 1]
@@ -800,8 +820,9 @@ class _State:
         dtIg = np.logical_or(dtIg, np.logical_and(dtm == 0, np.repeat(out, T, 0)))
         # the C labels and this recomputation must agree
         assert np.array_equal(lab == 1, np.logical_and(dtm != 0, ~dtIg))
+        k, i = divmod(int(self.cell_key[c]), self.I)
         return {
-            "image_id": self.img_ids[c % self.I], "category_id": self.cat_ids[c // self.I] if self.use_cats else -1,
+            "image_id": self.img_ids[i], "category_id": self.cat_ids[k] if self.use_cats else -1,
             "aRng": list(rng), "maxDet": maxDet,
             "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
             "dtMatches": dtm, "gtMatches": gtm,
@@ -810,6 +831,8 @@ class _State:
         }
 
     def cell_ious(self, c):
+        if c is None:
+            return []
         kb, ke = self.kept_off[c], self.kept_off[c + 1]
         gt_rows = self.gt_rows[self.gt_off[c]:self.gt_off[c + 1]]
         rows = self.kept_idx[kb:ke]
@@ -864,10 +887,14 @@ class _LazyEvalImgs(Sequence):
             j += len(self)
         if not 0 <= j < len(self):
             raise IndexError(j)
-        I = self._st.I
+        st = self._st
+        I = st.I
         k, rest = divmod(j, self._A * I)
         a, i = divmod(rest, I)
-        return self._st.eval_img(k * I + i, a, self._max_det)
+        key = k * I + i
+        c = int(np.searchsorted(st.cell_key, key))
+        c = c if c < len(st.cell_key) and st.cell_key[c] == key else None
+        return st.eval_img(c, a, self._max_det)
 
 
 def _state_from_evalimgs(evalImgs, pe):
@@ -880,23 +907,18 @@ def _state_from_evalimgs(evalImgs, pe):
     if len(evalImgs) != K * A * I:
         raise DetapInputError(f"evalImgs has {len(evalImgs)} entries; params give "
                               f"K * A * I = {K} * {A} * {I}")
-    nc = K * I
-    present = np.zeros(nc, np.uint8)
-    counts = np.zeros(nc, np.int64)
-    for c in range(nc):
-        k, i = divmod(c, I)
-        e = evalImgs[k * A * I + i]  # area range 0
-        if e is not None:
-            present[c] = 1
-            counts[c] = len(e["dtScores"])
+    cells = [k * I + i for k in range(K) for i in range(I) if evalImgs[k * A * I + i] is not None]
+    cell_key = np.asarray(cells, dtype=np.int64)
+    nc = len(cells)
+    counts = np.array([len(evalImgs[(c // I) * A * I + c % I]["dtScores"]) for c in cells], np.int64)
     kept_off = np.zeros(nc + 1, np.int64)
     np.cumsum(counts, out=kept_off[1:])
     n = int(kept_off[-1])
     kept_score = np.zeros(n)
     labels = np.full((A, T, n), -1, np.int8)
     npig = np.zeros((A, nc), np.int64)
-    for c in np.flatnonzero(present):
-        k, i = divmod(int(c), I)
+    for c, key in enumerate(cells):
+        k, i = divmod(key, I)
         b, e_ = kept_off[c], kept_off[c + 1]
         for a in range(A):
             e = evalImgs[k * A * I + a * I + i]
@@ -907,35 +929,50 @@ def _state_from_evalimgs(evalImgs, pe):
                 kept_score[b:e_] = e["dtScores"]
             dtm = np.asarray(e["dtMatches"]).reshape(T, -1)
             dtig = np.asarray(e["dtIgnore"]).reshape(T, -1).astype(bool)
-            lab = np.where(dtig, -1, np.where(dtm != 0, 1, 0))
-            labels[a, :, b:e_] = lab
+            labels[a, :, b:e_] = np.where(dtig, -1, np.where(dtm != 0, 1, 0))
             npig[a, c] = np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)
+    cat_off = np.searchsorted(cell_key // max(I, 1), np.arange(K + 1), "left").astype(np.int64)
     return _State(gt=None, dt=None, gt_rows=None, gt_off=None, dt_off=None, kept_off=kept_off,
-                  kept_idx=None, kept_score=kept_score, labels=labels, npig=npig, present=present,
-                  I=I, K=K, img_ids=np.asarray(pe.imgIds), cat_ids=np.asarray(pe.catIds),
-                  use_cats=bool(pe.useCats), area_rng=np.asarray(pe.areaRng, np.float64),
+                  kept_idx=None, kept_score=kept_score, labels=labels, npig=npig,
+                  cell_key=cell_key, cat_off=cat_off, I=I, K=K, img_ids=np.asarray(pe.imgIds),
+                  cat_ids=np.asarray(pe.catIds), use_cats=bool(pe.useCats),
+                  area_rng=np.asarray(pe.areaRng, np.float64),
                   iou_thrs=np.asarray(pe.iouThrs, np.float64))
 
 
-def _group(rows, img_idx, cat_pos, I, K, use_cats):
-    """Rows grouped by cell, each cell in (image, dataset) order: (rows, offsets).
+def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats):
+    """Rows ordered by cell, each cell in pycocotools' order: (rows, cell key).
 
-    ``rows`` are in pycocotools' _prepare order (images in params order,
-    then dataset order); a stable counting sort by cell keeps that order
-    inside each cell.  With useCats, cell = category * I + image; without,
-    one cell per image whose rows go category position by category position
-    (``cat_pos``: the row's position in params.catIds), as pycocotools
-    concatenates _gts[img, c] over c in params.catIds."""
+    ``rows`` come in pycocotools' _prepare order (images in params order,
+    then dataset order).  With useCats the cell key is k * I + i (categories
+    first, then images); without, it is i, and inside an image the rows go
+    category position by category position (``cat_pos``: the position in
+    params.catIds), as pycocotools concatenates _gts[img, c] over c.  Two
+    stable counting sorts (minor key, then major key) keep dataset order
+    inside a cell, and need nothing of size K * I."""
     if use_cats:
-        key, ncells = cat_pos * I + img_idx, K * I
+        minor, nminor, major, nmajor = img_idx, I, cat_pos, K
     else:
-        key, ncells = img_idx * K + cat_pos, I * K
-    if ncells == 0:
-        return rows[:0], np.zeros((K if use_cats else I) * (I if use_cats else 1) + 1, np.int64)
-    off, perm = _core.group_by_image(np.ascontiguousarray(key, dtype=np.int64), ncells)
-    if not use_cats:
-        off = np.ascontiguousarray(off[::K])  # merge the K sub-cells of each image
-    return rows[perm], off
+        minor, nminor, major, nmajor = cat_pos, K, img_idx, I
+    if len(rows) == 0:
+        return rows, np.zeros(0, np.int64)
+    _, p = _core.group_by_image(np.ascontiguousarray(minor, dtype=np.int64), nminor)
+    rows, major, minor = rows[p], major[p], minor[p]
+    _, p = _core.group_by_image(np.ascontiguousarray(major, dtype=np.int64), nmajor)
+    rows, major, minor = rows[p], major[p], minor[p]
+    key = major * I + minor if use_cats else major
+    return rows, key
+
+
+def _cells(g_key, d_key):
+    """The cells with GT or detections (sorted keys) and each side's offsets."""
+    keys = np.concatenate([g_key, d_key])
+    keys.sort(kind="stable")  # two sorted runs: a merge
+    if len(keys):
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    g_off = np.searchsorted(g_key, keys, "left").astype(np.int64)
+    d_off = np.searchsorted(d_key, keys, "left").astype(np.int64)
+    return keys, np.append(g_off, len(g_key)), np.append(d_off, len(d_key))
 
 
 def _index_of(ids, values):
@@ -963,16 +1000,18 @@ def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):
     repeats included, without, where a row then counts once per repeat)."""
     uniq = np.unique(cat_ids)
     occ_i = _index_of(img_ids, cols.image_id)
+    occ_u = _index_of(uniq, cols.category_id)
     sel = occ_i >= 0
     if use_cats:  # getAnnIds(catIds=...) filters on the occurrence
-        sel &= _index_of(uniq, cols.category_id) >= 0
+        sel &= occ_u >= 0
     rows = np.flatnonzero(sel)
     # images in params order, dataset order within an image (counting sort)
     rows = rows[_core.group_by_image(occ_i[rows], len(img_ids))[1]]
-    if records is not None:
+    if records is None:  # each row is its own record
+        rec_i, rec_u = occ_i[rows], occ_u[rows]
+    else:
         rows = records[rows]
-    rec_i = _index_of(img_ids, cols.image_id[rows])
-    rec_u = _index_of(uniq, cols.category_id[rows])
+        rec_i, rec_u = occ_i[rows], occ_u[rows]
     keep = (rec_i >= 0) & (rec_u >= 0)
     rows, rec_i, rec_u = rows[keep], rec_i[keep], rec_u[keep]
     # positions of each distinct category in cat_ids (several if repeated)
@@ -1013,20 +1052,24 @@ def _evaluate_columns(gt, dt, p, threads):
     K = Kc if use_cats else 1
     g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, _last_record(gt))
     d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, _last_record(dt))
-    g_rows, g_off = _group(g_rows, g_i, g_k, I, Kc, use_cats)
-    d_rows, d_off = _group(d_rows, d_i, d_k, I, Kc, use_cats)
+    g_rows, g_key = _sort_rows(g_rows, g_i, g_k, I, Kc, use_cats)
+    d_rows, d_key = _sort_rows(d_rows, d_i, d_k, I, Kc, use_cats)
+    cell_key, g_off, d_off = _cells(g_key, d_key)
+    cell_k = cell_key // I if (use_cats and I) else np.zeros(len(cell_key), np.int64)
+    cat_off = np.searchsorted(cell_k, np.arange(K + 1), "left").astype(np.int64)
+    # visit an image's cells together: its detections sit near each other
+    cell_order = np.argsort(cell_key % I, kind="stable") if (use_cats and I) else None
     area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
     iou_thrs = np.asarray(p.iouThrs, dtype=np.float64).reshape(-1)
     max_det = int(p.maxDets[-1]) if len(p.maxDets) else 0
     kept_off, kept_idx, labels, npig = _core.coco_evaluate(
         g_off, g_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
         d_off, d_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
-        area_rng, iou_thrs, max_det, threads, max(K, 1) if I else 1)
-    present = ((np.diff(g_off) > 0) | (np.diff(d_off) > 0)).view(np.uint8)
+        area_rng, iou_thrs, max_det, threads, cell_order)
     return _State(gt=gt, dt=dt, gt_rows=g_rows, gt_off=g_off, dt_off=d_off, kept_off=kept_off,
                   kept_idx=kept_idx, kept_score=dt.score[kept_idx], labels=labels, npig=npig,
-                  present=present, I=I, K=K, img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats,
-                  area_rng=area_rng, iou_thrs=iou_thrs)
+                  cell_key=cell_key, cat_off=cat_off, I=I, K=K, img_ids=img_ids, cat_ids=cat_ids,
+                  use_cats=use_cats, area_rng=area_rng, iou_thrs=iou_thrs)
 
 
 # ----------------------------------------------------------------- arrays
