@@ -250,3 +250,87 @@ class Pairs:
 @pytest.fixture(scope="session")
 def pairs():
     return Pairs()
+
+
+# ------------------------------------------------- COCO (test_bench_coco.py)
+# The presets are parametrized as ``coco_preset`` by
+# bench/test_bench_coco.py's pytest_generate_tests: "small" in quick mode,
+# "coco" and "objects365" in full mode.
+
+@pytest.fixture(scope="session")
+def coco_written():
+    """{preset: CocoFiles}: each preset is written once per session."""
+    return {}
+
+
+@pytest.fixture
+def coco_files(coco_preset, coco_written, tmp_path_factory):
+    """The preset drawn with ``detap.synth.make_coco`` and written to
+    ``<tmp>/coco_<preset>/<preset>_gt.json`` and ``<preset>_results.json``
+    (once per session)."""
+    from .coco_rivals import write_preset
+    if coco_preset not in coco_written:
+        coco_written[coco_preset] = write_preset(
+            coco_preset, str(tmp_path_factory.mktemp(f"coco_{coco_preset}")))
+    return coco_written[coco_preset]
+
+
+class CocoPairs:
+    """Speed-ups over hotcoco in ``benchmark.extra_info``.
+
+    Timed groups (coco-evalacc-*, coco-pipeline-*): every variant gets
+    ``speedup_vs_hotcoco`` (hotcoco's median over its median; > 1 means
+    faster than hotcoco) and ``ratio_vs_detap`` (its median over detap's).
+    Fresh-process groups (coco-fresh-*): from the child's stage medians,
+    ``speedup_vs_hotcoco_<eval_acc|pipeline>`` and the same against
+    ``hotcoco-t1``, and ``peak_vs_hotcoco`` (peak RSS ratio; <= 1 means
+    no more memory than hotcoco).
+    """
+
+    def __init__(self):
+        self.groups = defaultdict(dict)
+
+    def record(self, benchmark, role, **info):
+        benchmark.extra_info.update(info)
+        benchmark.extra_info["role"] = role
+        if getattr(benchmark, "stats", None) is None:  # --benchmark-disable
+            return
+        group = self.groups[benchmark.group]
+        group[role] = benchmark
+        if benchmark.group.startswith("coco-fresh"):
+            self._fresh(group)
+        else:
+            self._timed(group)
+
+    @staticmethod
+    def _timed(group):
+        hot, det = group.get("hotcoco"), group.get("detap")
+        for role, b in group.items():
+            med = b.stats.stats.median
+            if hot is not None and med > 0:
+                b.extra_info["speedup_vs_hotcoco"] = round(hot.stats.stats.median / med, 3)
+            if det is not None and role != "detap" and det.stats.stats.median > 0:
+                b.extra_info["ratio_vs_detap"] = round(med / det.stats.stats.median, 3)
+
+    @staticmethod
+    def _fresh(group):
+        for role, b in group.items():
+            m = b.extra_info.get("median")
+            if not m:
+                continue
+            for ref in ("hotcoco", "hotcoco-t1"):
+                h = group.get(ref)
+                hm = h.extra_info.get("median") if h is not None else None
+                if not hm:
+                    continue
+                for k in ("eval_acc", "pipeline"):
+                    if m.get(k):
+                        b.extra_info[f"speedup_vs_{ref}_{k}"] = round(hm[k] / m[k], 3)
+                if ref == "hotcoco" and h.extra_info.get("peak_mib") and b.extra_info.get("peak_mib"):
+                    b.extra_info["peak_vs_hotcoco"] = round(
+                        b.extra_info["peak_mib"] / h.extra_info["peak_mib"], 3)
+
+
+@pytest.fixture(scope="session")
+def coco_pairs():
+    return CocoPairs()

@@ -1,0 +1,353 @@
+"""detap.coco vs pycocotools, faster-coco-eval and hotcoco on COCO box
+evaluation, side by side (one benchmark group per measure and preset).
+
+    python -m pytest bench/test_bench_coco.py -q -p no:cacheprovider              # quick (CI)
+    python -m pytest bench/test_bench_coco.py -q -p no:cacheprovider --bench-full # full
+    python bench/report.py --full                  # Markdown, VOC and COCO tables
+    python bench/report.py --full --coco-only      # the COCO tables alone
+
+Presets (``detap.synth.make_coco``, seed ``PRESET_SEED``, written to JSON
+once per session under ``tmp_path_factory``):
+
+quick  small        300 images, 20 categories (~2k GT, ~24k dets)
+full   coco         5,000 images, 80 categories (~37k GT, ~400k dets)
+       objects365   80,000 images, 365 categories (~960k GT, ~930k dets)
+
+Variants (``bench/coco_rivals.py``): detap-t1 (threads=1), detap (threads=0,
+all cores), pycocotools, faster-coco-eval (defaults), hotcoco (defaults: rayon
+pool on all cores), hotcoco-t1 (RAYON_NUM_THREADS=1, fresh processes only).
+
+Groups:
+
+coco-fresh-<preset>     each variant in a FRESH process (``bench/memory.py``):
+                        peak RSS (VmHWM) and its increase over the
+                        post-import baseline from the first round; stage
+                        times of every round (load GT, loadRes, COCOeval(),
+                        evaluate, accumulate, summarize).  The benchmark's
+                        own time is the child's wall time (interpreter start,
+                        imports and all its rounds): not a comparison number;
+                        the numbers are in ``extra_info``.  These runs go
+                        first and gate the others: a (tool, preset) whose
+                        fresh run does not finish within the time limit (600 s
+                        in full mode, 120 s in quick mode; env
+                        DETAP_BENCH_COCO_TIMEOUT) or whose RSS passes half
+                        the machine's RAM (env DETAP_BENCH_COCO_MEM_CAP_GIB)
+                        is killed there and recorded as "skipped (too slow)"
+                        / "skipped (too much memory)" with the stages it
+                        finished; its in-process benchmarks are skipped.
+coco-evalacc-<preset>   ``COCOeval(gt, dt, "bbox")`` + evaluate() + accumulate(),
+                        GT and results loaded beforehand: a fresh pair of
+                        objects per round (the ``setup`` of pedantic, not
+                        timed), so no tool reuses what its previous round
+                        built or cached.
+coco-pipeline-<preset>  COCO(gt.json) + loadRes(results.json) + COCOeval +
+                        evaluate + accumulate + summarize.
+
+Exactness, inside the benchmarks: detap's ``stats``, ``eval["precision"]``,
+``["recall"]`` and ``["scores"]`` must equal pycocotools' bit for bit
+(pycocotools' arrays come from its fresh-process run), wherever pycocotools
+ran; detap threads=1 must equal threads=0.  For faster-coco-eval and hotcoco
+the agreement with pycocotools (bit-equal / equal to 1e-12 / differ) is
+printed and recorded in ``extra_info``, not asserted.
+"""
+import gc
+import os
+
+import numpy as np
+import pytest
+
+from .coco_rivals import (IN_PROCESS, PRESET_NAMES, VARIANTS, Adapter, agreement, eval_arrays,
+                          usable_cores)
+from .conftest import _full
+from .memory import mib, run_fresh
+
+# fresh-process runs first (they gate the in-process ones); the reference
+# (pycocotools) first of all, since every other check needs its numbers
+FRESH_ORDER = ["pycocotools", "detap", "detap-t1", "hotcoco", "hotcoco-t1", "faster-coco-eval"]
+assert sorted(FRESH_ORDER) == sorted(VARIANTS)
+SLOW = ("pycocotools", "faster-coco-eval")
+
+
+def pytest_generate_tests(metafunc):
+    if "coco_preset" in metafunc.fixturenames:
+        mode = "full" if _full(metafunc.config) else "quick"
+        # function scope (not session): session-scoped parameters make pytest
+        # reorder the tests, and the fresh-process runs must go first
+        metafunc.parametrize("coco_preset", PRESET_NAMES[mode])
+
+
+# ------------------------------------------------------------------ policy
+
+def timeout_s(mode):
+    """Time limit of one fresh-process run (the child is killed after it)."""
+    env = os.environ.get("DETAP_BENCH_COCO_TIMEOUT")
+    if env:
+        return float(env)
+    return 600.0 if mode == "full" else 120.0
+
+
+def rounds(mode, preset, variant, kind):
+    """(rounds, warmup_rounds) of a benchmark; ``kind``: evalacc, pipeline, fresh."""
+    slow = VARIANTS[variant].tool in SLOW
+    if kind == "fresh":  # rounds of the child (its first round is the warmup of the medians)
+        if mode == "quick":
+            return (2 if slow else 3), 0
+        if preset == "coco":
+            return (1 if variant == "pycocotools" else 3 if slow else 6), 0
+        return (1 if slow else 3), 0
+    if mode == "quick":
+        return (2, 0) if variant == "pycocotools" else (3, 1) if slow else (5, 1)
+    if preset == "coco":
+        return (1, 0) if variant == "pycocotools" else (3, 0) if slow else (10, 1)
+    return (1, 0) if slow else (3, 1)
+
+
+def mode_of(config):
+    return "full" if _full(config) else "quick"
+
+
+MODULES = {"detap": "detap.coco", "pycocotools": "pycocotools.cocoeval",
+           "faster-coco-eval": "faster_coco_eval", "hotcoco": "hotcoco"}
+
+
+def require(variant):
+    """Skip when the variant's tool is not installed (``pip install -e .[bench]``)."""
+    import importlib.util
+    name = MODULES[VARIANTS[variant].tool]
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        pytest.skip(f"{name} is not installed (pip install -e .[bench])")
+
+
+# ------------------------------------------------------------------ shared
+
+def fresh(outputs, files, variant, mode, benchmark=None):
+    """The fresh-process record of (preset, variant), run once per session.
+
+    With ``benchmark`` (the coco-fresh tests) the child run is the timed
+    target; otherwise it runs untimed (when an in-process test needs a
+    record before its fresh test ran)."""
+    key = ("coco-fresh", files.preset, variant)
+
+    def run():
+        save = None
+        if variant in ("pycocotools", "detap"):
+            save = os.path.join(os.path.dirname(files.gt_path), f"{files.preset}_{variant}_eval.npz")
+        n, _ = rounds(mode, files.preset, variant, "fresh")
+        return run_fresh(variant, files.gt_path, files.dt_path, rounds=n, timeout=timeout_s(mode),
+                         save_eval=save)
+
+    if benchmark is not None:
+        done = getattr(outputs, "_store", {}).get(key)
+        if done is None:
+            rec = benchmark.pedantic(run, rounds=1, warmup_rounds=0)
+            outputs.put(key, rec)
+            return rec
+        # already run untimed for another test: do not run it twice (the
+        # benchmark's time is the child's wall time, as measured then)
+        benchmark.pedantic(lambda: done, rounds=1, warmup_rounds=0)
+        return done
+    return outputs.get(key, run)
+
+
+def reference(outputs, files, mode):
+    """pycocotools' numbers on this preset: {'stats', 'precision', ...} or None
+    (pycocotools did not finish in time)."""
+    def load():
+        rec = fresh(outputs, files, "pycocotools", mode)
+        if rec["status"] != "ok":
+            return None
+        path = os.path.join(os.path.dirname(files.gt_path), f"{files.preset}_pycocotools_eval.npz")
+        with np.load(path) as z:
+            out = {k: z[k] for k in z.files}
+        assert np.array_equal(out["stats"], np.array(rec["stats"])), "npz and record disagree"
+        return out
+    return outputs.get(("coco-ref", files.preset), load)
+
+
+KILLED = ("timeout", "memory")
+
+
+def too_slow_text(rec):
+    if rec["status"] in KILLED:
+        done = ", ".join(f"{k} {v:.1f} s" for k, v in rec.get("partial", {}).items())
+        seen = f"{rec.get('watched_peak_kib', 0) / 1048576:.1f} GiB"
+        if rec["status"] == "timeout":
+            why = (f"skipped (too slow): killed after {rec['wall_s']:.0f} s "
+                   f"(limit {rec['timeout_s']:.0f} s) in a fresh process")
+        else:
+            why = (f"skipped (too much memory): killed at RSS > "
+                   f"{rec['mem_cap_kib'] / 1048576:.1f} GiB after {rec['wall_s']:.0f} s in a "
+                   "fresh process")
+        return (f"{why}, during {rec['stopped_in']}" + (f"; finished: {done}" if done else "")
+                + f"; peak RSS seen {seen}")
+    return f"fresh-process run failed: {rec.get('status')} {rec.get('stderr', '')[-500:]}"
+
+
+def check_against_reference(variant, stats, arrays, ref, outputs, files, mode):
+    """Assert (detap) or record (others) the agreement with pycocotools.
+    Returns extra_info entries."""
+    info = {}
+    tool = VARIANTS[variant].tool
+    if variant == "pycocotools":
+        if ref is not None:
+            assert np.array_equal(stats, ref["stats"]), "pycocotools differs from its own fresh run"
+        info["stats_agreement"] = "reference"
+        return info
+    if ref is None:
+        info["stats_agreement"] = "pycocotools did not finish (see its row): not checked"
+        other = "hotcoco" if tool == "detap" else "detap"
+        # only if the other's fresh run is already done: running it here,
+        # untimed, would leave its own coco-fresh benchmark nothing to time
+        rec = getattr(outputs, "_store", {}).get(("coco-fresh", files.preset, other))
+        if rec is not None and rec["status"] == "ok":
+            info["stats_agreement"] += f"; vs {other}: " + agreement(stats, rec["stats"])
+        print(f"[{files.preset}] {variant}: {info['stats_agreement']}")
+        return info
+    if tool == "detap":
+        assert np.array_equal(stats, ref["stats"]), (
+            f"detap stats differ from pycocotools': {agreement(stats, ref['stats'])}\n"
+            f"detap {stats.tolist()}\npycocotools {ref['stats'].tolist()}")
+        for k, a in arrays.items():
+            assert np.array_equal(a, ref[k], equal_nan=True), f"detap eval[{k!r}] differs from pycocotools'"
+        info["stats_agreement"] = "bit-equal (asserted)"
+        info["eval_agreement"] = "precision/recall/scores bit-equal (asserted)"
+    else:
+        info["stats_agreement"] = agreement(stats, ref["stats"])
+        if arrays:
+            info["eval_agreement"] = "; ".join(f"{k}: {agreement(a, ref[k])}"
+                                               for k, a in arrays.items() if k in ref)
+    print(f"[{files.preset}] {variant} vs pycocotools: stats {info['stats_agreement']}; "
+          f"{info.get('eval_agreement', '')}")
+    print(f"    {variant}: {stats.tolist()}")
+    print(f"    pycocotools: {ref['stats'].tolist()}")
+    return info
+
+
+def base_info(files, variant, mode, kind):
+    v = VARIANTS[variant]
+    try:
+        load = list(os.getloadavg())
+    except (AttributeError, OSError):
+        load = None
+    return dict(files.info(), coco_measure=kind, variant=variant, tool=v.tool,
+                threads=v.threads_text(), cores=usable_cores(), mode=mode,
+                size=files.size_text(), loadavg=load)
+
+
+# ------------------------------------------- fresh process: memory + stages
+
+@pytest.mark.parametrize("fresh_variant", FRESH_ORDER)
+def test_coco_fresh(benchmark, request, coco_preset, coco_files, fresh_variant, outputs, coco_pairs):
+    variant = fresh_variant
+    require(variant)
+    mode = mode_of(request.config)
+    benchmark.group = f"coco-fresh-{coco_preset}"
+    rec = fresh(outputs, coco_files, variant, mode, benchmark=benchmark)
+    info = base_info(coco_files, variant, mode, "fresh")
+    info["fresh_status"] = rec["status"]
+    if rec["status"] in KILLED:
+        info["skipped"] = too_slow_text(rec)
+        info["partial"] = rec.get("partial", {})
+        info["stopped_in"] = rec["stopped_in"]
+        info["wall_s"] = rec["wall_s"]
+        info["watched_peak_mib"] = mib(rec.get("watched_peak_kib"))
+        coco_pairs.record(benchmark, variant, **info)
+        print(f"[{coco_preset}] {variant}: {info['skipped']}")
+        assert VARIANTS[variant].tool in SLOW, f"{variant} did not finish in {rec['wall_s']:.0f} s"
+        return
+    assert rec["status"] == "ok", too_slow_text(rec)
+    stats = np.array(rec["stats"])
+    arrays = {}
+    if variant in ("detap", "pycocotools"):
+        path = os.path.join(os.path.dirname(coco_files.gt_path), f"{coco_preset}_{variant}_eval.npz")
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files if k != "stats"}
+    ref = reference(outputs, coco_files, mode)
+    info.update(check_against_reference(variant, stats, arrays, ref, outputs, coco_files, mode))
+    if variant == "detap-t1":
+        det = fresh(outputs, coco_files, "detap", mode)
+        if det["status"] == "ok":
+            assert rec["stats"] == det["stats"], "threads=1 and threads=0 differ"
+    m = rec["median"]
+    info.update(
+        stats=rec["stats"], version=rec["version"], child_rounds=len(rec["rounds"]),
+        import_s=rec["import_s"], wall_s=rec["wall_s"],
+        peak_mib=mib(rec["peak_kib"]), baseline_mib=mib(rec["baseline_kib"]),
+        increase_mib=mib(rec["increase_kib"]), ru_maxrss_mib=mib(rec["ru_maxrss_kib"]),
+        threads_seen=rec["threads_seen"], threads_after_import=rec["threads_after_import"],
+        median={k: v for k, v in m.items()}, first={k: v for k, v in rec["first"].items()},
+        eval_acc_cpu_per_wall=(m["eval_acc_cpu"] / m["eval_acc"]) if m["eval_acc"] else None,
+        child_env=rec["env"], loadavg_start=rec.get("loadavg_start"),
+        loadavg_end=rec.get("loadavg_end"),
+    )
+    coco_pairs.record(benchmark, variant, **info)
+    print(f"[{coco_preset}] {variant} (fresh process, {len(rec['rounds'])} rounds): "
+          f"eval+acc {m['eval_acc']:.3f} s, pipeline {m['pipeline']:.3f} s "
+          f"(load GT {m['load_gt']:.3f}, loadRes {m['load_res']:.3f}, evaluate {m['evaluate']:.3f}, "
+          f"accumulate {m['accumulate']:.3f}), peak {info['peak_mib']:.0f} MiB "
+          f"(+{info['increase_mib']:.0f} MiB over {info['baseline_mib']:.0f} MiB after imports), "
+          f"threads seen {rec['threads_seen']}")
+
+
+# --------------------------------------------------- in process: timings
+
+def _gate(outputs, files, variant, mode):
+    rec = fresh(outputs, files, variant, mode)
+    if rec["status"] in KILLED:
+        pytest.skip(too_slow_text(rec))
+    assert rec["status"] == "ok", too_slow_text(rec)
+    return rec
+
+
+def _finish(benchmark, variant, ev, ad, files, mode, kind, outputs, coco_pairs, summarize):
+    stats = ad.summarize(ev) if summarize else np.array(ev.stats, dtype=np.float64)
+    arrays = eval_arrays(ev)
+    ref = reference(outputs, files, mode)
+    info = base_info(files, variant, mode, kind)
+    info["version"] = ad.version
+    info.update(check_against_reference(variant, stats, arrays, ref, outputs, files, mode))
+    if VARIANTS[variant].tool == "detap":
+        key = ("coco-detap-stats", files.preset)
+        first = outputs.get(key, lambda: stats)
+        assert np.array_equal(stats, first), "detap threads=1 and threads=0 differ"
+    info["stats"] = stats.tolist()
+    coco_pairs.record(benchmark, variant, **info)
+
+
+@pytest.mark.parametrize("variant", IN_PROCESS)
+def test_coco_evalacc(benchmark, request, coco_preset, coco_files, variant, outputs, coco_pairs):
+    require(variant)
+    mode = mode_of(request.config)
+    benchmark.group = f"coco-evalacc-{coco_preset}"
+    _gate(outputs, coco_files, variant, mode)
+    ad = Adapter(variant)
+    n, warm = rounds(mode, coco_preset, variant, "evalacc")
+
+    def setup():  # fresh objects every round, not timed
+        gc.collect()
+        gt = ad.load_gt(coco_files.gt_path)
+        return (gt, ad.load_res(gt, coco_files.dt_path)), {}
+
+    ev = benchmark.pedantic(ad.eval_acc, setup=setup, rounds=n, warmup_rounds=warm)
+    _finish(benchmark, variant, ev, ad, coco_files, mode, "evalacc", outputs, coco_pairs,
+            summarize=True)
+
+
+@pytest.mark.parametrize("pipeline_variant", IN_PROCESS)
+def test_coco_pipeline(benchmark, request, coco_preset, coco_files, pipeline_variant, outputs,
+                       coco_pairs):
+    variant = pipeline_variant
+    require(variant)
+    mode = mode_of(request.config)
+    benchmark.group = f"coco-pipeline-{coco_preset}"
+    _gate(outputs, coco_files, variant, mode)
+    ad = Adapter(variant)
+    n, warm = rounds(mode, coco_preset, variant, "pipeline")
+    ev = benchmark.pedantic(ad.pipeline, args=(coco_files.gt_path, coco_files.dt_path),
+                            setup=None, rounds=n, warmup_rounds=warm)
+    _finish(benchmark, variant, ev, ad, coco_files, mode, "pipeline", outputs, coco_pairs,
+            summarize=False)
