@@ -20,6 +20,26 @@ int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
     return DETAP_OK;
 }
 
+int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
+                      int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off) {
+    for (size_t i = 1; i < na; i++) if (a_key[i] < a_key[i - 1]) return DETAP_EVALUE;
+    for (size_t i = 1; i < nb; i++) if (b_key[i] < b_key[i - 1]) return DETAP_EVALUE;
+    size_t i = 0, j = 0, n = 0;
+    while (i < na || j < nb) {
+        int64_t k = (j >= nb || (i < na && a_key[i] <= b_key[j])) ? a_key[i] : b_key[j];
+        keys[n] = k;
+        a_off[n] = (int64_t)i;
+        b_off[n] = (int64_t)j;
+        while (i < na && a_key[i] == k) i++;
+        while (j < nb && b_key[j] == k) j++;
+        n++;
+    }
+    a_off[n] = (int64_t)na;
+    b_off[n] = (int64_t)nb;
+    *nkeys = n;
+    return DETAP_OK;
+}
+
 /* np.argmax semantics over the GT of one image: the first maximum, or the
  * first NaN if any (np.max then returns NaN too, so ovmax = ov[jmax]). */
 static inline size_t voc_best_gt(detap_iou_kind kind, const double *d,

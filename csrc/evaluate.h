@@ -75,6 +75,13 @@ typedef struct {
     size_t max_det;              /* the largest of params.maxDets */
 } detap_coco_eval_in;
 
+/* The cells present in either of two sorted key lists (repeats allowed):
+ * keys[*nkeys] ascending and unique, and each list's offsets: cell c owns
+ * a_key[a_off[c] .. a_off[c+1]-1] (likewise b).  keys needs na + nb slots,
+ * a_off and b_off na + nb + 1.  DETAP_EVALUE if a list is not sorted. */
+int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
+                      int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off);
+
 /* Per cell: detections sorted by descending score (stable) and truncated to
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
  * as the prefix sum of min(n_dt(c), max_det).  Outputs:

@@ -58,6 +58,8 @@ cdef extern from "evaluate.h" nogil:
         const double *iou_thrs
         size_t T
         size_t max_det
+    int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
+                          int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
                             int64_t *kept_idx, int8_t *labels, int64_t *npig, int nthreads)
 
@@ -401,6 +403,24 @@ def _bytes_view(a, dtype, n, name, per=1):
     if arr.size != n * per:
         raise ValueError(f"{name} must hold {n * per} values, got {arr.size}")
     return arr.reshape(-1).view(np.uint8), arr
+
+
+def merge_cells(a_key, b_key):
+    """Union of two sorted key arrays: (keys, a_off, b_off); see csrc/evaluate.h."""
+    cdef const int64_t[::1] a = np.ascontiguousarray(a_key, dtype=np.int64)
+    cdef const int64_t[::1] b = np.ascontiguousarray(b_key, dtype=np.int64)
+    cdef size_t na = a.shape[0], nb = b.shape[0], nk = 0
+    keys = np.empty(na + nb + 1, dtype=np.int64)
+    a_off = np.empty(na + nb + 1, dtype=np.int64)
+    b_off = np.empty(na + nb + 1, dtype=np.int64)
+    cdef int64_t[::1] k = keys, ao = a_off, bo = b_off
+    cdef int64_t z = 0
+    cdef int rc
+    with nogil:
+        rc = detap_merge_cells(&a[0] if na else &z, na, &b[0] if nb else &z, nb,
+                               &k[0], &nk, &ao[0], &bo[0])
+    _check(rc)
+    return keys[:nk], a_off[:nk + 1], b_off[:nk + 1]
 
 
 def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):

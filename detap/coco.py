@@ -566,8 +566,10 @@ class Params:
             if isinstance(value, np.ndarray):
                 setattr(new, name, value.copy())
             elif isinstance(value, list):
-                setattr(new, name, [list(v) if isinstance(v, list) else
-                                    (v.copy() if isinstance(v, np.ndarray) else v) for v in value])
+                if any(isinstance(v, (list, np.ndarray)) for v in value):  # areaRng
+                    value = [list(v) if isinstance(v, list) else
+                             (v.copy() if isinstance(v, np.ndarray) else v) for v in value]
+                setattr(new, name, value[:])
         return new
 
 
@@ -940,7 +942,7 @@ def _state_from_evalimgs(evalImgs, pe):
                   iou_thrs=np.asarray(pe.iouThrs, np.float64))
 
 
-def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats):
+def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats, image_ordered=False):
     """Rows ordered by cell, each cell in pycocotools' order: (rows, cell key).
 
     ``rows`` come in pycocotools' _prepare order (images in params order,
@@ -949,15 +951,17 @@ def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats):
     category position by category position (``cat_pos``: the position in
     params.catIds), as pycocotools concatenates _gts[img, c] over c.  Two
     stable counting sorts (minor key, then major key) keep dataset order
-    inside a cell, and need nothing of size K * I."""
+    inside a cell, and need nothing of size K * I (``image_ordered``: the
+    rows are in image order already, so the minor sort of useCats is moot)."""
     if use_cats:
         minor, nminor, major, nmajor = img_idx, I, cat_pos, K
     else:
         minor, nminor, major, nmajor = cat_pos, K, img_idx, I
     if len(rows) == 0:
         return rows, np.zeros(0, np.int64)
-    _, p = _core.group_by_image(np.ascontiguousarray(minor, dtype=np.int64), nminor)
-    rows, major, minor = rows[p], major[p], minor[p]
+    if not (use_cats and image_ordered):
+        _, p = _core.group_by_image(np.ascontiguousarray(minor, dtype=np.int64), nminor)
+        rows, major, minor = rows[p], major[p], minor[p]
     _, p = _core.group_by_image(np.ascontiguousarray(major, dtype=np.int64), nmajor)
     rows, major, minor = rows[p], major[p], minor[p]
     key = major * I + minor if use_cats else major
@@ -966,13 +970,7 @@ def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats):
 
 def _cells(g_key, d_key):
     """The cells with GT or detections (sorted keys) and each side's offsets."""
-    keys = np.concatenate([g_key, d_key])
-    keys.sort(kind="stable")  # two sorted runs: a merge
-    if len(keys):
-        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
-    g_off = np.searchsorted(g_key, keys, "left").astype(np.int64)
-    d_off = np.searchsorted(d_key, keys, "left").astype(np.int64)
-    return keys, np.append(g_off, len(g_key)), np.append(d_off, len(d_key))
+    return _core.merge_cells(g_key, d_key)
 
 
 def _index_of(ids, values):
@@ -1050,15 +1048,22 @@ def _evaluate_columns(gt, dt, p, threads):
         cat_ids = np.unique(cat_ids)
     I, Kc = len(img_ids), len(cat_ids)
     K = Kc if use_cats else 1
-    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, _last_record(gt))
-    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, _last_record(dt))
-    g_rows, g_key = _sort_rows(g_rows, g_i, g_k, I, Kc, use_cats)
-    d_rows, d_key = _sort_rows(d_rows, d_i, d_k, I, Kc, use_cats)
+    g_rec, d_rec = _last_record(gt), _last_record(dt)
+    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, g_rec)
+    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, d_rec)
+    # without repeated ids the rows come out of _prepare_rows in image order
+    g_rows, g_key = _sort_rows(g_rows, g_i, g_k, I, Kc, use_cats, g_rec is None)
+    d_rows, d_key = _sort_rows(d_rows, d_i, d_k, I, Kc, use_cats, d_rec is None)
     cell_key, g_off, d_off = _cells(g_key, d_key)
-    cell_k = cell_key // I if (use_cats and I) else np.zeros(len(cell_key), np.int64)
-    cat_off = np.searchsorted(cell_k, np.arange(K + 1), "left").astype(np.int64)
-    # visit an image's cells together: its detections sit near each other
-    cell_order = np.argsort(cell_key % I, kind="stable") if (use_cats and I) else None
+    if use_cats and I:
+        cat_off = np.zeros(K + 1, np.int64)
+        np.cumsum(np.bincount(cell_key // I, minlength=K), out=cat_off[1:])
+        # visit an image's cells together: its detections sit near each other
+        cell_order = _core.group_by_image(cell_key % I, I)[1]
+    elif use_cats:  # no images: no cells
+        cat_off, cell_order = np.zeros(K + 1, np.int64), None
+    else:
+        cat_off, cell_order = np.array([0, len(cell_key)], np.int64), None
     area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
     iou_thrs = np.asarray(p.iouThrs, dtype=np.float64).reshape(-1)
     max_det = int(p.maxDets[-1]) if len(p.maxDets) else 0
