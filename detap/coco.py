@@ -69,11 +69,23 @@ class _Columns:
     def __len__(self):
         return len(self.image_id)
 
-    def take(self, rows):
-        def t(a):
-            return None if a is None else a[rows]
-        return _Columns(t(self.image_id), t(self.category_id), t(self.id), t(self.bbox),
-                        t(self.area), t(self.crowd), t(self.ignore), t(self.score))
+    @classmethod
+    def checked(cls, where, image_id, category_id, ids, bbox, area, crowd=None, ignore=None,
+                score=None, check_area=True, ids_unique=False):
+        """Columns after the checks every source needs: finite boxes of
+        non-negative size, a finite score, and a finite area where the area
+        comes from the input (one computed as w * h needs no check).  crowd
+        and ignore default to zeros (results)."""
+        _check_finite(bbox, "bbox", where, nonneg_wh=True)
+        if check_area:
+            _check_finite(area, "area", where)
+        if score is not None:
+            _check_finite(score, "score", where)
+        n = len(image_id)
+        zeros = np.zeros(n, np.uint8)
+        return cls(image_id, category_id, ids, bbox, area,
+                   zeros if crowd is None else crowd, zeros if ignore is None else ignore,
+                   score, ids_unique=ids_unique)
 
 
 def _field_error(anns, field, where, kind):
@@ -135,10 +147,6 @@ def _check_finite(values, field, where, nonneg_wh=False):
 
 def _gt_columns(anns, where):
     n = len(anns)
-    bbox = _column(anns, "bbox", np.float64, where)
-    _check_finite(bbox, "bbox", where, nonneg_wh=True)
-    area = _column(anns, "area", np.float64, where)
-    _check_finite(area, "area", where)
     try:
         iscrowd = [a["iscrowd"] for a in anns]
     except KeyError:
@@ -148,32 +156,27 @@ def _gt_columns(anns, where):
     except (TypeError, ValueError):
         raise _field_error(anns, "iscrowd", where, "int") from None
     ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
-    return _Columns(_column(anns, "image_id", np.int64, where, "int"),
-                    _column(anns, "category_id", np.int64, where, "int"),
-                    _column(anns, "id", np.int64, where, "int"), bbox, area, crowd, ignore)
+    return _Columns.checked(where, _column(anns, "image_id", np.int64, where, "int"),
+                            _column(anns, "category_id", np.int64, where, "int"),
+                            _column(anns, "id", np.int64, where, "int"),
+                            _column(anns, "bbox", np.float64, where),
+                            _column(anns, "area", np.float64, where), crowd, ignore)
 
 
 def _dt_columns(anns, where):
-    n = len(anns)
-    bbox = _column(anns, "bbox", np.float64, where)
-    _check_finite(bbox, "bbox", where, nonneg_wh=True)
-    score = _column(anns, "score", np.float64, where)
-    _check_finite(score, "score", where)
-    area = _column(anns, "area", np.float64, where)
-    return _Columns(_column(anns, "image_id", np.int64, where, "int"),
-                    _column(anns, "category_id", np.int64, where, "int"),
-                    _column(anns, "id", np.int64, where, "int"), bbox, area,
-                    np.zeros(n, np.uint8), np.zeros(n, np.uint8), score)
+    return _Columns.checked(where, _column(anns, "image_id", np.int64, where, "int"),
+                            _column(anns, "category_id", np.int64, where, "int"),
+                            _column(anns, "id", np.int64, where, "int"),
+                            _column(anns, "bbox", np.float64, where),
+                            _column(anns, "area", np.float64, where),
+                            score=_column(anns, "score", np.float64, where))
 
 
 # ---------------------------------------------------------------------- COCO
 
 def _load_json(path):
-    try:
-        with open(path, "r") as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
-        raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+    with open(path, "rb") as f:
+        return _loads(f.read(), path)
 
 
 _GT_FIELDS = (_core.HAS_ID | _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX
@@ -459,21 +462,19 @@ class COCO:
             raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
-        _check_finite(bbox, "bbox", where, nonneg_wh=True)
-        _check_finite(score, "score", where)
+        cols = _Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
+                                bbox, bbox[:, 2] * bbox[:, 3], score=score, check_area=False,
+                                ids_unique=True)
         unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
                           f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
                           "as in pycocotools", stacklevel=2)
-        n = len(img_ids)
         res = COCO()
         res._source = where
         res._result_cols = True
-        res._cols = _Columns(img_ids, cat_ids, np.arange(1, n + 1, dtype=np.int64), bbox,
-                             bbox[:, 2] * bbox[:, 3], np.zeros(n, np.uint8),
-                             np.zeros(n, np.uint8), score, ids_unique=True)
+        res._cols = cols
         res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
                      "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
                      "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
@@ -511,17 +512,13 @@ class COCO:
         if (f is not None and self._loader is not None and not self._exposed
                 and bool(np.all((f["has"] & need) == need))):
             where = f"{self._source} annotations"
-            _check_finite(f["bbox"], "bbox", where, nonneg_wh=True)
-            _check_finite(f["area"], "area", where)
+            common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
             if role == "gt":
-                isc = f["iscrowd"]
-                cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
-                                (np.trunc(isc) != 0).astype(np.uint8), (isc != 0).astype(np.uint8))
+                isc = f["iscrowd"]  # int(iscrowd) != 0 and bool(iscrowd), on floats
+                cols = _Columns.checked(*common, crowd=(np.trunc(isc) != 0).astype(np.uint8),
+                                        ignore=(isc != 0).astype(np.uint8))
             else:
-                _check_finite(f["score"], "score", where)
-                n = len(f["id"])
-                cols = _Columns(f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"],
-                                np.zeros(n, np.uint8), np.zeros(n, np.uint8), f["score"])
+                cols = _Columns.checked(*common, score=f["score"])
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"

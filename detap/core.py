@@ -237,7 +237,6 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     ClassResult
     """
     conv = get_convention(convention)
-    _check_box_format(box_format, conv)
     boxes = _as_boxes(det_boxes, "det_boxes")
     nd = boxes.shape[0]
     scores = np.asarray(det_scores)
