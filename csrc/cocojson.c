@@ -201,8 +201,6 @@ static int id_reserve(cur *c, detap_id_cols *a) {
     return 1;
 }
 
-#define KEY_IS(lit) ((size_t)(ke - ks) == sizeof(lit) - 1 && !memcmp(ks, lit, sizeof(lit) - 1))
-
 static int int_field(cur *c, int64_t *out) {
     const char *s, *e;
     int is_int;
@@ -218,93 +216,99 @@ static int num_field(cur *c, double *out) {
     return to_double(c, s, e, is_int, out);
 }
 
-/* One annotation object. */
-static int annotation(cur *c, detap_ann_cols *a) {
-    if (!ann_reserve(c, a)) return 0;
-    size_t i = a->n;
-    uint8_t has = 0;
-    a->iscrowd[i] = 0;
+/* The members of one JSON object: field(c, key, key_len, ctx) parses the
+ * value of each (keys with escapes go to the slow path). */
+typedef int (*field_fn)(cur *, const char *, size_t, void *);
+
+static int object_fields(cur *c, field_fn field, void *ctx) {
     if (!expect(c, '{')) return 0;
     ws(c);
-    if (c->p < c->end && *c->p == '}') { c->p++; goto done; }
+    if (c->p < c->end && *c->p == '}') { c->p++; return 1; }
     for (;;) {
         const char *ks, *ke;
         int esc;
         if (!string(c, &ks, &ke, &esc)) return 0;
         if (esc) { c->slow = 1; return 0; }
         if (!expect(c, ':')) return 0;
-        if (KEY_IS("id")) {
-            if (!int_field(c, &a->id[i])) return 0;
-            has |= DETAP_HAS_ID;
-        } else if (KEY_IS("image_id")) {
-            if (!int_field(c, &a->image_id[i])) return 0;
-            has |= DETAP_HAS_IMAGE_ID;
-        } else if (KEY_IS("category_id")) {
-            if (!int_field(c, &a->category_id[i])) return 0;
-            has |= DETAP_HAS_CATEGORY_ID;
-        } else if (KEY_IS("bbox")) {
-            if (!expect(c, '[')) return 0;
-            for (int k = 0; k < 4; k++) {
-                if (k && !expect(c, ',')) return 0;
-                if (!num_field(c, &a->bbox[4 * i + k])) return 0;
-            }
-            if (!expect(c, ']')) return 0;
-            has |= DETAP_HAS_BBOX;
-        } else if (KEY_IS("area")) {
-            if (!num_field(c, &a->area[i])) return 0;
-            has |= DETAP_HAS_AREA;
-        } else if (KEY_IS("score")) {
-            if (!num_field(c, &a->score[i])) return 0;
-            has |= DETAP_HAS_SCORE;
-        } else if (KEY_IS("iscrowd")) {
-            ws(c);
-            if (c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { a->iscrowd[i] = 1; c->p += 4; }
-            else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
-            else if (!num_field(c, &a->iscrowd[i])) return 0;
-            has |= DETAP_HAS_ISCROWD;
-        } else if (!skip_value(c, 2)) {
-            return 0;
-        }
+        if (!field(c, ks, (size_t)(ke - ks), ctx)) return 0;
         ws(c);
         if (c->p < c->end && *c->p == ',') { c->p++; continue; }
-        if (c->p < c->end && *c->p == '}') { c->p++; break; }
+        if (c->p < c->end && *c->p == '}') { c->p++; return 1; }
         c->slow = 1;
         return 0;
     }
-done:
-    a->has[i] = has;
+}
+
+#define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+typedef struct { detap_ann_cols *a; size_t i; uint8_t has; } ann_ctx;
+
+static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
+    ann_ctx *x = ctx;
+    detap_ann_cols *a = x->a;
+    size_t i = x->i;
+    if (KEY_IS("id")) {
+        if (!int_field(c, &a->id[i])) return 0;
+        x->has |= DETAP_HAS_ID;
+    } else if (KEY_IS("image_id")) {
+        if (!int_field(c, &a->image_id[i])) return 0;
+        x->has |= DETAP_HAS_IMAGE_ID;
+    } else if (KEY_IS("category_id")) {
+        if (!int_field(c, &a->category_id[i])) return 0;
+        x->has |= DETAP_HAS_CATEGORY_ID;
+    } else if (KEY_IS("bbox")) {
+        if (!expect(c, '[')) return 0;
+        for (int k = 0; k < 4; k++) {
+            if (k && !expect(c, ',')) return 0;
+            if (!num_field(c, &a->bbox[4 * i + k])) return 0;
+        }
+        if (!expect(c, ']')) return 0;
+        x->has |= DETAP_HAS_BBOX;
+    } else if (KEY_IS("area")) {
+        if (!num_field(c, &a->area[i])) return 0;
+        x->has |= DETAP_HAS_AREA;
+    } else if (KEY_IS("score")) {
+        if (!num_field(c, &a->score[i])) return 0;
+        x->has |= DETAP_HAS_SCORE;
+    } else if (KEY_IS("iscrowd")) {
+        ws(c);
+        if (c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { a->iscrowd[i] = 1; c->p += 4; }
+        else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
+        else if (!num_field(c, &a->iscrowd[i])) return 0;
+        x->has |= DETAP_HAS_ISCROWD;
+    } else {
+        return skip_value(c, 2);
+    }
+    return 1;
+}
+
+/* One annotation object. */
+static int annotation(cur *c, detap_ann_cols *a) {
+    if (!ann_reserve(c, a)) return 0;
+    ann_ctx x = {a, a->n, 0};
+    a->iscrowd[x.i] = 0;
+    if (!object_fields(c, ann_field, &x)) return 0;
+    a->has[x.i] = x.has;
     a->n++;
+    return 1;
+}
+
+typedef struct { detap_id_cols *a; size_t i; uint8_t has; } id_ctx;
+
+static int id_field(cur *c, const char *key, size_t klen, void *ctx) {
+    id_ctx *x = ctx;
+    if (!KEY_IS("id")) return skip_value(c, 2);
+    if (!int_field(c, &x->a->id[x->i])) return 0;
+    x->has = DETAP_HAS_ID;
     return 1;
 }
 
 /* An object of which only the integer "id" is kept (images, categories). */
 static int id_object(cur *c, detap_id_cols *a) {
     if (!id_reserve(c, a)) return 0;
-    size_t i = a->n;
-    uint8_t has = 0;
-    if (!expect(c, '{')) return 0;
-    ws(c);
-    if (c->p < c->end && *c->p == '}') { c->p++; goto done; }
-    for (;;) {
-        const char *ks, *ke;
-        int esc;
-        if (!string(c, &ks, &ke, &esc)) return 0;
-        if (esc) { c->slow = 1; return 0; }
-        if (!expect(c, ':')) return 0;
-        if (KEY_IS("id")) {
-            if (!int_field(c, &a->id[i])) return 0;
-            has = DETAP_HAS_ID;
-        } else if (!skip_value(c, 2)) {
-            return 0;
-        }
-        ws(c);
-        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
-        if (c->p < c->end && *c->p == '}') { c->p++; break; }
-        c->slow = 1;
-        return 0;
-    }
-done:
-    a->has[i] = has;
+    id_ctx x = {a, a->n, 0};
+    if (!object_fields(c, id_field, &x)) return 0;
+    a->has[x.i] = x.has;
     a->n++;
     return 1;
 }
@@ -327,6 +331,25 @@ static int array_of(cur *c, elem_fn f, void *cols) {
     }
 }
 
+/* A member of the top-level object: the three sections are read, anything
+ * else skipped.  A repeated section goes to the slow path (Python's json
+ * keeps the last one). */
+static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
+    detap_coco_doc *doc = ctx;
+    int *seen = NULL;
+    elem_fn f = NULL;
+    void *cols = NULL;
+    if (KEY_IS("annotations")) { seen = &doc->has_annotations; f = ann_elem; cols = &doc->ann; }
+    else if (KEY_IS("images")) { seen = &doc->has_images; f = id_elem; cols = &doc->img; }
+    else if (KEY_IS("categories")) { seen = &doc->has_categories; f = id_elem; cols = &doc->cat; }
+    if (!seen) return skip_value(c, 1);
+    ws(c);
+    if (*seen || c->p >= c->end || *c->p != '[') { c->slow = 1; return 0; }
+    if (!array_of(c, f, cols)) return 0;
+    *seen = 1;
+    return 1;
+}
+
 int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc) {
     cur c = {buf, buf + len, 0, 0};
     doc->ann.hint = ann_hint;
@@ -337,35 +360,7 @@ int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_do
         doc->top_is_array = 1;
         ok = array_of(&c, ann_elem, &doc->ann);
     } else if (c.p < c.end && *c.p == '{') {
-        c.p++;
-        ws(&c);
-        if (c.p < c.end && *c.p == '}') { c.p++; ok = 1; }
-        else for (;;) {
-            const char *ks, *ke;
-            int esc;
-            if (!string(&c, &ks, &ke, &esc)) break;
-            if (esc) { c.slow = 1; break; }
-            if (!expect(&c, ':')) break;
-            ws(&c);
-            int *seen = NULL;
-            if (KEY_IS("annotations")) seen = &doc->has_annotations;
-            else if (KEY_IS("images")) seen = &doc->has_images;
-            else if (KEY_IS("categories")) seen = &doc->has_categories;
-            if (seen && *seen) { c.slow = 1; break; } /* a repeated key: Python keeps the last */
-            if (seen && (c.p >= c.end || *c.p != '[')) { c.slow = 1; break; }
-            int r;
-            if (KEY_IS("annotations")) r = array_of(&c, ann_elem, &doc->ann);
-            else if (KEY_IS("images")) r = array_of(&c, id_elem, &doc->img);
-            else if (KEY_IS("categories")) r = array_of(&c, id_elem, &doc->cat);
-            else r = skip_value(&c, 1);
-            if (!r) break;
-            if (seen) *seen = 1;
-            ws(&c);
-            if (c.p < c.end && *c.p == ',') { c.p++; continue; }
-            if (c.p < c.end && *c.p == '}') { c.p++; ok = 1; break; }
-            c.slow = 1;
-            break;
-        }
+        ok = object_fields(&c, top_field, doc);
     } else {
         c.slow = 1;
     }
