@@ -162,27 +162,12 @@ def test_argsort_desc_100k(kind, dtype):
 # ================================================================ iou_matrix
 
 
-def ref_voc_overlaps(bb, BBGT):
-    """py-faster-rcnn voc_eval's overlap expression, verbatim."""
-    ixmin = np.maximum(BBGT[:, 0], bb[0])
-    iymin = np.maximum(BBGT[:, 1], bb[1])
-    ixmax = np.minimum(BBGT[:, 2], bb[2])
-    iymax = np.minimum(BBGT[:, 3], bb[3])
-    iw = np.maximum(ixmax - ixmin + 1., 0.)
-    ih = np.maximum(iymax - iymin + 1., 0.)
-    inters = iw * ih
-    uni = ((bb[2] - bb[0] + 1.) * (bb[3] - bb[1] + 1.) +
-           (BBGT[:, 2] - BBGT[:, 0] + 1.) *
-           (BBGT[:, 3] - BBGT[:, 1] + 1.) - inters)
-    return inters / uni
-
-
 def ref_voc_matrix(dt, gt):
     with np.errstate(all="ignore"):
         out = np.zeros((len(dt), len(gt)))
         for i in range(len(dt)):
             if len(gt):
-                out[i] = ref_voc_overlaps(dt[i], gt)
+                out[i] = reference_voc.voc_overlaps(dt[i], gt)
     return out
 
 
@@ -552,7 +537,7 @@ def ref_match(kind, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thr,
             if g1 > g0:
                 if kind == _core.IOU_VOC:
                     with np.errstate(all="ignore"):
-                        ov = ref_voc_overlaps(det_boxes[d], gt_boxes[g0:g1])
+                        ov = reference_voc.voc_overlaps(det_boxes[d], gt_boxes[g0:g1])
                 else:
                     ov = np.array([coco_bbiou(det_boxes[d], g, False) for g in gt_boxes[g0:g1]])
                 ovmax = np.max(ov)
