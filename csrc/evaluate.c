@@ -64,7 +64,7 @@ int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
                     const double *gt_boxes, const uint8_t *gt_ignore,
                     const int64_t *gt_off, size_t nimg, const double *thr,
                     size_t nt, int strict, int8_t *labels, int nthreads) {
-    if (kind != DETAP_IOU_VOC && kind != DETAP_IOU_COCO) return DETAP_EVALUE;
+    if (!detap_iou_kind_ok(kind)) return DETAP_EVALUE;
     if (gt_off[0] != 0) return DETAP_EINDEX;
     for (size_t i = 0; i < nimg; i++)
         if (gt_off[i + 1] < gt_off[i]) return DETAP_EINDEX;

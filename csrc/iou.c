@@ -3,7 +3,7 @@
 int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
                      const double *gt, size_t ng, const uint8_t *crowd,
                      double *out) {
-    if (kind != DETAP_IOU_VOC && kind != DETAP_IOU_COCO) return DETAP_EVALUE;
+    if (!detap_iou_kind_ok(kind)) return DETAP_EVALUE;
     for (size_t i = 0; i < nd; i++) {
         const double *d = dt + 4 * i;
         double ad = detap_area(kind, d);

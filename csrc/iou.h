@@ -9,16 +9,21 @@
  *  DETAP_IOU_COCO  boxes are [x, y, w, h], continuous coordinates
  *                  (pycocotools maskApi bbIou).  A crowd GT divides by the
  *                  detection's area instead of the union.
+ *  DETAP_IOU_XYXY  boxes are [x1, y1, x2, y2], continuous coordinates:
+ *                  width = x2 - x1 (mmdet >= 2.0 bbox_overlaps, whose union
+ *                  is floored at FLT_EPSILON so degenerate boxes give 0, not
+ *                  NaN).
  *
  * All boxes are float64, row-major, 4 values per box, none of them NaN.
  */
 #ifndef DETAP_IOU_H
 #define DETAP_IOU_H
 
+#include <float.h>
 #include <math.h>
 #include "detap_common.h"
 
-typedef enum { DETAP_IOU_VOC = 0, DETAP_IOU_COCO = 1 } detap_iou_kind;
+typedef enum { DETAP_IOU_VOC = 0, DETAP_IOU_COCO = 1, DETAP_IOU_XYXY = 2 } detap_iou_kind;
 
 /* numpy's np.maximum / np.minimum on float64 scalars: a NaN in either
  * operand propagates (unlike C's fmax/fmin, which drop it). */
@@ -50,8 +55,10 @@ static inline double detap_area_voc(const double *b) {
     return (b[2] - b[0] + 1.) * (b[3] - b[1] + 1.);
 }
 static inline double detap_area_coco(const double *b) { return b[2] * b[3]; }
+static inline double detap_area_xyxy(const double *b) { return (b[2] - b[0]) * (b[3] - b[1]); }
 static inline double detap_area(detap_iou_kind kind, const double *b) {
-    return kind == DETAP_IOU_VOC ? detap_area_voc(b) : detap_area_coco(b);
+    return kind == DETAP_IOU_VOC ? detap_area_voc(b)
+         : kind == DETAP_IOU_XYXY ? detap_area_xyxy(b) : detap_area_coco(b);
 }
 
 /* IoU of detection b (area ab) against ground truth g (area ag),
@@ -84,10 +91,27 @@ static inline double detap_iou_coco_pair(const double *d, double da, const doubl
     return i / u;
 }
 
+/* IoU of detection b (area ab) against ground truth g (area ag), mmdet's
+ * bbox_overlaps without the legacy +1: the union is floored at the float32
+ * epsilon, as mmdet does, so a zero union gives 0 rather than NaN. */
+static inline double detap_iou_xyxy_pair(const double *b, double ab, const double *g, double ag) {
+    double iw = detap_clamp0(detap_min_nn(g[2], b[2]) - detap_max_nn(g[0], b[0]));
+    double ih = detap_clamp0(detap_min_nn(g[3], b[3]) - detap_max_nn(g[1], b[1]));
+    double inters = iw * ih;
+    double uni = ab + ag - inters;
+    uni = uni >= (double)FLT_EPSILON ? uni : (double)FLT_EPSILON;
+    return inters / uni;
+}
+
 static inline double detap_iou_pair(detap_iou_kind kind, const double *d, double ad,
                                     const double *g, double ag, int crowd) {
     return kind == DETAP_IOU_VOC ? detap_iou_voc_pair(d, ad, g, ag)
-                                 : detap_iou_coco_pair(d, ad, g, ag, crowd);
+         : kind == DETAP_IOU_XYXY ? detap_iou_xyxy_pair(d, ad, g, ag)
+                                  : detap_iou_coco_pair(d, ad, g, ag, crowd);
+}
+
+static inline int detap_iou_kind_ok(int kind) {
+    return kind == DETAP_IOU_VOC || kind == DETAP_IOU_COCO || kind == DETAP_IOU_XYXY;
 }
 
 /* Pairwise IoU matrix: out[i * ng + j] = IoU(dt[i], gt[j]).

@@ -20,6 +20,7 @@ cdef extern from "iou.h" nogil:
     ctypedef enum detap_iou_kind:
         DETAP_IOU_VOC
         DETAP_IOU_COCO
+        DETAP_IOU_XYXY
     int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
                          const double *gt, size_t ng, const uint8_t *crowd, double *out)
 
@@ -102,6 +103,7 @@ cdef extern from "parse.h" nogil:
 
 IOU_VOC = DETAP_IOU_VOC
 IOU_COCO = DETAP_IOU_COCO
+IOU_XYXY = DETAP_IOU_XYXY
 
 ctypedef fused score_t:
     float
@@ -119,7 +121,7 @@ cdef int _check(int rc) except -1:
 
 
 cdef int _check_kind(int kind) except -1:
-    if kind != DETAP_IOU_VOC and kind != DETAP_IOU_COCO:
+    if kind != DETAP_IOU_VOC and kind != DETAP_IOU_COCO and kind != DETAP_IOU_XYXY:
         raise ValueError(f"unknown IoU kind {kind}")
     return 0
 
@@ -161,7 +163,8 @@ def argsort_desc(score_t[::1] scores):
 
 def iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int kind,
                const uint8_t[::1] crowd=None):
-    """(nd, ng) IoU matrix; boxes xyxy (+1 pixel) for IOU_VOC, xywh for IOU_COCO."""
+    """(nd, ng) IoU matrix; boxes xyxy (+1 pixel) for IOU_VOC, xywh for IOU_COCO,
+    continuous xyxy for IOU_XYXY."""
     _check_kind(kind)
     _check_boxes(dt, "dt")
     _check_boxes(gt, "gt")

@@ -1,12 +1,16 @@
 """The ``detap`` command line.
 
     detap demo                       evaluate the bundled VOC sample
+    detap eval --gt P --dt P [--format F] [--protocol P|all] [--iou T] [--out DIR] [--json]
+    detap compare --gt P RUN [RUN ...] [--protocol P] [--out DIR] [--json]
+    detap convert --gt P [--dt P] --from F --to F --out-gt P [--out-dt P]
     detap voc --det T --anno T --imageset F [--iou 0.5] [--use07] ...
 
 Exit codes: 0 success, 2 bad usage or bad input (the message names the
 file and line), 1 anything unexpected.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -15,6 +19,11 @@ from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError
 from .voc import evaluate
+
+FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
+#: the protocol a format's own tool uses, for ``--protocol auto``
+NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo": "coco",
+                   "text": "vocdevkit"}
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_voc")
 
@@ -57,11 +66,178 @@ def _demo(args, out):
     _voc(argparse.Namespace(use07=True, **common), out)
 
 
+def _read(args, dt):
+    from . import formats
+    fmt = args.format
+    if fmt == "auto":
+        fmt = formats.detect_format(args.gt, dt)
+    opts = {k: getattr(args, k) for k in ("box_format", "relative", "names", "image_sizes",
+                                          "imageset") if getattr(args, k, None) is not None}
+    return fmt, formats.read(args.gt, dt, format=fmt, **opts)
+
+
+def _protocols(args, fmt):
+    from .protocols import PROTOCOLS
+    if args.protocol == "all":
+        return list(PROTOCOLS)
+    return [NATIVE_PROTOCOL[fmt] if args.protocol == "auto" else args.protocol]
+
+
+def _evaluate(args, ds, protocols):
+    from .progress import Progress
+    from .protocols import evaluate as run
+    results = []
+    with Progress(len(protocols), "evaluating", enabled=False if args.quiet else None) as bar:
+        for p in protocols:
+            results.append(run(ds, p, args.iou, threads=args.threads,
+                               ap=None if p == "coco" else args.ap))
+            bar.update(1)
+    return results
+
+
+def _eval(args, out):
+    from . import report
+    t0 = time.perf_counter()
+    fmt, ds = _read(args, args.dt)
+    protocols = _protocols(args, fmt)
+    results = _evaluate(args, ds, protocols)
+    elapsed = time.perf_counter() - t0
+    if args.out:
+        report.write_report(results if len(results) > 1 else results[0], args.out,
+                            plots=not args.no_plots)
+    if args.json:
+        doc = (results[0].to_dict() if len(results) == 1 else
+               {"schema_version": 1, "protocol": "all", "iou": args.iou,
+                "results": [r.to_dict() for r in results]})
+        out.write(json.dumps(doc, allow_nan=False) + "\n")
+        return results
+    if len(results) == 1:
+        out.write(report.format_table(results[0]) + "\n")
+        if results[0].stats is not None:
+            out.write(_coco_stats_text(results[0].stats) + "\n")
+    else:
+        out.write(report.format_side_by_side(results) + "\n")
+    if not args.quiet:
+        out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
+                  f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
+    return results
+
+
+_COCO_STAT_NAMES = ("AP @[.50:.95] all", "AP @.50 all", "AP @.75 all", "AP @[.50:.95] small",
+                    "AP @[.50:.95] medium", "AP @[.50:.95] large", "AR @[.50:.95] maxDets=1",
+                    "AR @[.50:.95] maxDets=10", "AR @[.50:.95] maxDets=100", "AR small",
+                    "AR medium", "AR large")
+
+
+def _coco_stats_text(stats):
+    return "\n".join(f"  {name:<24} {v:.3f}" for name, v in zip(_COCO_STAT_NAMES, stats))
+
+
+def _compare(args, out):
+    from . import report
+    runs = []
+    names = args.labels or [os.path.basename(os.path.normpath(r)) for r in args.runs]
+    if len(names) != len(args.runs):
+        raise DetapInputError(f"--labels gives {len(names)} names for {len(args.runs)} runs")
+    fmt = None
+    for name, run in zip(names, args.runs):
+        fmt, ds = _read(args, run)
+        p = _protocols(args, fmt)
+        if len(p) != 1:
+            raise DetapInputError("compare takes one protocol, not 'all'")
+        runs.append((name, _evaluate(args, ds, p)[0]))
+    rows = report.compare_table(runs)
+    if args.out:
+        report.write_compare_report(runs, args.out)
+    if args.json:
+        out.write(json.dumps({"schema_version": 1, "runs": [
+            dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]},
+            allow_nan=False, default=_json_default) + "\n")
+    else:
+        out.write(report.format_compare(rows) + "\n")
+    return runs
+
+
+def _json_default(x):
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"not JSON serializable: {type(x).__name__}") from None
+    return v if v == v and abs(v) != float("inf") else None
+
+
+def _convert(args, out):
+    from . import formats
+    src = args.src_format
+    if src == "auto":
+        src = formats.detect_format(args.gt, args.dt)
+    opts = {k: getattr(args, k) for k in ("box_format", "relative", "names", "image_sizes",
+                                          "imageset") if getattr(args, k, None) is not None}
+    ds = formats.read(args.gt, args.dt, format=src, **opts)
+    formats.write(ds, args.dst_format, args.out_gt, args.out_dt if ds.has_dets else None,
+                  box_format=args.out_box_format, relative=args.out_relative)
+    if not args.quiet:
+        out.write(f"converted {len(ds.images)} images, {len(ds.gt_boxes)} GT, "
+                  f"{len(ds.det_boxes)} detections: {src} -> {args.dst_format}\n")
+
+
+def _input_options(p, with_dt=True):
+    p.add_argument("--gt", required=True, help="ground truth: file or folder")
+    if with_dt:
+        p.add_argument("--dt", required=True, help="detections: file or folder")
+    p.add_argument("--format", choices=FORMATS, default="auto",
+                   help="input format (default: detected from the files)")
+    p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh"),
+                   help="box layout of text formats (default: the format's own)")
+    p.add_argument("--relative", action="store_true", default=None,
+                   help="text coordinates are relative to the image size")
+    p.add_argument("--names", help="class names file (one per line) or YOLO data.yaml")
+    p.add_argument("--image-sizes", help="image folder or sizes file, for relative coordinates")
+    p.add_argument("--imageset", help="VOC image set file (default: every annotation)")
+
+
+def _eval_options(p):
+    from .protocols import PROTOCOLS
+    p.add_argument("--protocol", choices=("auto",) + PROTOCOLS + ("all",), default="auto",
+                   help="whose rules (default: the format's own tool; 'all': every protocol "
+                        "side by side)")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
+    p.add_argument("--ap", choices=("voc07", "all_point"),
+                   help="override the protocol's AP rule (VOC-family protocols)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for matching (default: all cores)")
+    p.add_argument("--out", help="write report.json, per_class.csv, report.md, report.html "
+                                 "and plots into this folder")
+    p.add_argument("--no-plots", action="store_true", help="with --out: text reports only")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (schema in detap.result.SCHEMA)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or summary line")
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="detap", description="Exact, fast object-detection AP.")
     p.add_argument("--version", action="version", version=f"detap {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="evaluate the bundled VOC-format sample")
+    e = sub.add_parser("eval", help="evaluate detections against ground truth")
+    _input_options(e)
+    _eval_options(e)
+    c = sub.add_parser("compare", help="compare runs or checkpoints against the same GT")
+    _input_options(c, with_dt=False)
+    c.add_argument("runs", nargs="+", help="detection file or folder of each run")
+    c.add_argument("--labels", nargs="+", help="a name per run (default: folder names)")
+    _eval_options(c)
+    k = sub.add_parser("convert", help="convert between formats")
+    _input_options(k, with_dt=False)
+    k.add_argument("--dt", help="detections to convert too")
+    k.add_argument("--from", dest="src_format", choices=FORMATS, default="auto")
+    k.add_argument("--to", dest="dst_format", choices=FORMATS[1:], required=True)
+    k.add_argument("--out-gt", required=True, help="where to write the ground truth")
+    k.add_argument("--out-dt", help="where to write the detections")
+    k.add_argument("--out-box-format", choices=("xyxy", "xywh", "cxcywh"),
+                   help="box layout for text output")
+    k.add_argument("--out-relative", action="store_true", help="relative text coordinates")
+    k.add_argument("--quiet", action="store_true")
     v = sub.add_parser("voc", help="evaluate a PASCAL VOC layout (py-faster-rcnn voc_eval files)")
     v.add_argument("--det", required=True, help="det file template, e.g. results/det_test_{}.txt")
     v.add_argument("--anno", required=True, help="annotation template, e.g. Annotations/{}.xml")
@@ -82,12 +258,12 @@ def build_parser():
 def main(argv=None, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
+    commands = {"demo": _demo, "voc": _voc, "eval": _eval, "compare": _compare,
+                "convert": _convert}
     try:
-        if args.command == "demo":
-            _demo(args, out)
-        else:
-            _voc(args, out)
-    except (DetapInputError, DetapCacheError, FileNotFoundError, IsADirectoryError) as e:
+        commands[args.command](args, out)
+    except (DetapInputError, DetapCacheError, FileNotFoundError, IsADirectoryError,
+            NotADirectoryError) as e:
         sys.stderr.write(f"detap: error: {e}\n")
         return 2
     return 0

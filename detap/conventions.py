@@ -5,10 +5,13 @@ says which of the small rules to follow.  Named presets reproduce known tools.
 
 Fields
 ------
-iou : "voc" | "coco"
+iou : "voc" | "coco" | "xyxy"
     "voc": boxes [x1, y1, x2, y2] in inclusive pixels, width = x2 - x1 + 1
-    (py-faster-rcnn, VOCdevkit).  "coco": continuous boxes, pycocotools'
-    arithmetic (array API input is still xyxy; it is converted to xywh).
+    (py-faster-rcnn, VOCdevkit, Cartucho/mAP, mmdet's legacy mode).
+    "coco": continuous boxes, pycocotools' arithmetic on [x, y, w, h]
+    (array API input is still xyxy; it is converted to xywh).  "xyxy":
+    continuous [x1, y1, x2, y2], width = x2 - x1, union floored at the
+    float32 epsilon (mmdet >= 2.0).
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
     IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
@@ -35,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 _CHOICES = {
-    "iou": ("voc", "coco"),
+    "iou": ("voc", "coco", "xyxy"),
     "iou_cmp": (">", ">="),
     "tie_order": ("stable", "numpy"),
     "ap": ("voc07", "all_point", "coco101"),
@@ -80,6 +83,17 @@ PRESETS = {
     # the same rules with a reproducible (stable) tie order
     "voc": Convention(),
     "voc07": Convention(ap="voc07"),
+    # VOCdevkit's VOCevaldet.m: ov >= minoverlap; MATLAB's sort is stable
+    "vocdevkit": Convention(iou_cmp=">="),
+    # Cartucho/mAP main.py: ovmax >= MINOVERLAP, Python's stable sort
+    "cartucho": Convention(iou_cmp=">="),
+    # mmdet eval_map / tpfp_default: ious >= thr, np.argsort(-scores),
+    # continuous boxes (use_legacy_coordinate=False, the default since 2.0)
+    "mmdet": Convention(iou="xyxy", iou_cmp=">=", tie_order="numpy"),
+    "mmdet-legacy": Convention(iou_cmp=">=", tie_order="numpy"),
+    # pycocotools: ious >= t, mergesort, 101-point interpolated precision;
+    # a VOC "difficult" flag means nothing to it
+    "coco": Convention(iou="coco", iou_cmp=">=", ap="coco101", difficult="count"),
 }
 
 

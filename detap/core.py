@@ -10,9 +10,9 @@ Stages, each one C kernel behind ``detap._core``:
 
 Coordinates: boxes are float64 ``[x1, y1, x2, y2]`` (``box_format="xyxy"``),
 in pixels.  With ``Convention.iou == "voc"`` they are inclusive pixel
-indices (width = x2 - x1 + 1); with ``"coco"`` they are continuous and are
-converted to ``[x, y, w, h]`` (pycocotools' arithmetic) unless given as
-``box_format="xywh"``.  Images are identified by integer indices.
+indices (width = x2 - x1 + 1); with ``"xyxy"`` continuous (width = x2 - x1);
+with ``"coco"`` they are continuous and are converted to ``[x, y, w, h]``
+(pycocotools' arithmetic) unless given as ``box_format="xywh"``.  Images are identified by integer indices.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -105,9 +105,9 @@ def _to_xywh(boxes):
 def _check_box_format(box_format, conv):
     if box_format not in ("xyxy", "xywh"):
         raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
-    if conv.iou == "voc" and box_format != "xyxy":
-        raise DetapInputError("box_format='xywh' needs the 'coco' IoU convention; "
-                              "the 'voc' convention takes xyxy boxes")
+    if conv.iou != "coco" and box_format != "xyxy":
+        raise DetapInputError(f"box_format='xywh' needs the 'coco' IoU convention; "
+                              f"the {conv.iou!r} convention takes xyxy boxes")
 
 
 def _thresholds(iou_threshold):
@@ -120,8 +120,11 @@ def _thresholds(iou_threshold):
     return np.ascontiguousarray(thr)
 
 
+_KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY}
+
+
 def _kind(conv):
-    return _core.IOU_VOC if conv.iou == "voc" else _core.IOU_COCO
+    return _KINDS[conv.iou]
 
 
 def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=None,

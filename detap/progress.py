@@ -1,0 +1,79 @@
+"""A dependency-free progress bar on stderr.
+
+Shown only when stderr is a terminal and the caller did not ask for
+quiet, and only once the work has lasted ``delay`` seconds, so quick runs
+and scripts (pipes, CI logs) see nothing.
+"""
+import sys
+import time
+
+__all__ = ["Progress", "progress"]
+
+
+class Progress:
+    """``with Progress(total, "parsing") as p: ... p.update(n)``.
+
+    total   number of units (files, boxes); None when unknown
+    label   what is being done, shown before the bar
+    enabled False to stay silent (``--quiet``); None: only on a terminal
+    """
+
+    def __init__(self, total=None, label="", enabled=None, stream=None, delay=1.0, width=30):
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled
+        self.total, self.label, self.delay, self.width = total, label, delay, width
+        self.done = 0
+        self._t0 = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, n=1):
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._t0 < self.delay or now - self._last < 0.1:
+            return
+        self._last = now
+        self._draw(now)
+
+    def _draw(self, now):
+        el = now - self._t0
+        if self.total:
+            frac = min(1.0, self.done / self.total)
+            fill = int(frac * self.width)
+            bar = "#" * fill + "-" * (self.width - fill)
+            text = f"\r{self.label} [{bar}] {self.done}/{self.total} {el:.1f}s"
+        else:
+            text = f"\r{self.label} {self.done} {el:.1f}s"
+        self.stream.write(text)
+        self.stream.flush()
+        self._shown = True
+
+    def close(self):
+        if self._shown:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def progress(iterable, total=None, label="", enabled=None, stream=None, delay=1.0):
+    """Iterate ``iterable`` with a ``Progress`` bar (see there)."""
+    if total is None:
+        try:
+            total = len(iterable)
+        except TypeError:
+            total = None
+    with Progress(total, label, enabled, stream, delay) as p:
+        for item in iterable:
+            yield item
+            p.update(1)

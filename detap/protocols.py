@@ -1,0 +1,242 @@
+"""Protocols: evaluate a ``Dataset`` the way a named tool does.
+
+A protocol is a convention preset (``detap.conventions.PRESETS``) plus the
+two choices that live above one class's AP: which classes enter the mean,
+and how the mean is summed.  Every protocol runs the same core
+(``detap.core`` for the VOC family, ``detap.coco`` for "coco"); none of
+them has its own matching or AP code.
+
+=============  ======  =====  =====  =========  ==========  ======================
+protocol       IoU     +1 px  ties   AP         difficult   mean over
+=============  ======  =====  =====  =========  ==========  ======================
+voc07          > t     yes    stable 11-point   ignored     classes with GT, np.mean
+voc            > t     yes    stable all-point  ignored     classes with GT, np.mean
+vocdevkit      >= t    yes    stable all-point  ignored     classes with GT, np.mean
+cartucho       >= t    yes    stable all-point  ignored     classes with GT, Python sum / n
+mmdet          >= t    no     numpy  all-point  ignored     classes with GT, np.mean
+mmdet-legacy   >= t    yes    numpy  all-point  ignored     classes with GT, np.mean
+coco           >= t    no     merge  101-point  counted     pycocotools' mean of precision
+=============  ======  =====  =====  =========  ==========  ======================
+
+"stable": tied scores keep input order (Python's and MATLAB's sorts);
+"numpy": ``np.argsort(-scores)`` (quicksort; its tie order depends on the
+numpy build).  A crowd GT (``iscrowd``) is ignored like a difficult one in
+the VOC family; under "coco" it is pycocotools' crowd region.
+"""
+import contextlib
+import io
+
+import numpy as np
+
+from . import _core
+from .conventions import PRESETS
+from .core import evaluate_class
+from .errors import DetapInputError
+from .result import ClassReport, EvalResult, best_f1
+
+__all__ = ["PROTOCOLS", "evaluate", "evaluate_all"]
+
+#: protocol name -> how the mean over classes is summed
+_MEAN = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
+         "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco"}
+PROTOCOLS = tuple(_MEAN)
+
+
+def _convention_dict(conv):
+    return {f: getattr(conv, f) for f in ("iou", "iou_cmp", "tie_order", "ap", "voc07_grid",
+                                          "difficult")}
+
+
+def _annotation_stats(ds):
+    """Per class: (count, mean area, mean aspect w/h) of all GT boxes,
+    continuous widths (no +1); boxes with zero height are left out of the
+    aspect mean."""
+    K = len(ds.classes)
+    b = ds.gt_as("xywh")
+    count = np.bincount(ds.gt_label, minlength=K)
+    area = np.bincount(ds.gt_label, weights=b[:, 2] * b[:, 3], minlength=K)
+    ok = b[:, 3] > 0
+    aspect = np.bincount(ds.gt_label[ok], weights=b[ok, 2] / b[ok, 3], minlength=K)
+    n_aspect = np.bincount(ds.gt_label[ok], minlength=K)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return count, area / count, aspect / n_aspect
+
+
+def _mean_ap(aps, how):
+    aps = [a for a in aps if np.isfinite(a)]
+    if not aps:
+        return float("nan")
+    if how == "python":  # Cartucho: sum_AP += ap; mAP = sum_AP / n_classes
+        total = 0.0
+        for a in aps:
+            total += a
+        return total / len(aps)
+    return float(np.mean(aps))
+
+
+def _report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect):
+    nd = len(scores)
+    f1 = best_f1(scores, tp, fp, npos)
+    return ClassReport(name=name, ap=float(ap) if npos > 0 else float("nan"), n_gt=int(npos),
+                       n_det=nd, tp=int(tp[-1]) if nd else 0, fp=int(fp[-1]) if nd else 0,
+                       precision=np.asarray(prec, np.float64), recall=np.asarray(rec, np.float64),
+                       scores=np.asarray(scores, np.float64), f1=f1[0], f1_confidence=f1[1],
+                       f1_precision=f1[2], f1_recall=f1[3], n_annotations=int(n_ann),
+                       mean_area=float(area), mean_aspect=float(aspect))
+
+
+def _check_iou(iou):
+    iou = float(iou)
+    if not 0.0 <= iou <= 1.0:
+        raise DetapInputError(f"the IoU threshold must be in [0, 1], got {iou}")
+    return iou
+
+
+def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
+    """Evaluate every class of ``dataset`` under ``protocol`` at IoU ``iou``.
+
+    dataset   a ``detap.formats.Dataset`` (boxes in pixels)
+    protocol  one of ``PROTOCOLS``
+    iou       IoU threshold in [0, 1]
+    threads   threads for matching (None or 0: all cores); results do not
+              depend on it
+    ap        override the preset's AP rule ("voc07" or "all_point"; VOC
+              family only), e.g. VOCdevkit 2007's 11-point AP with IoU >= t
+    Returns an ``EvalResult``; for "coco" its ``stats`` are pycocotools' 12
+    numbers (at the standard thresholds, whatever ``iou``) and ``map`` is
+    pycocotools' AP at ``iou`` (= stats[1] at 0.5, stats[2] at 0.75).
+    """
+    if protocol not in _MEAN:
+        raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    iou = _check_iou(iou)
+    if protocol == "coco":
+        if ap not in (None, "coco101"):
+            raise DetapInputError("the coco protocol has only its 101-point AP")
+        return _evaluate_coco(dataset, iou, threads)
+    if ap not in (None, "voc07", "all_point"):
+        raise DetapInputError(f"ap must be 'voc07' or 'all_point' for {protocol!r}, got {ap!r}")
+    return _evaluate_voc_family(dataset, protocol, iou, threads, ap)
+
+
+def evaluate_all(dataset, iou=0.5, *, threads=None, protocols=PROTOCOLS):
+    """``evaluate`` under each protocol: a list of ``EvalResult``."""
+    return [evaluate(dataset, p, iou, threads=threads) for p in protocols]
+
+
+def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
+    conv = PRESETS[protocol]
+    if ap is not None:
+        conv = conv.replace(ap=ap)
+    fmt = "xywh" if conv.iou == "coco" else "xyxy"
+    gt_boxes, det_boxes = ds.gt_as(fmt), ds.dets_as(fmt)
+    ignore = ds.gt_difficult | ds.gt_iscrowd
+    K, I = len(ds.classes), len(ds.images)
+    g_off, g_perm = _core.group_by_image(ds.gt_label, K)
+    d_off, d_perm = _core.group_by_image(ds.det_label, K)
+    count, area, aspect = _annotation_stats(ds)
+    per_class = {}
+    for k, name in enumerate(ds.classes):
+        gi = g_perm[g_off[k]:g_off[k + 1]]
+        di = d_perm[d_off[k]:d_off[k + 1]]
+        r = evaluate_class(det_boxes[di], ds.det_scores[di], ds.det_image[di], gt_boxes[gi],
+                           ds.gt_image[gi], ignore[gi], iou_threshold=iou, convention=conv,
+                           n_images=I, box_format=fmt, threads=threads)
+        per_class[name] = _report(name, r.ap, r.npos, r.scores, r.tp, r.fp, r.prec, r.rec,
+                                  count[k], area[k], aspect[k])
+    mean = _mean_ap([per_class[c].ap for c in ds.classes], _MEAN[protocol])
+    return EvalResult(protocol=protocol, iou=iou, classes=list(ds.classes), per_class=per_class,
+                      map=mean, convention=_convention_dict(conv), n_images=I)
+
+
+def _coco_ids(ids, n, what):
+    if ids is None:
+        return np.arange(1, n + 1, dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(ids) != n or len(np.unique(ids)) != n:
+        raise DetapInputError(f"Dataset.{what} must hold {n} distinct ids")
+    return ids
+
+
+def _run_coco(ds, img_ids, cat_ids, iou_thrs, threads):
+    from .coco import Params, evaluate_arrays
+    p = Params("bbox")
+    p.imgIds, p.catIds = sorted(img_ids.tolist()), sorted(cat_ids.tolist())
+    if iou_thrs is not None:
+        p.iouThrs = np.asarray(iou_thrs, dtype=np.float64)
+    gt = ds.gt_as("xywh")
+    return evaluate_arrays(img_ids[ds.gt_image], cat_ids[ds.gt_label], gt,
+                           ds.gt_areas(), ds.gt_iscrowd.astype(np.int64),
+                           dt_image_id=img_ids[ds.det_image], dt_category_id=cat_ids[ds.det_label],
+                           dt_bbox=ds.dets_as("xywh"), dt_score=ds.det_scores, params=p,
+                           threads=threads)
+
+
+def _coco_class_curve(st, k, t):
+    """Category k's kept detections at area "all" and the largest maxDets,
+    in accumulate()'s order (mergesort on -score over images in id order):
+    (scores, cumulative tp, cumulative fp), ignored detections dropped."""
+    c0, c1 = st.cat_off[k], st.cat_off[k + 1]
+    idx = np.concatenate([np.arange(st.kept_off[c], st.kept_off[c + 1]) for c in range(c0, c1)]
+                         or [np.zeros(0, np.int64)]).astype(np.int64)
+    scores = st.kept_score[idx]
+    order = np.argsort(-scores, kind="mergesort")
+    lab = st.labels[0, t, idx[order]]
+    keep = lab != -1
+    lab, scores = lab[keep], scores[order][keep]
+    tp = np.cumsum(lab == 1, dtype=np.float64)
+    fp = np.cumsum(lab == 0, dtype=np.float64)
+    npos = int(st.npig[0, c0:c1].sum())
+    return scores, tp, fp, npos
+
+
+def _evaluate_coco(ds, iou, threads):
+    K, I = len(ds.classes), len(ds.images)
+    img_ids = _coco_ids(ds.image_ids, I, "image_ids")
+    cat_ids = _coco_ids(ds.class_ids, K, "class_ids")
+    ev = _run_coco(ds, img_ids, cat_ids, None, threads)
+    at, t = ev, _iou_index(ev.params.iouThrs, iou)
+    if t is None:  # a threshold outside the standard ten: evaluate at it alone
+        at, t = _run_coco(ds, img_ids, cat_ids, [iou], threads), 0
+    sorted_k = np.argsort(cat_ids, kind="stable")  # category j of the state is class sorted_k[j]
+    names = [ds.classes[k] for k in sorted_k]
+    count, area, aspect = (a[sorted_k] for a in _annotation_stats(ds))
+    return coco_result(ev, at._state, at.eval["precision"], t, names, iou,
+                       (count, area, aspect), I)
+
+
+def _iou_index(thrs, iou):
+    """Index of ``iou`` in ``thrs`` by ==, as pycocotools' summarize looks it up."""
+    hit = np.flatnonzero(np.asarray(thrs, dtype=np.float64) == iou)
+    return int(hit[0]) if len(hit) else None
+
+
+def coco_result(ev, st, precision, t, names, iou, ann_stats, n_images):
+    """The "coco" ``EvalResult`` from an accumulated evaluation.
+
+    ev         a COCOeval with ``eval`` and ``params`` set (its summary
+               gives ``stats``)
+    st         the evaluate() state the per-class curves come from (fields
+               cat_off, kept_off, kept_score, labels, npig)
+    precision  (T, R, K, A, M) precision holding IoU index t
+    names      class names in the state's category order
+    ann_stats  (count, mean area, mean aspect), each (K,) in that order
+    """
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev.summarize()
+    prec = precision[t, :, :, 0, -1]  # (R, K)
+    valid = prec[prec > -1]
+    mean = float(np.mean(valid)) if valid.size else float("nan")
+    count, area, aspect = ann_stats
+    per_class = {}
+    for j, name in enumerate(names):
+        col = prec[:, j]
+        ap = float(np.mean(col[col > -1])) if (col > -1).any() else float("nan")
+        scores, tp, fp, npos = _coco_class_curve(st, j, t)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_curve = tp / np.maximum(tp + fp, np.finfo(np.float64).tiny)
+            r_curve = tp / npos if npos else np.full(len(tp), np.nan)
+        per_class[name] = _report(name, ap, npos, scores, tp, fp, p_curve, r_curve,
+                                  count[j], area[j], aspect[j])
+    return EvalResult(protocol="coco", iou=iou, classes=list(names), per_class=per_class,
+                      map=mean, stats=np.asarray(ev.stats, dtype=np.float64),
+                      convention=_convention_dict(PRESETS["coco"]), n_images=n_images)

@@ -1,0 +1,172 @@
+"""The result every front end returns (files, CLI, streaming ``Evaluator``).
+
+``EvalResult`` holds one protocol's evaluation of a dataset at one IoU
+threshold: per-class AP with the PR curve it came from, counts, the
+operating point of best F1, and the per-class annotation statistics that the
+analysis plots need (count, mean box area, mean aspect ratio).
+``to_dict`` is the versioned JSON schema printed by ``detap eval --json``
+(see ``SCHEMA``).
+"""
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "best_f1"]
+
+SCHEMA_VERSION = 1
+
+#: JSON Schema (draft 2020-12) of ``EvalResult.to_dict()``, version 1.
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "detap evaluation result",
+    "type": "object",
+    "required": ["schema_version", "protocol", "iou", "mAP", "classes"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "protocol": {"type": "string"},
+        "iou": {"type": "number", "minimum": 0, "maximum": 1},
+        "mAP": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "n_images": {"type": "integer", "minimum": 0},
+        "convention": {"type": "object"},
+        "stats": {"type": "array", "items": {"type": "number"}, "minItems": 12, "maxItems": 12},
+        "classes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["ap", "n_gt", "n_det", "tp", "fp"],
+                "properties": {
+                    "ap": {"type": ["number", "null"]},
+                    "n_gt": {"type": "integer", "minimum": 0},
+                    "n_det": {"type": "integer", "minimum": 0},
+                    "tp": {"type": "integer", "minimum": 0},
+                    "fp": {"type": "integer", "minimum": 0},
+                    "f1": {"type": ["number", "null"]},
+                    "f1_confidence": {"type": ["number", "null"]},
+                    "f1_precision": {"type": ["number", "null"]},
+                    "f1_recall": {"type": ["number", "null"]},
+                    "n_annotations": {"type": "integer", "minimum": 0},
+                    "mean_area": {"type": ["number", "null"]},
+                    "mean_aspect": {"type": ["number", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+def _num(x):
+    """JSON-safe float: NaN and inf become None (JSON has no NaN)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def best_f1(scores, tp, fp, npos):
+    """Operating point of best F1 along one class's ranked detections.
+
+    ``scores`` (nd,) are in processing order (descending), ``tp``/``fp``
+    (nd,) cumulative counts.  A confidence threshold cannot split tied
+    scores, so only the last detection of each run of equal scores is a
+    candidate.  Returns (f1, confidence, precision, recall); NaNs when there
+    are no detections or no GT.  The first (highest-confidence) maximum wins.
+    """
+    nd = len(scores)
+    if nd == 0 or npos <= 0:
+        return (float("nan"),) * 4
+    scores = np.asarray(scores, dtype=np.float64)
+    last = np.ones(nd, dtype=bool)
+    last[:-1] = scores[1:] != scores[:-1]
+    tp = np.asarray(tp, dtype=np.float64)[last]
+    fp = np.asarray(fp, dtype=np.float64)[last]
+    prec = tp / np.maximum(tp + fp, np.finfo(np.float64).tiny)
+    rec = tp / float(npos)
+    denom = prec + rec
+    f1 = np.where(denom > 0, 2 * prec * rec / np.where(denom > 0, denom, 1), 0.0)
+    j = int(np.argmax(f1))
+    return float(f1[j]), float(scores[last][j]), float(prec[j]), float(rec[j])
+
+
+@dataclass
+class ClassReport:
+    """One class under one protocol.
+
+    name          class name
+    ap            average precision in [0, 1]; NaN for a class without GT
+    n_gt          GT that count for recall (non-difficult, non-crowd)
+    n_det         detections of this class that were evaluated
+    tp, fp        true / false positives over all detections at the IoU
+                  threshold (ignored detections, e.g. on difficult GT, are
+                  neither)
+    precision     (nd,) precision after each detection, processing order
+    recall        (nd,) recall after each detection
+    scores        (nd,) confidences in processing order (descending)
+    f1, f1_confidence, f1_precision, f1_recall
+                  the best-F1 operating point (see ``best_f1``)
+    n_annotations all GT boxes of the class (difficult and crowd included)
+    mean_area     mean GT box area, pixels^2 (NaN without GT)
+    mean_aspect   mean GT aspect ratio width / height (NaN without GT)
+    """
+    name: str
+    ap: float
+    n_gt: int
+    n_det: int
+    tp: int
+    fp: int
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+    f1: float = float("nan")
+    f1_confidence: float = float("nan")
+    f1_precision: float = float("nan")
+    f1_recall: float = float("nan")
+    n_annotations: int = 0
+    mean_area: float = float("nan")
+    mean_aspect: float = float("nan")
+
+    def to_dict(self):
+        return {"ap": _num(self.ap), "n_gt": int(self.n_gt), "n_det": int(self.n_det),
+                "tp": int(self.tp), "fp": int(self.fp), "f1": _num(self.f1),
+                "f1_confidence": _num(self.f1_confidence),
+                "f1_precision": _num(self.f1_precision), "f1_recall": _num(self.f1_recall),
+                "n_annotations": int(self.n_annotations), "mean_area": _num(self.mean_area),
+                "mean_aspect": _num(self.mean_aspect)}
+
+
+@dataclass
+class EvalResult:
+    """A dataset evaluated under one protocol at one IoU threshold.
+
+    protocol    preset name ("voc07", "voc", "coco", ...)
+    iou         IoU threshold of ``map`` and of every ``ClassReport``
+    classes     class names in evaluation order
+    per_class   name -> ClassReport
+    map         mean AP over the classes the protocol averages (NaN if none)
+    stats       for "coco": pycocotools' 12 summary numbers, (12,) float64
+    convention  the rules the protocol set (a dict, for reports)
+    n_images    number of images evaluated
+    """
+    protocol: str
+    iou: float
+    classes: list
+    per_class: dict
+    map: float
+    stats: Optional[np.ndarray] = None
+    convention: dict = field(default_factory=dict)
+    n_images: int = 0
+
+    @property
+    def ap(self):
+        """name -> AP."""
+        return {c: self.per_class[c].ap for c in self.classes}
+
+    def to_dict(self):
+        """The ``--json`` object (schema ``SCHEMA``, version ``SCHEMA_VERSION``)."""
+        d = {"schema_version": SCHEMA_VERSION, "protocol": self.protocol,
+             "iou": float(self.iou), "mAP": _num(self.map), "n_images": int(self.n_images),
+             "convention": dict(self.convention),
+             "classes": {c: self.per_class[c].to_dict() for c in self.classes}}
+        if self.stats is not None:
+            d["stats"] = [float(s) for s in self.stats]
+        return d

@@ -1,0 +1,451 @@
+"""Streaming, mergeable evaluation: ``Evaluator``.
+
+Images arrive one at a time or in batches (a training loop, several
+processes, Dask partitions).  ``update`` matches each batch at once with the
+same C kernels as the one-shot front ends and keeps only what AP needs:
+
+- VOC family with a stable tie order (voc07, voc, vocdevkit, cartucho): per
+  detection its class, image id, index within the image, score and TP/FP/
+  ignored label; per GT its class, image id and size;
+- "coco": per kept detection (top ``maxDets[-1]`` of each image and
+  category) its category, image id, rank in the cell, score and the
+  (area range x IoU threshold) labels; per (image, category) cell the
+  number of non-ignored GT per area range.
+
+``compute`` orders that state canonically (images by id, detections by
+their index in the image) before the score sort, so the result does not
+depend on the order of updates nor on how images were split between
+evaluators that were merged: it equals ``detap.protocols.evaluate`` on the
+whole data set with images sorted by id, bit for bit.
+
+Protocols whose tie order is numpy's unstable ``argsort`` (mmdet,
+mmdet-legacy) cannot match images ahead of time (the order of tied
+detections inside an image depends on the whole array), so for them the
+state keeps the boxes and ``compute`` runs the one-shot evaluation.
+
+Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh"; labels
+are integer class ids.
+"""
+import numpy as np
+
+from . import _core
+from .conventions import PRESETS
+from .core import accumulate, match, prepare_gt, sort_detections
+from .errors import DetapInputError
+from .protocols import PROTOCOLS, _iou_index, _mean_ap, _MEAN, _report, coco_result, \
+    _convention_dict, _check_iou
+from .result import EvalResult
+
+__all__ = ["Evaluator"]
+
+
+def _arr(x, dtype, name, shape_tail=()):
+    """numpy (or anything with ``__array__``, e.g. a CPU torch tensor) as a
+    contiguous array; an empty input becomes shape (0, *shape_tail)."""
+    a = np.asarray(x if x is not None else np.zeros((0,) + shape_tail), dtype=dtype)
+    if a.size == 0:
+        return np.zeros((0,) + shape_tail, dtype=dtype)
+    if shape_tail and (a.ndim != 2 or a.shape[1:] != shape_tail):
+        raise DetapInputError(f"{name} must have shape (n, {shape_tail[0]}), got {a.shape}")
+    if not shape_tail and a.ndim != 1:
+        a = a.reshape(-1)
+    return np.ascontiguousarray(a)
+
+
+def _labels(x, name):
+    a = np.asarray(x if x is not None else np.zeros(0, np.int64))
+    if a.size and a.dtype.kind not in "iu":
+        if a.dtype.kind == "f" and np.all(a == np.round(a)):
+            a = a.astype(np.int64)
+        else:
+            raise DetapInputError(f"{name} must hold integer class ids, got dtype {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
+
+
+def _positions(img):
+    """Index of each row among the rows of its image, in row order."""
+    n = len(img)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(img, kind="stable")
+    s = img[order]
+    start = np.r_[0, np.flatnonzero(s[1:] != s[:-1]) + 1]
+    run = np.repeat(start, np.diff(np.r_[start, n]))
+    pos = np.empty(n, np.int64)
+    pos[order] = np.arange(n) - run
+    return pos
+
+
+class _Columns:
+    """A batch of images as columns, validated (one image id per row)."""
+
+    def __init__(self, gt_image, gt_boxes, gt_labels, det_image, det_boxes, det_scores,
+                 det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, images,
+                 nonneg_sizes):
+        if box_format not in ("xyxy", "xywh"):
+            raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
+        self.gt_boxes = _arr(gt_boxes, np.float64, "gt_boxes", (4,))
+        self.det_boxes = _arr(det_boxes, np.float64, "det_boxes", (4,))
+        ng, nd = len(self.gt_boxes), len(self.det_boxes)
+        self.gt_image = _labels(gt_image, "gt image ids")
+        self.det_image = _labels(det_image, "det image ids")
+        self.gt_labels = _labels(gt_labels, "gt_labels")
+        self.det_labels = _labels(det_labels, "det_labels")
+        self.det_scores = _arr(det_scores, np.float64, "det_scores")
+        self.gt_difficult = (np.zeros(ng, bool) if gt_difficult is None
+                             else _arr(gt_difficult, bool, "gt_difficult"))
+        self.gt_iscrowd = (np.zeros(ng, bool) if gt_iscrowd is None
+                           else _arr(gt_iscrowd, bool, "gt_iscrowd"))
+        self.gt_area = None if gt_area is None else _arr(gt_area, np.float64, "gt_area")
+        for name, n in (("gt_image", ng), ("gt_labels", ng), ("gt_difficult", ng),
+                        ("gt_iscrowd", ng), ("det_image", nd), ("det_labels", nd),
+                        ("det_scores", nd)) + ((("gt_area", ng),) if gt_area is not None else ()):
+            if len(getattr(self, name)) != n:
+                raise DetapInputError(f"{name} has {len(getattr(self, name))} values for {n} boxes")
+        for name in ("gt_boxes", "det_boxes", "det_scores") + (("gt_area",) if gt_area is not None else ()):
+            bad = ~np.isfinite(getattr(self, name))
+            if bad.any():
+                i = int(np.argwhere(bad)[0][0])
+                raise DetapInputError(f"{name}[{i}] is not finite")
+        xywh = self.gt_boxes if box_format == "xywh" else _xywh(self.gt_boxes)
+        dxywh = self.det_boxes if box_format == "xywh" else _xywh(self.det_boxes)
+        # as the one-shot front ends: pycocotools' rules refuse negative sizes,
+        # voc_eval's take degenerate boxes as they come
+        for name, b in (("gt_boxes", xywh), ("det_boxes", dxywh)) if nonneg_sizes else ():
+            if len(b) and (b[:, 2:] < 0).any():
+                i = int(np.argwhere((b[:, 2:] < 0).any(1))[0][0])
+                raise DetapInputError(f"{name}[{i}] has a negative width or height")
+        self.box_format = box_format
+        ids = np.concatenate([self.gt_image, self.det_image,
+                              _labels(images, "image ids") if images is not None else []])
+        self.images = np.unique(ids.astype(np.int64))
+
+
+def _xywh(b):
+    out = b.copy()
+    out[:, 2] = b[:, 2] - b[:, 0]
+    out[:, 3] = b[:, 3] - b[:, 1]
+    return out
+
+
+def _dense(values, universe):
+    """Index of each value in the sorted array ``universe``."""
+    return np.searchsorted(universe, values).astype(np.int64)
+
+
+class Evaluator:
+    """Accumulate images, merge evaluators, compute AP.
+
+    protocol   a preset name (``detap.protocols.PROTOCOLS``)
+    iou        IoU threshold of ``map`` and the per-class reports; for
+               "coco" one of its ``iouThrs`` (stats cover all ten)
+    classes    class names: a sequence indexed by label or a dict
+               label -> name (default: the label as a string)
+    threads    threads for matching (None: all cores); no effect on results
+    """
+
+    def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None):
+        if protocol not in PROTOCOLS:
+            raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+        self.protocol = protocol
+        self.iou = _check_iou(iou)
+        self.conv = PRESETS[protocol]
+        self.classes = classes
+        self.threads = threads
+        self._raw = self.conv.tie_order == "numpy"
+        if protocol == "coco":
+            from .coco import Params
+            self._params = Params("bbox")
+            if _iou_index(self._params.iouThrs, self.iou) is None:
+                raise DetapInputError(f"the coco Evaluator reports at one of pycocotools' IoU "
+                                      f"thresholds {list(self._params.iouThrs)}, got {self.iou}")
+        self.reset()
+
+    # -- state --------------------------------------------------------------
+
+    def reset(self):
+        """Forget every image."""
+        self._chunks = {"img": [], "gt": [], "det": [], "cell": [], "raw": []}
+
+    def _key(self):
+        return (self.protocol, self.iou)
+
+    def merge(self, other):
+        """Add ``other``'s images to this evaluator (in place); returns self.
+        Both must use the same protocol and IoU; an image seen by both is an
+        error at ``compute``."""
+        if not isinstance(other, Evaluator) or other._key() != self._key():
+            raise DetapInputError(f"cannot merge an Evaluator({other.protocol!r}, iou={other.iou}) "
+                                  f"into an Evaluator({self.protocol!r}, iou={self.iou})")
+        for k, v in other._chunks.items():
+            self._chunks[k].extend(v)
+        return self
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_chunks"] = {k: [_concat(v)] if v else [] for k, v in self._chunks.items()}
+        return d
+
+    # -- updates ------------------------------------------------------------
+
+    def update(self, image_id, gt_boxes, gt_labels, det_boxes, det_scores, det_labels, *,
+               gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy"):
+        """Add one image: GT (m, 4) boxes with (m,) labels, detections (n, 4)
+        with (n,) scores and labels.  Each image id may be added once."""
+        gt_boxes = _arr(gt_boxes, np.float64, "gt_boxes", (4,))
+        det_boxes = _arr(det_boxes, np.float64, "det_boxes", (4,))
+        ng, nd = len(gt_boxes), len(det_boxes)
+        self.update_batch(np.full(ng, image_id, np.int64), gt_boxes, gt_labels,
+                          np.full(nd, image_id, np.int64), det_boxes, det_scores, det_labels,
+                          gt_difficult=gt_difficult, gt_iscrowd=gt_iscrowd, gt_area=gt_area,
+                          box_format=box_format, image_ids=[image_id])
+
+    def update_many(self, records, box_format="xyxy"):
+        """Add several images given as dicts with ``update``'s keywords."""
+        keys = ("gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels",
+                "gt_difficult", "gt_iscrowd", "gt_area")
+        cols = {k: [] for k in keys}
+        gi, di, ids = [], [], []
+        for r in records:
+            ng = len(np.asarray(r.get("gt_labels", [])).reshape(-1))
+            nd = len(np.asarray(r.get("det_labels", [])).reshape(-1))
+            ids.append(r["image_id"])
+            gi.append(np.full(ng, r["image_id"], np.int64))
+            di.append(np.full(nd, r["image_id"], np.int64))
+            for k, n, tail in (("gt_boxes", ng, (4,)), ("det_boxes", nd, (4,)), ("gt_labels", ng, ()),
+                               ("det_labels", nd, ()), ("det_scores", nd, ())):
+                cols[k].append(_arr(r.get(k), np.float64 if k != "gt_labels" and k != "det_labels"
+                                    else None, k, tail) if n else np.zeros((0,) + tail))
+            for k, default in (("gt_difficult", False), ("gt_iscrowd", False), ("gt_area", np.nan)):
+                v = r.get(k)
+                cols[k].append(np.full(ng, default) if v is None else np.asarray(v).reshape(-1))
+        if not ids:
+            return
+        area = np.concatenate(cols["gt_area"]).astype(np.float64)
+        self.update_batch(np.concatenate(gi), np.concatenate(cols["gt_boxes"]),
+                          np.concatenate(cols["gt_labels"]), np.concatenate(di),
+                          np.concatenate(cols["det_boxes"]), np.concatenate(cols["det_scores"]),
+                          np.concatenate(cols["det_labels"]),
+                          gt_difficult=np.concatenate(cols["gt_difficult"]).astype(bool),
+                          gt_iscrowd=np.concatenate(cols["gt_iscrowd"]).astype(bool),
+                          gt_area=None if np.isnan(area).all() else
+                          np.where(np.isnan(area), _box_area(np.concatenate(cols["gt_boxes"]),
+                                                             box_format), area),
+                          box_format=box_format, image_ids=ids)
+
+    def update_batch(self, gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
+                     det_labels, *, gt_difficult=None, gt_iscrowd=None, gt_area=None,
+                     box_format="xyxy", image_ids=None):
+        """Add many images as columns: one row per box, ``*_image_id`` (n,)
+        saying whose.  ``image_ids`` declares images that may have no boxes.
+        Rows of one image keep their order (it breaks score ties)."""
+        c = _Columns(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
+                     det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
+                     nonneg_sizes=self.protocol == "coco")
+        self._chunks["img"].append({"id": c.images})
+        gt_xywh = c.gt_boxes if box_format == "xywh" else _xywh(c.gt_boxes)
+        self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
+                                   "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
+                                   "h": gt_xywh[:, 3]})
+        if self._raw:
+            to_xyxy = (lambda b: b) if box_format == "xyxy" else _xyxy
+            self._chunks["raw"].append({
+                "gt_boxes": to_xyxy(c.gt_boxes), "gt_image": c.gt_image, "gt_labels": c.gt_labels,
+                "gt_difficult": c.gt_difficult, "gt_iscrowd": c.gt_iscrowd,
+                "det_boxes": to_xyxy(c.det_boxes), "det_image": c.det_image,
+                "det_labels": c.det_labels, "det_scores": c.det_scores})
+        elif self.protocol == "coco":
+            self._update_coco(c)
+        else:
+            self._update_voc(c)
+
+    def _update_voc(self, c):
+        conv = self.conv
+        fmt = "xywh" if conv.iou == "coco" else "xyxy"
+        if fmt != c.box_format:
+            gtb = _xywh(c.gt_boxes) if fmt == "xywh" else _xyxy(c.gt_boxes)
+            dtb = _xywh(c.det_boxes) if fmt == "xywh" else _xyxy(c.det_boxes)
+        else:
+            gtb, dtb = c.gt_boxes, c.det_boxes
+        # one "image" of the kernel per (image, class) cell of the batch
+        labels_u = np.unique(np.concatenate([c.gt_labels, c.det_labels]))
+        K = max(len(labels_u), 1)
+        g_cell = _dense(c.gt_image, c.images) * K + _dense(c.gt_labels, labels_u)
+        d_cell = _dense(c.det_image, c.images) * K + _dense(c.det_labels, labels_u)
+        ignore = c.gt_difficult | c.gt_iscrowd
+        gt = prepare_gt(gtb, g_cell, len(c.images) * K, ignore, convention=conv, box_format=fmt)
+        order = sort_detections(c.det_scores, "stable")
+        lab = match(dtb, d_cell, order, gt, [self.iou], conv, self.threads)[0]
+        rows = np.empty(len(order), np.int8)
+        rows[order] = lab
+        npos_rows = ~ignore if conv.difficult == "ignore" else np.ones(len(ignore), bool)
+        self._chunks["det"].append({"label": c.det_labels, "img": c.det_image,
+                                    "pos": _positions(c.det_image), "score": c.det_scores,
+                                    "lab": rows})
+        self._chunks["cell"].append({"label": c.gt_labels[npos_rows]})
+
+    def _update_coco(self, c):
+        from .coco import _Columns as CocoColumns, _evaluate_columns
+        gtb = c.gt_boxes if c.box_format == "xywh" else _xywh(c.gt_boxes)
+        dtb = c.det_boxes if c.box_format == "xywh" else _xywh(c.det_boxes)
+        ng, nd = len(gtb), len(dtb)
+        area = gtb[:, 2] * gtb[:, 3] if c.gt_area is None else c.gt_area
+        crowd = c.gt_iscrowd.astype(np.uint8)
+        gt = CocoColumns(c.gt_image, c.gt_labels, np.arange(1, ng + 1, dtype=np.int64), gtb, area,
+                         crowd, crowd)
+        dt = CocoColumns(c.det_image, c.det_labels, np.arange(1, nd + 1, dtype=np.int64), dtb,
+                         dtb[:, 2] * dtb[:, 3], np.zeros(nd, np.uint8), np.zeros(nd, np.uint8),
+                         c.det_scores)
+        p = self._params
+        p.imgIds = c.images.tolist()
+        p.catIds = np.unique(np.concatenate([c.gt_labels, c.det_labels])).tolist()
+        st = _evaluate_columns(gt, dt, p, self.threads or 0)
+        # cell c is (category st.cell_key[c] // I, image st.cell_key[c] % I)
+        I = max(st.I, 1)
+        cell_cat = st.cat_ids[st.cell_key // I] if len(st.cat_ids) else np.zeros(0, np.int64)
+        cell_img = st.img_ids[st.cell_key % I]
+        n_kept = np.diff(st.kept_off)
+        kcell = np.repeat(np.arange(len(n_kept)), n_kept)
+        self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": st.npig.T.copy()})
+        self._chunks["det"].append({"label": cell_cat[kcell], "img": cell_img[kcell],
+                                    "pos": np.arange(len(kcell)) - st.kept_off[kcell],
+                                    "score": st.kept_score, "lab": np.moveaxis(st.labels, 2, 0)})
+
+    # -- result -------------------------------------------------------------
+
+    def _names(self, labels):
+        cl = self.classes
+        if cl is None:
+            return [str(int(k)) for k in labels]
+        if isinstance(cl, dict):
+            return [str(cl.get(int(k), int(k))) for k in labels]
+        return [str(cl[int(k)]) if 0 <= int(k) < len(cl) else str(int(k)) for k in labels]
+
+    def _images(self):
+        ids = _concat(self._chunks["img"]).get("id", np.zeros(0, np.int64))
+        u, counts = np.unique(ids, return_counts=True)
+        if (counts > 1).any():
+            raise DetapInputError(f"image id {int(u[np.argmax(counts > 1)])} was added more than "
+                                  f"once (in one evaluator or in two that were merged)")
+        return u
+
+    def compute(self):
+        """The ``EvalResult`` of every image added so far."""
+        images = self._images()
+        gt = _concat(self._chunks["gt"], {"label": 0, "img": 0, "pos": 0, "w": 1, "h": 1})
+        det = _concat(self._chunks["det"])
+        raw = _concat(self._chunks["raw"])
+        labels = np.unique(np.concatenate([gt["label"], det.get("label", np.zeros(0, np.int64)),
+                                           raw.get("det_labels", np.zeros(0, np.int64))]))
+        if self._raw:
+            return self._compute_raw(images, labels)
+        go = np.lexsort((gt["pos"], gt["img"]))
+        ann = _ann_stats(gt["label"][go], gt["w"][go], gt["h"][go], labels)
+        if self.protocol == "coco":
+            return self._compute_coco(images, labels, det, ann)
+        return self._compute_voc(images, labels, det, ann)
+
+    def _compute_voc(self, images, labels, det, ann):
+        conv = self.conv
+        npos_lab = _concat(self._chunks["cell"]).get("label", np.zeros(0, np.int64))
+        npos = np.bincount(_dense(npos_lab, labels), minlength=len(labels))
+        names = self._names(labels)
+        dlab = det.get("label", np.zeros(0, np.int64))
+        k_of = _dense(dlab, labels)
+        order = np.lexsort((det["pos"], det["img"], -det["score"], k_of)) if len(dlab) else dlab
+        bounds = np.searchsorted(k_of[order], np.arange(len(labels) + 1))
+        per_class = {}
+        for k, name in enumerate(names):
+            rows = order[bounds[k]:bounds[k + 1]]
+            scores = det["score"][rows] if len(rows) else np.zeros(0)
+            lab = det["lab"][rows] if len(rows) else np.zeros(0, np.int8)
+            tp, fp, rec, prec, ap = accumulate(lab, int(npos[k]), conv, scores)
+            per_class[name] = _report(name, ap, int(npos[k]), scores, tp, fp, prec, rec,
+                                      ann[0][k], ann[1][k], ann[2][k])
+        mean = _mean_ap([per_class[c].ap for c in names], _MEAN[self.protocol])
+        return EvalResult(protocol=self.protocol, iou=self.iou, classes=names, per_class=per_class,
+                          map=mean, convention=_convention_dict(conv), n_images=len(images))
+
+    def _compute_coco(self, images, labels, det, ann):
+        from .coco import COCOeval, _State
+        cells = _concat(self._chunks["cell"])
+        p = self._params
+        A, T = len(p.areaRng), len(p.iouThrs)
+        K, I = len(labels), len(images)
+        c_lab = cells.get("label", np.zeros(0, np.int64))
+        c_key = _dense(c_lab, labels) * I + _dense(cells.get("img", np.zeros(0, np.int64)), images)
+        c_order = np.argsort(c_key, kind="stable")
+        c_key = c_key[c_order]
+        npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int64)
+        d_lab = det.get("label", np.zeros(0, np.int64))
+        d_key = _dense(d_lab, labels) * I + _dense(det.get("img", np.zeros(0, np.int64)), images)
+        d_order = np.lexsort((det["pos"], d_key)) if len(d_lab) else np.zeros(0, np.int64)
+        kept_off = np.searchsorted(d_key[d_order], c_key, side="left")
+        kept_off = np.r_[kept_off, len(d_order)].astype(np.int64)
+        cat_off = np.searchsorted(c_key // max(I, 1), np.arange(K + 1)).astype(np.int64)
+        lab = (np.moveaxis(det["lab"][d_order], 0, 2) if len(d_order)
+               else np.zeros((A, T, 0), np.int8))
+        kept_score = det["score"][d_order] if len(d_order) else np.zeros(0)
+        st = _State(cat_off=cat_off, kept_off=kept_off, kept_score=np.ascontiguousarray(kept_score),
+                    labels=np.ascontiguousarray(lab), npig=npig)
+        precision, recall, scores = _core.coco_accumulate(
+            K, cat_off, kept_off, st.kept_score, st.labels, npig,
+            np.asarray(p.maxDets, dtype=np.int64), np.asarray(p.recThrs, dtype=np.float64),
+            self.threads or 0)
+        ev = COCOeval(iouType="bbox")
+        ev.params.imgIds, ev.params.catIds = images.tolist(), labels.tolist()
+        ev.eval = {"params": ev.params, "counts": [T, len(p.recThrs), K, A, len(p.maxDets)],
+                   "precision": precision, "recall": recall, "scores": scores}
+        t = _iou_index(p.iouThrs, self.iou)
+        return coco_result(ev, st, precision, t, self._names(labels), self.iou, ann, I)
+
+    def _compute_raw(self, images, labels):
+        from .formats.dataset import Dataset
+        from .protocols import evaluate
+        r = _concat(self._chunks["raw"])
+        if not r:
+            return evaluate(Dataset(images=[str(i) for i in images], classes=[]), self.protocol,
+                            self.iou)
+        go = np.lexsort((_positions(r["gt_image"]), r["gt_image"]))
+        do = np.lexsort((_positions(r["det_image"]), r["det_image"]))
+        ds = Dataset(images=[str(i) for i in images], classes=self._names(labels),
+                     gt_boxes=r["gt_boxes"][go], gt_image=_dense(r["gt_image"][go], images),
+                     gt_label=_dense(r["gt_labels"][go], labels),
+                     gt_difficult=r["gt_difficult"][go], gt_iscrowd=r["gt_iscrowd"][go],
+                     det_boxes=r["det_boxes"][do], det_image=_dense(r["det_image"][do], images),
+                     det_label=_dense(r["det_labels"][do], labels),
+                     det_scores=r["det_scores"][do])
+        return evaluate(ds, self.protocol, self.iou, threads=self.threads)
+
+
+def _xyxy(b):
+    out = b.copy()
+    out[:, 2] = b[:, 0] + b[:, 2]
+    out[:, 3] = b[:, 1] + b[:, 3]
+    return out
+
+
+def _box_area(b, fmt):
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    w = b[:, 2] if fmt == "xywh" else b[:, 2] - b[:, 0]
+    h = b[:, 3] if fmt == "xywh" else b[:, 3] - b[:, 1]
+    return w * h
+
+
+def _concat(chunks, empty=None):
+    """Column-wise concatenation of a list of {name: array} dicts."""
+    if not chunks:
+        return {k: np.zeros(0, np.int64 if v == 0 else np.float64) for k, v in (empty or {}).items()}
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def _ann_stats(label, w, h, labels):
+    """Per class (count, mean area, mean aspect w/h), summed in canonical row
+    order so that the result does not depend on update order."""
+    from .protocols import _annotation_stats
+    from .formats.dataset import Dataset
+    k = _dense(label, labels)
+    ds = Dataset(images=["_"], classes=list(range(len(labels))), box_format="xywh",
+                 gt_boxes=np.stack([np.zeros_like(w), np.zeros_like(w), w, h], 1),
+                 gt_image=np.zeros(len(k), np.int64), gt_label=k)
+    return _annotation_stats(ds)
