@@ -7,12 +7,11 @@ the file.  Writes go to a temporary file in the same directory, are flushed
 to disk, then renamed over the target, so a crash never leaves a partial
 cache behind.
 """
-import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from .atomic import atomic_file
 from .errors import DetapCacheError
 
 FORMAT = "detap-annotations-v1"
@@ -20,21 +19,8 @@ FORMAT = "detap-annotations-v1"
 
 def write_atomic(path, arrays):
     """Write ``arrays`` (name -> ndarray) to ``path`` as .npz, atomically."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".detap-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, format=np.array(FORMAT), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_file(path) as f:
+        np.savez(f, format=np.array(FORMAT), **arrays)
 
 
 def read(path, keys):

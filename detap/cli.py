@@ -66,14 +66,20 @@ def _demo(args, out):
     _voc(argparse.Namespace(use07=True, **common), out)
 
 
+def _read_options(args):
+    return {k: getattr(args, k) for k in ("box_format", "relative", "names", "image_sizes",
+                                          "imageset") if getattr(args, k, None) is not None}
+
+
 def _read(args, dt):
+    """(format, Dataset): the format is the ground truth's (it picks the
+    native protocol); ``--dt-format`` reads detections in another one."""
     from . import formats
     fmt = args.format
     if fmt == "auto":
-        fmt = formats.detect_format(args.gt, dt)
-    opts = {k: getattr(args, k) for k in ("box_format", "relative", "names", "image_sizes",
-                                          "imageset") if getattr(args, k, None) is not None}
-    return fmt, formats.read(args.gt, dt, format=fmt, **opts)
+        fmt = formats.detect_format(args.gt, None if args.dt_format else dt)
+    both = (fmt, args.dt_format) if args.dt_format else fmt
+    return fmt, formats.read(args.gt, dt, format=both, **_read_options(args))
 
 
 def _protocols(args, fmt):
@@ -99,6 +105,8 @@ def _eval(args, out):
     from . import report
     t0 = time.perf_counter()
     fmt, ds = _read(args, args.dt)
+    if not ds.has_dets:
+        raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
     protocols = _protocols(args, fmt)
     results = _evaluate(args, ds, protocols)
     elapsed = time.perf_counter() - t0
@@ -171,9 +179,7 @@ def _convert(args, out):
     src = args.src_format
     if src == "auto":
         src = formats.detect_format(args.gt, args.dt)
-    opts = {k: getattr(args, k) for k in ("box_format", "relative", "names", "image_sizes",
-                                          "imageset") if getattr(args, k, None) is not None}
-    ds = formats.read(args.gt, args.dt, format=src, **opts)
+    ds = formats.read(args.gt, args.dt, format=src, **_read_options(args))
     formats.write(ds, args.dst_format, args.out_gt, args.out_dt if ds.has_dets else None,
                   box_format=args.out_box_format, relative=args.out_relative)
     if not args.quiet:
@@ -184,9 +190,14 @@ def _convert(args, out):
 def _input_options(p, with_dt=True):
     p.add_argument("--gt", required=True, help="ground truth: file or folder")
     if with_dt:
-        p.add_argument("--dt", required=True, help="detections: file or folder")
+        p.add_argument("--dt", help="detections: file or folder (not needed for a Cartucho "
+                                    "input/ folder holding both)")
     p.add_argument("--format", choices=FORMATS, default="auto",
                    help="input format (default: detected from the files)")
+    if with_dt is not None:
+        p.add_argument("--dt-format", choices=FORMATS[1:],
+                       help="detections in another format than the ground truth "
+                            "(a per-image one: yolo, cartucho, text)")
     p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh"),
                    help="box layout of text formats (default: the format's own)")
     p.add_argument("--relative", action="store_true", default=None,
@@ -228,7 +239,7 @@ def build_parser():
     c.add_argument("--labels", nargs="+", help="a name per run (default: folder names)")
     _eval_options(c)
     k = sub.add_parser("convert", help="convert between formats")
-    _input_options(k, with_dt=False)
+    _input_options(k, with_dt=None)
     k.add_argument("--dt", help="detections to convert too")
     k.add_argument("--from", dest="src_format", choices=FORMATS, default="auto")
     k.add_argument("--to", dest="dst_format", choices=FORMATS[1:], required=True)

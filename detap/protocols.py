@@ -176,8 +176,8 @@ def _coco_class_curve(st, k, t):
     in accumulate()'s order (mergesort on -score over images in id order):
     (scores, cumulative tp, cumulative fp), ignored detections dropped."""
     c0, c1 = st.cat_off[k], st.cat_off[k + 1]
-    idx = np.concatenate([np.arange(st.kept_off[c], st.kept_off[c + 1]) for c in range(c0, c1)]
-                         or [np.zeros(0, np.int64)]).astype(np.int64)
+    # a category's cells are consecutive, so are their kept detections
+    idx = np.arange(st.kept_off[c0], st.kept_off[c1], dtype=np.int64)
     scores = st.kept_score[idx]
     order = np.argsort(-scores, kind="mergesort")
     lab = st.labels[0, t, idx[order]]

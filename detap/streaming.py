@@ -181,10 +181,17 @@ class Evaluator:
             self._chunks[k].extend(v)
         return self
 
+    def _consolidate(self):
+        """One chunk per kind instead of one per update (the old chunks are
+        freed, so this does not double the memory held)."""
+        for k, v in self._chunks.items():
+            if len(v) > 1:
+                self._chunks[k] = [_concat(v)]
+                v.clear()
+
     def __getstate__(self):
-        d = dict(self.__dict__)
-        d["_chunks"] = {k: [_concat(v)] if v else [] for k, v in self._chunks.items()}
-        return d
+        self._consolidate()
+        return dict(self.__dict__)
 
     # -- updates ------------------------------------------------------------
 
@@ -307,9 +314,10 @@ class Evaluator:
         n_kept = np.diff(st.kept_off)
         kcell = np.repeat(np.arange(len(n_kept)), n_kept)
         self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": st.npig.T.copy()})
+        # kept detections come cell by cell in rank order, and a cell lives in
+        # one batch: a stable sort on the cell key restores the global order
         self._chunks["det"].append({"label": cell_cat[kcell], "img": cell_img[kcell],
-                                    "pos": np.arange(len(kcell)) - st.kept_off[kcell],
-                                    "score": st.kept_score, "lab": np.moveaxis(st.labels, 2, 0)})
+                                    "score": st.kept_score, "lab_atn": st.labels})
 
     # -- result -------------------------------------------------------------
 
@@ -330,17 +338,24 @@ class Evaluator:
         return u
 
     def compute(self):
-        """The ``EvalResult`` of every image added so far."""
+        """The ``EvalResult`` of every image added so far (the state stays:
+        more updates and computes may follow)."""
+        self._consolidate()
         images = self._images()
         gt = _concat(self._chunks["gt"], {"label": 0, "img": 0, "pos": 0, "w": 1, "h": 1})
         det = _concat(self._chunks["det"])
         raw = _concat(self._chunks["raw"])
         labels = np.unique(np.concatenate([gt["label"], det.get("label", np.zeros(0, np.int64)),
                                            raw.get("det_labels", np.zeros(0, np.int64))]))
-        if self._raw:
-            return self._compute_raw(images, labels)
         go = np.lexsort((gt["pos"], gt["img"]))
         ann = _ann_stats(gt["label"][go], gt["w"][go], gt["h"][go], labels)
+        if self._raw:
+            res = self._compute_raw(images, labels)
+            # the sizes as given, not as recovered from converted boxes
+            for k, name in enumerate(res.classes):
+                r = res.per_class[name]
+                r.n_annotations, r.mean_area, r.mean_aspect = int(ann[0][k]), ann[1][k], ann[2][k]
+            return res
         if self.protocol == "coco":
             return self._compute_coco(images, labels, det, ann)
         return self._compute_voc(images, labels, det, ann)
@@ -379,11 +394,11 @@ class Evaluator:
         npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int64)
         d_lab = det.get("label", np.zeros(0, np.int64))
         d_key = _dense(d_lab, labels) * I + _dense(det.get("img", np.zeros(0, np.int64)), images)
-        d_order = np.lexsort((det["pos"], d_key)) if len(d_lab) else np.zeros(0, np.int64)
+        d_order = np.argsort(d_key, kind="stable") if len(d_lab) else np.zeros(0, np.int64)
         kept_off = np.searchsorted(d_key[d_order], c_key, side="left")
         kept_off = np.r_[kept_off, len(d_order)].astype(np.int64)
         cat_off = np.searchsorted(c_key // max(I, 1), np.arange(K + 1)).astype(np.int64)
-        lab = (np.moveaxis(det["lab"][d_order], 0, 2) if len(d_order)
+        lab = (np.take(det["lab_atn"], d_order, axis=2) if len(d_order)
                else np.zeros((A, T, 0), np.int8))
         kept_score = det["score"][d_order] if len(d_order) else np.zeros(0)
         st = _State(cat_off=cat_off, kept_off=kept_off, kept_score=np.ascontiguousarray(kept_score),
@@ -436,7 +451,9 @@ def _concat(chunks, empty=None):
     """Column-wise concatenation of a list of {name: array} dicts."""
     if not chunks:
         return {k: np.zeros(0, np.int64 if v == 0 else np.float64) for k, v in (empty or {}).items()}
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    # "*_atn" arrays are (A, T, n): detections run along the last axis
+    return {k: np.concatenate([c[k] for c in chunks], axis=-1 if k.endswith("_atn") else 0)
+            for k in chunks[0]}
 
 
 def _ann_stats(label, w, h, labels):

@@ -1,0 +1,111 @@
+"""Telling a data set's format from its files.
+
+Rules, in order (``gt`` decides; ``dt`` helps only with line files):
+
+1. a ``.json`` file: "coco";
+2. a folder of ``*.xml``, a VOC root (``Annotations/``) or a VOCdevkit: "voc";
+3. a Cartucho ``input/`` folder (``ground-truth/``) or a folder named
+   ``ground-truth``: "cartucho";
+4. a folder of ``*.txt``: its lines (of the first files, and of ``dt``'s
+   when given) decide:
+   - ``name x1 y1 x2 y2 [difficult]`` / ``name conf x1 y1 x2 y2`` with a
+     non-numeric class name and x1 <= x2, y1 <= y2 everywhere: "cartucho";
+   - ``int cx cy w h`` / ``int cx cy w h conf`` with the numbers in
+     [0, 1]: "yolo".
+
+Anything else (e.g. ``class x y w h`` lines, which are text but whose box
+format no file states) is a ``DetapInputError`` that says what is
+ambiguous and asks for ``--format``.
+"""
+import os
+
+from ..errors import DetapInputError
+from . import cartucho, text, voc, yolo
+
+__all__ = ["detect_format"]
+
+_SAMPLE_FILES = 50     # files looked at per folder
+_SAMPLE_LINES = 2000   # lines looked at per folder
+_ALL = frozenset({"cartucho", "yolo", "text"})
+_HINT = ("pass --format (format=) voc, coco, yolo, cartucho or text; for text also "
+         "--box-format xyxy|xywh|cxcywh and --relative when coordinates are fractions")
+
+
+def detect_format(gt, dt=None):
+    """The format name of ground truth ``gt`` (and detections ``dt``): one
+    of "voc", "coco", "cartucho", "yolo" (see the module doc)."""
+    gt = os.fspath(gt)
+    if os.path.isfile(gt):
+        if gt.lower().endswith(".json"):
+            return "coco"
+        raise DetapInputError("cannot tell the format of this file (a COCO file ends in "
+                              f".json; other formats are folders): {_HINT}", gt)
+    if not os.path.isdir(gt):
+        raise DetapInputError("no such file or folder", gt)
+    if voc.is_layout(gt):
+        return "voc"
+    if cartucho.is_root(gt) or os.path.basename(os.path.abspath(gt)) == cartucho.GT_DIR:
+        return "cartucho"
+    return _from_lines(gt, None if dt is None else os.fspath(dt))
+
+
+def _from_lines(gt, dt):
+    fits, seen = set(_ALL), 0
+    for folder, dets in ((gt, False), (dt, True)):
+        if folder is None or not os.path.isdir(folder):
+            continue
+        for path, no, parts in _sample(folder):
+            kinds = _line_kinds(parts, dets)
+            seen += 1
+            if not kinds & fits:
+                raise DetapInputError(f"this line fits no known format ({' '.join(parts)!r}); "
+                                      f"{_HINT}", path, no)
+            fits &= kinds
+    if not seen:
+        raise DetapInputError(f"no boxes to tell the format from (no .txt lines): {_HINT}", gt)
+    for name in ("cartucho", "yolo"):
+        if name in fits:
+            return name
+    raise DetapInputError("the lines look like 'class x y w h' text boxes, but which box "
+                          f"format (and whether pixels or fractions) cannot be told: {_HINT}", gt)
+
+
+def _sample(folder):
+    """(path, line number, fields) of the first non-blank lines."""
+    n = 0
+    names_file = os.path.join(folder, yolo.NAMES_FILE)  # YOLO's names, not labels
+    for path in text.list_files(folder, exclude=(names_file,))[:_SAMPLE_FILES]:
+        for no, raw in enumerate(text.read_text(path).split("\n"), 1):
+            parts = raw.split()
+            if parts:
+                yield path, no, parts
+                n += 1
+                if n >= _SAMPLE_LINES:
+                    return
+
+
+def _number(s):
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if v == v else None
+
+
+def _line_kinds(parts, dets):
+    """The formats a line can belong to."""
+    if parts[-1] == "difficult" and not dets:
+        parts = parts[:-1]
+        only = {"cartucho"}
+    else:
+        only = _ALL
+    nums = [_number(s) for s in parts[1:]]
+    if len(parts) != (6 if dets else 5) or None in nums:
+        return set()
+    if _number(parts[0]) is not None:  # a class id
+        if parts[0].isdigit() and all(0 <= v <= 1 for v in nums):
+            return {"yolo", "text"} & only
+        return {"text"} & only
+    x1, y1, x2, y2 = nums[-4:]
+    valid_xyxy = x1 <= x2 and y1 <= y2
+    return ({"cartucho", "text"} if valid_xyxy else {"text"}) & only
