@@ -22,6 +22,7 @@ import numpy as np
 from . import _core
 from .conventions import Convention, get_convention
 from .errors import DetapInputError
+from .boxes import boxes_as
 
 __all__ = ["ClassResult", "GroundTruth", "evaluate_class", "prepare_gt",
            "sort_detections", "match", "accumulate"]
@@ -96,10 +97,7 @@ def _as_index(a, n, name):
 
 
 def _to_xywh(boxes):
-    out = boxes.copy()
-    out[:, 2] = boxes[:, 2] - boxes[:, 0]
-    out[:, 3] = boxes[:, 3] - boxes[:, 1]
-    return out
+    return boxes_as(boxes, "xyxy", "xywh")
 
 
 def _check_box_format(box_format, conv):

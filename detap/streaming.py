@@ -32,6 +32,7 @@ from . import _core
 from .conventions import PRESETS
 from .core import accumulate, match, prepare_gt, sort_detections
 from .errors import DetapInputError
+from .boxes import boxes_as
 from .protocols import PROTOCOLS, _iou_index, _mean_ap, _MEAN, _report, coco_result, \
     _convention_dict, _check_iou
 from .result import EvalResult
@@ -122,10 +123,7 @@ class _Columns:
 
 
 def _xywh(b):
-    out = b.copy()
-    out[:, 2] = b[:, 2] - b[:, 0]
-    out[:, 3] = b[:, 3] - b[:, 1]
-    return out
+    return boxes_as(b, "xyxy", "xywh")
 
 
 def _dense(values, universe):
@@ -434,10 +432,7 @@ class Evaluator:
 
 
 def _xyxy(b):
-    out = b.copy()
-    out[:, 2] = b[:, 0] + b[:, 2]
-    out[:, 3] = b[:, 1] + b[:, 3]
-    return out
+    return boxes_as(b, "xywh", "xyxy")
 
 
 def _box_area(b, fmt):

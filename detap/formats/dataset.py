@@ -17,24 +17,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..boxes import boxes_as
+
 __all__ = ["Dataset", "boxes_as", "rows_by"]
-
-
-def boxes_as(boxes, src, dst):
-    """``boxes`` (n, 4) float64 converted from box format ``src`` to ``dst``
-    ("xyxy" or "xywh"); the same array when they are equal."""
-    if src == dst:
-        return boxes
-    out = np.array(boxes, dtype=np.float64, copy=True)
-    if src == "xywh" and dst == "xyxy":
-        out[:, 2] = boxes[:, 0] + boxes[:, 2]
-        out[:, 3] = boxes[:, 1] + boxes[:, 3]
-    elif src == "xyxy" and dst == "xywh":
-        out[:, 2] = boxes[:, 2] - boxes[:, 0]
-        out[:, 3] = boxes[:, 3] - boxes[:, 1]
-    else:
-        raise ValueError(f"unknown box formats {src!r} -> {dst!r}")
-    return out
 
 
 def rows_by(index, n):
