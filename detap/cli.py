@@ -22,7 +22,7 @@ from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
 #: the protocol a format's own tool uses, for ``--protocol auto``
-NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo": "coco",
+NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo": "ultralytics",
                    "text": "vocdevkit"}
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_voc")
@@ -269,6 +269,8 @@ def build_parser():
 def main(argv=None, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
+    from .progress import configure
+    configure(False if getattr(args, "quiet", False) else None)
     commands = {"demo": _demo, "voc": _voc, "eval": _eval, "compare": _compare,
                 "convert": _convert}
     try:

@@ -21,9 +21,11 @@ tie_order : "stable" | "numpy"
     np.argsort(-s) returns on this machine; numpy's default sort is not
     stable and its tie order varies across numpy versions and CPUs, so this
     is only for reproducing py-faster-rcnn's voc_eval bit for bit.
-ap : "voc07" | "all_point" | "coco101"
-    11-point VOC2007, all-point VOC2010+ area, or COCO's 101-point
-    interpolated precision.
+ap : "voc07" | "all_point" | "coco101" | "ultralytics"
+    11-point VOC2007, all-point VOC2010+ area, COCO's 101-point
+    interpolated precision, or Ultralytics' compute_ap: the precision
+    envelope sampled at 101 recall points with np.interp and integrated
+    with the trapezoidal rule (0 for a class without detections).
 voc07_grid : "arange" | "tenths"
     The 11 recall points: np.arange(0., 1.1, 0.1) as py-faster-rcnn (it holds
     0.30000000000000004, 0.6000000000000001, 0.7000000000000001, so a recall
@@ -41,7 +43,7 @@ _CHOICES = {
     "iou": ("voc", "coco", "xyxy"),
     "iou_cmp": (">", ">="),
     "tie_order": ("stable", "numpy"),
-    "ap": ("voc07", "all_point", "coco101"),
+    "ap": ("voc07", "all_point", "coco101", "ultralytics"),
     "voc07_grid": ("arange", "tenths"),
     "difficult": ("ignore", "count"),
 }
@@ -94,6 +96,12 @@ PRESETS = {
     # pycocotools: ious >= t, mergesort, 101-point interpolated precision;
     # a VOC "difficult" flag means nothing to it
     "coco": Convention(iou="coco", iou_cmp=">=", ap="coco101", difficult="count"),
+    # Ultralytics (YOLOv8+) DetMetrics: iou >= t, continuous boxes,
+    # np.argsort(-conf), 101-point interpolated trapezoid, no difficult flag.
+    # Its match_predictions pairs each prediction with its best GT and each
+    # GT with its first (highest-confidence) claimant: the score-greedy rule
+    "ultralytics": Convention(iou="xyxy", iou_cmp=">=", tie_order="numpy", ap="ultralytics",
+                              difficult="count"),
 }
 
 

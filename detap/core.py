@@ -25,7 +25,7 @@ from .errors import DetapInputError
 from .boxes import boxes_as
 
 __all__ = ["ClassResult", "GroundTruth", "evaluate_class", "prepare_gt",
-           "sort_detections", "match", "accumulate"]
+           "sort_detections", "match", "accumulate", "ap_ultralytics"]
 
 
 @dataclass
@@ -200,6 +200,8 @@ def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
         ap, _ = _core.ap_voc07(rec, prec, conv.voc07_points())
     elif conv.ap == "all_point":
         ap = _core.ap_all_point(rec, prec)
+    elif conv.ap == "ultralytics":
+        ap = ap_ultralytics(rec, prec)
     else:
         if rec_thrs is None:
             rec_thrs = np.linspace(0.0, 1.0, 101)
@@ -210,6 +212,22 @@ def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
                                        float(npos), np.ascontiguousarray(rec_thrs, dtype=np.float64))
             ap = float(np.mean(q))
     return tp, fp, rec, prec, ap
+
+
+def ap_ultralytics(rec, prec):
+    """Ultralytics' compute_ap ("interp"): recall (nd,) and precision (nd,)
+    after each detection; the precision envelope sampled at 101 recall
+    points and integrated by the trapezoidal rule, with numpy's own interp
+    and trapezoid (so the float operations are Ultralytics').  0.0 without
+    detections, as its ap_per_class skips such a class."""
+    if len(rec) == 0:
+        return 0.0
+    mrec = np.concatenate(([0.0], rec, [1.0]))
+    mpre = np.concatenate(([1.0], prec, [0.0]))
+    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
+    x = np.linspace(0, 1, 101)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz
+    return float(trapezoid(np.interp(x, mrec, mpre), x))
 
 
 def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_difficult=None, *,

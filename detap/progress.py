@@ -7,7 +7,16 @@ and scripts (pipes, CI logs) see nothing.
 import sys
 import time
 
-__all__ = ["Progress", "progress"]
+__all__ = ["Progress", "progress", "configure"]
+
+#: the default of ``enabled``: None = on a terminal only; the command line
+#: sets False for ``--quiet``
+_DEFAULT = {"enabled": None}
+
+
+def configure(enabled=None):
+    """Set the default for every bar: True, False, or None (terminal only)."""
+    _DEFAULT["enabled"] = enabled
 
 
 class Progress:
@@ -20,6 +29,8 @@ class Progress:
 
     def __init__(self, total=None, label="", enabled=None, stream=None, delay=1.0, width=30):
         self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            enabled = _DEFAULT["enabled"]
         if enabled is None:
             enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.enabled = enabled

@@ -16,11 +16,15 @@ cartucho       >= t    yes    stable all-point  ignored     classes with GT, Pyt
 mmdet          >= t    no     numpy  all-point  ignored     classes with GT, np.mean
 mmdet-legacy   >= t    yes    numpy  all-point  ignored     classes with GT, np.mean
 coco           >= t    no     merge  101-point  counted     pycocotools' mean of precision
+ultralytics    >= t    no     numpy  101 trapz  counted     classes with GT, np.mean
 =============  ======  =====  =====  =========  ==========  ======================
 
 "stable": tied scores keep input order (Python's and MATLAB's sorts);
 "numpy": ``np.argsort(-scores)`` (quicksort; its tie order depends on the
-numpy build).  A crowd GT (``iscrowd``) is ignored like a difficult one in
+numpy build).  Ultralytics computes IoU and scores in float32 torch
+tensors and sorts all classes' predictions together; detap uses float64
+and sorts within a class, so a pair at exactly the threshold or tied
+scores can differ from it (see the README).  A crowd GT (``iscrowd``) is ignored like a difficult one in
 the VOC family; under "coco" it is pycocotools' crowd region.
 """
 import contextlib
@@ -32,13 +36,14 @@ from . import _core
 from .conventions import PRESETS
 from .core import evaluate_class
 from .errors import DetapInputError
+from .progress import progress
 from .result import ClassReport, EvalResult, best_f1
 
 __all__ = ["PROTOCOLS", "evaluate", "evaluate_all"]
 
 #: protocol name -> how the mean over classes is summed
 _MEAN = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
-         "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco"}
+         "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy"}
 PROTOCOLS = tuple(_MEAN)
 
 
@@ -135,7 +140,7 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
     d_off, d_perm = _core.group_by_image(ds.det_label, K)
     count, area, aspect = _annotation_stats(ds)
     per_class = {}
-    for k, name in enumerate(ds.classes):
+    for k, name in progress(list(enumerate(ds.classes)), label=f"{protocol}: classes"):
         gi = g_perm[g_off[k]:g_off[k + 1]]
         di = d_perm[d_off[k]:d_off[k + 1]]
         r = evaluate_class(det_boxes[di], ds.det_scores[di], ds.det_image[di], gt_boxes[gi],

@@ -166,8 +166,9 @@ def _fingerprint(annopath, names):
 
 
 def _parse_all(annopath, names):
+    from .progress import progress
     classes, rows = {}, []
-    for i, name in enumerate(names):
+    for i, name in enumerate(progress(names, label="parsing annotations")):
         for obj in parse_rec(annopath.format(name)):
             rows.append((i, classes.setdefault(obj["name"], len(classes)), obj["bbox"],
                          obj["difficult"]))

@@ -76,3 +76,84 @@ def eval_class(protocol, gt_boxes, gt_image, gt_ignore, det_boxes, det_image, de
     with np.errstate(invalid="ignore"):
         ap = voc_ap(rec, prec, use07)
     return rec, prec, ap, npos
+
+
+# ------------------------------------------------------------- Ultralytics
+# Transcribed from ultralytics/utils/metrics.py (box_iou, ap_per_class,
+# compute_ap) and DetectionValidator.match_predictions, with numpy in place
+# of torch and float64 throughout.
+
+def box_iou(box1, box2, eps=0.0):
+    """(N, M) IoU of xyxy boxes; Ultralytics adds eps=1e-7 to the union,
+    detap floors it at the float32 epsilon (mmdet): equal for unions
+    of a pixel or more, so the reference here takes detap's floor."""
+    (a1, a2), (b1, b2) = np.split(box1[:, None], 2, axis=2), np.split(box2[None], 2, axis=2)
+    inter = (np.minimum(a2, b2) - np.maximum(a1, b1)).clip(0).prod(2)
+    area1 = (box1[:, 2] - box1[:, 0]) * (box1[:, 3] - box1[:, 1])
+    area2 = (box2[:, 2] - box2[:, 0]) * (box2[:, 3] - box2[:, 1])
+    return inter / np.maximum(area1[:, None] + area2 - inter, FLT_EPS)
+
+
+def match_predictions(pred_classes, true_classes, iou, iouv):
+    correct = np.zeros((pred_classes.shape[0], len(iouv))).astype(bool)
+    correct_class = true_classes[:, None] == pred_classes
+    iou = iou * correct_class
+    for i, threshold in enumerate(iouv):
+        matches = np.nonzero(iou >= threshold)
+        matches = np.array(matches).T
+        if matches.shape[0]:
+            if matches.shape[0] > 1:
+                matches = matches[iou[matches[:, 0], matches[:, 1]].argsort()[::-1]]
+                matches = matches[np.unique(matches[:, 1], return_index=True)[1]]
+                matches = matches[np.unique(matches[:, 0], return_index=True)[1]]
+            correct[matches[:, 1].astype(int), i] = True
+    return correct
+
+
+def compute_ap(recall, precision):
+    mrec = np.concatenate(([0.0], recall, [1.0]))
+    mpre = np.concatenate(([1.0], precision, [0.0]))
+    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
+    x = np.linspace(0, 1, 101)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz
+    return trapezoid(np.interp(x, mrec, mpre), x)
+
+
+def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
+    """{class: AP at each IoU threshold} for the classes with GT."""
+    i = np.argsort(-conf)
+    tp, conf, pred_cls = tp[i], conf[i], pred_cls[i]
+    unique_classes, nt = np.unique(target_cls, return_counts=True)
+    ap = np.zeros((len(unique_classes), tp.shape[1]))
+    for ci, c in enumerate(unique_classes):
+        i = pred_cls == c
+        n_l, n_p = nt[ci], i.sum()
+        if n_p == 0 or n_l == 0:
+            continue
+        fpc = (1 - tp[i]).cumsum(0)
+        tpc = tp[i].cumsum(0)
+        recall = tpc / (n_l + eps)
+        precision = tpc / (tpc + fpc)
+        for j in range(tp.shape[1]):
+            ap[ci, j] = compute_ap(recall[:, j], precision[:, j])
+    return dict(zip(unique_classes.tolist(), ap[:, 0].tolist())), ap[:, 0].mean()
+
+
+def ultralytics_map(images, iou_thr):
+    """images: list of (gt_boxes, gt_cls, det_boxes, det_scores, det_cls),
+    detections of an image in the validator's order (by confidence).
+    Returns ({class: AP}, mAP) at one threshold, as DetMetrics reports."""
+    tps, confs, pcls, tcls = [], [], [], []
+    for gb, gc, db, ds, dc in images:
+        tcls.append(gc)
+        if len(db) == 0:
+            continue
+        correct = (match_predictions(dc, gc, box_iou(gb, db), [iou_thr]) if len(gb)
+                   else np.zeros((len(db), 1), bool))
+        tps.append(correct)
+        confs.append(ds)
+        pcls.append(dc)
+    tp = np.concatenate(tps) if tps else np.zeros((0, 1), bool)
+    conf = np.concatenate(confs) if confs else np.zeros(0)
+    pc = np.concatenate(pcls) if pcls else np.zeros(0, int)
+    return ap_per_class(tp, conf, pc, np.concatenate(tcls))

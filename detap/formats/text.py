@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DetapInputError
+from ..progress import progress
 from .dataset import Dataset, rows_by
 
 __all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs",
@@ -206,7 +207,7 @@ def parse_dir(directory, lay, exclude=()):
     """Every box of the ``*.txt`` files of ``directory`` as a ``Parsed``;
     no rows and no files when ``directory`` is None."""
     paths = list_files(directory, exclude) if directory is not None else []
-    per_file = [_parse_file(p, lay) for p in paths]
+    per_file = [_parse_file(p, lay) for p in progress(paths, label=f"reading {directory}")]
     counts = [len(f[0]) for f in per_file]
     values = np.concatenate([f[1] for f in per_file] or [np.zeros((0, len(lay.fields) - 1))])
     return Parsed(
