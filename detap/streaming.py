@@ -179,11 +179,11 @@ class Evaluator:
             self._chunks[k].extend(v)
         return self
 
-    def _consolidate(self):
-        """One chunk per kind instead of one per update (the old chunks are
-        freed, so this does not double the memory held)."""
+    def _consolidate(self, keep=()):
+        """One chunk per kind (but those in ``keep``) instead of one per
+        update; the old chunks are freed."""
         for k, v in self._chunks.items():
-            if len(v) > 1:
+            if len(v) > 1 and k not in keep:
                 self._chunks[k] = [_concat(v)]
                 v.clear()
 
@@ -314,7 +314,7 @@ class Evaluator:
         self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": st.npig.T.copy()})
         # kept detections come cell by cell in rank order, and a cell lives in
         # one batch: a stable sort on the cell key restores the global order
-        self._chunks["det"].append({"label": cell_cat[kcell], "img": cell_img[kcell],
+        self._chunks["det"].append({"label": _narrow(cell_cat[kcell]), "img": cell_img[kcell],
                                     "score": st.kept_score, "lab_atn": st.labels})
 
     # -- result -------------------------------------------------------------
@@ -338,13 +338,15 @@ class Evaluator:
     def compute(self):
         """The ``EvalResult`` of every image added so far (the state stays:
         more updates and computes may follow)."""
-        self._consolidate()
+        # the detections of "coco" (the bulk of the state) stay in chunks:
+        # _compute_coco gathers them once, in their final order
+        self._consolidate(keep=("det",) if self.protocol == "coco" else ())
         images = self._images()
         gt = _concat(self._chunks["gt"], {"label": 0, "img": 0, "pos": 0, "w": 1, "h": 1})
-        det = _concat(self._chunks["det"])
+        det_chunks = self._chunks["det"]
         raw = _concat(self._chunks["raw"])
-        labels = np.unique(np.concatenate([gt["label"], det.get("label", np.zeros(0, np.int64)),
-                                           raw.get("det_labels", np.zeros(0, np.int64))]))
+        labels = np.unique(np.concatenate([gt["label"], raw.get("det_labels", np.zeros(0, np.int64))]
+                                          + [np.unique(c["label"]) for c in det_chunks]))
         go = np.lexsort((gt["pos"], gt["img"]))
         ann = _ann_stats(gt["label"][go], gt["w"][go], gt["h"][go], labels)
         if self._raw:
@@ -355,8 +357,8 @@ class Evaluator:
                 r.n_annotations, r.mean_area, r.mean_aspect = int(ann[0][k]), ann[1][k], ann[2][k]
             return res
         if self.protocol == "coco":
-            return self._compute_coco(images, labels, det, ann)
-        return self._compute_voc(images, labels, det, ann)
+            return self._compute_coco(images, labels, det_chunks, ann)
+        return self._compute_voc(images, labels, _concat(det_chunks), ann)
 
     def _compute_voc(self, images, labels, det, ann):
         conv = self.conv
@@ -390,17 +392,29 @@ class Evaluator:
         c_order = np.argsort(c_key, kind="stable")
         c_key = c_key[c_order]
         npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int64)
-        d_lab = det.get("label", np.zeros(0, np.int64))
-        d_key = _dense(d_lab, labels) * I + _dense(det.get("img", np.zeros(0, np.int64)), images)
-        d_order = np.argsort(d_key, kind="stable") if len(d_lab) else np.zeros(0, np.int64)
-        kept_off = np.searchsorted(d_key[d_order], c_key, side="left")
-        kept_off = np.r_[kept_off, len(d_order)].astype(np.int64)
+        # global order of the kept detections: by cell (a cell lives in one
+        # chunk, in rank order), gathered chunk by chunk into the output
+        d_key = np.concatenate([_dense(c["label"], labels) * I + _dense(c["img"], images)
+                                for c in det] or [np.zeros(0, np.int64)])
+        d_order = np.argsort(d_key, kind="stable")
+        kept_off = np.r_[np.searchsorted(d_key[d_order], c_key, side="left"),
+                         len(d_order)].astype(np.int64)
+        del d_key
         cat_off = np.searchsorted(c_key // max(I, 1), np.arange(K + 1)).astype(np.int64)
-        lab = (np.take(det["lab_atn"], d_order, axis=2) if len(d_order)
-               else np.zeros((A, T, 0), np.int8))
-        kept_score = det["score"][d_order] if len(d_order) else np.zeros(0)
-        st = _State(cat_off=cat_off, kept_off=kept_off, kept_score=np.ascontiguousarray(kept_score),
-                    labels=np.ascontiguousarray(lab), npig=npig)
+        dest = np.empty(len(d_order), np.int64)
+        dest[d_order] = np.arange(len(d_order))
+        del d_order
+        lab = np.empty((A, T, len(dest)), np.int8)
+        kept_score = np.empty(len(dest), np.float64)
+        start = 0
+        for c in det:
+            rows = dest[start:start + len(c["score"])]
+            lab[:, :, rows] = c["lab_atn"]
+            kept_score[rows] = c["score"]
+            start += len(rows)
+        del dest
+        st = _State(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score, labels=lab,
+                    npig=npig)
         precision, recall, scores = _core.coco_accumulate(
             K, cat_off, kept_off, st.kept_score, st.labels, npig,
             np.asarray(p.maxDets, dtype=np.int64), np.asarray(p.recThrs, dtype=np.float64),
@@ -440,6 +454,13 @@ def _box_area(b, fmt):
     w = b[:, 2] if fmt == "xywh" else b[:, 2] - b[:, 0]
     h = b[:, 3] if fmt == "xywh" else b[:, 3] - b[:, 1]
     return w * h
+
+
+def _narrow(labels):
+    """Class ids as int32 when they fit (the bulk of a state is per detection)."""
+    if len(labels) and (labels.min() < -2**31 or labels.max() >= 2**31):
+        return labels
+    return labels.astype(np.int32)
 
 
 def _concat(chunks, empty=None):
