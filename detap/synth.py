@@ -145,7 +145,7 @@ COCO_PRESETS = {
     # COCO val2017-like: 5,000 images, 80 categories, ~36k GT, <= 100 dets/image
     "coco": dict(n_images=5000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
     # Objects365-like: 80,000 images, 365 categories, ~1.2M detections
-    "objects365": dict(n_images=80000, n_categories=365, gt_per_image=12.0, dets_per_image=15),
+    "objects365": dict(n_images=80000, n_categories=365, gt_per_image=12.0, dets_per_image=19),
 }
 
 
