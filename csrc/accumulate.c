@@ -108,14 +108,14 @@ int detap_ap_all_point(const double *rec, const double *prec, size_t n,
  * and fp does not fall, so pr does not rise, and the suffix maximum from a
  * TP is the max of pr over that TP and the later ones (the same values, so
  * the same bits).  tp_pos, tp_fp: scratch of n. */
-static void coco101(const int8_t *L, const int64_t *idx, const double *scores_sorted,
+static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const double *scores_sorted,
                     size_t nd, double npig, const double *rec_thrs, size_t R,
                     double *precision, double *scores, size_t stride, double *recall,
                     int64_t *tp_pos, int64_t *tp_fp) {
     const double eps = DBL_EPSILON; /* np.spacing(1) */
     int64_t ntp = 0, fp = 0, fp0 = 0, tp0 = 0;
     for (size_t j = 0; j < nd; j++) {
-        int8_t l = L[idx ? (size_t)idx[j] : j];
+        int8_t l = L[(idx ? (size_t)idx[j] : j) * lstride];
         if (l == DETAP_TP) { tp_pos[ntp] = (int64_t)j; tp_fp[ntp] = fp; ntp++; }
         else if (l == DETAP_FP) fp++;
         if (j == 0) { fp0 = fp; tp0 = ntp; }
@@ -161,7 +161,7 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
     int64_t *tp_pos = malloc((nd + 1) * sizeof *tp_pos);
     int64_t *tp_fp = malloc((nd + 1) * sizeof *tp_fp);
     if (!tp_pos || !tp_fp) { free(tp_pos); free(tp_fp); return DETAP_ENOMEM; }
-    coco101(labels, NULL, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall,
+    coco101(labels, 1, NULL, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall,
             tp_pos, tp_fp);
     free(tp_pos);
     free(tp_fp);
@@ -232,10 +232,10 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                         for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
                         if (np_ == 0) continue;
                         for (size_t t = 0; t < T; t++) {
-                            const int8_t *L = labels + (a * T + t) * n_kept;
+                            const int8_t *L = labels + a * T + t;
                             size_t cell = ((k * A + a) * M + m);
                             size_t stride = K * A * M;
-                            coco101(L, sel, ss, n, (double)np_, rec_thrs, R,
+                            coco101(L, A * T, sel, ss, n, (double)np_, rec_thrs, R,
                                     precision + t * R * stride + cell,
                                     scores + t * R * stride + cell, stride,
                                     recall + t * stride + cell, tp_pos, tp_fp);

@@ -23,6 +23,19 @@
 int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
                          int64_t *off, int64_t *perm);
 
+/* pycocotools' cells for one side (GT or detections) with useCats and
+ * unique annotation ids: the rows whose image and category are evaluated,
+ * ordered by category position, then image position, then row (dataset
+ * order inside a cell), with key = category * nimg + image.
+ * lut_img[v] (v in [0, n_lut_img)) is the image position of image id v or
+ * -1; lut_cat likewise for categories (positions below nimg and ncat); an
+ * id outside a table is not evaluated.  rows and keys hold n entries;
+ * *m receives the number kept. */
+int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
+                     const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
+                     size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
+                     int64_t *keys, size_t *m);
+
 /* The VOC rule (py-faster-rcnn voc_eval): each detection, in order, takes
  * the GT of its image with the highest IoU (first on ties; NaN wins as in
  * np.argmax), whether or not that GT is already matched.  If the IoU passes
@@ -86,7 +99,8 @@ int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, siz
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
  * as the prefix sum of min(n_dt(c), max_det).  Outputs:
  *  kept_idx[n_kept]          dt array row of each kept detection, in sorted order
- *  labels[(a*T + t)*n_kept + q]  DETAP_TP / DETAP_FP / DETAP_IGNORE
+ *  labels[(q*A + a)*T + t]    DETAP_TP / DETAP_FP / DETAP_IGNORE (detection-
+ *                            major, so that a cell writes one contiguous block)
  *  npig[a*ncells + c]        GT of the cell not ignored in area range a
  * nthreads <= 0 means all cores.  Results do not depend on nthreads. */
 int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,

@@ -11,6 +11,7 @@ from libc.stdint cimport int8_t, int64_t, uint8_t
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 from cython.view cimport array as cvarray
+from cython.parallel cimport prange
 import numpy as np
 
 cdef extern from "detap_common.h":
@@ -61,6 +62,10 @@ cdef extern from "evaluate.h" nogil:
         size_t max_det
     int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
                           int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off)
+    int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
+                         const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
+                         size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
+                         int64_t *keys, size_t *m)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
                             int64_t *kept_idx, int8_t *labels, int64_t *npig, int nthreads)
 
@@ -426,6 +431,47 @@ def merge_cells(a_key, b_key):
     return keys[:nk], a_off[:nk + 1], b_off[:nk + 1]
 
 
+def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg,
+               Py_ssize_t ncat, int nthreads=0):
+    """pycocotools' cells of the GT and the detection side at once (the two
+    sides on two threads): (g_rows, g_keys, d_rows, d_keys); see
+    detap_coco_group in csrc/evaluate.h."""
+    cdef const int64_t[::1] gi = np.ascontiguousarray(g_image, dtype=np.int64)
+    cdef const int64_t[::1] gc = np.ascontiguousarray(g_cat, dtype=np.int64)
+    cdef const int64_t[::1] di = np.ascontiguousarray(d_image, dtype=np.int64)
+    cdef const int64_t[::1] dc = np.ascontiguousarray(d_cat, dtype=np.int64)
+    cdef const int64_t[::1] li = np.ascontiguousarray(lut_img, dtype=np.int64)
+    cdef const int64_t[::1] lc = np.ascontiguousarray(lut_cat, dtype=np.int64)
+    if gi.shape[0] != gc.shape[0] or di.shape[0] != dc.shape[0]:
+        raise ValueError("image and category columns must have equal lengths")
+    if nimg < 0 or ncat < 0 or ncat >= 2 ** 31:
+        raise ValueError("nimg and ncat must be in range")
+    cdef size_t ng = gi.shape[0], nd = di.shape[0], mg = 0, md = 0
+    g_rows = np.empty(max(ng, 1), np.int64)
+    g_keys = np.empty(max(ng, 1), np.int64)
+    d_rows = np.empty(max(nd, 1), np.int64)
+    d_keys = np.empty(max(nd, 1), np.int64)
+    cdef int64_t[::1] gr = g_rows, gk = g_keys, dr = d_rows, dk = d_keys
+    cdef int64_t z = -1
+    cdef int rc_g = 0, rc_d = 0, side
+    cdef int nth = 1 if nthreads == 1 else 2
+    with nogil:
+        for side in prange(2, num_threads=nth, schedule="static", chunksize=1):
+            if side == 0:
+                rc_g = detap_coco_group(ng, &gi[0] if ng else &z, &gc[0] if ng else &z,
+                                        &li[0] if li.shape[0] else &z, li.shape[0],
+                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                        nimg, ncat, &gr[0], &gk[0], &mg)
+            else:
+                rc_d = detap_coco_group(nd, &di[0] if nd else &z, &dc[0] if nd else &z,
+                                        &li[0] if li.shape[0] else &z, li.shape[0],
+                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                        nimg, ncat, &dr[0], &dk[0], &md)
+    _check(rc_g)
+    _check(rc_d)
+    return g_rows[:mg], g_keys[:mg], d_rows[:md], d_keys[:md]
+
+
 def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     if rows.ndim != 1 or rows.shape[0] != n_rows:
@@ -443,7 +489,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
 
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
-    (n_kept,) dt array rows, labels (A, T, n_kept) int8, npig (A, ncells))."""
+    (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells))."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -478,7 +524,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     np.cumsum(counts, out=kept_off[1:])
     cdef Py_ssize_t n_kept = kept_off[nc], A = rng.shape[0], T = thr.shape[0]
     kept_idx = np.empty(n_kept, dtype=np.int64)
-    labels = np.empty((A, T, n_kept), dtype=np.int8)
+    labels = np.empty((n_kept, A, T), dtype=np.int8)
     npig = np.zeros((A, nc), dtype=np.int64)
     cdef detap_coco_eval_in inp
     cdef const unsigned char[::1] v_go = gt_off.view(np.uint8), v_do = dt_off.view(np.uint8)
@@ -547,7 +593,7 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
     cdef const int64_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int64)
     cdef const int64_t[::1] v_md = np.ascontiguousarray(max_dets, dtype=np.int64)
     cdef const double[::1] v_rt = np.ascontiguousarray(rec_thrs, dtype=np.float64)
-    cdef Py_ssize_t A = v_lab.shape[0], T = v_lab.shape[1], n_kept = v_lab.shape[2]
+    cdef Py_ssize_t n_kept = v_lab.shape[0], A = v_lab.shape[1], T = v_lab.shape[2]
     cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = v_ko.shape[0] - 1
     if K < 0 or v_co.shape[0] != K + 1 or nc < 0:
         raise ValueError("cat_off must have K + 1 entries and kept_off at least one")
@@ -576,7 +622,7 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
     cdef int rc
     with nogil:
         rc = detap_coco_accumulate(K, &v_co[0], nc, &v_ko[0], &v_ks[0] if n_kept else &dz0,
-                                   &v_lab[0, 0, 0] if n_kept else &bz0, n_kept,
+                                   &v_lab[0, 0, 0] if (n_kept and A and T) else &bz0, n_kept,
                                    &v_np[0, 0] if nc else &iz0, A, T, &v_md[0], M, &v_rt[0], R,
                                    &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
                                    nthreads)

@@ -787,7 +787,7 @@ class _State:
         gig = (self.gt.ignore[gt_rows].astype(bool) | (garea < rng[0]) | (garea > rng[1]))
         gtind = np.argsort(gig, kind="mergesort")
         T = len(self.iou_thrs)
-        lab = self.labels[a, :, kb:kb + D]
+        lab = self.labels[kb:kb + D, a, :].T  # (T, D)
         # dtMatches / gtMatches need the matched ids: recompute the greedy
         # loop for this one cell in Python (only when a caller asks)
         ious = self.cell_ious(c)[:D][:, gtind] if D and len(gt_rows) else np.zeros((D, len(gt_rows)))
@@ -914,7 +914,7 @@ def _state_from_evalimgs(evalImgs, pe):
     np.cumsum(counts, out=kept_off[1:])
     n = int(kept_off[-1])
     kept_score = np.zeros(n)
-    labels = np.full((A, T, n), -1, np.int8)
+    labels = np.full((n, A, T), -1, np.int8)  # detection-major, as the C kernels
     npig = np.zeros((A, nc), np.int64)
     for c, key in enumerate(cells):
         k, i = divmod(key, I)
@@ -928,7 +928,7 @@ def _state_from_evalimgs(evalImgs, pe):
                 kept_score[b:e_] = e["dtScores"]
             dtm = np.asarray(e["dtMatches"]).reshape(T, -1)
             dtig = np.asarray(e["dtIgnore"]).reshape(T, -1).astype(bool)
-            labels[a, :, b:e_] = np.where(dtig, -1, np.where(dtm != 0, 1, 0))
+            labels[b:e_, a, :] = np.where(dtig, -1, np.where(dtm != 0, 1, 0)).T
             npig[a, c] = np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)
     cat_off = np.searchsorted(cell_key // max(I, 1), np.arange(K + 1), "left").astype(np.int64)
     return _State(gt=None, dt=None, gt_rows=None, gt_off=None, dt_off=None, kept_off=kept_off,
@@ -968,6 +968,25 @@ def _sort_rows(rows, img_idx, cat_pos, I, K, use_cats, image_ordered=False):
 def _cells(g_key, d_key):
     """The cells with GT or detections (sorted keys) and each side's offsets."""
     return _core.merge_cells(g_key, d_key)
+
+
+def _lut(ids, n_values):
+    """Position table of the sorted distinct ``ids`` (-1 elsewhere), or None
+    when the ids are negative or too sparse for a table."""
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    lo, hi = int(ids[0]), int(ids[-1])
+    if lo < 0 or hi > 4 * (len(ids) + n_values) + 1_000_000:
+        return None
+    lut = np.full(hi + 1, -1, dtype=np.int64)
+    lut[ids] = np.arange(len(ids))
+    return lut
+
+
+def _luts(img_ids, cat_ids, gt, dt):
+    n = len(gt) + len(dt)
+    li, lc = _lut(img_ids, n), _lut(cat_ids, n)
+    return None if li is None or lc is None else (li, lc)
 
 
 def _index_of(ids, values):
@@ -1029,6 +1048,8 @@ def _last_record(cols):
     if cols.ids_unique:
         return None
     ids = cols.id
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):  # ids in increasing order, as files have them
+        return None
     uniq, inv = np.unique(ids, return_inverse=True)
     if len(uniq) == len(ids):
         return None
@@ -1046,11 +1067,17 @@ def _evaluate_columns(gt, dt, p, threads):
     I, Kc = len(img_ids), len(cat_ids)
     K = Kc if use_cats else 1
     g_rec, d_rec = _last_record(gt), _last_record(dt)
-    g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, g_rec)
-    d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, d_rec)
-    # without repeated ids the rows come out of _prepare_rows in image order
-    g_rows, g_key = _sort_rows(g_rows, g_i, g_k, I, Kc, use_cats, g_rec is None)
-    d_rows, d_key = _sort_rows(d_rows, d_i, d_k, I, Kc, use_cats, d_rec is None)
+    luts = _luts(img_ids, cat_ids, gt, dt) if use_cats and g_rec is None and d_rec is None else None
+    if luts is not None:  # the common case, in C, both sides at once
+        g_rows, g_key, d_rows, d_key = _core.coco_group(
+            gt.image_id, gt.category_id, dt.image_id, dt.category_id, luts[0], luts[1], I, Kc,
+            threads)
+    else:
+        g_rows, g_i, g_k = _prepare_rows(gt, img_ids, cat_ids, use_cats, g_rec)
+        d_rows, d_i, d_k = _prepare_rows(dt, img_ids, cat_ids, use_cats, d_rec)
+        # without repeated ids the rows come out of _prepare_rows in image order
+        g_rows, g_key = _sort_rows(g_rows, g_i, g_k, I, Kc, use_cats, g_rec is None)
+        d_rows, d_key = _sort_rows(d_rows, d_i, d_k, I, Kc, use_cats, d_rec is None)
     cell_key, g_off, d_off = _cells(g_key, d_key)
     if use_cats and I:
         cat_off = np.zeros(K + 1, np.int64)

@@ -185,7 +185,7 @@ def _coco_class_curve(st, k, t):
     idx = np.arange(st.kept_off[c0], st.kept_off[c1], dtype=np.int64)
     scores = st.kept_score[idx]
     order = np.argsort(-scores, kind="mergesort")
-    lab = st.labels[0, t, idx[order]]
+    lab = st.labels[idx[order], 0, t]
     keep = lab != -1
     lab, scores = lab[keep], scores[order][keep]
     tp = np.cumsum(lab == 1, dtype=np.float64)

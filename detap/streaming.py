@@ -315,7 +315,7 @@ class Evaluator:
         # kept detections come cell by cell in rank order, and a cell lives in
         # one batch: a stable sort on the cell key restores the global order
         self._chunks["det"].append({"label": _narrow(cell_cat[kcell]), "img": cell_img[kcell],
-                                    "score": st.kept_score, "lab_atn": st.labels})
+                                    "score": st.kept_score, "lab": st.labels})
 
     # -- result -------------------------------------------------------------
 
@@ -404,12 +404,12 @@ class Evaluator:
         dest = np.empty(len(d_order), np.int64)
         dest[d_order] = np.arange(len(d_order))
         del d_order
-        lab = np.empty((A, T, len(dest)), np.int8)
+        lab = np.empty((len(dest), A, T), np.int8)
         kept_score = np.empty(len(dest), np.float64)
         start = 0
         for c in det:
             rows = dest[start:start + len(c["score"])]
-            lab[:, :, rows] = c["lab_atn"]
+            lab[rows] = c["lab"]
             kept_score[rows] = c["score"]
             start += len(rows)
         del dest
@@ -467,9 +467,7 @@ def _concat(chunks, empty=None):
     """Column-wise concatenation of a list of {name: array} dicts."""
     if not chunks:
         return {k: np.zeros(0, np.int64 if v == 0 else np.float64) for k, v in (empty or {}).items()}
-    # "*_atn" arrays are (A, T, n): detections run along the last axis
-    return {k: np.concatenate([c[k] for c in chunks], axis=-1 if k.endswith("_atn") else 0)
-            for k in chunks[0]}
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
 def _ann_stats(label, w, h, labels):
