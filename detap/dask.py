@@ -250,9 +250,5 @@ def records_from_files(gt, dt, format="auto", npartitions=None, **read_options):
     per-image records (``records_from_dataset``): image ids are the data
     set's ``image_ids`` when the format has them (COCO), else the image
     index in the reader's order; class names travel with the records."""
-    try:
-        from .formats import read
-    except ImportError as exc:
-        raise ImportError("records_from_files needs detap.formats.read, which this detap "
-                          "does not have; build a Dataset and use records_from_dataset") from exc
+    from .formats import read
     return records_from_dataset(read(gt, dt, format=format, **read_options), npartitions)

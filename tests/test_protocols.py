@@ -349,3 +349,22 @@ def test_ultralytics_equals_its_reference(ds, iou):
         else:
             assert np.isnan(res.per_class[c].ap)
     assert same(res.map, want_map if per_class else np.nan)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_results_do_not_depend_on_threads(protocol):
+    from detap.synth import make_voc_arrays
+    s = make_voc_arrays(400, n_det=30000, seed=8)   # above the kernels' parallel cut-offs
+    ds = Dataset(images=s.names, classes=list(s.classes), gt_boxes=s.gt_boxes, gt_image=s.gt_img,
+                 gt_label=s.gt_cls, gt_difficult=s.gt_difficult, det_boxes=s.det_boxes,
+                 det_image=s.det_img, det_label=s.det_cls, det_scores=s.det_scores)
+    one = evaluate(ds, protocol, threads=1)
+    for n in (2, 3, 0):
+        assert_same_result(evaluate(ds, protocol, threads=n), one, set(one.classes))
+    streams = []
+    for n in (1, 2):
+        e = Evaluator(protocol, threads=n, classes=list(s.classes))
+        e.update_batch(s.gt_img, s.gt_boxes, s.gt_cls, s.det_img, s.det_boxes, s.det_scores,
+                       s.det_cls, gt_difficult=s.gt_difficult, image_ids=range(400))
+        streams.append(e.compute())
+    assert_same_result(streams[1], streams[0], set(streams[0].classes))
