@@ -64,6 +64,11 @@ def _demo(args, out):
     _voc(argparse.Namespace(use07=False, **common), out)
     out.write("\n")
     _voc(argparse.Namespace(use07=True, **common), out)
+    out.write("\nThe same files under every protocol (detap eval --protocol all):\n")
+    from . import formats, report
+    from .protocols import evaluate_all
+    ds = formats.read(SAMPLE, common["det"], format="voc", imageset=common["imageset"])
+    out.write(report.format_side_by_side(evaluate_all(ds)) + "\n")
 
 
 def _read_options(args):

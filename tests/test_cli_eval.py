@@ -339,3 +339,16 @@ def test_progress_bar_only_on_a_terminal():
     with Progress(10, "parsing", stream=t, delay=0.0, enabled=False) as p:
         p.update(10)
     assert t.getvalue() == ""
+
+
+def test_demo_shows_every_protocol_with_the_api_numbers():
+    from detap.protocols import evaluate_all
+    code, text = run(["demo"])
+    assert code == 0
+    part = text.split("under every protocol")[1]
+    ds = formats.read(cli.SAMPLE, os.path.join(cli.SAMPLE, "results", "det_test_{}.txt"),
+                      format="voc", imageset=os.path.join(cli.SAMPLE, "ImageSets", "Main", "test.txt"))
+    results = evaluate_all(ds)
+    mline = next(l for l in part.splitlines() if l.startswith("mAP")).split()[1:]
+    assert mline == [f"{r.map * 100:.2f}" for r in results]
+    assert len({r.map for r in results}) > 2   # the protocols really differ on this sample
