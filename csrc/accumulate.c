@@ -1,4 +1,5 @@
 #include <float.h>
+#include <string.h>
 #include <stdlib.h>
 #include "accumulate.h"
 #include "iou.h" /* detap_np_maximum */
@@ -199,7 +200,9 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         int64_t *tp_fp = malloc((maxk + 1) * sizeof *tp_fp);
         int64_t *rank = malloc((maxk + 1) * sizeof *rank);
         int64_t *sel = malloc((maxk + 1) * sizeof *sel);
-        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel) ? DETAP_OK : DETAP_ENOMEM;
+        int64_t *sel_prev = malloc((maxk + 1) * sizeof *sel_prev);
+        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev) ? DETAP_OK
+                                                                                     : DETAP_ENOMEM;
         if (my == DETAP_OK) {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
@@ -221,12 +224,31 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                 }
                 int sr = nall ? detap_argsort_desc_f64(sc, nall, ord) : DETAP_OK;
                 if (sr != DETAP_OK) { my = sr; continue; }
+                size_t prev_n = (size_t)-1, prev_m = 0;
                 for (size_t m = 0; m < M; m++) {
                     size_t n = 0;
                     for (size_t j = 0; j < nall; j++) {
                         size_t o = (size_t)ord[j];
                         if (rank[o] < max_dets[m]) { ss[n] = sc[o]; sel[n] = q[o]; n++; }
                     }
+                    /* the same detections as for an earlier maxDets (no image
+                     * has more than the smaller cut): the same curves, copied */
+                    if (m > 0 && n == prev_n && memcmp(sel, sel_prev, n * sizeof *sel) == 0) {
+                        size_t stride = K * A * M;
+                        for (size_t a = 0; a < A; a++)
+                            for (size_t t = 0; t < T; t++) {
+                                size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
+                                for (size_t r = 0; r < R; r++) {
+                                    precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
+                                    scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
+                                }
+                                recall[t * stride + dst] = recall[t * stride + src];
+                            }
+                        continue;
+                    }
+                    prev_n = n;
+                    prev_m = m;
+                    memcpy(sel_prev, sel, n * sizeof *sel);
                     for (size_t a = 0; a < A; a++) {
                         int64_t np_ = 0;
                         for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
@@ -245,7 +267,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
             }
         }
         free(q); free(sc); free(ord); free(ss); free(tp_pos); free(tp_fp);
-        free(rank); free(sel);
+        free(rank); free(sel); free(sel_prev);
         if (my < rc) rc = my;
     }
     (void)nthreads;

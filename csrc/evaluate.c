@@ -335,6 +335,21 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
                                                      in->gt_crowd[grow[g]]);
         }
     }
+    if (G == 0) {
+        /* most cells of a detector's output (no GT of the class in the
+         * image): every kept detection is a FP, or ignored outside the
+         * area range, whatever the threshold */
+        for (size_t a = 0; a < A; a++) {
+            const double *rng = in->area_rng + 2 * a;
+            npig[a * in->ncells + c] = 0;
+            for (size_t d = 0; d < D; d++) {
+                int8_t v = (s->darea[d] < rng[0] || s->darea[d] > rng[1]) ? DETAP_IGNORE : DETAP_FP;
+                int8_t *lab = labels + ((k0 + d) * A + a) * T;
+                for (size_t t = 0; t < T; t++) lab[t] = v;
+            }
+        }
+        return DETAP_OK;
+    }
     for (size_t a = 0; a < A; a++) {
         const double *rng = in->area_rng + 2 * a;
         uint8_t *key = s->keys + a * G;

@@ -663,6 +663,9 @@ PARAMS = {
     "maxDets_1_10_100": lambda gt: setter(maxDets=[1, 10, 100]),
     "maxDets_10_50_300": lambda gt: setter(maxDets=[10, 50, 300]),
     "maxDets_5_2_20": lambda gt: setter(maxDets=[5, 2, 20]),
+    # cuts that select the same detections (accumulate reuses the curves)
+    "maxDets_repeated": lambda gt: setter(maxDets=[10, 10, 100]),
+    "maxDets_all_above": lambda gt: setter(maxDets=[200, 300, 400]),
     "all_custom": lambda gt: setter(iouThrs=np.array([0.3, 0.5, 0.75]), recThrs=np.linspace(0, 1, 11),
                                     maxDets=[3, 30, 60], areaRng=AREAS4,
                                     areaRngLbl=["all", "small", "medium", "large"]),
