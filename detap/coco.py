@@ -654,7 +654,10 @@ class COCOeval:
             p = self.params
         if not isinstance(self.evalImgs, _LazyEvalImgs):
             # evalImgs was replaced (e.g. torchvision merges the lists of
-            # several processes): accumulate what it now holds
+            # several processes): accumulate what it now holds.  ious stay
+            # those of this process's evaluate(), as in pycocotools
+            if self._ious is None and self._state.gt is not None:
+                self._ious = _LazyIous(self)
             self._state = _state_from_evalimgs(self.evalImgs, self._paramsEval)
             self.evalImgs = _LazyEvalImgs(self, keep=self.evalImgs)
         pe = self._paramsEval

@@ -80,3 +80,15 @@ def test_evalimgs_with_wrong_length_is_refused(data):
     e.evalImgs = list(e.evalImgs)[:-1]
     with pytest.raises(ValueError, match="evalImgs has"):
         e.accumulate()
+
+
+def test_ious_survive_an_accumulate_of_merged_evalimgs(data):
+    """After accumulate() on a caller-merged evalImgs, ``ious`` still holds
+    this process's evaluate() IoUs, as pycocotools' does."""
+    gt, dt = data
+    a = _distributed_like_torchvision(PyCOCO, PyCOCOeval, gt, dt, 2)
+    b = _distributed_like_torchvision(COCO, COCOeval, gt, dt, 2)
+    assert len(a.ious) and len(a.ious) == len(b.ious)
+    for key, want in a.ious.items():
+        got = b.ious[key]
+        assert np.array_equal(np.asarray(got), np.asarray(want)), key
