@@ -203,6 +203,17 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         int64_t *sel_prev = malloc((maxk + 1) * sizeof *sel_prev);
         int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev) ? DETAP_OK
                                                                                      : DETAP_ENOMEM;
+        /* -1 everywhere first, split over the threads (the first touch of
+         * these pages is most of the cost); the loop below overwrites */
+        size_t np_out = T * R * K * A * M, nr_out = T * K * A * M;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long x = 0; x < (long)np_out; x++) { precision[x] = -1.; scores[x] = -1.; }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long x = 0; x < (long)nr_out; x++) recall[x] = -1.;
         if (my == DETAP_OK) {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)

@@ -51,7 +51,7 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
  * image: category k owns cells cat_off[k] .. cat_off[k+1]-1.
  * kept_off / kept_score / labels / npig are detap_coco_evaluate's outputs
  * (kept_score[q]: the score of kept detection q; npig is A x ncells).
- * Outputs, pre-filled with -1 by the caller, C order:
+ * Outputs, C order, every entry written (-1 where pycocotools leaves -1):
  *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M). */
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
                           const int64_t *kept_off, const double *kept_score,

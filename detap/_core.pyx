@@ -609,11 +609,14 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
             raise ValueError("kept_off must not decrease")
     if v_np.shape[0] != A or v_np.shape[1] != nc:
         raise ValueError("npig must have shape (A, ncells)")
-    precision = np.full((T, R, K, A, M), -1.0)
-    scores = np.full((T, R, K, A, M), -1.0)
-    recall = np.full((T, K, A, M), -1.0)
     if T == 0 or R == 0 or K == 0 or A == 0 or M == 0:
-        return precision, recall, scores
+        return (np.full((T, R, K, A, M), -1.0), np.full((T, K, A, M), -1.0),
+                np.full((T, R, K, A, M), -1.0))
+    # the kernel fills every entry (-1 where pycocotools leaves -1), on all
+    # threads: a serial np.full of these arrays costs as much as a stage
+    precision = np.empty((T, R, K, A, M))
+    scores = np.empty((T, R, K, A, M))
+    recall = np.empty((T, K, A, M))
     cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
     cdef double[:, :, :, ::1] v_r = recall
     cdef double dz0 = 0.

@@ -563,7 +563,9 @@ class Params:
             if isinstance(value, np.ndarray):
                 setattr(new, name, value.copy())
             elif isinstance(value, list):
-                if any(isinstance(v, (list, np.ndarray)) for v in value):  # areaRng
+                # only areaRng nests; imgIds can hold 10^5 scalars, so do not
+                # scan every list for nested ones
+                if name == "areaRng" or (value and isinstance(value[0], (list, np.ndarray))):
                     value = [list(v) if isinstance(v, list) else
                              (v.copy() if isinstance(v, np.ndarray) else v) for v in value]
                 setattr(new, name, value[:])
@@ -607,14 +609,15 @@ class COCOeval:
             p.iouType = "segm" if p.useSegm == 1 else "bbox"
         if p.iouType != "bbox":
             raise NotImplementedError("detap.coco evaluates iouType='bbox' only")
-        p.imgIds = list(np.unique(p.imgIds))
+        img_ids = np.unique(np.asarray(p.imgIds))
+        p.imgIds = list(img_ids)
         if p.useCats:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self.params = p
         gt = self.cocoGt._columns("gt")
         dt = self.cocoDt._columns("dt")
-        self._state = _evaluate_columns(gt, dt, p, self.threads)
+        self._state = _evaluate_columns(gt, dt, p, self.threads, img_ids)
         self._ious = None
         self.evalImgs = _LazyEvalImgs(self)
         self._paramsEval = copy.deepcopy(self.params)
@@ -1061,8 +1064,10 @@ def _last_record(cols):
     return last[inv]
 
 
-def _evaluate_columns(gt, dt, p, threads):
-    img_ids = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
+def _evaluate_columns(gt, dt, p, threads, img_ids=None):
+    """evaluate() on columns; ``img_ids``: p.imgIds as a sorted array when
+    the caller has it (converting 10^5 numpy scalars back costs time)."""
+    img_ids = np.asarray(p.imgIds if img_ids is None else img_ids, dtype=np.int64).reshape(-1)
     cat_ids = np.asarray(p.catIds, dtype=np.int64).reshape(-1)
     use_cats = bool(p.useCats)
     if use_cats:
