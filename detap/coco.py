@@ -999,11 +999,9 @@ def _index_of(ids, values):
     """Position of each value in the sorted array ``ids`` (-1 if absent)."""
     if not len(ids) or not len(values):
         return np.full(len(values), -1, dtype=np.int64)
-    lo, hi = int(ids[0]), int(ids[-1])
-    if lo >= 0 and hi <= 4 * (len(ids) + len(values)) + 1_000_000:
-        lut = np.full(hi + 1, -1, dtype=np.int64)
-        lut[ids] = np.arange(len(ids))
-        inside = (values >= 0) & (values <= hi)
+    lut = _lut(ids, len(values))
+    if lut is not None:
+        inside = (values >= 0) & (values < len(lut))
         out = np.full(len(values), -1, dtype=np.int64)
         out[inside] = lut[values[inside]]
         return out
