@@ -18,6 +18,7 @@ import time
 from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError
+from .result import SCHEMA_VERSION
 from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
@@ -98,7 +99,7 @@ def _evaluate(args, ds, protocols):
     from .progress import Progress
     from .protocols import evaluate as run
     results = []
-    with Progress(len(protocols), "evaluating", enabled=False if args.quiet else None) as bar:
+    with Progress(len(protocols), "evaluating") as bar:  # --quiet: see main()
         for p in protocols:
             results.append(run(ds, p, args.iou, threads=args.threads,
                                ap=None if p == "coco" else args.ap))
@@ -120,7 +121,7 @@ def _eval(args, out):
                             plots=not args.no_plots)
     if args.json:
         doc = (results[0].to_dict() if len(results) == 1 else
-               {"schema_version": 1, "protocol": "all", "iou": args.iou,
+               {"schema_version": SCHEMA_VERSION, "protocol": "all", "iou": args.iou,
                 "results": [r.to_dict() for r in results]})
         out.write(json.dumps(doc, allow_nan=False) + "\n")
         return results
@@ -152,7 +153,6 @@ def _compare(args, out):
     names = args.labels or [os.path.basename(os.path.normpath(r)) for r in args.runs]
     if len(names) != len(args.runs):
         raise DetapInputError(f"--labels gives {len(names)} names for {len(args.runs)} runs")
-    fmt = None
     for name, run in zip(names, args.runs):
         fmt, ds = _read(args, run)
         p = _protocols(args, fmt)
@@ -163,20 +163,12 @@ def _compare(args, out):
     if args.out:
         report.write_compare_report(runs, args.out)
     if args.json:
-        out.write(json.dumps({"schema_version": 1, "runs": [
-            dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]},
-            allow_nan=False, default=_json_default) + "\n")
+        out.write(json.dumps(report.json_safe({"schema_version": SCHEMA_VERSION, "runs": [
+            dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]}),
+            allow_nan=False) + "\n")
     else:
         out.write(report.format_compare(rows) + "\n")
     return runs
-
-
-def _json_default(x):
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"not JSON serializable: {type(x).__name__}") from None
-    return v if v == v and abs(v) != float("inf") else None
 
 
 def _convert(args, out):

@@ -114,6 +114,25 @@ def png_size(kind):
     return int(round(w * DPI)), int(round(h * DPI))
 
 
+def classes_union(results):
+    """Class names of several results, each once, in order of first appearance."""
+    seen = []
+    for r in results:
+        seen += [c for c in r.classes if c not in seen]
+    return seen
+
+
+def _legend_best_first(ax, rest):
+    """The plotted lines' legend entries reversed (the loops draw worst
+    first), plus one grey entry for ``rest`` unnamed classes."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = handles[::-1], labels[::-1]
+    if rest:
+        (h,) = ax.plot([], [], lw=0.7, color="0.7")
+        handles, labels = handles + [h], labels + [f"{rest} other classes"]
+    return handles, labels
+
+
 def class_plot_name(index, n_classes, name):
     """File name of class ``index``'s PR curve.  The index prefix keeps names
     unique when sanitizing maps two classes to the same text."""
@@ -292,12 +311,7 @@ def plot_pr_curves(result, out_dir, *, top_n=TOP_N):
             else:
                 ax.plot(r, p, lw=0.7, color="0.7", zorder=2)
                 rest += 1
-        # the loop ran worst-first; the legend lists best-first
-        handles, labels = ax.get_legend_handles_labels()
-        handles, labels = handles[::-1], labels[::-1]
-        if rest:
-            (h,) = ax.plot([], [], lw=0.7, color="0.7")
-            handles, labels = handles + [h], labels + [f"{rest} other classes"]
+        handles, labels = _legend_best_first(ax, rest)
         if handles:
             ax.legend(handles, labels, loc="lower left",
                       title=f"top {len(named)} by AP" if len(order) > top_n else None)
@@ -338,7 +352,6 @@ def plot_pr_curves(result, out_dir, *, top_n=TOP_N):
 def plot_ap_bars(result, out_dir):
     """``ap_per_class.png``: AP per class, best first (classes without AP
     omitted and counted in the axis label), with the mAP as a line."""
-    _mpl()
     with _style():
         fig = _figure("ap_bars")
         ax = fig.add_subplot()
@@ -367,7 +380,6 @@ def plot_ap_bars(result, out_dir):
 def plot_counts(result, out_dir):
     """``counts_per_class.png``: GT, TP and FP per class (grouped bars,
     evaluation order)."""
-    _mpl()
     with _style():
         fig = _figure("counts")
         ax = fig.add_subplot()
@@ -427,7 +439,6 @@ def plot_f1_confidence(result, out_dir, *, top_n=TOP_N):
     """``f1_vs_confidence.png``: each class's F1 as the confidence threshold
     moves, with the best-F1 point the result reports (classes without GT
     have no F1 and are left out)."""
-    _mpl()
     with _style():
         fig = _figure("f1_confidence")
         ax = fig.add_subplot()
@@ -448,12 +459,7 @@ def plot_f1_confidence(result, out_dir, *, top_n=TOP_N):
             else:
                 ax.plot(s[:n], f1[:n], lw=0.7, color="0.7", zorder=2)
                 rest += 1
-        handles, labels = ax.get_legend_handles_labels()
-        if rest:
-            (h,) = ax.plot([], [], lw=0.7, color="0.7")
-            handles, labels = handles[::-1] + [h], labels[::-1] + [f"{rest} other classes"]
-        else:
-            handles, labels = handles[::-1], labels[::-1]
+        handles, labels = _legend_best_first(ax, rest)
         if handles:
             ax.legend(handles, labels, loc="best",
                       title=(f"top {len(named)} by AP; dots: best F1"
@@ -482,9 +488,7 @@ def plot_compare(runs, out_dir, *, max_lines=12):
     _mpl()
     os.makedirs(out_dir, exist_ok=True)
     names = [str(n) for n, _ in runs]
-    classes = []
-    for _, r in runs:
-        classes += [c for c in r.classes if c not in classes]
+    classes = classes_union([r for _, r in runs])
     ap = np.full((len(classes), len(runs)), np.nan)
     for j, (_, r) in enumerate(runs):
         for i, c in enumerate(classes):

@@ -66,20 +66,22 @@ def _fin(x):
     return x is not None and math.isfinite(float(x))
 
 
-def _json_safe(obj):
-    # JSON has no NaN; to_dict already maps the schema's nullable numbers,
-    # this only guarantees strict JSON for anything else (e.g. a NaN stat).
+def json_safe(obj):
+    """``obj`` with every non-finite float (at any depth of dicts, lists and
+    tuples) replaced by None: JSON has no NaN.  to_dict already maps the
+    schema's nullable numbers; this covers the rest (a NaN stat, a compare
+    row's NaN delta)."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
 def _dumps(obj):
-    return json.dumps(_json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _csv_float(x):
@@ -209,13 +211,6 @@ def _analysis(r):
     return out
 
 
-def _classes_union(results):
-    seen = []
-    for r in results:
-        seen += [c for c in r.classes if c not in seen]
-    return seen
-
-
 def _info_items(info):
     if info is None:
         return None
@@ -263,7 +258,7 @@ def _report_md(results, figures, title, info):
         out += ["", "### AP per class under each protocol (%)", ""]
         out += _md_table(["class"] + [_md(_result_label(r)) for r in results],
                          [[_md(c)] + [_pct(r.per_class[c].ap) if c in r.per_class else "–"
-                                      for r in results] for c in _classes_union(results)]
+                                      for r in results] for c in _plots.classes_union(results)]
                          + [["**mAP**"] + [f"**{_pct(r.map)}**" for r in results]])
         out.append("")
     for r, figs in zip(results, figures):
@@ -366,7 +361,7 @@ def _report_html(results, figures, title, info, out_dir):
         body += ["<h3>AP per class under each protocol (%)</h3>"]
         body += _html_table(["class"] + [_e(_result_label(r)) for r in results],
                             [[_e(c)] + [_pct(r.per_class[c].ap) if c in r.per_class else "–"
-                                        for r in results] for c in _classes_union(results)],
+                                        for r in results] for c in _plots.classes_union(results)],
                             foot=["mAP"] + [_pct(r.map) for r in results])
     for r, figs in zip(results, figures):
         body += ["<section>", f"<h2>{_e(_result_label(r))}</h2>",
@@ -461,7 +456,7 @@ def write_compare_report(runs, out_dir):
     runs = _runs_list(runs)
     os.makedirs(out_dir, exist_ok=True)
     table = compare_table(runs)
-    classes = _classes_union([r for _, r in runs])
+    classes = _plots.classes_union([r for _, r in runs])
     caution = _compare_warning(runs)
     if caution:
         warnings.warn(caution, stacklevel=2)
@@ -587,7 +582,7 @@ def format_side_by_side(results):
     head = [f"{lab} {_cell(r.protocol)}  IoU {float(r.iou):g}  ({len(r.classes)} classes, "
             f"{int(r.n_images)} images)" for lab, r in zip(labels, results)]
     rows = [["class"] + [f"{lab} {_cell(r.protocol)}" for lab, r in zip(labels, results)]]
-    for c in _classes_union(results):
+    for c in _plots.classes_union(results):
         rows.append([_cell(c)] + [_pct(r.per_class[c].ap) if c in r.per_class else "-"
                                   for r in results])
     rows.append(["mAP"] + [_pct(r.map) for r in results])
