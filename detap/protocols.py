@@ -28,6 +28,7 @@ scores can differ from it (see the README).  A crowd GT (``iscrowd``) is ignored
 the VOC family; under "coco" it is pycocotools' crowd region.
 """
 import contextlib
+import dataclasses
 import io
 
 import numpy as np
@@ -48,23 +49,26 @@ PROTOCOLS = tuple(_MEAN)
 
 
 def _convention_dict(conv):
-    return {f: getattr(conv, f) for f in ("iou", "iou_cmp", "tie_order", "ap", "voc07_grid",
-                                          "difficult")}
+    return dataclasses.asdict(conv)
+
+
+def annotation_stats(label, w, h, K):
+    """Per class: (count, mean area, mean aspect w/h) of GT boxes given as
+    class indices (M,) and continuous widths and heights (M,) (no +1);
+    boxes with zero height are left out of the aspect mean.  Each a (K,)
+    array; the sums follow row order."""
+    count = np.bincount(label, minlength=K)
+    area = np.bincount(label, weights=w * h, minlength=K)
+    ok = h > 0
+    aspect = np.bincount(label[ok], weights=w[ok] / h[ok], minlength=K)
+    n_aspect = np.bincount(label[ok], minlength=K)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return count, area / count, aspect / n_aspect
 
 
 def _annotation_stats(ds):
-    """Per class: (count, mean area, mean aspect w/h) of all GT boxes,
-    continuous widths (no +1); boxes with zero height are left out of the
-    aspect mean."""
-    K = len(ds.classes)
     b = ds.gt_as("xywh")
-    count = np.bincount(ds.gt_label, minlength=K)
-    area = np.bincount(ds.gt_label, weights=b[:, 2] * b[:, 3], minlength=K)
-    ok = b[:, 3] > 0
-    aspect = np.bincount(ds.gt_label[ok], weights=b[ok, 2] / b[ok, 3], minlength=K)
-    n_aspect = np.bincount(ds.gt_label[ok], minlength=K)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return count, area / count, aspect / n_aspect
+    return annotation_stats(ds.gt_label, b[:, 2], b[:, 3], len(ds.classes))
 
 
 def _mean_ap(aps, how):
@@ -182,10 +186,10 @@ def _coco_class_curve(st, k, t):
     (scores, cumulative tp, cumulative fp), ignored detections dropped."""
     c0, c1 = st.cat_off[k], st.cat_off[k + 1]
     # a category's cells are consecutive, so are their kept detections
-    idx = np.arange(st.kept_off[c0], st.kept_off[c1], dtype=np.int64)
-    scores = st.kept_score[idx]
+    k0, k1 = st.kept_off[c0], st.kept_off[c1]
+    scores = st.kept_score[k0:k1]
     order = np.argsort(-scores, kind="mergesort")
-    lab = st.labels[idx[order], 0, t]
+    lab = st.labels[k0:k1][order, 0, t]
     keep = lab != -1
     lab, scores = lab[keep], scores[order][keep]
     tp = np.cumsum(lab == 1, dtype=np.float64)

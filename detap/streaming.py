@@ -30,11 +30,11 @@ import numpy as np
 
 from . import _core
 from .conventions import PRESETS
-from .core import accumulate, match, prepare_gt, sort_detections
+from .core import _as_boxes, accumulate, match, prepare_gt, sort_detections
 from .errors import DetapInputError
 from .boxes import boxes_as
 from .protocols import PROTOCOLS, _iou_index, _mean_ap, _MEAN, _report, coco_result, \
-    _convention_dict, _check_iou
+    _convention_dict, _check_iou, annotation_stats
 from .result import EvalResult
 
 __all__ = ["Evaluator"]
@@ -51,6 +51,12 @@ def _arr(x, dtype, name, shape_tail=()):
     if not shape_tail and a.ndim != 1:
         a = a.reshape(-1)
     return np.ascontiguousarray(a)
+
+
+def _boxes(x, name):
+    """(n, 4) float64 boxes, checked for shape and finiteness by the array
+    API's own check; None is no boxes."""
+    return _as_boxes(x if x is not None else [], name)
 
 
 def _labels(x, name):
@@ -85,8 +91,8 @@ class _Columns:
                  nonneg_sizes):
         if box_format not in ("xyxy", "xywh"):
             raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
-        self.gt_boxes = _arr(gt_boxes, np.float64, "gt_boxes", (4,))
-        self.det_boxes = _arr(det_boxes, np.float64, "det_boxes", (4,))
+        self.gt_boxes = _boxes(gt_boxes, "gt_boxes")
+        self.det_boxes = _boxes(det_boxes, "det_boxes")
         ng, nd = len(self.gt_boxes), len(self.det_boxes)
         self.gt_image = _labels(gt_image, "gt image ids")
         self.det_image = _labels(det_image, "det image ids")
@@ -103,13 +109,13 @@ class _Columns:
                         ("det_scores", nd)) + ((("gt_area", ng),) if gt_area is not None else ()):
             if len(getattr(self, name)) != n:
                 raise DetapInputError(f"{name} has {len(getattr(self, name))} values for {n} boxes")
-        for name in ("gt_boxes", "det_boxes", "det_scores") + (("gt_area",) if gt_area is not None else ()):
+        for name in ("det_scores",) + (("gt_area",) if gt_area is not None else ()):
             bad = ~np.isfinite(getattr(self, name))
             if bad.any():
                 i = int(np.argwhere(bad)[0][0])
                 raise DetapInputError(f"{name}[{i}] is not finite")
-        xywh = self.gt_boxes if box_format == "xywh" else _xywh(self.gt_boxes)
-        dxywh = self.det_boxes if box_format == "xywh" else _xywh(self.det_boxes)
+        xywh = boxes_as(self.gt_boxes, box_format, "xywh")
+        dxywh = boxes_as(self.det_boxes, box_format, "xywh")
         # as the one-shot front ends: pycocotools' rules refuse negative sizes,
         # voc_eval's take degenerate boxes as they come
         for name, b in (("gt_boxes", xywh), ("det_boxes", dxywh)) if nonneg_sizes else ():
@@ -120,10 +126,6 @@ class _Columns:
         ids = np.concatenate([self.gt_image, self.det_image,
                               _labels(images, "image ids") if images is not None else []])
         self.images = np.unique(ids.astype(np.int64))
-
-
-def _xywh(b):
-    return boxes_as(b, "xyxy", "xywh")
 
 
 def _dense(values, universe):
@@ -172,7 +174,9 @@ class Evaluator:
         """Add ``other``'s images to this evaluator (in place); returns self.
         Both must use the same protocol and IoU; an image seen by both is an
         error at ``compute``."""
-        if not isinstance(other, Evaluator) or other._key() != self._key():
+        if not isinstance(other, Evaluator):
+            raise DetapInputError(f"can only merge an Evaluator, not {type(other).__name__}")
+        if other._key() != self._key():
             raise DetapInputError(f"cannot merge an Evaluator({other.protocol!r}, iou={other.iou}) "
                                   f"into an Evaluator({self.protocol!r}, iou={self.iou})")
         for k, v in other._chunks.items():
@@ -185,7 +189,6 @@ class Evaluator:
         for k, v in self._chunks.items():
             if len(v) > 1 and k not in keep:
                 self._chunks[k] = [_concat(v)]
-                v.clear()
 
     def __getstate__(self):
         self._consolidate()
@@ -197,8 +200,7 @@ class Evaluator:
                gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy"):
         """Add one image: GT (m, 4) boxes with (m,) labels, detections (n, 4)
         with (n,) scores and labels.  Each image id may be added once."""
-        gt_boxes = _arr(gt_boxes, np.float64, "gt_boxes", (4,))
-        det_boxes = _arr(det_boxes, np.float64, "det_boxes", (4,))
+        gt_boxes, det_boxes = _boxes(gt_boxes, "gt_boxes"), _boxes(det_boxes, "det_boxes")
         ng, nd = len(gt_boxes), len(det_boxes)
         self.update_batch(np.full(ng, image_id, np.int64), gt_boxes, gt_labels,
                           np.full(nd, image_id, np.int64), det_boxes, det_scores, det_labels,
@@ -248,16 +250,16 @@ class Evaluator:
                      det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                      nonneg_sizes=self.protocol == "coco")
         self._chunks["img"].append({"id": c.images})
-        gt_xywh = c.gt_boxes if box_format == "xywh" else _xywh(c.gt_boxes)
+        gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
                                    "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
                                    "h": gt_xywh[:, 3]})
         if self._raw:
-            to_xyxy = (lambda b: b) if box_format == "xyxy" else _xyxy
             self._chunks["raw"].append({
-                "gt_boxes": to_xyxy(c.gt_boxes), "gt_image": c.gt_image, "gt_labels": c.gt_labels,
-                "gt_difficult": c.gt_difficult, "gt_iscrowd": c.gt_iscrowd,
-                "det_boxes": to_xyxy(c.det_boxes), "det_image": c.det_image,
+                "gt_boxes": boxes_as(c.gt_boxes, box_format, "xyxy"), "gt_image": c.gt_image,
+                "gt_labels": c.gt_labels, "gt_difficult": c.gt_difficult,
+                "gt_iscrowd": c.gt_iscrowd,
+                "det_boxes": boxes_as(c.det_boxes, box_format, "xyxy"), "det_image": c.det_image,
                 "det_labels": c.det_labels, "det_scores": c.det_scores})
         elif self.protocol == "coco":
             self._update_coco(c)
@@ -267,11 +269,7 @@ class Evaluator:
     def _update_voc(self, c):
         conv = self.conv
         fmt = "xywh" if conv.iou == "coco" else "xyxy"
-        if fmt != c.box_format:
-            gtb = _xywh(c.gt_boxes) if fmt == "xywh" else _xyxy(c.gt_boxes)
-            dtb = _xywh(c.det_boxes) if fmt == "xywh" else _xyxy(c.det_boxes)
-        else:
-            gtb, dtb = c.gt_boxes, c.det_boxes
+        gtb, dtb = boxes_as(c.gt_boxes, c.box_format, fmt), boxes_as(c.det_boxes, c.box_format, fmt)
         # one "image" of the kernel per (image, class) cell of the batch
         labels_u = np.unique(np.concatenate([c.gt_labels, c.det_labels]))
         K = max(len(labels_u), 1)
@@ -291,8 +289,8 @@ class Evaluator:
 
     def _update_coco(self, c):
         from .coco import _Columns as CocoColumns, _evaluate_columns
-        gtb = c.gt_boxes if c.box_format == "xywh" else _xywh(c.gt_boxes)
-        dtb = c.det_boxes if c.box_format == "xywh" else _xywh(c.det_boxes)
+        gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
+        dtb = boxes_as(c.det_boxes, c.box_format, "xywh")
         ng, nd = len(gtb), len(dtb)
         area = gtb[:, 2] * gtb[:, 3] if c.gt_area is None else c.gt_area
         crowd = c.gt_iscrowd.astype(np.uint8)
@@ -445,15 +443,9 @@ class Evaluator:
         return evaluate(ds, self.protocol, self.iou, threads=self.threads)
 
 
-def _xyxy(b):
-    return boxes_as(b, "xywh", "xyxy")
-
-
 def _box_area(b, fmt):
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    w = b[:, 2] if fmt == "xywh" else b[:, 2] - b[:, 0]
-    h = b[:, 3] if fmt == "xywh" else b[:, 3] - b[:, 1]
-    return w * h
+    b = boxes_as(np.asarray(b, dtype=np.float64).reshape(-1, 4), fmt, "xywh")
+    return b[:, 2] * b[:, 3]
 
 
 def _narrow(labels):
@@ -473,10 +465,4 @@ def _concat(chunks, empty=None):
 def _ann_stats(label, w, h, labels):
     """Per class (count, mean area, mean aspect w/h), summed in canonical row
     order so that the result does not depend on update order."""
-    from .protocols import _annotation_stats
-    from .formats.dataset import Dataset
-    k = _dense(label, labels)
-    ds = Dataset(images=["_"], classes=list(range(len(labels))), box_format="xywh",
-                 gt_boxes=np.stack([np.zeros_like(w), np.zeros_like(w), w, h], 1),
-                 gt_image=np.zeros(len(k), np.int64), gt_label=k)
-    return _annotation_stats(ds)
+    return annotation_stats(_dense(label, labels), w, h, len(labels))
