@@ -125,11 +125,17 @@ def _check_options(used, box_format, relative, imageset):
     if "text" in used:
         return
     for fmt in used:
-        fixed_box, fixed_rel = _GEOMETRY[fmt]
-        if (box_format not in (None, fixed_box)) or (relative not in (None, fixed_rel)):
-            raise DetapInputError(f"{fmt} files are {fixed_box} "
-                                  f"{'relative' if fixed_rel else 'pixel'} boxes; box_format "
-                                  "and relative apply to the text format")
+        _check_geometry(fmt, box_format, relative)
+
+
+def _check_geometry(fmt, box_format, relative):
+    """A format other than text fixes its box layout: ``box_format`` and
+    ``relative`` (None: unspecified) may only repeat it."""
+    fixed_box, fixed_rel = _GEOMETRY[fmt]
+    if box_format not in (None, fixed_box) or relative not in (None, fixed_rel):
+        raise DetapInputError(f"{fmt} files are {fixed_box} "
+                              f"{'relative' if fixed_rel else 'pixel'} boxes; box_format "
+                              "and relative apply to the text format")
 
 
 def _read_one(fmt, gt, dt, o):
@@ -152,7 +158,8 @@ def _read_one(fmt, gt, dt, o):
 
 def _order_classes(ds, names, names_path, gt_fmt):
     if names is not None:
-        missing = [c for c in ds.classes if c not in set(names)]
+        known = set(names)
+        missing = [c for c in ds.classes if c not in known]
         if missing:
             raise DetapInputError(f"class {missing[0]!r} of the data is not in the class names",
                                   names_path or "names")
@@ -182,11 +189,7 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
     if format not in FORMATS:
         raise DetapInputError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     if format != "text":
-        fixed_box, fixed_rel = _GEOMETRY[format]
-        if box_format not in (None, fixed_box) or (relative and not fixed_rel):
-            raise DetapInputError(f"{format} files are {fixed_box} "
-                                  f"{'relative' if fixed_rel else 'pixel'} boxes; box_format and "
-                                  "relative apply to the text format")
+        _check_geometry(format, box_format, relative or None)
     dataset = _fit_flags(dataset, format)
     if format == "voc":
         voc.write(dataset, gt_out, dt_out)

@@ -38,9 +38,9 @@ def read(gt, dt=None):
     gt = os.fspath(gt)
     coco = COCO(gt)
     cols = coco._columns("gt")  # before .dataset: the C reader's columns are still valid
-    doc = coco.dataset
-    images = _records(doc, "images", gt)
-    cats = _records(doc, "categories", gt)
+    doc = coco.dataset  # COCO's index has checked that every record has an 'id'
+    images = doc.get("images", [])
+    cats = doc.get("categories", [])
     img_ids = _ids(images, "images", gt)
     cat_ids = _ids(cats, "categories", gt)
     classes = [_name(c, i, gt) for i, c in enumerate(cats)]
@@ -57,14 +57,6 @@ def read(gt, dt=None):
     return Dataset(images=_keys(images), classes=classes, box_format="xywh",
                    image_sizes=_sizes(images), image_ids=img_ids, class_ids=cat_ids,
                    has_dets=dt is not None, source={"gt": gt, "dt": dt}, **ds_kw)
-
-
-def _records(doc, key, path):
-    recs = doc.get(key, [])
-    for i, r in enumerate(recs):
-        if not isinstance(r, dict) or "id" not in r:
-            raise DetapInputError(f"{key} record {i} has no 'id'", path)
-    return recs
 
 
 def _ids(recs, key, path):

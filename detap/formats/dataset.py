@@ -144,6 +144,8 @@ class Dataset:
         and become None when a new entry has none."""
         images = self.images if images is None else list(images)
         classes = self.classes if classes is None else list(classes)
+        if images == self.images and classes == self.classes:
+            return self  # nothing to remap (the usual case of a single-format read)
         img = _positions(self.images, images, "image")
         cls = _positions(self.classes, classes, "class")
         return Dataset(

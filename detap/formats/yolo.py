@@ -24,11 +24,11 @@ stored rotated has its stored, not its displayed, size).  Default: images
 beside the labels, or in the ``images`` folder that mirrors a ``labels``
 folder (ultralytics' ``images/train`` <-> ``labels/train``).
 """
-import json
 import os
 import struct
 from collections.abc import Mapping
 
+from ..coco import _loads
 from ..errors import DetapInputError
 from . import text
 
@@ -123,8 +123,11 @@ def size_source(spec, default_dirs=()):
     Names may carry an image extension ("a.jpg" is image "a").
     """
     if spec is None:
-        dirs = [d for d in default_dirs if os.path.isdir(d) and _image_index(d)]
-        return _folder_sizes(dirs[0]) if dirs else (lambda keys: {})
+        for d in default_dirs:
+            index = _image_index(d) if os.path.isdir(d) else None
+            if index:
+                return _index_sizes(index)
+        return lambda keys: {}
     if isinstance(spec, Mapping):
         table = {image_key(str(k)): _size(v, "image_sizes", f"image {k!r}") for k, v in spec.items()}
         return lambda keys: {k: table[k] for k in keys if k in table}
@@ -163,10 +166,7 @@ def _line_sizes(path):
 
 
 def _json_sizes(path):
-    try:
-        doc = json.loads(text.read_text(path))
-    except json.JSONDecodeError as e:
-        raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+    doc = _loads(text.read_text(path), path)
     if not isinstance(doc, dict):
         raise DetapInputError("image sizes JSON must be an object {name: [width, height]}", path)
     return {image_key(k): _size(v, path, f"image {k!r}") for k, v in doc.items()}
@@ -182,7 +182,11 @@ def _image_index(folder):
 
 
 def _folder_sizes(folder):
-    index = _image_index(folder)
+    return _index_sizes(_image_index(folder))
+
+
+def _index_sizes(index):
+    """Sizes lookup over an image index ({key: path}), headers read on demand."""
     return lambda keys: {k: image_size(index[k]) for k in keys if k in index}
 
 
