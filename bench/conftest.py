@@ -24,7 +24,7 @@ import pytest
 
 import detap
 from detap.synth import VOC_CLASSES, make_voc_arrays, write_voc
-from tests import reference_voc
+from tests.conftest import reference_recs
 
 from .refcore import recs_from_arrays
 
@@ -145,9 +145,7 @@ class VocFiles:
 
 def _write(data, root):
     detpath, annopath, imagesetfile = write_voc(data, str(root))
-    with open(imagesetfile) as f:
-        imagenames = [x.strip() for x in f.readlines()]
-    recs = {name: reference_voc.parse_rec(annopath.format(name)) for name in imagenames}
+    imagenames, recs = reference_recs(annopath, imagesetfile)
     cachedir = os.path.join(str(root), "cache")
     os.makedirs(cachedir, exist_ok=True)
     return VocFiles(data=data, root=str(root), detpath=detpath, annopath=annopath,

@@ -52,6 +52,31 @@ def _records(spec_item):
     return out
 
 
+def oneshot_stats(d):
+    """The 12 stats of ``detap.coco.evaluate_arrays`` on one data set's arrays."""
+    import contextlib
+    import io
+    from detap.coco import evaluate_arrays
+    ev = evaluate_arrays(d["gt_image"], d["gt_label"], d["gt_bbox"], None, d["gt_iscrowd"],
+                         dt_image_id=d["det_image"], dt_category_id=d["det_label"],
+                         dt_bbox=d["det_bbox"], dt_score=d["det_score"])
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev.summarize()
+    return np.asarray(ev.stats)
+
+
+def stream_stats(chunks):
+    """The 12 stats of a ``detap.Evaluator("coco")`` fed one batch per chunk."""
+    from detap import Evaluator
+    e = Evaluator("coco")
+    for c in chunks:
+        first = int(c["gt_image"][0])
+        e.update_batch(c["gt_image"], c["gt_bbox"], c["gt_label"], c["det_image"], c["det_bbox"],
+                       c["det_score"], c["det_label"], gt_iscrowd=c["gt_iscrowd"],
+                       box_format="xywh", image_ids=np.arange(first, first + c["n_images"]))
+    return e.compute().stats
+
+
 def child(n, mode):
     from bench.scale_data import chunk_spec, concat_chunks, make_chunk
     spec = chunk_spec(n)
@@ -84,25 +109,7 @@ def child(n, mode):
             del chunks
         base = _status("VmRSS")
         t = time.perf_counter()
-        if mode == "oneshot":
-            import contextlib
-            import io
-            from detap.coco import evaluate_arrays
-            ev = evaluate_arrays(d["gt_image"], d["gt_label"], d["gt_bbox"], None, d["gt_iscrowd"],
-                                 dt_image_id=d["det_image"], dt_category_id=d["det_label"],
-                                 dt_bbox=d["det_bbox"], dt_score=d["det_score"])
-            with contextlib.redirect_stdout(io.StringIO()):
-                ev.summarize()
-            stats = ev.stats
-        else:
-            from detap import Evaluator
-            e = Evaluator("coco")
-            for c in chunks:
-                e.update_batch(c["gt_image"], c["gt_bbox"], c["gt_label"], c["det_image"],
-                               c["det_bbox"], c["det_score"], c["det_label"],
-                               gt_iscrowd=c["gt_iscrowd"], box_format="xywh",
-                               image_ids=np.arange(c["gt_image"][0], c["gt_image"][0] + c["n_images"]))
-            stats = e.compute().stats
+        stats = oneshot_stats(d) if mode == "oneshot" else stream_stats(chunks)
         out["seconds"] = time.perf_counter() - t
         out["stats"] = [float(s) for s in stats]
         out["beyond_inputs"] = _status("VmHWM") - base

@@ -37,6 +37,14 @@ class SynthVOC:
     det_boxes: np.ndarray
     det_scores: np.ndarray
 
+    def to_dataset(self):
+        """The same data as a ``detap.formats.Dataset`` (xyxy pixels)."""
+        from .formats.dataset import Dataset
+        return Dataset(images=self.names, classes=list(self.classes), gt_boxes=self.gt_boxes,
+                       gt_image=self.gt_img, gt_label=self.gt_cls, gt_difficult=self.gt_difficult,
+                       det_boxes=self.det_boxes, det_image=self.det_img, det_label=self.det_cls,
+                       det_scores=self.det_scores)
+
 
 def _clip_boxes(b, w, h):
     b[:, 0] = np.clip(b[:, 0], 1, w - 1)

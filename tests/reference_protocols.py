@@ -83,7 +83,7 @@ def eval_class(protocol, gt_boxes, gt_image, gt_ignore, det_boxes, det_image, de
 # compute_ap) and DetectionValidator.match_predictions, with numpy in place
 # of torch and float64 throughout.
 
-def box_iou(box1, box2, eps=0.0):
+def box_iou(box1, box2):
     """(N, M) IoU of xyxy boxes; Ultralytics adds eps=1e-7 to the union,
     detap floors it at the float32 epsilon (mmdet): equal for unions
     of a pixel or more, so the reference here takes detap's floor."""

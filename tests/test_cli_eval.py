@@ -6,10 +6,10 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -17,7 +17,9 @@ from detap import cli, formats
 from detap.protocols import PROTOCOLS, evaluate
 from detap.result import SCHEMA
 
-from .conftest import peer_data_dir
+from .conftest import peer_data_dir, same_float
+from .peer_figures import (CARTUCHO_APS, CASE1_11POINT, CASE1_ALLPOINT, COCO_STATS, TOY, pct2,
+                           truncated)
 
 PEER = peer_data_dir()
 need_peer = pytest.mark.skipif(PEER is None, reason="../shared/peer_data is not present")
@@ -33,21 +35,12 @@ def run_json(argv):
     code, text = run(argv + ["--json"])
     assert code == 0, text
     doc = json.loads(text)
-    import jsonschema
     if "results" not in doc:
         jsonschema.validate(doc, SCHEMA)
     return doc
 
 
-def pct2(x):
-    return f"{x * 100:.2f}"
-
-
 # --------------------------------------------------------- published figures
-
-CARTUCHO = {"bed": "85.94", "chair": "53.84", "sofa": "90.48", "tvmonitor": "63.25",
-            "doll": "0.00", "shelf": "0.00", "tincan": "0.00"}
-
 
 @need_peer
 @pytest.mark.parametrize("layout", ["two-folders", "input-folder"])
@@ -58,16 +51,11 @@ def test_cartucho_published_map_and_classes(layout):
     doc = run_json(argv)   # protocol auto: the format's own tool
     assert doc["protocol"] == "cartucho" and doc["iou"] == 0.5
     assert pct2(doc["mAP"]) == "31.05"
-    for c, want in CARTUCHO.items():
+    for c, want in CARTUCHO_APS.items():
         assert pct2(doc["classes"][c]["ap"]) == want, c
     with_gt = [c for c, v in doc["classes"].items() if v["n_gt"] > 0]
     assert len(with_gt) == 30 and sum(doc["classes"][c]["n_gt"] for c in with_gt) == 686
     assert sum(v["n_det"] for v in doc["classes"].values()) == 494
-
-
-COCO_STATS = [0.5045806987249628, 0.6969727247299577, 0.5729816669904824, 0.5856257209410443,
-              0.5193996948036719, 0.5013978986347466, 0.38681277964578054, 0.5936795762842003,
-              0.595352982877607, 0.6398109626113442, 0.5664205978994309, 0.5642905982905982]
 
 
 @need_peer
@@ -89,7 +77,7 @@ def test_coco_published_stats_to_the_last_bit():
 
 
 @need_peer
-def test_object_detection_metrics_published_ap():
+def test_object_detection_metrics_published_ap(tmp_path):
     base = PEER / "object_detection_metrics"
     common = ["eval", "--gt", str(base / "groundtruths"), "--dt", str(base / "detections"),
               "--format", "text", "--box-format", "xywh", "--protocol", "vocdevkit", "--iou", "0.3"]
@@ -100,24 +88,13 @@ def test_object_detection_metrics_published_ap():
     rel = ["eval", "--gt", str(base / "groundtruths_rel"), "--dt", str(base / "detections_rel"),
            "--format", "text", "--box-format", "cxcywh", "--relative", "--protocol", "vocdevkit",
            "--iou", "0.3"]
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"odm_sizes_{os.getpid()}.json")
-    with open(path, "w") as f:
-        json.dump(sizes, f)
-    try:
-        assert pct2(run_json(rel + ["--image-sizes", path])["mAP"]) == "24.57"
-    finally:
-        os.unlink(path)
+    path = tmp_path / "sizes.json"
+    path.write_text(json.dumps(sizes))
+    assert pct2(run_json(rel + ["--image-sizes", str(path)])["mAP"]) == "24.57"
 
 
-def truncated(x, digits):
-    s = f"{x:.{digits + 6}f}"
-    return s[:s.index(".") + digits + 1]
-
-
-CASE1 = {("voc07", 0.1): "0.3333333333", ("voc07", 0.3): "0.2683982683",
-         ("voc07", 0.5): "0.0303030303", ("voc07", 0.75): "0.0000000000",
-         ("all_point", 0.1): "0.3371980676", ("all_point", 0.3): "0.2456866804",
-         ("all_point", 0.5): "0.0222222222", ("all_point", 0.75): "0.0000000000"}
+CASE1 = {**{("voc07", t): v for t, v in CASE1_11POINT.items()},
+         **{("all_point", t): v for t, v in CASE1_ALLPOINT.items()}}
 
 
 @need_peer
@@ -128,10 +105,6 @@ def test_review_case1_published_aps(ap, iou):
                     "text", "--box-format", "xywh", "--protocol", "vocdevkit", "--ap", ap,
                     "--iou", str(iou)])
     assert truncated(doc["mAP"], 10) == CASE1[(ap, iou)]
-
-
-TOY = {(0.5, "voc07"): "88.64", (0.5, "all_point"): "89.58",
-       (0.75, "voc07"): "49.24", (0.75, "all_point"): "50.97"}
 
 
 @need_peer
@@ -152,43 +125,31 @@ def test_review_toyexample_published_aps(dets, extra, iou, ap):
 
 
 @need_peer
-def test_mmdet_published_figures():
+def test_mmdet_published_figures(tmp_path):
     """mmdet's test arrays (2 images x 2 classes, ignore boxes, the last column
     as score) through a Cartucho-layout file set; eval_map's published
     0.291 < mAP < 0.293 with the legacy +1 coordinates."""
     spec = json.loads((PEER / "mmdetection" / "test_mean_ap_inputs.json").read_text())
-    tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"mmdet_{os.getpid()}")
-    gt_dir, dt_dir = os.path.join(tmp, "ground-truth"), os.path.join(tmp, "detection-results")
-    os.makedirs(gt_dir), os.makedirs(dt_dir)
-    try:
-        for img in ("a", "b"):
-            with open(os.path.join(gt_dir, img + ".txt"), "w") as f:
-                for b, k in zip(spec["gt_bboxes"], spec["gt_labels"]):
-                    f.write(f"c{k} {' '.join(map(str, b))}\n")
-                for b, k in zip(spec["gt_bboxes_ignore"], spec["gt_labels_ignore"]):
-                    f.write(f"c{k} {' '.join(map(str, b))} difficult\n")
-            with open(os.path.join(dt_dir, img + ".txt"), "w") as f:
-                for k in (0, 1):
-                    for b in spec["det_bboxes"]:
-                        f.write(f"c{k} {b[-1]} {' '.join(map(str, b))}\n")
-        doc = run_json(["eval", "--gt", gt_dir, "--dt", dt_dir, "--protocol", "mmdet-legacy"])
-        assert 0.291 < doc["mAP"] < 0.293
-        assert doc["classes"]["c0"]["ap"] == pytest.approx(1 / 3, abs=1e-4)
-        assert doc["classes"]["c1"]["ap"] == pytest.approx(0.25, abs=1e-4)
-    finally:
-        shutil.rmtree(tmp)
+    gt_dir, dt_dir = tmp_path / "ground-truth", tmp_path / "detection-results"
+    gt_dir.mkdir(), dt_dir.mkdir()
+    gt_lines = ([f"c{k} {' '.join(map(str, b))}" for b, k in zip(spec["gt_bboxes"], spec["gt_labels"])]
+                + [f"c{k} {' '.join(map(str, b))} difficult"
+                   for b, k in zip(spec["gt_bboxes_ignore"], spec["gt_labels_ignore"])])
+    dt_lines = [f"c{k} {b[-1]} {' '.join(map(str, b))}" for k in (0, 1) for b in spec["det_bboxes"]]
+    for img in ("a", "b"):
+        (gt_dir / f"{img}.txt").write_text("\n".join(gt_lines) + "\n")
+        (dt_dir / f"{img}.txt").write_text("\n".join(dt_lines) + "\n")
+    doc = run_json(["eval", "--gt", str(gt_dir), "--dt", str(dt_dir), "--protocol", "mmdet-legacy"])
+    assert 0.291 < doc["mAP"] < 0.293
+    assert doc["classes"]["c0"]["ap"] == pytest.approx(1 / 3, abs=1e-4)
+    assert doc["classes"]["c1"]["ap"] == pytest.approx(0.25, abs=1e-4)
 
 
 # ------------------------------------------------------------ API equality
 
 def sample_dataset():
     from detap.synth import make_voc_arrays
-    from detap.formats import Dataset
-    s = make_voc_arrays(30, classes=("cat", "dog", "car"), n_det=400, seed=11)
-    return Dataset(images=s.names, classes=list(s.classes), gt_boxes=s.gt_boxes,
-                   gt_image=s.gt_img, gt_label=s.gt_cls, gt_difficult=s.gt_difficult,
-                   det_boxes=s.det_boxes, det_image=s.det_img, det_label=s.det_cls,
-                   det_scores=s.det_scores)
+    return make_voc_arrays(30, classes=("cat", "dog", "car"), n_det=400, seed=11).to_dataset()
 
 
 @pytest.fixture
@@ -203,10 +164,9 @@ def test_json_equals_api_for_every_protocol(cartucho_files):
     base, ds = cartucho_files
     argv = ["eval", "--gt", str(base / "ground-truth"), "--dt", str(base / "detection-results"),
             "--iou", "0.6"]
-    doc = json.loads(run(argv + ["--protocol", "all", "--json"])[1])
+    doc = run_json(argv + ["--protocol", "all"])
     assert [r["protocol"] for r in doc["results"]] == list(PROTOCOLS)
     for r in doc["results"]:
-        import jsonschema
         jsonschema.validate(r, SCHEMA)
         api = evaluate(ds, r["protocol"], 0.6)
         assert r == json.loads(json.dumps(api.to_dict()))
@@ -224,10 +184,12 @@ def test_report_numbers_equal_api(cartucho_files, tmp_path):
     api = evaluate(ds, "voc", 0.5)
     doc = json.loads((out / "report.json").read_text())
     assert doc == json.loads(json.dumps(api.to_dict()))
-    rows = list(csv.DictReader(open(out / "per_class.csv")))
+    with open(out / "per_class.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {row["class"] for row in rows} == set(api.classes)
     for row in rows:
         r = api.per_class[row["class"]]
-        assert (float(row["ap"]) if row["ap"] else math.nan) == r.ap or math.isnan(r.ap)
+        assert same_float(float(row["ap"]) if row["ap"] else math.nan, r.ap)
         assert int(row["tp"]) == r.tp and int(row["fp"]) == r.fp
     for name in ("report.md", "report.html"):
         assert (out / name).stat().st_size > 0
@@ -252,15 +214,16 @@ def test_compare_runs(cartucho_files, tmp_path):
     for i, keep in enumerate((1.0, 0.7, 0.4)):
         d = tmp_path / f"epoch{i}"
         sub = ds.det_scores >= np.quantile(ds.det_scores, 1 - keep) if keep < 1 else slice(None)
-        from detap.formats import Dataset
-        part = Dataset(images=ds.images, classes=ds.classes, gt_boxes=ds.gt_boxes,
+        part = formats.Dataset(images=ds.images, classes=ds.classes, gt_boxes=ds.gt_boxes,
                        gt_image=ds.gt_image, gt_label=ds.gt_label, gt_difficult=ds.gt_difficult,
                        det_boxes=ds.det_boxes[sub], det_image=ds.det_image[sub],
                        det_label=ds.det_label[sub], det_scores=ds.det_scores[sub])
         formats.write(part, "cartucho", str(tmp_path / f"gt{i}"), str(d))
         runs.append((str(d), evaluate(part, "cartucho", 0.5)))
-    doc = json.loads(run(["compare", "--gt", str(base / "ground-truth")] + [r for r, _ in runs]
-                         + ["--json"])[1])
+    code, text = run(["compare", "--gt", str(base / "ground-truth")] + [r for r, _ in runs]
+                     + ["--json"])
+    assert code == 0
+    doc = json.loads(text)
     maps = [r.map for _, r in runs]
     assert [x["mAP"] for x in doc["runs"]] == maps
     assert [x["delta"] for x in doc["runs"]] == [m - maps[0] for m in maps]

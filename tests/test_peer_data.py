@@ -27,7 +27,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -36,6 +36,8 @@ import pytest
 
 import detap
 from tests.conftest import peer_data_dir
+from tests.peer_figures import (CARTUCHO_APS, CASE1_11POINT, CASE1_ALLPOINT, TOY, pct2,
+                                 truncated)
 
 
 def _peer_dir():
@@ -128,16 +130,8 @@ def evaluate(gts, dets, cls, names, iou_threshold, convention):
         iou_threshold=iou_threshold, convention=convention, n_images=len(names))
 
 
-def pct2(ap):
-    """AP in percent to 2 decimals, as Padilla's and Cartucho's tools print it
-    ("{0:.2f}%".format(ap * 100))."""
-    return f"{float(ap) * 100:.2f}"
 
 
-def truncated(x, digits):
-    """The exact decimal value of the float ``x``, truncated to ``digits``."""
-    q = Decimal(1).scaleb(-digits)
-    return format(Decimal(float(x)).quantize(q, rounding=ROUND_DOWN), "f")
 
 
 # conventions
@@ -148,12 +142,9 @@ CARTUCHO = detap.Convention(iou="voc", iou_cmp=">=", tie_order="stable", ap="all
 
 # ------------------------------------------- review_object_detection_metrics
 
-# rafaelpadilla/review_object_detection_metrics tests/test_eval_pascal.py.
-# Its expected values are the APs *truncated* to 10 decimals (it compares
-# with math.isclose): e.g. the 11-point AP at IoU .3 is 62/231 =
-# 0.26839826839..., published 0.2683982683 (rounding would give ...684).
-CASE1_11POINT = {0.1: "0.3333333333", 0.3: "0.2683982683", 0.5: "0.0303030303", 0.75: "0.0000000000"}
-CASE1_ALLPOINT = {0.1: "0.3371980676", 0.3: "0.2456866804", 0.5: "0.0222222222", 0.75: "0.0000000000"}
+# review_object_detection_metrics' expected values (tests/peer_figures.py)
+# are the APs *truncated* to 10 decimals: e.g. the 11-point AP at IoU .3 is
+# 62/231 = 0.26839826839..., published 0.2683982683 (rounding: ...684).
 
 
 @pytest.fixture(scope="module")
@@ -166,17 +157,13 @@ def case1():
 
 
 @pytest.mark.parametrize("iou", sorted(CASE1_11POINT))
-def test_review_case1_eleven_point(case1, iou):
+@pytest.mark.parametrize("metric", ["eleven_point", "all_point"])
+def test_review_case1(case1, metric, iou):
     gts, dets, names = case1
-    r = evaluate(gts, dets, "object", names, iou, PADILLA_11)
-    assert truncated(r.ap, 10) == CASE1_11POINT[iou]
-
-
-@pytest.mark.parametrize("iou", sorted(CASE1_ALLPOINT))
-def test_review_case1_all_point(case1, iou):
-    gts, dets, names = case1
-    r = evaluate(gts, dets, "object", names, iou, PADILLA_ALL)
-    assert truncated(r.ap, 10) == CASE1_ALLPOINT[iou]
+    conv, published = ((PADILLA_11, CASE1_11POINT) if metric == "eleven_point"
+                       else (PADILLA_ALL, CASE1_ALLPOINT))
+    r = evaluate(gts, dets, "object", names, iou, conv)
+    assert truncated(r.ap, 10) == published[iou]
 
 
 def test_review_case1_thresholds_in_one_call(case1):
@@ -199,8 +186,6 @@ def test_review_case1_grid_matters(case1):
 
 
 # rafaelpadilla/review_object_detection_metrics README (toy example, class cat)
-TOY = {(0.5, "voc07"): "88.64", (0.5, "all_point"): "89.58",
-       (0.75, "voc07"): "49.24", (0.75, "all_point"): "50.97"}
 TOY_DET_FORMATS = ["dets_classname_abs_xyx2y2", "dets_classname_abs_xywh",
                    "dets_classid_abs_xyx2y2", "dets_classid_abs_xywh"]
 
@@ -314,8 +299,6 @@ def test_odm_tie_order(odm):
 # ----------------------------------------------------------------- Cartucho
 
 
-CARTUCHO_APS = {"bed": "85.94", "chair": "53.84", "sofa": "90.48", "tvmonitor": "63.25",
-                "doll": "0.00", "shelf": "0.00", "tincan": "0.00"}
 
 
 @pytest.fixture(scope="module")

@@ -677,16 +677,10 @@ def test_report_interrupted_leaves_no_partial_file(hand, hand_coco, tmp_path, mo
 
 
 def test_report_of_every_protocol_from_a_real_evaluation(tmp_path):
-    """``--protocol all``: the results of detap.protocols (when that module is
-    there; it is developed alongside this one)."""
-    protocols = pytest.importorskip("detap.protocols")
-    dataset = pytest.importorskip("detap.formats.dataset")
+    """``--protocol all``: a report of detap.protocols' results for several protocols."""
+    from detap import protocols
     from detap.synth import make_voc_arrays
-    s = make_voc_arrays(12, n_det=150, seed=3)
-    ds = dataset.Dataset(images=s.names, classes=list(s.classes), gt_boxes=s.gt_boxes,
-                         gt_image=s.gt_img, gt_label=s.gt_cls, gt_difficult=s.gt_difficult,
-                         det_boxes=s.det_boxes, det_image=s.det_img, det_label=s.det_cls,
-                         det_scores=s.det_scores)
+    ds = make_voc_arrays(12, n_det=150, seed=3).to_dataset()
     results = protocols.evaluate_all(ds, protocols=["voc07", "coco"])
     w = report.write_report(results, tmp_path)
     with open(w["json"], encoding="utf-8") as f:
