@@ -45,6 +45,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
                       'pip install "detap[dask]"') from exc
 
 from .errors import DetapInputError
+from .protocols import dataset_ids
 from .streaming import Evaluator
 
 __all__ = ["evaluate", "records_from_dataset", "records_from_files", "dataset_records", "class_names",
@@ -185,13 +186,7 @@ def _class_labels(ds):
 
 
 def _image_ids(ds):
-    if ds.image_ids is not None:
-        ids = np.asarray(ds.image_ids, dtype=np.int64).reshape(-1)
-    else:
-        ids = np.arange(len(ds.images), dtype=np.int64)
-    if len(ids) != len(ds.images) or len(np.unique(ids)) != len(ids):
-        raise DetapInputError(f"Dataset.image_ids must hold {len(ds.images)} distinct ids")
-    return ids
+    return dataset_ids(ds.image_ids, len(ds.images), "image_ids", start=0)
 
 
 def dataset_records(dataset):

@@ -157,9 +157,11 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
                       map=mean, convention=_convention_dict(conv), n_images=I)
 
 
-def _coco_ids(ids, n, what):
+def dataset_ids(ids, n, what, start=1):
+    """A Dataset's ``image_ids``/``class_ids`` as int64, checked to hold ``n``
+    distinct ids; None gives start, start + 1, ..."""
     if ids is None:
-        return np.arange(1, n + 1, dtype=np.int64)
+        return np.arange(start, start + n, dtype=np.int64)
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) != n or len(np.unique(ids)) != n:
         raise DetapInputError(f"Dataset.{what} must hold {n} distinct ids")
@@ -200,8 +202,8 @@ def _coco_class_curve(st, k, t):
 
 def _evaluate_coco(ds, iou, threads):
     K, I = len(ds.classes), len(ds.images)
-    img_ids = _coco_ids(ds.image_ids, I, "image_ids")
-    cat_ids = _coco_ids(ds.class_ids, K, "class_ids")
+    img_ids = dataset_ids(ds.image_ids, I, "image_ids")
+    cat_ids = dataset_ids(ds.class_ids, K, "class_ids")
     ev = _run_coco(ds, img_ids, cat_ids, None, threads)
     at, t = ev, _iou_index(ev.params.iouThrs, iou)
     if t is None:  # a threshold outside the standard ten: evaluate at it alone
