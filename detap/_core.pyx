@@ -29,16 +29,33 @@ cdef extern from "sort.h" nogil:
     int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order)
     int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order)
 
-cdef extern from "evaluate.h" nogil:
+cdef extern from "group.h" nogil:
     int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
                              int64_t *off, int64_t *perm)
-    int detap_match_voc(detap_iou_kind kind, const int64_t *order, size_t nd,
-                        const double *det_boxes, const int64_t *det_img,
-                        const double *gt_boxes, const uint8_t *gt_ignore,
-                        const int64_t *gt_off, size_t nimg, const double *thr,
-                        size_t nt, int strict, int8_t *labels, int nthreads)
+    int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
+                          int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off)
+    int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
+                         const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
+                         size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
+                         int64_t *keys, size_t *m)
 
-cdef extern from "evaluate.h" nogil:
+cdef extern from "match.h" nogil:
+    int DETAP_RULE_VOC, DETAP_RULE_COCO
+    ctypedef struct detap_match_spec:
+        int rule
+        int strict
+        const double *thr
+        size_t nt
+
+cdef extern from "match_images.h" nogil:
+    int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
+                           const int64_t *order, size_t nd, const double *det_boxes,
+                           const int64_t *det_img, const uint8_t *det_out,
+                           const double *gt_boxes, const uint8_t *gt_ignore,
+                           const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
+                           int8_t *labels, int nthreads)
+
+cdef extern from "coco_eval.h" nogil:
     ctypedef struct detap_coco_eval_in:
         size_t ncells
         const int64_t *cell_order
@@ -60,14 +77,9 @@ cdef extern from "evaluate.h" nogil:
         const double *iou_thrs
         size_t T
         size_t max_det
-    int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
-                          int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off)
-    int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
-                         const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
-                         size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
-                         int64_t *keys, size_t *m)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
-                            int64_t *kept_idx, int8_t *labels, int64_t *npig, int nthreads)
+                            int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                            int64_t *matched, int nthreads)
 
 cdef extern from "accumulate.h" nogil:
     double detap_pairwise_sum(const double *a, size_t n)
@@ -109,6 +121,8 @@ cdef extern from "parse.h" nogil:
 IOU_VOC = DETAP_IOU_VOC
 IOU_COCO = DETAP_IOU_COCO
 IOU_XYXY = DETAP_IOU_XYXY
+RULE_VOC = DETAP_RULE_VOC
+RULE_COCO = DETAP_RULE_COCO
 
 ctypedef fused score_t:
     float
@@ -205,35 +219,58 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg):
     return off, perm
 
 
-def match_voc(int kind, const int64_t[::1] order, const double[:, ::1] det_boxes,
-              const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
-              const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
-              const double[::1] thresholds, bint strict, int nthreads=0):
-    """VOC greedy matching: int8 labels (n_thresholds, nd) in processing order."""
+def match_images(int kind, int rule, const int64_t[::1] order, const double[:, ::1] det_boxes,
+                 const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
+                 const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
+                 const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
+                 det_out=None):
+    """Greedy matching of one class over images (csrc/match_images.h), under
+    ``rule`` (RULE_VOC or RULE_COCO): int8 labels (n_thresholds, nd) in
+    processing order.  gt_crowd (ng,) and det_out (nd,) uint8 or None."""
     _check_kind(kind)
+    if rule != DETAP_RULE_VOC and rule != DETAP_RULE_COCO:
+        raise ValueError(f"unknown matching rule {rule}")
     _check_boxes(det_boxes, "det_boxes")
     _check_boxes(gt_boxes, "gt_boxes")
     cdef Py_ssize_t nd = order.shape[0], nt = thresholds.shape[0]
     cdef Py_ssize_t nimg = gt_off.shape[0] - 1
+    cdef Py_ssize_t ng = gt_boxes.shape[0]
     if det_boxes.shape[0] != nd or det_img.shape[0] != nd:
         raise ValueError("order, det_boxes and det_img must have the same length")
     if nimg < 0:
         raise ValueError("gt_off must have at least one entry")
-    if gt_off[nimg] != gt_boxes.shape[0] or gt_ignore.shape[0] != gt_boxes.shape[0]:
+    if gt_off[nimg] != ng or gt_ignore.shape[0] != ng:
         raise ValueError("gt_off, gt_boxes and gt_ignore disagree on the number of GT")
+    cdef const uint8_t[::1] crowd = None
+    cdef const uint8_t[::1] out = None
+    if gt_crowd is not None:
+        crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8)
+        if crowd.shape[0] != ng:
+            raise ValueError("gt_crowd must hold one flag per GT")
+    if det_out is not None:
+        out = np.ascontiguousarray(det_out, dtype=np.uint8)
+        if out.shape[0] != nd:
+            raise ValueError("det_out must hold one flag per detection")
     labels = np.empty((nt, nd), dtype=np.int8)
     if nd == 0 or nt == 0:
         return labels
     cdef int8_t[:, ::1] lab = labels
     cdef double zero4[4]
     cdef uint8_t zero1 = 0
-    cdef const double *gb = &gt_boxes[0, 0] if gt_boxes.shape[0] else zero4
-    cdef const uint8_t *gi = &gt_ignore[0] if gt_ignore.shape[0] else &zero1
+    cdef const double *gb = &gt_boxes[0, 0] if ng else zero4
+    cdef const uint8_t *gi = &gt_ignore[0] if ng else &zero1
+    cdef const uint8_t *gc = &crowd[0] if (crowd is not None and ng) else NULL
+    cdef const uint8_t *dout = &out[0] if out is not None else NULL
+    cdef detap_match_spec spec
+    spec.rule = rule
+    spec.strict = strict
+    spec.thr = &thresholds[0]
+    spec.nt = nt
     cdef int rc
     with nogil:
-        rc = detap_match_voc(<detap_iou_kind>kind, &order[0], nd, &det_boxes[0, 0],
-                             &det_img[0], gb, gi, &gt_off[0], nimg,
-                             &thresholds[0], nt, strict, &lab[0, 0], nthreads)
+        rc = detap_match_images(<detap_iou_kind>kind, &spec, &order[0], nd, &det_boxes[0, 0],
+                                &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, &lab[0, 0],
+                                nthreads)
     _check(rc)
     return labels
 
@@ -414,7 +451,7 @@ def _bytes_view(a, dtype, n, name, per=1):
 
 
 def merge_cells(a_key, b_key):
-    """Union of two sorted key arrays: (keys, a_off, b_off); see csrc/evaluate.h."""
+    """Union of two sorted key arrays: (keys, a_off, b_off); see csrc/group.h."""
     cdef const int64_t[::1] a = np.ascontiguousarray(a_key, dtype=np.int64)
     cdef const int64_t[::1] b = np.ascontiguousarray(b_key, dtype=np.int64)
     cdef size_t na = a.shape[0], nb = b.shape[0], nk = 0
@@ -435,7 +472,7 @@ def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg
                Py_ssize_t ncat, int nthreads=0):
     """pycocotools' cells of the GT and the detection side at once (the two
     sides on two threads): (g_rows, g_keys, d_rows, d_keys); see
-    detap_coco_group in csrc/evaluate.h."""
+    detap_coco_group in csrc/group.h."""
     cdef const int64_t[::1] gi = np.ascontiguousarray(g_image, dtype=np.int64)
     cdef const int64_t[::1] gc = np.ascontiguousarray(g_cat, dtype=np.int64)
     cdef const int64_t[::1] di = np.ascontiguousarray(d_image, dtype=np.int64)
@@ -483,13 +520,16 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
-                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None):
-    """pycocotools' evaluateImg for all cells (see csrc/evaluate.h); cells are
+                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
+                  bint with_matches=False):
+    """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
-    (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells))."""
+    (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells)),
+    and with ``with_matches`` also matched (n_kept, A, T): the gt array row
+    each kept detection matched, or -1."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -526,6 +566,11 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     kept_idx = np.empty(n_kept, dtype=np.int64)
     labels = np.empty((n_kept, A, T), dtype=np.int8)
     npig = np.zeros((A, nc), dtype=np.int64)
+    matched = np.empty((n_kept, A, T), dtype=np.int64) if with_matches else None
+    cdef int64_t[:, :, ::1] v_m = matched
+    cdef int64_t *pm = NULL
+    if with_matches and n_kept and A and T:
+        pm = &v_m[0, 0, 0]
     cdef detap_coco_eval_in inp
     cdef const unsigned char[::1] v_go = gt_off.view(np.uint8), v_do = dt_off.view(np.uint8)
     cdef const unsigned char[::1] v_gr = grows.view(np.uint8), v_dr = drows.view(np.uint8)
@@ -576,8 +621,10 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     with nogil:
         rc = detap_coco_evaluate(&inp, &v_ko[0], &v_ki[0] if n_kept else &iz0,
                                  &v_lab[0, 0, 0] if (A and T and n_kept) else &bz0,
-                                 &v_np[0, 0] if (A and nc) else &iz0, nthreads)
+                                 &v_np[0, 0] if (A and nc) else &iz0, pm, nthreads)
     _check(rc)
+    if with_matches:
+        return kept_off, kept_idx, labels, npig, matched
     return kept_off, kept_idx, labels, npig
 
 

@@ -15,9 +15,21 @@ iou : "voc" | "coco" | "xyxy"
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
     IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
-tie_order : "stable" | "numpy"
+match : "voc" | "coco"
+    The greedy matching rule (one C matcher, csrc/match.h).  "voc"
+    (py-faster-rcnn and the tools that copy it): a detection takes the GT
+    of highest IoU among all of its image's GT; if that GT is already taken
+    the detection is a false positive.  "coco" (pycocotools' evaluateImg):
+    a detection takes the best GT not yet taken, visiting ignored (crowd,
+    difficult when ignored, outside the area range) GT last; ties go to the
+    later GT; a crowd GT can be matched again; the test is IoU >= t
+    whatever ``iou_cmp`` says.  Under "coco", ``evaluate_class`` uses
+    pycocotools' area range "all" ([0, 1e10] square pixels, boxes' w * h).
+tie_order : "stable" | "numpy" | "coco"
     Order of detections with equal scores.  "stable": input order, equal to
-    np.argsort(-s, kind="stable") (computed in C).  "numpy": whatever
+    np.argsort(-s, kind="stable") (computed in C).  "coco": pycocotools'
+    accumulate order: detections grouped by image (images by index, input
+    order inside an image), then a stable sort by score.  "numpy": whatever
     np.argsort(-s) returns on this machine; numpy's default sort is not
     stable and its tie order varies across numpy versions and CPUs, so this
     is only for reproducing py-faster-rcnn's voc_eval bit for bit.
@@ -42,7 +54,8 @@ import numpy as np
 _CHOICES = {
     "iou": ("voc", "coco", "xyxy"),
     "iou_cmp": (">", ">="),
-    "tie_order": ("stable", "numpy"),
+    "match": ("voc", "coco"),
+    "tie_order": ("stable", "numpy", "coco"),
     "ap": ("voc07", "all_point", "coco101", "ultralytics"),
     "voc07_grid": ("arange", "tenths"),
     "difficult": ("ignore", "count"),
@@ -53,6 +66,7 @@ _CHOICES = {
 class Convention:
     iou: str = "voc"
     iou_cmp: str = ">"
+    match: str = "voc"
     tie_order: str = "stable"
     ap: str = "all_point"
     voc07_grid: str = "arange"
@@ -93,9 +107,11 @@ PRESETS = {
     # continuous boxes (use_legacy_coordinate=False, the default since 2.0)
     "mmdet": Convention(iou="xyxy", iou_cmp=">=", tie_order="numpy"),
     "mmdet-legacy": Convention(iou_cmp=">=", tie_order="numpy"),
-    # pycocotools: ious >= t, mergesort, 101-point interpolated precision;
-    # a VOC "difficult" flag means nothing to it
-    "coco": Convention(iou="coco", iou_cmp=">=", ap="coco101", difficult="count"),
+    # pycocotools: its matching rule (ious >= t), mergesort over images in
+    # order, 101-point interpolated precision; a VOC "difficult" flag means
+    # nothing to it
+    "coco": Convention(iou="coco", iou_cmp=">=", match="coco", tie_order="coco", ap="coco101",
+                       difficult="count"),
     # Ultralytics (YOLOv8+) DetMetrics: iou >= t, continuous boxes,
     # np.argsort(-conf), 101-point interpolated trapezoid, no difficult flag.
     # Its match_predictions pairs each prediction with its best GT and each

@@ -23,6 +23,7 @@ from . import _core
 from .conventions import Convention, get_convention
 from .errors import DetapInputError
 from .boxes import boxes_as
+from .threads import nthreads
 
 __all__ = ["ClassResult", "GroundTruth", "evaluate_class", "prepare_gt",
            "sort_detections", "match", "accumulate", "ap_ultralytics"]
@@ -61,11 +62,14 @@ class ClassResult:
 
 @dataclass
 class GroundTruth:
-    """GT of one class grouped by image: image i owns rows off[i]:off[i+1]."""
+    """GT of one class grouped by image: image i owns rows off[i]:off[i+1],
+    in the order the matching rule visits them (annotation order for "voc";
+    not-ignored first for "coco")."""
     boxes: np.ndarray   # (ng, 4) float64, in the IoU kernel's box format
     ignore: np.ndarray  # (ng,) uint8
     off: np.ndarray     # (n_images + 1,) int64
     npos: int
+    crowd: Optional[np.ndarray] = None  # (ng,) uint8: crowd IoU, may match again
 
 
 def _as_boxes(a, name, allow_empty_1d=True):
@@ -119,18 +123,31 @@ def _thresholds(iou_threshold):
 
 
 _KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY}
+_RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
+
+#: pycocotools' area range "all", square pixels: the one range the "coco"
+#: matching rule applies in ``evaluate_class``
+COCO_AREA_ALL = (0.0, 1e5 ** 2)
 
 
 def _kind(conv):
     return _KINDS[conv.iou]
 
 
+def _area_outside(boxes_xywh):
+    """Boxes (n, 4) xywh whose area w * h lies outside COCO_AREA_ALL."""
+    area = boxes_xywh[:, 2] * boxes_xywh[:, 3]
+    return ((area < COCO_AREA_ALL[0]) | (area > COCO_AREA_ALL[1])).astype(np.uint8)
+
+
 def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=None,
-               box_format="xyxy", npos=None):
+               box_format="xyxy", npos=None, gt_iscrowd=None):
     """Group one class's GT by image for :func:`match`.
 
     ``npos`` overrides the count of GT that enter recall (voc_eval counts an
-    image listed twice in the image set twice).
+    image listed twice in the image set twice).  ``gt_iscrowd`` (M,) bool:
+    crowd regions, ignored; under the "coco" matching rule they also use
+    pycocotools' crowd IoU and can be matched again.
     """
     conv = get_convention(convention)
     boxes = _as_boxes(gt_boxes, "gt_boxes")
@@ -144,51 +161,69 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
         ignore = np.asarray(gt_difficult).astype(bool).astype(np.uint8).reshape(-1)
         if ignore.shape[0] != ng:
             raise DetapInputError(f"gt_difficult has {ignore.shape[0]} flags for {ng} GT boxes")
+    crowd = None
+    if gt_iscrowd is not None:
+        crowd = np.asarray(gt_iscrowd).astype(bool).astype(np.uint8).reshape(-1)
+        if crowd.shape[0] != ng:
+            raise DetapInputError(f"gt_iscrowd has {crowd.shape[0]} flags for {ng} GT boxes")
+        ignore = ignore | crowd
     _check_box_format(box_format, conv)
     if conv.iou == "coco" and box_format == "xyxy":
         boxes = _to_xywh(boxes)
-    off, perm = _core.group_by_image(img, n_images)
+    if conv.match == "coco":
+        ignore = ignore | _area_outside(boxes_as(boxes, "xywh" if conv.iou == "coco" else "xyxy",
+                                                 "xywh"))
+        # pycocotools visits an image's GT not-ignored first, each part in
+        # annotation order: one stable grouping on (image, ignored)
+        _, perm = _core.group_by_image(img * 2 + ignore, 2 * n_images)
+        off = np.zeros(n_images + 1, np.int64)
+        np.cumsum(np.bincount(img, minlength=n_images), out=off[1:])
+    else:
+        off, perm = _core.group_by_image(img, n_images)
     if npos is None:
         npos = int(ng - int(ignore.sum()))
     return GroundTruth(boxes=np.ascontiguousarray(boxes[perm]),
-                       ignore=np.ascontiguousarray(ignore[perm]), off=off, npos=npos)
+                       ignore=np.ascontiguousarray(ignore[perm]), off=off, npos=npos,
+                       crowd=None if crowd is None else np.ascontiguousarray(crowd[perm]))
 
 
-def sort_detections(scores, tie_order="stable"):
+def sort_detections(scores, tie_order="stable", image=None, n_images=None):
     """Processing order: indices of detections by descending score.
 
     "stable" keeps tied scores in input order (C radix sort, equal to
     np.argsort(-scores, kind="stable")); "numpy" calls np.argsort(-scores)
-    exactly as py-faster-rcnn does.
+    exactly as py-faster-rcnn does; "coco" (needs ``image``, (N,) image
+    indices below ``n_images``) orders ties by image, then input order, as
+    pycocotools' accumulate sees them.
     """
     s = np.asarray(scores)
     if tie_order == "numpy":
         return np.argsort(-s)
     if s.dtype != np.float32:
         s = np.ascontiguousarray(s, dtype=np.float64)
+    if tie_order == "coco":
+        img = np.ascontiguousarray(image, dtype=np.int64)
+        _, by_image = _core.group_by_image(img, int(n_images))
+        return by_image[_core.argsort_desc(np.ascontiguousarray(s[by_image]))]
     return _core.argsort_desc(np.ascontiguousarray(s))
 
 
-def _nthreads(threads):
-    """The C kernels' thread count: None or 0 means all cores."""
-    if threads is None:
-        return 0
-    threads = int(threads)
-    if threads < 0:
-        raise DetapInputError(f"threads must be >= 0 (0 or None: all cores), got {threads}")
-    return threads
-
-
 def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None):
-    """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored).
+    """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored),
+    under the convention's matching rule (csrc/match.h).
 
     Images are matched in parallel on ``threads`` threads (None: all
     cores); the labels do not depend on the thread count."""
     conv = get_convention(convention)
     thr = _thresholds(thresholds)
-    return _core.match_voc(_kind(conv), np.ascontiguousarray(order, dtype=np.int64),
-                           det_boxes, det_image, gt.boxes, gt.ignore, gt.off,
-                           thr, conv.iou_cmp == ">", _nthreads(threads))
+    det_out = None
+    if conv.match == "coco":
+        det_out = _area_outside(boxes_as(det_boxes, "xywh" if conv.iou == "coco" else "xyxy",
+                                         "xywh"))
+    return _core.match_images(_kind(conv), _RULES[conv.match],
+                              np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
+                              gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
+                              nthreads(threads), gt.crowd, det_out)
 
 
 def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
@@ -232,7 +267,7 @@ def ap_ultralytics(rec, prec):
 
 def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_difficult=None, *,
                    iou_threshold=0.5, convention: Optional[Convention] = None,
-                   n_images=None, box_format="xyxy", threads=None):
+                   n_images=None, box_format="xyxy", threads=None, gt_iscrowd=None):
     """Average precision of one class from in-memory arrays.
 
     Parameters
@@ -250,6 +285,13 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     box_format : "xyxy" or (COCO convention only) "xywh"
     threads : threads for matching (None or 0: all cores); results do not
         depend on it
+    gt_iscrowd : (M,) bool array or None, COCO crowd regions (ignored; under
+        the "coco" matching rule, pycocotools' crowd IoU and re-matching)
+
+    With ``convention="coco"`` the result equals pycocotools' COCOeval on
+    the same boxes as one category, area range "all", no maxDets cut and
+    ``iouThrs`` = the thresholds: ``ap`` is its mean precision, ``labels``
+    its dtMatches / dtIgnore.
 
     Returns
     -------
@@ -277,16 +319,19 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     if nd and img.max() >= n_images:
         raise DetapInputError(f"det_image holds {img.max()}, not below n_images={n_images}")
     gt = prepare_gt(gt_boxes, gt_image, n_images, gt_difficult, convention=conv,
-                    box_format=box_format)
+                    box_format=box_format, gt_iscrowd=gt_iscrowd)
     if conv.iou == "coco" and box_format == "xyxy":
         boxes = _to_xywh(boxes)
-    return _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads)
+    return evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads)
 
 
-def _evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads=None):
+def evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads=None):
+    """``evaluate_class`` after its checks: boxes (N, 4) in the IoU kernel's
+    format, scores (N,), img (N,) int64 image indices below len(gt.off) - 1,
+    gt from :func:`prepare_gt`."""
     scalar = np.ndim(iou_threshold) == 0
     thr = _thresholds(iou_threshold)
-    order = sort_detections(scores, conv.tie_order)
+    order = sort_detections(scores, conv.tie_order, img, len(gt.off) - 1)
     labels = match(boxes, img, order, gt, thr, conv, threads)
     scores_sorted = np.asarray(scores, dtype=np.float64)[order]
     parts = [accumulate(labels[t], gt.npos, conv, scores_sorted) for t in range(len(thr))]

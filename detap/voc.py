@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _core, cache
 from .conventions import PY_FASTER_RCNN, get_convention
-from .core import _evaluate_prepared, prepare_gt
+from .core import evaluate_prepared, prepare_gt
 from .errors import DetapCacheError, DetapInputError
 
 __all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "VocResult",
@@ -393,7 +393,7 @@ def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile,
         warnings.warn(f"class {classname!r} has no non-difficult ground truth: recall is "
                       "undefined (NaN), as in the reference voc_eval", RuntimeWarning,
                       stacklevel=3)
-    return _evaluate_prepared(boxes, score, img, gt, ovthresh, conv, threads)
+    return evaluate_prepared(boxes, score, img, gt, ovthresh, conv, threads)
 
 
 # ------------------------------------------------------------------ all classes
@@ -453,7 +453,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
         detfile = detpath.format(c)
         if missing_ok and not os.path.exists(detfile):
             gt = ann.class_gt(c, conv)
-            res = _evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
+            res = evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
                                      gt, ovthresh, conv, threads)
         else:
             res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile, threads)

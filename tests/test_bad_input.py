@@ -750,40 +750,40 @@ else:
 
 LOW_LEVEL = {
     # match_voc(kind, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thresholds, strict)
-    "match_order_out_of_range": ("_core.match_voc(V, i64(5), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
+    "match_order_out_of_range": ("_core.match_images(V, _core.RULE_VOC, i64(5), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
                                  "IndexError"),
-    "match_order_negative": ("_core.match_voc(V, i64(-1), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
+    "match_order_negative": ("_core.match_images(V, _core.RULE_VOC, i64(-1), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
                              "IndexError"),
-    "match_det_img_out_of_range": ("_core.match_voc(V, i64(0), b1, i64(1), b1, u1, i64(0, 1), thr, True)",
+    "match_det_img_out_of_range": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(1), b1, u1, i64(0, 1), thr, True)",
                                    "IndexError"),
-    "match_det_img_negative": ("_core.match_voc(V, i64(0), b1, i64(-2), b1, u1, i64(0, 1), thr, True)",
+    "match_det_img_negative": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(-2), b1, u1, i64(0, 1), thr, True)",
                                "IndexError"),
-    "match_det_img_huge": ("_core.match_voc(V, i64(0), b1, i64(2**62), b1, u1, i64(0, 1), thr, True)",
+    "match_det_img_huge": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(2**62), b1, u1, i64(0, 1), thr, True)",
                            "IndexError"),
     "match_order_longer_than_boxes": (
-        "_core.match_voc(V, i64(0, 1), b1, i64(0), b1, u1, i64(0, 1), thr, True)", "ValueError"),
-    "match_det_img_longer": ("_core.match_voc(V, i64(0), b1, i64(0, 0), b1, u1, i64(0, 1), thr, True)",
+        "_core.match_images(V, _core.RULE_VOC, i64(0, 1), b1, i64(0), b1, u1, i64(0, 1), thr, True)", "ValueError"),
+    "match_det_img_longer": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(0, 0), b1, u1, i64(0, 1), thr, True)",
                              "ValueError"),
-    "match_gt_off_total_wrong": ("_core.match_voc(V, i64(0), b1, i64(0), b1, u1, i64(0, 2), thr, True)",
+    "match_gt_off_total_wrong": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(0), b1, u1, i64(0, 2), thr, True)",
                                  "ValueError"),
     "match_gt_off_not_monotonic": (
-        "_core.match_voc(V, i64(0), b1, i64(1), b2, u2, i64(0, 5, 2), thr, True)", "IndexError"),
+        "_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(1), b2, u2, i64(0, 5, 2), thr, True)", "IndexError"),
     "match_gt_off_negative": (
-        "_core.match_voc(V, i64(0), b1, i64(1), b2, u2, i64(0, -3, 2), thr, True)", "IndexError"),
-    "match_gt_off_not_from_zero": ("_core.match_voc(V, i64(0), b1, i64(0), b2, u2, i64(1, 2), thr, True)",
+        "_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(1), b2, u2, i64(0, -3, 2), thr, True)", "IndexError"),
+    "match_gt_off_not_from_zero": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(0), b2, u2, i64(1, 2), thr, True)",
                                    "IndexError"),
-    "match_gt_off_empty": ("_core.match_voc(V, i64(0), b1, i64(0), b1, u1, i64(), thr, True)",
+    "match_gt_off_empty": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(0), b1, u1, i64(), thr, True)",
                            "ValueError"),
-    "match_gt_ignore_short": ("_core.match_voc(V, i64(0), b1, i64(0), b2, u1, i64(0, 2), thr, True)",
+    "match_gt_ignore_short": ("_core.match_images(V, _core.RULE_VOC, i64(0), b1, i64(0), b2, u1, i64(0, 2), thr, True)",
                               "ValueError"),
     "match_boxes_3_columns": (
-        "_core.match_voc(V, i64(0), np.zeros((1, 3)), i64(0), b1, u1, i64(0, 1), thr, True)",
+        "_core.match_images(V, _core.RULE_VOC, i64(0), np.zeros((1, 3)), i64(0), b1, u1, i64(0, 1), thr, True)",
         "ValueError"),
-    "match_unknown_kind": ("_core.match_voc(99, i64(0), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
+    "match_unknown_kind": ("_core.match_images(99, _core.RULE_VOC, i64(0), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
                            "ValueError"),
-    "match_wrong_dtype": ("_core.match_voc(V, np.array([0], np.int32), b1, i64(0), b1, u1, i64(0, 1), "
+    "match_wrong_dtype": ("_core.match_images(V, _core.RULE_VOC, np.array([0], np.int32), b1, i64(0), b1, u1, i64(0, 1), "
                           "thr, True)", "ValueError"),
-    "match_not_contiguous": ("_core.match_voc(V, i64(0, 9, 1, 9)[::2], b2, i64(0, 0), b1, u1, i64(0, 1), thr, "
+    "match_not_contiguous": ("_core.match_images(V, _core.RULE_VOC, i64(0, 9, 1, 9)[::2], b2, i64(0, 0), b1, u1, i64(0, 1), thr, "
                              "True)", "ValueError"),
     "group_index_too_large": ("_core.group_by_image(i64(0, 3), 3)", "IndexError"),
     "group_index_negative": ("_core.group_by_image(i64(0, -1), 3)", "IndexError"),

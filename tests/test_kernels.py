@@ -573,13 +573,13 @@ def test_match_voc_against_reference_loop(data, nimg, nd, ng, kind, strict, thr)
     off, perm = _core.group_by_image(gt_img, nimg)
     gb, gi = np.ascontiguousarray(gt_boxes[perm]), np.ascontiguousarray(gt_ignore[perm])
     t = np.array(thr, dtype=np.float64)
-    got = _core.match_voc(kind, order, det_boxes, det_img, gb, gi, off, t, strict)
+    got = _core.match_images(kind, _core.RULE_VOC, order, det_boxes, det_img, gb, gi, off, t, strict)
     ref = ref_match(kind, order, det_boxes, det_img, gb, gi, off, t, strict)
     assert_same_array(got, ref, "labels")
 
 
 def _match_args(**over):
-    args = dict(kind=_core.IOU_VOC, order=np.arange(3, dtype=np.int64),
+    args = dict(kind=_core.IOU_VOC, rule=_core.RULE_VOC, order=np.arange(3, dtype=np.int64),
                 det_boxes=np.zeros((3, 4)), det_img=np.zeros(3, np.int64),
                 gt_boxes=np.zeros((2, 4)), gt_ignore=np.zeros(2, np.uint8),
                 gt_off=np.array([0, 2], np.int64), thresholds=np.array([0.5]), strict=True)
@@ -588,7 +588,7 @@ def _match_args(**over):
 
 
 def test_match_voc_valid_baseline():
-    labels = _core.match_voc(**_match_args())
+    labels = _core.match_images(**_match_args())
     assert labels.shape == (1, 3) and labels.dtype == np.int8
 
 
@@ -610,17 +610,20 @@ def test_match_voc_valid_baseline():
     (dict(det_img=np.array([0, -1, 0], np.int64)), IndexError),
     (dict(det_img=np.array([0, 2 ** 62, 0], np.int64)), IndexError),
     (dict(kind=5), ValueError),
+    (dict(rule=7), ValueError),
+    (dict(gt_crowd=np.zeros(1, np.uint8)), ValueError),
+    (dict(det_out=np.zeros(2, np.uint8)), ValueError),
     (dict(det_boxes=np.array([[0, 0, 1, 1], [0, 0, 1, np.nan], [0, 0, 1, 1]])), ValueError),
     (dict(gt_boxes=np.array([[np.nan, 0, 1, 1], [0, 0, 1, 1]])), ValueError),
 ])
 def test_match_voc_rejects_inconsistent_input(over, exc):
     with pytest.raises(exc):
-        _core.match_voc(**_match_args(**over))
+        _core.match_images(**_match_args(**over))
 
 
 def test_match_voc_no_gt_images():
     """Images without GT (empty offsets range) and zero GT overall."""
-    labels = _core.match_voc(**_match_args(gt_boxes=np.zeros((0, 4)), gt_ignore=np.zeros(0, np.uint8),
+    labels = _core.match_images(**_match_args(gt_boxes=np.zeros((0, 4)), gt_ignore=np.zeros(0, np.uint8),
                                            gt_off=np.array([0, 0], np.int64)))
     assert np.array_equal(labels, np.zeros((1, 3), np.int8))
 

@@ -1,0 +1,59 @@
+/* The COCO cell driver: pycocotools' COCOeval.evaluateImg for every cell.
+ *
+ * A cell is one (category, image) pair (one image when useCats=0) that has
+ * GT or detections: only those exist (a category x image grid would be
+ * mostly empty: 29M cells for Objects365).  GT and detections are grouped
+ * by cell, each group in dataset order: cell c owns gt rows gt_off[c] ..
+ * gt_off[c+1]-1, dt rows dt_off[c] ..  Boxes are xywh (pycocotools'
+ * arithmetic).
+ */
+#ifndef DETAP_COCO_EVAL_H
+#define DETAP_COCO_EVAL_H
+
+#include "detap_common.h"
+
+typedef struct {
+    size_t ncells;
+    const int64_t *cell_order;   /* the order to visit cells in (an image's
+                                    cells together: its detections are near
+                                    each other in memory); NULL: 0..ncells-1 */
+    /* Row r of a cell's group is row gt_row[r] (dt_row[r]) of the arrays
+     * below, which stay in the caller's order; NULL means the identity. */
+    const int64_t *gt_row, *dt_row;
+    const int64_t *gt_off;       /* ncells + 1 */
+    const double *gt_boxes;      /* 4 per GT, xywh */
+    const double *gt_area;       /* the annotation's "area" */
+    const uint8_t *gt_crowd;     /* int(iscrowd) != 0: crowd IoU, re-matchable */
+    const uint8_t *gt_ignore;    /* bool(iscrowd): pycocotools' ignore flag */
+    const uint8_t *gt_id_nz;     /* gt id != 0 (a match to id 0 reads as none) */
+    const int64_t *dt_off;       /* ncells + 1 */
+    const double *dt_boxes;      /* 4 per detection, xywh */
+    const double *dt_area;
+    const double *dt_score;
+    const uint8_t *dt_id_pos;    /* det id > 0 (only then is a GT marked taken) */
+    const double *area_rng;      /* A x 2: [lo, hi] */
+    size_t A;
+    const double *iou_thrs;      /* T */
+    size_t T;
+    size_t max_det;              /* the largest of params.maxDets */
+} detap_coco_eval_in;
+
+/* Per cell: detections sorted by descending score (stable) and truncated to
+ * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
+ * as the prefix sum of min(n_dt(c), max_det).  Outputs:
+ *  kept_idx[n_kept]          dt array row of each kept detection, in sorted order
+ *  labels[(q*A + a)*T + t]    DETAP_TP / DETAP_FP / DETAP_IGNORE (detection-
+ *                            major, so that a cell writes one contiguous block)
+ *  npig[a*ncells + c]        GT of the cell not ignored in area range a
+ *  matched[(q*A + a)*T + t]  (NULL: not wanted) the GT that kept detection
+ *                            q matched, as its position in the cell's GT
+ *                            group (dataset order), or -1: what pycocotools'
+ *                            dtMatches/gtMatches record (a caller asks for
+ *                            it cell by cell: it is 8 bytes per label)
+ * Matching is match.h's DETAP_RULE_COCO on the box IoU of similarity.h.
+ * nthreads <= 0 means all cores.  Results do not depend on nthreads. */
+int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
+                        int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                        int64_t *matched, int nthreads);
+
+#endif

@@ -1,0 +1,34 @@
+/* The similarity stage: one detection against the ground truth of its cell.
+ *
+ * The matcher (match.h) reads a row of similarities; this header fills it
+ * for boxes, with the IoU arithmetic of iou.h.  Another kind of similarity
+ * (mask IoU on RLE runs, keypoint OKS, rotated-box IoU) is another filler
+ * with the same output: row[g] for the cell's GT g = 0..G-1.
+ */
+#ifndef DETAP_SIMILARITY_H
+#define DETAP_SIMILARITY_H
+
+#include "iou.h"
+
+/* row[g] = IoU of box d (area da, computed by detap_area for `kind`)
+ * against the cell's GT boxes gb[4 g .. 4 g + 3] of areas ga[g]; crowd
+ * (NULL: none) is read by the COCO kind only: a crowd GT divides the
+ * intersection by the detection's area. */
+static inline void detap_box_sim_row(detap_iou_kind kind, const double *d, double da,
+                                     const double *gb, const double *ga, const uint8_t *crowd,
+                                     size_t G, double *row) {
+    switch (kind) {
+    case DETAP_IOU_VOC:
+        for (size_t g = 0; g < G; g++) row[g] = detap_iou_voc_pair(d, da, gb + 4 * g, ga[g]);
+        break;
+    case DETAP_IOU_XYXY:
+        for (size_t g = 0; g < G; g++) row[g] = detap_iou_xyxy_pair(d, da, gb + 4 * g, ga[g]);
+        break;
+    default:
+        for (size_t g = 0; g < G; g++)
+            row[g] = detap_iou_coco_pair(d, da, gb + 4 * g, ga[g], crowd ? crowd[g] : 0);
+        break;
+    }
+}
+
+#endif
