@@ -50,9 +50,9 @@ def core_stages(data, repeats=7):
                                                  n_images=n_images), repeats)
 
     def validate():
-        dcore._as_boxes(boxes, "det_boxes")
+        dcore.as_boxes(boxes, "det_boxes")
         np.isnan(scores).any()
-        dcore._as_index(img, len(scores), "det_image")
+        dcore.as_index(img, len(scores), "det_image")
 
     gt = dcore.prepare_gt(data.gt_boxes, data.gt_img, n_images, data.gt_difficult, convention=conv)
     order = dcore.sort_detections(scores, "numpy")

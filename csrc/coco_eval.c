@@ -6,7 +6,7 @@
 #endif
 #include "coco_eval.h"
 #include "match.h"
-#include "similarity.h"
+#include "iou.h"
 #include "sort.h"
 
 /* Scratch for one cell, sized for the largest cell. */
@@ -15,9 +15,7 @@ typedef struct {
     int64_t *grow;     /* the cell's GT array rows */
     int64_t *drow_all; /* the cell's dt array rows */
     double *score;     /* the cell's scores, for sorting */
-    double *gbox;      /* the cell's GT boxes, gathered (G x 4) */
-    double *garea;     /* their box areas, for the IoU */
-    uint8_t *gcrowd;   /* their crowd flags */
+    uint8_t *gcrowd;   /* the cell's GT crowd flags */
     uint8_t *gcount;   /* their id is not 0: a match to them counts */
     double *ious;      /* D x G, GT in dataset order */
     uint8_t *keys;     /* A x G: each area range's ignore pattern, GT order */
@@ -29,8 +27,8 @@ typedef struct {
 } coco_scratch;
 
 static void scratch_free(coco_scratch *s) {
-    free(s->order); free(s->grow); free(s->drow_all); free(s->score); free(s->gbox);
-    free(s->garea); free(s->gcrowd); free(s->gcount); free(s->ious); free(s->keys); free(s->mres);
+    free(s->order); free(s->grow); free(s->drow_all); free(s->score);
+    free(s->gcrowd); free(s->gcount); free(s->ious); free(s->keys); free(s->mres);
     free(s->taken); free(s->darea); free(s->cand); free(s->cand_off);
 }
 
@@ -41,8 +39,6 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
     s->grow = malloc((maxg + 1) * sizeof *s->grow);
     s->drow_all = malloc((maxd + 1) * sizeof *s->drow_all);
     s->score = malloc((maxd + 1) * sizeof *s->score);
-    s->gbox = malloc((4 * maxg + 1) * sizeof *s->gbox);
-    s->garea = malloc((maxg + 1) * sizeof *s->garea);
     s->gcrowd = malloc(maxg + 1);
     s->gcount = malloc(maxg + 1);
     s->ious = malloc((maxdk * maxg + 1) * sizeof *s->ious);
@@ -52,8 +48,7 @@ static int scratch_alloc(coco_scratch *s, const detap_coco_eval_in *in, size_t m
     s->darea = malloc((maxdk + 1) * sizeof *s->darea);
     s->cand = malloc((maxdk * maxg + 1) * sizeof *s->cand);
     s->cand_off = malloc((maxdk + 2) * sizeof *s->cand_off);
-    if (!s->order || !s->grow || !s->drow_all || !s->score || !s->gbox || !s->garea ||
-        !s->gcrowd || !s->gcount || !s->ious || !s->keys || !s->mres || !s->taken || !s->darea || !s->cand ||
+    if (!s->order || !s->grow || !s->drow_all || !s->score || !s->gcrowd || !s->gcount || !s->ious || !s->keys || !s->mres || !s->taken || !s->darea || !s->cand ||
         !s->cand_off) {
         scratch_free(s);
         return DETAP_ENOMEM;
@@ -83,6 +78,20 @@ static int sort_cell(const detap_coco_eval_in *in, size_t d0, size_t ND, coco_sc
     return DETAP_OK;
 }
 
+void detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                        size_t G, double *out) {
+    const detap_coco_eval_in *in = ctx;
+    for (size_t d = 0; d < D; d++) {
+        const double *db = in->dt_boxes + 4 * (size_t)drow[d];
+        double da = detap_area_coco(db);
+        for (size_t g = 0; g < G; g++) {
+            const double *gb = in->gt_boxes + 4 * (size_t)grow[g];
+            out[d * G + g] = detap_iou_coco_pair(db, da, gb, detap_area_coco(gb),
+                                                 in->gt_crowd[grow[g]]);
+        }
+    }
+}
+
 static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept_off,
                      int64_t *kept_idx, int8_t *labels, int64_t *npig, int64_t *matched,
                      coco_scratch *s) {
@@ -94,9 +103,6 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
     int64_t *grow = s->grow;
     for (size_t g = 0; g < G; g++) {
         grow[g] = in->gt_row ? in->gt_row[g0 + g] : (int64_t)(g0 + g);
-        const double *b = in->gt_boxes + 4 * (size_t)grow[g];
-        memcpy(s->gbox + 4 * g, b, 4 * sizeof *b);
-        s->garea[g] = detap_area_coco(b);
         s->gcrowd[g] = in->gt_crowd[grow[g]];
         s->gcount[g] = in->gt_id_nz[grow[g]];
     }
@@ -104,12 +110,8 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
     if (rc != DETAP_OK) return rc;
     for (size_t q = 0; q < D; q++) kept_idx[k0 + q] = s->drow_all[s->order[q]];
     const int64_t *drow = kept_idx + k0;
-    for (size_t d = 0; d < D; d++) {
-        const double *db = in->dt_boxes + 4 * (size_t)drow[d];
-        s->darea[d] = in->dt_area[(size_t)drow[d]];
-        detap_box_sim_row(DETAP_IOU_COCO, db, detap_area_coco(db), s->gbox, s->garea,
-                          s->gcrowd, G, s->ious + d * G);
-    }
+    for (size_t d = 0; d < D; d++) s->darea[d] = in->dt_area[(size_t)drow[d]];
+    (in->sim ? in->sim : detap_coco_box_sim)(in, drow, D, grow, G, s->ious);
     if (G == 0 && !matched) {
         /* most cells of a detector's output (no GT of the class in the
          * image): every kept detection is a FP, or ignored outside the

@@ -12,6 +12,14 @@
 
 #include "detap_common.h"
 
+/* The similarity stage of one cell: out[d * G + g] for the cell's kept
+ * detections, dt rows drow[0..D) (highest score first), against its GT, gt
+ * rows grow[0..G) (dataset order).  `ctx` is the input below.  Box IoU is
+ * detap_coco_box_sim; a mask IoU or a keypoint OKS is another function of
+ * this type, and the matching, accumulation and summary stay as they are. */
+typedef void (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
+                                  const int64_t *grow, size_t G, double *out);
+
 typedef struct {
     size_t ncells;
     const int64_t *cell_order;   /* the order to visit cells in (an image's
@@ -36,7 +44,13 @@ typedef struct {
     const double *iou_thrs;      /* T */
     size_t T;
     size_t max_det;              /* the largest of params.maxDets */
+    detap_cell_sim_fn sim;       /* NULL: detap_coco_box_sim */
 } detap_coco_eval_in;
+
+/* pycocotools' bbox IoU (iou.h) of dt_boxes against gt_boxes; a crowd GT
+ * (gt_crowd) divides by the detection's area. */
+void detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                        size_t G, double *out);
 
 /* Per cell: detections sorted by descending score (stable) and truncated to
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
@@ -50,7 +64,7 @@ typedef struct {
  *                            group (dataset order), or -1: what pycocotools'
  *                            dtMatches/gtMatches record (a caller asks for
  *                            it cell by cell: it is 8 bytes per label)
- * Matching is match.h's DETAP_RULE_COCO on the box IoU of similarity.h.
+ * Matching is match.h's DETAP_RULE_COCO on the cell's similarity (`sim`).
  * nthreads <= 0 means all cores.  Results do not depend on nthreads. */
 int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
                         int64_t *kept_idx, int8_t *labels, int64_t *npig,

@@ -35,9 +35,7 @@ def _print_result(res, title, out):
     out.write(f"{'class':<{width}}  {'GT':>5}  {'dets':>6}  {'TP':>5}  {'FP':>6}  {'AP':>7}\n")
     for c in res.classes:
         r = res.per_class[c]
-        tp = int(r.tp[-1]) if r.n_det else 0
-        fp = int(r.fp[-1]) if r.n_det else 0
-        out.write(f"{c:<{width}}  {r.npos:>5d}  {r.n_det:>6d}  {tp:>5d}  {fp:>6d}  {res.ap[c]:>7.4f}\n")
+        out.write(f"{c:<{width}}  {r.n_gt:>5d}  {r.n_det:>6d}  {r.tp:>5d}  {r.fp:>6d}  {res.ap[c]:>7.4f}\n")
     out.write(f"{'mAP':<{width}}  {'':>5}  {'':>6}  {'':>5}  {'':>6}  {res.map:>7.4f}\n")
 
 
@@ -48,8 +46,8 @@ def _voc(args, out):
                    convention=args.convention, missing_ok=args.missing_ok,
                    threads=args.threads)
     dt = time.perf_counter() - t0
-    metric = "VOC07 11-point" if res.convention.ap == "voc07" else "VOC2010+ all-point"
-    _print_result(res, f"{metric} AP at IoU {'>' if res.convention.iou_cmp == '>' else '>='} "
+    metric = "VOC07 11-point" if res.convention["ap"] == "voc07" else "VOC2010+ all-point"
+    _print_result(res, f"{metric} AP at IoU {res.convention['iou_cmp']} "
                        f"{args.iou} ({args.convention or 'voc'} conventions)", out)
     out.write(f"({len(res.classes)} classes in {dt * 1000:.1f} ms)\n")
     return res

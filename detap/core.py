@@ -19,14 +19,14 @@ from typing import Optional
 
 import numpy as np
 
-from . import _core
+from . import _core, group
 from .conventions import Convention, get_convention
 from .errors import DetapInputError
 from .boxes import boxes_as
 from .threads import nthreads
 
-__all__ = ["ClassResult", "GroundTruth", "evaluate_class", "prepare_gt",
-           "sort_detections", "match", "accumulate", "ap_ultralytics"]
+__all__ = ["ClassResult", "GroundTruth", "evaluate_class", "evaluate_prepared", "prepare_gt", "as_boxes", "as_index",
+           "sort_detections", "match", "accumulate", "voc_ap_from_curve", "ap_ultralytics"]
 
 
 @dataclass
@@ -72,7 +72,7 @@ class GroundTruth:
     crowd: Optional[np.ndarray] = None  # (ng,) uint8: crowd IoU, may match again
 
 
-def _as_boxes(a, name, allow_empty_1d=True):
+def as_boxes(a, name, allow_empty_1d=True):
     arr = np.asarray(a, dtype=np.float64)
     if arr.size == 0:
         return np.zeros((0, 4), dtype=np.float64)
@@ -85,7 +85,7 @@ def _as_boxes(a, name, allow_empty_1d=True):
     return np.ascontiguousarray(arr)
 
 
-def _as_index(a, n, name):
+def as_index(a, n, name):
     arr = np.asarray(a)
     if arr.size == 0:
         arr = np.zeros(0, dtype=np.int64)
@@ -150,9 +150,9 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
     pycocotools' crowd IoU and can be matched again.
     """
     conv = get_convention(convention)
-    boxes = _as_boxes(gt_boxes, "gt_boxes")
+    boxes = as_boxes(gt_boxes, "gt_boxes")
     ng = boxes.shape[0]
-    img = _as_index(gt_image, ng, "gt_image")
+    img = as_index(gt_image, ng, "gt_image")
     if ng and img.max() >= n_images:
         raise DetapInputError(f"gt_image holds {img.max()}, not below n_images={n_images}")
     if gt_difficult is None or conv.difficult == "count":
@@ -175,11 +175,11 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
                                                  "xywh"))
         # pycocotools visits an image's GT not-ignored first, each part in
         # annotation order: one stable grouping on (image, ignored)
-        _, perm = _core.group_by_image(img * 2 + ignore, 2 * n_images)
+        _, perm = group.by_image(img * 2 + ignore, 2 * n_images)
         off = np.zeros(n_images + 1, np.int64)
         np.cumsum(np.bincount(img, minlength=n_images), out=off[1:])
     else:
-        off, perm = _core.group_by_image(img, n_images)
+        off, perm = group.by_image(img, n_images)
     if npos is None:
         npos = int(ng - int(ignore.sum()))
     return GroundTruth(boxes=np.ascontiguousarray(boxes[perm]),
@@ -202,8 +202,7 @@ def sort_detections(scores, tie_order="stable", image=None, n_images=None):
     if s.dtype != np.float32:
         s = np.ascontiguousarray(s, dtype=np.float64)
     if tie_order == "coco":
-        img = np.ascontiguousarray(image, dtype=np.int64)
-        _, by_image = _core.group_by_image(img, int(n_images))
+        _, by_image = group.by_image(image, n_images)
         return by_image[_core.argsort_desc(np.ascontiguousarray(s[by_image]))]
     return _core.argsort_desc(np.ascontiguousarray(s))
 
@@ -231,10 +230,8 @@ def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
     conv = get_convention(convention)
     labels = np.ascontiguousarray(labels, dtype=np.int8)
     tp, fp, rec, prec = _core.pr_voc(labels, float(npos))
-    if conv.ap == "voc07":
-        ap, _ = _core.ap_voc07(rec, prec, conv.voc07_points())
-    elif conv.ap == "all_point":
-        ap = _core.ap_all_point(rec, prec)
+    if conv.ap in ("voc07", "all_point"):
+        ap, _ = voc_ap_from_curve(rec, prec, conv)
     elif conv.ap == "ultralytics":
         ap = ap_ultralytics(rec, prec)
     else:
@@ -247,6 +244,21 @@ def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
                                        float(npos), np.ascontiguousarray(rec_thrs, dtype=np.float64))
             ap = float(np.mean(q))
     return tp, fp, rec, prec, ap
+
+
+def voc_ap_from_curve(rec, prec, convention):
+    """py-faster-rcnn's voc_ap on float64 recall and precision (nd,) under the
+    convention's AP rule ("voc07" on its 11-point grid, or "all_point"):
+    (ap, any_hit), any_hit telling whether an 11-point threshold was reached
+    (voc_ap then returns np.float64, else a plain 0.0)."""
+    conv = get_convention(convention)
+    rec = np.ascontiguousarray(rec, dtype=np.float64).reshape(-1)
+    prec = np.ascontiguousarray(prec, dtype=np.float64).reshape(-1)
+    if conv.ap == "voc07":
+        return _core.ap_voc07(rec, prec, conv.voc07_points())
+    if conv.ap == "all_point":
+        return _core.ap_all_point(rec, prec), True
+    raise DetapInputError(f"voc_ap_from_curve takes the 'voc07' or 'all_point' AP rule, not {conv.ap!r}")
 
 
 def ap_ultralytics(rec, prec):
@@ -298,7 +310,7 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     ClassResult
     """
     conv = get_convention(convention)
-    boxes = _as_boxes(det_boxes, "det_boxes")
+    boxes = as_boxes(det_boxes, "det_boxes")
     nd = boxes.shape[0]
     scores = np.asarray(det_scores)
     if scores.size == 0:
@@ -311,7 +323,7 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
         raise DetapInputError(f"det_scores[{int(np.argmax(np.isnan(scores)))}] is NaN")
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
-    img = _as_index(det_image, nd, "det_image")
+    img = as_index(det_image, nd, "det_image")
     gt_img_arr = np.asarray(gt_image)
     if n_images is None:
         n_images = 1 + max(int(img.max()) if nd else -1,

@@ -27,13 +27,14 @@ and sorts within a class, so a pair at exactly the threshold or tied
 scores can differ from it (see the README).  A crowd GT (``iscrowd``) is ignored like a difficult one in
 the VOC family; under "coco" it is pycocotools' crowd region.
 """
-import contextlib
 import dataclasses
-import io
 
 import numpy as np
 
-from . import _core
+from . import group
+from .coco import Params, engine
+from .coco.arrays import columns_from_arrays
+from .coco.summarize import summarize
 from .conventions import PRESETS
 from .core import evaluate_class
 from .errors import DetapInputError
@@ -43,13 +44,18 @@ from .result import ClassReport, EvalResult, best_f1
 __all__ = ["PROTOCOLS", "evaluate", "evaluate_all"]
 
 #: protocol name -> how the mean over classes is summed
-_MEAN = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
+MEAN_RULE = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
          "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy"}
-PROTOCOLS = tuple(_MEAN)
+PROTOCOLS = tuple(MEAN_RULE)
 
 
-def _convention_dict(conv):
+def convention_dict(conv):
     return dataclasses.asdict(conv)
+
+
+def preset_name(conv):
+    """The name of the preset ``conv`` equals ("custom" if none)."""
+    return next((name for name, c in PRESETS.items() if c == conv), "custom")
 
 
 def annotation_stats(label, w, h, K):
@@ -71,7 +77,7 @@ def _annotation_stats(ds):
     return annotation_stats(ds.gt_label, b[:, 2], b[:, 3], len(ds.classes))
 
 
-def _mean_ap(aps, how):
+def mean_ap(aps, how):
     aps = [a for a in aps if np.isfinite(a)]
     if not aps:
         return float("nan")
@@ -83,7 +89,7 @@ def _mean_ap(aps, how):
     return float(np.mean(aps))
 
 
-def _report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect):
+def class_report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect):
     nd = len(scores)
     f1 = best_f1(scores, tp, fp, npos)
     return ClassReport(name=name, ap=float(ap) if npos > 0 else float("nan"), n_gt=int(npos),
@@ -94,7 +100,7 @@ def _report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect):
                        mean_area=float(area), mean_aspect=float(aspect))
 
 
-def _check_iou(iou):
+def check_iou(iou):
     iou = float(iou)
     if not 0.0 <= iou <= 1.0:
         raise DetapInputError(f"the IoU threshold must be in [0, 1], got {iou}")
@@ -115,9 +121,9 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     numbers (at the standard thresholds, whatever ``iou``) and ``map`` is
     pycocotools' AP at ``iou`` (= stats[1] at 0.5, stats[2] at 0.75).
     """
-    if protocol not in _MEAN:
+    if protocol not in MEAN_RULE:
         raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
-    iou = _check_iou(iou)
+    iou = check_iou(iou)
     if protocol == "coco":
         if ap not in (None, "coco101"):
             raise DetapInputError("the coco protocol has only its 101-point AP")
@@ -140,8 +146,8 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
     gt_boxes, det_boxes = ds.gt_as(fmt), ds.dets_as(fmt)
     ignore = ds.gt_difficult | ds.gt_iscrowd
     K, I = len(ds.classes), len(ds.images)
-    g_off, g_perm = _core.group_by_image(ds.gt_label, K)
-    d_off, d_perm = _core.group_by_image(ds.det_label, K)
+    g_off, g_perm = group.by_image(ds.gt_label, K)
+    d_off, d_perm = group.by_image(ds.det_label, K)
     count, area, aspect = _annotation_stats(ds)
     per_class = {}
     for k, name in progress(list(enumerate(ds.classes)), label=f"{protocol}: classes"):
@@ -150,11 +156,11 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
         r = evaluate_class(det_boxes[di], ds.det_scores[di], ds.det_image[di], gt_boxes[gi],
                            ds.gt_image[gi], ignore[gi], iou_threshold=iou, convention=conv,
                            n_images=I, box_format=fmt, threads=threads)
-        per_class[name] = _report(name, r.ap, r.npos, r.scores, r.tp, r.fp, r.prec, r.rec,
+        per_class[name] = class_report(name, r.ap, r.npos, r.scores, r.tp, r.fp, r.prec, r.rec,
                                   count[k], area[k], aspect[k])
-    mean = _mean_ap([per_class[c].ap for c in ds.classes], _MEAN[protocol])
+    mean = mean_ap([per_class[c].ap for c in ds.classes], MEAN_RULE[protocol])
     return EvalResult(protocol=protocol, iou=iou, classes=list(ds.classes), per_class=per_class,
-                      map=mean, convention=_convention_dict(conv), n_images=I)
+                      map=mean, convention=convention_dict(conv), n_images=I)
 
 
 def dataset_ids(ids, n, what, start=1):
@@ -169,34 +175,38 @@ def dataset_ids(ids, n, what, start=1):
 
 
 def _run_coco(ds, img_ids, cat_ids, iou_thrs, threads):
-    from .coco import Params, evaluate_arrays
+    """The COCO engine on a Dataset: (EvalState, Params, precision, recall)."""
     p = Params("bbox")
     p.imgIds, p.catIds = sorted(img_ids.tolist()), sorted(cat_ids.tolist())
     if iou_thrs is not None:
         p.iouThrs = np.asarray(iou_thrs, dtype=np.float64)
-    gt = ds.gt_as("xywh")
-    return evaluate_arrays(img_ids[ds.gt_image], cat_ids[ds.gt_label], gt,
-                           ds.gt_areas(), ds.gt_iscrowd.astype(np.int64),
-                           dt_image_id=img_ids[ds.det_image], dt_category_id=cat_ids[ds.det_label],
-                           dt_bbox=ds.dets_as("xywh"), dt_score=ds.det_scores, params=p,
-                           threads=threads)
+    gt, dt = columns_from_arrays(img_ids[ds.gt_image], cat_ids[ds.gt_label], ds.gt_as("xywh"),
+                                 ds.gt_areas(), ds.gt_iscrowd.astype(np.int64),
+                                 dt_image_id=img_ids[ds.det_image],
+                                 dt_category_id=cat_ids[ds.det_label], dt_bbox=ds.dets_as("xywh"),
+                                 dt_score=ds.det_scores)
+    st = engine.evaluate(gt, dt, p.imgIds, p.catIds, p.useCats, p.areaRng, p.iouThrs,
+                         p.maxDets[-1], threads)
+    precision, recall, _ = engine.accumulate(st.matches, p.maxDets, p.recThrs, threads)
+    return st, p, precision, recall
 
 
-def _coco_class_curve(st, k, t):
-    """Category k's kept detections at area "all" and the largest maxDets,
-    in accumulate()'s order (mergesort on -score over images in id order):
-    (scores, cumulative tp, cumulative fp), ignored detections dropped."""
-    c0, c1 = st.cat_off[k], st.cat_off[k + 1]
+def _coco_class_curve(m, k, t):
+    """Category k's kept detections at area "all" and the largest maxDets
+    (``m``: the engine's ``Matches``), in accumulate()'s order (mergesort
+    on -score over images in id order): (scores, cumulative tp, cumulative
+    fp, npos), ignored detections dropped."""
+    c0, c1 = m.cat_off[k], m.cat_off[k + 1]
     # a category's cells are consecutive, so are their kept detections
-    k0, k1 = st.kept_off[c0], st.kept_off[c1]
-    scores = st.kept_score[k0:k1]
+    k0, k1 = m.kept_off[c0], m.kept_off[c1]
+    scores = m.kept_score[k0:k1]
     order = np.argsort(-scores, kind="mergesort")
-    lab = st.labels[k0:k1][order, 0, t]
+    lab = m.labels[k0:k1][order, 0, t]
     keep = lab != -1
     lab, scores = lab[keep], scores[order][keep]
     tp = np.cumsum(lab == 1, dtype=np.float64)
     fp = np.cumsum(lab == 0, dtype=np.float64)
-    npos = int(st.npig[0, c0:c1].sum())
+    npos = int(m.npig[0, c0:c1].sum())
     return scores, tp, fp, npos
 
 
@@ -204,36 +214,33 @@ def _evaluate_coco(ds, iou, threads):
     K, I = len(ds.classes), len(ds.images)
     img_ids = dataset_ids(ds.image_ids, I, "image_ids")
     cat_ids = dataset_ids(ds.class_ids, K, "class_ids")
-    ev = _run_coco(ds, img_ids, cat_ids, None, threads)
-    at, t = ev, _iou_index(ev.params.iouThrs, iou)
+    st, p, precision, recall = _run_coco(ds, img_ids, cat_ids, None, threads)
+    stats, _ = summarize(precision, recall, p)
+    t = iou_index(p.iouThrs, iou)
     if t is None:  # a threshold outside the standard ten: evaluate at it alone
-        at, t = _run_coco(ds, img_ids, cat_ids, [iou], threads), 0
+        st, _, precision, _ = _run_coco(ds, img_ids, cat_ids, [iou], threads)
+        t = 0
     sorted_k = np.argsort(cat_ids, kind="stable")  # category j of the state is class sorted_k[j]
     names = [ds.classes[k] for k in sorted_k]
     count, area, aspect = (a[sorted_k] for a in _annotation_stats(ds))
-    return coco_result(ev, at._state, at.eval["precision"], t, names, iou,
-                       (count, area, aspect), I)
+    return coco_result(stats, st.matches, precision, t, names, iou, (count, area, aspect), I)
 
 
-def _iou_index(thrs, iou):
+def iou_index(thrs, iou):
     """Index of ``iou`` in ``thrs`` by ==, as pycocotools' summarize looks it up."""
     hit = np.flatnonzero(np.asarray(thrs, dtype=np.float64) == iou)
     return int(hit[0]) if len(hit) else None
 
 
-def coco_result(ev, st, precision, t, names, iou, ann_stats, n_images):
+def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images):
     """The "coco" ``EvalResult`` from an accumulated evaluation.
 
-    ev         a COCOeval with ``eval`` and ``params`` set (its summary
-               gives ``stats``)
-    st         the evaluate() state the per-class curves come from (fields
-               cat_off, kept_off, kept_score, labels, npig)
+    stats      pycocotools' summary numbers (``coco.summarize``)
+    matches    the engine's ``Matches`` the per-class curves come from
     precision  (T, R, K, A, M) precision holding IoU index t
     names      class names in the state's category order
     ann_stats  (count, mean area, mean aspect), each (K,) in that order
     """
-    with contextlib.redirect_stdout(io.StringIO()):
-        ev.summarize()
     prec = precision[t, :, :, 0, -1]  # (R, K)
     valid = prec[prec > -1]
     mean = float(np.mean(valid)) if valid.size else float("nan")
@@ -242,12 +249,12 @@ def coco_result(ev, st, precision, t, names, iou, ann_stats, n_images):
     for j, name in enumerate(names):
         col = prec[:, j]
         ap = float(np.mean(col[col > -1])) if (col > -1).any() else float("nan")
-        scores, tp, fp, npos = _coco_class_curve(st, j, t)
+        scores, tp, fp, npos = _coco_class_curve(matches, j, t)
         with np.errstate(invalid="ignore", divide="ignore"):
             p_curve = tp / np.maximum(tp + fp, np.finfo(np.float64).tiny)
             r_curve = tp / npos if npos else np.full(len(tp), np.nan)
-        per_class[name] = _report(name, ap, npos, scores, tp, fp, p_curve, r_curve,
-                                  count[j], area[j], aspect[j])
+        per_class[name] = class_report(name, ap, npos, scores, tp, fp, p_curve, r_curve,
+                                       count[j], area[j], aspect[j])
     return EvalResult(protocol="coco", iou=iou, classes=list(names), per_class=per_class,
-                      map=mean, stats=np.asarray(ev.stats, dtype=np.float64),
-                      convention=_convention_dict(PRESETS["coco"]), n_images=n_images)
+                      map=mean, stats=np.asarray(stats, dtype=np.float64),
+                      convention=convention_dict(PRESETS["coco"]), n_images=n_images)

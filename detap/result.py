@@ -125,6 +125,20 @@ class ClassReport:
     mean_area: float = float("nan")
     mean_aspect: float = float("nan")
 
+    # the names of the per-class results of detap.voc.evaluate before it
+    # returned this type (ClassResult's), kept for its callers
+    @property
+    def prec(self):
+        return self.precision
+
+    @property
+    def rec(self):
+        return self.recall
+
+    @property
+    def npos(self):
+        return self.n_gt
+
     def to_dict(self):
         return {"ap": _num(self.ap), "n_gt": int(self.n_gt), "n_det": int(self.n_det),
                 "tp": int(self.tp), "fp": int(self.fp), "f1": _num(self.f1),

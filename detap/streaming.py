@@ -28,13 +28,15 @@ are integer class ids.
 """
 import numpy as np
 
-from . import _core
 from .conventions import PRESETS
-from .core import _as_boxes, accumulate, match, prepare_gt, sort_detections
+from .core import accumulate, as_boxes, match, prepare_gt, sort_detections
 from .errors import DetapInputError
 from .boxes import boxes_as
-from .protocols import PROTOCOLS, _iou_index, _mean_ap, _MEAN, _report, coco_result, \
-    _convention_dict, _check_iou, annotation_stats
+from .coco import Params, engine
+from .coco.columns import Columns as CocoColumns
+from .coco.summarize import summarize
+from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
+                        coco_result, convention_dict, iou_index, mean_ap)
 from .result import EvalResult
 
 __all__ = ["Evaluator"]
@@ -56,7 +58,7 @@ def _arr(x, dtype, name, shape_tail=()):
 def _boxes(x, name):
     """(n, 4) float64 boxes, checked for shape and finiteness by the array
     API's own check; None is no boxes."""
-    return _as_boxes(x if x is not None else [], name)
+    return as_boxes(x if x is not None else [], name)
 
 
 def _labels(x, name):
@@ -148,15 +150,14 @@ class Evaluator:
         if protocol not in PROTOCOLS:
             raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
-        self.iou = _check_iou(iou)
+        self.iou = check_iou(iou)
         self.conv = PRESETS[protocol]
         self.classes = classes
         self.threads = threads
         self._raw = self.conv.tie_order == "numpy"
         if protocol == "coco":
-            from .coco import Params
             self._params = Params("bbox")
-            if _iou_index(self._params.iouThrs, self.iou) is None:
+            if iou_index(self._params.iouThrs, self.iou) is None:
                 raise DetapInputError(f"the coco Evaluator reports at one of pycocotools' IoU "
                                       f"thresholds {list(self._params.iouThrs)}, got {self.iou}")
         self.reset()
@@ -288,7 +289,6 @@ class Evaluator:
         self._chunks["cell"].append({"label": c.gt_labels[npos_rows]})
 
     def _update_coco(self, c):
-        from .coco import _Columns as CocoColumns, _evaluate_columns
         gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
         dtb = boxes_as(c.det_boxes, c.box_format, "xywh")
         ng, nd = len(gtb), len(dtb)
@@ -300,20 +300,20 @@ class Evaluator:
                          dtb[:, 2] * dtb[:, 3], np.zeros(nd, np.uint8), np.zeros(nd, np.uint8),
                          c.det_scores)
         p = self._params
-        p.imgIds = c.images.tolist()
-        p.catIds = np.unique(np.concatenate([c.gt_labels, c.det_labels])).tolist()
-        st = _evaluate_columns(gt, dt, p, self.threads or 0)
-        # cell c is (category st.cell_key[c] // I, image st.cell_key[c] % I)
-        I = max(st.I, 1)
-        cell_cat = st.cat_ids[st.cell_key // I] if len(st.cat_ids) else np.zeros(0, np.int64)
-        cell_img = st.img_ids[st.cell_key % I]
-        n_kept = np.diff(st.kept_off)
+        st = engine.evaluate(gt, dt, c.images, np.unique(np.concatenate([c.gt_labels, c.det_labels])),
+                             True, p.areaRng, p.iouThrs, p.maxDets[-1], self.threads)
+        cells, m = st.cells, st.matches
+        # cell c is (category cell_key[c] // I, image cell_key[c] % I)
+        I = max(cells.I, 1)  # noqa: E741
+        cell_cat = cells.cat_ids[cells.cell_key // I] if len(cells.cat_ids) else np.zeros(0, np.int64)
+        cell_img = cells.img_ids[cells.cell_key % I]
+        n_kept = np.diff(m.kept_off)
         kcell = np.repeat(np.arange(len(n_kept)), n_kept)
-        self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": st.npig.T.copy()})
+        self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": m.npig.T.copy()})
         # kept detections come cell by cell in rank order, and a cell lives in
         # one batch: a stable sort on the cell key restores the global order
         self._chunks["det"].append({"label": _narrow(cell_cat[kcell]), "img": cell_img[kcell],
-                                    "score": st.kept_score, "lab": st.labels})
+                                    "score": m.kept_score, "lab": m.labels})
 
     # -- result -------------------------------------------------------------
 
@@ -373,14 +373,13 @@ class Evaluator:
             scores = det["score"][rows] if len(rows) else np.zeros(0)
             lab = det["lab"][rows] if len(rows) else np.zeros(0, np.int8)
             tp, fp, rec, prec, ap = accumulate(lab, int(npos[k]), conv, scores)
-            per_class[name] = _report(name, ap, int(npos[k]), scores, tp, fp, prec, rec,
+            per_class[name] = class_report(name, ap, int(npos[k]), scores, tp, fp, prec, rec,
                                       ann[0][k], ann[1][k], ann[2][k])
-        mean = _mean_ap([per_class[c].ap for c in names], _MEAN[self.protocol])
+        mean = mean_ap([per_class[c].ap for c in names], MEAN_RULE[self.protocol])
         return EvalResult(protocol=self.protocol, iou=self.iou, classes=names, per_class=per_class,
-                          map=mean, convention=_convention_dict(conv), n_images=len(images))
+                          map=mean, convention=convention_dict(conv), n_images=len(images))
 
     def _compute_coco(self, images, labels, det, ann):
-        from .coco import COCOeval, _State
         cells = _concat(self._chunks["cell"])
         p = self._params
         A, T = len(p.areaRng), len(p.iouThrs)
@@ -411,18 +410,12 @@ class Evaluator:
             kept_score[rows] = c["score"]
             start += len(rows)
         del dest
-        st = _State(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score, labels=lab,
-                    npig=npig)
-        precision, recall, scores = _core.coco_accumulate(
-            K, cat_off, kept_off, st.kept_score, st.labels, npig,
-            np.asarray(p.maxDets, dtype=np.int64), np.asarray(p.recThrs, dtype=np.float64),
-            self.threads or 0)
-        ev = COCOeval(iouType="bbox")
-        ev.params.imgIds, ev.params.catIds = images.tolist(), labels.tolist()
-        ev.eval = {"params": ev.params, "counts": [T, len(p.recThrs), K, A, len(p.maxDets)],
-                   "precision": precision, "recall": recall, "scores": scores}
-        t = _iou_index(p.iouThrs, self.iou)
-        return coco_result(ev, st, precision, t, self._names(labels), self.iou, ann, I)
+        m = engine.Matches(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score, labels=lab,
+                           npig=npig)
+        precision, recall, _ = engine.accumulate(m, p.maxDets, p.recThrs, self.threads)
+        stats, _ = summarize(precision, recall, p)
+        t = iou_index(p.iouThrs, self.iou)
+        return coco_result(stats, m, precision, t, self._names(labels), self.iou, ann, I)
 
     def _compute_raw(self, images, labels):
         from .formats.dataset import Dataset

@@ -25,10 +25,12 @@ import numpy as np
 
 from . import _core, cache
 from .conventions import PY_FASTER_RCNN, get_convention
-from .core import evaluate_prepared, prepare_gt
+from .core import evaluate_prepared, prepare_gt, voc_ap_from_curve
 from .errors import DetapCacheError, DetapInputError
+from .protocols import annotation_stats, class_report, convention_dict, preset_name
+from .result import EvalResult
 
-__all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "VocResult",
+__all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate",
            "read_imageset", "load_annotations", "read_detections", "VocAnnotations"]
 
 
@@ -322,12 +324,9 @@ def voc_ap(rec, prec, use_07_metric=False):
     reference: np.float64, except a plain float 0.0 from the 11-point metric
     when no recall reaches 0.
     """
-    rec = np.ascontiguousarray(rec, dtype=np.float64).reshape(-1)
-    prec = np.ascontiguousarray(prec, dtype=np.float64).reshape(-1)
-    if use_07_metric:
-        ap, hit = _core.ap_voc07(rec, prec, PY_FASTER_RCNN.voc07_points())
-        return np.float64(ap) if hit else float(ap)
-    return np.float64(_core.ap_all_point(rec, prec))
+    ap, hit = voc_ap_from_curve(rec, prec, PY_FASTER_RCNN.replace(
+        ap="voc07" if use_07_metric else "all_point"))
+    return np.float64(ap) if hit else float(ap)
 
 
 # ------------------------------------------------------------------ voc_eval
@@ -398,37 +397,13 @@ def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile,
 
 # ------------------------------------------------------------------ all classes
 
-@dataclass
-class VocResult:
-    """Every class of a VOC evaluation.
-
-    classes    class names, in evaluation order
-    per_class  name -> ClassResult (rec, prec, tp, fp, npos, ...)
-    ap         name -> AP (float; NaN for a class without GT but with detections
-               under the all-point metric, as the reference)
-    map        mean of the APs (np.mean, NaN if any AP is NaN, as py-faster-rcnn)
-    convention the Convention used
-    """
-    classes: list
-    per_class: dict
-    ap: dict
-    map: float
-    convention: object
-
-    def table(self):
-        """A plain-text per-class table with the mAP."""
-        width = max([len(c) for c in self.classes] + [5])
-        lines = [f"{'class':<{width}}  {'n_gt':>6}  {'n_det':>7}  {'AP':>7}"]
-        for c in self.classes:
-            r = self.per_class[c]
-            lines.append(f"{c:<{width}}  {r.npos:>6d}  {r.n_det:>7d}  {self.ap[c]:>7.4f}")
-        lines.append(f"{'mAP':<{width}}  {'':>6}  {'':>7}  {self.map:>7.4f}")
-        return "\n".join(lines)
-
-
 def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
              ovthresh=0.5, use_07_metric=None, convention=None, missing_ok=False, threads=None):
-    """Evaluate every class, parsing the annotations once.
+    """Evaluate every class, parsing the annotations once: an ``EvalResult``
+    (``res.map``, ``res.ap[c]``, ``res.per_class[c].prec`` / ``.rec``,
+    ``res.table()``).  ``map`` is py-faster-rcnn's mean over every class
+    (NaN when a class without GT has detections, under the all-point AP),
+    and each class's ``ap`` keeps voc_eval's value and type.
 
     classnames     classes to evaluate (default: every class in the
                    annotations, sorted)
@@ -448,16 +423,29 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
     imagenames = read_imageset(imagesetfile)
     ann = load_annotations(annopath, imagenames, cachedir)
     classes = list(ann.classes if classnames is None else classnames)
-    per_class, aps = {}, {}
-    for c in classes:
+    # per-class annotation statistics on continuous widths, as every other
+    # front end reports them (difficult objects included)
+    k_of = np.array([classes.index(n) if n in classes else -1 for n in ann.classes], np.int64)
+    lab = k_of[ann.obj_cls] if len(ann.obj_cls) else np.zeros(0, np.int64)
+    keep = lab >= 0
+    b = ann.boxes[keep]
+    count, area, aspect = annotation_stats(lab[keep], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1],
+                                           len(classes))
+    per_class = {}
+    for k, c in enumerate(classes):
         detfile = detpath.format(c)
         if missing_ok and not os.path.exists(detfile):
             gt = ann.class_gt(c, conv)
             res = evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
-                                     gt, ovthresh, conv, threads)
+                                    gt, ovthresh, conv, threads)
         else:
             res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile, threads)
-        per_class[c] = res
-        aps[c] = res.ap
-    m = float(np.mean([aps[c] for c in classes])) if classes else float("nan")
-    return VocResult(classes=classes, per_class=per_class, ap=aps, map=m, convention=conv)
+        rep = class_report(c, res.ap, res.npos, res.scores, res.tp, res.fp, res.prec, res.rec,
+                           count[k], area[k], aspect[k])
+        rep.ap = res.ap  # the reference's value and type (NaN or 0.0 without GT)
+        per_class[c] = rep
+    # py-faster-rcnn's mean: over every class, NaN if one AP is NaN
+    m = float(np.mean([per_class[c].ap for c in classes])) if classes else float("nan")
+    return EvalResult(protocol=preset_name(conv), iou=float(ovthresh), classes=classes,
+                      per_class=per_class, map=m, convention=convention_dict(conv),
+                      n_images=len(ann.names))

@@ -60,7 +60,7 @@ def test_voc_subcommand_matches_api(tmp_path):
         line = next(l for l in text.splitlines() if l.startswith(c + " "))
         fields = line.split()
         r = res.per_class[c]
-        assert fields[1:] == [str(r.npos), str(r.n_det), str(int(r.tp[-1])), str(int(r.fp[-1])),
+        assert fields[1:] == [str(r.npos), str(r.n_det), str(r.tp), str(r.fp),
                               f"{res.ap[c]:.4f}"]
     assert list((tmp_path / "cache").glob("detap_annots_*.npz"))
 

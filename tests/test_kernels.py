@@ -817,22 +817,23 @@ def test_parse_dets_slow_errors_propagate():
 def test_coco_group_equals_the_python_grouping(n_img, n_cat, seed):
     """The C cell grouping (the common case: useCats, unique ids) gives the
     rows and keys of the general Python path, both sides at once."""
-    from detap import coco as dcoco
+    from detap.coco import cells as dcells
+    from detap.coco.columns import Columns
     rng = np.random.default_rng(seed)
     img_ids = np.unique(rng.integers(0, 12, n_img)).astype(np.int64)
     cat_ids = np.unique(rng.integers(1, 9, n_cat)).astype(np.int64)
 
     def side(n):
-        return dcoco._Columns(rng.integers(0, 14, n), rng.integers(0, 10, n),
+        return Columns(rng.integers(0, 14, n), rng.integers(0, 10, n),
                               np.arange(1, n + 1), np.ones((n, 4)), np.ones(n),
                               np.zeros(n, np.uint8), np.zeros(n, np.uint8), np.ones(n))
     g, d = side(int(rng.integers(0, 40))), side(int(rng.integers(0, 40)))
     I, K = len(img_ids), len(cat_ids)
-    li, lc = dcoco._luts(img_ids, cat_ids, g, d)
+    li, lc = dcells._luts(img_ids, cat_ids, g, d)
     got = _core.coco_group(g.image_id, g.category_id, d.image_id, d.category_id, li, lc, I, K)
     for cols, rows, keys in ((g, got[0], got[1]), (d, got[2], got[3])):
-        r, i, k = dcoco._prepare_rows(cols, img_ids, cat_ids, True)
-        want_rows, want_keys = dcoco._sort_rows(r, i, k, I, K, True, True)
+        r, i, k = dcells._prepare_rows(cols, img_ids, cat_ids, True)
+        want_rows, want_keys = dcells._sort_rows(r, i, k, I, K, True, True)
         assert np.array_equal(rows, want_rows) and np.array_equal(keys, want_keys)
 
 

@@ -37,7 +37,7 @@ def read(gt, dt=None):
     and optionally a results file ``dt``."""
     gt = os.fspath(gt)
     coco = COCO(gt)
-    cols = coco._columns("gt")  # before .dataset: the C reader's columns are still valid
+    cols = coco.columns("gt")  # before .dataset: the C reader's columns are still valid
     doc = coco.dataset  # COCO's index has checked that every record has an 'id'
     images = doc.get("images", [])
     cats = doc.get("categories", [])
@@ -128,7 +128,7 @@ def _results(coco, dt, img_ids, cat_ids):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown categories are an error below
         try:
-            cols = coco.loadRes(source)._columns("dt")
+            cols = coco.loadRes(source).columns("dt")
         except DetapInputError as e:
             if source is dt:
                 raise

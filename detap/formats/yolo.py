@@ -28,7 +28,7 @@ import os
 import struct
 from collections.abc import Mapping
 
-from ..coco import _loads
+from ..coco.columns import parse_json
 from ..errors import DetapInputError
 from . import text
 
@@ -166,7 +166,7 @@ def _line_sizes(path):
 
 
 def _json_sizes(path):
-    doc = _loads(text.read_text(path), path)
+    doc = parse_json(text.read_text(path), path)
     if not isinstance(doc, dict):
         raise DetapInputError("image sizes JSON must be an object {name: [width, height]}", path)
     return {image_key(k): _size(v, path, f"image {k!r}") for k, v in doc.items()}

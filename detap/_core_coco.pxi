@@ -1,0 +1,248 @@
+# The COCO stages of detap._core (included by _core.pyx): cells, evaluate,
+# accumulate.  Same rules as there: check shapes and ranges, allocate with
+# numpy, call one C kernel without the GIL.
+
+cdef const void *_ptr(const unsigned char[::1] a):
+    return <const void *>&a[0] if a.shape[0] else NULL
+
+
+def _bytes_view(a, dtype, n, name, per=1):
+    """A C-contiguous uint8 view of a numpy array checked for dtype and length."""
+    import numpy as _np
+    arr = _np.ascontiguousarray(a)
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {arr.dtype}")
+    if arr.size != n * per:
+        raise ValueError(f"{name} must hold {n * per} values, got {arr.size}")
+    return arr.reshape(-1).view(np.uint8), arr
+
+
+def merge_cells(a_key, b_key):
+    """Union of two sorted key arrays: (keys, a_off, b_off); see csrc/group.h."""
+    cdef const int64_t[::1] a = np.ascontiguousarray(a_key, dtype=np.int64)
+    cdef const int64_t[::1] b = np.ascontiguousarray(b_key, dtype=np.int64)
+    cdef size_t na = a.shape[0], nb = b.shape[0], nk = 0
+    keys = np.empty(na + nb + 1, dtype=np.int64)
+    a_off = np.empty(na + nb + 1, dtype=np.int64)
+    b_off = np.empty(na + nb + 1, dtype=np.int64)
+    cdef int64_t[::1] k = keys, ao = a_off, bo = b_off
+    cdef int64_t z = 0
+    cdef int rc
+    with nogil:
+        rc = detap_merge_cells(&a[0] if na else &z, na, &b[0] if nb else &z, nb,
+                               &k[0], &nk, &ao[0], &bo[0])
+    _check(rc)
+    return keys[:nk], a_off[:nk + 1], b_off[:nk + 1]
+
+
+def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg,
+               Py_ssize_t ncat, int nthreads=0):
+    """pycocotools' cells of the GT and the detection side at once (the two
+    sides on two threads): (g_rows, g_keys, d_rows, d_keys); see
+    detap_coco_group in csrc/group.h."""
+    cdef const int64_t[::1] gi = np.ascontiguousarray(g_image, dtype=np.int64)
+    cdef const int64_t[::1] gc = np.ascontiguousarray(g_cat, dtype=np.int64)
+    cdef const int64_t[::1] di = np.ascontiguousarray(d_image, dtype=np.int64)
+    cdef const int64_t[::1] dc = np.ascontiguousarray(d_cat, dtype=np.int64)
+    cdef const int64_t[::1] li = np.ascontiguousarray(lut_img, dtype=np.int64)
+    cdef const int64_t[::1] lc = np.ascontiguousarray(lut_cat, dtype=np.int64)
+    if gi.shape[0] != gc.shape[0] or di.shape[0] != dc.shape[0]:
+        raise ValueError("image and category columns must have equal lengths")
+    if nimg < 0 or ncat < 0 or ncat >= 2 ** 31:
+        raise ValueError("nimg and ncat must be in range")
+    cdef size_t ng = gi.shape[0], nd = di.shape[0], mg = 0, md = 0
+    g_rows = np.empty(max(ng, 1), np.int64)
+    g_keys = np.empty(max(ng, 1), np.int64)
+    d_rows = np.empty(max(nd, 1), np.int64)
+    d_keys = np.empty(max(nd, 1), np.int64)
+    cdef int64_t[::1] gr = g_rows, gk = g_keys, dr = d_rows, dk = d_keys
+    cdef int64_t z = -1
+    cdef int rc_g = 0, rc_d = 0, side
+    cdef int nth = 1 if nthreads == 1 else 2
+    with nogil:
+        for side in prange(2, num_threads=nth, schedule="static", chunksize=1):
+            if side == 0:
+                rc_g = detap_coco_group(ng, &gi[0] if ng else &z, &gc[0] if ng else &z,
+                                        &li[0] if li.shape[0] else &z, li.shape[0],
+                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                        nimg, ncat, &gr[0], &gk[0], &mg)
+            else:
+                rc_d = detap_coco_group(nd, &di[0] if nd else &z, &dc[0] if nd else &z,
+                                        &li[0] if li.shape[0] else &z, li.shape[0],
+                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                        nimg, ncat, &dr[0], &dk[0], &md)
+    _check(rc_g)
+    _check(rc_d)
+    return g_rows[:mg], g_keys[:mg], d_rows[:md], d_keys[:md]
+
+
+def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    if rows.ndim != 1 or rows.shape[0] != n_rows:
+        raise ValueError(f"{name} must hold {n_rows} row indices")
+    if n_rows and (rows.min() < 0 or rows.max() >= n_arr):
+        raise IndexError(f"{name} holds a row outside 0..{n_arr - 1}")
+    return rows
+
+
+def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
+                  dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
+                  area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
+                  bint with_matches=False):
+    """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
+    visited in ``cell_order`` (a permutation; None: in order).
+
+    Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
+    (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
+    (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells)),
+    and with ``with_matches`` also matched (n_kept, A, T): the gt array row
+    each kept detection matched, or -1."""
+    gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
+    dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
+    cdef Py_ssize_t nc = gt_off.shape[0] - 1
+    if nc < 0 or dt_off.shape[0] != nc + 1:
+        raise ValueError("gt_off and dt_off must have ncells + 1 entries")
+    if gt_off[0] != 0 or dt_off[0] != 0 or np.any(np.diff(gt_off) < 0) or np.any(np.diff(dt_off) < 0):
+        raise ValueError("gt_off and dt_off must start at 0 and not decrease")
+    if max_det < 0:
+        raise ValueError("max_det must be >= 0")
+    ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
+    da = np.ascontiguousarray(dt_area, dtype=np.float64).reshape(-1)
+    cdef Py_ssize_t ng = ga.shape[0], nd = da.shape[0]
+    gb = _bytes_view(gt_boxes, np.float64, ng, "gt_boxes", 4)
+    gc = _bytes_view(gt_crowd, np.uint8, ng, "gt_crowd")
+    gi = _bytes_view(gt_ignore, np.uint8, ng, "gt_ignore")
+    gz = _bytes_view(gt_id_nz, np.uint8, ng, "gt_id_nz")
+    db = _bytes_view(dt_boxes, np.float64, nd, "dt_boxes", 4)
+    ds = _bytes_view(dt_score, np.float64, nd, "dt_score")
+    dz = _bytes_view(dt_id_pos, np.uint8, nd, "dt_id_pos")
+    grows = _check_rows(gt_row, gt_off[nc], ng, "gt_row")
+    drows = _check_rows(dt_row, dt_off[nc], nd, "dt_row")
+    rng = np.ascontiguousarray(area_rng, dtype=np.float64)
+    if rng.ndim != 2 or rng.shape[1] != 2:
+        raise ValueError("area_rng must have shape (A, 2)")
+    thr = np.ascontiguousarray(iou_thrs, dtype=np.float64).reshape(-1)
+    if np.isnan(gb[1]).any() or np.isnan(db[1]).any():
+        raise ValueError("boxes must not hold NaN")
+    if np.isnan(ds[1]).any():
+        raise ValueError("scores must not hold NaN")
+    counts = np.minimum(np.diff(dt_off), max_det)
+    kept_off = np.zeros(nc + 1, dtype=np.int64)
+    np.cumsum(counts, out=kept_off[1:])
+    cdef Py_ssize_t n_kept = kept_off[nc], A = rng.shape[0], T = thr.shape[0]
+    kept_idx = np.empty(n_kept, dtype=np.int64)
+    labels = np.empty((n_kept, A, T), dtype=np.int8)
+    npig = np.zeros((A, nc), dtype=np.int64)
+    matched = np.empty((n_kept, A, T), dtype=np.int64) if with_matches else None
+    cdef int64_t[:, :, ::1] v_m = matched
+    cdef int64_t *pm = NULL
+    if with_matches and n_kept and A and T:
+        pm = &v_m[0, 0, 0]
+    cdef detap_coco_eval_in inp
+    cdef const unsigned char[::1] v_go = gt_off.view(np.uint8), v_do = dt_off.view(np.uint8)
+    cdef const unsigned char[::1] v_gr = grows.view(np.uint8), v_dr = drows.view(np.uint8)
+    cdef const unsigned char[::1] v_ga = ga.view(np.uint8), v_da = da.view(np.uint8)
+    cdef const unsigned char[::1] v_gb = gb[0], v_gc = gc[0], v_gi = gi[0], v_gz = gz[0]
+    cdef const unsigned char[::1] v_db = db[0], v_ds = ds[0], v_dz = dz[0]
+    cdef const double[:, ::1] v_rng = rng
+    cdef const double[::1] v_thr = thr
+    cdef const int64_t[::1] v_ko = kept_off
+    cdef int64_t[::1] v_ki = kept_idx
+    cdef int8_t[:, :, ::1] v_lab = labels
+    cdef int64_t[:, ::1] v_np = npig
+    cdef double dz0 = 0.
+    cdef int64_t iz0 = 0
+    cdef int8_t bz0 = 0
+    if cell_order is not None:
+        cell_order = np.ascontiguousarray(cell_order, dtype=np.int64)
+        # a range check keeps memory safe; that it is a permutation is the
+        # caller's contract (a full check would cost a sort per call)
+        if cell_order.shape[0] != nc or (nc and (cell_order.min() < 0 or cell_order.max() >= nc)):
+            raise ValueError("cell_order must be a permutation of the cells")
+    cdef const unsigned char[::1] v_co = cell_order.view(np.uint8) if cell_order is not None else None
+    inp.ncells = nc
+    inp.cell_order = <const int64_t *>_ptr(v_co) if cell_order is not None else NULL
+    inp.gt_row = <const int64_t *>_ptr(v_gr)
+    inp.dt_row = <const int64_t *>_ptr(v_dr)
+    inp.gt_off = <const int64_t *>_ptr(v_go)
+    inp.dt_off = <const int64_t *>_ptr(v_do)
+    inp.gt_boxes = <const double *>_ptr(v_gb)
+    inp.gt_area = <const double *>_ptr(v_ga)
+    inp.gt_crowd = <const uint8_t *>_ptr(v_gc)
+    inp.gt_ignore = <const uint8_t *>_ptr(v_gi)
+    inp.gt_id_nz = <const uint8_t *>_ptr(v_gz)
+    inp.dt_boxes = <const double *>_ptr(v_db)
+    inp.dt_area = <const double *>_ptr(v_da)
+    inp.dt_score = <const double *>_ptr(v_ds)
+    inp.dt_id_pos = <const uint8_t *>_ptr(v_dz)
+    inp.area_rng = &v_rng[0, 0] if A else &dz0
+    inp.A = A
+    inp.iou_thrs = &v_thr[0] if T else &dz0
+    inp.T = T
+    inp.max_det = max_det
+    inp.sim = NULL  # pycocotools' bbox IoU
+    if gt_off[nc] == 0:
+        inp.gt_row = NULL
+    if dt_off[nc] == 0:
+        inp.dt_row = NULL
+    cdef int rc
+    with nogil:
+        rc = detap_coco_evaluate(&inp, &v_ko[0], &v_ki[0] if n_kept else &iz0,
+                                 &v_lab[0, 0, 0] if (A and T and n_kept) else &bz0,
+                                 &v_np[0, 0] if (A and nc) else &iz0, pm, nthreads)
+    _check(rc)
+    if with_matches:
+        return kept_off, kept_idx, labels, npig, matched
+    return kept_off, kept_idx, labels, npig
+
+
+def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
+                    max_dets, rec_thrs, int nthreads=0):
+    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores).
+
+    Category k owns cells cat_off[k]:cat_off[k+1] (images in order)."""
+    cdef const int64_t[::1] v_co = np.ascontiguousarray(cat_off, dtype=np.int64)
+    cdef const int64_t[::1] v_ko = np.ascontiguousarray(kept_off, dtype=np.int64)
+    cdef const double[::1] v_ks = np.ascontiguousarray(kept_score, dtype=np.float64)
+    cdef const int8_t[:, :, ::1] v_lab = np.ascontiguousarray(labels, dtype=np.int8)
+    cdef const int64_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int64)
+    cdef const int64_t[::1] v_md = np.ascontiguousarray(max_dets, dtype=np.int64)
+    cdef const double[::1] v_rt = np.ascontiguousarray(rec_thrs, dtype=np.float64)
+    cdef Py_ssize_t n_kept = v_lab.shape[0], A = v_lab.shape[1], T = v_lab.shape[2]
+    cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = v_ko.shape[0] - 1
+    if K < 0 or v_co.shape[0] != K + 1 or nc < 0:
+        raise ValueError("cat_off must have K + 1 entries and kept_off at least one")
+    if v_co[0] != 0 or v_co[K] != nc:
+        raise ValueError("cat_off must run from 0 to the number of cells")
+    for k in range(K):
+        if v_co[k + 1] < v_co[k]:
+            raise ValueError("cat_off must not decrease")
+    if v_ks.shape[0] != n_kept or v_ko[0] != 0 or v_ko[nc] != n_kept:
+        raise ValueError("kept_score, kept_off and labels disagree on the number of detections")
+    for c in range(nc):
+        if v_ko[c + 1] < v_ko[c]:
+            raise ValueError("kept_off must not decrease")
+    if v_np.shape[0] != A or v_np.shape[1] != nc:
+        raise ValueError("npig must have shape (A, ncells)")
+    if T == 0 or R == 0 or K == 0 or A == 0 or M == 0:
+        return (np.full((T, R, K, A, M), -1.0), np.full((T, K, A, M), -1.0),
+                np.full((T, R, K, A, M), -1.0))
+    # the kernel fills every entry (-1 where pycocotools leaves -1), on all
+    # threads: a serial np.full of these arrays costs as much as a stage
+    precision = np.empty((T, R, K, A, M))
+    scores = np.empty((T, R, K, A, M))
+    recall = np.empty((T, K, A, M))
+    cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
+    cdef double[:, :, :, ::1] v_r = recall
+    cdef double dz0 = 0.
+    cdef int8_t bz0 = 0
+    cdef int64_t iz0 = 0
+    cdef int rc
+    with nogil:
+        rc = detap_coco_accumulate(K, &v_co[0], nc, &v_ko[0], &v_ks[0] if n_kept else &dz0,
+                                   &v_lab[0, 0, 0] if (n_kept and A and T) else &bz0, n_kept,
+                                   &v_np[0, 0] if nc else &iz0, A, T, &v_md[0], M, &v_rt[0], R,
+                                   &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
+                                   nthreads)
+    _check(rc)
+    return precision, recall, scores

@@ -1,0 +1,185 @@
+"""pycocotools' ``COCOeval`` and ``Params``, as a facade over the engine.
+
+``from detap.coco import COCOeval`` replaces ``from pycocotools.cocoeval
+import COCOeval``; for ``iouType="bbox"`` the results (``stats``,
+``eval["precision"]``, ``eval["recall"]``, ``eval["scores"]``) are equal to
+pycocotools' bit for bit.  The methods are short: the work is in
+``engine.py`` (evaluate, accumulate), ``summarize.py`` and ``views.py``
+(``ious``, ``evalImgs``, built lazily on first use).
+"""
+import copy
+import datetime
+import time
+
+import numpy as np
+
+from ..threads import nthreads
+from . import engine
+from .summarize import summarize
+from .views import LazyEvalImgs, LazyIous, eval_img
+
+__all__ = ["COCOeval", "Params"]
+
+
+class Params:
+    """pycocotools' evaluation parameters for boxes."""
+
+    def __init__(self, iouType="bbox"):
+        if iouType in ("segm", "keypoints"):
+            raise NotImplementedError(
+                f"detap.coco evaluates iouType='bbox' only; use pycocotools for '{iouType}'")
+        if iouType != "bbox":
+            raise ValueError(f"unknown iouType {iouType!r}")
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+        self.iouType = iouType
+        self.useSegm = None
+
+    def __deepcopy__(self, memo):
+        """A deep copy without copying each id one by one (the ids are
+        immutable scalars, so new lists and arrays suffice)."""
+        new = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(new, name, value.copy())
+            elif isinstance(value, list):
+                # only areaRng nests; imgIds can hold 10^5 scalars, so do not
+                # scan every list for nested ones
+                if name == "areaRng" or (value and isinstance(value[0], (list, np.ndarray))):
+                    value = [list(v) if isinstance(v, list) else
+                             (v.copy() if isinstance(v, np.ndarray) else v) for v in value]
+                setattr(new, name, value[:])
+        return new
+
+
+
+class COCOeval:
+    """pycocotools' ``COCOeval`` for ``iouType="bbox"``.
+
+    ``evaluate()``, ``accumulate()``, ``summarize()``; ``stats`` (12,);
+    ``eval`` with ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M),
+    ``scores``, ``counts``, ``params``, ``date``; ``ious`` and ``evalImgs``
+    computed lazily.  ``threads`` (detap only): worker threads for the C
+    stages, default all cores; results do not depend on it.
+    """
+
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=None):
+        if not iouType:
+            iouType = "segm"
+        self.params = Params(iouType=iouType)  # raises for segm / keypoints
+        self.cocoGt, self.cocoDt = cocoGt, cocoDt
+        self.evalImgs = []
+        self.eval = {}
+        self.stats = []
+        self.threads = nthreads(threads)
+        self._paramsEval = {}
+        self._state = None
+        self._ious = None
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    # -- evaluate --------------------------------------------------------
+
+    def evaluate(self):
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+        if p.iouType != "bbox":
+            raise NotImplementedError("detap.coco evaluates iouType='bbox' only")
+        self.evaluate_columns(self.cocoGt.columns("gt"), self.cocoDt.columns("dt"))
+
+    def evaluate_columns(self, gt, dt):
+        """evaluate() on ``Columns`` (detap only: ``evaluate_arrays`` and
+        ``evaluate`` end here)."""
+        tic = time.time()
+        p = self.params
+        img_ids = np.unique(np.asarray(p.imgIds))
+        p.imgIds = list(img_ids)
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self._state = engine.evaluate(gt, dt, img_ids, p.catIds, p.useCats, p.areaRng, p.iouThrs,
+                                      p.maxDets[-1] if len(p.maxDets) else 0, self.threads)
+        self._ious = None
+        self.evalImgs = LazyEvalImgs(self._state, p)
+        self._paramsEval = copy.deepcopy(p)
+        self._eval_seconds = time.time() - tic
+
+    @property
+    def state(self):
+        """The engine's ``EvalState`` of the last evaluate() (detap only), or None."""
+        return self._state
+
+    @property
+    def ious(self):
+        if self._ious is None:
+            if self._state is None:
+                return {}
+            self._ious = LazyIous(self._state)
+        return self._ious
+
+    @ious.setter
+    def ious(self, value):
+        self._ious = value
+
+    def computeIoU(self, imgId, catId):
+        """pycocotools' computeIoU: (D, G) IoU of the cell, D cut at maxDets[-1]."""
+        return self.ious[imgId, catId]
+
+    def evaluateImg(self, imgId, catId, aRng, maxDet):
+        """pycocotools' per-image record (dict) or None, from the C results."""
+        st = self._state
+        p = self._paramsEval if self._paramsEval else self.params
+        a = [list(r) for r in p.areaRng].index(list(aRng))
+        return eval_img(st, st.cells.cell_of(imgId, catId), a, maxDet)
+
+    # -- accumulate ------------------------------------------------------
+
+    def accumulate(self, p=None):
+        tic = time.time()
+        if self._state is None:
+            print("Please run evaluate() first")
+            return
+        if p is None:
+            p = self.params
+        if not isinstance(self.evalImgs, LazyEvalImgs):
+            # evalImgs was replaced (e.g. torchvision merges the lists of
+            # several processes): accumulate what it now holds.  ious stay
+            # those of this process's evaluate(), as in pycocotools
+            if self._ious is None and self._state.rows is not None:
+                self._ious = LazyIous(self._state)
+            self._state = engine.state_from_eval_imgs(self.evalImgs, self._paramsEval)
+            self.evalImgs = LazyEvalImgs(self._state, self.params, keep=self.evalImgs)
+        precision, recall, scores = engine.accumulate_params(self._state, p, self._paramsEval,
+                                                             self.threads)
+        T, R, K, A, M = precision.shape
+        self.eval = {
+            "params": p,
+            "counts": [T, R, K, A, M],
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
+        }
+        self._acc_seconds = time.time() - tic
+
+    # -- summarize -------------------------------------------------------
+
+    def summarize(self):
+        """The 12 pycocotools numbers, printed and stored in ``stats``."""
+        if not self.eval:
+            raise Exception("Please run accumulate() first")
+        self.stats, lines = summarize(self.eval["precision"], self.eval["recall"], self.params)
+        for line in lines:
+            print(line)
+
+    def __str__(self):
+        self.summarize()
+        return ""

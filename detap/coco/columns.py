@@ -1,0 +1,175 @@
+"""COCO annotations as checked column arrays (the first stage of COCO evaluation).
+
+A COCO annotation list (from JSON through detap's C reader, from dicts, or
+from arrays) becomes one ``Columns``: a row per annotation.  Every source
+goes through the same checks: finite numbers, non-negative box sizes,
+integer ids, with messages that name the file, record and field.
+
+Boxes are ``[x, y, width, height]`` in pixels (COCO's convention); areas in
+square pixels.
+"""
+import json
+
+import numpy as np
+
+from .. import _core
+from ..errors import DetapInputError
+
+__all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
+           "field_error", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+
+
+class DetapResultsError(DetapInputError, AssertionError):
+    """Results that do not fit the ground truth.  Also an AssertionError,
+    which is what pycocotools raises for results on unknown images."""
+
+
+class Columns:
+    """Column arrays of a COCO annotation list (one row per annotation).
+
+    image_id, category_id, id : int64 (n,)
+    bbox   : float64 (n, 4), [x, y, w, h] pixels
+    area   : float64 (n,), square pixels
+    crowd  : uint8, int(iscrowd) != 0 (crowd IoU; a crowd GT can match again)
+    ignore : uint8, bool(iscrowd) (pycocotools sets ignore = iscrowd)
+    score  : float64 (n,) for results, else None
+    """
+
+    def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None,
+                 ids_unique=False):
+        self.image_id, self.category_id, self.id = image_id, category_id, ids
+        self.bbox, self.area, self.crowd, self.ignore, self.score = bbox, area, crowd, ignore, score
+        self.ids_unique = ids_unique  # known without looking (loadRes numbers 1..N)
+
+    def __len__(self):
+        return len(self.image_id)
+
+    @classmethod
+    def checked(cls, where, image_id, category_id, ids, bbox, area, crowd=None, ignore=None,
+                score=None, check_area=True, ids_unique=False):
+        """Columns after the checks every source needs: finite boxes of
+        non-negative size, a finite score, and a finite area where the area
+        comes from the input (one computed as w * h needs no check).  crowd
+        and ignore default to zeros (results)."""
+        check_finite(bbox, "bbox", where, nonneg_wh=True)
+        if check_area:
+            check_finite(area, "area", where)
+        if score is not None:
+            check_finite(score, "score", where)
+        n = len(image_id)
+        zeros = np.zeros(n, np.uint8)
+        return cls(image_id, category_id, ids, bbox, area,
+                   zeros if crowd is None else crowd, zeros if ignore is None else ignore,
+                   score, ids_unique=ids_unique)
+
+
+def field_error(anns, field, where, kind):
+    for i, a in enumerate(anns):
+        if not isinstance(a, dict):
+            return DetapInputError(f"{where}: record {i} is not an object: {a!r:.80}")
+        if field not in a:
+            return DetapInputError(f"{where}: record {i} has no '{field}'")
+        v = a[field]
+        if field == "bbox":
+            if not isinstance(v, (list, tuple, np.ndarray)) or len(v) != 4:
+                return DetapInputError(f"{where}: record {i} 'bbox' must be [x, y, w, h], got {v!r:.80}")
+            try:
+                [float(x) for x in v]
+            except (TypeError, ValueError):
+                return DetapInputError(f"{where}: record {i} 'bbox' is not numeric: {v!r:.80}")
+        else:
+            try:
+                (int if kind == "int" else float)(v)
+            except (TypeError, ValueError):
+                return DetapInputError(f"{where}: record {i} '{field}' is not a number: {v!r:.80}")
+            if kind == "int" and float(v) != int(v):
+                return DetapInputError(f"{where}: record {i} '{field}' is not an integer: {v!r:.80}")
+    return DetapInputError(f"{where}: bad '{field}' values")
+
+
+def column(anns, field, dtype, where, kind="float"):
+    n = len(anns)
+    try:
+        if field == "bbox":
+            if n == 0:
+                return np.zeros((0, 4), dtype=np.float64)
+            arr = np.array([a["bbox"] for a in anns], dtype=np.float64)
+            if arr.shape != (n, 4):
+                raise ValueError
+            return arr.reshape(n, 4)
+        arr = np.fromiter((a[field] for a in anns), dtype=dtype, count=n)
+        if kind == "int" and n:
+            # int64 conversion truncates floats such as 1.5: check they were integers
+            back = np.fromiter((a[field] for a in anns), dtype=np.float64, count=n)
+            if not np.array_equal(back, arr.astype(np.float64)):
+                raise ValueError
+        return arr
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise field_error(anns, field, where, kind) from None
+
+
+def check_finite(values, field, where, nonneg_wh=False):
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise DetapInputError(f"{where}: record {i} '{field}' is not finite: {values[i].tolist()}")
+    if nonneg_wh:
+        neg = (values[:, 2] < 0) | (values[:, 3] < 0)
+        if neg.any():
+            i = int(np.flatnonzero(neg)[0])
+            raise DetapInputError(f"{where}: record {i} 'bbox' has a negative size: {values[i].tolist()}")
+
+
+def gt_columns(anns, where):
+    n = len(anns)
+    try:
+        iscrowd = [a["iscrowd"] for a in anns]
+    except KeyError:
+        raise field_error(anns, "iscrowd", where, "int") from None
+    try:
+        crowd = np.fromiter((int(v) != 0 for v in iscrowd), dtype=np.uint8, count=n)
+    except (TypeError, ValueError):
+        raise field_error(anns, "iscrowd", where, "int") from None
+    ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
+    return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
+                            column(anns, "category_id", np.int64, where, "int"),
+                            column(anns, "id", np.int64, where, "int"),
+                            column(anns, "bbox", np.float64, where),
+                            column(anns, "area", np.float64, where), crowd, ignore)
+
+
+def dt_columns(anns, where):
+    return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
+                            column(anns, "category_id", np.int64, where, "int"),
+                            column(anns, "id", np.int64, where, "int"),
+                            column(anns, "bbox", np.float64, where),
+                            column(anns, "area", np.float64, where),
+                            score=column(anns, "score", np.float64, where))
+
+
+def load_json(path):
+    with open(path, "rb") as f:
+        return parse_json(f.read(), path)
+
+
+GT_FIELDS = (_core.HAS_ID | _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX
+              | _core.HAS_AREA | _core.HAS_ISCROWD)
+DT_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX | _core.HAS_SCORE
+
+
+def read_fast(path):
+    """(bytes, columns or None) of a JSON file via the C reader.  (Read, not
+    memory-mapped: a file truncated by another process while mapped would
+    crash the reader with SIGBUS.)"""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data, _core.parse_coco_json(data)
+
+
+def parse_json(data, path):
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+    except UnicodeDecodeError as e:
+        raise DetapInputError(f"not UTF-8 text ({e.reason})", path) from None

@@ -1,0 +1,351 @@
+"""pycocotools' ``COCO``: a dataset or a result set, with its indexes.
+
+``from detap.coco import COCO`` replaces ``from pycocotools.coco import
+COCO``.  Files are read by detap's C reader into column arrays
+(``columns.py``), which is all evaluation needs; the dicts (``dataset``,
+``anns``, ``imgs``, ...) are built on first access.
+"""
+import copy
+import os
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from .. import _core
+from ..errors import DetapInputError
+from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, column, dt_columns,
+                      field_error, gt_columns, load_json, parse_json, read_fast)
+
+__all__ = ["COCO"]
+
+
+def _unique_in_order(ids):
+    """Distinct values in order of first appearance (dict key order)."""
+    if not len(ids):
+        return []
+    _, first = np.unique(ids, return_index=True)
+    return ids[np.sort(first)].tolist()
+
+
+class COCO:
+    """pycocotools' ``COCO``: a dataset or a result set, with its indexes.
+
+    ``annotation_file`` is a path to a COCO JSON file or an already loaded
+    dict.  Attributes: ``dataset`` (the dict), ``anns``, ``imgs``, ``cats``
+    (id -> dict), ``imgToAnns``, ``catToImgs``.
+
+    A file is read by detap's C reader into column arrays, which is all that
+    evaluation needs; the dicts above are built on first access (by reading
+    the file again with Python's json module), so evaluation never pays for
+    them.  Files outside the reader's subset go through Python's json module
+    directly.
+    """
+
+    def __init__(self, annotation_file=None):
+        self._source = "<dict>"
+        self._cols = None
+        self._fast = None     # the C reader's columns of a file
+        self._loader = None   # builds ``dataset`` on first access
+        self._dataset = {}
+        self._index = None    # (anns, imgs, cats, imgToAnns, catToImgs)
+        # True once the caller can reach the dicts (gave them, or read them):
+        # pycocotools re-reads them at every evaluate(), so then do we
+        self._exposed = False
+        self._result_cols = False  # columns made by loadRes from the results
+        self._cols_role = None
+        if annotation_file is None:
+            return
+        if isinstance(annotation_file, dict):
+            self._set_dataset(annotation_file)
+            self._exposed = True
+            return
+        path = os.fspath(annotation_file)
+        self._source = path
+        data, fast = read_fast(path)
+        if fast is None or fast["top_is_array"]:
+            self._set_dataset(parse_json(data, path))
+        else:
+            del data
+            self._fast = fast
+            self._loader = lambda: load_json(path)
+
+    # -- the dict view, built on demand --------------------------------
+
+    def _set_dataset(self, dataset):
+        if not isinstance(dataset, dict):
+            raise DetapInputError(f"annotation file must hold a JSON object, not "
+                                  f"{type(dataset).__name__}", self._source)
+        for key in ("images", "annotations", "categories"):
+            if key in dataset and not isinstance(dataset[key], list):
+                raise DetapInputError(f"'{key}' must be a list", self._source)
+        self._dataset = dataset
+        self._loader = None
+        self.createIndex()
+
+    def _materialize(self):
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            self._set_dataset(loader())
+
+    @property
+    def dataset(self):
+        self._materialize()
+        self._exposed = True
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value):
+        self._dataset, self._loader, self._fast, self._cols, self._index = value, None, None, None, None
+        self._exposed, self._result_cols = True, False
+
+    def _idx(self, i):
+        self._materialize()
+        if self._index is None:
+            self.createIndex()
+        self._exposed = True
+        return self._index[i]
+
+    anns = property(lambda self: self._idx(0))
+    imgs = property(lambda self: self._idx(1))
+    cats = property(lambda self: self._idx(2))
+    imgToAnns = property(lambda self: self._idx(3))
+    catToImgs = property(lambda self: self._idx(4))
+
+    def createIndex(self):
+        self._materialize()
+        anns, cats, imgs = {}, {}, {}
+        imgToAnns, catToImgs = defaultdict(list), defaultdict(list)
+        where = self._source
+        ds = self._dataset
+        if "annotations" in ds:
+            for ann in ds["annotations"]:
+                try:
+                    imgToAnns[ann["image_id"]].append(ann)
+                    anns[ann["id"]] = ann
+                except (KeyError, TypeError):
+                    raise field_error(ds["annotations"], "image_id" if "image_id" not in ann
+                                       else "id", where + " annotations", "int") from None
+        if "images" in ds:
+            for i, img in enumerate(ds["images"]):
+                try:
+                    imgs[img["id"]] = img
+                except (KeyError, TypeError):
+                    raise DetapInputError(f"images record {i} has no 'id'", where) from None
+        if "categories" in ds:
+            for i, cat in enumerate(ds["categories"]):
+                try:
+                    cats[cat["id"]] = cat
+                except (KeyError, TypeError):
+                    raise DetapInputError(f"categories record {i} has no 'id'", where) from None
+        if "annotations" in ds and "categories" in ds:
+            try:
+                for ann in ds["annotations"]:
+                    catToImgs[ann["category_id"]].append(ann["image_id"])
+            except (KeyError, TypeError):
+                raise field_error(ds["annotations"], "category_id", where + " annotations",
+                                   "int") from None
+        self._index = (anns, imgs, cats, imgToAnns, catToImgs)
+        if not self._result_cols:
+            self._cols = None
+
+    def info(self):
+        for key, value in self.dataset.get("info", {}).items():
+            print(f"{key}: {value}")
+
+    # -- queries ---------------------------------------------------------
+
+    def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):
+        imgIds = imgIds if _is_seq(imgIds) else [imgIds]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == len(areaRng) == 0:
+            anns = self.dataset.get("annotations", [])
+        else:
+            if len(imgIds) != 0:
+                lists = [self.imgToAnns[i] for i in imgIds if i in self.imgToAnns]
+                anns = [a for lst in lists for a in lst]
+            else:
+                anns = self.dataset.get("annotations", [])
+            if len(catIds) != 0:
+                anns = [a for a in anns if a["category_id"] in catIds]
+            if len(areaRng) != 0:
+                anns = [a for a in anns if areaRng[0] < a["area"] < areaRng[1]]
+        if iscrowd is not None:
+            return [a["id"] for a in anns if a["iscrowd"] == iscrowd]
+        return [a["id"] for a in anns]
+
+    def getCatIds(self, catNms=[], supNms=[], catIds=[]):
+        catNms = catNms if _is_seq(catNms) else [catNms]
+        supNms = supNms if _is_seq(supNms) else [supNms]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        if not (len(catNms) or len(supNms) or len(catIds)) and self._fast_ids("cat") is not None:
+            return self._fast_ids("cat").tolist()
+        cats = self.dataset.get("categories", [])
+        if len(catNms) or len(supNms) or len(catIds):
+            cats = cats if len(catNms) == 0 else [c for c in cats if c["name"] in catNms]
+            cats = cats if len(supNms) == 0 else [c for c in cats if c["supercategory"] in supNms]
+            cats = cats if len(catIds) == 0 else [c for c in cats if c["id"] in catIds]
+        return [c["id"] for c in cats]
+
+    def getImgIds(self, imgIds=[], catIds=[]):
+        imgIds = imgIds if _is_seq(imgIds) else [imgIds]
+        catIds = catIds if _is_seq(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == 0:
+            if self._fast_ids("img") is not None:
+                return _unique_in_order(self._fast_ids("img"))
+            return list(self.imgs.keys())
+        ids = set(imgIds)
+        for i, catId in enumerate(catIds):
+            if i == 0 and len(ids) == 0:
+                ids = set(self.catToImgs[catId])
+            else:
+                ids &= set(self.catToImgs[catId])
+        return list(ids)
+
+    def _fast_ids(self, which):
+        """Image or category ids from the C reader, while the dicts are not
+        built (None when unavailable: the dict path then decides)."""
+        f = self._fast
+        if f is None or self._loader is None:
+            return None
+        ids, has = f[f"{which}_id"], f[f"{which}_has"]
+        return ids if bool(np.all(has & _core.HAS_ID)) else None
+
+    def loadAnns(self, ids=[]):
+        if _is_seq(ids):
+            return [self.anns[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.anns[ids]]
+
+    def loadCats(self, ids=[]):
+        if _is_seq(ids):
+            return [self.cats[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.cats[ids]]
+
+    def loadImgs(self, ids=[]):
+        if _is_seq(ids):
+            return [self.imgs[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [self.imgs[ids]]
+
+    def loadNumpyAnnotations(self, data):
+        """Results from an (N, 7) array: [image_id, x, y, w, h, score, category_id]."""
+        data = np.asarray(data)
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise DetapInputError(f"result array must have shape (N, 7), got {data.shape}")
+        return [{"image_id": int(data[i, 0]), "bbox": [data[i, 1], data[i, 2], data[i, 3], data[i, 4]],
+                 "score": data[i, 5], "category_id": int(data[i, 6])} for i in range(data.shape[0])]
+
+    # -- results -----------------------------------------------------------
+
+    def loadRes(self, resFile):
+        """A result set on this dataset's images, from a JSON path, a list of
+        dicts or an (N, 7) array.  Box results get ``area = w * h``,
+        ``id = index + 1`` and ``iscrowd = 0``, as in pycocotools (but the
+        caller's dicts are not modified, and no polygon is made up)."""
+        where = "results"
+        fast = None
+        anns = None
+        if isinstance(resFile, (str, os.PathLike)):
+            where = os.fspath(resFile)
+            data, fast = read_fast(where)
+            if fast is None or not fast["top_is_array"] or not bool(
+                    np.all((fast["has"] & DT_FIELDS) == DT_FIELDS)):
+                fast = None
+                anns = parse_json(data, where)
+            del data
+        elif isinstance(resFile, np.ndarray):
+            anns = self.loadNumpyAnnotations(resFile)
+        else:
+            anns = resFile
+        if fast is None:
+            if not isinstance(anns, list):
+                raise DetapInputError("results must be a list of objects", where)
+            if anns and isinstance(anns[0], dict) and "bbox" not in anns[0]:
+                kind = "segmentation" if "segmentation" in anns[0] else (
+                    "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
+                if kind:
+                    raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
+            img_ids = column(anns, "image_id", np.int64, where, "int")
+            bbox = column(anns, "bbox", np.float64, where)
+            score = column(anns, "score", np.float64, where)
+            cat_ids = column(anns, "category_id", np.int64, where, "int")
+        else:
+            img_ids, bbox, score, cat_ids = fast["image_id"], fast["bbox"], fast["score"], fast["category_id"]
+        known = np.array(self.getImgIds(), dtype=np.int64)
+        ok = np.isin(img_ids, known)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
+                                    "ground truth (Results do not correspond to current coco set)",
+                                    where)
+        cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
+                                bbox, bbox[:, 2] * bbox[:, 3], score=score, check_area=False,
+                                ids_unique=True)
+        unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
+                          f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
+                          "as in pycocotools", stacklevel=2)
+        res = COCO()
+        res._source = where
+        res._result_cols = True
+        res._cols = cols
+        res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
+                     "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
+                     "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
+                     "cat_has": np.full(len(self.getCatIds()), _core.HAS_ID, np.uint8)}
+        gt = self
+
+        def build():
+            records = anns if anns is not None else load_json(where)
+            new = []
+            for i, ann in enumerate(records):
+                a = dict(ann)
+                bb = a["bbox"]
+                a["area"] = bb[2] * bb[3]
+                a["id"] = i + 1
+                a["iscrowd"] = 0
+                new.append(a)
+            return {"images": [img for img in gt.dataset.get("images", [])],
+                    "categories": copy.deepcopy(gt.dataset.get("categories", [])),
+                    "annotations": new}
+        res._loader = build
+        return res
+
+    def columns(self, role="gt"):
+        """Column arrays of the annotations in ``role`` "gt" (bbox, area,
+        iscrowd) or "dt" (bbox, score; area = the record's).  Built from the
+        C reader's columns while the dicts are untouched; from the dicts
+        (afresh at every call, as pycocotools reads them at every evaluate)
+        once the caller holds them."""
+        if self._result_cols:
+            return self._cols
+        f = self._fast
+        need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
+        if (self._cols is not None and self._cols_role == role and not self._exposed):
+            return self._cols
+        if (f is not None and self._loader is not None and not self._exposed
+                and bool(np.all((f["has"] & need) == need))):
+            where = f"{self._source} annotations"
+            common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
+            if role == "gt":
+                isc = f["iscrowd"]  # int(iscrowd) != 0 and bool(iscrowd), on floats
+                cols = Columns.checked(*common, crowd=(np.trunc(isc) != 0).astype(np.uint8),
+                                        ignore=(isc != 0).astype(np.uint8))
+            else:
+                cols = Columns.checked(*common, score=f["score"])
+        else:
+            anns = self.dataset.get("annotations", [])
+            where = f"{self._source} annotations"
+            cols = gt_columns(anns, where) if role == "gt" else dt_columns(anns, where)
+        self._cols, self._cols_role = cols, role
+        return cols
+
+
+def _is_seq(x):
+    """pycocotools' _isArrayLike: anything with __iter__ and __len__ (a str
+    too, so getCatIds(catNms="dogfish") matches names inside "dogfish")."""
+    return hasattr(x, "__iter__") and hasattr(x, "__len__")

@@ -1,0 +1,263 @@
+"""The COCO engine: evaluate and accumulate as plain functions over typed state.
+
+Stages (each one C kernel, in parallel, bit for bit pycocotools):
+
+1. columns     annotations as checked arrays (``columns.Columns``);
+2. cells       rows grouped by (category, image) cell (``cells.group_cells``);
+3. evaluate    per cell: sort by score, cut at maxDets[-1], similarity,
+               greedy matching per area range and IoU threshold with the one
+               matcher (csrc/coco_eval.c over csrc/match.h);
+4. accumulate  per category: the 101-point precision / recall
+               (csrc/accumulate.c);
+5. summarize   the summary numbers (``summarize.py``).
+
+Every COCO front end (``COCOeval``, ``evaluate_arrays``, the "coco"
+protocol, the streaming ``Evaluator``, ``detap.dask``) runs these functions.
+Boxes are xywh pixels; areas square pixels.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .. import _core
+from ..errors import DetapInputError
+from ..threads import nthreads
+from .cells import group_cells
+from .columns import Columns
+
+__all__ = ["Matches", "Cells", "Rows", "EvalState", "evaluate", "accumulate", "accumulate_params", "match_cell",
+           "cell_ious", "state_from_eval_imgs"]
+
+
+@dataclass
+class Matches:
+    """What accumulate reads: every cell's kept detections, labelled.
+
+    Cells are ordered by category then image; category k owns cells
+    ``cat_off[k]:cat_off[k + 1]`` and cell c its kept detections
+    ``kept_off[c]:kept_off[c + 1]`` (highest score first, at most
+    maxDets[-1]).
+
+    cat_off    (K + 1,) int64
+    kept_off   (ncells + 1,) int64
+    kept_score (n_kept,) float64
+    labels     (n_kept, A, T) int8: 1 TP, 0 FP, -1 ignored, per area range
+               and IoU threshold (detection-major: a cell is one block)
+    npig       (A, ncells) int64: the cell's GT not ignored in each range
+    """
+    cat_off: np.ndarray
+    kept_off: np.ndarray
+    kept_score: np.ndarray
+    labels: np.ndarray
+    npig: np.ndarray
+
+    @property
+    def K(self):
+        return len(self.cat_off) - 1
+
+
+@dataclass
+class Cells:
+    """Which (category, image) pair each cell is, and the parameters it was
+    evaluated with.  cell_key (ncells,) ascending: k * I + i, where i indexes
+    img_ids (sorted) and k cat_ids (sorted; k = 0 when use_cats is False)."""
+    cell_key: np.ndarray
+    img_ids: np.ndarray
+    cat_ids: np.ndarray
+    use_cats: bool
+    area_rng: np.ndarray  # (A, 2) square pixels
+    iou_thrs: np.ndarray  # (T,)
+
+    @property
+    def I(self):  # noqa: E743 -- pycocotools' name
+        return len(self.img_ids)
+
+    @property
+    def K(self):
+        return len(self.cat_ids) if self.use_cats else 1
+
+    def cell_of(self, img_id, cat_id):
+        """The cell of (img_id, cat_id), or None when it has no GT and no
+        detections; KeyError when the image or category is not evaluated."""
+        i = int(np.searchsorted(self.img_ids, img_id))
+        if i >= self.I or self.img_ids[i] != img_id:
+            raise KeyError((img_id, cat_id))
+        k = 0
+        if self.use_cats:
+            k = int(np.searchsorted(self.cat_ids, cat_id))
+            if k >= self.K or self.cat_ids[k] != cat_id:
+                raise KeyError((img_id, cat_id))
+        key = k * self.I + i
+        c = int(np.searchsorted(self.cell_key, key))
+        return c if c < len(self.cell_key) and self.cell_key[c] == key else None
+
+
+@dataclass
+class Rows:
+    """Where each cell's annotations are in the columns (known after
+    ``evaluate``; not when the state was rebuilt from evalImgs dicts).
+    Cell c's GT are gt rows gt_rows[gt_off[c]:gt_off[c + 1]], its kept
+    detections dt rows kept_idx[kept_off[c]:kept_off[c + 1]]."""
+    gt: Columns
+    dt: Columns
+    gt_rows: np.ndarray
+    gt_off: np.ndarray
+    kept_idx: np.ndarray
+
+
+@dataclass
+class EvalState:
+    """What evaluate() leaves for accumulate() and pycocotools' views."""
+    matches: Matches
+    cells: Cells
+    rows: Optional[Rows] = None
+
+
+def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, threads=None):
+    """pycocotools' evaluate() on columns.
+
+    gt, dt    ``Columns`` (GT with iscrowd / ignore; detections with score)
+    img_ids   sorted unique image ids (int64)
+    cat_ids   sorted unique category ids with use_cats; params.catIds as
+              given without
+    area_rng  (A, 2), iou_thrs (T,), max_det: maxDets[-1]
+    """
+    img_ids = np.asarray(img_ids, dtype=np.int64).reshape(-1)
+    cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
+    area_rng = np.asarray(area_rng, dtype=np.float64).reshape(-1, 2)
+    iou_thrs = np.asarray(iou_thrs, dtype=np.float64).reshape(-1)
+    threads = nthreads(threads)
+    g = group_cells(gt, dt, img_ids, cat_ids, bool(use_cats), threads)
+    kept_off, kept_idx, labels, npig = _core.coco_evaluate(
+        g.gt_off, g.gt_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
+        g.dt_off, g.dt_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
+        area_rng, iou_thrs, int(max_det), threads, g.cell_order)
+    return EvalState(
+        matches=Matches(cat_off=g.cat_off, kept_off=kept_off, kept_score=dt.score[kept_idx],
+                        labels=labels, npig=npig),
+        cells=Cells(cell_key=g.cell_key, img_ids=img_ids, cat_ids=cat_ids,
+                    use_cats=bool(use_cats), area_rng=area_rng, iou_thrs=iou_thrs),
+        rows=Rows(gt=gt, dt=dt, gt_rows=g.gt_rows, gt_off=g.gt_off, kept_idx=kept_idx))
+
+
+def accumulate(matches, max_dets, rec_thrs, threads=None):
+    """pycocotools' accumulate() for the maxDets ``max_dets`` (each at most
+    the evaluated maxDets[-1]) and recall thresholds ``rec_thrs``:
+    (precision (T, R, K, A, M), recall (T, K, A, M), scores (T, R, K, A, M)),
+    -1 where pycocotools leaves -1."""
+    m = matches
+    return _core.coco_accumulate(m.K, m.cat_off, m.kept_off, m.kept_score, m.labels, m.npig,
+                                 np.asarray(max_dets, dtype=np.int64),
+                                 np.asarray(rec_thrs, dtype=np.float64), nthreads(threads))
+
+
+def accumulate_params(state, p, pe, threads=None):
+    """pycocotools' accumulate(p) after evaluate() with ``pe``: the same
+    images, categories, area ranges and IoU thresholds (detap does not
+    re-select them), any recall thresholds and maxDets; a maxDets that
+    evaluate() did not use keeps -1, as in pycocotools.  (precision,
+    recall, scores) shaped (T, R, K, A, M), (T, K, A, M), (T, R, K, A, M)."""
+    if (list(p.imgIds) != list(pe.imgIds) or (p.useCats and list(p.catIds) != list(pe.catIds))
+            or p.useCats != pe.useCats
+            or [list(a) for a in p.areaRng] != [list(a) for a in pe.areaRng]
+            or not np.array_equal(p.iouThrs, pe.iouThrs)):
+        raise NotImplementedError("accumulate() with images, categories, area ranges or IoU "
+                                  "thresholds other than evaluate()'s")
+    evaluated = set(pe.maxDets)
+    cols = [i for i, m in enumerate(p.maxDets) if m in evaluated]
+    precision, recall, scores = accumulate(state.matches, [p.maxDets[i] for i in cols],
+                                           p.recThrs, threads)
+    M = len(p.maxDets)
+    if len(cols) == M:
+        return precision, recall, scores
+    T, R, K, A = precision.shape[:4]
+    full_p, full_r, full_s = -np.ones((T, R, K, A, M)), -np.ones((T, K, A, M)), -np.ones((T, R, K, A, M))
+    full_p[..., cols], full_r[..., cols], full_s[..., cols] = precision, recall, scores
+    return full_p, full_r, full_s
+
+
+def match_cell(state, c, a, max_det):
+    """One cell's evaluation in area range a with detections cut at
+    ``max_det``, with what it matched: (dt rows (D,), labels (T, D) int8,
+    matched (T, D): the matched GT's position in the cell's GT (dataset
+    order), or -1).  The same C matcher as ``evaluate``,
+    re-run for one cell: pycocotools' dtMatches / gtMatches need the matched
+    GT, which the bulk evaluation does not keep."""
+    r, cells = state.rows, state.cells
+    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    kb, ke = state.matches.kept_off[c], state.matches.kept_off[c + 1]
+    rows = r.kept_idx[kb:kb + min(ke - kb, int(max_det))]
+    D = len(rows)
+    _, kept_idx, labels, _, matched = _core.coco_evaluate(
+        np.array([0, len(gt_rows)], np.int64), gt_rows, r.gt.bbox, r.gt.area, r.gt.crowd,
+        r.gt.ignore, (r.gt.id != 0).view(np.uint8),
+        np.array([0, D], np.int64), rows, r.dt.bbox, r.dt.area, r.dt.score,
+        (r.dt.id > 0).view(np.uint8), cells.area_rng[a:a + 1], cells.iou_thrs, D, 1,
+        with_matches=True)
+    if not np.array_equal(kept_idx, rows):  # sorting sorted rows again must be the identity
+        raise AssertionError("cell re-evaluation changed the detection order")
+    return rows, labels[:, 0, :].T, matched[:, 0, :].T
+
+
+def cell_ious(state, c):
+    """pycocotools' ious[imgId, catId] of cell c: (D, G) IoU of its kept
+    detections (highest score first) against its GT (dataset order), or []
+    when either side is empty (as pycocotools)."""
+    if c is None:
+        return []
+    r = state.rows
+    kb, ke = state.matches.kept_off[c], state.matches.kept_off[c + 1]
+    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    if ke == kb or not len(gt_rows):
+        return []
+    rows = r.kept_idx[kb:ke]
+    return _core.iou_matrix(np.ascontiguousarray(r.dt.bbox[rows]),
+                            np.ascontiguousarray(r.gt.bbox[gt_rows]), _core.IOU_COCO,
+                            np.ascontiguousarray(r.gt.crowd[gt_rows]))
+
+
+def state_from_eval_imgs(evalImgs, params):
+    """The accumulate() inputs rebuilt from pycocotools-style evalImgs dicts
+    laid out [k][a][i] for ``params`` (e.g. lists merged across processes,
+    as torchvision's references do), read as pycocotools reads them."""
+    pe = params
+    A, I = len(pe.areaRng), len(pe.imgIds)
+    K = len(pe.catIds) if pe.useCats else 1
+    T = len(pe.iouThrs)
+    evalImgs = list(evalImgs)
+    if len(evalImgs) != K * A * I:
+        raise DetapInputError(f"evalImgs has {len(evalImgs)} entries; params give "
+                              f"K * A * I = {K} * {A} * {I}")
+    cells = [k * I + i for k in range(K) for i in range(I) if evalImgs[k * A * I + i] is not None]
+    cell_key = np.asarray(cells, dtype=np.int64)
+    nc = len(cells)
+    counts = np.array([len(evalImgs[(c // I) * A * I + c % I]["dtScores"]) for c in cells], np.int64)
+    kept_off = np.zeros(nc + 1, np.int64)
+    np.cumsum(counts, out=kept_off[1:])
+    n = int(kept_off[-1])
+    kept_score = np.zeros(n)
+    labels = np.full((n, A, T), -1, np.int8)
+    npig = np.zeros((A, nc), np.int64)
+    for c, key in enumerate(cells):
+        k, i = divmod(key, I)
+        b, e_ = kept_off[c], kept_off[c + 1]
+        for a in range(A):
+            e = evalImgs[k * A * I + a * I + i]
+            if e is None or len(e["dtScores"]) != e_ - b:
+                raise DetapInputError(f"evalImgs entry for image {i}, category {k}, area {a} "
+                                      "disagrees with area range 0")
+            if a == 0:
+                kept_score[b:e_] = e["dtScores"]
+            dtm = np.asarray(e["dtMatches"]).reshape(T, -1)
+            dtig = np.asarray(e["dtIgnore"]).reshape(T, -1).astype(bool)
+            labels[b:e_, a, :] = np.where(dtig, -1, np.where(dtm != 0, 1, 0)).T
+            npig[a, c] = np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)
+    cat_off = np.searchsorted(cell_key // max(I, 1), np.arange(K + 1), "left").astype(np.int64)
+    return EvalState(
+        matches=Matches(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score,
+                        labels=labels, npig=npig),
+        cells=Cells(cell_key=cell_key, img_ids=np.asarray(pe.imgIds),
+                    cat_ids=np.asarray(pe.catIds), use_cats=bool(pe.useCats),
+                    area_rng=np.asarray(pe.areaRng, np.float64),
+                    iou_thrs=np.asarray(pe.iouThrs, np.float64)))

@@ -1,0 +1,103 @@
+"""pycocotools' per-cell views of an evaluation: ``ious`` and ``evalImgs``.
+
+pycocotools keeps a dict per (category, area range, image) and an IoU
+matrix per (image, category); detap keeps arrays (``engine.EvalState``) and
+builds these views on access, from the same C kernels.
+"""
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .engine import cell_ious, match_cell
+
+__all__ = ["eval_img", "LazyIous", "LazyEvalImgs"]
+
+
+def eval_img(state, c, a, max_det):
+    """pycocotools' evaluateImg dict for cell c, area range a, the first
+    ``max_det`` detections (None: a cell without GT and detections)."""
+    if c is None:
+        return None
+    r, cells = state.rows, state.cells
+    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    rows, labels, matched = match_cell(state, c, a, max_det)
+    rng = cells.area_rng[a]
+    garea = r.gt.area[gt_rows]
+    gig = r.gt.ignore[gt_rows].astype(bool) | (garea < rng[0]) | (garea > rng[1])
+    gtind = np.argsort(gig, kind="mergesort")  # pycocotools: ignored GT last
+    T, D, G = len(cells.iou_thrs), len(rows), len(gt_rows)
+    gt_ids = r.gt.id[gt_rows][gtind]
+    dt_ids = r.dt.id[rows]
+    # dtMatches: the matched GT's id (0 for none, and for a GT whose id is 0)
+    cell_ids = r.gt.id[gt_rows]
+    dtm = np.where(matched >= 0, cell_ids[np.maximum(matched, 0)] if G else 0, 0).astype(np.float64)
+    # gtMatches: the id of the last detection that matched the GT (a crowd
+    # GT can be matched again), in the sorted GT order
+    pos = np.empty(G, np.int64)
+    pos[gtind] = np.arange(G)
+    gtm = np.zeros((T, G))
+    for t in range(T):
+        for d in range(D):
+            if matched[t, d] >= 0:
+                gtm[t, pos[matched[t, d]]] = dt_ids[d]
+    k, i = divmod(int(cells.cell_key[c]), cells.I)
+    return {
+        "image_id": cells.img_ids[i], "category_id": cells.cat_ids[k] if cells.use_cats else -1,
+        "aRng": list(rng), "maxDet": max_det,
+        "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
+        "dtMatches": dtm, "gtMatches": gtm,
+        "dtScores": r.dt.score[rows].tolist(),
+        "gtIgnore": gig[gtind].astype(np.int64), "dtIgnore": labels == -1,
+    }
+
+
+class LazyIous(Mapping):
+    """pycocotools' ``ious``: {(imgId, catId): (D, G) array or []}, computed on access."""
+
+    def __init__(self, state):
+        self._st = state
+
+    def __getitem__(self, key):
+        return cell_ious(self._st, self._st.cells.cell_of(*key))
+
+    def __iter__(self):
+        cells = self._st.cells
+        cats = cells.cat_ids if cells.use_cats else [-1]
+        return ((i, k) for i in cells.img_ids for k in cats)
+
+    def __len__(self):
+        return self._st.cells.I * self._st.cells.K
+
+
+class LazyEvalImgs(Sequence):
+    """pycocotools' ``evalImgs`` list ([k][a][i] order), each dict built on access
+    (or ``keep``: a list of dicts given by the caller, served as is)."""
+
+    def __init__(self, state, params, keep=None):
+        self._st = state
+        self._max_det = params.maxDets[-1]
+        self._A = len(params.areaRng)
+        self._keep = keep
+
+    def __len__(self):
+        if self._keep is not None:
+            return len(self._keep)
+        return self._st.cells.K * self._A * self._st.cells.I
+
+    def __getitem__(self, j):
+        if self._keep is not None:
+            return self._keep[j]
+        if isinstance(j, slice):
+            return [self[x] for x in range(*j.indices(len(self)))]
+        if j < 0:
+            j += len(self)
+        if not 0 <= j < len(self):
+            raise IndexError(j)
+        cells = self._st.cells
+        I = cells.I  # noqa: E741
+        k, rest = divmod(j, self._A * I)
+        a, i = divmod(rest, I)
+        key = k * I + i
+        c = int(np.searchsorted(cells.cell_key, key))
+        c = c if c < len(cells.cell_key) and cells.cell_key[c] == key else None
+        return eval_img(self._st, c, a, self._max_det)

@@ -1,0 +1,161 @@
+"""The layout rules of the code base, enforced.
+
+- no module imports another module's private (``_``) names, nor reaches
+  into one through a module it imported (the C extension ``_core`` is the
+  one private module modules may import);
+- each C entry point of ``detap._core`` has exactly one calling module in
+  the package, the module that owns that stage;
+- no module is over 700 lines;
+- every C header is guarded as a whole.
+
+``DETAP_ARCH_ROOT`` points the checks at another checkout (used to see them
+fail on a tree that breaks the rules).
+"""
+import ast
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(os.environ.get("DETAP_ARCH_ROOT", Path(__file__).resolve().parents[1]))
+PKG = ROOT / "detap"
+MAX_LINES = 700
+
+
+def modules():
+    return sorted(p for p in PKG.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _module_name(path):
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(path, node):
+    """The absolute module an ImportFrom names, or None outside detap."""
+    if node.level == 0:
+        return node.module if (node.module or "").split(".")[0] == "detap" else None
+    base = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        base = base[:-1]
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _private(name):
+    return name.startswith("_") and not name.startswith("__") and name != "_core"
+
+
+def private_imports(path):
+    """(line, text) of every use of another module's private name."""
+    tree = ast.parse(path.read_text(), str(path))
+    me = _module_name(path)
+    bad, module_aliases = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _resolve(path, node)
+            if target is None:
+                continue
+            for a in node.names:
+                full = f"{target}.{a.name}"
+                is_module = (ROOT / Path(*full.split("."))).with_suffix(".py").exists() or \
+                    (ROOT / Path(*full.split("."))).is_dir()
+                if is_module:
+                    module_aliases.add(a.asname or a.name)
+                    if any(_private(part) for part in full.split(".")[1:]):
+                        bad.append((node.lineno, f"imports private module {full}"))
+                elif _private(a.name) and target != me:
+                    bad.append((node.lineno, f"imports {a.name} from {target}"))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "detap":
+                    module_aliases.add(a.asname or a.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in module_aliases and _private(node.attr)):
+            bad.append((node.lineno, f"uses {node.value.id}.{node.attr}"))
+    return bad
+
+
+def test_no_module_imports_private_names():
+    bad = [f"{p.relative_to(ROOT)}:{line}: {what}" for p in modules()
+           for line, what in private_imports(p)]
+    assert not bad, "\n".join(bad)
+
+
+def core_entry_points():
+    text = (PKG / "_core.pyx").read_text()
+    for pxi in PKG.glob("*.pxi"):
+        text += pxi.read_text()
+    return sorted(set(re.findall(r"^def ([a-z][a-z0-9_]*)\(", text, re.M)) |
+                  set(re.findall(r"^cdef class ([A-Za-z][A-Za-z0-9_]*)", text, re.M)))
+
+
+def test_each_c_stage_has_one_calling_module():
+    callers = defaultdict(set)
+    for p in modules():
+        for name in re.findall(r"\b_core\.([A-Za-z][A-Za-z0-9_]*)\s*\(", p.read_text()):
+            callers[name].add(str(p.relative_to(ROOT)))
+    entry = core_entry_points()
+    assert entry, "no entry points found in _core.pyx"
+    several = {n: sorted(callers[n]) for n in entry if len(callers[n]) > 1}
+    assert not several, f"C entry points called from several modules: {several}"
+    unused = [n for n in entry if not callers[n]]
+    # kernels kept for tests and benchmarks only are listed here on purpose
+    assert set(unused) <= {"pairwise_sum"}, f"C entry points no module calls: {unused}"
+
+
+def test_no_module_is_too_long():
+    files = modules() + sorted(PKG.glob("*.pyx")) + sorted(PKG.glob("*.pxi")) + \
+        sorted((ROOT / "csrc").glob("*.[ch]"))
+    long = {str(p.relative_to(ROOT)): n for p in files
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"over {MAX_LINES} lines: {long}"
+
+
+def test_every_c_header_is_guarded_whole():
+    bad = []
+    for h in sorted((ROOT / "csrc").glob("*.h")):
+        code = re.sub(r"/\*.*?\*/", "", h.read_text(), flags=re.S)
+        code = [ln for ln in code.splitlines() if ln.strip() and not ln.strip().startswith("//")]
+        m = re.match(r"#ifndef (\w+)$", code[0].strip()) if code else None
+        if not (m and code[1].strip() == f"#define {m.group(1)}" and code[-1].strip().startswith("#endif")):
+            bad.append(h.name)
+            continue
+        depth = 0
+        for ln in code[:-1]:
+            s = ln.strip()
+            depth += s.startswith("#if")
+            depth -= s.startswith("#endif")
+            if depth == 0:
+                bad.append(h.name)
+                break
+    assert not bad, f"headers not guarded as a whole: {bad}"
+
+
+@pytest.mark.parametrize("src,expect", [
+    ("from .coco import _Columns\n", 1),
+    ("from . import coco\nx = coco._lut\n", 1),
+    ("from .coco import engine\nx = engine.evaluate\n", 0),
+    ("from . import _core\nx = _core.match_images\n", 0),
+])
+def test_private_import_check_itself(tmp_path, src, expect):
+    """The checker sees what it should (so the main test cannot pass by
+    looking at nothing)."""
+    pkg = tmp_path / "detap"
+    (pkg / "coco").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "coco" / "__init__.py").write_text("")
+    (pkg / "coco" / "engine.py").write_text("def evaluate(): pass\n")
+    (pkg / "mod.py").write_text(src)
+    global ROOT
+    old, ROOT = ROOT, tmp_path
+    try:
+        assert len(private_imports(pkg / "mod.py")) == expect
+    finally:
+        ROOT = old
