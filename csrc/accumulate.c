@@ -2,7 +2,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include "accumulate.h"
-#include "iou.h" /* detap_np_maximum */
+#include "npmath.h"
 #include "sort.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -48,7 +48,7 @@ void detap_pr_voc(const int8_t *labels, size_t nd, double npos, double *tp,
         if (rec) rec[k] = ctp / npos;
         if (prec) {
             double s = ctp + cfp;
-            prec[k] = ctp / (s >= DBL_EPSILON ? s : DBL_EPSILON);
+            prec[k] = ctp / detap_floor_at(s, DBL_EPSILON);
         }
     }
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cocojson.h"
+#include "numparse.h"
 
 #define MAX_DEPTH 256
 
@@ -71,10 +72,6 @@ bad:
     return 0;
 }
 
-static const double pow10_exact[23] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 static int to_int64(const char *s, const char *e, int64_t *out) {
     int neg = *s == '-';
     if (neg) s++;
@@ -89,38 +86,18 @@ static int to_int64(const char *s, const char *e, int64_t *out) {
     return 1;
 }
 
-/* Correctly rounded, like Python's float(): the exact fast path, else
- * strtod (correctly rounded in glibc and the other C libraries we build
- * on), checked to have read the whole token (a locale with another decimal
- * point would stop early: then the slow path decides). */
+/* The double Python's json gives the token, converted with float(): an
+ * integer through int64 (so "-0" is +0.0, as float(0)), anything else
+ * correctly rounded, by numparse.h when it can, else strtod (correctly
+ * rounded in glibc and the other C libraries we build on), checked to have
+ * read the whole token (a locale with another decimal point would stop
+ * early: then the slow path decides). */
 static int to_double(cur *c, const char *s, const char *e, int is_int, double *out) {
     if (is_int) {
         int64_t v;
         if (to_int64(s, e, &v)) { *out = (double)v; return 1; }
-    } else {
-        int neg = *s == '-';
-        const char *p = s + neg;
-        uint64_t m = 0;
-        int sig = 0, frac = 0, ok = 1;
-        for (; p < e && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
-            if (*p == '.') { frac = -1; continue; }
-            if (frac < 0 || frac > 0) frac = frac < 0 ? 1 : frac + 1;
-            if (m || *p != '0') { if (++sig > 19) { ok = 0; break; } m = m * 10 + (uint64_t)(*p - '0'); }
-        }
-        int ex = 0;
-        if (ok && p < e) { /* exponent */
-            p++;
-            int eneg = 0;
-            if (*p == '+' || *p == '-') eneg = *p++ == '-';
-            for (; p < e; p++) { if (ex < 10000) ex = ex * 10 + (*p - '0'); }
-            if (eneg) ex = -ex;
-        }
-        int e10 = ex - (frac > 0 ? frac : 0);
-        if (ok && m <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
-            double v = m == 0 ? 0. : (e10 >= 0 ? (double)m * pow10_exact[e10] : (double)m / pow10_exact[-e10]);
-            *out = neg ? -v : v;
-            return 1;
-        }
+    } else if (detap_parse_double_all(s, e, out)) {
+        return 1;
     }
     char tmp[128];
     size_t n = (size_t)(e - s);

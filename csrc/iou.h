@@ -22,32 +22,9 @@
 #include <float.h>
 #include <math.h>
 #include "detap_common.h"
+#include "npmath.h"
 
 typedef enum { DETAP_IOU_VOC = 0, DETAP_IOU_COCO = 1, DETAP_IOU_XYXY = 2 } detap_iou_kind;
-
-/* numpy's np.maximum / np.minimum on float64 scalars: a NaN in either
- * operand propagates (unlike C's fmax/fmin, which drop it). */
-static inline double detap_np_maximum(double a, double b) {
-    return (a >= b || a != a) ? a : b;
-}
-static inline double detap_np_minimum(double a, double b) {
-    return (a <= b || a != a) ? a : b;
-}
-
-/* The same results whenever b is not NaN, in a form compilers turn into
- * one branch-free maxsd/minsd (box comparisons are unpredictable, so
- * branches cost more than the arithmetic).  A NaN in a is still returned. */
-static inline double detap_max_nn(double a, double b) { return b > a ? b : a; }
-static inline double detap_min_nn(double a, double b) { return b < a ? b : a; }
-/* np.maximum(a, 0.) for a not NaN; this form compiles to a compare-and-mask */
-static inline double detap_clamp0(double a) { return a >= 0. ? a : 0.; }
-
-/* C99 fmin / fmax (a NaN operand is dropped), inline: pycocotools calls
- * them on x + w, which is NaN for inf + -inf even when no input is NaN.
- * Which zero comes back for -0.0 vs +0.0 is unspecified in C and cannot
- * change the IoU below (w and h are tested with <= 0). */
-static inline double detap_fmin(double a, double b) { return (a < b || b != b) ? a : b; }
-static inline double detap_fmax(double a, double b) { return (a > b || b != b) ? a : b; }
 
 /* Box areas as each reference computes them (computing an area once per
  * box instead of once per pair gives the same bits). */
@@ -99,7 +76,7 @@ static inline double detap_iou_xyxy_pair(const double *b, double ab, const doubl
     double ih = detap_clamp0(detap_min_nn(g[3], b[3]) - detap_max_nn(g[1], b[1]));
     double inters = iw * ih;
     double uni = ab + ag - inters;
-    uni = uni >= (double)FLT_EPSILON ? uni : (double)FLT_EPSILON;
+    uni = detap_floor_at(uni, (double)FLT_EPSILON);
     return inters / uni;
 }
 

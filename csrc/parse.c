@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "parse.h"
+#include "numparse.h"
 
 /* ---- image-id table: open addressing, FNV-1a ---- */
 
@@ -93,55 +94,6 @@ int64_t detap_idtable_get(const detap_idtable *t, const char *key, size_t len) {
     return s->used ? s->value : -1;
 }
 
-/* ---- numbers ---- */
-
-static const double pow10_exact[23] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* Parses a decimal token exactly or returns 0 (the slow path decides). */
-static int fast_double(const char *s, const char *end, double *out) {
-    int neg = 0;
-    if (s < end && (*s == '+' || *s == '-')) neg = (*s++ == '-');
-    uint64_t m = 0;
-    int sig = 0, ndig = 0, frac = 0;
-    while (s < end && *s >= '0' && *s <= '9') {
-        if (m || *s != '0') { if (++sig > 19) return 0; m = m * 10 + (uint64_t)(*s - '0'); }
-        s++; ndig++;
-    }
-    if (s < end && *s == '.') {
-        s++;
-        while (s < end && *s >= '0' && *s <= '9') {
-            if (m || *s != '0') { if (++sig > 19) return 0; m = m * 10 + (uint64_t)(*s - '0'); }
-            s++; ndig++; frac++;
-        }
-    }
-    if (ndig == 0) return 0;
-    int e = 0;
-    if (s < end && (*s == 'e' || *s == 'E')) {
-        s++;
-        int eneg = 0, edig = 0;
-        if (s < end && (*s == '+' || *s == '-')) eneg = (*s++ == '-');
-        while (s < end && *s >= '0' && *s <= '9') {
-            if (e < 10000) e = e * 10 + (*s - '0');
-            s++; edig++;
-        }
-        if (!edig) return 0;
-        if (eneg) e = -e;
-    }
-    if (s != end) return 0;
-    double v;
-    if (m == 0) {
-        v = 0.;
-    } else {
-        int e10 = e - frac;
-        if (m > (1ULL << 53) || e10 < -22 || e10 > 22) return 0;
-        v = e10 >= 0 ? (double)m * pow10_exact[e10] : (double)m / pow10_exact[-e10];
-    }
-    *out = neg ? -v : v;
-    return 1;
-}
-
 /* ---- lines ---- */
 
 size_t detap_count_lines(const char *buf, size_t len) {
@@ -192,7 +144,7 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
         if (nt < 6) return DETAP_PARSE_SLOW;
         double v[5];
         for (int k = 0; k < 5; k++)
-            if (!fast_double(tok[k + 1], tend[k + 1], &v[k])) return DETAP_PARSE_SLOW;
+            if (!detap_parse_double_all(tok[k + 1], tend[k + 1], &v[k])) return DETAP_PARSE_SLOW;
         if (nt > 6) {
             /* extra columns must still be numbers, as the reference float()s them */
             size_t j = (size_t)(tend[5] - buf);
@@ -202,7 +154,7 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
                 size_t b = j;
                 while (j < end && !is_space(buf[j])) j++;
                 double dummy;
-                if (!fast_double(buf + b, buf + j, &dummy)) return DETAP_PARSE_SLOW;
+                if (!detap_parse_double_all(buf + b, buf + j, &dummy)) return DETAP_PARSE_SLOW;
             }
         }
         int64_t id = detap_idtable_get(ids, tok[0], (size_t)(tend[0] - tok[0]));

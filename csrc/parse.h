@@ -3,9 +3,9 @@
  * four coordinates are ignored, as the reference ignores them).
  *
  * The parser works on the raw bytes of a whole file.  It handles the common
- * case only: fields separated by spaces or tabs, decimal numbers that can be
- * converted exactly by one IEEE multiplication or division (at most 19
- * significant digits, |decimal exponent| <= 22, the "Clinger fast path").
+ * case only: fields separated by spaces or tabs, decimal numbers that
+ * numparse.h converts exactly (today: at most 19 significant digits,
+ * |decimal exponent| <= 22, the "Clinger fast path").
  * Any line it cannot handle exactly, it hands back to the caller, which
  * parses that line with Python's own float() and reports errors: the fast
  * path never guesses.  Image ids are looked up in a hash table of the image

@@ -689,7 +689,7 @@ def decimal_token(draw):
 
 
 def _in_fast_domain(tok):
-    """Inside the Clinger domain promised by parse.h: at most 19 significant
+    """Inside the Clinger domain promised by parse.h (numparse.h): at most 19 significant
     digits, a mantissa below 2**53, |decimal exponent| <= 22 (or zero)."""
     s = tok.lstrip("+-")
     mant, _, exp = s.replace("E", "e").partition("e")

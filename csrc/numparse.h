@@ -1,0 +1,49 @@
+/* Decimal text to float64, for every reader (det files: parse.c; COCO JSON:
+ * cocojson.c).
+ *
+ * Contract: a converted value is the correctly rounded double of the text,
+ * the same bits as Python's float() of it (and so as json.loads for a JSON
+ * number with a fraction or an exponent).  When the converter cannot
+ * promise that, it says so and the reader falls back to a slower exact
+ * path; it never returns an approximation.  That contract, not the
+ * algorithm, is the interface: the algorithm below may be replaced by a
+ * complete one (fast_float / Eisel-Lemire style) without touching callers.
+ *
+ * Present algorithm: Clinger's fast path.  With the decimal written as
+ * m * 10^e10, m an integer of at most 19 significant digits and m <= 2^53,
+ * and |e10| <= 22, both m and 10^|e10| are exact doubles, so one IEEE
+ * multiplication or division rounds once, correctly.  Anything else
+ * (longer mantissas, such as the 17-digit repr of most doubles, or larger
+ * exponents) is refused.  A zero mantissa gives a (signed) zero whatever
+ * the exponent.
+ */
+#ifndef DETAP_NUMPARSE_H
+#define DETAP_NUMPARSE_H
+
+#include "detap_common.h"
+
+/* Reads a number at the start of [p, end); *end is never read, so the
+ * text need not be NUL-terminated.  The longest prefix of the form
+ *
+ *     [+-]? digits* ( '.' digits* )? ( [eE] [+-]? digits+ )?
+ *
+ * with at least one mantissa digit is taken ("5.", ".5", "007" and "1E+05"
+ * are numbers; an 'e' without exponent digits is not part of one: "1e" reads
+ * as "1").  No spaces, no "inf"/"nan", no hex, no digit separators: those
+ * are for the caller's fallback to judge.
+ *
+ * Returns the number of bytes read (*out set), or 0 (*out untouched) when
+ * p starts no number or the value cannot be converted exactly here. */
+size_t detap_parse_double(const char *p, const char *end, double *out);
+
+/* 1 when all of [p, end) is one number that detap_parse_double converts
+ * (*out set), else 0 (*out untouched): the check a reader makes on a token
+ * it has already delimited. */
+static inline int detap_parse_double_all(const char *p, const char *end, double *out) {
+    double v;
+    if (p >= end || detap_parse_double(p, end, &v) != (size_t)(end - p)) return 0;
+    *out = v;
+    return 1;
+}
+
+#endif

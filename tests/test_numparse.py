@@ -1,0 +1,160 @@
+"""Numbers as the readers see them: every spelling reads as Python reads it.
+
+Both C readers, the det-file reader behind detap.voc (``_core.parse_dets``
+with voc's Python fallback for the lines it hands back) and the COCO JSON
+reader (``_core.parse_coco_json``), convert numbers with the one converter
+of csrc/numparse.h, falling back to a slower exact path when it cannot.
+Whichever path a number takes, the double must be Python's: ``float(text)``
+for a det file, ``float(json.loads(text))`` for JSON (the same except for
+an integer "-0", which json reads as the int 0, so +0.0).  Equality is
+``==`` plus the sign of zero (tests.conftest.same_float).
+"""
+import json
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detap import _core, voc
+from tests.conftest import assert_same_float
+
+DIGITS = "0123456789"
+
+# Fixed spellings around the converter's edges: the exact-conversion limits
+# (2**53, 10**22, 19 digits), 17-digit reprs (outside them), signed zeros,
+# subnormals, leading zeros in the exponent, overflow to inf in JSON.
+FIXED_JSON = ["198.55137634277344", "0.1", "0.30000000000000004", "-0", "-0.0", "0e0",
+              "-0E+5", "0.000", "1e22", "1e23", "1E-22", "1e-23", "9007199254740992.0",
+              "9007199254740993.0", "9007199254740993", "1234567890123456789.0",
+              "12345678901234567890.0", "123456789012345678901234567890", "5e-324",
+              "2.2250738585072014e-308", "1.7976931348623157e308", "1e-0002", "1E+02",
+              "0.0000001", "1e400", "-1e400", "1e-400"]
+FIXED_DET = [t for t in FIXED_JSON if math.isfinite(float(t))] + [
+    "+0", "+1.5", "007", "-007.50", ".5", "5.", "-.25e1", "+0.e3", "00.000e+00"]
+
+
+@st.composite
+def number_text(draw, json_grammar):
+    """A number spelled as a program or a person writes it: a float's repr
+    (float64, or a float32 value printed as a double, e.g.
+    '198.55137634277344'), or digits with an optional point and exponent
+    (leading zeros, trailing zeros, leading zeros in the exponent).  With
+    json_grammar, only JSON's spellings: no '+', no leading zeros, no bare
+    point; otherwise Python's float() syntax (without inf/nan/underscores)."""
+    sign = draw(st.sampled_from(["", "-"] if json_grammar else ["", "+", "-"]))
+    source = draw(st.sampled_from(["repr64", "repr32", "digits"]))
+    if source != "digits":
+        x = draw(st.floats(width=64 if source == "repr64" else 32,
+                           allow_nan=False, allow_infinity=False))
+        return sign + repr(abs(x))
+    ip = draw(st.text(DIGITS, max_size=12))
+    if json_grammar:
+        ip = ip.lstrip("0") or "0"
+    frac = draw(st.none() | st.text(DIGITS, min_size=1 if json_grammar else 0, max_size=20))
+    if not ip and not frac:
+        ip = "0"
+    text = ip if frac is None else ip + "." + frac
+    if draw(st.booleans()):
+        text += (draw(st.sampled_from("eE")) + draw(st.sampled_from(["", "+", "-"]))
+                 + "0" * draw(st.integers(0, 2)) + str(draw(st.integers(0, 330))))
+    return sign + text
+
+
+def json_value(text):
+    """The double Python's json module gives a number token (integers are
+    read as int, then converted)."""
+    return float(json.loads(text))
+
+
+# ------------------------------------------------------------------ det files
+
+
+def read_dets(tokens):
+    """Reads one det line per token, the token in every number column (and
+    in an ignored extra column), as detap.voc reads a det file.  Returns the
+    score and box columns and the numbers of the lines the C path handed
+    back."""
+    ids = _core.IdTable([b"img"])
+    python_line = voc._slow_line("dets.txt", ids, "the image set")
+    handed_back = []
+
+    def slow(raw, line_no, unknown):
+        handed_back.append(line_no)
+        return python_line(raw, line_no, unknown)
+    data = "".join(f"img {t} {t} {t} {t} {t} {t}\n" for t in tokens).encode()
+    img, score, boxes = _core.parse_dets(data, ids, slow)
+    assert img.tolist() == [0] * len(tokens)
+    return score, boxes, handed_back
+
+
+def check_dets(tokens):
+    score, boxes, handed_back = read_dets(tokens)
+    for k, t in enumerate(tokens):
+        for v in (score[k], *boxes[k]):
+            assert_same_float(v, float(t), repr(t))
+    return handed_back
+
+
+def test_det_reader_fixed_spellings():
+    check_dets(FIXED_DET)
+
+
+def test_det_reader_short_decimals_stay_in_c():
+    """Short decimals are converted in C (so the property below tests the C
+    converter, not only Python's float)."""
+    tokens = ["0.5", "198.5", "-0", "+0.25", "1e5", "12.75E-3", ".5", "5.", "0.000123"]
+    assert check_dets(tokens) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(number_text(json_grammar=False).filter(lambda t: math.isfinite(float(t))),
+                min_size=1, max_size=20))
+def test_det_reader_equals_python_float(tokens):
+    check_dets(tokens)
+
+
+# ---------------------------------------------------------------- COCO JSON
+
+
+def read_json_numbers(tokens):
+    """Reads a GT document whose annotations spell their numbers with the
+    tokens, five per annotation (bbox, area, score; iscrowd, too, is read as
+    a number).  Returns the values in token order."""
+    tokens = list(tokens) + ["0"] * (-len(tokens) % 5)
+    anns = []
+    for k in range(0, len(tokens), 5):
+        t = tokens[k:k + 5]
+        anns.append(f'{{"id": {k + 1}, "image_id": 1, "category_id": 1, '
+                    f'"bbox": [{t[0]}, {t[1]}, {t[2]}, {t[3]}], "area": {t[4]}, '
+                    f'"score": {t[4]}, "iscrowd": {t[0]}}}')
+    doc = ('{"images": [{"id": 1}], "annotations": [' + ", ".join(anns)
+           + '], "categories": [{"id": 1}]}').encode()
+    cols = _core.parse_coco_json(doc)
+    assert cols is not None, "the C reader handed the document to Python"
+    assert np.array_equal(cols["area"], cols["score"], equal_nan=True)
+    assert np.array_equal(cols["iscrowd"], cols["bbox"][:, 0], equal_nan=True)
+    return np.column_stack([cols["bbox"], cols["area"]]).reshape(-1)
+
+
+def check_json(tokens):
+    got = read_json_numbers(tokens)
+    for k, t in enumerate(tokens):
+        assert_same_float(got[k], json_value(t), repr(t))
+
+
+def test_json_reader_fixed_spellings():
+    check_json(FIXED_JSON)
+
+
+def test_json_integer_minus_zero_is_python_json_s():
+    assert math.copysign(1.0, read_json_numbers(["-0"])[0]) == 1.0
+    assert math.copysign(1.0, read_json_numbers(["-0.0"])[0]) == -1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(number_text(json_grammar=True), min_size=1, max_size=20))
+def test_json_reader_equals_python_json(tokens):
+    for t in tokens:
+        assert isinstance(json.loads(t), (int, float)), t  # a valid JSON number
+    check_json(tokens)
