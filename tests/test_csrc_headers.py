@@ -14,8 +14,6 @@ import pytest
 
 CSRC = Path(__file__).resolve().parents[1] / "csrc"
 HEADERS = sorted(CSRC.glob("*.h"))
-# being rewritten in parallel (issue 9); its guard closes early today
-REWRITTEN_ELSEWHERE = {"evaluate.h"}
 
 
 def code_lines(text):
@@ -43,10 +41,7 @@ def guard_problem(lines):
 
 
 @pytest.mark.skipif(not HEADERS, reason="no csrc/ next to the tests")
-@pytest.mark.parametrize("header", [
-    pytest.param(h, marks=pytest.mark.xfail(reason="rewritten elsewhere (issue 9)", strict=False))
-    if h.name in REWRITTEN_ELSEWHERE else h
-    for h in HEADERS], ids=lambda h: h.name)
+@pytest.mark.parametrize("header", HEADERS, ids=lambda h: h.name)
 def test_header_fully_guarded(header):
     assert guard_problem(code_lines(header.read_text())) is None, header.name
 
