@@ -147,17 +147,15 @@ def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_
     if plots:
         if _plots.available():
             tags = _tags(results) if many else [None]
-            kinds = {v: k for k, v in _plots.FILES.items()}
             for i, (r, tag) in enumerate(zip(results, tags)):
                 rel_dir = "plots" if tag is None else f"plots/{tag}"
                 plot_dir = os.path.join(out_dir, *rel_dir.split("/"))
-                for p in _plots.plot_result(r, plot_dir):
-                    inner = os.path.relpath(p, plot_dir).replace(os.sep, "/")
-                    rel = f"{rel_dir}/{inner}"
-                    if inner.startswith("pr/"):
-                        figures[i].setdefault("pr_class", []).append(rel)
+                for kind, p in _plots.plot_figures(r, plot_dir):
+                    rel = rel_dir + "/" + os.path.relpath(p, plot_dir).replace(os.sep, "/")
+                    if kind == "pr_class":
+                        figures[i].setdefault(kind, []).append(rel)
                     else:
-                        figures[i][kinds[inner]] = rel
+                        figures[i][kind] = rel
                     written[f"plot:{rel}"] = p
         else:
             warnings.warn(_plots.MISSING_MESSAGE, stacklevel=2)

@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "best_f1"]
+__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "best_f1", "f1_score"]
 
 SCHEMA_VERSION = 1
 
@@ -63,6 +63,16 @@ def _num(x):
     return x if np.isfinite(x) else None
 
 
+def f1_score(precision, recall):
+    """F1 = 2PR / (P + R), elementwise; 0 where P + R is 0 or NaN (no
+    detection, or no GT)."""
+    p = np.asarray(precision, dtype=np.float64)
+    r = np.asarray(recall, dtype=np.float64)
+    d = p + r
+    ok = d > 0      # False for NaN too
+    return np.where(ok, 2 * p * r / np.where(ok, d, 1.0), 0.0)
+
+
 def best_f1(scores, tp, fp, npos):
     """Operating point of best F1 along one class's ranked detections.
 
@@ -82,8 +92,7 @@ def best_f1(scores, tp, fp, npos):
     fp = np.asarray(fp, dtype=np.float64)[last]
     prec = tp / np.maximum(tp + fp, np.finfo(np.float64).tiny)
     rec = tp / float(npos)
-    denom = prec + rec
-    f1 = np.where(denom > 0, 2 * prec * rec / np.where(denom > 0, denom, 1), 0.0)
+    f1 = f1_score(prec, rec)
     j = int(np.argmax(f1))
     return float(f1[j]), float(scores[last][j]), float(prec[j]), float(rec[j])
 

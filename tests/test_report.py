@@ -22,7 +22,7 @@ import pytest
 import detap
 import detap.voc
 from detap import plots, report
-from detap.result import SCHEMA, ClassReport, EvalResult, best_f1
+from detap.result import SCHEMA, ClassReport, EvalResult, best_f1, f1_score
 
 jsonschema = pytest.importorskip("jsonschema")
 matplotlib = pytest.importorskip("matplotlib")
@@ -542,6 +542,15 @@ def test_correlation():
     assert plots.correlation(flat, "ap_vs_aspect") == (None, 2)      # constant aspect
 
 
+def test_plot_figures_name_their_kinds(hand, tmp_path):
+    pairs = plots.plot_figures(hand, tmp_path)
+    assert [k for k, _ in pairs].count("pr_class") == len(hand.classes)
+    assert {k for k, _ in pairs} == set(plots.SIZES) - {"compare"}
+    for kind, p in pairs:
+        assert expected_kind(p) == kind
+        check_png(p, kind)
+
+
 def test_f1_curve():
     c = make_class("x", [1, 0, 1, 0], [.9, .8, .7, .6], 2)
     s, f1 = plots.f1_curve(c)
@@ -552,6 +561,7 @@ def test_f1_curve():
     assert plots.f1_curve(z)[1][:2].tolist() == [0.0, 0.0]
     assert plots.f1_curve(make_class("n", [0], [.5], 0))[1].tolist() == [0.0]
     assert np.max(plots.f1_curve(c)[1]) == pytest.approx(c.f1)
+    assert f1_score([0.5, 0.0, np.nan, 1.0], [0.5, 0.0, np.nan, 0.25]).tolist() == [0.5, 0, 0, 0.4]
 
 
 def test_class_plot_names_are_safe_and_unique():
