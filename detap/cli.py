@@ -18,7 +18,7 @@ import time
 from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError
-from .result import SCHEMA_VERSION
+from .result import COCO_STAT_LABELS, SCHEMA_VERSION
 from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
@@ -137,14 +137,9 @@ def _eval(args, out):
     return results
 
 
-_COCO_STAT_NAMES = ("AP @[.50:.95] all", "AP @.50 all", "AP @.75 all", "AP @[.50:.95] small",
-                    "AP @[.50:.95] medium", "AP @[.50:.95] large", "AR @[.50:.95] maxDets=1",
-                    "AR @[.50:.95] maxDets=10", "AR @[.50:.95] maxDets=100", "AR small",
-                    "AR medium", "AR large")
-
-
 def _coco_stats_text(stats):
-    return "\n".join(f"  {name:<24} {v:.3f}" for name, v in zip(_COCO_STAT_NAMES, stats))
+    width = max(map(len, COCO_STAT_LABELS))
+    return "\n".join(f"  {name:<{width}} {v:.3f}" for name, v in zip(COCO_STAT_LABELS, stats))
 
 
 def _compare(args, out):

@@ -37,6 +37,7 @@ import warnings
 
 from . import plots as _plots
 from .atomic import atomic_write
+from .result import COCO_STAT_LABELS
 
 __all__ = ["write_report", "write_compare_report", "compare_table", "format_table",
            "format_side_by_side", "atomic_write", "CSV_COLUMNS"]
@@ -44,9 +45,6 @@ __all__ = ["write_report", "write_compare_report", "compare_table", "format_tabl
 REPORT_SCHEMA_VERSION = 1
 CSV_COLUMNS = ["protocol", "class", "n_annotations", "n_gt", "n_det", "tp", "fp", "ap", "f1",
                "f1_confidence", "f1_precision", "f1_recall", "mean_area", "mean_aspect"]
-COCO_STATS = ["AP @[.50:.95]", "AP @.50", "AP @.75", "AP small", "AP medium", "AP large",
-              "AR maxDets 1", "AR maxDets 10", "AR maxDets 100", "AR small", "AR medium",
-              "AR large"]
 _SUMMARY_PLOTS = ["ap_bars", "pr_all", "counts", "ap_vs_annotations", "ap_vs_area",
                   "ap_vs_aspect", "f1_confidence"]
 
@@ -268,7 +266,7 @@ def _report_md(results, figures, title, info):
                     ""]
         if r.stats is not None:
             out += _md_table(["COCO summary", "value"],
-                             [[_md(n), _g(v, ".4f")] for n, v in zip(COCO_STATS, r.stats)]) + [""]
+                             [[_md(n), _g(v, ".4f")] for n, v in zip(COCO_STAT_LABELS, r.stats)]) + [""]
         out += _md_table(_CLASS_HEAD, [[_md(c)] + _class_cells(r.per_class[c]) for c in r.classes])
         out += ["", "### Per-class analysis", "",
                 "Pearson correlation of AP with each class's annotation statistics "
@@ -370,7 +368,7 @@ def _report_html(results, figures, title, info, out_dir):
                         + ", ".join(f"{_e(k)}={_e(v)}" for k, v in r.convention.items()) + "</p>")
         if r.stats is not None:
             body += _html_table(["COCO summary", "value"],
-                                [[_e(n), _g(v, ".4f")] for n, v in zip(COCO_STATS, r.stats)])
+                                [[_e(n), _g(v, ".4f")] for n, v in zip(COCO_STAT_LABELS, r.stats)])
         body += _html_table(_CLASS_HEAD, [[_e(c)] + _class_cells(r.per_class[c])
                                           for c in r.classes],
                             foot=["mAP", "", "", "", "", "", _pct(r.map)] + [""] * 6)

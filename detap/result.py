@@ -12,9 +12,17 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "best_f1", "f1_score"]
+__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "COCO_STAT_LABELS",
+           "best_f1", "f1_score"]
 
 SCHEMA_VERSION = 1
+
+#: Short labels of the 12 COCO summary numbers (``EvalResult.stats``), in
+#: pycocotools' order: AP and AR over IoU .50:.95 unless an IoU is named,
+#: all areas unless one is named, 100 detections per image unless maxDets says.
+COCO_STAT_LABELS = ("AP @[.50:.95] all", "AP @.50", "AP @.75", "AP small", "AP medium",
+                    "AP large", "AR maxDets=1", "AR maxDets=10", "AR maxDets=100", "AR small",
+                    "AR medium", "AR large")
 
 #: JSON Schema (draft 2020-12) of ``EvalResult.to_dict()``, version 1.
 SCHEMA = {

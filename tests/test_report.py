@@ -22,7 +22,8 @@ import pytest
 import detap
 import detap.voc
 from detap import plots, report
-from detap.result import SCHEMA, ClassReport, EvalResult, best_f1, f1_score
+from detap.result import (COCO_STAT_LABELS, SCHEMA, ClassReport, EvalResult, best_f1,
+                          f1_score)
 
 jsonschema = pytest.importorskip("jsonschema")
 matplotlib = pytest.importorskip("matplotlib")
@@ -405,6 +406,15 @@ def test_format_table(hand, real):
     body = report.format_table(hand).split("\n")[1:]
     widths = {report._width(ln) for ln in body if not ln.startswith(("-", "mAP"))}
     assert len(widths) == 1
+
+
+def test_coco_stat_labels_in_the_report(hand_coco, tmp_path):
+    assert len(COCO_STAT_LABELS) == len(set(COCO_STAT_LABELS)) == 12
+    w = report.write_report(hand_coco, tmp_path, plots=False)
+    md = open(w["md"], encoding="utf-8").read()
+    for label, v in zip(COCO_STAT_LABELS, hand_coco.stats):
+        escaped = label.replace("[", "\\[").replace("]", "\\]")
+        assert f"| {escaped} | {v:.4f} |" in md
 
 
 def test_format_side_by_side(hand, hand_coco):
