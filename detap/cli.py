@@ -18,7 +18,7 @@ import time
 from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError
-from .result import COCO_STAT_LABELS, SCHEMA_VERSION
+from .result import COCO_STAT_LABELS, SCHEMA_VERSION, ClassReport, EvalResult
 from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
@@ -29,16 +29,25 @@ NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo":
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_voc")
 
 
-def _print_result(res, title, out):
-    width = max([len(c) for c in res.classes] + [5])
-    out.write(f"{title}\n")
-    out.write(f"{'class':<{width}}  {'GT':>5}  {'dets':>6}  {'TP':>5}  {'FP':>6}  {'AP':>7}\n")
+def _as_eval_result(res, iou):
+    """``voc.evaluate``'s result as an ``EvalResult`` for the shared table
+    (an ``EvalResult`` passes through: voc.evaluate is moving to it)."""
+    if isinstance(res, EvalResult):
+        return res
+    per_class = {}
     for c in res.classes:
         r = res.per_class[c]
-        tp = int(r.tp[-1]) if r.n_det else 0
-        fp = int(r.fp[-1]) if r.n_det else 0
-        out.write(f"{c:<{width}}  {r.npos:>5d}  {r.n_det:>6d}  {tp:>5d}  {fp:>6d}  {res.ap[c]:>7.4f}\n")
-    out.write(f"{'mAP':<{width}}  {'':>5}  {'':>6}  {'':>5}  {'':>6}  {res.map:>7.4f}\n")
+        # tp, fp are cumulative counts: the last one is the class's total
+        per_class[c] = ClassReport(c, float(r.ap), int(r.npos), int(r.n_det),
+                                   int(r.tp[-1]) if r.n_det else 0,
+                                   int(r.fp[-1]) if r.n_det else 0, r.prec, r.rec, r.scores)
+    return EvalResult(protocol="voc", iou=iou, classes=list(res.classes),
+                      per_class=per_class, map=float(res.map))
+
+
+def _print_result(res, title, out):
+    from . import report
+    out.write(report.format_table(res, report.VOC_COLUMNS, title=title) + "\n")
 
 
 def _voc(args, out):
@@ -49,8 +58,9 @@ def _voc(args, out):
                    threads=args.threads)
     dt = time.perf_counter() - t0
     metric = "VOC07 11-point" if res.convention.ap == "voc07" else "VOC2010+ all-point"
-    _print_result(res, f"{metric} AP at IoU {'>' if res.convention.iou_cmp == '>' else '>='} "
-                       f"{args.iou} ({args.convention or 'voc'} conventions)", out)
+    _print_result(_as_eval_result(res, args.iou),
+                  f"{metric} AP at IoU {'>' if res.convention.iou_cmp == '>' else '>='} "
+                  f"{args.iou} ({args.convention or 'voc'} conventions)", out)
     out.write(f"({len(res.classes)} classes in {dt * 1000:.1f} ms)\n")
     return res
 
@@ -154,15 +164,15 @@ def _compare(args, out):
         if len(p) != 1:
             raise DetapInputError("compare takes one protocol, not 'all'")
         runs.append((name, _evaluate(args, ds, p)[0]))
-    rows = report.compare_table(runs)
     if args.out:
         report.write_compare_report(runs, args.out)
     if args.json:
+        rows = report.compare_table(runs)
         out.write(json.dumps(report.json_safe({"schema_version": SCHEMA_VERSION, "runs": [
             dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]}),
             allow_nan=False) + "\n")
     else:
-        out.write(report.format_compare(rows) + "\n")
+        out.write(report.format_compare(runs) + "\n")
     return runs
 
 

@@ -178,6 +178,13 @@ class EvalResult:
         """name -> AP."""
         return {c: self.per_class[c].ap for c in self.classes}
 
+    def table(self, columns=None, title=None):
+        """The per-class table as terminal text (``detap.report.format_table``):
+        ``columns`` are keys of ``detap.report.CLASS_COLUMNS`` (default: GT,
+        dets, TP, FP, AP and the best-F1 point), the mAP last."""
+        from .report import format_table  # report imports this module
+        return format_table(self, columns, title=title)
+
     def to_dict(self):
         """The ``--json`` object (schema ``SCHEMA``, version ``SCHEMA_VERSION``)."""
         d = {"schema_version": SCHEMA_VERSION, "protocol": self.protocol,

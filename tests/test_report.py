@@ -21,7 +21,7 @@ import pytest
 
 import detap
 import detap.voc
-from detap import plots, report
+from detap import document, plots, report
 from detap.result import (COCO_STAT_LABELS, SCHEMA, ClassReport, EvalResult, best_f1,
                           f1_score)
 
@@ -404,8 +404,29 @@ def test_format_table(hand, real):
     assert "n/a" in report.format_table(hand)
     # columns line up, CJK counted as two columns wide
     body = report.format_table(hand).split("\n")[1:]
-    widths = {report._width(ln) for ln in body if not ln.startswith(("-", "mAP"))}
+    widths = {document.display_width(ln) for ln in body if not ln.startswith(("-", "mAP"))}
     assert len(widths) == 1
+
+
+def test_one_per_class_table(hand, hand_coco, tmp_path):
+    """EvalResult.table, the CLI's tables and the report files' table are
+    class_table rendered."""
+    assert hand.table() == report.format_table(hand)
+    lines = hand.table(report.VOC_COLUMNS, title="VOC <T>").split("\n")
+    assert lines[0] == "VOC <T>"
+    assert lines[1].split() == ["class", "GT", "dets", "TP", "FP", "AP"]
+    for c in ("dog", "no gt", "no dets"):
+        k = hand.per_class[c]
+        row = next(ln for ln in lines if ln.startswith(c + " "))
+        ap = "n/a" if math.isnan(k.ap) else f"{k.ap:.4f}"
+        assert row[len(c):].split() == [str(k.n_gt), str(k.n_det), str(k.tp), str(k.fp), ap]
+    assert lines[-1].split() == ["mAP", f"{hand.map:.4f}"]
+    w = report.write_report(hand_coco, tmp_path, plots=False)
+    table = report.class_table(hand_coco)
+    md = open(w["md"], encoding="utf-8").read()
+    assert document.to_markdown(document.Document([table])) in md
+    head = ["class"] + [report.CLASS_COLUMNS[k][0] for k in report.REPORT_COLUMNS]
+    assert table.head == head and table.foot[head.index("AP (%)")] == f"{100 * hand_coco.map:.2f}"
 
 
 def test_coco_stat_labels_in_the_report(hand_coco, tmp_path):
