@@ -1,6 +1,6 @@
 /* Stage 3: cumulative precision/recall and average precision.
  *
- * Input is the label sequence of stage 2 (evaluate.h) for one class and one
+ * Input is the label sequence of the matching stage (match.h) for one class and one
  * IoU threshold, in processing order.  Each function reproduces one
  * reference formula bit for bit:
  *
@@ -46,7 +46,7 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                      double *precision, double *scores, double *recall);
 
 /* pycocotools COCOeval.accumulate over every (category, area, maxDet) cell.
- * The cells of evaluate.h (only those with GT or detections, which are
+ * The cells of coco_eval.h (only those with GT or detections, which are
  * pycocotools' non-None evalImgs entries) are ordered by category, then
  * image: category k owns cells cat_off[k] .. cat_off[k+1]-1.
  * kept_off / kept_score / labels / npig are detap_coco_evaluate's outputs

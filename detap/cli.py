@@ -18,7 +18,7 @@ import time
 from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError
-from .result import SCHEMA_VERSION
+from .result import COCO_STAT_LABELS, SCHEMA_VERSION
 from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
@@ -30,13 +30,8 @@ SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sampl
 
 
 def _print_result(res, title, out):
-    width = max([len(c) for c in res.classes] + [5])
-    out.write(f"{title}\n")
-    out.write(f"{'class':<{width}}  {'GT':>5}  {'dets':>6}  {'TP':>5}  {'FP':>6}  {'AP':>7}\n")
-    for c in res.classes:
-        r = res.per_class[c]
-        out.write(f"{c:<{width}}  {r.n_gt:>5d}  {r.n_det:>6d}  {r.tp:>5d}  {r.fp:>6d}  {res.ap[c]:>7.4f}\n")
-    out.write(f"{'mAP':<{width}}  {'':>5}  {'':>6}  {'':>5}  {'':>6}  {res.map:>7.4f}\n")
+    from . import report
+    out.write(report.format_table(res, report.VOC_COLUMNS, title=title) + "\n")
 
 
 def _voc(args, out):
@@ -135,14 +130,9 @@ def _eval(args, out):
     return results
 
 
-_COCO_STAT_NAMES = ("AP @[.50:.95] all", "AP @.50 all", "AP @.75 all", "AP @[.50:.95] small",
-                    "AP @[.50:.95] medium", "AP @[.50:.95] large", "AR @[.50:.95] maxDets=1",
-                    "AR @[.50:.95] maxDets=10", "AR @[.50:.95] maxDets=100", "AR small",
-                    "AR medium", "AR large")
-
-
 def _coco_stats_text(stats):
-    return "\n".join(f"  {name:<24} {v:.3f}" for name, v in zip(_COCO_STAT_NAMES, stats))
+    width = max(map(len, COCO_STAT_LABELS))
+    return "\n".join(f"  {name:<{width}} {v:.3f}" for name, v in zip(COCO_STAT_LABELS, stats))
 
 
 def _compare(args, out):
@@ -157,15 +147,15 @@ def _compare(args, out):
         if len(p) != 1:
             raise DetapInputError("compare takes one protocol, not 'all'")
         runs.append((name, _evaluate(args, ds, p)[0]))
-    rows = report.compare_table(runs)
     if args.out:
         report.write_compare_report(runs, args.out)
     if args.json:
+        rows = report.compare_table(runs)
         out.write(json.dumps(report.json_safe({"schema_version": SCHEMA_VERSION, "runs": [
             dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]}),
             allow_nan=False) + "\n")
     else:
-        out.write(report.format_compare(rows) + "\n")
+        out.write(report.format_compare(runs) + "\n")
     return runs
 
 

@@ -34,8 +34,10 @@ import warnings
 
 import numpy as np
 
+from .result import f1_score
+
 __all__ = ["available", "MISSING_MESSAGE", "DPI", "SIZES", "FILES", "TITLES", "png_size",
-           "class_plot_name", "correlation", "STATS", "f1_curve", "plot_result",
+           "class_plot_name", "correlation", "STATS", "f1_curve", "plot_result", "plot_figures",
            "plot_pr_curves", "plot_ap_bars", "plot_counts", "plot_ap_vs_stats",
            "plot_f1_confidence", "plot_compare"]
 
@@ -149,7 +151,13 @@ def correlation(result, kind):
     classes or when either variable is constant.
     """
     _, x, y = _stat_points(result, kind)
-    if STATS[kind][2]:
+    return _pearson(x, y, STATS[kind][2])
+
+
+def _pearson(x, y, log):
+    """``correlation`` of points already chosen by ``_stat_points`` (a scatter
+    plot has them at hand)."""
+    if log:
         x = np.log10(x)
     n = len(x)
     if n < 2:
@@ -164,15 +172,8 @@ def correlation(result, kind):
 
 def f1_curve(report):
     """(scores, f1) of one ClassReport, F1 = 2PR/(P+R) after each detection
-    (0 where P+R is 0 or undefined)."""
-    s = _arr(report.scores)
-    p = _arr(report.precision)
-    r = _arr(report.recall)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d = p + r
-        ok = np.isfinite(d) & (d > 0)
-        f1 = np.where(ok, 2 * p * r / np.where(ok, d, 1.0), 0.0)
-    return s, f1
+    (0 where P+R is 0 or undefined; ``detap.result.f1_score``)."""
+    return _arr(report.scores), f1_score(_arr(report.precision), _arr(report.recall))
 
 
 # ------------------------------------------------------------------ plumbing
@@ -421,7 +422,7 @@ def plot_ap_vs_stats(result, out_dir):
                             textcoords="offset points", fontsize=7)
             if log:
                 ax.set_xscale("log")
-            r, n = correlation(result, kind)
+            r, n = _pearson(xs, ys, log)
             text = (f"Pearson r(AP, {what}) = {r:+.3f}" if r is not None
                     else f"Pearson r(AP, {what}) = n/a") + f"\n{n} classes"
             if len(names) > MAX_LABELS:
@@ -472,13 +473,23 @@ def plot_f1_confidence(result, out_dir, *, top_n=TOP_N):
         return [_save(fig, os.path.join(out_dir, FILES["f1_confidence"]))]
 
 
-def plot_result(result, out_dir):
-    """Every per-result figure into ``out_dir`` (created); returns the paths."""
+def plot_figures(result, out_dir):
+    """Every per-result figure into ``out_dir`` (created); returns
+    [(kind, path)], kind as in ``SIZES`` ("pr_class" for each class's PR
+    curve, in evaluation order), so a report need not tell kinds from paths."""
     _mpl()
     os.makedirs(out_dir, exist_ok=True)
-    return (plot_pr_curves(result, out_dir) + plot_ap_bars(result, out_dir)
-            + plot_counts(result, out_dir) + plot_ap_vs_stats(result, out_dir)
-            + plot_f1_confidence(result, out_dir))
+    overlay, *per_class = plot_pr_curves(result, out_dir)
+    return ([("pr_all", overlay)] + [("pr_class", p) for p in per_class]
+            + [("ap_bars", p) for p in plot_ap_bars(result, out_dir)]
+            + [("counts", p) for p in plot_counts(result, out_dir)]
+            + list(zip(STATS, plot_ap_vs_stats(result, out_dir)))
+            + [("f1_confidence", p) for p in plot_f1_confidence(result, out_dir)])
+
+
+def plot_result(result, out_dir):
+    """Every per-result figure into ``out_dir`` (created); returns the paths."""
+    return [p for _, p in plot_figures(result, out_dir)]
 
 
 def plot_compare(runs, out_dir, *, max_lines=12):

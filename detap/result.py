@@ -12,9 +12,17 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "best_f1"]
+__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "COCO_STAT_LABELS",
+           "best_f1", "f1_score"]
 
 SCHEMA_VERSION = 1
+
+#: Short labels of the 12 COCO summary numbers (``EvalResult.stats``), in
+#: pycocotools' order: AP and AR over IoU .50:.95 unless an IoU is named,
+#: all areas unless one is named, 100 detections per image unless maxDets says.
+COCO_STAT_LABELS = ("AP @[.50:.95] all", "AP @.50", "AP @.75", "AP small", "AP medium",
+                    "AP large", "AR maxDets=1", "AR maxDets=10", "AR maxDets=100", "AR small",
+                    "AR medium", "AR large")
 
 #: JSON Schema (draft 2020-12) of ``EvalResult.to_dict()``, version 1.
 SCHEMA = {
@@ -63,6 +71,16 @@ def _num(x):
     return x if np.isfinite(x) else None
 
 
+def f1_score(precision, recall):
+    """F1 = 2PR / (P + R), elementwise; 0 where P + R is 0 or NaN (no
+    detection, or no GT)."""
+    p = np.asarray(precision, dtype=np.float64)
+    r = np.asarray(recall, dtype=np.float64)
+    d = p + r
+    ok = d > 0      # False for NaN too
+    return np.where(ok, 2 * p * r / np.where(ok, d, 1.0), 0.0)
+
+
 def best_f1(scores, tp, fp, npos):
     """Operating point of best F1 along one class's ranked detections.
 
@@ -82,8 +100,7 @@ def best_f1(scores, tp, fp, npos):
     fp = np.asarray(fp, dtype=np.float64)[last]
     prec = tp / np.maximum(tp + fp, np.finfo(np.float64).tiny)
     rec = tp / float(npos)
-    denom = prec + rec
-    f1 = np.where(denom > 0, 2 * prec * rec / np.where(denom > 0, denom, 1), 0.0)
+    f1 = f1_score(prec, rec)
     j = int(np.argmax(f1))
     return float(f1[j]), float(scores[last][j]), float(prec[j]), float(rec[j])
 
@@ -174,6 +191,13 @@ class EvalResult:
     def ap(self):
         """name -> AP."""
         return {c: self.per_class[c].ap for c in self.classes}
+
+    def table(self, columns=None, title=None):
+        """The per-class table as terminal text (``detap.report.format_table``):
+        ``columns`` are keys of ``detap.report.CLASS_COLUMNS`` (default: GT,
+        dets, TP, FP, AP and the best-F1 point), the mAP last."""
+        from .report import format_table  # report imports this module
+        return format_table(self, columns, title=title)
 
     def to_dict(self):
         """The ``--json`` object (schema ``SCHEMA``, version ``SCHEMA_VERSION``)."""

@@ -85,7 +85,7 @@ def _positions(img):
     return pos
 
 
-class _Columns:
+class _Batch:
     """A batch of images as columns, validated (one image id per row)."""
 
     def __init__(self, gt_image, gt_boxes, gt_labels, det_image, det_boxes, det_scores,
@@ -247,7 +247,7 @@ class Evaluator:
         """Add many images as columns: one row per box, ``*_image_id`` (n,)
         saying whose.  ``image_ids`` declares images that may have no boxes.
         Rows of one image keep their order (it breaks score ties)."""
-        c = _Columns(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
+        c = _Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                      det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                      nonneg_sizes=self.protocol == "coco")
         self._chunks["img"].append({"id": c.images})

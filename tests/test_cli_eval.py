@@ -6,6 +6,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ import pytest
 
 from detap import cli, formats
 from detap.protocols import PROTOCOLS, evaluate
-from detap.result import SCHEMA
+from detap.result import COCO_STAT_LABELS, SCHEMA
 
 from .conftest import peer_data_dir, same_float
 from .peer_figures import (CARTUCHO_APS, CASE1_11POINT, CASE1_ALLPOINT, COCO_STATS, TOY, pct2,
@@ -74,6 +75,8 @@ def test_coco_published_stats_to_the_last_bit():
     code, text = run(["eval", "--gt", str(base / "instances_val2014_100.json"),
                       "--dt", str(base / "instances_val2014_fakebbox100_results.json"), "--quiet"])
     assert code == 0 and f"{COCO_STATS[0]:.3f}" in text
+    for label, v in zip(COCO_STAT_LABELS, COCO_STATS):
+        assert re.search(rf"^  {re.escape(label)} +{v:.3f}$", text, re.M), label
 
 
 @need_peer

@@ -21,8 +21,9 @@ import pytest
 
 import detap
 import detap.voc
-from detap import plots, report
-from detap.result import SCHEMA, ClassReport, EvalResult, best_f1
+from detap import document, plots, report
+from detap.result import (COCO_STAT_LABELS, SCHEMA, ClassReport, EvalResult, best_f1,
+                          f1_score)
 
 jsonschema = pytest.importorskip("jsonschema")
 matplotlib = pytest.importorskip("matplotlib")
@@ -392,8 +393,38 @@ def test_format_table(hand, real):
     assert "n/a" in report.format_table(hand)
     # columns line up, CJK counted as two columns wide
     body = report.format_table(hand).split("\n")[1:]
-    widths = {report._width(ln) for ln in body if not ln.startswith(("-", "mAP"))}
+    widths = {document.display_width(ln) for ln in body if not ln.startswith(("-", "mAP"))}
     assert len(widths) == 1
+
+
+def test_one_per_class_table(hand, hand_coco, tmp_path):
+    """EvalResult.table, the CLI's tables and the report files' table are
+    class_table rendered."""
+    assert hand.table() == report.format_table(hand)
+    lines = hand.table(report.VOC_COLUMNS, title="VOC <T>").split("\n")
+    assert lines[0] == "VOC <T>"
+    assert lines[1].split() == ["class", "GT", "dets", "TP", "FP", "AP"]
+    for c in ("dog", "no gt", "no dets"):
+        k = hand.per_class[c]
+        row = next(ln for ln in lines if ln.startswith(c + " "))
+        ap = "n/a" if math.isnan(k.ap) else f"{k.ap:.4f}"
+        assert row[len(c):].split() == [str(k.n_gt), str(k.n_det), str(k.tp), str(k.fp), ap]
+    assert lines[-1].split() == ["mAP", f"{hand.map:.4f}"]
+    w = report.write_report(hand_coco, tmp_path, plots=False)
+    table = report.class_table(hand_coco)
+    md = open(w["md"], encoding="utf-8").read()
+    assert document.to_markdown(document.Document([table])) in md
+    head = ["class"] + [report.CLASS_COLUMNS[k][0] for k in report.REPORT_COLUMNS]
+    assert table.head == head and table.foot[head.index("AP (%)")] == f"{100 * hand_coco.map:.2f}"
+
+
+def test_coco_stat_labels_in_the_report(hand_coco, tmp_path):
+    assert len(COCO_STAT_LABELS) == len(set(COCO_STAT_LABELS)) == 12
+    w = report.write_report(hand_coco, tmp_path, plots=False)
+    md = open(w["md"], encoding="utf-8").read()
+    for label, v in zip(COCO_STAT_LABELS, hand_coco.stats):
+        escaped = label.replace("[", "\\[").replace("]", "\\]")
+        assert f"| {escaped} | {v:.4f} |" in md
 
 
 def test_format_side_by_side(hand, hand_coco):
@@ -531,6 +562,15 @@ def test_correlation():
     assert plots.correlation(flat, "ap_vs_aspect") == (None, 2)      # constant aspect
 
 
+def test_plot_figures_name_their_kinds(hand, tmp_path):
+    pairs = plots.plot_figures(hand, tmp_path)
+    assert [k for k, _ in pairs].count("pr_class") == len(hand.classes)
+    assert {k for k, _ in pairs} == set(plots.SIZES) - {"compare"}
+    for kind, p in pairs:
+        assert expected_kind(p) == kind
+        check_png(p, kind)
+
+
 def test_f1_curve():
     c = make_class("x", [1, 0, 1, 0], [.9, .8, .7, .6], 2)
     s, f1 = plots.f1_curve(c)
@@ -541,6 +581,7 @@ def test_f1_curve():
     assert plots.f1_curve(z)[1][:2].tolist() == [0.0, 0.0]
     assert plots.f1_curve(make_class("n", [0], [.5], 0))[1].tolist() == [0.0]
     assert np.max(plots.f1_curve(c)[1]) == pytest.approx(c.f1)
+    assert f1_score([0.5, 0.0, np.nan, 1.0], [0.5, 0.0, np.nan, 0.25]).tolist() == [0.5, 0, 0, 0.4]
 
 
 def test_class_plot_names_are_safe_and_unique():
