@@ -41,6 +41,7 @@ from ..errors import DetapInputError
 from . import cartucho, coco, text, voc, yolo
 from .dataset import Dataset, boxes_as
 from .detect import detect_format
+from .names import load_names
 
 __all__ = ["Dataset", "boxes_as", "FORMATS", "read", "write", "detect_format", "convert"]
 
@@ -76,7 +77,7 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     gt_fmt, dt_fmt = _formats(format, gt, dt)
     used = {gt_fmt} | ({dt_fmt} if dt is not None else set())
     _check_options(used, box_format, relative, imageset)
-    name_list, names_path = text.load_names(names) if names is not None else (None, None)
+    name_list, names_path = load_names(names) if names is not None else (None, None)
     opts = dict(box_format=box_format or "xywh", relative=bool(relative), names=name_list,
                 image_sizes=image_sizes, imageset=imageset,
                 exclude=(names_path,) if names_path else ())

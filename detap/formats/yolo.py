@@ -15,7 +15,8 @@ detection may leave the image).
 
 Class names (``names`` None): ``classes.txt`` in the labels directory
 (labelImg's convention; it is not read as a label file), else a
-``data.yaml`` in the labels directory, its parent or grandparent.
+``data.yaml`` in the labels directory, its parent or grandparent (see
+``detap.formats.names.find_names``).
 
 Image sizes (``image_sizes``, see ``size_source``): a dict, a sizes file, a
 JSON file, or a folder of images whose PNG/JPEG/BMP/GIF headers are read
@@ -31,13 +32,13 @@ from collections.abc import Mapping
 from ..coco import _loads
 from ..errors import DetapInputError
 from . import text
+from .names import NAMES_FILE, find_names, load_names, write_names_file
 
-__all__ = ["GT", "DT", "NAMES_FILE", "IMAGE_EXTENSIONS", "read", "write", "image_size",
-           "size_source", "find_names", "default_image_dirs"]
+__all__ = ["GT", "DT", "IMAGE_EXTENSIONS", "read", "write", "image_size", "size_source",
+           "default_image_dirs"]
 
 GT = text.layout("cxcywh", dets=False, class_ids=True)
 DT = text.layout("cxcywh", dets=True, class_ids=True, score_last=True)
-NAMES_FILE = "classes.txt"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
@@ -51,7 +52,7 @@ def read(gt, dt=None, *, names=None, image_sizes=None, exclude=()):
     """
     dirs = [d for d in (gt, dt) if d is not None]
     if names is None:
-        names = text.load_names(find_names(dirs))[0]
+        names = load_names(find_names(dirs))[0]
     exclude = tuple(exclude) + tuple(os.path.join(d, NAMES_FILE) for d in dirs)
     sizes = size_source(image_sizes, default_image_dirs(dirs))
     return text.read_dirs(gt, dt, GT, DT, names=names, sizes=sizes, relative=True,
@@ -65,27 +66,9 @@ def write(ds, gt_out, dt_out=None):
     if os.path.splitext(NAMES_FILE)[0] in ds.images:
         raise DetapInputError(f"an image named 'classes' would collide with {NAMES_FILE}", gt_out)
     text.write_dir(ds, gt_out, GT, relative=True)
-    with open(os.path.join(gt_out, NAMES_FILE), "w", encoding="utf-8") as f:
-        f.write("".join(n + "\n" for n in ds.classes))
+    write_names_file(os.path.join(gt_out, NAMES_FILE), ds.classes)
     if dt_out is not None:
         text.write_dir(ds, dt_out, DT, relative=True)
-
-
-def find_names(dirs):
-    """The names file of labels in ``dirs``: classes.txt beside the labels,
-    else the nearest data.yaml (labels dir, parent, grandparent)."""
-    candidates = [os.path.join(d, NAMES_FILE) for d in dirs]
-    for d in dirs:
-        up = os.path.abspath(d)
-        for _ in range(3):
-            candidates += [os.path.join(up, "data.yaml"), os.path.join(up, "data.yml")]
-            up = os.path.dirname(up)
-    for c in candidates:
-        if os.path.isfile(c):
-            return c
-    raise DetapInputError("YOLO class ids need the class names: no classes.txt or data.yaml "
-                          "found beside the labels; give names= / --names (a names file or "
-                          "data.yaml)", dirs[0] if dirs else None)
 
 
 def default_image_dirs(dirs):
