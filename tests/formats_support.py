@@ -52,3 +52,35 @@ def bmp(w, h, core=False):
     with ``core``, OS/2's BITMAPCOREHEADER (16-bit sizes)."""
     dib = struct.pack("<IHHHH", 12, w, h, 1, 24) if core else struct.pack("<Iii", 40, w, h) + b"\0" * 28
     return b"BM" + b"\0" * 12 + dib
+
+
+def gif(w, h, version=b"89a"):
+    return b"GIF" + version + struct.pack("<HH", w, h) + b"\0" * 10
+
+
+def webp(w, h, kind="VP8"):
+    """A WebP header: lossy ("VP8 ", w, h < 2**14), lossless ("VP8L",
+    w, h <= 2**14) or extended ("VP8X", w, h <= 2**24)."""
+    if kind == "VP8":
+        chunk = b"VP8 " + struct.pack("<I", 10) + b"\0\0\0" + b"\x9d\x01\x2a" + struct.pack("<HH", w, h)
+    elif kind == "VP8L":
+        bits = (w - 1) | (h - 1) << 14
+        chunk = b"VP8L" + struct.pack("<I", 5) + b"\x2f" + struct.pack("<I", bits)
+    else:
+        chunk = (b"VP8X" + struct.pack("<I", 10) + b"\0\0\0\0"
+                 + struct.pack("<I", w - 1)[:3] + struct.pack("<I", h - 1)[:3])
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk + b"\0" * 16
+
+
+def tiff(w, h, big_endian=False, long_sizes=False):
+    """A TIFF header and first IFD holding ImageWidth and ImageLength, as
+    SHORTs or (``long_sizes``) LONGs."""
+    e = ">" if big_endian else "<"
+    kind, fmt = (4, "I") if long_sizes else (3, "H")
+
+    def entry(tag, value):
+        packed = struct.pack(e + fmt, value)
+        return struct.pack(e + "HHI", tag, kind, 1) + packed + b"\0" * (4 - len(packed))
+
+    ifd = struct.pack(e + "H", 2) + entry(256, w) + entry(257, h) + struct.pack(e + "I", 0)
+    return (b"MM\0*" if big_endian else b"II*\0") + struct.pack(e + "I", 8) + ifd

@@ -11,7 +11,6 @@ is read at the end; those tests skip when it is absent.
 """
 import json
 import os
-import struct
 import sys
 import tempfile
 import warnings
@@ -23,10 +22,10 @@ from hypothesis import strategies as st
 
 import detap.formats as F
 from detap.errors import DetapInputError
-from detap.formats import text, yolo
+from detap.formats import text
 from detap.formats.dataset import Dataset
 from tests.conftest import peer_data_dir
-from tests.formats_support import bmp, jpeg, png, raises_at, write_lines
+from tests.formats_support import png, raises_at, write_lines
 
 FORMATS = ("voc", "coco", "yolo", "cartucho", "text")
 
@@ -549,56 +548,6 @@ def test_yolo_finds_names_or_says_so(tmp_path):
     ds = F.read(labels, None, "yolo")  # names from ../../data.yaml, size from images/val
     assert ds.classes == ["x", "y"] and ds.gt_boxes.tolist() == [[4.0, 2.0, 12.0, 6.0]]
     assert ds.image_sizes.tolist() == [[16, 8]]
-
-
-# ---------------------------------------------------------------- image sizes
-
-@pytest.mark.parametrize("name, data, size", [
-    ("a.png", png(640, 480), (640, 480)),
-    ("b.gif", b"GIF89a" + struct.pack("<HH", 33, 17) + b"\0" * 10, (33, 17)),
-    ("c.bmp", bmp(20, -30), (20, 30)),
-    ("d.bmp", bmp(7, 9, core=True), (7, 9)),
-    ("e.jpg", jpeg(1920, 1080), (1920, 1080)),
-    ("f.jpeg", jpeg(5, 3, sof=0xC2, exif=60000, n_app=3), (5, 3)),
-])
-def test_image_headers(tmp_path, name, data, size):
-    (tmp_path / name).write_bytes(data)
-    assert yolo.image_size(str(tmp_path / name)) == size
-
-
-def test_image_headers_match_pillow(tmp_path):
-    PIL = pytest.importorskip("PIL.Image")
-    for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("BMP", "bmp"), ("GIF", "gif")):
-        path = str(tmp_path / f"x.{ext}")
-        PIL.new("RGB", (37, 23)).save(path, fmt, **({"progressive": True} if fmt == "JPEG" else {}))
-        assert yolo.image_size(path) == (37, 23)
-
-
-def test_image_header_errors(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0")
-    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8\xff\xda\0\0")
-    (tmp_path / "c.gif").write_bytes(b"hello")
-    for name, fragment in (("a.png", "truncated"), ("b.jpg", "no image size"),
-                           ("c.gif", "not a PNG, JPEG")):
-        with raises_at(str(tmp_path / name), None, fragment):
-            yolo.image_size(str(tmp_path / name))
-
-
-def test_size_sources(tmp_path):
-    lines = write_lines(tmp_path, {"s.txt": "a.jpg 64 32\nmy image 8 4\n\n"}) + "/s.txt"
-    assert yolo.size_source(lines)(["a", "my image", "x"]) == {"a": (64, 32), "my image": (8, 4)}
-    js = write_lines(tmp_path, {"s.json": '{"a.png": [3, 4], "b": [5, 6]}'}) + "/s.json"
-    assert yolo.size_source(js)(["a", "b"]) == {"a": (3, 4), "b": (5, 6)}
-    with raises_at(str(tmp_path / "bad.txt"), 2, "expected 'name width height'"):
-        yolo.size_source(write_lines(tmp_path, {"bad.txt": "a 1 2\nb 3\n"}) + "/bad.txt")
-    with raises_at(str(tmp_path / "bad2.txt"), 1, "two positive integers"):
-        yolo.size_source(write_lines(tmp_path, {"bad2.txt": "a 1.5 2\n"}) + "/bad2.txt")
-    with raises_at(str(tmp_path / "bad.json"), 1, "malformed JSON"):
-        yolo.size_source(write_lines(tmp_path, {"bad.json": "{"}) + "/bad.json")
-    with raises_at(str(tmp_path / "bad2.json"), None, "image 'a': size must be"):
-        yolo.size_source(write_lines(tmp_path, {"bad2.json": '{"a": [0, 3]}'}) + "/bad2.json")
-    with raises_at(str(tmp_path / "nothing"), None, "no such file or folder"):
-        yolo.size_source(str(tmp_path / "nothing"))
 
 
 def test_sizes_attached_for_absolute_formats(tmp_path):
