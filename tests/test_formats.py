@@ -11,12 +11,9 @@ is read at the end; those tests skip when it is absent.
 """
 import json
 import os
-import re
-import struct
 import sys
 import tempfile
 import warnings
-import zlib
 
 import numpy as np
 import pytest
@@ -25,9 +22,10 @@ from hypothesis import strategies as st
 
 import detap.formats as F
 from detap.errors import DetapInputError
-from detap.formats import text, yolo
+from detap.formats import text
 from detap.formats.dataset import Dataset
 from tests.conftest import peer_data_dir
+from tests.formats_support import png, raises_at, write_lines
 
 FORMATS = ("voc", "coco", "yolo", "cartucho", "text")
 
@@ -93,25 +91,6 @@ def roundtrip(ds, fmt, tmp, **write_kw):
                             relative=write_kw.get("relative"),
                             image_sizes=SIZES if write_kw.get("relative") else None)}
     return F.read(gt, dt, fmt, **read_kw.get(fmt, {}))
-
-
-def write_lines(folder, files):
-    """files: {name: text}"""
-    os.makedirs(folder, exist_ok=True)
-    for name, body in files.items():
-        with open(os.path.join(folder, name), "w") as f:
-            f.write(body)
-    return str(folder)
-
-
-def raises_at(path, line=None, *fragments):
-    """pytest.raises for a DetapInputError naming ``path`` (and ``line``)."""
-    where = f"{path}:{line}:" if line is not None else f"{path}"
-    return pytest.raises(DetapInputError, match=_all_of(where, *fragments))
-
-
-def _all_of(*parts):
-    return "".join(f"(?=.*{re.escape(p)})" for p in parts)
 
 
 # --------------------------------------------------------------- round trips
@@ -557,54 +536,7 @@ def test_read_option_errors(tmp_path):
         F.read(tmp_path / "v", format="voc", names=["cat"])
 
 
-# ---------------------------------------------------------------- class names
-
-def test_names_files(tmp_path):
-    assert text.load_names(write_lines(tmp_path, {"a.names": " cat \ndog\n\n"}) + "/a.names") \
-        == (["cat", "dog"], str(tmp_path / "a.names"))
-    with raises_at(str(tmp_path / "b.names"), 2, "blank class name"):
-        text.load_names(write_lines(tmp_path, {"b.names": "cat\n\ndog\n"}) + "/b.names")
-    with raises_at(str(tmp_path / "c.names"), None, "'cat' appears twice"):
-        text.load_names(write_lines(tmp_path, {"c.names": "cat\ncat\n"}) + "/c.names")
-    with raises_at(str(tmp_path / "missing.txt"), None, "names file not found"):
-        F.read(tmp_path, None, "yolo", names=str(tmp_path / "missing.txt"))
-
-
-YAMLS = {
-    "names: [person, 'traffic light', \"a, b\"]  # comment\nnc: 3\n":
-        ["person", "traffic light", "a, b"],
-    "path: x\nnames:\n  0: person\n  1: bicycle # two\n  2: 'car'\ntrain: a\n":
-        ["person", "bicycle", "car"],
-    "names:\n- cat\n-   dog\nval: b\n": ["cat", "dog"],
-    "names: [a,\n  b]\n": ["a", "b"],
-}
-
-
-@pytest.mark.parametrize("body, want", list(YAMLS.items()))
-@pytest.mark.parametrize("pyyaml", [True, False])
-def test_yaml_names(tmp_path, monkeypatch, body, want, pyyaml):
-    if not pyyaml:
-        monkeypatch.setitem(sys.modules, "yaml", None)  # import yaml -> ImportError
-    path = write_lines(tmp_path, {"data.yaml": body}) + "/data.yaml"
-    assert text.load_names(path)[0] == want
-
-
-@pytest.mark.parametrize("pyyaml", [True, False])
-def test_yaml_names_errors(tmp_path, monkeypatch, pyyaml):
-    if not pyyaml:
-        monkeypatch.setitem(sys.modules, "yaml", None)
-    with raises_at(str(tmp_path / "a.yaml"), None, "no 'names:' key"):
-        text.load_names(write_lines(tmp_path, {"a.yaml": "nc: 2\n"}) + "/a.yaml")
-    with raises_at(str(tmp_path / "b.yaml"), None, "keys must be 0..1"):
-        text.load_names(write_lines(tmp_path, {"b.yaml": "names:\n  0: a\n  2: b\n"}) + "/b.yaml")
-
-
-def test_yaml_without_pyyaml_asks_for_it(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "yaml", None)
-    path = write_lines(tmp_path, {"d.yaml": "names: !!python/tuple [a]\n"}) + "/d.yaml"
-    with raises_at(path, 1, "install PyYAML"):
-        text.load_names(path)
-
+# ------------------------------------------------------------ names and sizes
 
 def test_yolo_finds_names_or_says_so(tmp_path):
     labels = write_lines(tmp_path / "ds" / "labels" / "val", {"a.txt": "1 0.5 0.5 0.5 0.5\n"})
@@ -616,75 +548,6 @@ def test_yolo_finds_names_or_says_so(tmp_path):
     ds = F.read(labels, None, "yolo")  # names from ../../data.yaml, size from images/val
     assert ds.classes == ["x", "y"] and ds.gt_boxes.tolist() == [[4.0, 2.0, 12.0, 6.0]]
     assert ds.image_sizes.tolist() == [[16, 8]]
-
-
-# ---------------------------------------------------------------- image sizes
-
-def png(w, h):
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk
-
-
-def jpeg(w, h, sof=0xC0, exif=300, n_app=1):
-    """A JPEG header: ``n_app`` APP1 segments of ``exif`` 0xFF bytes (which
-    a reader must skip by length, not scan), a DHT, then the frame."""
-    app1 = (b"\xff\xe1" + struct.pack(">H", exif + 2) + b"\xff" * exif) * n_app
-    frame = b"\xff" + bytes([sof]) + struct.pack(">HBHHB", 11, 8, h, w, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app1 + b"\xff\xff" + b"\xc4" + struct.pack(">H", 4) + b"\0\0" + frame + b"\xff\xd9"
-
-
-def bmp(w, h, core=False):
-    dib = struct.pack("<IHHHH", 12, w, h, 1, 24) if core else struct.pack("<Iii", 40, w, h) + b"\0" * 28
-    return b"BM" + b"\0" * 12 + dib
-
-
-@pytest.mark.parametrize("name, data, size", [
-    ("a.png", png(640, 480), (640, 480)),
-    ("b.gif", b"GIF89a" + struct.pack("<HH", 33, 17) + b"\0" * 10, (33, 17)),
-    ("c.bmp", bmp(20, -30), (20, 30)),
-    ("d.bmp", bmp(7, 9, core=True), (7, 9)),
-    ("e.jpg", jpeg(1920, 1080), (1920, 1080)),
-    ("f.jpeg", jpeg(5, 3, sof=0xC2, exif=60000, n_app=3), (5, 3)),
-])
-def test_image_headers(tmp_path, name, data, size):
-    (tmp_path / name).write_bytes(data)
-    assert yolo.image_size(str(tmp_path / name)) == size
-
-
-def test_image_headers_match_pillow(tmp_path):
-    PIL = pytest.importorskip("PIL.Image")
-    for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("BMP", "bmp"), ("GIF", "gif")):
-        path = str(tmp_path / f"x.{ext}")
-        PIL.new("RGB", (37, 23)).save(path, fmt, **({"progressive": True} if fmt == "JPEG" else {}))
-        assert yolo.image_size(path) == (37, 23)
-
-
-def test_image_header_errors(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0")
-    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8\xff\xda\0\0")
-    (tmp_path / "c.gif").write_bytes(b"hello")
-    for name, fragment in (("a.png", "truncated"), ("b.jpg", "no image size"),
-                           ("c.gif", "not a PNG, JPEG")):
-        with raises_at(str(tmp_path / name), None, fragment):
-            yolo.image_size(str(tmp_path / name))
-
-
-def test_size_sources(tmp_path):
-    lines = write_lines(tmp_path, {"s.txt": "a.jpg 64 32\nmy image 8 4\n\n"}) + "/s.txt"
-    assert yolo.size_source(lines)(["a", "my image", "x"]) == {"a": (64, 32), "my image": (8, 4)}
-    js = write_lines(tmp_path, {"s.json": '{"a.png": [3, 4], "b": [5, 6]}'}) + "/s.json"
-    assert yolo.size_source(js)(["a", "b"]) == {"a": (3, 4), "b": (5, 6)}
-    with raises_at(str(tmp_path / "bad.txt"), 2, "expected 'name width height'"):
-        yolo.size_source(write_lines(tmp_path, {"bad.txt": "a 1 2\nb 3\n"}) + "/bad.txt")
-    with raises_at(str(tmp_path / "bad2.txt"), 1, "two positive integers"):
-        yolo.size_source(write_lines(tmp_path, {"bad2.txt": "a 1.5 2\n"}) + "/bad2.txt")
-    with raises_at(str(tmp_path / "bad.json"), 1, "malformed JSON"):
-        yolo.size_source(write_lines(tmp_path, {"bad.json": "{"}) + "/bad.json")
-    with raises_at(str(tmp_path / "bad2.json"), None, "image 'a': size must be"):
-        yolo.size_source(write_lines(tmp_path, {"bad2.json": '{"a": [0, 3]}'}) + "/bad2.json")
-    with raises_at(str(tmp_path / "nothing"), None, "no such file or folder"):
-        yolo.size_source(str(tmp_path / "nothing"))
 
 
 def test_sizes_attached_for_absolute_formats(tmp_path):

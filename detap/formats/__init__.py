@@ -41,6 +41,8 @@ from ..errors import DetapInputError
 from . import cartucho, coco, text, voc, yolo
 from .dataset import Dataset, boxes_as
 from .detect import detect_format
+from .image_sizes import default_image_dirs, size_source
+from .names import load_names
 
 __all__ = ["Dataset", "boxes_as", "FORMATS", "read", "write", "detect_format", "convert"]
 
@@ -76,7 +78,7 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     gt_fmt, dt_fmt = _formats(format, gt, dt)
     used = {gt_fmt} | ({dt_fmt} if dt is not None else set())
     _check_options(used, box_format, relative, imageset)
-    name_list, names_path = text.load_names(names) if names is not None else (None, None)
+    name_list, names_path = load_names(names) if names is not None else (None, None)
     opts = dict(box_format=box_format or "xywh", relative=bool(relative), names=name_list,
                 image_sizes=image_sizes, imageset=imageset,
                 exclude=(names_path,) if names_path else ())
@@ -93,7 +95,7 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
         ds = base.with_detections(_read_one(dt_fmt, None, dt, opts))
     ds = _order_classes(ds, name_list, names_path, gt_fmt)
     if ds.image_sizes is None and image_sizes is not None:
-        known = yolo.size_source(image_sizes)(ds.images)
+        known = size_source(image_sizes)(ds.images)
         if all(k in known for k in ds.images):
             sizes = np.array([known[k] for k in ds.images], np.int64).reshape(-1, 2)
             ds = dataclasses.replace(ds, image_sizes=sizes)
@@ -150,7 +152,7 @@ def _read_one(fmt, gt, dt, o):
         return cartucho.read(gt, dt, names=o["names"], exclude=o["exclude"])
     gt_layout, dt_layout = (text.layout(o["box_format"], dets) for dets in (False, True))
     dirs = [d for d in (gt, dt) if d is not None]
-    sizes = (yolo.size_source(o["image_sizes"], yolo.default_image_dirs(dirs))
+    sizes = (size_source(o["image_sizes"], default_image_dirs(dirs))
              if o["relative"] or o["image_sizes"] is not None else None)
     return text.read_dirs(gt, dt, gt_layout, dt_layout, names=o["names"], sizes=sizes,
                           relative=o["relative"], exclude=o["exclude"])

@@ -27,7 +27,7 @@ import numpy as np
 from ..coco import COCO
 from ..errors import DetapInputError
 from .dataset import Dataset
-from .yolo import IMAGE_EXTENSIONS
+from .image_sizes import IMAGE_EXTENSIONS
 
 __all__ = ["read", "write"]
 

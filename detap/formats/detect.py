@@ -20,7 +20,8 @@ ambiguous and asks for ``--format``.
 import os
 
 from ..errors import DetapInputError
-from . import cartucho, text, voc, yolo
+from . import cartucho, text, voc
+from .names import NAMES_FILE
 
 __all__ = ["detect_format"]
 
@@ -73,7 +74,7 @@ def _from_lines(gt, dt):
 def _sample(folder):
     """(path, line number, fields) of the first non-blank lines."""
     n = 0
-    names_file = os.path.join(folder, yolo.NAMES_FILE)  # YOLO's names, not labels
+    names_file = os.path.join(folder, NAMES_FILE)  # YOLO's names, not labels
     for path in text.list_files(folder, exclude=(names_file,))[:_SAMPLE_FILES]:
         for no, raw in enumerate(text.read_text(path).split("\n"), 1):
             parts = raw.split()

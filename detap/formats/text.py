@@ -23,12 +23,8 @@ Box formats of a line: "xyxy" = x1 y1 x2 y2 (corners), "xywh" = x y w h
 Relative coordinates are fractions of the image width (x, w) and height
 (y, h).  A Dataset keeps "xyxy" and "xywh" numbers as written (scaled to
 pixels when relative); "cxcywh" becomes "xyxy".
-
-This module also reads class-name lists (``load_names``): a names file
-(one name per line) or a YAML file with a ``names:`` key.
 """
 import os
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +34,8 @@ from ..progress import progress
 from .dataset import Dataset, rows_by
 
 __all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs",
-           "write_dir", "load_names", "fmt_num", "first_negative", "check_field", "check_stem"]
+           "write_dir", "read_text", "list_files", "fmt_num", "first_negative", "check_field",
+           "check_stem"]
 
 _COORDS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"),
            "cxcywh": ("cx", "cy", "w", "h")}
@@ -415,169 +412,3 @@ def check_stem(name, what, where):
     """``name`` must be usable as a file name in one folder."""
     if not name or os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
         raise DetapInputError(f"{what} {name!r} cannot be a file name", where)
-
-
-# ---------------------------------------------------------------- class names
-
-def load_names(spec):
-    """Class names, in class-index order, from ``spec``: a list of str, a
-    names file (one name per line, surrounding whitespace stripped, blank
-    lines at the end ignored) or a YAML file (``.yaml``/``.yml``, e.g.
-    ultralytics' data.yaml) whose ``names:`` is a list or a
-    {index: name} mapping.  Returns (names, path or None)."""
-    if isinstance(spec, (list, tuple)):
-        names = [str(n) for n in spec]
-        _check_names(names, "the names list")
-        return names, None
-    path = os.fspath(spec)
-    if not os.path.isfile(path):
-        raise DetapInputError("names file not found", path)
-    if path.lower().endswith((".yaml", ".yml")):
-        names = _yaml_names(read_text(path), path)
-    else:
-        lines = [s.strip() for s in read_text(path).split("\n")]
-        while lines and not lines[-1]:
-            lines.pop()
-        for no, name in enumerate(lines, 1):
-            if not name:
-                raise DetapInputError("blank class name (the line numbers are the class ids)",
-                                      path, no)
-        names = lines
-    _check_names(names, path)
-    return names, path
-
-
-def _check_names(names, where):
-    if not names:
-        raise DetapInputError("no class names", where)
-    seen = set()
-    for name in names:
-        if name in seen:
-            raise DetapInputError(f"class name {name!r} appears twice", where)
-        seen.add(name)
-
-
-def _yaml_names(text, path):
-    try:
-        import yaml
-    except ImportError:
-        yaml = None
-    if yaml is None:
-        return _names_value(_fallback_names(text, path), path)
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise DetapInputError(f"malformed YAML: {e}", path) from None
-    if not isinstance(doc, dict) or "names" not in doc:
-        raise DetapInputError("no 'names:' key", path)
-    return _names_value(doc["names"], path)
-
-
-def _names_value(value, path):
-    """A YAML ``names`` value as a list: a list, or a mapping whose keys are
-    the class ids 0..n-1."""
-    if isinstance(value, dict):
-        try:
-            ids = sorted(int(k) for k in value)
-        except (TypeError, ValueError):
-            raise DetapInputError("'names:' mapping keys must be class ids (integers)", path) from None
-        if ids != list(range(len(ids))):
-            raise DetapInputError(f"'names:' mapping keys must be 0..{len(ids) - 1}", path)
-        by_id = {int(k): v for k, v in value.items()}
-        value = [by_id[i] for i in ids]
-    if not isinstance(value, list) or any(isinstance(v, (list, dict)) or v is None for v in value):
-        raise DetapInputError("'names:' must be a list of names or a {id: name} mapping", path)
-    return [str(v) for v in value]
-
-
-_KEY = re.compile(r"names\s*:(.*)$")
-_ITEM = re.compile(r"(?:-\s+(?P<item>.*)|(?P<key>[^:#]+?)\s*:\s+(?P<value>.*))$")
-
-
-def _fallback_names(text, path):
-    """The top-level ``names:`` of a YAML file without PyYAML, in the forms
-    data.yaml files use: a flow list ``[a, 'b']``, a block list (``- a``)
-    or a block mapping (``0: a``).  Anything else is an error asking for
-    PyYAML."""
-    lines = text.split("\n")
-    start = next((i for i, s in enumerate(lines) if _KEY.match(s)), None)
-    if start is None:
-        raise DetapInputError("no 'names:' key", path)
-    rest = _strip_comment(_KEY.match(lines[start]).group(1))
-    if rest.startswith("["):
-        flow = rest
-        for s in lines[start + 1:]:
-            if "]" in flow:
-                break
-            flow += " " + _strip_comment(s)
-        if not flow.endswith("]"):
-            raise _need_yaml(path, start + 1)
-        return [_scalar(t, path, start + 1) for t in _split_flow(flow[1:-1])]
-    if rest:
-        raise _need_yaml(path, start + 1)
-    return _block(lines, start, path)
-
-
-def _block(lines, start, path):
-    items, mapping = [], {}
-    for no in range(start + 2, len(lines) + 1):
-        s = lines[no - 1]
-        body = _strip_comment(s)
-        if not body:
-            continue
-        if not s[:1].isspace() and not s.startswith("-"):
-            break  # the next top-level key
-        m = _ITEM.match(body)
-        if m is None:
-            raise _need_yaml(path, no)
-        if m.group("item") is not None:
-            items.append(_scalar(m.group("item"), path, no))
-        else:
-            mapping[_scalar(m.group("key"), path, no)] = _scalar(m.group("value"), path, no)
-    if items and mapping:
-        raise _need_yaml(path, start + 1)
-    return mapping or items
-
-
-def _strip_comment(s):
-    """``s`` stripped, without a ``#`` comment outside quotes."""
-    quote = None
-    for i, ch in enumerate(s):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or s[i - 1].isspace()):
-            return s[:i].strip()
-    return s.strip()
-
-
-def _split_flow(s):
-    out, cur, quote = [], "", None
-    for ch in s:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == ",":
-            out.append(cur)
-            cur = ""
-            continue
-        cur += ch
-    out.append(cur)
-    return [t for t in (x.strip() for x in out) if t]
-
-
-def _scalar(s, path, line):
-    s = s.strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        return s[1:-1].replace("''", "'") if s[0] == "'" else s[1:-1]
-    if not s or s[0] in "[{&*!|>'\"":
-        raise _need_yaml(path, line)
-    return s
-
-
-def _need_yaml(path, line):
-    return DetapInputError("cannot read this 'names:' without PyYAML; install PyYAML "
-                           "(pip install PyYAML) or give a names file with one name per line",
-                           path, line)
