@@ -122,8 +122,8 @@ def e2e_stages(detpath, annopath, imagesetfile, classname, cachedir, repeats=7):
         ("  of which: reading the det file bytes", _median(read_bytes, repeats)),
         ("class_gt (select class + prepare_gt)", _median(lambda: ann.class_gt(classname, conv),
                                                          repeats)),
-        ("core (_evaluate_prepared: sort, match, accumulate)",
-         _median(lambda: dcore._evaluate_prepared(boxes, score, img, gt, 0.5, conv), repeats)),
+        ("core (evaluate_prepared: sort, match, accumulate)",
+         _median(lambda: dcore.evaluate_prepared(boxes, score, img, gt, 0.5, conv), repeats)),
     ]
     counted = [t for name, t in parts if not name.startswith("  ")]
     rest = total - sum(counted)

@@ -211,17 +211,19 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
     {
         coco_scratch s;
         int my = scratch_alloc(&s, in, maxd, maxg, maxdk);
-        if (my == DETAP_OK) {
+        int ok = my == DETAP_OK;
+        /* every thread of the team must meet the worksharing loop, so a
+         * thread without scratch still enters it and skips its cells */
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
 #endif
-            for (long x = 0; x < (long)nc; x++) {
-                size_t c = in->cell_order ? (size_t)in->cell_order[x] : (size_t)x;
-                int r = coco_cell(in, c, kept_off, kept_idx, labels, npig, matched, &s);
-                if (r < my) my = r;
-            }
-            scratch_free(&s);
+        for (long x = 0; x < (long)nc; x++) {
+            if (!ok) continue;
+            size_t c = in->cell_order ? (size_t)in->cell_order[x] : (size_t)x;
+            int r = coco_cell(in, c, kept_off, kept_idx, labels, npig, matched, &s);
+            if (r < my) my = r;
         }
+        if (ok) scratch_free(&s);
         if (my < rc) rc = my;
     }
     (void)nthreads;

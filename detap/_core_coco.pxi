@@ -95,8 +95,9 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
     (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells)),
-    and with ``with_matches`` also matched (n_kept, A, T): the gt array row
-    each kept detection matched, or -1."""
+    and with ``with_matches`` also matched (n_kept, A, T): the GT each kept
+    detection matched, as its position in the cell's GT (gt_off[c] ..
+    gt_off[c + 1] - 1, counted from 0), or -1."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1

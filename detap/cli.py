@@ -41,7 +41,8 @@ def _voc(args, out):
                    convention=args.convention, missing_ok=args.missing_ok,
                    threads=args.threads)
     dt = time.perf_counter() - t0
-    metric = "VOC07 11-point" if res.convention["ap"] == "voc07" else "VOC2010+ all-point"
+    metric = {"voc07": "VOC07 11-point", "all_point": "VOC2010+ all-point",
+              "coco101": "COCO 101-point", "ultralytics": "Ultralytics 101-point"}[res.convention["ap"]]
     _print_result(res, f"{metric} AP at IoU {res.convention['iou_cmp']} "
                        f"{args.iou} ({args.convention or 'voc'} conventions)", out)
     out.write(f"({len(res.classes)} classes in {dt * 1000:.1f} ms)\n")

@@ -146,8 +146,9 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
 
     ``npos`` overrides the count of GT that enter recall (voc_eval counts an
     image listed twice in the image set twice).  ``gt_iscrowd`` (M,) bool:
-    crowd regions, ignored; under the "coco" matching rule they also use
-    pycocotools' crowd IoU and can be matched again.
+    crowd regions, ignored; with the "coco" IoU their IoU divides by the
+    detection's area (pycocotools' crowd IoU), and under the "coco"
+    matching rule they can be matched again.
     """
     conv = get_convention(convention)
     boxes = as_boxes(gt_boxes, "gt_boxes")
@@ -297,8 +298,9 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     box_format : "xyxy" or (COCO convention only) "xywh"
     threads : threads for matching (None or 0: all cores); results do not
         depend on it
-    gt_iscrowd : (M,) bool array or None, COCO crowd regions (ignored; under
-        the "coco" matching rule, pycocotools' crowd IoU and re-matching)
+    gt_iscrowd : (M,) bool array or None, COCO crowd regions: ignored; with
+        the "coco" IoU, pycocotools' crowd IoU; under the "coco" matching
+        rule, matched again and again
 
     With ``convention="coco"`` the result equals pycocotools' COCOeval on
     the same boxes as one category, area range "all", no maxDets cut and

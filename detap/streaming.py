@@ -248,8 +248,8 @@ class Evaluator:
         saying whose.  ``image_ids`` declares images that may have no boxes.
         Rows of one image keep their order (it breaks score ties)."""
         c = _Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
-                     det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
-                     nonneg_sizes=self.protocol == "coco")
+                   det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
+                   nonneg_sizes=self.protocol == "coco")
         self._chunks["img"].append({"id": c.images})
         gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
@@ -374,7 +374,7 @@ class Evaluator:
             lab = det["lab"][rows] if len(rows) else np.zeros(0, np.int8)
             tp, fp, rec, prec, ap = accumulate(lab, int(npos[k]), conv, scores)
             per_class[name] = class_report(name, ap, int(npos[k]), scores, tp, fp, prec, rec,
-                                      ann[0][k], ann[1][k], ann[2][k])
+                                           ann[0][k], ann[1][k], ann[2][k])
         mean = mean_ap([per_class[c].ap for c in names], MEAN_RULE[self.protocol])
         return EvalResult(protocol=self.protocol, iou=self.iou, classes=names, per_class=per_class,
                           map=mean, convention=convention_dict(conv), n_images=len(images))

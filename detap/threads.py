@@ -19,6 +19,6 @@ def nthreads(threads):
         n = int(threads)
     except (TypeError, ValueError):
         raise DetapInputError(f"threads must be a whole number, got {threads!r}") from None
-    if n != threads or n < 0:
+    if (isinstance(threads, float) and n != threads) or n < 0:
         raise DetapInputError(f"threads must be >= 0 (0 or None: all cores), got {threads!r}")
     return n

@@ -26,6 +26,7 @@ import numpy as np
 from . import _core, cache
 from .conventions import PY_FASTER_RCNN, get_convention
 from .core import evaluate_prepared, prepare_gt, voc_ap_from_curve
+from .boxes import boxes_as
 from .errors import DetapCacheError, DetapInputError
 from .protocols import annotation_stats, class_report, convention_dict, preset_name
 from .result import EvalResult
@@ -375,18 +376,23 @@ def voc_eval(detpath, annopath, imagesetfile, classname, cachedir=None,
     ann = load_annotations(annopath, imagenames, cachedir)
     res = _evaluate_class_files(ann, detpath.format(classname), classname, float(ovthresh),
                                 conv, imagesetfile)
-    ap = res.ap
-    if use_07_metric:
-        # the reference's sum starts as a float and becomes np.float64 only
-        # once some recall reaches the first grid point (0.0)
-        ap = np.float64(ap) if bool(np.any(res.rec >= 0.0)) else float(ap)
-    else:
-        ap = np.float64(ap)
-    return res.rec, res.prec, ap
+    return res.rec, res.prec, _reference_ap_type(res, conv)
+
+
+def _reference_ap_type(res, conv):
+    """voc_eval's AP with the reference's type: np.float64, except a plain
+    float from the 11-point metric when no recall reaches its first grid
+    point (the reference's sum starts as a float and becomes np.float64
+    only there)."""
+    if conv.ap == "voc07" and not bool(np.any(res.rec >= 0.0)):
+        return float(res.ap)
+    return np.float64(res.ap)
 
 
 def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None):
     img, score, boxes = read_detections(detfile, ann, imagesetfile)
+    if conv.iou == "coco":  # det files hold xyxy; the COCO IoU kernel takes xywh
+        boxes = boxes_as(boxes, "xyxy", "xywh")
     gt = ann.class_gt(classname, conv)
     if gt.npos == 0 and len(score):
         warnings.warn(f"class {classname!r} has no non-difficult ground truth: recall is "
@@ -420,6 +426,8 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
     conv = get_convention(convention)
     if use_07_metric is not None:
         conv = conv.replace(ap="voc07" if use_07_metric else "all_point")
+    if np.ndim(ovthresh) != 0:
+        raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
     imagenames = read_imageset(imagesetfile)
     ann = load_annotations(annopath, imagenames, cachedir)
     classes = list(ann.classes if classnames is None else classnames)
@@ -442,7 +450,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
             res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile, threads)
         rep = class_report(c, res.ap, res.npos, res.scores, res.tp, res.fp, res.prec, res.rec,
                            count[k], area[k], aspect[k])
-        rep.ap = res.ap  # the reference's value and type (NaN or 0.0 without GT)
+        rep.ap = _reference_ap_type(res, conv)  # voc_eval's value (NaN or 0.0 without GT) and type
         per_class[c] = rep
     # py-faster-rcnn's mean: over every class, NaN if one AP is NaN
     m = float(np.mean([per_class[c].ap for c in classes])) if classes else float("nan")

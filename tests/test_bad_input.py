@@ -749,7 +749,7 @@ else:
 """
 
 LOW_LEVEL = {
-    # match_voc(kind, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thresholds, strict)
+    # match_images(kind, rule, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thresholds, strict)
     "match_order_out_of_range": ("_core.match_images(V, _core.RULE_VOC, i64(5), b1, i64(0), b1, u1, i64(0, 1), thr, True)",
                                  "IndexError"),
     "match_order_negative": ("_core.match_images(V, _core.RULE_VOC, i64(-1), b1, i64(0), b1, u1, i64(0, 1), thr, True)",

@@ -520,7 +520,7 @@ def test_group_by_image_negative_nimg():
         _core.group_by_image(np.zeros(0, np.int64), -1)
 
 
-# ================================================================= match_voc
+# ============================================================== match_images
 
 
 def ref_match(kind, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thr, strict):
@@ -557,7 +557,7 @@ def ref_match(kind, order, det_boxes, det_img, gt_boxes, gt_ignore, gt_off, thr,
        kind=st.sampled_from([_core.IOU_VOC, _core.IOU_COCO]), strict=st.booleans(),
        thr=st.lists(st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.7, 1.0]) | st.floats(0, 1),
                     min_size=1, max_size=4))
-def test_match_voc_against_reference_loop(data, nimg, nd, ng, kind, strict, thr):
+def test_match_images_against_reference_loop(data, nimg, nd, ng, kind, strict, thr):
     coord = st.integers(0, 20).map(float)
     if kind == _core.IOU_VOC:
         coord = coord | st.sampled_from([-1.0, 5.5])
@@ -587,7 +587,7 @@ def _match_args(**over):
     return args
 
 
-def test_match_voc_valid_baseline():
+def test_match_images_valid_baseline():
     labels = _core.match_images(**_match_args())
     assert labels.shape == (1, 3) and labels.dtype == np.int8
 
@@ -616,12 +616,12 @@ def test_match_voc_valid_baseline():
     (dict(det_boxes=np.array([[0, 0, 1, 1], [0, 0, 1, np.nan], [0, 0, 1, 1]])), ValueError),
     (dict(gt_boxes=np.array([[np.nan, 0, 1, 1], [0, 0, 1, 1]])), ValueError),
 ])
-def test_match_voc_rejects_inconsistent_input(over, exc):
+def test_match_images_rejects_inconsistent_input(over, exc):
     with pytest.raises(exc):
         _core.match_images(**_match_args(**over))
 
 
-def test_match_voc_no_gt_images():
+def test_match_images_no_gt_images():
     """Images without GT (empty offsets range) and zero GT overall."""
     labels = _core.match_images(**_match_args(gt_boxes=np.zeros((0, 4)), gt_ignore=np.zeros(0, np.uint8),
                                            gt_off=np.array([0, 0], np.int64)))

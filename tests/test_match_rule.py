@@ -168,3 +168,32 @@ def test_one_matcher_serves_both_drivers():
                     list(np.linspace(0.5, 0.95, 10)), 1)
     assert (r.labels == 1).any() and (r.labels == 0).any()
     assert _core.RULE_VOC != _core.RULE_COCO
+
+
+def test_voc_files_under_the_coco_convention_equal_the_array_api():
+    """voc.evaluate reads xyxy det files; under the COCO IoU they must be
+    converted like the GT (they were once passed on as xyxy: car AP 0.0026)."""
+    import os
+    import detap.voc
+    sample = os.path.join(os.path.dirname(detap.__file__), "data", "sample_voc")
+    det = os.path.join(sample, "results", "det_test_{}.txt")
+    anno = os.path.join(sample, "Annotations", "{}.xml")
+    iset = os.path.join(sample, "ImageSets", "Main", "test.txt")
+    res = detap.voc.evaluate(det, anno, iset, ["car"], convention="coco")
+    ann = detap.voc.load_annotations(anno, detap.voc.read_imageset(iset))
+    img, score, boxes = detap.voc.read_detections(det.format("car"), ann, iset)
+    sel = ann.obj_cls == ann.classes.index("car")
+    r = detap.evaluate_class(boxes, score, img, ann.boxes[sel], ann.obj_img[sel],
+                             ann.difficult[sel], convention="coco", n_images=len(ann.names))
+    assert res.ap["car"] == r.ap and r.ap > 0.5
+    assert type(res.ap["car"]) is np.float64  # voc_eval's type
+
+
+def test_engine_refuses_unsorted_image_ids():
+    from detap.coco import engine
+    from detap.coco.columns import Columns
+    z = np.zeros(0, np.int64)
+    cols = Columns(z, z, z, np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.uint8),
+                   np.zeros(0, np.uint8), np.zeros(0))
+    with pytest.raises(detap.DetapInputError, match="sorted"):
+        engine.evaluate(cols, cols, [3, 1], [1], True, [[0, 1e10]], [0.5], 100)

@@ -24,12 +24,12 @@ def columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_i
     score = np.asarray(dt_score, dtype=np.float64).reshape(-1)
     check_finite(score, "score", "dt_score")
     gt = Columns(np.asarray(gt_image_id, np.int64).reshape(-1), np.asarray(gt_category_id, np.int64).reshape(-1),
-                  np.arange(1, ng + 1, dtype=np.int64) if gt_id is None else np.asarray(gt_id, np.int64),
-                  gb, area, (iscrowd.astype(np.int64) != 0).astype(np.uint8),
-                  iscrowd.astype(bool).astype(np.uint8))
+                 np.arange(1, ng + 1, dtype=np.int64) if gt_id is None else np.asarray(gt_id, np.int64),
+                 gb, area, (iscrowd.astype(np.int64) != 0).astype(np.uint8),
+                 iscrowd.astype(bool).astype(np.uint8))
     dt = Columns(np.asarray(dt_image_id, np.int64).reshape(-1), np.asarray(dt_category_id, np.int64).reshape(-1),
-                  np.arange(1, nd + 1, dtype=np.int64), db, db[:, 2] * db[:, 3],
-                  np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), score)
+                 np.arange(1, nd + 1, dtype=np.int64), db, db[:, 2] * db[:, 3],
+                 np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), score)
     for name, c, n in (("gt", gt, ng), ("dt", dt, nd)):
         for field in ("image_id", "category_id", "area", "id"):
             if len(getattr(c, field)) != n:

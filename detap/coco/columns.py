@@ -132,19 +132,19 @@ def gt_columns(anns, where):
         raise field_error(anns, "iscrowd", where, "int") from None
     ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
     return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
-                            column(anns, "category_id", np.int64, where, "int"),
-                            column(anns, "id", np.int64, where, "int"),
-                            column(anns, "bbox", np.float64, where),
-                            column(anns, "area", np.float64, where), crowd, ignore)
+                           column(anns, "category_id", np.int64, where, "int"),
+                           column(anns, "id", np.int64, where, "int"),
+                           column(anns, "bbox", np.float64, where),
+                           column(anns, "area", np.float64, where), crowd, ignore)
 
 
 def dt_columns(anns, where):
     return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
-                            column(anns, "category_id", np.int64, where, "int"),
-                            column(anns, "id", np.int64, where, "int"),
-                            column(anns, "bbox", np.float64, where),
-                            column(anns, "area", np.float64, where),
-                            score=column(anns, "score", np.float64, where))
+                           column(anns, "category_id", np.int64, where, "int"),
+                           column(anns, "id", np.int64, where, "int"),
+                           column(anns, "bbox", np.float64, where),
+                           column(anns, "area", np.float64, where),
+                           score=column(anns, "score", np.float64, where))
 
 
 def load_json(path):

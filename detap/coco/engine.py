@@ -125,6 +125,10 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
     """
     img_ids = np.asarray(img_ids, dtype=np.int64).reshape(-1)
     cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
+    if use_cats:
+        cat_ids = np.unique(cat_ids)
+    if len(img_ids) > 1 and not bool(np.all(img_ids[1:] > img_ids[:-1])):
+        raise DetapInputError("img_ids must be sorted and distinct")
     area_rng = np.asarray(area_rng, dtype=np.float64).reshape(-1, 2)
     iou_thrs = np.asarray(iou_thrs, dtype=np.float64).reshape(-1)
     threads = nthreads(threads)
@@ -185,17 +189,20 @@ def match_cell(state, c, a, max_det):
     re-run for one cell: pycocotools' dtMatches / gtMatches need the matched
     GT, which the bulk evaluation does not keep."""
     r, cells = state.rows, state.cells
-    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    g = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
     kb, ke = state.matches.kept_off[c], state.matches.kept_off[c + 1]
     rows = r.kept_idx[kb:kb + min(ke - kb, int(max_det))]
-    D = len(rows)
+    G, D = len(g), len(rows)
+
+    def cut(a, sel):  # only the cell's rows go to C: the work stays per cell
+        return np.ascontiguousarray(a[sel])
     _, kept_idx, labels, _, matched = _core.coco_evaluate(
-        np.array([0, len(gt_rows)], np.int64), gt_rows, r.gt.bbox, r.gt.area, r.gt.crowd,
-        r.gt.ignore, (r.gt.id != 0).view(np.uint8),
-        np.array([0, D], np.int64), rows, r.dt.bbox, r.dt.area, r.dt.score,
-        (r.dt.id > 0).view(np.uint8), cells.area_rng[a:a + 1], cells.iou_thrs, D, 1,
-        with_matches=True)
-    if not np.array_equal(kept_idx, rows):  # sorting sorted rows again must be the identity
+        np.array([0, G], np.int64), np.arange(G), cut(r.gt.bbox, g), cut(r.gt.area, g),
+        cut(r.gt.crowd, g), cut(r.gt.ignore, g), (r.gt.id[g] != 0).view(np.uint8),
+        np.array([0, D], np.int64), np.arange(D), cut(r.dt.bbox, rows), cut(r.dt.area, rows),
+        cut(r.dt.score, rows), (r.dt.id[rows] > 0).view(np.uint8), cells.area_rng[a:a + 1],
+        cells.iou_thrs, D, 1, with_matches=True)
+    if not np.array_equal(kept_idx, np.arange(D)):  # sorted rows sort to themselves
         raise AssertionError("cell re-evaluation changed the detection order")
     return rows, labels[:, 0, :].T, matched[:, 0, :].T
 
