@@ -11,6 +11,15 @@ def boxes_as(boxes, src, dst):
     if src == dst:
         return boxes
     out = np.array(boxes, dtype=np.float64, copy=True)
+    # a box near the float64 limit (1e308) overflows to inf here: the kernels
+    # take inf like any coordinate, and numpy's RuntimeWarning would only
+    # reach the user as noise with no record named
+    with np.errstate(over="ignore", invalid="ignore"):
+        _convert(out, boxes, src, dst)
+    return out
+
+
+def _convert(out, boxes, src, dst):
     if src == "xywh" and dst == "xyxy":
         out[:, 2] = boxes[:, 0] + boxes[:, 2]
         out[:, 3] = boxes[:, 1] + boxes[:, 3]
@@ -19,4 +28,3 @@ def boxes_as(boxes, src, dst):
         out[:, 3] = boxes[:, 3] - boxes[:, 1]
     else:
         raise ValueError(f"unknown box formats {src!r} -> {dst!r}")
-    return out

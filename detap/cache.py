@@ -36,5 +36,16 @@ def read(path, keys):
             return {k: z[k] for k in keys}
     except DetapCacheError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise DetapCacheError(f"{path}: unreadable annotation cache ({e}); delete it to rebuild") from e
+    except OSError as e:
+        if isinstance(e, FileNotFoundError) or e.strerror is not None:
+            raise DetapCacheError(f"{path}: cannot read the annotation cache ({e.strerror}); "
+                                  "delete it to rebuild") from e
+        raise _not_a_cache(path) from e
+    except (ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        # numpy's own message on such a file advises allow_pickle=True, the
+        # one thing never to do with an untrusted cache: not repeated
+        raise _not_a_cache(path) from e
+
+
+def _not_a_cache(path):
+    return DetapCacheError(f"{path}: not a detap cache (delete it to rebuild)")

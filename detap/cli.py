@@ -77,7 +77,11 @@ def _read(args, dt):
     from . import formats
     fmt = args.format
     if fmt == "auto":
-        fmt = formats.detect_format(args.gt, None if args.dt_format else dt)
+        # --box-format and --relative apply to the text format only (to the
+        # detections when --dt-format names their format)
+        text_flags = (args.box_format or args.relative) and not args.dt_format
+        fmt = ("text" if text_flags else
+               formats.detect_format(args.gt, None if args.dt_format else dt))
     both = (fmt, args.dt_format) if args.dt_format else fmt
     return fmt, formats.read(args.gt, dt, format=both, **_read_options(args))
 
@@ -161,11 +165,14 @@ def _compare(args, out):
 
 
 def _convert(args, out):
+    # --format is an alias of --from (the flag eval and compare call it)
+    if "auto" not in (args.format, args.src_format) and args.format != args.src_format:
+        raise DetapInputError(f"--format {args.format} and --from {args.src_format} disagree; "
+                              "--format is an alias of --from: give one")
     from . import formats
-    src = args.src_format
-    if src == "auto":
-        src = formats.detect_format(args.gt, args.dt)
-    ds = formats.read(args.gt, args.dt, format=src, **_read_options(args))
+    src = args.src_format if args.src_format != "auto" else args.format
+    fmt, ds = _read(argparse.Namespace(**dict(vars(args), format=src)), args.dt)
+    src = f"{fmt} (detections {args.dt_format})" if args.dt_format else fmt
     formats.write(ds, args.dst_format, args.out_gt, args.out_dt if ds.has_dets else None,
                   box_format=args.out_box_format, relative=args.out_relative)
     if not args.quiet:
@@ -185,9 +192,12 @@ def _input_options(p, with_dt=True):
                        help="detections in another format than the ground truth "
                             "(a per-image one: yolo, cartucho, text)")
     p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh"),
-                   help="box layout of text formats (default: the format's own)")
+                   help="box layout of the text format (default: xywh, i.e. x y w h; the "
+                        "other formats fix their own); implies --format text when --format "
+                        "is not given")
     p.add_argument("--relative", action="store_true", default=None,
-                   help="text coordinates are relative to the image size")
+                   help="text coordinates are fractions of the image size (implies "
+                        "--format text when --format is not given)")
     p.add_argument("--names", help="class names file (one per line) or YOLO data.yaml")
     p.add_argument("--image-sizes", help="image folder or sizes file, for relative coordinates")
     p.add_argument("--imageset", help="VOC image set file (default: every annotation)")
@@ -227,7 +237,11 @@ def build_parser():
     k = sub.add_parser("convert", help="convert between formats")
     _input_options(k, with_dt=None)
     k.add_argument("--dt", help="detections to convert too")
-    k.add_argument("--from", dest="src_format", choices=FORMATS, default="auto")
+    k.add_argument("--from", dest="src_format", choices=FORMATS, default="auto",
+                   help="input format (default: detected; --format is an alias)")
+    k.add_argument("--dt-format", choices=FORMATS[1:],
+                   help="detections in another format than the ground truth "
+                        "(a per-image one: yolo, cartucho, text)")
     k.add_argument("--to", dest="dst_format", choices=FORMATS[1:], required=True)
     k.add_argument("--out-gt", required=True, help="where to write the ground truth")
     k.add_argument("--out-dt", help="where to write the detections")

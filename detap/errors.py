@@ -22,3 +22,10 @@ class DetapInputError(ValueError):
 
 class DetapCacheError(RuntimeError):
     """An annotation cache file exists but cannot be read as a detap cache."""
+
+
+class DetapWarning(UserWarning):
+    """Input that reads without error but looks like a mistake (integer class
+    ids without names, boxes in another layout, an empty folder).  The
+    message is one line naming the file or folder, what looks wrong and the
+    flag that fixes it."""

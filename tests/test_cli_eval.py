@@ -320,16 +320,13 @@ def test_demo_shows_every_protocol_with_the_api_numbers():
     assert len({r.map for r in results}) > 2   # the protocols really differ on this sample
 
 
-def test_compare_json_without_any_ground_truth(tmp_path):
-    """A run whose classes have no GT has NaN mAP, best and worst AP: the
-    JSON carries null there (JSON has no NaN) instead of failing."""
+def test_compare_without_any_ground_truth(tmp_path):
+    """Ground truth without a single box gives no meaningful mAP: an error
+    naming the folder (issue 10), not a JSON of nulls."""
     (tmp_path / "gt").mkdir()
     (tmp_path / "dt").mkdir()
     (tmp_path / "gt" / "a.txt").write_text("")
     (tmp_path / "dt" / "a.txt").write_text("cat 0.5 1 2 3 4\n")
     code, text = run(["compare", "--gt", str(tmp_path / "gt"), str(tmp_path / "dt"),
                       "--format", "cartucho", "--json"])
-    assert code == 0
-    row = json.loads(text)["runs"][0]
-    assert row["mAP"] is None and row["best_ap"] is None and row["delta"] is None
-    assert row["best_class"] is None and row["result"]["mAP"] is None
+    assert code == 2 and text == ""

@@ -479,9 +479,9 @@ def test_not_utf8_names_line(tmp_path):
 
 def test_detections_without_gt_file_add_the_image(tmp_path):
     gt = write_lines(tmp_path / "gt", {"b.txt": "cat 0 0 1 1\n"})
-    dt = write_lines(tmp_path / "dt", {"a.txt": "dog 0.5 0 0 1 1\n", "b.txt": ""})
+    dt = write_lines(tmp_path / "dt", {"a.txt": "cat 0.5 0 0 1 1\n", "b.txt": ""})
     ds = F.read(gt, dt, "cartucho")
-    assert ds.images == ["a", "b"] and ds.classes == ["cat", "dog"]
+    assert ds.images == ["a", "b"] and ds.classes == ["cat"]
     assert ds.gt_image.tolist() == [1] and ds.det_image.tolist() == [0]
 
 

@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 
 from ..errors import DetapInputError
-from . import cartucho, coco, text, voc, yolo
+from . import cartucho, coco, sanity, text, voc, yolo
 from .dataset import Dataset, boxes_as
 from .detect import detect_format
 from .image_sizes import default_image_dirs, size_source
@@ -75,7 +75,7 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     A Cartucho ``input/`` folder as ``gt`` (with ``dt`` None) reads its
     ``ground-truth/`` and ``detection-results/`` both.
     """
-    gt_fmt, dt_fmt = _formats(format, gt, dt)
+    gt_fmt, dt_fmt = _formats(format, gt, dt, text_flags=box_format is not None or bool(relative))
     used = {gt_fmt} | ({dt_fmt} if dt is not None else set())
     _check_options(used, box_format, relative, imageset)
     name_list, names_path = load_names(names) if names is not None else (None, None)
@@ -99,16 +99,19 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
         if all(k in known for k in ds.images):
             sizes = np.array([known[k] for k in ds.images], np.int64).reshape(-1, 2)
             ds = dataclasses.replace(ds, image_sizes=sizes)
+    sanity.check(ds, gt, dt, gt_fmt, dt_fmt if dt is not None else gt_fmt, box_format)
     return ds
 
 
-def _formats(format, gt, dt):
+def _formats(format, gt, dt, text_flags=False):
+    """(gt format, dt format); "auto" with a text-only flag (``text_flags``:
+    box_format or relative given) is "text", the one format they apply to."""
     if isinstance(format, (tuple, list)):
         if len(format) != 2:
             raise DetapInputError(f"format must be a name or a (gt, dt) pair, got {format!r}")
         pair = tuple(format)
     elif format == "auto":
-        fmt = detect_format(gt, dt)
+        fmt = "text" if text_flags else detect_format(gt, dt)
         pair = (fmt, fmt)
     else:
         pair = (format, format)

@@ -133,7 +133,8 @@ class Dataset:
         if self.gt_area is not None:
             return self.gt_area
         b = self.gt_as("xywh")
-        return b[:, 2] * b[:, 3]
+        with np.errstate(over="ignore", invalid="ignore"):  # see boxes_as
+            return b[:, 2] * b[:, 3]
 
     def reindex(self, images=None, classes=None):
         """The same data with new image and/or class lists (image keys, class

@@ -151,7 +151,15 @@ def _read_dets(dt, ann, set_name):
     files = det_files(os.fspath(dt), ann.classes) if dt is not None else {}
     parts = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 4)))]
     for k, (cls, path) in enumerate(files.items()):
-        img, score, boxes = _voc.read_detections(path, ann, set_name)
+        try:
+            img, score, boxes = _voc.read_detections(path, ann, set_name)
+        except DetapInputError as e:
+            err = DetapInputError(f"{e} (the detections were read as VOC per-class det files, "
+                                  f"det_test_<class>.txt with 'image score x1 y1 x2 y2' lines, "
+                                  f"this one as class {cls!r}; per-image detection files need "
+                                  "--dt-format yolo, cartucho or text)")
+            err.path, err.line = e.path, e.line
+            raise err from None
         bad = _negative(boxes)
         if bad is not None:
             raise DetapInputError(bad[1], path, _line_of(path, bad[0]))
