@@ -24,7 +24,11 @@ detections inside an image depends on the whole array), so for them the
 state keeps the boxes and ``compute`` runs the one-shot evaluation.
 
 Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh"; labels
-are integer class ids.
+are integer class ids.  Image ids are integers or strings (one kind per
+evaluator).  String ids are kept as strings and compared by value, so the
+canonical order is their sorted (code point) order, the same in every
+evaluator that is merged or unpickled; they give the same result as
+integer ids in the same order.
 """
 import numpy as np
 
@@ -71,6 +75,34 @@ def _labels(x, name):
     return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
 
 
+def _image_ids(x, name):
+    """Image ids as an int64 array, or a str array when they are strings;
+    DetapInputError saying what is expected otherwise."""
+    a = np.asarray(x if x is not None else np.zeros(0, np.int64))
+    if a.size == 0:
+        return np.zeros(0, np.int64)
+    flat = a.reshape(-1)
+    if flat.dtype.kind == "U" or (flat.dtype.kind == "O" and all(isinstance(v, str) for v in flat)):
+        return flat.astype(str)
+    if flat.dtype.kind == "f" and np.isfinite(flat).all() and np.all(flat == np.round(flat)):
+        return flat.astype(np.int64)
+    if flat.dtype.kind not in "iu":
+        raise DetapInputError(f"{name} must be integers or strings (one id per image), got "
+                              f"{flat[0]!r} ({type(flat[0]).__name__})")
+    return np.ascontiguousarray(flat, dtype=np.int64)
+
+
+def _repeat_id(image_id, n):
+    """(n,) array holding one image's id (an int or a str)."""
+    if isinstance(image_id, str):
+        return np.full(n, image_id)
+    try:
+        return np.full(n, image_id, np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise DetapInputError(f"image_id must be an integer or a string, got {image_id!r} "
+                              f"({type(image_id).__name__})") from None
+
+
 def _positions(img):
     """Index of each row among the rows of its image, in row order."""
     n = len(img)
@@ -96,8 +128,8 @@ class _Batch:
         self.gt_boxes = _boxes(gt_boxes, "gt_boxes")
         self.det_boxes = _boxes(det_boxes, "det_boxes")
         ng, nd = len(self.gt_boxes), len(self.det_boxes)
-        self.gt_image = _labels(gt_image, "gt image ids")
-        self.det_image = _labels(det_image, "det image ids")
+        self.gt_image = _image_ids(gt_image, "gt image ids")
+        self.det_image = _image_ids(det_image, "det image ids")
         self.gt_labels = _labels(gt_labels, "gt_labels")
         self.det_labels = _labels(det_labels, "det_labels")
         self.det_scores = _arr(det_scores, np.float64, "det_scores")
@@ -125,9 +157,15 @@ class _Batch:
                 i = int(np.argwhere((b[:, 2:] < 0).any(1))[0][0])
                 raise DetapInputError(f"{name}[{i}] has a negative width or height")
         self.box_format = box_format
-        ids = np.concatenate([self.gt_image, self.det_image,
-                              _labels(images, "image ids") if images is not None else []])
-        self.images = np.unique(ids.astype(np.int64))
+        parts = [a for a in (self.gt_image, self.det_image,
+                             _image_ids(images, "image ids") if images is not None else ())
+                 if len(a)]
+        if len({a.dtype.kind for a in parts}) > 1:
+            raise DetapInputError("image ids mix integers and strings; use one kind")
+        self.images = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        # empty id columns take the ids' kind, so that columns concatenate
+        self.gt_image = self.gt_image.astype(self.images.dtype, copy=False)
+        self.det_image = self.det_image.astype(self.images.dtype, copy=False)
 
 
 def _dense(values, universe):
@@ -167,6 +205,16 @@ class Evaluator:
     def reset(self):
         """Forget every image."""
         self._chunks = {"img": [], "gt": [], "det": [], "cell": [], "raw": []}
+        self._id_kind = None  # "i" or "U" once an image has been added
+
+    def _check_id_kind(self, kind):
+        if kind is None:
+            return
+        if self._id_kind not in (None, kind):
+            have = {"i": "integers", "U": "strings"}
+            raise DetapInputError(f"image ids must be of one kind: this evaluator has "
+                                  f"{have[self._id_kind]}, the new ones are {have[kind]}")
+        self._id_kind = kind
 
     def _key(self):
         return (self.protocol, self.iou)
@@ -180,6 +228,7 @@ class Evaluator:
         if other._key() != self._key():
             raise DetapInputError(f"cannot merge an Evaluator({other.protocol!r}, iou={other.iou}) "
                                   f"into an Evaluator({self.protocol!r}, iou={self.iou})")
+        self._check_id_kind(getattr(other, "_id_kind", None))
         for k, v in other._chunks.items():
             self._chunks[k].extend(v)
         return self
@@ -203,8 +252,8 @@ class Evaluator:
         with (n,) scores and labels.  Each image id may be added once."""
         gt_boxes, det_boxes = _boxes(gt_boxes, "gt_boxes"), _boxes(det_boxes, "det_boxes")
         ng, nd = len(gt_boxes), len(det_boxes)
-        self.update_batch(np.full(ng, image_id, np.int64), gt_boxes, gt_labels,
-                          np.full(nd, image_id, np.int64), det_boxes, det_scores, det_labels,
+        self.update_batch(_repeat_id(image_id, ng), gt_boxes, gt_labels,
+                          _repeat_id(image_id, nd), det_boxes, det_scores, det_labels,
                           gt_difficult=gt_difficult, gt_iscrowd=gt_iscrowd, gt_area=gt_area,
                           box_format=box_format, image_ids=[image_id])
 
@@ -218,8 +267,8 @@ class Evaluator:
             ng = len(np.asarray(r.get("gt_labels", [])).reshape(-1))
             nd = len(np.asarray(r.get("det_labels", [])).reshape(-1))
             ids.append(r["image_id"])
-            gi.append(np.full(ng, r["image_id"], np.int64))
-            di.append(np.full(nd, r["image_id"], np.int64))
+            gi.append(_repeat_id(r["image_id"], ng))
+            di.append(_repeat_id(r["image_id"], nd))
             for k, n, tail in (("gt_boxes", ng, (4,)), ("det_boxes", nd, (4,)), ("gt_labels", ng, ()),
                                ("det_labels", nd, ()), ("det_scores", nd, ())):
                 cols[k].append(_arr(r.get(k), np.float64 if k != "gt_labels" and k != "det_labels"
@@ -250,6 +299,9 @@ class Evaluator:
         c = _Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                    det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                    nonneg_sizes=self.protocol == "coco")
+        if not len(c.images):
+            return
+        self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
         self._chunks["img"].append({"id": c.images})
         gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
@@ -294,19 +346,27 @@ class Evaluator:
         ng, nd = len(gtb), len(dtb)
         area = gtb[:, 2] * gtb[:, 3] if c.gt_area is None else c.gt_area
         crowd = c.gt_iscrowd.astype(np.uint8)
-        gt = CocoColumns(c.gt_image, c.gt_labels, np.arange(1, ng + 1, dtype=np.int64), gtb, area,
+        # the engine takes integer ids: string ids go in as their rank in the
+        # batch (the same order) and come back as strings below
+        gimg, dimg, images = c.gt_image, c.det_image, c.images
+        if c.images.dtype.kind == "U":
+            gimg, dimg = _dense(gimg, images), _dense(dimg, images)
+            images = np.arange(len(images), dtype=np.int64)
+        gt = CocoColumns(gimg, c.gt_labels, np.arange(1, ng + 1, dtype=np.int64), gtb, area,
                          crowd, crowd)
-        dt = CocoColumns(c.det_image, c.det_labels, np.arange(1, nd + 1, dtype=np.int64), dtb,
+        dt = CocoColumns(dimg, c.det_labels, np.arange(1, nd + 1, dtype=np.int64), dtb,
                          dtb[:, 2] * dtb[:, 3], np.zeros(nd, np.uint8), np.zeros(nd, np.uint8),
                          c.det_scores)
         p = self._params
-        st = engine.evaluate(gt, dt, c.images, np.unique(np.concatenate([c.gt_labels, c.det_labels])),
+        st = engine.evaluate(gt, dt, images, np.unique(np.concatenate([c.gt_labels, c.det_labels])),
                              True, p.areaRng, p.iouThrs, p.maxDets[-1], self.threads)
         cells, m = st.cells, st.matches
         # cell c is (category cell_key[c] // I, image cell_key[c] % I)
         I = max(cells.I, 1)  # noqa: E741
         cell_cat = cells.cat_ids[cells.cell_key // I] if len(cells.cat_ids) else np.zeros(0, np.int64)
         cell_img = cells.img_ids[cells.cell_key % I]
+        if c.images.dtype.kind == "U":
+            cell_img = c.images[cell_img]
         n_kept = np.diff(m.kept_off)
         kcell = np.repeat(np.arange(len(n_kept)), n_kept)
         self._chunks["cell"].append({"label": cell_cat, "img": cell_img, "npig": m.npig.T.copy()})
@@ -329,7 +389,7 @@ class Evaluator:
         ids = _concat(self._chunks["img"]).get("id", np.zeros(0, np.int64))
         u, counts = np.unique(ids, return_counts=True)
         if (counts > 1).any():
-            raise DetapInputError(f"image id {int(u[np.argmax(counts > 1)])} was added more than "
+            raise DetapInputError(f"image id {u[np.argmax(counts > 1)].item()!r} was added more than "
                                   f"once (in one evaluator or in two that were merged)")
         return u
 
