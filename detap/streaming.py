@@ -249,7 +249,7 @@ class Evaluator:
     def update(self, image_id, gt_boxes, gt_labels, det_boxes, det_scores, det_labels, *,
                gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy"):
         """Add one image: GT (m, 4) boxes with (m,) labels, detections (n, 4)
-        with (n,) scores and labels.  Each image id may be added once."""
+        with (n,) scores and labels.  Each image id (an int or a str) may be added once."""
         gt_boxes, det_boxes = _boxes(gt_boxes, "gt_boxes"), _boxes(det_boxes, "det_boxes")
         ng, nd = len(gt_boxes), len(det_boxes)
         self.update_batch(_repeat_id(image_id, ng), gt_boxes, gt_labels,

@@ -221,4 +221,4 @@ def _check_yolo_confidence(ds, where):
               f"({conf_first} of {len(pick)} sampled detections overlap their ground truth "
               f"read that way, {as_read} read as YOLO's 'class cx cy w h conf'): move the "
               "confidence to the last field, or read them with --dt-format text "
-              "--box-format cxcywh --relative")
+              "--box-format cxcywh --relative --names <the class names>")
