@@ -78,7 +78,7 @@ def test_most_detection_classes_unknown_warns(tmp_path):
     # "car" by name, the other two classes by id
     dt = per_image(tmp_path / "dt", d, lambda k, *a: xywh(k, *a, name=k == 0, conf=True), True)
     with pytest.warns(DetapWarning, match=r"^" + dt + r": only 1 of 3 detection classes .*"
-                                          r"--names"):
+                                          r"integer class ids need --names"):
         F.read(gt, dt, "text")
 
 

@@ -133,8 +133,10 @@ def _check_classes(ds, where):
     common = np.intersect1d(det, gt)
     if len(common) * 2 >= len(det):
         return
-    det_ids = all(_is_int(ds.classes[k]) for k in det)
-    gt_ids = all(_is_int(ds.classes[k]) for k in gt)
+    # ids on one side and names on the other: the names file is missing
+    unmatched = np.setdiff1d(det, gt)
+    det_ids = any(_is_int(ds.classes[k]) for k in unmatched)
+    gt_ids = any(_is_int(ds.classes[k]) for k in gt)
     fix = ("integer class ids need --names (a names file, one class per line, or a data.yaml) "
            "to map them to class names" if det_ids != gt_ids else
            "check that both sides use the same class names (--names fixes the class list)")
@@ -180,7 +182,8 @@ def _hits(boxes, image, label, gt_boxes, gt_image, gt_label):
     """How many of ``boxes`` (xyxy) overlap a GT box of their image and
     class with IoU >= 0.5 (continuous coordinates)."""
     cells = {}
-    for i, key in enumerate(zip(gt_image.tolist(), gt_label.tolist())):
+    near = np.flatnonzero(np.isin(gt_image, image))  # only the sampled images' GT
+    for i, key in zip(near.tolist(), zip(gt_image[near].tolist(), gt_label[near].tolist())):
         cells.setdefault(key, []).append(i)
     hits = 0
     with np.errstate(all="ignore"):
