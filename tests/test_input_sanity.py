@@ -107,6 +107,7 @@ def test_corners_read_as_xywh_without_sizes_warn(tmp_path):
     with pytest.warns(DetapWarning, match=r"w > x and h > y.*--box-format") as rec:
         F.read(gt, dt, "text")
     assert {str(w.message).split(":")[0] for w in rec} == {gt, dt}
+    assert all("\n" not in str(w.message) for w in rec)  # one line each
     no_warning(F.read, gt, dt, "text", box_format="xyxy")
     no_warning(F.read, per_image(tmp_path / "g2", d, xywh, False),
                per_image(tmp_path / "d2", d, lambda *a: xywh(*a, conf=True), True), "text")

@@ -58,7 +58,8 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     """Read ground truth ``gt`` and (optionally) detections ``dt`` into a
     ``Dataset``.
 
-    format       "auto" (``detect_format``), one of ``FORMATS``, or a
+    format       "auto" (``detect_format``; "text" when ``box_format`` or
+                 ``relative`` is given), one of ``FORMATS``, or a
                  (gt format, dt format) pair
     box_format   text format: "xyxy", "xywh" (default) or "cxcywh"
     relative     text format: coordinates are fractions of the image size
@@ -74,6 +75,11 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
 
     A Cartucho ``input/`` folder as ``gt`` (with ``dt`` None) reads its
     ``ground-truth/`` and ``detection-results/`` both.
+
+    The result is checked for input that parses but looks like a mistake
+    (``detap.formats.sanity``): no ground truth or no shared class is a
+    DetapInputError, a likely wrong box layout or an empty detection folder
+    a ``DetapWarning``.
     """
     gt_fmt, dt_fmt = _formats(format, gt, dt, text_flags=box_format is not None or bool(relative))
     used = {gt_fmt} | ({dt_fmt} if dt is not None else set())
