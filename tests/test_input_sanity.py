@@ -332,3 +332,16 @@ def test_no_warning_on_peer_data(gt, dt, fmt, kw):
     base = str(peer_data_dir())
     kw = {k: os.path.join(base, v) if k == "names" else v for k, v in kw.items()}
     no_warning(F.read, os.path.join(base, gt), dt and os.path.join(base, dt), fmt, **kw)
+
+
+def test_huge_result_boxes_load_without_numpy_warnings(recwarn):
+    """pycocotools sets a result's area to w * h in Python floats (inf for a
+    1e308 box, silently); detap gives the same inf without a numpy warning."""
+    from detap.coco import COCO
+    gt = COCO({"images": [{"id": 1}], "categories": [{"id": 1}],
+               "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+                                "bbox": [0, 0, 10, 10], "area": 100.0, "iscrowd": 0}]})
+    dt = gt.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1e308, 1e308],
+                      "score": 0.5}])
+    assert np.isinf(dt.columns("dt").area[0])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -197,3 +197,4 @@ def test_engine_refuses_unsorted_image_ids():
                    np.zeros(0, np.uint8), np.zeros(0))
     with pytest.raises(detap.DetapInputError, match="sorted"):
         engine.evaluate(cols, cols, [3, 1], [1], True, [[0, 1e10]], [0.5], 100)
+

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..errors import DetapInputError
 from .cocoeval import COCOeval
-from .columns import Columns, check_finite
+from .columns import Columns, box_area, check_finite
 
 __all__ = ["columns_from_arrays", "evaluate_arrays"]
 
@@ -19,7 +19,7 @@ def columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_i
     check_finite(gb, "bbox", "gt_bbox", nonneg_wh=True)
     check_finite(db, "bbox", "dt_bbox", nonneg_wh=True)
     ng, nd = len(gb), len(db)
-    area = gb[:, 2] * gb[:, 3] if gt_area is None else np.asarray(gt_area, dtype=np.float64).reshape(-1)
+    area = box_area(gb) if gt_area is None else np.asarray(gt_area, dtype=np.float64).reshape(-1)
     iscrowd = np.zeros(ng, np.int64) if gt_iscrowd is None else np.asarray(gt_iscrowd).reshape(-1)
     score = np.asarray(dt_score, dtype=np.float64).reshape(-1)
     check_finite(score, "score", "dt_score")
@@ -28,7 +28,7 @@ def columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_i
                  gb, area, (iscrowd.astype(np.int64) != 0).astype(np.uint8),
                  iscrowd.astype(bool).astype(np.uint8))
     dt = Columns(np.asarray(dt_image_id, np.int64).reshape(-1), np.asarray(dt_category_id, np.int64).reshape(-1),
-                 np.arange(1, nd + 1, dtype=np.int64), db, db[:, 2] * db[:, 3],
+                 np.arange(1, nd + 1, dtype=np.int64), db, box_area(db),
                  np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), score)
     for name, c, n in (("gt", gt, ng), ("dt", dt, nd)):
         for field in ("image_id", "category_id", "area", "id"):

@@ -16,7 +16,7 @@ from .. import _core
 from ..errors import DetapInputError
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
-           "field_error", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+           "field_error", "box_area", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
 
 
 class DetapResultsError(DetapInputError, AssertionError):
@@ -145,6 +145,13 @@ def dt_columns(anns, where):
                            column(anns, "bbox", np.float64, where),
                            column(anns, "area", np.float64, where),
                            score=column(anns, "score", np.float64, where))
+
+
+def box_area(xywh):
+    """w * h of (n, 4) xywh boxes, as pycocotools' loadRes sets a result's
+    area: Python floats, so a huge box gives inf without a warning."""
+    with np.errstate(over="ignore"):
+        return xywh[:, 2] * xywh[:, 3]
 
 
 def load_json(path):

@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import _core
 from ..errors import DetapInputError
-from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, column, dt_columns,
-                      field_error, gt_columns, load_json, parse_json, read_fast)
+from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
+                      dt_columns, field_error, gt_columns, load_json, parse_json, read_fast)
 
 __all__ = ["COCO"]
 
@@ -281,7 +281,7 @@ class COCO:
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
-                                bbox, bbox[:, 2] * bbox[:, 3], score=score, check_area=False,
+                                bbox, box_area(bbox), score=score, check_area=False,
                                 ids_unique=True)
         unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
         if unknown.any():
