@@ -22,3 +22,14 @@ class DetapInputError(ValueError):
 
 class DetapCacheError(RuntimeError):
     """An annotation cache file exists but cannot be read as a detap cache."""
+
+
+class DetapOutputError(OSError):
+    """An output (report folder, JUnit or summary file) cannot be written.
+
+    The message names the path and the reason; ``path`` is set.
+    """
+
+    def __init__(self, path, reason):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
