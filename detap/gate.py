@@ -83,8 +83,8 @@ def _drop_check(name, base, value, delta, what):
     # a tolerance of a few ulps, so a drop of exactly DELTA typed in percent passes
     ok = drop <= delta + 1e-12
     return Check(name, ok, f"{what}: {_pct(value)}, first run {_pct(base)}, "
-                           f"drop {drop * 100:+.2f} points "
-                           f"{'<=' if ok else '>'} {delta * 100:.2f}")
+                           f"drop {drop * 100:.2f} points, {'within' if ok else 'more than'} "
+                           f"the {delta * 100:.2f} allowed")
 
 
 def drop_checks(runs, delta, per_class=False):
