@@ -223,14 +223,14 @@ def run_labels(paths):
     ``e1/dets`` and ``e2/dets`` rather than ``dets`` twice; a path given
     twice gets " (2)", " (3)" ... appended."""
     parts = [os.path.normpath(os.path.abspath(p)).split(os.sep) for p in paths]
-    longest = max(len(x) for x in parts)
-    for k in range(1, longest + 1):
-        labels = ["/".join(x[-k:]).lstrip("/") or "/" for x in parts]
-        if len(set(labels)) == len(labels):
-            return labels
+    distinct = {tuple(x) for x in parts}
+    for k in range(1, max(len(x) for x in parts) + 1):
+        if len({x[-k:] for x in distinct}) == len(distinct):
+            break
     seen = {}
     out = []
-    for label in labels:
+    for x in parts:
+        label = "/".join(x[-k:]).lstrip("/") or "/"
         seen[label] = seen.get(label, 0) + 1
         out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return out
