@@ -86,20 +86,20 @@ def _demo(args, out):
                   classes=None, cachedir=None, iou=0.5, convention="py-faster-rcnn",
                   missing_ok=False, threads=None)
     # AP in percent here, as in the side-by-side table below: one unit in the demo
-    pfr = _voc(argparse.Namespace(use07=False, columns=DEMO_COLUMNS, **common),
-               out)
+    pfr = _voc(argparse.Namespace(use07=False, columns=DEMO_COLUMNS, **common), out)
     out.write("\n")
-    _voc(argparse.Namespace(use07=True, columns=DEMO_COLUMNS, **common), out)
-    out.write("\nThe same files under every protocol (detap eval --protocol all), AP in %:\n")
+    pfr07 = _voc(argparse.Namespace(use07=True, columns=DEMO_COLUMNS, **common), out)
+    out.write("\nThe same files under every protocol (detap eval --protocol all):\n")
     from . import formats
     from .protocols import evaluate_all
     ds = formats.read(SAMPLE, common["det"], format="voc", imageset=common["imageset"])
     results = evaluate_all(ds)
     _write(out, report.format_side_by_side(results), _fancy(args, out))
-    voc = next(r for r in results if r.protocol == "voc")
-    out.write(f"\nThe first table's mAP ({pfr.map * 100:.2f} %) differs from [2] voc's "
-              f"({voc.map * 100:.2f} %) only by tie order: py-faster-rcnn ranks tied scores "
-              f"as numpy's np.argsort(-score) does, voc in file order.\n")
+    by = {r.protocol: r for r in results}
+    out.write(f"\npy-faster-rcnn's mAPs above ({pfr.map * 100:.2f} %, {pfr07.map * 100:.2f} %) "
+              f"differ from [2] voc's and [1] voc07's ({by['voc'].map * 100:.2f} %, "
+              f"{by['voc07'].map * 100:.2f} %) only by tie order: np.argsort(-score) "
+              f"vs file order.\n")
 
 
 def _read_options(args):
@@ -155,6 +155,14 @@ def _writing(path, write):
         raise DetapOutputError(where, e.strerror or str(e)) from None
 
 
+def _write_report(args, write):
+    """``write()`` the report into ``args.out``, with a spinner on a terminal
+    (the plots take seconds on large data sets)."""
+    from .console import activity
+    with activity(f"writing the report to {args.out}", sys.stderr, args.quiet):
+        return _writing(args.out, write)
+
+
 def _with_provenance(fn, provenance, *a, **kw):
     """Call a report writer, giving it ``provenance=`` only if it takes one
     (the report module gains the keyword independently of this one)."""
@@ -204,7 +212,7 @@ def _eval(args, out):
                   f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
     out.flush()
     if args.out:
-        _writing(args.out, lambda: _with_provenance(
+        _write_report(args, lambda: _with_provenance(
             report.write_report, prov, results if len(results) > 1 else results[0], args.out,
             plots=not args.no_plots))
     from .gate import map_checks
@@ -272,8 +280,8 @@ def _compare(args, out):
                       f"{'; report in ' + args.out if args.out else ''})\n")
     out.flush()
     if args.out:
-        _writing(args.out, lambda: _with_provenance(report.write_compare_report, prov, runs,
-                                                    args.out))
+        _write_report(args, lambda: _with_provenance(report.write_compare_report, prov, runs,
+                                                     args.out))
     from .gate import drop_checks, map_checks
     checks = map_checks([r for _, r in runs], gate["fail_under"]) \
         if gate["fail_under"] is not None else []

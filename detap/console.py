@@ -6,12 +6,13 @@ not installed) is byte for byte what ``detap.report`` renders, so scripts
 and tests see stable output.  ``rich`` is imported only here and in
 ``detap.progress``, lazily, so ``import detap`` needs numpy only.
 """
+import contextlib
 import numbers
 import os
 
 from .document import number
 
-__all__ = ["rich_enabled", "write_text", "write_result_table", "write_error"]
+__all__ = ["rich_enabled", "write_text", "write_result_table", "write_error", "activity"]
 
 
 def rich_enabled(stream, quiet=False):
@@ -82,3 +83,13 @@ def write_error(stream, text, fancy):
         return
     from rich.text import Text
     _console(stream).print(Text(text, style="bold red"))
+
+
+def activity(label, stream, quiet=False):
+    """A context manager showing a spinner with ``label`` on ``stream``
+    (stderr) while a step without a count runs, e.g. writing the plots of
+    a report; nothing off a terminal or with ``--quiet``."""
+    if not rich_enabled(stream, quiet):
+        return contextlib.nullcontext()
+    from rich.console import Console
+    return Console(file=stream).status(label)
