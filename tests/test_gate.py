@@ -283,3 +283,19 @@ def test_import_detap_does_not_import_rich():
     code = "import sys, detap, detap.cli; assert 'rich' not in sys.modules, 'rich imported'"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_progress_bar_is_drawn_by_rich_on_a_terminal(monkeypatch):
+    from detap.progress import Progress
+    s = Tty()
+    with Progress(10, "parsing", stream=s, delay=0.0) as p:
+        for _ in range(10):
+            p._last = -1.0
+            p.update(1)
+    assert "━" in s.getvalue() and "10/10" in s.getvalue()     # rich's bar
+    monkeypatch.setitem(sys.modules, "rich.progress", None)     # rich missing: plain text
+    t = Tty()
+    with Progress(10, "parsing", stream=t, delay=0.0) as p:
+        p._last = -1.0
+        p.update(10)
+    assert "[##############################] 10/10" in t.getvalue()
