@@ -7,10 +7,7 @@ and tests see stable output.  ``rich`` is imported only here and in
 ``detap.progress``, lazily, so ``import detap`` needs numpy only.
 """
 import contextlib
-import numbers
 import os
-
-from .document import number
 
 __all__ = ["rich_enabled", "write_text", "write_result_table", "write_error", "activity"]
 
@@ -52,7 +49,8 @@ def write_text(stream, text, fancy):
 
 def write_result_table(stream, title, table):
     """A ``detap.document.Table`` (head, rows, foot, align) as a rich table
-    under ``title``."""
+    under ``title``; its cells are text, as ``detap.report.class_table``
+    makes them."""
     from rich.table import Table
     from rich.text import Text
     con = _console(stream)
@@ -61,19 +59,11 @@ def write_result_table(stream, title, table):
               header_style="bold cyan", footer_style="bold")
     foot = table.foot or [""] * len(table.head)
     for head, align, f in zip(table.head, table.align, foot):
-        t.add_column(Text(_cell(head)), justify="left" if align == "l" else "right",
-                     footer=Text(_cell(f)))
+        t.add_column(Text(str(head)), justify="left" if align == "l" else "right",
+                     footer=Text(str(f)))
     for row in table.rows:
-        t.add_row(*[Text(_cell(c)) for c in row])
+        t.add_row(*[Text(str(c)) for c in row])
     con.print(t)
-
-
-def _cell(v):
-    if isinstance(v, str):
-        return v
-    if isinstance(v, numbers.Integral):
-        return str(int(v))
-    return number(v)
 
 
 def write_error(stream, text, fancy):
