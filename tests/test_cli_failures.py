@@ -55,14 +55,19 @@ def test_out_under_a_file_prints_the_result_first(tmp_path):
 
 def test_unwritable_out_folder(tmp_path):
     if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
-    out = tmp_path / "ro"
-    out.mkdir()
-    out.chmod(0o555)
-    try:
-        p = detap(EVAL + ["--out", str(out), "--no-plots"])
-    finally:
-        out.chmod(0o755)
+        # root writes into read-only folders; sysfs refuses even root a new folder
+        if not os.path.isdir("/sys/kernel"):
+            pytest.skip("root writes into read-only folders, and there is no /sys")
+        out = "/sys/detap-test-report"
+        p = detap(EVAL + ["--out", out, "--no-plots"])
+    else:
+        out = tmp_path / "ro"
+        out.mkdir()
+        out.chmod(0o555)
+        try:
+            p = detap(EVAL + ["--out", str(out), "--no-plots"])
+        finally:
+            out.chmod(0o755)
     one_error_line(p, 2, "cannot write", str(out))
     assert "mAP" in p.stdout
 
