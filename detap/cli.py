@@ -280,7 +280,8 @@ def _compare(args, out):
                       f"{'; report in ' + args.out if args.out else ''})\n")
     out.flush()
     if args.out:
-        _write_report(args, lambda: _with_provenance(report.write_compare_report, prov, runs,
+        _write_report(args, lambda: _with_provenance(report.write_compare_report, prov,
+                                                     _runs_with_paths(runs, args.runs),
                                                      args.out))
     from .gate import drop_checks, map_checks
     checks = map_checks([r for _, r in runs], gate["fail_under"]) \
@@ -288,6 +289,19 @@ def _compare(args, out):
     if gate["max_drop"] is not None:
         checks += drop_checks(runs, gate["max_drop"], args.per_class)
     return _gate_finish(args, gate, checks, prov, "detap compare")
+
+
+def _runs_with_paths(runs, paths):
+    """(label, result, path) per run when the report module takes a run's
+    path as a third item (probed on its public ``compare_table``), else the
+    (label, result) pairs; the paths are in the provenance either way."""
+    from . import report
+    triples = [(n, r, p) for (n, r), p in zip(runs, paths)]
+    try:
+        report.compare_table(triples)
+    except (ValueError, TypeError):
+        return runs
+    return triples
 
 
 def _gate_setup(args):

@@ -299,3 +299,25 @@ def test_progress_bar_is_drawn_by_rich_on_a_terminal(monkeypatch):
         p._last = -1.0
         p.update(10)
     assert "[##############################] 10/10" in t.getvalue()
+
+
+def test_compare_report_gets_paths_and_provenance_when_it_takes_them(runs, tmp_path,
+                                                                     monkeypatch):
+    """A report module whose runs may carry their path and which takes
+    ``provenance=`` gets both; today's gets (label, result) pairs."""
+    from detap import report
+    seen = {}
+    real_table = report.compare_table
+
+    def compare_table(rs):
+        return real_table([r[:2] for r in rs])
+
+    def write_compare_report(rs, out_dir, provenance=None):
+        seen.update(runs=rs, provenance=provenance)
+    monkeypatch.setattr(report, "compare_table", compare_table)
+    monkeypatch.setattr(report, "write_compare_report", write_compare_report)
+    code, _ = run(["compare", "--gt", SAMPLE, "--imageset", ISET] + runs
+                  + ["--out", str(tmp_path / "cmp")])
+    assert code == 0
+    assert [(n, p) for n, _, p in seen["runs"]] == [("e1/dets", runs[0]), ("e2/dets", runs[1])]
+    assert seen["provenance"]["dt"] == runs and seen["provenance"]["protocol"] == "voc"
