@@ -321,3 +321,16 @@ def test_compare_report_gets_paths_and_provenance_when_it_takes_them(runs, tmp_p
     assert code == 0
     assert [(n, p) for n, _, p in seen["runs"]] == [("e1/dets", runs[0]), ("e2/dets", runs[1])]
     assert seen["provenance"]["dt"] == runs and seen["provenance"]["protocol"] == "voc"
+
+
+def test_eval_report_gets_provenance_when_it_takes_it(tmp_path, monkeypatch):
+    from detap import report
+    seen = {}
+
+    def write_report(result, out_dir, *, plots=True, provenance=None):
+        seen.update(result=result, provenance=provenance)
+    monkeypatch.setattr(report, "write_report", write_report)
+    code, _ = run(EVAL + ["--out", str(tmp_path / "r")])
+    assert code == 0
+    assert seen["result"].map == VOC_MAP
+    assert seen["provenance"]["gt"] == SAMPLE and seen["provenance"]["dt"] == DET
