@@ -207,14 +207,15 @@ def _eval(args, out):
             _write(out, _coco_stats_text(results[0].stats), fancy)
     else:
         _write(out, report.format_side_by_side(results), _fancy(args, out))
-    if not args.quiet and not args.json:
-        out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
-                  f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
     out.flush()
     if args.out:
         _write_report(args, lambda: _with_provenance(
             report.write_report, prov, results if len(results) > 1 else results[0], args.out,
             plots=not args.no_plots))
+    # after the write: "report in" is only said of a report that exists
+    if not args.quiet and not args.json:
+        out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
+                  f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
     from .gate import map_checks
     checks = map_checks(results, gate["fail_under"]) if gate["fail_under"] is not None else []
     return _gate_finish(args, gate, checks, prov, "detap eval")
@@ -275,14 +276,14 @@ def _compare(args, out):
             allow_nan=False) + "\n")
     else:
         _write(out, report.format_compare(runs), _fancy(args, out))
-        if not args.quiet:
-            out.write(f"({len(runs)} runs, protocol {prov['protocol']}, IoU {args.iou:g}"
-                      f"{'; report in ' + args.out if args.out else ''})\n")
     out.flush()
     if args.out:
         _write_report(args, lambda: _with_provenance(report.write_compare_report, prov,
                                                      _runs_with_paths(runs, args.runs),
                                                      args.out))
+    if not args.quiet and not args.json:
+        out.write(f"({len(runs)} runs, protocol {prov['protocol']}, IoU {args.iou:g}"
+                  f"{'; report in ' + args.out if args.out else ''})\n")
     from .gate import drop_checks, map_checks
     checks = map_checks([r for _, r in runs], gate["fail_under"]) \
         if gate["fail_under"] is not None else []

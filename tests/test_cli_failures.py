@@ -51,6 +51,7 @@ def test_out_under_a_file_prints_the_result_first(tmp_path):
     p = detap(EVAL + ["--out", str(out), "--no-plots"])
     one_error_line(p, 2, "detap: error: cannot write", str(tmp_path / "file"))
     assert "mAP" in p.stdout and "69.79" in p.stdout
+    assert "report in" not in p.stdout      # no claim of a report that was not written
 
 
 def test_unwritable_out_folder(tmp_path):
