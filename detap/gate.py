@@ -112,7 +112,7 @@ def summary_text(checks):
     """The gate's verdict for stderr: one line, then one line per failed check."""
     bad = failed(checks)
     if not bad:
-        return f"detap: gate passed ({len(checks)} checks)"
+        return f"detap: gate passed ({len(checks)} check{'s' if len(checks) != 1 else ''})"
     return "\n".join([f"detap: gate FAILED: {len(bad)} of {len(checks)} checks"]
                      + [f"  FAIL {c.message}" for c in bad])
 

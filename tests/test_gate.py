@@ -71,7 +71,7 @@ def test_bad_threshold_names_the_flag(text):
 def test_fail_under_passes(threshold):
     p = detap(EVAL + ["--fail-under", threshold])
     assert p.returncode == 0, p.stderr
-    assert p.stderr == "detap: gate passed (1 checks)\n"
+    assert p.stderr == "detap: gate passed (1 check)\n"
 
 
 @pytest.mark.parametrize("threshold", ["0.70", "70", "70%"])
