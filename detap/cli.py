@@ -6,18 +6,25 @@
     detap convert --gt P [--dt P] --from F --to F --out-gt P [--out-dt P]
     detap voc --det T --anno T --imageset F [--iou 0.5] [--use07] ...
 
-Exit codes: 0 success, 2 bad usage or bad input (the message names the
-file and line), 1 anything unexpected.
+Exit codes (the README's command-line section has the full table):
+0 success; 1 a CI gate failed (``--fail-under``, ``--max-drop``); 2 bad
+usage, bad input (the message names the file and line) or an output that
+cannot be written (the message names the path); 130 interrupted (Ctrl-C);
+141 (128 + SIGPIPE, as for other Unix tools) when the reader of stdout went
+away, e.g. ``detap demo | head -2``, with no message.  Every failure is one
+line on stderr, never a traceback.
 """
 import argparse
+import inspect
 import json
 import os
 import sys
 import time
+import warnings
 
 from . import __version__
 from .conventions import PRESETS
-from .errors import DetapCacheError, DetapInputError
+from .errors import DetapCacheError, DetapInputError, DetapOutputError
 from .result import COCO_STAT_LABELS, SCHEMA_VERSION
 from .voc import evaluate
 
@@ -26,12 +33,28 @@ FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
 NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo": "ultralytics",
                    "text": "vocdevkit"}
 
+#: the demo's per-class columns: ``detap voc``'s, with AP in percent
+DEMO_COLUMNS = ("gt", "dets", "tp", "fp", "ap")
+
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sample_voc")
 
 
-def _print_result(res, title, out):
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 130, 141
+
+
+def _fancy(args, out):
+    from .console import rich_enabled
+    return not getattr(args, "json", False) and rich_enabled(out, getattr(args, "quiet", False))
+
+
+def _print_result(res, title, out, columns=None, fancy=False):
     from . import report
-    out.write(report.format_table(res, report.VOC_COLUMNS, title=title) + "\n")
+    columns = columns or report.VOC_COLUMNS
+    if fancy:
+        from .console import write_result_table
+        write_result_table(out, title, report.class_table(res, columns))
+    else:
+        out.write(report.format_table(res, columns, title=title) + "\n")
 
 
 def _voc(args, out):
@@ -44,26 +67,40 @@ def _voc(args, out):
     metric = {"voc07": "VOC07 11-point", "all_point": "VOC2010+ all-point",
               "coco101": "COCO 101-point", "ultralytics": "Ultralytics 101-point"}[res.convention["ap"]]
     _print_result(res, f"{metric} AP at IoU {res.convention['iou_cmp']} "
-                       f"{args.iou} ({args.convention or 'voc'} conventions)", out)
+                       f"{args.iou} ({args.convention or 'voc'} conventions)", out,
+                  getattr(args, "columns", None), _fancy(args, out))
     out.write(f"({len(res.classes)} classes in {dt * 1000:.1f} ms)\n")
     return res
 
 
+def _write(out, text, fancy):
+    from .console import write_text
+    write_text(out, text, fancy)
+
+
 def _demo(args, out):
+    from . import report
     out.write(f"detap {__version__} demo: bundled PASCAL VOC-format sample in {SAMPLE}\n\n")
     common = dict(det=os.path.join(SAMPLE, "results", "det_test_{}.txt"),
                   anno=os.path.join(SAMPLE, "Annotations", "{}.xml"),
                   imageset=os.path.join(SAMPLE, "ImageSets", "Main", "test.txt"),
                   classes=None, cachedir=None, iou=0.5, convention="py-faster-rcnn",
                   missing_ok=False, threads=None)
-    _voc(argparse.Namespace(use07=False, **common), out)
+    # AP in percent here, as in the side-by-side table below: one unit in the demo
+    pfr = _voc(argparse.Namespace(use07=False, columns=DEMO_COLUMNS, **common), out)
     out.write("\n")
-    _voc(argparse.Namespace(use07=True, **common), out)
+    pfr07 = _voc(argparse.Namespace(use07=True, columns=DEMO_COLUMNS, **common), out)
     out.write("\nThe same files under every protocol (detap eval --protocol all):\n")
-    from . import formats, report
+    from . import formats
     from .protocols import evaluate_all
     ds = formats.read(SAMPLE, common["det"], format="voc", imageset=common["imageset"])
-    out.write(report.format_side_by_side(evaluate_all(ds)) + "\n")
+    results = evaluate_all(ds)
+    _write(out, report.format_side_by_side(results), _fancy(args, out))
+    by = {r.protocol: r for r in results}
+    out.write(f"\npy-faster-rcnn's mAPs above ({pfr.map * 100:.2f} %, {pfr07.map * 100:.2f} %) "
+              f"differ from [2] voc's and [1] voc07's ({by['voc'].map * 100:.2f} %, "
+              f"{by['voc07'].map * 100:.2f} %) only by tie order: np.argsort(-score) "
+              f"vs file order.\n")
 
 
 def _read_options(args):
@@ -105,34 +142,88 @@ def _evaluate(args, ds, protocols):
     return results
 
 
+def _check_out_dir(path):
+    """Fail before the (maybe long) evaluation when ``--out`` cannot be a folder."""
+    if path and os.path.exists(path) and not os.path.isdir(path):
+        raise DetapInputError(f"--out {path}: exists and is not a folder; give a folder path")
+
+
+def _writing(path, write):
+    """Run ``write()``; any OSError becomes one DetapOutputError naming the
+    path (the report writers may name a file inside ``path``)."""
+    try:
+        return write()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        where = e.filename if getattr(e, "filename", None) else path
+        raise DetapOutputError(where, e.strerror or str(e)) from None
+
+
+def _write_report(args, write):
+    """``write()`` the report into ``args.out``, with a spinner on a terminal
+    (the plots take seconds on large data sets)."""
+    from .console import activity
+    with activity(f"writing the report to {args.out}", sys.stderr, args.quiet):
+        return _writing(args.out, write)
+
+
+def _with_provenance(fn, provenance, *a, **kw):
+    """Call a report writer, giving it ``provenance=`` only if it takes one
+    (the report module gains the keyword independently of this one)."""
+    try:
+        takes = "provenance" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return fn(*a, **(dict(kw, provenance=provenance) if takes else kw))
+
+
 def _eval(args, out):
     from . import report
+    from .provenance import build
     t0 = time.perf_counter()
+    _check_out_dir(args.out)
+    gate = _gate_setup(args)
     fmt, ds = _read(args, args.dt)
     if not ds.has_dets:
         raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
     protocols = _protocols(args, fmt)
     results = _evaluate(args, ds, protocols)
     elapsed = time.perf_counter() - t0
-    if args.out:
-        report.write_report(results if len(results) > 1 else results[0], args.out,
-                            plots=not args.no_plots)
+    prov = build(args.argv, args.gt, args.dt, fmt, args.dt_format,
+                 protocols[0] if len(protocols) == 1 else "all")
+    # the result goes to stdout before any file is written: a failed write
+    # must not lose it
     if args.json:
         doc = (results[0].to_dict() if len(results) == 1 else
                {"schema_version": SCHEMA_VERSION, "protocol": "all", "iou": args.iou,
                 "results": [r.to_dict() for r in results]})
+        doc["provenance"] = prov
         out.write(json.dumps(doc, allow_nan=False) + "\n")
-        return results
-    if len(results) == 1:
-        out.write(report.format_table(results[0]) + "\n")
+    elif len(results) == 1:
+        fancy = _fancy(args, out)
+        if fancy:
+            r = results[0]
+            _print_result(r, f"{r.protocol}  IoU {float(r.iou):g}  ({len(r.classes)} classes, "
+                             f"{int(r.n_images)} images)", out, report.TERMINAL_COLUMNS, True)
+        else:
+            out.write(report.format_table(results[0]) + "\n")
         if results[0].stats is not None:
-            out.write(_coco_stats_text(results[0].stats) + "\n")
+            _write(out, _coco_stats_text(results[0].stats), fancy)
     else:
-        out.write(report.format_side_by_side(results) + "\n")
-    if not args.quiet:
+        _write(out, report.format_side_by_side(results), _fancy(args, out))
+    out.flush()
+    if args.out:
+        _write_report(args, lambda: _with_provenance(
+            report.write_report, prov, results if len(results) > 1 else results[0], args.out,
+            plots=not args.no_plots))
+    # after the write: "report in" is only said of a report that exists
+    if not args.quiet and not args.json:
         out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
                   f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
-    return results
+    from .gate import map_checks
+    checks = map_checks(results, gate["fail_under"]) if gate["fail_under"] is not None else []
+    return _gate_finish(args, gate, checks, prov, "detap eval")
 
 
 def _coco_stats_text(stats):
@@ -140,28 +231,125 @@ def _coco_stats_text(stats):
     return "\n".join(f"  {name:<{width}} {v:.3f}" for name, v in zip(COCO_STAT_LABELS, stats))
 
 
+def run_labels(paths):
+    """Distinct labels for run paths: the shortest path suffix (same number
+    of trailing components for every run) that tells them apart, e.g.
+    ``e1/dets`` and ``e2/dets`` rather than ``dets`` twice; a path given
+    twice gets " (2)", " (3)" ... appended."""
+    parts = [os.path.normpath(os.path.abspath(p)).split(os.sep) for p in paths]
+    distinct = {tuple(x) for x in parts}
+    for k in range(1, max(len(x) for x in parts) + 1):
+        if len({x[-k:] for x in distinct}) == len(distinct):
+            break
+    seen = {}
+    out = []
+    for x in parts:
+        label = "/".join(x[-k:]).lstrip("/") or "/"
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
 def _compare(args, out):
     from . import report
-    runs = []
-    names = args.labels or [os.path.basename(os.path.normpath(r)) for r in args.runs]
+    from .provenance import build
+    _check_out_dir(args.out)
+    gate = _gate_setup(args)
+    names = args.labels or run_labels(args.runs)
     if len(names) != len(args.runs):
         raise DetapInputError(f"--labels gives {len(names)} names for {len(args.runs)} runs")
+    if len(set(names)) != len(names):
+        raise DetapInputError(f"--labels: {sorted(n for n in names if names.count(n) > 1)[0]!r} "
+                              "is given twice; every run needs its own label")
+    runs, fmts, protocols = [], [], []
     for name, run in zip(names, args.runs):
         fmt, ds = _read(args, run)
         p = _protocols(args, fmt)
         if len(p) != 1:
             raise DetapInputError("compare takes one protocol, not 'all'")
+        fmts.append(fmt)
+        protocols += p
         runs.append((name, _evaluate(args, ds, p)[0]))
-    if args.out:
-        report.write_compare_report(runs, args.out)
+    prov = build(args.argv, args.gt, list(args.runs), fmts[0], args.dt_format,
+                 protocols[0] if len(set(protocols)) == 1 else ",".join(protocols),
+                 runs=[{"label": n, "path": r} for n, r in zip(names, args.runs)])
     if args.json:
         rows = report.compare_table(runs)
         out.write(json.dumps(report.json_safe({"schema_version": SCHEMA_VERSION, "runs": [
-            dict(row, result=r.to_dict()) for row, (_, r) in zip(rows, runs)]}),
+            dict(row, result=r.to_dict(), path=path)
+            for row, (_, r), path in zip(rows, runs, args.runs)], "provenance": prov}),
             allow_nan=False) + "\n")
     else:
-        out.write(report.format_compare(runs) + "\n")
-    return runs
+        _write(out, report.format_compare(runs), _fancy(args, out))
+    out.flush()
+    if args.out:
+        _write_report(args, lambda: _with_provenance(report.write_compare_report, prov,
+                                                     _runs_with_paths(runs, args.runs),
+                                                     args.out))
+    if not args.quiet and not args.json:
+        out.write(f"({len(runs)} runs, protocol {prov['protocol']}, IoU {args.iou:g}"
+                  f"{'; report in ' + args.out if args.out else ''})\n")
+    from .gate import drop_checks, map_checks
+    checks = map_checks([r for _, r in runs], gate["fail_under"]) \
+        if gate["fail_under"] is not None else []
+    if gate["max_drop"] is not None:
+        checks += drop_checks(runs, gate["max_drop"], args.per_class)
+    return _gate_finish(args, gate, checks, prov, "detap compare")
+
+
+def _runs_with_paths(runs, paths):
+    """(label, result, path) per run when the report module takes a run's
+    path as a third item (probed on its public ``compare_table``), else the
+    (label, result) pairs; the paths are in the provenance either way."""
+    from . import report
+    triples = [(n, r, p) for (n, r), p in zip(runs, paths)]
+    try:
+        report.compare_table(triples)
+    except (ValueError, TypeError):
+        return runs
+    return triples
+
+
+def _gate_setup(args):
+    """The gate's thresholds as fractions, checked before any work."""
+    from .gate import parse_fraction
+    g = {"fail_under": None, "max_drop": None}
+    if getattr(args, "fail_under", None) is not None:
+        g["fail_under"] = parse_fraction(args.fail_under, "--fail-under")
+    if getattr(args, "max_drop", None) is not None:
+        g["max_drop"] = parse_fraction(args.max_drop, "--max-drop")
+    if getattr(args, "per_class", False) and g["max_drop"] is None:
+        raise DetapInputError("--per-class needs --max-drop")
+    if g["fail_under"] is None and g["max_drop"] is None:
+        for flag in ("junit", "summary_md"):
+            if getattr(args, flag, None) is not None:
+                raise DetapInputError(f"--{flag.replace('_', '-')} needs a gate: --fail-under"
+                                      + (" or --max-drop" if args.command == "compare" else ""))
+    if getattr(args, "summary_md", None) == "":
+        g["summary_md"] = os.environ.get("GITHUB_STEP_SUMMARY")
+        if not g["summary_md"]:
+            raise DetapInputError("--summary-md without a file needs $GITHUB_STEP_SUMMARY set; "
+                                  "give a file: --summary-md FILE")
+    else:
+        g["summary_md"] = getattr(args, "summary_md", None)
+    return g
+
+
+def _gate_finish(args, gate, checks, prov, title):
+    """Write the gate's files, its verdict on stderr; the exit code."""
+    if not checks:
+        return EXIT_OK
+    from .console import rich_enabled, write_error
+    from .gate import failed, summary_text, write_junit, write_summary
+    if args.junit:
+        _writing(args.junit, lambda: write_junit(args.junit, checks))
+    if gate["summary_md"]:
+        _writing(gate["summary_md"], lambda: write_summary(gate["summary_md"], checks, title,
+                                                          prov))
+    bad = failed(checks)
+    if bad or not args.quiet:
+        write_error(sys.stderr, summary_text(checks), bool(bad) and rich_enabled(sys.stderr))
+    return EXIT_GATE if bad else EXIT_OK
 
 
 def _convert(args, out):
@@ -203,7 +391,7 @@ def _input_options(p, with_dt=True):
     p.add_argument("--imageset", help="VOC image set file (default: every annotation)")
 
 
-def _eval_options(p):
+def _eval_options(p, compare=False):
     from .protocols import PROTOCOLS
     p.add_argument("--protocol", choices=("auto",) + PROTOCOLS + ("all",), default="auto",
                    help="whose rules (default: the format's own tool; 'all': every protocol "
@@ -218,7 +406,21 @@ def _eval_options(p):
     p.add_argument("--no-plots", action="store_true", help="with --out: text reports only")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (schema in detap.result.SCHEMA)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or summary line")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars, colour or summary line")
+    g = p.add_argument_group("CI gate (exit 1 when a check fails)")
+    g.add_argument("--fail-under", metavar="MAP",
+                   help="fail when the mAP is below MAP: a fraction (0.45) or percent (45, 45%%)")
+    if compare:
+        g.add_argument("--max-drop", metavar="DELTA",
+                       help="fail when a run's mAP is more than DELTA below the first run's: "
+                            "a fraction (0.01) or AP points (1, 0.5%%)")
+        g.add_argument("--per-class", action="store_true",
+                       help="with --max-drop: check every class's AP too")
+    g.add_argument("--junit", metavar="FILE", help="write the gate's checks as JUnit XML")
+    g.add_argument("--summary-md", metavar="FILE", nargs="?", const="",
+                   help="append a Markdown summary of the gate to FILE (without FILE: to "
+                        "$GITHUB_STEP_SUMMARY)")
 
 
 def build_parser():
@@ -232,8 +434,9 @@ def build_parser():
     c = sub.add_parser("compare", help="compare runs or checkpoints against the same GT")
     _input_options(c, with_dt=False)
     c.add_argument("runs", nargs="+", help="detection file or folder of each run")
-    c.add_argument("--labels", nargs="+", help="a name per run (default: folder names)")
-    _eval_options(c)
+    c.add_argument("--labels", nargs="+",
+                   help="a name per run (default: the shortest distinct path suffixes)")
+    _eval_options(c, compare=True)
     k = sub.add_parser("convert", help="convert between formats")
     _input_options(k, with_dt=None)
     k.add_argument("--dt", help="detections to convert too")
@@ -266,20 +469,58 @@ def build_parser():
     return p
 
 
-def main(argv=None, out=None):
-    out = out or sys.stdout
+def _run(argv, out):
     args = build_parser().parse_args(argv)
+    args.argv = argv
     from .progress import configure
     configure(False if getattr(args, "quiet", False) else None)
     commands = {"demo": _demo, "voc": _voc, "eval": _eval, "compare": _compare,
                 "convert": _convert}
     try:
-        commands[args.command](args, out)
-    except (DetapInputError, DetapCacheError, FileNotFoundError, IsADirectoryError,
-            NotADirectoryError) as e:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = commands[args.command](args, out)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except (DetapInputError, DetapCacheError, OSError) as e:
+        # OSError: input files (missing, unreadable) and outputs
+        # (DetapOutputError), each naming its path
         sys.stderr.write(f"detap: error: {e}\n")
-        return 2
-    return 0
+        return EXIT_USAGE
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as the command line's own lines: ``detap: warning: ...``
+    (detap's input checks write one-line messages that name the file and
+    the flag that fixes it; a Python location would only add noise)."""
+    sys.stderr.write(f"detap: warning: {message}\n")
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null, so the interpreter's final flush of what
+    is still buffered for a closed pipe fails neither loudly nor at all
+    (the Python docs' recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv=None, out=None):
+    """Run the command line; returns the exit code (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    out = out or sys.stdout
+    try:
+        return _run(argv, out)
+    except KeyboardInterrupt:
+        sys.stderr.write("detap: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
 
 
 if __name__ == "__main__":

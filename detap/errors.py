@@ -29,3 +29,14 @@ class DetapWarning(UserWarning):
     ids without names, boxes in another layout, an empty folder).  The
     message is one line naming the file or folder, what looks wrong and the
     flag that fixes it."""
+
+
+class DetapOutputError(OSError):
+    """An output (report folder, JUnit or summary file) cannot be written.
+
+    The message names the path and the reason; ``path`` is set.
+    """
+
+    def __init__(self, path, reason):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path

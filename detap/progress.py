@@ -1,8 +1,11 @@
-"""A dependency-free progress bar on stderr.
+"""Progress bars on stderr.
 
 Shown only when stderr is a terminal and the caller did not ask for
 quiet, and only once the work has lasted ``delay`` seconds, so quick runs
-and scripts (pipes, CI logs) see nothing.
+and scripts (pipes, CI logs) see nothing.  The bar is drawn with ``rich``
+when it is installed (the command line depends on it), else as plain
+``label [####----] n/total`` text; rich is imported only once a bar is
+actually shown, so ``import detap`` needs numpy only.
 """
 import sys
 import time
@@ -39,6 +42,7 @@ class Progress:
         self._t0 = time.monotonic()
         self._last = 0.0
         self._shown = False
+        self._rich = None
 
     def update(self, n=1):
         self.done += n
@@ -51,6 +55,8 @@ class Progress:
         self._draw(now)
 
     def _draw(self, now):
+        if self._draw_rich():
+            return
         el = now - self._t0
         if self.total:
             frac = min(1.0, self.done / self.total)
@@ -63,7 +69,40 @@ class Progress:
         self.stream.flush()
         self._shown = True
 
+    def _draw_rich(self):
+        """Draw with rich; False when rich is not installed."""
+        if self._rich is None:
+            try:
+                from rich.console import Console
+                from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar,
+                                           TextColumn, TimeElapsedColumn)
+            except ImportError:
+                self._rich = False
+                return False
+            cols = [TextColumn("{task.description}"), BarColumn()]
+            cols += [MofNCompleteColumn()] if self.total else []
+            # refreshed by update() only: no thread that could outlive an interrupt
+            bar = Bar(*cols, TimeElapsedColumn(), console=Console(file=self.stream),
+                      auto_refresh=False)
+            bar.start()
+            self._rich = (bar, bar.add_task(self.label, total=self.total))
+            self._shown = True
+        if self._rich is False:
+            return False
+        bar, task = self._rich
+        bar.update(task, completed=self.done)
+        bar.refresh()
+        return True
+
     def close(self):
+        if self._rich:
+            bar, task = self._rich
+            bar.update(task, completed=self.done)
+            bar.refresh()
+            bar.stop()
+            self._rich = False
+            self._shown = False
+            return
         if self._shown:
             self._draw(time.monotonic())
             self.stream.write("\n")

@@ -38,6 +38,22 @@ SCHEMA = {
         "n_images": {"type": "integer", "minimum": 0},
         "convention": {"type": "object"},
         "stats": {"type": "array", "items": {"type": "number"}, "minItems": 12, "maxItems": 12},
+        # added by the command line (``detap eval --json``), optional and additive, so
+        # the schema stays version 1: every version-1 document is still valid
+        "provenance": {
+            "type": "object",
+            "required": ["gt", "protocol", "detap_version", "command", "date"],
+            "properties": {
+                "gt": {"type": "string"},
+                "dt": {"type": ["string", "array", "null"], "items": {"type": "string"}},
+                "format": {"type": ["string", "null"]},
+                "dt_format": {"type": ["string", "null"]},
+                "protocol": {"type": "string"},
+                "detap_version": {"type": "string"},
+                "command": {"type": "string"},
+                "date": {"type": "string", "format": "date-time"},
+            },
+        },
         "classes": {
             "type": "object",
             "additionalProperties": {

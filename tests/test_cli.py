@@ -46,9 +46,9 @@ def test_demo_numbers_equal_reference_voc_eval(use07):
         rec, prec, ap = reference_voc.voc_eval(DET, ANNO, ISET, c, 0.5, use07)
         aps.append(ap)
         line = next(l for l in section.splitlines() if l.startswith(c + " "))
-        assert line.split()[-1] == f"{ap:.4f}"
+        assert line.split()[-1] == f"{ap * 100:.2f}"   # percent, as in the whole demo
     mline = next(l for l in section.splitlines() if l.startswith("mAP"))
-    assert mline.split()[-1] == f"{np.mean(aps):.4f}"
+    assert mline.split()[-1] == f"{np.mean(aps) * 100:.2f}"
 
 
 def test_voc_subcommand_matches_api(tmp_path):
