@@ -22,3 +22,18 @@ class DetapInputError(ValueError):
 
 class DetapCacheError(RuntimeError):
     """An annotation cache file exists but cannot be read as a detap cache."""
+
+
+class DetapOutputError(OSError):
+    """An output (a report folder) cannot be written: the path is a file, its
+    parent is not writable, the disk is full, or the folder holds files that
+    are not a detap report.  The message is one line naming the path; the
+    CLI maps it to exit status 2.  ``path`` is set."""
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self):
+        # OSError's own str() would show the errno tuple instead of the message
+        return self.args[0]
