@@ -26,18 +26,21 @@ def _overlaps(box, boxes):
                for b in boxes)
 
 
-def place_labels(ax, xs, ys, texts, order, *, fontsize=7, marker_px=4.0):
+def place_labels(ax, xs, ys, texts, order, *, fontsize=7, marker_px=4.0, limit=None):
     """Annotate the points (``xs``, ``ys`` in data coordinates) with
     ``texts``, trying the indices in ``order`` (most important first).
     The figure's layout must be final (call ``fig.canvas.draw()`` first);
-    the labels are kept out of the layout so they do not move it.  Returns
-    the indices that got a label."""
+    the labels are kept out of the layout so they do not move it.  At most
+    ``limit`` labels (None: no limit).  Returns the indices that got a
+    label."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     pts = ax.transData.transform(np.column_stack([xs, ys])) if len(xs) else np.zeros((0, 2))
     placed, done = [], []
     for i in order:
+        if limit is not None and len(done) >= limit:
+            break
         for offset, ha, va in OFFSETS:
             ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=offset,
                               textcoords="offset points", ha=ha, va=va, fontsize=fontsize,

@@ -98,7 +98,7 @@ STATS = {
 
 PAGE_CLASSES = 40   # most classes on one page of a bar chart
 N_EXTREMES = 3      # best and worst classes named in overlaid curves (plus the median)
-MAX_LABELS = 40     # beyond this many points, scatters try to label only the extremes
+MAX_LABELS = 24     # most labelled points of a scatter (extremes first)
 
 
 def available():
@@ -268,6 +268,14 @@ def _overlay_title(result, named):
     return f"{N_EXTREMES} best, median, {N_EXTREMES} worst by AP"
 
 
+def _named_line(k):
+    """Line style of the k-th named class of an overlay: its own colour,
+    and every other line dashed and thinner, so ties (often several flat
+    lines at precision 1) stay visible on top of each other."""
+    return dict(color=f"C{k}", zorder=3 + k / 10, lw=2.4 if k % 2 == 0 else 1.6,
+                ls="-" if k % 2 == 0 else (0, (4, 2)))
+
+
 def _note(ax, text):
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes,
             bbox=dict(boxstyle="round", fc="white", ec="0.6"))
@@ -299,7 +307,7 @@ def plot_pr_curves(result, out_dir):
         for k, c in enumerate(named):
             r, p = _pr_points(result.per_class[c])
             if len(r):
-                (line,) = ax.plot(r, p, lw=1.8, zorder=3, color=f"C{k}",
+                (line,) = ax.plot(r, p, **_named_line(k),
                                   label=f"{mpl_text(c)} (AP {pct(result.per_class[c].ap)})")
                 ax.plot(r[-1:], p[-1:], "o", ms=5, color=line.get_color(), zorder=4)
         if not _legend_outside(ax, rest, _overlay_title(result, named)):
@@ -370,7 +378,9 @@ def plot_ap_bars(result, out_dir):
             for yi, v in zip(y, aps):
                 ax.text(v + 0.8 if np.isfinite(v) else 0.8, yi,
                         f"{v:.1f}" if np.isfinite(v) else "no AP (no GT)",
-                        va="center", fontsize=7, color="0.2" if np.isfinite(v) else "C3")
+                        va="center", fontsize=7, color="0.2" if np.isfinite(v) else "C3",
+                        zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
+                                            alpha=0.8))
             if np.isfinite(float(result.map)):
                 ax.axvline(100 * float(result.map), color="C3", ls="--", lw=1.2,
                            label=f"mAP {pct(result.map)}")
@@ -430,8 +440,6 @@ def _label_priority(names, xs, ys):
     for i in by_ap[:3] + by_ap[::-1][:3] + by_x[:1] + by_x[-1:]:
         if int(i) not in head:
             head.append(int(i))
-    if n > MAX_LABELS:
-        return head
     med = float(np.median(ys)) if n else 0.0
     rest = sorted((i for i in range(n) if i not in head), key=lambda i: -abs(ys[i] - med))
     return head + rest
@@ -456,17 +464,16 @@ def plot_ap_vs_stats(result, out_dir):
             stat = f"Pearson r(AP, {what}) = " + (f"{r:+.3f}" if r is not None else "n/a")
             ax.set(ylim=(-4, 106), xlabel=xlabel, ylabel="AP (%)")
             ax.margins(x=0.08)
-            ax.set_title(f"{TITLES[kind]} ({mpl_text(header(result), 0)})\n"
-                         f"{stat} over {n} classes", fontsize=10)
+            title = f"{TITLES[kind]} ({mpl_text(header(result), 0)})\n{stat} over {n} classes"
+            ax.set_title(title, fontsize=10)
             ax.grid(alpha=0.3)
             fig.canvas.draw()   # the final layout, so label extents are known
             done = place_labels(ax, xs, 100 * ys, [mpl_text(c, 20) for c in names],
-                                _label_priority(names, xs, ys))
+                                _label_priority(names, xs, ys), limit=MAX_LABELS)
             if len(done) < len(names):
-                ax.text(1.0, -0.13, f"{len(done)} of {len(names)} classes labelled "
-                                    "(extremes first, no overlaps)",
-                        transform=ax.transAxes, ha="right", va="top", fontsize=7,
-                        color="0.4").set_in_layout(False)
+                # same number of lines as before, so the layout does not move
+                ax.set_title(title + f", {len(done)} labelled (extremes first)",
+                             fontsize=10)
             if not names:
                 _note(ax, "no class has both an AP and this statistic")
             paths.append(save(fig, os.path.join(out_dir, FILES[kind])))
@@ -496,7 +503,7 @@ def plot_f1_confidence(result, out_dir):
             n = min(len(s), len(f1))
             if n == 0:
                 continue
-            (line,) = ax.plot(s[:n], f1[:n], lw=1.6, zorder=3, color=f"C{k}",
+            (line,) = ax.plot(s[:n], f1[:n], **_named_line(k),
                               label=f"{mpl_text(c)} (AP {pct(result.per_class[c].ap)})")
             rep = result.per_class[c]
             if np.isfinite(float(rep.f1)) and np.isfinite(float(rep.f1_confidence)):
