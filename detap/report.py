@@ -1,32 +1,40 @@
 """Reports of ``EvalResult`` objects: files for ``detap eval --out DIR`` and
 ``detap compare``, and the terminal tables.
 
-``write_report(results, out_dir)`` writes
+``write_report(results, out_dir, provenance=...)`` writes
 
 - ``report.json``    ``r.to_dict()`` (one result) or ``{"schema_version": 1,
                      "results": [r.to_dict(), ...]}`` (a list), schema
-                     ``detap.result.SCHEMA``
+                     ``detap.result.SCHEMA``, plus ``"provenance"``
 - ``per_class.csv``  one row per protocol and class; floats as ``repr`` (they
                      read back exactly), NaN as an empty field
 - ``report.md``      mAP, per-class tables, the per-class analysis
-                     (Pearson r of AP against count, area, aspect) and links
-                     to the plots
+                     (Pearson r of AP against count, area, aspect), the
+                     plots, and a "Provenance" table
 - ``report.html``    the same, self-contained: inline CSS, plots as base64
                      data URIs, no script, no external resource
 - ``plots/...``      the PNGs of ``detap.plots`` (``plots/<tag>/...`` with
                      several results), when matplotlib is installed
 
-``write_compare_report(runs, out_dir)`` writes ``compare.json``,
-``compare.csv``, ``compare.md``, ``compare.html`` and ``compare.png``.
+``write_compare_report(runs, out_dir, provenance=...)`` writes
+``compare.json``, ``compare.csv``, ``compare.md``, ``compare.html`` and
+``compare.png``, with each class's AP change from the first run.
 ``format_table``, ``format_side_by_side`` and ``format_compare`` return what
-the CLI prints.  Every file is written atomically (``atomic_write``).
+the CLI prints.
+
+The provenance (``detap.provenance.complete``) always holds the detap
+version and the date.  A report folder is written as a whole
+(``detap.report_folder.staged_folder``): built next to ``out_dir`` and
+renamed into place, so a failure or Ctrl-C leaves the previous report
+intact; output failures raise ``detap.errors.DetapOutputError``.
 
 Each report is one ``detap.document.Document``, rendered to Markdown, HTML
 and (the CLI's tables) terminal text, so a section is written once; the
 per-class table of every one of them comes from ``class_table``.
 
 Every number comes from the result objects; the only arithmetic here is the
-compare table's difference of mAPs and choosing best/worst classes.
+compare tables' differences (mAP, per-class AP) and choosing best/worst
+classes.
 """
 import csv
 import io

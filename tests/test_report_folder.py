@@ -261,3 +261,17 @@ def test_compare_runs_are_checked(hand):
     rows = report.compare_table([("a", hand), ("a (2)", hand), ("a", hand)])
     assert [r["run"] for r in rows] == ["a", "a (2)", "a (3)"]
     assert [r["run"] for r in report.compare_table({"x": hand, "y": hand})] == ["x", "y"]
+
+
+def test_permission_denied_on_the_parent_is_one_output_error(hand, tmp_path, monkeypatch):
+    """The read-only case as root too: the staging folder cannot be made."""
+    import tempfile
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    with pytest.raises(DetapOutputError) as e:
+        report.write_report(hand, tmp_path / "rep", plots=False)
+    assert str(e.value) == f"{tmp_path / 'rep'}: cannot create the report folder: " \
+                           "Permission denied"
+    assert os.listdir(tmp_path) == []
