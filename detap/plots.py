@@ -332,12 +332,12 @@ def plot_pr_curves(result, out_dir):
                 _note(ax, missing_note(result, [c]))
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left")
-            ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.06), xlabel="recall", ylabel="precision",
-                   title=f"{mpl_text(c, 40)}: AP {pct(rep.ap)}")
-            ax.text(0.99, 0.97, f"GT {int(rep.n_gt)}  dets {int(rep.n_det)}\n"
-                                f"TP {int(rep.tp)}  FP {int(rep.fp)}",
-                    ha="right", va="top", transform=ax.transAxes, fontsize=8,
-                    bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.85))
+            # the counts go in the title: inside the frame they would cover
+            # curves that end at recall 1, precision 1
+            ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.06), xlabel="recall", ylabel="precision")
+            ax.set_title(f"{mpl_text(c, 40)}: AP {pct(rep.ap)}\nGT {int(rep.n_gt)}, "
+                         f"dets {int(rep.n_det)}, TP {int(rep.tp)}, FP {int(rep.fp)}",
+                         fontsize=10)
             ax.grid(alpha=0.3)
             paths.append(save(fig, os.path.join(out_dir, "pr", class_plot_name(i, n, c))))
     return paths
@@ -357,38 +357,20 @@ def _class_axis(ax, names):
     ax.set_ylim(len(names) - 0.5, -0.5)
 
 
-def plot_ap_bars(result, out_dir):
-    """``ap_per_class.png`` (or pages ``ap_per_class_pNN.png``): AP per class
-    as horizontal bars, best first, each class named, its AP written at the
-    bar's end and the mAP as a line.  Classes without AP come last, marked
-    "no AP"."""
-    require_mpl()
-    order = _ap_order(result)
+def _paged_bars(result, out_dir, kind, order, what, draw):
+    """Bar chart ``kind`` of the classes ``order`` on ``pages``, one PNG per
+    page (``page_files``): ``draw(ax, names)`` draws a page's bars; the
+    class axis, title and grid are set here.  Returns the paths."""
     chunks = pages(order)
-    paths = []
+    paths, first = [], 0
     with style():
-        first = 0
-        for j, (names, fname) in enumerate(zip(chunks, page_files("ap_bars", len(chunks)))):
-            fig = new_figure(figure_size("ap_bars", len(names)))
+        for j, (names, fname) in enumerate(zip(chunks, page_files(kind, len(chunks)))):
+            fig = new_figure(figure_size(kind, len(names)))
             ax = fig.add_subplot()
-            aps = np.array([100 * float(result.per_class[c].ap) for c in names])
-            y = np.arange(len(names))
-            ok = np.isfinite(aps)
-            ax.barh(y[ok], aps[ok], color="C0", height=0.7)
-            for yi, v in zip(y, aps):
-                ax.text(v + 0.8 if np.isfinite(v) else 0.8, yi,
-                        f"{v:.1f}" if np.isfinite(v) else "no AP (no GT)",
-                        va="center", fontsize=7, color="0.2" if np.isfinite(v) else "C3",
-                        zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
-                                            alpha=0.8))
-            if np.isfinite(float(result.map)):
-                ax.axvline(100 * float(result.map), color="C3", ls="--", lw=1.2,
-                           label=f"mAP {pct(result.map)}")
-                ax.legend(loc="lower right")
+            draw(ax, names)
             _class_axis(ax, names)
-            ax.set(xlim=(0, 108), xlabel="AP (%)",
-                   title=_page_title("AP per class, best first", result, j, len(chunks), first,
-                                     len(names), len(order)))
+            ax.set_title(_page_title(what, result, j, len(chunks), first, len(names),
+                                     len(order)))
             if not names:
                 _note(ax, "no classes")
             ax.grid(axis="x", alpha=0.3)
@@ -397,37 +379,54 @@ def plot_ap_bars(result, out_dir):
     return paths
 
 
+def plot_ap_bars(result, out_dir):
+    """``ap_per_class.png`` (or pages ``ap_per_class_pNN.png``): AP per class
+    as horizontal bars, best first, each class named, its AP written at the
+    bar's end and the mAP as a line.  Classes without AP come last, marked
+    "no AP"."""
+    require_mpl()
+
+    def draw(ax, names):
+        aps = np.array([100 * float(result.per_class[c].ap) for c in names])
+        y = np.arange(len(names))
+        ok = np.isfinite(aps)
+        ax.barh(y[ok], aps[ok], color="C0", height=0.7)
+        for yi, v in zip(y, aps):
+            ax.text(v + 0.8 if np.isfinite(v) else 0.8, yi,
+                    f"{v:.1f}" if np.isfinite(v) else "no AP (no GT)",
+                    va="center", fontsize=7, color="0.2" if np.isfinite(v) else "C3",
+                    zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
+                                        alpha=0.8))
+        if np.isfinite(float(result.map)):
+            ax.axvline(100 * float(result.map), color="C3", ls="--", lw=1.2,
+                       label=f"mAP {pct(result.map)}")
+            ax.legend(loc="lower right")
+        ax.set(xlim=(0, 108), xlabel="AP (%)")
+    return _paged_bars(result, out_dir, "ap_bars", _ap_order(result),
+                       "AP per class, best first", draw)
+
+
 def plot_counts(result, out_dir):
     """``counts_per_class.png`` (or pages ``counts_per_class_pNN.png``): GT,
     TP and FP per class as grouped horizontal bars in evaluation order, on
     one count axis shared by all pages."""
     require_mpl()
     from matplotlib.ticker import MaxNLocator
-    order = list(result.classes)
-    chunks = pages(order)
     series = (("n_gt", "GT", "0.45"), ("tp", "TP", "C2"), ("fp", "FP", "C3"))
-    top = max([int(getattr(result.per_class[c], a)) for c in order for a, _, _ in series] + [1])
-    paths = []
-    with style():
-        first = 0
-        for j, (names, fname) in enumerate(zip(chunks, page_files("counts", len(chunks)))):
-            fig = new_figure(figure_size("counts", len(names)))
-            ax = fig.add_subplot()
-            y = np.arange(len(names))
-            h = 0.27
-            for k, (attr, label, color) in enumerate(series):
-                ax.barh(y + (k - 1) * h, [int(getattr(result.per_class[c], attr)) for c in names],
-                        h, label=label, color=color)
-            _class_axis(ax, names)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set(xlim=(0, top * 1.02), xlabel="count",
-                   title=_page_title("GT, true and false positives per class", result, j,
-                                     len(chunks), first, len(names), len(order)))
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-            ax.grid(axis="x", alpha=0.3)
-            paths.append(save(fig, os.path.join(out_dir, fname)))
-            first += len(names)
-    return paths
+    top = max([int(getattr(result.per_class[c], a)) for c in result.classes
+               for a, _, _ in series] + [1])
+
+    def draw(ax, names):
+        y = np.arange(len(names))
+        h = 0.27
+        for k, (attr, label, color) in enumerate(series):
+            ax.barh(y + (k - 1) * h, [int(getattr(result.per_class[c], attr)) for c in names],
+                    h, label=label, color=color)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(xlim=(0, top * 1.02), xlabel="count")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return _paged_bars(result, out_dir, "counts", list(result.classes),
+                       "GT, true and false positives per class", draw)
 
 
 def _label_priority(names, xs, ys):
