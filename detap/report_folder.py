@@ -16,7 +16,8 @@ Rules for ``out_dir``:
   with the user's own files) is refused, so a report never deletes data.
   The old folder is renamed aside, the new one renamed in, then the old one
   deleted; if the second rename fails the old folder is put back;
-- an existing file, or a parent that cannot be written: ``DetapOutputError``.
+- an existing file, a symbolic link, the current folder (or one holding
+  it), or a parent that cannot be written: ``DetapOutputError``.
 
 Every ``OSError`` while the folder is built (disk full, permission) becomes
 a ``DetapOutputError`` with a one-line message naming ``out_dir``.
@@ -39,9 +40,19 @@ def check_replaceable(out_dir, names):
     """Raise ``DetapOutputError`` unless ``out_dir`` is missing, an empty
     folder, or a folder whose entries are all in ``names``."""
     path = os.fspath(out_dir)
+    here = os.path.realpath(os.getcwd())
+    full = os.path.realpath(path)
+    if here == full or here.startswith(full.rstrip(os.sep) + os.sep):
+        # replacing it would leave this process (and the user's shell) in a
+        # deleted folder
+        raise DetapOutputError(f"{path}: is the current folder or contains it; give a new "
+                               f"folder for the report", path)
     if not os.path.lexists(path):
         return
-    if not os.path.isdir(path) or os.path.islink(path):
+    if os.path.islink(path):
+        raise DetapOutputError(f"{path}: is a symbolic link; a report replaces its folder as "
+                               f"a whole, give the folder itself or a new one", path)
+    if not os.path.isdir(path):
         raise DetapOutputError(f"{path}: exists and is not a folder; give a folder path "
                                f"for the report", path)
     try:

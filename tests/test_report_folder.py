@@ -275,3 +275,18 @@ def test_permission_denied_on_the_parent_is_one_output_error(hand, tmp_path, mon
     assert str(e.value) == f"{tmp_path / 'rep'}: cannot create the report folder: " \
                            "Permission denied"
     assert os.listdir(tmp_path) == []
+
+
+def test_current_folder_and_links_are_refused(hand, tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    for target in (".", str(out), str(tmp_path)):
+        with pytest.raises(DetapOutputError, match="is the current folder or contains it"):
+            report.write_report(hand, target, plots=False)
+    monkeypatch.chdir(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(out, target_is_directory=True)
+    with pytest.raises(DetapOutputError, match="is a symbolic link"):
+        report.write_report(hand, link, plots=False)
+    assert os.path.islink(link) and os.listdir(out) == []
