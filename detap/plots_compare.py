@@ -112,7 +112,9 @@ def plot_compare(runs, out_dir):
         top.grid(alpha=0.3)
         im = bottom.imshow(100 * np.ma.masked_invalid(ap), aspect="auto", vmin=0, vmax=100,
                            cmap="viridis", interpolation="nearest")
-        fig.colorbar(im, ax=bottom, label="AP (%)", fraction=0.04, pad=0.02)
+        # a colorbar keeps its aspect: make it as tall as the heatmap
+        fig.colorbar(im, ax=bottom, label="AP (%)", fraction=0.04, pad=0.02,
+                     aspect=max(20.0, 4.0 * (h - _TOP_INCHES - 1.0)))
         bottom.set_yticks(np.arange(len(classes)))
         bottom.set_yticklabels([mpl_text(c, 30) for c in classes], fontsize=7)
         bottom.set_xticks(x)
