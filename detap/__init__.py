@@ -12,7 +12,7 @@
 """
 from .conventions import PRESETS, Convention
 from .core import ClassResult, evaluate_class
-from .errors import DetapCacheError, DetapInputError, DetapWarning
+from .errors import DetapCacheError, DetapInputError, DetapOutputError, DetapWarning
 from .protocols import PROTOCOLS, evaluate
 from .result import ClassReport, EvalResult
 from .streaming import Evaluator
@@ -20,5 +20,6 @@ from .voc import parse_rec, voc_ap, voc_eval
 
 __version__ = "0.1.0"
 __all__ = ["voc_eval", "parse_rec", "voc_ap", "evaluate_class", "ClassResult",
-           "Convention", "PRESETS", "DetapInputError", "DetapCacheError", "DetapWarning", "evaluate",
+           "Convention", "PRESETS", "DetapInputError", "DetapCacheError", "DetapOutputError",
+           "DetapWarning", "evaluate",
            "PROTOCOLS", "Evaluator", "EvalResult", "ClassReport"]

@@ -157,7 +157,7 @@ def _writing(path, write):
         raise
     except OSError as e:
         where = e.filename if getattr(e, "filename", None) else path
-        raise DetapOutputError(where, e.strerror or str(e)) from None
+        raise DetapOutputError(f"cannot write {where}: {e.strerror or e}", where) from None
 
 
 def _write_report(args, write):

@@ -332,7 +332,7 @@ h1{border-bottom:2px solid #ccc;padding-bottom:.2em}h2{margin-top:2em;border-bot
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em}th{background:#f2f2f2}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-tr:nth-child(even) td{background:#fafafa}
+tr:nth-child(even) td{background:#fafafa}td:first-child{white-space:nowrap}
 .muted{color:#666;font-size:.9em}.note{border-left:4px solid #d9822b;padding-left:.6em}
 figure{display:inline-block;margin:.5em;vertical-align:top}
 figure img{max-width:100%;height:auto;border:1px solid #ddd}

@@ -32,11 +32,16 @@ class DetapWarning(UserWarning):
 
 
 class DetapOutputError(OSError):
-    """An output (report folder, JUnit or summary file) cannot be written.
+    """An output (a report folder, a JUnit or summary file) cannot be
+    written: the path is a file, its parent is not writable, the disk is
+    full, or the folder holds files that are not a detap report.  The
+    message is one line naming the path; the CLI maps it to exit status 2.
+    ``path`` is set."""
 
-    The message names the path and the reason; ``path`` is set.
-    """
-
-    def __init__(self, path, reason):
-        super().__init__(f"cannot write {path}: {reason}")
+    def __init__(self, message, path=None):
+        super().__init__(message)
         self.path = path
+
+    def __str__(self):
+        # OSError's own str() would show the errno tuple instead of the message
+        return self.args[0]

@@ -2,61 +2,69 @@
 
 Per result (``plot_result`` writes them all into one directory):
 
-- ``pr_curves.png``          PR curves of all classes overlaid (top-N by AP
-                             in the legend, the rest drawn grey)
+- ``pr_curves.png``          PR curves of all classes overlaid: the 3 best,
+                             the median and the 3 worst classes by AP in
+                             colour and named, the rest grey
 - ``pr/NNN_<name>.png``      one PR curve per class (NNN: evaluation order,
                              <name>: the class name reduced to [A-Za-z0-9._-])
-- ``ap_per_class.png``       AP per class, sorted bars, mAP line
-- ``counts_per_class.png``   GT, TP and FP per class, grouped bars
+- ``ap_per_class.png``       AP per class, horizontal bars best first, mAP line
+- ``counts_per_class.png``   GT, TP and FP per class, grouped horizontal bars
 - ``ap_vs_annotations.png``  AP against number of annotations  \\  scatter,
-- ``ap_vs_area.png``         AP against mean box area (log x)    > class labels,
-- ``ap_vs_aspect.png``       AP against mean aspect ratio       /  Pearson r
+- ``ap_vs_area.png``         AP against mean box area (log x)    > Pearson r in
+- ``ap_vs_aspect.png``       AP against mean aspect ratio       /  the title
 - ``f1_vs_confidence.png``   F1 against confidence, classes overlaid
 
-and ``compare.png`` (``plot_compare``): mAP per run and per-class AP across
-runs.  Every function returns the paths it wrote.
+The two bar charts name every class: past ``PAGE_CLASSES`` classes they are
+split into pages of equal size, ``ap_per_class_p01.png``, ... (``page_files``),
+and a page's height grows with its class count (``png_size(kind, n)``).
+Scatter labels are a non-overlapping subset (``detap.label_layout``).
+
+``compare.png`` (``plot_compare``, ``detap.plots_compare``): mAP per run and
+the per-class AP heatmap across runs.  Every function returns the paths it
+wrote.
 
 Every number drawn comes from the result object; the only things computed
 here are the Pearson coefficients of the per-class analysis (``correlation``)
 and the F1 curves from each class's precision/recall arrays.  ``correlation``
 and the file-name helpers need numpy only, so text reports can use them
 without matplotlib.
-
-Figures have fixed sizes (``SIZES``, inches, at ``DPI``), so every PNG's
-pixel size is known in advance: ``png_size(kind)``.
 """
-import contextlib
-import functools
-import io
+import math
 import os
 import re
-import warnings
 
 import numpy as np
 
+from .label_layout import place_labels
+from .plot_base import (DPI, MISSING_MESSAGE, arr, classes_union, header, mpl_text, new_figure,
+                        pct, png_file_size, require_mpl, save, style)
+from . import plots_compare
+from .plots_compare import plot_compare
 from .result import f1_score
 
 __all__ = ["available", "MISSING_MESSAGE", "DPI", "SIZES", "FILES", "TITLES", "png_size",
-           "class_plot_name", "correlation", "STATS", "f1_curve", "plot_result", "plot_figures",
-           "plot_pr_curves", "plot_ap_bars", "plot_counts", "plot_ap_vs_stats",
-           "plot_f1_confidence", "plot_compare"]
+           "png_file_size", "page_files", "pages", "PAGE_CLASSES", "class_plot_name",
+           "correlation", "STATS", "f1_curve", "plot_result", "plot_figures", "plot_pr_curves",
+           "plot_ap_bars", "plot_counts", "plot_ap_vs_stats", "plot_f1_confidence",
+           "plot_compare", "highlighted", "missing_note", "classes_union"]
 
-MISSING_MESSAGE = ("plots skipped: matplotlib is not installed "
-                   "(install the plot extra: pip install 'detap[plot]')")
-
-DPI = 100
-#: figure kind -> (width, height) in inches; pixels are these times DPI.
+#: figure kind -> (width, height) in inches; pixels are these times DPI.  For
+#: the bar charts and the compare figure the height is the least one; it
+#: grows with the class count (``figure_size``).
 SIZES = {
     "pr_class": (5.0, 4.0),
-    "pr_all": (8.0, 6.0),
-    "ap_bars": (10.0, 5.0),
-    "counts": (10.0, 5.0),
+    "pr_all": (9.5, 6.0),
+    "ap_bars": (10.0, 3.0),
+    "counts": (10.0, 3.0),
     "ap_vs_annotations": (7.0, 5.0),
     "ap_vs_area": (7.0, 5.0),
     "ap_vs_aspect": (7.0, 5.0),
-    "f1_confidence": (8.0, 6.0),
-    "compare": (10.0, 8.0),
+    "f1_confidence": (9.5, 6.0),
+    "compare": plots_compare.SIZE,
 }
+#: inches per class row, and inches for title, axis and legend, of the
+#: figures whose height follows the class count
+ROW_INCHES = {"ap_bars": (0.2, 1.4), "counts": (0.3, 1.6), "compare": plots_compare.ROW_INCHES}
 #: figure kind -> file name (per-class PR curves go to ``pr/`` instead).
 FILES = {
     "pr_all": "pr_curves.png",
@@ -66,7 +74,7 @@ FILES = {
     "ap_vs_area": "ap_vs_area.png",
     "ap_vs_aspect": "ap_vs_aspect.png",
     "f1_confidence": "f1_vs_confidence.png",
-    "compare": "compare.png",
+    "compare": plots_compare.FILE,
 }
 #: figure kind -> caption, for the reports.
 TITLES = {
@@ -88,51 +96,54 @@ STATS = {
     "ap_vs_aspect": ("mean_aspect", "mean GT aspect ratio (width / height)", False, "aspect"),
 }
 
-TOP_N = 10          # classes named in overlaid legends
-MAX_TICKS = 60      # beyond this many classes, bar charts drop the class tick labels
-MAX_LABELS = 40     # beyond this many points, scatters label only the extremes
-_LABEL_CHARS = 28
-
-# Fonts tried after DejaVu Sans for glyphs it lacks (CJK class names are common);
-# only installed ones are used, so matplotlib never logs "font not found".
-_FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC",
-                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-                   "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB",
-                   "Arial Unicode MS", "Noto Sans")
+PAGE_CLASSES = 40   # most classes on one page of a bar chart
+N_EXTREMES = 3      # best and worst classes named in overlaid curves (plus the median)
+MAX_LABELS = 24     # most labelled points of a scatter (extremes first)
 
 
 def available():
     """True when matplotlib can be imported."""
     try:
-        _mpl()
+        require_mpl()
     except ImportError:
         return False
     return True
 
 
-def png_size(kind):
-    """(width, height) in pixels of the PNG of figure ``kind``."""
+def figure_size(kind, n_classes=None):
+    """(width, height) in inches of figure ``kind``; for "ap_bars", "counts"
+    (a page of ``n_classes`` rows) and "compare" (``n_classes`` heatmap rows)
+    the height grows with ``n_classes``."""
     w, h = SIZES[kind]
+    if kind in ROW_INCHES and n_classes is not None:
+        row, fixed = ROW_INCHES[kind]
+        h = max(h, fixed + row * n_classes)
+    return w, h
+
+
+def png_size(kind, n_classes=None):
+    """(width, height) in pixels of the PNG of figure ``kind`` (``figure_size``)."""
+    w, h = figure_size(kind, n_classes)
     return int(round(w * DPI)), int(round(h * DPI))
 
 
-def classes_union(results):
-    """Class names of several results, each once, in order of first appearance."""
-    seen = []
-    for r in results:
-        seen += [c for c in r.classes if c not in seen]
-    return seen
+def pages(names, per_page=PAGE_CLASSES):
+    """``names`` cut into the fewest pages of at most ``per_page``, all of
+    (nearly) equal length; [[]] for no names."""
+    n = len(names)
+    k = max(1, math.ceil(n / per_page))
+    size = math.ceil(n / k) if n else 0
+    return [list(names[i * size:(i + 1) * size]) for i in range(k)] if n else [[]]
 
 
-def _legend_best_first(ax, rest):
-    """The plotted lines' legend entries reversed (the loops draw worst
-    first), plus one grey entry for ``rest`` unnamed classes."""
-    handles, labels = ax.get_legend_handles_labels()
-    handles, labels = handles[::-1], labels[::-1]
-    if rest:
-        (h,) = ax.plot([], [], lw=0.7, color="0.7")
-        handles, labels = handles + [h], labels + [f"{rest} other classes"]
-    return handles, labels
+def page_files(kind, n_pages):
+    """File names of the ``n_pages`` pages of bar chart ``kind``: ``FILES[kind]``
+    for one page, else ``<stem>_p01.png``, ``<stem>_p02.png``, ..."""
+    if n_pages == 1:
+        return [FILES[kind]]
+    stem = FILES[kind][:-len(".png")]
+    width = max(2, len(str(n_pages)))
+    return [f"{stem}_p{j + 1:0{width}d}.png" for j in range(n_pages)]
 
 
 def class_plot_name(index, n_classes, name):
@@ -173,80 +184,40 @@ def _pearson(x, y, log):
 def f1_curve(report):
     """(scores, f1) of one ClassReport, F1 = 2PR/(P+R) after each detection
     (0 where P+R is 0 or undefined; ``detap.result.f1_score``)."""
-    return _arr(report.scores), f1_score(_arr(report.precision), _arr(report.recall))
+    return arr(report.scores), f1_score(arr(report.precision), arr(report.recall))
+
+
+def highlighted(result, classes=None, n_extremes=N_EXTREMES):
+    """The classes an overlay names, best AP first: all of them when there
+    are at most 2 * ``n_extremes`` + 1, else the ``n_extremes`` best, the
+    median and the ``n_extremes`` worst by AP (classes without AP never;
+    ``classes``: the candidates, default all).  Extremes show the spread;
+    a "top 10" is often ten flat lines at precision 1."""
+    order = [c for c in _ap_order(result) if np.isfinite(float(result.per_class[c].ap))
+             and (classes is None or c in classes)]
+    if len(order) <= 2 * n_extremes + 1:
+        return order
+    return order[:n_extremes] + [order[len(order) // 2]] + order[-n_extremes:]
+
+
+def missing_note(result, classes=None):
+    """Why a figure of ``classes`` (default all) has no curve, saying what
+    is really missing: detections, ground truth, or both on the same class."""
+    classes = result.classes if classes is None else classes
+    gt = sum(int(result.per_class[c].n_gt) for c in classes)
+    dets = sum(int(result.per_class[c].n_det) for c in classes)
+    if gt == 0 and dets == 0:
+        return "no ground truth and no detections"
+    if dets == 0:
+        return f"no detections: all {gt} GT boxes missed"
+    if gt == 0:
+        return (f"no ground truth: {dets} detections, all false positives\n"
+                "(AP undefined)")
+    return (f"no class has both GT and detections\n({gt} GT boxes missed, "
+            f"{dets} detections all false positives)")
 
 
 # ------------------------------------------------------------------ plumbing
-
-def _mpl():
-    try:
-        import matplotlib
-        import matplotlib.figure  # noqa: F401
-        import matplotlib.backends.backend_agg  # noqa: F401
-    except ImportError as e:
-        raise ImportError(MISSING_MESSAGE) from e
-    return matplotlib
-
-
-@functools.lru_cache(maxsize=1)
-def _font_family():
-    from matplotlib import font_manager
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    return ["DejaVu Sans"] + [f for f in _FALLBACK_FONTS if f in have]
-
-
-@contextlib.contextmanager
-def _style():
-    """Render under matplotlib's defaults, whatever the user's matplotlibrc
-    says (a ``savefig.bbox: tight`` or ``text.usetex`` there would change the
-    PNG size or choke on class names)."""
-    mpl = _mpl()
-    with warnings.catch_warnings(), mpl.rc_context():
-        # a missing glyph is drawn as a box; a warning per class name is noise
-        warnings.filterwarnings("ignore", message=r"Glyph .* missing from")
-        warnings.filterwarnings("ignore", message=r".*constrained_layout not applied.*")
-        mpl.rcdefaults()
-        mpl.rcParams.update({"font.size": 9, "axes.titlesize": 11, "legend.fontsize": 8,
-                             "font.family": _font_family()})
-        yield
-
-
-def _figure(kind):
-    # No pyplot: the figure never joins pyplot's global registry, so nothing
-    # needs closing and the user's interactive backend is left alone; Agg is
-    # attached explicitly, so rendering works headless.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=SIZES[kind], dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, path):
-    from .atomic import atomic_write
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    fig.clear()
-    atomic_write(path, buf.getvalue())
-    return str(path)
-
-
-def _arr(a):
-    return np.asarray([] if a is None else a, dtype=np.float64).ravel()
-
-
-def _t(text, limit=_LABEL_CHARS):
-    """Class name as matplotlib text: '$' would start mathtext."""
-    text = " ".join(str(text).split())
-    if limit and len(text) > limit:
-        text = text[:limit - 1] + "…"
-    return text.replace("$", r"\$")
-
-
-def _pct(x):
-    x = float(x)
-    return f"{100 * x:.2f}%" if np.isfinite(x) else "n/a"
-
 
 def _ap_order(result):
     """Classes by AP, best first; NaN last; ties keep evaluation order."""
@@ -269,64 +240,87 @@ def _stat_points(result, kind):
     return names, np.asarray(xs, np.float64), np.asarray(ys, np.float64)
 
 
-def _header(result):
-    return f"{result.protocol}, IoU {float(result.iou):g}, mAP {_pct(result.map)}"
-
-
-def _class_ticks(ax, x, names):
-    if len(names) <= MAX_TICKS:
-        ax.set_xticks(x)
-        ax.set_xticklabels([_t(n, 20) for n in names], rotation=90, fontsize=7)
-    else:
-        ax.set_xticks([])
-
-
 def _pr_points(report):
-    r, p = _arr(report.recall), _arr(report.precision)
+    r, p = arr(report.recall), arr(report.precision)
     n = min(len(r), len(p))
     r, p = r[:n], p[:n]
     ok = np.isfinite(r) & np.isfinite(p)
     return r[ok], p[ok]
 
 
+def _legend_outside(ax, rest, title):
+    """The named lines' legend right of the axes (never over a curve), plus
+    one grey entry for ``rest`` unnamed classes."""
+    handles, labels = ax.get_legend_handles_labels()
+    if rest:
+        (h,) = ax.plot([], [], lw=0.7, color="0.7")
+        handles, labels = handles + [h], labels + [f"{rest} other classes"]
+    if handles:
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  title=title, borderaxespad=0.0)
+    return bool(handles)
+
+
+def _overlay_title(result, named):
+    n = len([c for c in result.classes if np.isfinite(float(result.per_class[c].ap))])
+    if len(named) >= n:
+        return "by AP"
+    return f"{N_EXTREMES} best, median, {N_EXTREMES} worst by AP"
+
+
+def _named_line(k):
+    """Line style of the k-th named class of an overlay: its own colour,
+    and every other line dashed and thinner, so ties (often several flat
+    lines at precision 1) stay visible on top of each other."""
+    return dict(color=f"C{k}", zorder=3 + k / 10, lw=2.4 if k % 2 == 0 else 1.6,
+                ls="-" if k % 2 == 0 else (0, (4, 2)))
+
+
+def _note(ax, text):
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes,
+            bbox=dict(boxstyle="round", fc="white", ec="0.6"))
+
+
 # ------------------------------------------------------------------ figures
 
-def plot_pr_curves(result, out_dir, *, top_n=TOP_N):
-    """``pr_curves.png`` (overlay) and ``pr/NNN_<class>.png`` per class."""
-    _mpl()
+def plot_pr_curves(result, out_dir):
+    """``pr_curves.png`` (overlay) and ``pr/NNN_<class>.png`` per class.
+
+    The overlay names the classes of ``highlighted`` (best, median, worst by
+    AP), marks where each named curve ends, and pads the frame so curves at
+    precision 1 or recall 0 are not hidden in the axes' edge."""
+    require_mpl()
     paths = []
     os.makedirs(os.path.join(out_dir, "pr"), exist_ok=True)
-    with _style():
-        fig = _figure("pr_all")
+    with style():
+        fig = new_figure(figure_size("pr_all"))
         ax = fig.add_subplot()
-        order = _ap_order(result)
-        named = set(order[:top_n])
+        named = highlighted(result)
         rest = 0
-        for c in reversed(order):  # named classes last, drawn on top
-            r, p = _pr_points(result.per_class[c])
-            if not len(r):
-                continue
+        for c in result.classes:
             if c in named:
-                ax.plot(r, p, lw=1.6, zorder=3,
-                        label=f"{_t(c)} (AP {_pct(result.per_class[c].ap)})")
-            else:
-                ax.plot(r, p, lw=0.7, color="0.7", zorder=2)
+                continue
+            r, p = _pr_points(result.per_class[c])
+            if len(r):
+                ax.plot(r, p, lw=0.7, color="0.75", zorder=2)
                 rest += 1
-        handles, labels = _legend_best_first(ax, rest)
-        if handles:
-            ax.legend(handles, labels, loc="lower left",
-                      title=f"top {len(named)} by AP" if len(order) > top_n else None)
-        else:
-            ax.text(0.5, 0.5, "no detections", ha="center", va="center", transform=ax.transAxes)
-        ax.set(xlim=(0, 1.01), ylim=(0, 1.02), xlabel="recall", ylabel="precision",
-               title=f"Precision-recall ({_t(_header(result), 0)})")
+        for k, c in enumerate(named):
+            r, p = _pr_points(result.per_class[c])
+            if len(r):
+                (line,) = ax.plot(r, p, **_named_line(k),
+                                  label=f"{mpl_text(c)} (AP {pct(result.per_class[c].ap)})")
+                ax.plot(r[-1:], p[-1:], "o", ms=5, color=line.get_color(), zorder=4)
+        if not _legend_outside(ax, rest, _overlay_title(result, named)):
+            _note(ax, missing_note(result))
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.06), xlabel="recall", ylabel="precision",
+               title=f"Precision-recall ({mpl_text(header(result), 0)})")
         ax.grid(alpha=0.3)
-        paths.append(_save(fig, os.path.join(out_dir, FILES["pr_all"])))
+        paths.append(save(fig, os.path.join(out_dir, FILES["pr_all"])))
 
         n = len(result.classes)
         for i, c in enumerate(result.classes):
             rep = result.per_class[c]
-            fig = _figure("pr_class")
+            fig = new_figure(figure_size("pr_class"))
             ax = fig.add_subplot()
             r, p = _pr_points(rep)
             if len(r):
@@ -334,150 +328,200 @@ def plot_pr_curves(result, out_dir, *, top_n=TOP_N):
             if np.isfinite(float(rep.f1_recall)) and np.isfinite(float(rep.f1_precision)):
                 ax.plot([rep.f1_recall], [rep.f1_precision], "o", color="C3",
                         label=f"best F1 {float(rep.f1):.3f} at conf {float(rep.f1_confidence):.4g}")
-            note = ("no ground truth: AP undefined" if int(rep.n_gt) == 0 else
-                    "no detections" if not len(r) else None)
-            if note:
-                ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
+            if not len(r):
+                _note(ax, missing_note(result, [c]))
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left")
-            ax.set(xlim=(0, 1.01), ylim=(0, 1.02), xlabel="recall", ylabel="precision",
-                   title=f"{_t(c, 40)}: AP {_pct(rep.ap)}")
-            ax.text(0.99, 0.99, f"GT {int(rep.n_gt)}  dets {int(rep.n_det)}\n"
-                                f"TP {int(rep.tp)}  FP {int(rep.fp)}",
-                    ha="right", va="top", transform=ax.transAxes, fontsize=8)
+            # the counts go in the title: inside the frame they would cover
+            # curves that end at recall 1, precision 1
+            ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.06), xlabel="recall", ylabel="precision")
+            ax.set_title(f"{mpl_text(c, 40)}: AP {pct(rep.ap)}\nGT {int(rep.n_gt)}, "
+                         f"dets {int(rep.n_det)}, TP {int(rep.tp)}, FP {int(rep.fp)}",
+                         fontsize=10)
             ax.grid(alpha=0.3)
-            paths.append(_save(fig, os.path.join(out_dir, "pr", class_plot_name(i, n, c))))
+            paths.append(save(fig, os.path.join(out_dir, "pr", class_plot_name(i, n, c))))
+    return paths
+
+
+def _page_title(what, result, page, n_pages, first, count, total):
+    title = f"{what} ({mpl_text(header(result), 0)})"
+    if n_pages > 1:
+        title += f"\npage {page + 1} of {n_pages}: classes {first + 1}-{first + count} of {total}"
+    return title
+
+
+def _class_axis(ax, names):
+    """Class names on the y axis, first at the top."""
+    ax.set_yticks(np.arange(len(names)))
+    ax.set_yticklabels([mpl_text(c, 40) for c in names], fontsize=8)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+
+
+def _paged_bars(result, out_dir, kind, order, what, draw):
+    """Bar chart ``kind`` of the classes ``order`` on ``pages``, one PNG per
+    page (``page_files``): ``draw(ax, names)`` draws a page's bars; the
+    class axis, title and grid are set here.  Returns the paths."""
+    chunks = pages(order)
+    paths, first = [], 0
+    with style():
+        for j, (names, fname) in enumerate(zip(chunks, page_files(kind, len(chunks)))):
+            fig = new_figure(figure_size(kind, len(names)))
+            ax = fig.add_subplot()
+            draw(ax, names)
+            _class_axis(ax, names)
+            ax.set_title(_page_title(what, result, j, len(chunks), first, len(names),
+                                     len(order)))
+            if not names:
+                _note(ax, "no classes")
+            ax.grid(axis="x", alpha=0.3)
+            paths.append(save(fig, os.path.join(out_dir, fname)))
+            first += len(names)
     return paths
 
 
 def plot_ap_bars(result, out_dir):
-    """``ap_per_class.png``: AP per class, best first (classes without AP
-    omitted and counted in the axis label), with the mAP as a line."""
-    with _style():
-        fig = _figure("ap_bars")
-        ax = fig.add_subplot()
-        names = [c for c in _ap_order(result) if np.isfinite(float(result.per_class[c].ap))]
-        aps = [100 * float(result.per_class[c].ap) for c in names]
-        x = np.arange(len(names))
-        ax.bar(x, aps, color="C0")
+    """``ap_per_class.png`` (or pages ``ap_per_class_pNN.png``): AP per class
+    as horizontal bars, best first, each class named, its AP written at the
+    bar's end and the mAP as a line.  Classes without AP come last, marked
+    "no AP"."""
+    require_mpl()
+
+    def draw(ax, names):
+        aps = np.array([100 * float(result.per_class[c].ap) for c in names])
+        y = np.arange(len(names))
+        ok = np.isfinite(aps)
+        ax.barh(y[ok], aps[ok], color="C0", height=0.7)
+        for yi, v in zip(y, aps):
+            ax.text(v + 0.8 if np.isfinite(v) else 0.8, yi,
+                    f"{v:.1f}" if np.isfinite(v) else "no AP (no GT)",
+                    va="center", fontsize=7, color="0.2" if np.isfinite(v) else "C3",
+                    zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
+                                        alpha=0.8))
         if np.isfinite(float(result.map)):
-            ax.axhline(100 * float(result.map), color="C3", ls="--", lw=1.2,
-                       label=f"mAP {_pct(result.map)}")
-            ax.legend(loc="upper right")
-        _class_ticks(ax, x, names)
-        skipped = len(result.classes) - len(names)
-        xlabel = f"{len(names)} classes, sorted by AP"
-        if skipped:
-            xlabel += f" ({skipped} without AP omitted)"
-        ax.set(ylim=(0, 100), ylabel="AP (%)", xlabel=xlabel,
-               title=f"AP per class ({_t(_header(result), 0)})")
-        if len(names) == 0:
-            ax.text(0.5, 0.5, "no class has an AP", ha="center", va="center",
-                    transform=ax.transAxes)
-        ax.grid(axis="y", alpha=0.3)
-        return [_save(fig, os.path.join(out_dir, FILES["ap_bars"]))]
+            ax.axvline(100 * float(result.map), color="C3", ls="--", lw=1.2,
+                       label=f"mAP {pct(result.map)}")
+            ax.legend(loc="lower right")
+        ax.set(xlim=(0, 108), xlabel="AP (%)")
+    return _paged_bars(result, out_dir, "ap_bars", _ap_order(result),
+                       "AP per class, best first", draw)
 
 
 def plot_counts(result, out_dir):
-    """``counts_per_class.png``: GT, TP and FP per class (grouped bars,
-    evaluation order)."""
-    with _style():
-        fig = _figure("counts")
-        ax = fig.add_subplot()
-        names = list(result.classes)
-        x = np.arange(len(names))
-        w = 0.27
-        for k, (attr, label, color) in enumerate((("n_gt", "GT", "0.45"), ("tp", "TP", "C2"),
-                                                  ("fp", "FP", "C3"))):
-            ax.bar(x + (k - 1) * w, [int(getattr(result.per_class[c], attr)) for c in names],
-                   w, label=label, color=color)
-        _class_ticks(ax, x, names)
-        from matplotlib.ticker import MaxNLocator
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(ylabel="count", xlabel=f"{len(names)} classes",
-               title=f"GT, true and false positives per class ({_t(_header(result), 0)})")
-        ax.legend(loc="upper right")
-        ax.grid(axis="y", alpha=0.3)
-        return [_save(fig, os.path.join(out_dir, FILES["counts"]))]
+    """``counts_per_class.png`` (or pages ``counts_per_class_pNN.png``): GT,
+    TP and FP per class as grouped horizontal bars in evaluation order, on
+    one count axis shared by all pages."""
+    require_mpl()
+    from matplotlib.ticker import MaxNLocator
+    series = (("n_gt", "GT", "0.45"), ("tp", "TP", "C2"), ("fp", "FP", "C3"))
+    top = max([int(getattr(result.per_class[c], a)) for c in result.classes
+               for a, _, _ in series] + [1])
+
+    def draw(ax, names):
+        y = np.arange(len(names))
+        h = 0.27
+        for k, (attr, label, color) in enumerate(series):
+            ax.barh(y + (k - 1) * h, [int(getattr(result.per_class[c], attr)) for c in names],
+                    h, label=label, color=color)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(xlim=(0, top * 1.02), xlabel="count")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return _paged_bars(result, out_dir, "counts", list(result.classes),
+                       "GT, true and false positives per class", draw)
+
+
+def _label_priority(names, xs, ys):
+    """Point indices, most worth a label first: the worst and best APs, the
+    smallest and largest x, then the others by distance from the median AP."""
+    n = len(names)
+    by_ap = list(np.argsort(ys, kind="stable"))
+    by_x = list(np.argsort(xs, kind="stable"))
+    head = []
+    for i in by_ap[:3] + by_ap[::-1][:3] + by_x[:1] + by_x[-1:]:
+        if int(i) not in head:
+            head.append(int(i))
+    med = float(np.median(ys)) if n else 0.0
+    rest = sorted((i for i in range(n) if i not in head), key=lambda i: -abs(ys[i] - med))
+    return head + rest
 
 
 def plot_ap_vs_stats(result, out_dir):
     """``ap_vs_annotations.png``, ``ap_vs_area.png``, ``ap_vs_aspect.png``:
-    does a class's AP follow its annotation count, box size or shape?"""
-    _mpl()
+    does a class's AP follow its annotation count, box size or shape?  The
+    Pearson r is in the title (never over the points); the labelled classes
+    are the extremes and as many others as fit without overlap."""
+    require_mpl()
     paths = []
-    with _style():
+    with style():
         for kind, (attr, xlabel, log, what) in STATS.items():
-            fig = _figure(kind)
+            fig = new_figure(figure_size(kind))
             ax = fig.add_subplot()
             names, xs, ys = _stat_points(result, kind)
-            ax.scatter(xs, 100 * ys, s=28, color="C0", zorder=3)
-            if len(names) <= MAX_LABELS:
-                label = range(len(names))
-            else:
-                by_ap = np.argsort(ys, kind="stable")
-                label = list(by_ap[:5]) + list(by_ap[-5:])
-            for i in label:
-                ax.annotate(_t(names[i], 20), (xs[i], 100 * ys[i]), xytext=(4, 3),
-                            textcoords="offset points", fontsize=7)
+            ax.scatter(xs, 100 * ys, s=24, color="C0", zorder=3)
             if log:
                 ax.set_xscale("log")
             r, n = _pearson(xs, ys, log)
-            text = (f"Pearson r(AP, {what}) = {r:+.3f}" if r is not None
-                    else f"Pearson r(AP, {what}) = n/a") + f"\n{n} classes"
-            if len(names) > MAX_LABELS:
-                text += " (labels: 5 best, 5 worst)"
-            ax.text(0.02, 0.98, text, transform=ax.transAxes, ha="left", va="top",
-                    bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9), zorder=4)
-            ax.set(ylim=(0, 105), xlabel=xlabel, ylabel="AP (%)",
-                   title=f"{TITLES[kind]} ({_t(_header(result), 0)})")
+            stat = f"Pearson r(AP, {what}) = " + (f"{r:+.3f}" if r is not None else "n/a")
+            ax.set(ylim=(-4, 106), xlabel=xlabel, ylabel="AP (%)")
+            ax.margins(x=0.08)
+            title = f"{TITLES[kind]} ({mpl_text(header(result), 0)})\n{stat} over {n} classes"
+            ax.set_title(title, fontsize=10)
             ax.grid(alpha=0.3)
-            paths.append(_save(fig, os.path.join(out_dir, FILES[kind])))
+            fig.canvas.draw()   # the final layout, so label extents are known
+            done = place_labels(ax, xs, 100 * ys, [mpl_text(c, 20) for c in names],
+                                _label_priority(names, xs, ys), limit=MAX_LABELS)
+            if len(done) < len(names):
+                # same number of lines as before, so the layout does not move
+                ax.set_title(title + f", {len(done)} labelled (extremes first)",
+                             fontsize=10)
+            if not names:
+                _note(ax, "no class has both an AP and this statistic")
+            paths.append(save(fig, os.path.join(out_dir, FILES[kind])))
     return paths
 
 
-def plot_f1_confidence(result, out_dir, *, top_n=TOP_N):
+def plot_f1_confidence(result, out_dir):
     """``f1_vs_confidence.png``: each class's F1 as the confidence threshold
-    moves, with the best-F1 point the result reports (classes without GT
-    have no F1 and are left out)."""
-    with _style():
-        fig = _figure("f1_confidence")
+    moves, with the best-F1 point the result reports; the classes of
+    ``highlighted`` in colour (classes without GT have no F1 and are left
+    out)."""
+    require_mpl()
+    with style():
+        fig = new_figure(figure_size("f1_confidence"))
         ax = fig.add_subplot()
-        order = [c for c in _ap_order(result) if int(result.per_class[c].n_gt) > 0]
-        named = order[:top_n]
+        with_gt = [c for c in result.classes if int(result.per_class[c].n_gt) > 0]
+        named = highlighted(result, set(with_gt))
         rest = 0
-        for c in reversed(order):
+        for c in with_gt:
+            s, f1 = f1_curve(result.per_class[c])
+            n = min(len(s), len(f1))
+            if n and c not in named:
+                ax.plot(s[:n], f1[:n], lw=0.7, color="0.75", zorder=2)
+                rest += 1
+        for k, c in enumerate(named):
             s, f1 = f1_curve(result.per_class[c])
             n = min(len(s), len(f1))
             if n == 0:
                 continue
-            if c in named:
-                (line,) = ax.plot(s[:n], f1[:n], lw=1.4, zorder=3, label=_t(c))
-                rep = result.per_class[c]
-                if np.isfinite(float(rep.f1)) and np.isfinite(float(rep.f1_confidence)):
-                    ax.plot([rep.f1_confidence], [rep.f1], "o", ms=4, color=line.get_color(),
-                            zorder=4)
-            else:
-                ax.plot(s[:n], f1[:n], lw=0.7, color="0.7", zorder=2)
-                rest += 1
-        handles, labels = _legend_best_first(ax, rest)
-        if handles:
-            ax.legend(handles, labels, loc="best",
-                      title=(f"top {len(named)} by AP; dots: best F1"
-                             if len(order) > top_n else "dots: best F1"))
-        else:
-            ax.text(0.5, 0.5, "no detections", ha="center", va="center", transform=ax.transAxes)
-        ax.set(ylim=(0, 1.02), xlabel="confidence threshold", ylabel="F1",
-               title=f"F1 vs confidence ({_t(_header(result), 0)})")
+            (line,) = ax.plot(s[:n], f1[:n], **_named_line(k),
+                              label=f"{mpl_text(c)} (AP {pct(result.per_class[c].ap)})")
+            rep = result.per_class[c]
+            if np.isfinite(float(rep.f1)) and np.isfinite(float(rep.f1_confidence)):
+                ax.plot([rep.f1_confidence], [rep.f1], "o", ms=5, color=line.get_color(),
+                        zorder=4)
+        if not _legend_outside(ax, rest, _overlay_title(result, named) + "; dots: best F1"):
+            _note(ax, missing_note(result))
+        ax.set(ylim=(-0.02, 1.06), xlabel="confidence threshold", ylabel="F1",
+               title=f"F1 vs confidence ({mpl_text(header(result), 0)})")
         ax.grid(alpha=0.3)
-        return [_save(fig, os.path.join(out_dir, FILES["f1_confidence"]))]
+        return [save(fig, os.path.join(out_dir, FILES["f1_confidence"]))]
 
 
 def plot_figures(result, out_dir):
     """Every per-result figure into ``out_dir`` (created); returns
     [(kind, path)], kind as in ``SIZES`` ("pr_class" for each class's PR
-    curve, in evaluation order), so a report need not tell kinds from paths."""
-    _mpl()
+    curve, in evaluation order; "ap_bars" and "counts" once per page), so a
+    report need not tell kinds from paths."""
+    require_mpl()
     os.makedirs(out_dir, exist_ok=True)
     overlay, *per_class = plot_pr_curves(result, out_dir)
     return ([("pr_all", overlay)] + [("pr_class", p) for p in per_class]
@@ -490,54 +534,3 @@ def plot_figures(result, out_dir):
 def plot_result(result, out_dir):
     """Every per-result figure into ``out_dir`` (created); returns the paths."""
     return [p for _, p in plot_figures(result, out_dir)]
-
-
-def plot_compare(runs, out_dir, *, max_lines=12):
-    """``compare.png``: mAP per run (top) and per-class AP across runs
-    (bottom: a line per class up to ``max_lines`` classes, else a heatmap).
-    ``runs``: list of (run name, EvalResult)."""
-    _mpl()
-    os.makedirs(out_dir, exist_ok=True)
-    names = [str(n) for n, _ in runs]
-    classes = classes_union([r for _, r in runs])
-    ap = np.full((len(classes), len(runs)), np.nan)
-    for j, (_, r) in enumerate(runs):
-        for i, c in enumerate(classes):
-            if c in r.per_class:
-                ap[i, j] = float(r.per_class[c].ap)
-    maps = np.array([float(r.map) for _, r in runs])
-    x = np.arange(len(runs))
-    with _style():
-        fig = _figure("compare")
-        top, bottom = fig.subplots(2, 1, height_ratios=(1, 2))
-        top.plot(x, 100 * maps, "o-", color="C3", lw=1.8)
-        for xi, m in zip(x, maps):
-            if np.isfinite(m):
-                top.annotate(f"{100 * m:.2f}", (xi, 100 * m), xytext=(0, 5),
-                             textcoords="offset points", ha="center", fontsize=7)
-        top.margins(y=0.2)  # room for the value labels above the points
-        top.set(ylabel="mAP (%)", title="mAP per run", xlim=(-0.5, len(runs) - 0.5))
-        top.set_xticks(x)
-        top.set_xticklabels([_t(n, 16) for n in names], rotation=45, ha="right", fontsize=7)
-        top.grid(alpha=0.3)
-        if len(classes) <= max_lines:
-            for i, c in enumerate(classes):
-                bottom.plot(x, 100 * ap[i], "o-", ms=3, lw=1.2, label=_t(c, 20))
-            bottom.set(ylim=(0, 102), ylabel="AP (%)", xlim=(-0.5, len(runs) - 0.5))
-            bottom.grid(alpha=0.3)
-            if classes:
-                bottom.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
-        else:
-            im = bottom.imshow(100 * np.ma.masked_invalid(ap), aspect="auto", vmin=0, vmax=100,
-                               cmap="viridis", interpolation="nearest")
-            fig.colorbar(im, ax=bottom, label="AP (%)")
-            if len(classes) <= MAX_TICKS:
-                bottom.set_yticks(np.arange(len(classes)))
-                bottom.set_yticklabels([_t(c, 20) for c in classes], fontsize=6)
-            else:
-                bottom.set_yticks([])
-                bottom.set_ylabel(f"{len(classes)} classes")
-        bottom.set_title("AP per class")
-        bottom.set_xticks(x)
-        bottom.set_xticklabels([_t(n, 16) for n in names], rotation=45, ha="right", fontsize=7)
-        return [_save(fig, os.path.join(out_dir, FILES["compare"]))]

@@ -1,32 +1,40 @@
 """Reports of ``EvalResult`` objects: files for ``detap eval --out DIR`` and
 ``detap compare``, and the terminal tables.
 
-``write_report(results, out_dir)`` writes
+``write_report(results, out_dir, provenance=...)`` writes
 
 - ``report.json``    ``r.to_dict()`` (one result) or ``{"schema_version": 1,
                      "results": [r.to_dict(), ...]}`` (a list), schema
-                     ``detap.result.SCHEMA``
+                     ``detap.result.SCHEMA``, plus ``"provenance"``
 - ``per_class.csv``  one row per protocol and class; floats as ``repr`` (they
                      read back exactly), NaN as an empty field
 - ``report.md``      mAP, per-class tables, the per-class analysis
-                     (Pearson r of AP against count, area, aspect) and links
-                     to the plots
+                     (Pearson r of AP against count, area, aspect), the
+                     plots, and a "Provenance" table
 - ``report.html``    the same, self-contained: inline CSS, plots as base64
                      data URIs, no script, no external resource
 - ``plots/...``      the PNGs of ``detap.plots`` (``plots/<tag>/...`` with
                      several results), when matplotlib is installed
 
-``write_compare_report(runs, out_dir)`` writes ``compare.json``,
-``compare.csv``, ``compare.md``, ``compare.html`` and ``compare.png``.
+``write_compare_report(runs, out_dir, provenance=...)`` writes
+``compare.json``, ``compare.csv``, ``compare.md``, ``compare.html`` and
+``compare.png``, with each class's AP change from the first run.
 ``format_table``, ``format_side_by_side`` and ``format_compare`` return what
-the CLI prints.  Every file is written atomically (``atomic_write``).
+the CLI prints.
+
+The provenance (``detap.provenance.complete``) always holds the detap
+version and the date.  A report folder is written as a whole
+(``detap.report_folder.staged_folder``): built next to ``out_dir`` and
+renamed into place, so a failure or Ctrl-C leaves the previous report
+intact; output failures raise ``detap.errors.DetapOutputError``.
 
 Each report is one ``detap.document.Document``, rendered to Markdown, HTML
 and (the CLI's tables) terminal text, so a section is written once; the
 per-class table of every one of them comes from ``class_table``.
 
 Every number comes from the result objects; the only arithmetic here is the
-compare table's difference of mAPs and choosing best/worst classes.
+compare tables' differences (mAP, per-class AP) and choosing best/worst
+classes.
 """
 import csv
 import io
@@ -38,17 +46,26 @@ import warnings
 
 from . import plots as _plots
 from .atomic import atomic_write
+from .provenance import cell as provenance_cell
+from .provenance import complete as complete_provenance
+from .report_folder import staged_folder
 from .document import (Bullets, Document, Figure, FigureGroup, Heading, Paragraph, Section,
                        Strong, Table, number, percent, to_html, to_markdown, to_text)
 from .result import COCO_STAT_LABELS
 
 __all__ = ["write_report", "write_compare_report", "compare_table", "format_table",
            "format_side_by_side", "format_compare", "class_table", "CLASS_COLUMNS",
-           "REPORT_COLUMNS", "TERMINAL_COLUMNS", "VOC_COLUMNS", "atomic_write", "CSV_COLUMNS"]
+           "REPORT_COLUMNS", "TERMINAL_COLUMNS", "VOC_COLUMNS", "atomic_write", "CSV_COLUMNS",
+           "class_deltas", "REPORT_FILES", "COMPARE_FILES", "REPORT_FOLDER_NAMES"]
 
 REPORT_SCHEMA_VERSION = 1
 CSV_COLUMNS = ["protocol", "class", "n_annotations", "n_gt", "n_det", "tp", "fp", "ap", "f1",
                "f1_confidence", "f1_precision", "f1_recall", "mean_area", "mean_aspect"]
+REPORT_FILES = ("report.json", "per_class.csv", "report.md", "report.html", "plots")
+COMPARE_FILES = ("compare.json", "compare.csv", "compare.md", "compare.html", "compare.png")
+#: what an existing folder may hold to be replaced by a report (either kind,
+#: so ``compare --out`` may reuse an ``eval --out`` folder and back)
+REPORT_FOLDER_NAMES = frozenset(REPORT_FILES + COMPARE_FILES)
 _SUMMARY_PLOTS = ["ap_bars", "pr_all", "counts", "ap_vs_annotations", "ap_vs_area",
                   "ap_vs_aspect", "f1_confidence"]
 
@@ -108,13 +125,39 @@ def _tags(results):
     return tags
 
 
-def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_info=None):
+def _final_paths(written, tmp, out_dir):
+    """``written`` with paths under the staging folder ``tmp`` moved to
+    ``out_dir`` (where they are once the folder is renamed)."""
+    out = {}
+    for k, p in written.items():
+        if k == "plots_skipped":
+            out[k] = p
+        else:
+            out[k] = os.path.join(os.fspath(out_dir), os.path.relpath(p, tmp))
+    return out
+
+
+def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_info=None,
+                 provenance=None):
     """Write the report files of one ``EvalResult`` or a list of them (several
-    protocols on the same data) into ``out_dir`` (created if needed).
+    protocols on the same data) into the folder ``out_dir``.
 
     dataset_info  optional mapping (or text) shown at the top of the
                   Markdown and HTML reports, e.g. paths and image count
+    provenance    optional mapping of JSON-able values (the CLI: gt, dt,
+                  format, dt_format, protocol, detap_version, command, date);
+                  stored as report.json's "provenance" and a "Provenance"
+                  table; detap_version and date are added when missing
+                  (``detap.provenance.complete``)
     plots         False: text reports only
+
+    The folder is written as a whole (``detap.report_folder``): built next
+    to ``out_dir`` and renamed into place, so an error or Ctrl-C leaves the
+    previous report (if any) untouched.  An existing ``out_dir`` is
+    replaced only when it is empty or holds nothing but a previous detap
+    report; otherwise, or when ``out_dir`` is a file or cannot be written,
+    ``detap.errors.DetapOutputError`` (an OSError) is raised with a one-line
+    message naming it.
 
     Returns {key: path}: "json", "csv", "md", "html", and "plot:<relative
     path>" per PNG.  When plots were requested but matplotlib is missing, a
@@ -123,11 +166,17 @@ def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_
     """
     results, many = _as_list(result_or_results)
     title = title or "detap evaluation report"
-    os.makedirs(out_dir, exist_ok=True)
-    written = {}
+    prov = complete_provenance(provenance)
+    with staged_folder(out_dir, REPORT_FOLDER_NAMES) as tmp:
+        written = _write_report_files(results, many, tmp, title, plots, dataset_info, prov)
+    return _final_paths(written, tmp, out_dir)
 
+
+def _write_report_files(results, many, out_dir, title, plots, dataset_info, prov):
+    written = {}
     doc = ({"schema_version": REPORT_SCHEMA_VERSION, "results": [r.to_dict() for r in results]}
            if many else results[0].to_dict())
+    doc["provenance"] = prov
     written["json"] = atomic_write(os.path.join(out_dir, "report.json"), _dumps(doc))
 
     rows = []
@@ -140,7 +189,8 @@ def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_
     written["csv"] = atomic_write(os.path.join(out_dir, "per_class.csv"),
                                   _csv_text(rows, CSV_COLUMNS))
 
-    # per result: {kind: path relative to out_dir}, "pr_class": [paths, evaluation order]
+    # per result: {kind: [paths relative to out_dir]} (several for paged
+    # bar charts and for "pr_class", one per class in evaluation order)
     figures = [{} for _ in results]
     if plots:
         if _plots.available():
@@ -150,16 +200,13 @@ def write_report(result_or_results, out_dir, *, title=None, plots=True, dataset_
                 plot_dir = os.path.join(out_dir, *rel_dir.split("/"))
                 for kind, p in _plots.plot_figures(r, plot_dir):
                     rel = rel_dir + "/" + os.path.relpath(p, plot_dir).replace(os.sep, "/")
-                    if kind == "pr_class":
-                        figures[i].setdefault(kind, []).append(rel)
-                    else:
-                        figures[i][kind] = rel
+                    figures[i].setdefault(kind, []).append(rel)
                     written[f"plot:{rel}"] = p
         else:
-            warnings.warn(_plots.MISSING_MESSAGE, stacklevel=2)
+            warnings.warn(_plots.MISSING_MESSAGE, stacklevel=3)
             written["plots_skipped"] = _plots.MISSING_MESSAGE
 
-    doc = _report_document(results, figures, title, dataset_info)
+    doc = _report_document(results, figures, title, dataset_info, prov, out_dir)
     written["md"] = atomic_write(os.path.join(out_dir, "report.md"), to_markdown(doc))
     written["html"] = atomic_write(os.path.join(out_dir, "report.html"), to_html(doc, out_dir))
     return written
@@ -252,12 +299,21 @@ def _info_blocks(info):
     return [Paragraph(str(info))]
 
 
-def _figure(rel, kind, caption):
-    w, h = _plots.png_size(kind)
+def _figure(rel, base_dir, caption):
+    """A Figure of the PNG ``rel`` (relative to ``base_dir``) at its own
+    pixel size (paged bar charts and the compare heatmap grow with the
+    class count)."""
+    w, h = _plots.png_file_size(os.path.join(base_dir, *rel.split("/")))
     return Figure(rel, caption, w, h)
 
 
-def _result_section(r, figs):
+def _provenance_blocks(prov):
+    return [Heading("Provenance"),
+            Table(["key", "value"], [[k, provenance_cell(v)] for k, v in prov.items()],
+                  align="ll")]
+
+
+def _result_section(r, figs, base_dir):
     blocks = [Heading(_result_label(r)),
               Paragraph([Strong(f"mAP: {percent(r.map)}%"), f" over {_counts_text(r)}."])]
     if r.convention:
@@ -274,18 +330,27 @@ def _result_section(r, figs):
                Bullets(_analysis(r))]
     if figs:
         blocks.append(Heading("Plots", 3))
-        blocks += [_figure(figs[kind], kind, _plots.TITLES[kind])
-                   for kind in _SUMMARY_PLOTS if kind in figs]
+        for kind in _SUMMARY_PLOTS:
+            paths = figs.get(kind, [])
+            for k, rel in enumerate(paths):
+                caption = _plots.TITLES[kind]
+                if len(paths) > 1:
+                    caption += f" (page {k + 1} of {len(paths)})"
+                blocks.append(_figure(rel, base_dir, caption))
         pr = figs.get("pr_class", [])
         if pr:
             blocks.append(FigureGroup("PR curve per class", [
-                _figure(p, "pr_class", f"PR curve: {c}") for c, p in zip(r.classes, pr)]))
+                _figure(p, base_dir, f"PR curve: {c}") for c, p in zip(r.classes, pr)]))
     return Section(blocks)
 
 
-def _report_document(results, figures, title, info):
-    from . import __version__
-    blocks = [Paragraph(f"Generated by detap {__version__}.", style="muted")]
+def _generated_by(prov):
+    return Paragraph(f"Generated by detap {prov['detap_version']} on {prov['date']}.",
+                     style="muted")
+
+
+def _report_document(results, figures, title, info, prov, base_dir):
+    blocks = [_generated_by(prov)]
     blocks += _info_blocks(info)
     if len(results) > 1:
         blocks += [Heading("Summary"),
@@ -294,31 +359,48 @@ def _report_document(results, figures, title, info):
                            int(r.n_images)] for r in results]),
                    Heading("AP per class under each protocol (%)", 3),
                    _ap_table([(_result_label(r), r) for r in results])]
-    blocks += [_result_section(r, figs) for r, figs in zip(results, figures)]
+    blocks += [_result_section(r, figs, base_dir) for r, figs in zip(results, figures)]
+    blocks += _provenance_blocks(prov)
     return Document(blocks, title)
 
 
 # ------------------------------------------------------------------ compare
 
 def _runs_list(runs):
-    runs = list(runs.items()) if isinstance(runs, dict) else [tuple(x) for x in runs]
-    if not runs:
+    """[(label, result, path or None)] from a dict {label: result} or
+    (label, result[, path]) items.  Equal labels get " (2)", " (3)"...
+    appended (in order), so every run stays distinct in tables and plots."""
+    items = list(runs.items()) if isinstance(runs, dict) else [tuple(x) for x in runs]
+    if not items:
         raise ValueError("compare: no runs")
-    return [(str(n), r) for n, r in runs]
+    out, used = [], set()
+    for item in items:
+        if len(item) not in (2, 3):
+            raise ValueError("compare: each run is (label, result) or (label, result, path)")
+        label = str(item[0])
+        path = None if len(item) < 3 or item[2] is None else os.fspath(item[2])
+        unique, k = label, 1
+        while unique in used:
+            k += 1
+            unique = f"{label} ({k})"
+        used.add(unique)
+        out.append((unique, item[1], path))
+    return out
 
 
 def compare_table(runs):
     """One dict per run: run, mAP, best_class, best_ap, worst_class, worst_ap,
     delta (mAP minus the first run's mAP; NaN when either is NaN).
 
-    Classes with NaN AP are never best or worst; on ties the class first in
-    evaluation order wins; without any finite AP the classes are None and
-    the APs NaN.
+    ``runs``: [(label, EvalResult)] or [(label, EvalResult, path)]; equal
+    labels are made distinct (``_runs_list``).  Classes with NaN AP are never
+    best or worst; on ties the class first in evaluation order wins; without
+    any finite AP the classes are None and the APs NaN.
     """
     runs = _runs_list(runs)
     first = float(runs[0][1].map)
     rows = []
-    for name, r in runs:
+    for name, r, _ in runs:
         best = worst = None
         for c in r.classes:
             ap = float(r.per_class[c].ap)
@@ -338,8 +420,21 @@ def compare_table(runs):
     return rows
 
 
+def class_deltas(runs):
+    """{class: [AP of each run minus the first run's AP]} over every class of
+    any run (order of first appearance); NaN where either run has no such
+    class or no AP for it.  ``runs`` as in ``compare_table``."""
+    runs = _runs_list(runs)
+    results = [r for _, r, _ in runs]
+
+    def ap(r, c):
+        return float(r.per_class[c].ap) if c in r.per_class else math.nan
+    return {c: [ap(r, c) - ap(results[0], c) for r in results]
+            for c in _plots.classes_union(results)}
+
+
 def _compare_warning(runs):
-    kinds = {(r.protocol, float(r.iou)) for _, r in runs}
+    kinds = {(r.protocol, float(r.iou)) for _, r, _ in runs}
     if len(kinds) > 1:
         return ("runs were evaluated under different protocols/IoU thresholds ("
                 + ", ".join(f"{p} @ {i:g}" for p, i in sorted(kinds)) + "): APs are not comparable")
@@ -355,63 +450,95 @@ def _compare_summary(runs, table):
         return "n/a" if c is None else f"{c} ({percent(row[f'{which}_ap'])})"
     rows = [[row["run"], _result_label(r), percent(row["mAP"]), extreme(row, "best"),
              extreme(row, "worst"), percent(row["delta"], signed=True)]
-            for row, (_, r) in zip(table, runs)]
+            for row, (_, r, _) in zip(table, runs)]
     return Table(["run", "protocol", "mAP (%)", "best class", "worst class",
                   "Δ mAP vs first (pts)"], rows, align="llrllr")
 
 
-def _compare_document(runs, table, caution, png):
-    blocks = [Paragraph(f"{len(runs)} runs, compared with the first ({runs[0][0]}).")]
+def _delta_table(runs, deltas):
+    """Per class: the first run's AP, then each later run's AP change (pts)."""
+    first = runs[0][1]
+    rows = [[c, percent(first.per_class[c].ap) if c in first.per_class else "-"]
+            + [percent(d, signed=True) for d in ds[1:]] for c, ds in deltas.items()]
+    return Table(["class", f"AP (%) {runs[0][0]}"] + [f"Δ {n}" for n, _, _ in runs[1:]], rows)
+
+
+def _compare_document(runs, table, caution, png, prov, base_dir):
+    blocks = [_generated_by(prov),
+              Paragraph(f"{len(runs)} runs, compared with the first ({runs[0][0]}).")]
     if caution:
         blocks.append(Paragraph([Strong("Warning:"), f" {caution}"], style="note"))
-    blocks += [_compare_summary(runs, table), Heading("AP per class (%)"), _ap_table(runs)]
+    blocks.append(_compare_summary(runs, table))
+    if any(p is not None for _, _, p in runs):
+        blocks += [Heading("Runs", 3),
+                   Table(["run", "path"], [[n, p or "-"] for n, _, p in runs], align="ll")]
+    blocks += [Heading("AP per class (%)"), _ap_table([(n, r) for n, r, _ in runs])]
+    if len(runs) > 1:
+        blocks += [Heading("AP change per class vs the first run (pts)"),
+                   _delta_table(runs, class_deltas(runs))]
     if png:
-        blocks.append(_figure(os.path.basename(png), "compare", _plots.TITLES["compare"]))
+        blocks.append(_figure(os.path.basename(png), base_dir, _plots.TITLES["compare"]))
+    blocks += _provenance_blocks(prov)
     return Document(blocks, "detap comparison")
 
 
-def write_compare_report(runs, out_dir):
+def write_compare_report(runs, out_dir, provenance=None):
     """Write ``compare.json``, ``compare.csv``, ``compare.md``, ``compare.html``
-    and (with matplotlib) ``compare.png`` into ``out_dir`` for
-    ``runs`` = [(run name, EvalResult), ...] (e.g. one per checkpoint).
+    and (with matplotlib) ``compare.png`` into the folder ``out_dir`` for
+    ``runs`` = [(label, EvalResult)] or [(label, EvalResult, path)] (e.g. one
+    per checkpoint; equal labels get " (2)"... appended).  Each class's AP
+    change from the first run is in every file ("class_delta" in the JSON,
+    "dAP[class]" columns, a table, the heatmap's cells).  ``provenance``
+    and the folder's atomic replacement as in ``write_report``.
 
     Returns {key: path} like ``write_report`` ("json", "csv", "md", "html",
     "plot:compare.png" or "plots_skipped").  Warns when the runs used
     different protocols or IoU thresholds.
     """
     runs = _runs_list(runs)
-    os.makedirs(out_dir, exist_ok=True)
-    table = compare_table(runs)
-    classes = _plots.classes_union([r for _, r in runs])
     caution = _compare_warning(runs)
     if caution:
         warnings.warn(caution, stacklevel=2)
-    written = {}
+    prov = complete_provenance(provenance)
+    with staged_folder(out_dir, REPORT_FOLDER_NAMES) as tmp:
+        written = _write_compare_files(runs, tmp, prov)
+    return _final_paths(written, tmp, out_dir)
 
+
+def _write_compare_files(runs, out_dir, prov):
+    table = compare_table(runs)
+    deltas = class_deltas(runs)
+    classes = list(deltas)
+    written = {}
     doc = {"schema_version": REPORT_SCHEMA_VERSION,
-           "runs": [dict(row, protocol=r.protocol, iou=float(r.iou), result=r.to_dict())
-                    for row, (_, r) in zip(table, runs)]}
+           "runs": [dict(row, path=path, protocol=r.protocol, iou=float(r.iou),
+                         class_delta={c: d[j] for c, d in deltas.items()}, result=r.to_dict())
+                    for j, (row, (_, r, path)) in enumerate(zip(table, runs))],
+           "provenance": prov}
     written["json"] = atomic_write(os.path.join(out_dir, "compare.json"), _dumps(doc))
 
-    head = ["run", "protocol", "iou", "mAP", "delta", "best_class", "best_ap", "worst_class",
-            "worst_ap"] + [f"AP[{c}]" for c in classes]
+    head = (["run", "path", "protocol", "iou", "mAP", "delta", "best_class", "best_ap",
+             "worst_class", "worst_ap"] + [f"AP[{c}]" for c in classes]
+            + [f"dAP[{c}]" for c in classes])
     rows = []
-    for row, (_, r) in zip(table, runs):
-        rows.append([row["run"], r.protocol, repr(float(r.iou)), _csv_float(row["mAP"]),
-                     _csv_float(row["delta"]), row["best_class"] or "", _csv_float(row["best_ap"]),
-                     row["worst_class"] or "", _csv_float(row["worst_ap"])]
-                    + [_csv_float(r.per_class[c].ap) if c in r.per_class else "" for c in classes])
+    for j, (row, (_, r, path)) in enumerate(zip(table, runs)):
+        rows.append([row["run"], path or "", r.protocol, repr(float(r.iou)),
+                     _csv_float(row["mAP"]), _csv_float(row["delta"]), row["best_class"] or "",
+                     _csv_float(row["best_ap"]), row["worst_class"] or "",
+                     _csv_float(row["worst_ap"])]
+                    + [_csv_float(r.per_class[c].ap) if c in r.per_class else "" for c in classes]
+                    + [_csv_float(deltas[c][j]) for c in classes])
     written["csv"] = atomic_write(os.path.join(out_dir, "compare.csv"), _csv_text(rows, head))
 
     png = None
     if _plots.available():
-        png = _plots.plot_compare(runs, out_dir)[0]
+        png = _plots.plot_compare([(n, r) for n, r, _ in runs], out_dir)[0]
         written[f"plot:{os.path.basename(png)}"] = png
     else:
-        warnings.warn(_plots.MISSING_MESSAGE, stacklevel=2)
+        warnings.warn(_plots.MISSING_MESSAGE, stacklevel=3)
         written["plots_skipped"] = _plots.MISSING_MESSAGE
 
-    doc = _compare_document(runs, table, caution, png)
+    doc = _compare_document(runs, table, _compare_warning(runs), png, prov, out_dir)
     written["md"] = atomic_write(os.path.join(out_dir, "compare.md"), to_markdown(doc))
     written["html"] = atomic_write(os.path.join(out_dir, "compare.html"), to_html(doc, out_dir))
     return written

@@ -42,7 +42,7 @@ SCHEMA = {
         # the schema stays version 1: every version-1 document is still valid
         "provenance": {
             "type": "object",
-            "required": ["gt", "protocol", "detap_version", "command", "date"],
+            "required": ["detap_version", "date"],
             "properties": {
                 "gt": {"type": "string"},
                 "dt": {"type": ["string", "array", "null"], "items": {"type": "string"}},

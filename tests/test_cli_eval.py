@@ -186,6 +186,7 @@ def test_report_numbers_equal_api(cartucho_files, tmp_path):
     assert code == 0
     api = evaluate(ds, "voc", 0.5)
     doc = json.loads((out / "report.json").read_text())
+    assert "detap_version" in doc.pop("provenance")     # every report says what made it
     assert doc == json.loads(json.dumps(api.to_dict()))
     with open(out / "per_class.csv") as f:
         rows = list(csv.DictReader(f))

@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 
 import numpy as np
@@ -115,7 +116,8 @@ def png_dims(data):
 def expected_kind(path):
     if os.path.basename(os.path.dirname(path)) == "pr":
         return "pr_class"
-    return {v: k for k, v in plots.FILES.items()}[os.path.basename(path)]
+    name = re.sub(r"_p\d+\.png$", ".png", os.path.basename(path))
+    return {v: k for k, v in plots.FILES.items()}[name]
 
 
 def check_png(path_or_bytes, kind):
@@ -127,6 +129,9 @@ def check_png(path_or_bytes, kind):
             data = f.read()
         img = matplotlib.image.imread(path_or_bytes)
     w, h = plots.png_size(kind)
+    if kind in plots.ROW_INCHES:    # the height follows the class count
+        h = png_dims(data)[1]
+        assert h in {plots.png_size(kind, n)[1] for n in range(400)}
     assert png_dims(data) == (w, h)
     assert img.shape[:2] == (h, w)
     assert img.std() > 0  # not a blank canvas
@@ -230,9 +235,12 @@ def test_write_report_writes_every_file(which, hand, real, tmp_path):
 
 def test_png_sizes_are_the_documented_ones():
     assert plots.DPI == 100
-    assert plots.png_size("ap_bars") == (1000, 500)
     assert plots.png_size("pr_class") == (500, 400)
+    # bar charts and the compare heatmap grow with the classes on them
+    assert plots.png_size("ap_bars", 40) == (1000, 940)
+    assert plots.png_size("counts", 40) == (1000, 1360)
     assert plots.png_size("compare") == (1000, 800)
+    assert plots.png_size("compare", 365) == (1000, 7750)
 
 
 def test_report_json_validates_and_equals_result(hand, hand_coco, real, tmp_path):
@@ -242,6 +250,7 @@ def test_report_json_validates_and_equals_result(hand, hand_coco, real, tmp_path
     with open(w["json"], encoding="utf-8") as f:
         d = json.load(f)
     validator.validate(d)
+    assert set(d.pop("provenance")) == {"detap_version", "date"}
     assert d == json.loads(json.dumps(hand.to_dict()))
     check_json_result(d, hand)
     assert d["classes"]["no gt"]["ap"] is None and d["mAP"] is not None
@@ -294,9 +303,9 @@ def test_html_is_self_contained_and_parses(hand, tmp_path):
         data = base64.b64decode(img["src"][len(prefix):], validate=True)
         assert data in on_disk
         kind = "pr_class" if img["alt"].startswith("PR curve: ") else \
-            {v: k for k, v in plots.TITLES.items()}[img["alt"]]
+            {v: k for k, v in plots.TITLES.items()}[re.sub(r" \(page .*", "", img["alt"])]
         check_png(data, kind)
-        assert (int(img["width"]), int(img["height"])) == plots.png_size(kind)
+        assert (int(img["width"]), int(img["height"])) == png_dims(data)
     # names are escaped in the source and come back intact as text
     assert "<b>" not in src and "Report <&>" not in src and "<i>" not in src
     text = "".join(p.text)
@@ -606,7 +615,7 @@ def test_many_classes_and_user_rc_do_not_change_sizes(tmp_path):
         paths = (plots.plot_ap_bars(r, tmp_path) + plots.plot_counts(r, tmp_path)
                  + plots.plot_ap_vs_stats(r, tmp_path) + plots.plot_f1_confidence(r, tmp_path))
         assert matplotlib.rcParams["savefig.bbox"] == "tight"   # restored
-    assert len(paths) == 6
+    assert len(paths) == 2 + 2 + 4     # 70 classes: bar charts on two pages of 35
     for p in paths:
         check_png(p, expected_kind(p))
     assert plt.get_fignums() == before   # nothing left open in pyplot
