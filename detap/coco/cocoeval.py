@@ -16,7 +16,8 @@ import numpy as np
 from ..threads import nthreads
 from . import engine
 from .summarize import summarize
-from .views import LazyEvalImgs, LazyIous, eval_img
+from .engine import cell_ious
+from .views import LazyEvalImgs, eval_img, ious_dict
 
 __all__ = ["COCOeval", "Params"]
 
@@ -80,7 +81,7 @@ class COCOeval:
         self.threads = nthreads(threads)
         self._paramsEval = {}
         self._state = None
-        self._ious = None
+        self._ious, self._ious_state = None, None
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -107,7 +108,7 @@ class COCOeval:
         p.maxDets = sorted(p.maxDets)
         self._state = engine.evaluate(gt, dt, img_ids, p.catIds, p.useCats, p.areaRng, p.iouThrs,
                                       p.maxDets[-1] if len(p.maxDets) else 0, self.threads)
-        self._ious = None
+        self._ious, self._ious_state = None, None
         self.evalImgs = LazyEvalImgs(self._state, p)
         self._paramsEval = copy.deepcopy(p)
         self._eval_seconds = time.time() - tic
@@ -119,10 +120,14 @@ class COCOeval:
 
     @property
     def ious(self):
+        """pycocotools' ``ious``: a plain dict {(imgId, catId): (D, G) array
+        or []}, built on first access (it is large and few programs read it)
+        and then stored, so callers see a real dict."""
         if self._ious is None:
-            if self._state is None:
+            source = self._ious_state if self._ious_state is not None else self._state
+            if source is None or source.rows is None:
                 return {}
-            self._ious = LazyIous(self._state)
+            self._ious = ious_dict(source)
         return self._ious
 
     @ious.setter
@@ -131,7 +136,18 @@ class COCOeval:
 
     def computeIoU(self, imgId, catId):
         """pycocotools' computeIoU: (D, G) IoU of the cell, D cut at maxDets[-1]."""
-        return self.ious[imgId, catId]
+        st = self._state
+        return cell_ious(st, st.cells.cell_of(imgId, catId))
+
+    def _prepare(self):
+        """pycocotools' _prepare, for code that drives the per-image steps
+        itself (DETR's and torchvision's CocoEvaluator call ``_prepare``,
+        then ``computeIoU`` and ``evaluateImg``): groups and matches the
+        annotations of ``params`` so those two can answer."""
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+        self.evaluate_columns(self.cocoGt.columns("gt"), self.cocoDt.columns("dt"))
 
     def evaluateImg(self, imgId, catId, aRng, maxDet):
         """pycocotools' per-image record (dict) or None, from the C results."""
@@ -154,7 +170,7 @@ class COCOeval:
             # several processes): accumulate what it now holds.  ious stay
             # those of this process's evaluate(), as in pycocotools
             if self._ious is None and self._state.rows is not None:
-                self._ious = LazyIous(self._state)
+                self._ious_state = self._state
             self._state = engine.state_from_eval_imgs(self.evalImgs, self._paramsEval)
             self.evalImgs = LazyEvalImgs(self._state, self.params, keep=self.evalImgs)
         precision, recall, scores = engine.accumulate_params(self._state, p, self._paramsEval,

@@ -106,11 +106,22 @@ class COCO:
         self._exposed = True
         return self._index[i]
 
-    anns = property(lambda self: self._idx(0))
-    imgs = property(lambda self: self._idx(1))
-    cats = property(lambda self: self._idx(2))
-    imgToAnns = property(lambda self: self._idx(3))
-    catToImgs = property(lambda self: self._idx(4))
+    def _set_idx(self, i, value):
+        """Client code (older torchvision coco_eval.py and its copies)
+        assigns the index dicts in its own createIndex: keep what it gives."""
+        self._materialize()
+        if self._index is None:
+            self.createIndex()
+        index = list(self._index)
+        index[i] = value
+        self._index = tuple(index)
+        self._exposed = True
+
+    anns = property(lambda self: self._idx(0), lambda self, v: self._set_idx(0, v))
+    imgs = property(lambda self: self._idx(1), lambda self, v: self._set_idx(1, v))
+    cats = property(lambda self: self._idx(2), lambda self, v: self._set_idx(2, v))
+    imgToAnns = property(lambda self: self._idx(3), lambda self, v: self._set_idx(3, v))
+    catToImgs = property(lambda self: self._idx(4), lambda self, v: self._set_idx(4, v))
 
     def createIndex(self):
         self._materialize()

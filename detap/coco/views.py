@@ -4,13 +4,13 @@ pycocotools keeps a dict per (category, area range, image) and an IoU
 matrix per (image, category); detap keeps arrays (``engine.EvalState``) and
 builds these views on access, from the same C kernels.
 """
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .engine import cell_ious, match_cell
 
-__all__ = ["eval_img", "LazyIous", "LazyEvalImgs"]
+__all__ = ["eval_img", "ious_dict", "LazyEvalImgs"]
 
 
 def eval_img(state, c, a, max_det):
@@ -51,22 +51,13 @@ def eval_img(state, c, a, max_det):
     }
 
 
-class LazyIous(Mapping):
-    """pycocotools' ``ious``: {(imgId, catId): (D, G) array or []}, computed on access."""
-
-    def __init__(self, state):
-        self._st = state
-
-    def __getitem__(self, key):
-        return cell_ious(self._st, self._st.cells.cell_of(*key))
-
-    def __iter__(self):
-        cells = self._st.cells
-        cats = cells.cat_ids if cells.use_cats else [-1]
-        return ((i, k) for i in cells.img_ids for k in cats)
-
-    def __len__(self):
-        return self._st.cells.I * self._st.cells.K
+def ious_dict(state):
+    """pycocotools' ``ious`` as the plain dict it is there: {(imgId, catId):
+    (D, G) array, or [] when the cell lacks GT or detections}, every image
+    and category of the evaluation (catId -1 with useCats=0)."""
+    cells = state.cells
+    cats = cells.cat_ids if cells.use_cats else [-1]
+    return {(i, k): cell_ious(state, cells.cell_of(i, k)) for i in cells.img_ids for k in cats}
 
 
 class LazyEvalImgs(Sequence):

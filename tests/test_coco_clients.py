@@ -1,0 +1,123 @@
+"""API details that real pycocotools clients rely on (part of issue 11).
+
+Each driver below is written here in the way DETR's and torchvision's
+``coco_eval.py`` drive pycocotools (no code of theirs is copied): the same
+driver runs on pycocotools and on detap, and the results must be equal by
+``np.array_equal``.
+"""
+import contextlib
+import copy
+import io
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from detap import synth
+from detap.coco import COCO as DCOCO, COCOeval as DCOCOeval
+
+pytest.importorskip("pycocotools")
+from pycocotools.coco import COCO as RCOCO  # noqa: E402
+from pycocotools.cocoeval import COCOeval as RCOCOeval  # noqa: E402
+
+
+def _data(seed=3):
+    gt, res = synth.make_coco(n_images=40, n_categories=6, dets_per_image=30, seed=seed)
+    return gt, res
+
+
+def _load(COCO, gt, res):
+    with contextlib.redirect_stdout(io.StringIO()):
+        g = COCO()
+        g.dataset = copy.deepcopy(gt)
+        g.createIndex()
+        return g, g.loadRes(copy.deepcopy(res))
+
+
+def per_image_driver(COCOeval, g, d):
+    """Evaluate the way DETR's evaluator does: _prepare, then computeIoU and
+    evaluateImg per cell, evalImgs stored as a flat list, accumulate."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev = COCOeval(g, d, "bbox")
+        p = ev.params
+        p.imgIds = list(np.unique(p.imgIds))
+        p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        ev.params = p
+        ev._prepare()
+        cat_ids = p.catIds if p.useCats else [-1]
+        ev.ious = {(i, c): ev.computeIoU(i, c) for i in p.imgIds for c in cat_ids}
+        imgs = [ev.evaluateImg(i, c, a, p.maxDets[-1])
+                for c in cat_ids for a in p.areaRng for i in p.imgIds]
+        ev.evalImgs = list(np.asarray(imgs).reshape(len(cat_ids), len(p.areaRng),
+                                                    len(p.imgIds)).flatten())
+        ev._paramsEval = copy.deepcopy(ev.params)
+        ev.accumulate()
+        ev.summarize()
+    return ev
+
+
+def test_per_image_driver_equals_pycocotools():
+    gt, res = _data()
+    got = per_image_driver(DCOCOeval, *_load(DCOCO, gt, res))
+    ref = per_image_driver(RCOCOeval, *_load(RCOCO, gt, res))
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(got.eval[key], ref.eval[key]), key
+    assert np.array_equal(got.stats, ref.stats)
+    for key, r in ref.ious.items():
+        g = got.ious[key]
+        assert (isinstance(r, list) and g == []) or np.array_equal(g, r), key
+
+
+def test_ious_is_a_plain_dict():
+    """Generic code rebuilds mappings as type(d)(...) (torchmetrics'
+    apply_to_collection): ious must be a dict, equal to pycocotools'."""
+    gt, res = _data(5)
+    with contextlib.redirect_stdout(io.StringIO()):
+        evs = []
+        for COCO, COCOeval in ((DCOCO, DCOCOeval), (RCOCO, RCOCOeval)):
+            ev = COCOeval(*_load(COCO, gt, res), "bbox")
+            ev.evaluate()
+            evs.append(ev)
+    got, ref = evs
+    assert type(got.ious) is dict
+    rebuilt = type(got.ious)((k, v) for k, v in got.ious.items())
+    assert rebuilt.keys() == ref.ious.keys()
+    for k, r in ref.ious.items():
+        assert (isinstance(r, list) and rebuilt[k] == []) or np.array_equal(rebuilt[k], r), k
+
+
+def own_create_index(coco):
+    """An index built by client code and assigned attribute by attribute, as
+    older torchvision coco_eval.py (and its copies) do."""
+    anns, cats, imgs = {}, {}, {}
+    img_to_anns, cat_to_imgs = defaultdict(list), defaultdict(list)
+    for ann in coco.dataset.get("annotations", []):
+        img_to_anns[ann["image_id"]].append(ann)
+        anns[ann["id"]] = ann
+    for img in coco.dataset.get("images", []):
+        imgs[img["id"]] = img
+    for cat in coco.dataset.get("categories", []):
+        cats[cat["id"]] = cat
+    for ann in coco.dataset.get("annotations", []):
+        cat_to_imgs[ann["category_id"]].append(ann["image_id"])
+    coco.anns, coco.imgs, coco.cats = anns, imgs, cats
+    coco.imgToAnns, coco.catToImgs = img_to_anns, cat_to_imgs
+
+
+def test_index_dicts_can_be_assigned():
+    gt, res = _data(7)
+    stats = []
+    for COCO, COCOeval in ((DCOCO, DCOCOeval), (RCOCO, RCOCOeval)):
+        with contextlib.redirect_stdout(io.StringIO()):
+            g = COCO()
+            g.dataset = copy.deepcopy(gt)
+            own_create_index(g)
+            assert g.imgs and g.anns and set(g.imgToAnns) <= set(g.imgs)
+            d = g.loadRes(copy.deepcopy(res))
+            ev = COCOeval(g, d, "bbox")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        stats.append(ev.stats)
+    assert np.array_equal(stats[0], stats[1])
