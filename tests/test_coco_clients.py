@@ -121,3 +121,58 @@ def test_index_dicts_can_be_assigned():
             ev.summarize()
         stats.append(ev.stats)
     assert np.array_equal(stats[0], stats[1])
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_result_image_id_of_another_type_is_refused_as_pycocotools(tmp_path, as_file):
+    """Results naming image "1" on a ground truth whose image is 1:
+    pycocotools' loadRes asserts; detap raises its AssertionError subclass
+    instead of converting "1" to 1 quietly."""
+    import json
+    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+                           "area": 100.0, "iscrowd": 0}]}
+    res = [{"image_id": "1", "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.5}]
+    if as_file:
+        path = tmp_path / "res.json"
+        path.write_text(json.dumps(res))
+        res = str(path)
+    for COCO in (RCOCO, DCOCO):
+        with contextlib.redirect_stdout(io.StringIO()):
+            g, _ = COCO(), None
+            g.dataset = copy.deepcopy(gt)
+            g.createIndex()
+            with pytest.raises(AssertionError):
+                g.loadRes(copy.deepcopy(res) if not as_file else res)
+
+
+def test_negative_size_boxes_evaluate_as_pycocotools():
+    """pycocotools evaluates boxes of negative width or height (GT and
+    results: their IoU is 0, a result's area w * h enters the area ranges);
+    detap warns and gives the same precision, recall and stats."""
+    import warnings
+    from detap import DetapWarning
+    gt, res = _data(11)
+    rng = np.random.default_rng(0)
+    for recs in (gt["annotations"], res):
+        for j in rng.choice(len(recs), len(recs) // 10, replace=False):
+            b = list(recs[j]["bbox"])
+            b[2 + int(rng.integers(0, 2))] *= -1
+            if rng.random() < 0.3:
+                b[2], b[3] = -abs(b[2]), -abs(b[3])
+            recs[j]["bbox"] = b
+    evs = []
+    for COCO, COCOeval in ((DCOCO, DCOCOeval), (RCOCO, RCOCOeval)):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            ev = COCOeval(*_load(COCO, gt, res), "bbox")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        evs.append((ev, w))
+    (got, w), (ref, _) = evs
+    assert any(issubclass(x.category, DetapWarning) and "negative size" in str(x.message)
+               for x in w)
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(got.eval[key], ref.eval[key]), key
+    assert np.array_equal(got.stats, ref.stats)

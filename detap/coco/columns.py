@@ -9,14 +9,15 @@ Boxes are ``[x, y, width, height]`` in pixels (COCO's convention); areas in
 square pixels.
 """
 import json
+import warnings
 
 import numpy as np
 
 from .. import _core
-from ..errors import DetapInputError
+from ..errors import DetapInputError, DetapWarning
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
-           "field_error", "box_area", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+           "field_error", "box_area", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
 
 
 class DetapResultsError(DetapInputError, AssertionError):
@@ -46,12 +47,15 @@ class Columns:
 
     @classmethod
     def checked(cls, where, image_id, category_id, ids, bbox, area, crowd=None, ignore=None,
-                score=None, check_area=True, ids_unique=False):
-        """Columns after the checks every source needs: finite boxes of
-        non-negative size, a finite score, and a finite area where the area
-        comes from the input (one computed as w * h needs no check).  crowd
-        and ignore default to zeros (results)."""
-        check_finite(bbox, "bbox", where, nonneg_wh=True)
+                score=None, check_area=True, ids_unique=False, negative="error"):
+        """Columns after the checks every source needs: finite boxes, a
+        finite score, and a finite area where the area comes from the input
+        (one computed as w * h needs no check).  Boxes of negative size are
+        an error, or with ``negative="warn"`` (pycocotools' API, which
+        evaluates them: their IoU is 0) a DetapWarning.  crowd and ignore
+        default to zeros (results)."""
+        check_finite(bbox, "bbox", where)
+        check_negative_size(bbox, where, warn=negative == "warn")
         if check_area:
             check_finite(area, "area", where)
         if score is not None:
@@ -114,10 +118,21 @@ def check_finite(values, field, where, nonneg_wh=False):
         i = int(np.argwhere(bad)[0][0])
         raise DetapInputError(f"{where}: record {i} '{field}' is not finite: {values[i].tolist()}")
     if nonneg_wh:
-        neg = (values[:, 2] < 0) | (values[:, 3] < 0)
-        if neg.any():
-            i = int(np.flatnonzero(neg)[0])
-            raise DetapInputError(f"{where}: record {i} 'bbox' has a negative size: {values[i].tolist()}")
+        check_negative_size(values, where)
+
+
+def check_negative_size(bbox, where, warn=False):
+    """(n, 4) xywh boxes with a negative width or height: an error naming
+    the first, or (``warn``) one DetapWarning with their count."""
+    neg = (bbox[:, 2] < 0) | (bbox[:, 3] < 0)
+    if not neg.any():
+        return
+    i = int(np.flatnonzero(neg)[0])
+    what = f"record {i} 'bbox' has a negative size: {bbox[i].tolist()}"
+    if not warn:
+        raise DetapInputError(f"{where}: {what}")
+    warnings.warn(f"{where}: {what} ({int(neg.sum())} such boxes); they are evaluated as "
+                  "pycocotools does: their IoU with every box is 0", DetapWarning, stacklevel=4)
 
 
 def gt_columns(anns, where):
@@ -135,7 +150,8 @@ def gt_columns(anns, where):
                            column(anns, "category_id", np.int64, where, "int"),
                            column(anns, "id", np.int64, where, "int"),
                            column(anns, "bbox", np.float64, where),
-                           column(anns, "area", np.float64, where), crowd, ignore)
+                           column(anns, "area", np.float64, where), crowd, ignore,
+                           negative="warn")
 
 
 def dt_columns(anns, where):
@@ -144,7 +160,7 @@ def dt_columns(anns, where):
                            column(anns, "id", np.int64, where, "int"),
                            column(anns, "bbox", np.float64, where),
                            column(anns, "area", np.float64, where),
-                           score=column(anns, "score", np.float64, where))
+                           score=column(anns, "score", np.float64, where), negative="warn")
 
 
 def box_area(xywh):

@@ -278,6 +278,7 @@ class COCO:
                     "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
                 if kind:
                     raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
+            self._check_id_kinds(anns, where)
             img_ids = column(anns, "image_id", np.int64, where, "int")
             bbox = column(anns, "bbox", np.float64, where)
             score = column(anns, "score", np.float64, where)
@@ -292,8 +293,8 @@ class COCO:
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
-                                bbox, box_area(bbox), score=score, check_area=False,
-                                ids_unique=True)
+                               bbox, box_area(bbox), score=score, check_area=False,
+                               ids_unique=True, negative="warn")
         unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
@@ -326,6 +327,22 @@ class COCO:
         res._loader = build
         return res
 
+    def _check_id_kinds(self, anns, where):
+        """pycocotools compares result image ids with the ground truth's by
+        value and type: "1" is not 1, and its loadRes asserts.  detap reads
+        ids as integers, so it checks the kinds here instead of converting
+        quietly."""
+        gt_str = any(isinstance(img.get("id"), str) for img in self.dataset.get("images", [])
+                     if isinstance(img, dict)) if self._fast is None else False
+        for i, a in enumerate(anns):
+            v = a.get("image_id") if isinstance(a, dict) else None
+            if isinstance(v, str) != gt_str and v is not None:
+                kind = "a string" if isinstance(v, str) else "a number"
+                raise DetapResultsError(
+                    f"record {i}: 'image_id' {v!r} is {kind}; the ground truth's image ids are "
+                    f"{'strings' if gt_str else 'numbers'} (Results do not correspond to current "
+                    "coco set)", where)
+
     def columns(self, role="gt"):
         """Column arrays of the annotations in ``role`` "gt" (bbox, area,
         iscrowd) or "dt" (bbox, score; area = the record's).  Built from the
@@ -345,9 +362,9 @@ class COCO:
             if role == "gt":
                 isc = f["iscrowd"]  # int(iscrowd) != 0 and bool(iscrowd), on floats
                 cols = Columns.checked(*common, crowd=(np.trunc(isc) != 0).astype(np.uint8),
-                                        ignore=(isc != 0).astype(np.uint8))
+                                       ignore=(isc != 0).astype(np.uint8), negative="warn")
             else:
-                cols = Columns.checked(*common, score=f["score"])
+                cols = Columns.checked(*common, score=f["score"], negative="warn")
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
