@@ -844,3 +844,13 @@ def test_peer_coco_roundtrip_gives_pycocotools_the_same_stats(tmp_path):
         return e.stats
 
     assert np.array_equal(stats(*out), stats(*src))
+
+
+def test_coco_gt_box_of_negative_size_is_refused(tmp_path):
+    """detap eval refuses GT boxes of negative size (pycocotools' own API,
+    detap.coco, warns and evaluates them)."""
+    doc = coco_doc()
+    doc["annotations"][0]["bbox"] = [0, 0, 5, -2]
+    gt = dump(tmp_path / "gt.json", doc)
+    with raises_at(gt, None, "negative size"):
+        F.read(gt)

@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 
 from ..coco import COCO
-from ..errors import DetapInputError
+from ..coco.columns import check_negative_size
+from ..errors import DetapInputError, DetapWarning
 from .dataset import Dataset
 from .image_sizes import IMAGE_EXTENSIONS
 
@@ -37,7 +38,12 @@ def read(gt, dt=None):
     and optionally a results file ``dt``."""
     gt = os.fspath(gt)
     coco = COCO(gt)
-    cols = coco.columns("gt")  # before .dataset: the C reader's columns are still valid
+    with warnings.catch_warnings():
+        # detap eval refuses boxes of negative size (pycocotools' API only
+        # warns and evaluates them), below
+        warnings.simplefilter("ignore", DetapWarning)
+        cols = coco.columns("gt")  # before .dataset: the C reader's columns are still valid
+    check_negative_size(cols.bbox, f"{gt} annotations")
     doc = coco.dataset  # COCO's index has checked that every record has an 'id'
     images = doc.get("images", [])
     cats = doc.get("categories", [])
@@ -134,6 +140,7 @@ def _results(coco, dt, img_ids, cat_ids):
                 raise
             raise DetapInputError(f"annotations {e}", dt) from None
     where = f"{dt} results"
+    check_negative_size(cols.bbox, os.fspath(dt) if source is dt else f"{dt} annotations")
     return dict(det_boxes=cols.bbox, det_scores=cols.score,
                 det_image=_index(cols.image_id, img_ids, where, "image_id", "images"),
                 det_label=_index(cols.category_id, cat_ids, where, "category_id", "categories"))
