@@ -176,3 +176,37 @@ def test_negative_size_boxes_evaluate_as_pycocotools():
     for key in ("precision", "recall", "scores"):
         assert np.array_equal(got.eval[key], ref.eval[key]), key
     assert np.array_equal(got.stats, ref.stats)
+
+
+def _lines(fn):
+    """What fn() prints, with pycocotools' timings blanked."""
+    import re
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        fn()
+    return [re.sub(r"\(t=\d+\.\d\ds\)", "(t=T)", ln) for ln in buf.getvalue().splitlines()]
+
+
+def test_progress_lines_are_pycocotools(tmp_path):
+    """The 'loading annotations... Done' lines where pycocotools prints them
+    (logs and notebooks show them); verbose=False (detap only) silences them."""
+    import json
+    gt, res = _data(13)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    outputs = []
+    for COCO, COCOeval in ((DCOCO, DCOCOeval), (RCOCO, RCOCOeval)):
+        def run():
+            g = COCO(str(tmp_path / "gt.json"))
+            d = g.loadRes(str(tmp_path / "res.json"))
+            ev = COCOeval(g, d, "bbox")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            g2 = COCO()
+            g2.dataset = copy.deepcopy(gt)
+            g2.createIndex()
+        outputs.append(_lines(run))
+    assert outputs[0] == outputs[1]
+    assert _lines(lambda: DCOCO(str(tmp_path / "gt.json"), verbose=False).loadRes(
+        str(tmp_path / "res.json"))) == []

@@ -54,7 +54,7 @@ def evaluate_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_iscro
     gt, dt = columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area, gt_iscrowd,
                                  dt_image_id=dt_image_id, dt_category_id=dt_category_id,
                                  dt_bbox=dt_bbox, dt_score=dt_score, gt_id=gt_id)
-    ev = COCOeval(iouType="bbox", threads=threads)
+    ev = COCOeval(iouType="bbox", threads=threads, verbose=False)
     ev.params = params if params is not None else ev.params
     if not len(ev.params.imgIds):
         ev.params.imgIds = sorted(np.unique(gt.image_id).tolist())

@@ -70,7 +70,8 @@ class COCOeval:
     stages, default all cores; results do not depend on it.
     """
 
-    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=None):
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=None, verbose=True):
+        self.verbose = verbose  # detap only: False silences pycocotools' progress lines
         if not iouType:
             iouType = "segm"
         self.params = Params(iouType=iouType)  # raises for segm / keypoints
@@ -89,12 +90,22 @@ class COCOeval:
     # -- evaluate --------------------------------------------------------
 
     def evaluate(self):
+        tic = time.time()
+        self._say("Running per image evaluation...")
         p = self.params
         if p.useSegm is not None:
             p.iouType = "segm" if p.useSegm == 1 else "bbox"
         if p.iouType != "bbox":
             raise NotImplementedError("detap.coco evaluates iouType='bbox' only")
+        self._say(f"Evaluate annotation type *{p.iouType}*")
         self.evaluate_columns(self.cocoGt.columns("gt"), self.cocoDt.columns("dt"))
+        self._say(f"DONE (t={time.time() - tic:0.2f}s).")
+
+    def _say(self, *lines):
+        """pycocotools' progress lines, unless made with verbose=False."""
+        if self.verbose:
+            for line in lines:
+                print(line)
 
     def evaluate_columns(self, gt, dt):
         """evaluate() on ``Columns`` (detap only: ``evaluate_arrays`` and
@@ -160,6 +171,7 @@ class COCOeval:
 
     def accumulate(self, p=None):
         tic = time.time()
+        self._say("Accumulating evaluation results...")
         if self._state is None:
             print("Please run evaluate() first")
             return
@@ -185,6 +197,7 @@ class COCOeval:
             "scores": scores,
         }
         self._acc_seconds = time.time() - tic
+        self._say(f"DONE (t={self._acc_seconds:0.2f}s).")
 
     # -- summarize -------------------------------------------------------
 

@@ -7,6 +7,7 @@ COCO``.  Files are read by detap's C reader into column arrays
 """
 import copy
 import os
+import time
 import warnings
 from collections import defaultdict
 
@@ -42,7 +43,8 @@ class COCO:
     directly.
     """
 
-    def __init__(self, annotation_file=None):
+    def __init__(self, annotation_file=None, *, verbose=True):
+        self.verbose = verbose  # detap only: False silences pycocotools' progress lines
         self._source = "<dict>"
         self._cols = None
         self._fast = None     # the C reader's columns of a file
@@ -59,9 +61,12 @@ class COCO:
         if isinstance(annotation_file, dict):
             self._set_dataset(annotation_file)
             self._exposed = True
+            self._say("creating index...", "index created!")
             return
         path = os.fspath(annotation_file)
         self._source = path
+        self._say("loading annotations into memory...")
+        tic = time.time()
         data, fast = read_fast(path)
         if fast is None or fast["top_is_array"]:
             self._set_dataset(parse_json(data, path))
@@ -69,6 +74,13 @@ class COCO:
             del data
             self._fast = fast
             self._loader = lambda: load_json(path)
+        self._say(f"Done (t={time.time() - tic:0.2f}s)", "creating index...", "index created!")
+
+    def _say(self, *lines):
+        """pycocotools' progress lines, unless made with verbose=False."""
+        if self.verbose:
+            for line in lines:
+                print(line)
 
     # -- the dict view, built on demand --------------------------------
 
@@ -81,7 +93,7 @@ class COCO:
                 raise DetapInputError(f"'{key}' must be a list", self._source)
         self._dataset = dataset
         self._loader = None
-        self.createIndex()
+        self._build_index()
 
     def _materialize(self):
         if self._loader is not None:
@@ -102,7 +114,7 @@ class COCO:
     def _idx(self, i):
         self._materialize()
         if self._index is None:
-            self.createIndex()
+            self._build_index()
         self._exposed = True
         return self._index[i]
 
@@ -111,7 +123,7 @@ class COCO:
         assigns the index dicts in its own createIndex: keep what it gives."""
         self._materialize()
         if self._index is None:
-            self.createIndex()
+            self._build_index()
         index = list(self._index)
         index[i] = value
         self._index = tuple(index)
@@ -124,6 +136,12 @@ class COCO:
     catToImgs = property(lambda self: self._idx(4), lambda self, v: self._set_idx(4, v))
 
     def createIndex(self):
+        """pycocotools' createIndex (and its two lines of output)."""
+        self._say("creating index...")
+        self._build_index()
+        self._say("index created!")
+
+    def _build_index(self):
         self._materialize()
         anns, cats, imgs = {}, {}, {}
         imgToAnns, catToImgs = defaultdict(list), defaultdict(list)
@@ -255,6 +273,8 @@ class COCO:
         dicts or an (N, 7) array.  Box results get ``area = w * h``,
         ``id = index + 1`` and ``iscrowd = 0``, as in pycocotools (but the
         caller's dicts are not modified, and no polygon is made up)."""
+        self._say("Loading and preparing results...")
+        tic = time.time()
         where = "results"
         fast = None
         anns = None
@@ -301,7 +321,7 @@ class COCO:
             warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
                           f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
                           "as in pycocotools", stacklevel=2)
-        res = COCO()
+        res = COCO(verbose=self.verbose)
         res._source = where
         res._result_cols = True
         res._cols = cols
@@ -325,6 +345,7 @@ class COCO:
                     "categories": copy.deepcopy(gt.dataset.get("categories", [])),
                     "annotations": new}
         res._loader = build
+        self._say(f"DONE (t={time.time() - tic:0.2f}s)", "creating index...", "index created!")
         return res
 
     def _check_id_kinds(self, anns, where):

@@ -37,7 +37,7 @@ def read(gt, dt=None):
     """A ``Dataset`` ("xywh" pixels) from a COCO ground-truth file ``gt``
     and optionally a results file ``dt``."""
     gt = os.fspath(gt)
-    coco = COCO(gt)
+    coco = COCO(gt, verbose=False)  # stdout is the command line's
     with warnings.catch_warnings():
         # detap eval refuses boxes of negative size (pycocotools' API only
         # warns and evaluates them), below
