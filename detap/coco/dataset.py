@@ -86,8 +86,10 @@ class COCO:
 
     def _set_dataset(self, dataset):
         if not isinstance(dataset, dict):
+            hint = (" (a list is what a results file holds: give it to loadRes, or to "
+                    "detap eval as --dt)") if isinstance(dataset, list) else ""
             raise DetapInputError(f"annotation file must hold a JSON object, not "
-                                  f"{type(dataset).__name__}", self._source)
+                                  f"{type(dataset).__name__}{hint}", self._source)
         for key in ("images", "annotations", "categories"):
             if key in dataset and not isinstance(dataset[key], list):
                 raise DetapInputError(f"'{key}' must be a list", self._source)

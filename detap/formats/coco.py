@@ -139,6 +139,9 @@ def _results(coco, dt, img_ids, cat_ids):
             if source is dt:
                 raise
             raise DetapInputError(f"annotations {e}", dt) from None
+        except NotImplementedError as e:  # segmentation or keypoint results
+            raise DetapInputError(f"{e}; detap eval takes box results ('bbox') for now",
+                                  dt) from None
     where = f"{dt} results"
     check_negative_size(cols.bbox, os.fspath(dt) if source is dt else f"{dt} annotations")
     return dict(det_boxes=cols.bbox, det_scores=cols.score,
