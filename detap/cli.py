@@ -15,7 +15,6 @@ away, e.g. ``detap demo | head -2``, with no message.  Every failure is one
 line on stderr, never a traceback.
 """
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -142,12 +141,6 @@ def _evaluate(args, ds, protocols):
     return results
 
 
-def _check_out_dir(path):
-    """Fail before the (maybe long) evaluation when ``--out`` cannot be a folder."""
-    if path and os.path.exists(path) and not os.path.isdir(path):
-        raise DetapInputError(f"--out {path}: exists and is not a folder; give a folder path")
-
-
 def _writing(path, write):
     """Run ``write()``; any OSError becomes one DetapOutputError naming the
     path (the report writers may name a file inside ``path``)."""
@@ -168,14 +161,13 @@ def _write_report(args, write):
         return _writing(args.out, write)
 
 
-def _with_provenance(fn, provenance, *a, **kw):
-    """Call a report writer, giving it ``provenance=`` only if it takes one
-    (the report module gains the keyword independently of this one)."""
-    try:
-        takes = "provenance" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        takes = False
-    return fn(*a, **(dict(kw, provenance=provenance) if takes else kw))
+def _check_out_dir(path):
+    """Fail before the (maybe long) evaluation when ``--out`` cannot become
+    the report folder: the report writer's own rule, checked early."""
+    if path:
+        from .report import REPORT_FOLDER_NAMES
+        from .report_folder import check_replaceable
+        check_replaceable(path, REPORT_FOLDER_NAMES)
 
 
 def _eval(args, out):
@@ -214,9 +206,9 @@ def _eval(args, out):
         _write(out, report.format_side_by_side(results), _fancy(args, out))
     out.flush()
     if args.out:
-        _write_report(args, lambda: _with_provenance(
-            report.write_report, prov, results if len(results) > 1 else results[0], args.out,
-            plots=not args.no_plots))
+        _write_report(args, lambda: report.write_report(
+            results if len(results) > 1 else results[0], args.out, plots=not args.no_plots,
+            provenance=prov))
     # after the write: "report in" is only said of a report that exists
     if not args.quiet and not args.json:
         out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
@@ -283,9 +275,9 @@ def _compare(args, out):
         _write(out, report.format_compare(runs), _fancy(args, out))
     out.flush()
     if args.out:
-        _write_report(args, lambda: _with_provenance(report.write_compare_report, prov,
-                                                     _runs_with_paths(runs, args.runs),
-                                                     args.out))
+        _write_report(args, lambda: report.write_compare_report(
+            [(n, r, path) for (n, r), path in zip(runs, args.runs)], args.out,
+            provenance=prov))
     if not args.quiet and not args.json:
         out.write(f"({len(runs)} runs, protocol {prov['protocol']}, IoU {args.iou:g}"
                   f"{'; report in ' + args.out if args.out else ''})\n")
@@ -295,19 +287,6 @@ def _compare(args, out):
     if gate["max_drop"] is not None:
         checks += drop_checks(runs, gate["max_drop"], args.per_class)
     return _gate_finish(args, gate, checks, prov, "detap compare")
-
-
-def _runs_with_paths(runs, paths):
-    """(label, result, path) per run when the report module takes a run's
-    path as a third item (probed on its public ``compare_table``), else the
-    (label, result) pairs; the paths are in the provenance either way."""
-    from . import report
-    triples = [(n, r, p) for (n, r), p in zip(runs, paths)]
-    try:
-        report.compare_table(triples)
-    except (ValueError, TypeError):
-        return runs
-    return triples
 
 
 def _gate_setup(args):

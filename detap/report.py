@@ -501,11 +501,11 @@ def write_compare_report(runs, out_dir, provenance=None):
         warnings.warn(caution, stacklevel=2)
     prov = complete_provenance(provenance)
     with staged_folder(out_dir, REPORT_FOLDER_NAMES) as tmp:
-        written = _write_compare_files(runs, tmp, prov)
+        written = _write_compare_files(runs, tmp, prov, caution)
     return _final_paths(written, tmp, out_dir)
 
 
-def _write_compare_files(runs, out_dir, prov):
+def _write_compare_files(runs, out_dir, prov, caution):
     table = compare_table(runs)
     deltas = class_deltas(runs)
     classes = list(deltas)
@@ -538,7 +538,7 @@ def _write_compare_files(runs, out_dir, prov):
         warnings.warn(_plots.MISSING_MESSAGE, stacklevel=3)
         written["plots_skipped"] = _plots.MISSING_MESSAGE
 
-    doc = _compare_document(runs, table, _compare_warning(runs), png, prov, out_dir)
+    doc = _compare_document(runs, table, caution, png, prov, out_dir)
     written["md"] = atomic_write(os.path.join(out_dir, "compare.md"), to_markdown(doc))
     written["html"] = atomic_write(os.path.join(out_dir, "compare.html"), to_html(doc, out_dir))
     return written
