@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from ..boxes import boxes_as
 from ..errors import DetapInputError, DetapWarning
 
 __all__ = ["check", "MIN_BOXES", "SAMPLE"]
@@ -205,7 +206,7 @@ def _check_yolo_confidence(ds, where):
         return
     pick = np.linspace(0, len(ds.det_boxes) - 1, min(SAMPLE, len(ds.det_boxes))).astype(np.int64)
     pick = np.unique(pick)
-    xyxy = ds.dets_as("xyxy")[pick]
+    xyxy = boxes_as(ds.det_boxes[pick], ds.box_format, "xyxy")  # only the sample
     img, lab = ds.det_image[pick], ds.det_label[pick]
     w, h = _image_wh(ds, img)
     with np.errstate(all="ignore"):
