@@ -62,12 +62,13 @@ class BuildExt(build_ext):
 
 
 def extensions():
+    import numpy
     from Cython.Build import cythonize
 
     ext = Extension(
         "detap._core",
         sources=["detap/_core.pyx", *CSRC],
-        include_dirs=["csrc"],
+        include_dirs=["csrc", numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     return cythonize([ext], compiler_directives={"language_level": "3"})

@@ -78,8 +78,8 @@ static int sort_cell(const detap_coco_eval_in *in, size_t d0, size_t ND, coco_sc
     return DETAP_OK;
 }
 
-void detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                        size_t G, double *out) {
+int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                       size_t G, double *out) {
     const detap_coco_eval_in *in = ctx;
     for (size_t d = 0; d < D; d++) {
         const double *db = in->dt_boxes + 4 * (size_t)drow[d];
@@ -90,6 +90,7 @@ void detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const in
                                                  in->gt_crowd[grow[g]]);
         }
     }
+    return DETAP_OK;
 }
 
 static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept_off,
@@ -111,7 +112,9 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
     for (size_t q = 0; q < D; q++) kept_idx[k0 + q] = s->drow_all[s->order[q]];
     const int64_t *drow = kept_idx + k0;
     for (size_t d = 0; d < D; d++) s->darea[d] = in->dt_area[(size_t)drow[d]];
-    (in->sim ? in->sim : detap_coco_box_sim)(in, drow, D, grow, G, s->ious);
+    rc = (in->sim ? in->sim : detap_coco_box_sim)(in->sim_ctx ? in->sim_ctx : (const void *)in,
+                                                  drow, D, grow, G, s->ious);
+    if (rc != DETAP_OK) return rc;
     if (G == 0 && !matched) {
         /* most cells of a detector's output (no GT of the class in the
          * image): every kept detection is a FP, or ignored outside the

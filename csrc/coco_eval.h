@@ -14,11 +14,13 @@
 
 /* The similarity stage of one cell: out[d * G + g] for the cell's kept
  * detections, dt rows drow[0..D) (highest score first), against its GT, gt
- * rows grow[0..G) (dataset order).  `ctx` is the input below.  Box IoU is
- * detap_coco_box_sim; a mask IoU or a keypoint OKS is another function of
- * this type, and the matching, accumulation and summary stay as they are. */
-typedef void (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
-                                  const int64_t *grow, size_t G, double *out);
+ * rows grow[0..G) (dataset order).  `ctx` is the input's sim_ctx (the input
+ * itself when that is NULL).  Box IoU is detap_coco_box_sim; keypoint OKS
+ * (oks.h) and mask IoU (mask_cells.h) are other functions of this type, and
+ * the matching, accumulation and summary stay as they are.  Returns
+ * DETAP_OK or a negative status. */
+typedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
+                                 const int64_t *grow, size_t G, double *out);
 
 typedef struct {
     size_t ncells;
@@ -45,12 +47,13 @@ typedef struct {
     size_t T;
     size_t max_det;              /* the largest of params.maxDets */
     detap_cell_sim_fn sim;       /* NULL: detap_coco_box_sim */
+    const void *sim_ctx;         /* sim's context; NULL: this input */
 } detap_coco_eval_in;
 
 /* pycocotools' bbox IoU (iou.h) of dt_boxes against gt_boxes; a crowd GT
  * (gt_crowd) divides by the detection's area. */
-void detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                        size_t G, double *out);
+int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                       size_t G, double *out);
 
 /* Per cell: detections sorted by descending score (stable) and truncated to
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller

@@ -253,6 +253,9 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
         else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
         else if (!num_field(c, &a->iscrowd[i])) return 0;
         x->has |= DETAP_HAS_ISCROWD;
+    } else if (KEY_IS("segmentation") || KEY_IS("keypoints")) {
+        x->has |= DETAP_HAS_SEGMENTATION;
+        return skip_value(c, 2);
     } else {
         return skip_value(c, 2);
     }

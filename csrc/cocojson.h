@@ -5,7 +5,8 @@
  * and fields are skipped, whatever they hold), or a top-level array of
  * result objects.  Per annotation it keeps id, image_id, category_id
  * (integers), bbox (four numbers), area, score and iscrowd (numbers;
- * iscrowd may be true/false).  Numbers convert exactly as Python's json
+ * iscrowd may be true/false); it notes that a "segmentation" or "keypoints"
+ * field is there (DETAP_HAS_SEGMENTATION) without reading it.  Numbers convert exactly as Python's json
  * module would (integers as int64, others correctly rounded).
  *
  * Anything else (a string or float id, NaN/Infinity, a malformed document,
@@ -27,6 +28,8 @@
 #define DETAP_HAS_AREA 16
 #define DETAP_HAS_SCORE 32
 #define DETAP_HAS_ISCROWD 64
+/* present, not read: masks and keypoints are read by the caller */
+#define DETAP_HAS_SEGMENTATION 128
 
 typedef struct {
     size_t n, cap, hint;

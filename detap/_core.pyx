@@ -13,6 +13,7 @@ from libc.string cimport memcpy, memset
 from cython.view cimport array as cvarray
 from cython.parallel cimport prange
 import numpy as np
+cimport numpy as cnp
 
 cdef extern from "detap_common.h":
     int DETAP_OK, DETAP_ENOMEM, DETAP_EINDEX, DETAP_EVALUE
@@ -56,6 +57,8 @@ cdef extern from "match_images.h" nogil:
                            int8_t *labels, int nthreads)
 
 cdef extern from "coco_eval.h" nogil:
+    ctypedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
+                                      const int64_t *grow, size_t G, double *out)
     ctypedef struct detap_coco_eval_in:
         size_t ncells
         const int64_t *cell_order
@@ -77,10 +80,28 @@ cdef extern from "coco_eval.h" nogil:
         const double *iou_thrs
         size_t T
         size_t max_det
-        void *sim
+        detap_cell_sim_fn sim
+        const void *sim_ctx
+    int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                           size_t G, double *out)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
                             int64_t *kept_idx, int8_t *labels, int64_t *npig,
                             int64_t *matched, int nthreads)
+
+cdef extern from "oks.h" nogil:
+    ctypedef void (*detap_vec_fn)(char **args, const Py_ssize_t *dims, const Py_ssize_t *steps,
+                                  void *data)
+    ctypedef struct detap_oks_ctx:
+        const double *gt_kpts
+        const double *dt_kpts
+        size_t K
+        const double *vars
+        const double *gt_boxes
+        const double *gt_area
+        detap_vec_fn exp_fn
+        void *exp_data
+    int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                           size_t G, double *out)
 
 cdef extern from "accumulate.h" nogil:
     double detap_pairwise_sum(const double *a, size_t n)
@@ -467,10 +488,11 @@ cdef extern from "cocojson.h" nogil:
     int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc)
     void detap_coco_doc_free(detap_coco_doc *doc)
     int DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID, DETAP_HAS_BBOX
-    int DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
+    int DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD, DETAP_HAS_SEGMENTATION
 
 HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID
 HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
+HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # a "segmentation" or "keypoints" field (not read)
 
 
 cdef object _own(void **pp, size_t n, str fmt, Py_ssize_t itemsize):

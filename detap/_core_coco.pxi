@@ -6,6 +6,124 @@ cdef const void *_ptr(const unsigned char[::1] a):
     return <const void *>&a[0] if a.shape[0] else NULL
 
 
+cdef detap_vec_fn _np_exp_fn = NULL
+cdef void *_np_exp_data = NULL
+
+
+cdef int _numpy_exp_loop() except -1:
+    """Find numpy's float64 exp loop: the first 'd->d' loop of np.exp, the
+    one numpy itself runs for float64 arrays (its SIMD exp; a later 'd->d'
+    entry is the C library's).  pycocotools' OKS goes through np.exp, so
+    detap's C stage calls the same loop to give the same bits."""
+    global _np_exp_fn, _np_exp_data
+    if _np_exp_fn != NULL:
+        return 0
+    cdef cnp.ufunc u = np.exp
+    cdef int i
+    for i in range(u.ntypes):
+        if u.types[2 * i] == cnp.NPY_DOUBLE and u.types[2 * i + 1] == cnp.NPY_DOUBLE:
+            _np_exp_fn = <detap_vec_fn>u.functions[i]
+            _np_exp_data = u.data[i]
+            return 0
+    raise RuntimeError("numpy's exp has no float64 loop")
+
+
+cdef class _CellSim:
+    """The similarity function of a COCO evaluation and its context, with
+    the arrays it points into kept alive: box IoU (fn NULL: the driver's
+    default) or keypoint OKS."""
+    cdef detap_cell_sim_fn fn
+    cdef const void *ctx
+    cdef detap_oks_ctx oks
+    cdef list keep
+
+    def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, kpts=None):
+        self.fn = NULL
+        self.ctx = NULL
+        self.keep = []
+        if kpts is None:
+            return
+        _numpy_exp_loop()
+        var = np.ascontiguousarray(kpts[2], dtype=np.float64).reshape(-1)
+        K = var.shape[0]
+        gk = np.ascontiguousarray(kpts[0], dtype=np.float64)
+        dk = np.ascontiguousarray(kpts[1], dtype=np.float64)
+        if gk.shape != (ng, 3 * K) or dk.shape != (nd, 3 * K):
+            raise ValueError(f"keypoints must have shape (n, {3 * K}) for {K} sigmas, got "
+                             f"{gk.shape} (GT) and {dk.shape} (detections)")
+        gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(ng, 4)
+        garea = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(ng)
+        if np.isnan(gk).any() or np.isnan(dk).any():
+            raise ValueError("keypoints must not hold NaN")
+        self.keep = [var, gk, dk, gb, garea]
+        self.oks.gt_kpts = <const double *>cnp.PyArray_DATA(gk)
+        self.oks.dt_kpts = <const double *>cnp.PyArray_DATA(dk)
+        self.oks.K = K
+        self.oks.vars = <const double *>cnp.PyArray_DATA(var)
+        self.oks.gt_boxes = <const double *>cnp.PyArray_DATA(gb)
+        self.oks.gt_area = <const double *>cnp.PyArray_DATA(garea)
+        self.oks.exp_fn = _np_exp_fn
+        self.oks.exp_data = _np_exp_data
+        self.fn = detap_coco_oks_sim
+        self.ctx = &self.oks
+
+
+def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None):
+    """The (D, G) similarity of every detection row against every GT row
+    (one cell's, in the caller's order): pycocotools' computeIoU for boxes,
+    computeOks with ``kpts`` (as in coco_evaluate)."""
+    ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
+    gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
+    db = np.ascontiguousarray(dt_boxes, dtype=np.float64).reshape(-1, 4)
+    gc = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(-1)
+    cdef Py_ssize_t G = ga.shape[0], D = db.shape[0]
+    if gb.shape[0] != G or gc.shape[0] != G:
+        raise ValueError("GT boxes, areas and crowd flags must have equal lengths")
+    cdef _CellSim sim = _CellSim(G, D, gb, ga, kpts)
+    out = np.zeros((D, G))
+    cdef double[:, ::1] v_out = out
+    cdef const int64_t[::1] v_d = np.arange(D, dtype=np.int64)
+    cdef const int64_t[::1] v_g = np.arange(G, dtype=np.int64)
+    cdef detap_coco_eval_in inp
+    cdef const double[:, ::1] v_gb = gb
+    cdef const double[:, ::1] v_db = db
+    cdef const uint8_t[::1] v_gc = gc
+    cdef int rc = 0
+    if D == 0 or G == 0:
+        return out
+    memset(&inp, 0, sizeof(inp))
+    inp.gt_boxes = &v_gb[0, 0]
+    inp.dt_boxes = &v_db[0, 0]
+    inp.gt_crowd = &v_gc[0]
+    with nogil:
+        if sim.fn != NULL:
+            rc = sim.fn(sim.ctx, &v_d[0], D, &v_g[0], G, &v_out[0, 0])
+        else:
+            rc = detap_coco_box_sim(&inp, &v_d[0], D, &v_g[0], G, &v_out[0, 0])
+    _check(rc)
+    return out
+
+
+def numpy_exp(x):
+    """exp of a float64 array through the loop the OKS stage uses (for
+    tests: it must equal np.exp bit for bit)."""
+    _numpy_exp_loop()
+    cdef const double[::1] v = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty(v.shape[0])
+    cdef double[::1] o = out
+    cdef char *args[2]
+    cdef Py_ssize_t dims[1]
+    cdef Py_ssize_t steps[2]
+    if v.shape[0]:
+        args[0] = <char *>&v[0]
+        args[1] = <char *>&o[0]
+        dims[0] = v.shape[0]
+        steps[0] = sizeof(double)
+        steps[1] = sizeof(double)
+        _np_exp_fn(args, dims, steps, _np_exp_data)
+    return out
+
+
 def _bytes_view(a, dtype, n, name, per=1):
     """A C-contiguous uint8 view of a numpy array checked for dtype and length."""
     import numpy as _np
@@ -88,7 +206,7 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
-                  bint with_matches=False):
+                  bint with_matches=False, kpts=None):
     """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
@@ -97,7 +215,11 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells)),
     and with ``with_matches`` also matched (n_kept, A, T): the GT each kept
     detection matched, as its position in the cell's GT (gt_off[c] ..
-    gt_off[c + 1] - 1, counted from 0), or -1."""
+    gt_off[c + 1] - 1, counted from 0), or -1.
+
+    ``kpts`` = (gt_kpts (ng, 3K), dt_kpts (nd, 3K), vars (K,)) makes the
+    similarity pycocotools' keypoint OKS (csrc/oks.h) instead of box IoU;
+    gt_boxes and gt_area then are the GT boxes and areas it reads."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -182,6 +304,11 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.T = T
     inp.max_det = max_det
     inp.sim = NULL  # pycocotools' bbox IoU
+    inp.sim_ctx = NULL
+    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, kpts)
+    if sim.fn != NULL:
+        inp.sim = sim.fn
+        inp.sim_ctx = sim.ctx
     if gt_off[nc] == 0:
         inp.gt_row = NULL
     if dt_off[nc] == 0:

@@ -107,7 +107,8 @@ def test_each_c_stage_has_one_calling_module():
     assert not several, f"C entry points called from several modules: {several}"
     unused = [n for n in entry if not callers[n]]
     # kernels kept for tests and benchmarks only are listed here on purpose
-    assert set(unused) <= {"pairwise_sum"}, f"C entry points no module calls: {unused}"
+    assert set(unused) <= {"pairwise_sum", "iou_matrix", "numpy_exp"}, \
+        f"C entry points no module calls: {unused}"
 
 
 def test_no_module_is_too_long():

@@ -22,7 +22,7 @@ from pycocotools.cocoeval import COCOeval as RefCOCOeval  # noqa: E402
 
 from detap import coco as dcoco  # noqa: E402
 from tests.coco_support import assert_same_eval, quiet, ref_gt, run_detap, run_ref  # noqa: E402,F401
-from tests.conftest import peer_data_dir, setter  # noqa: E402
+from tests.conftest import assert_same_array, peer_data_dir, setter  # noqa: E402
 from detap.coco import DetapResultsError  # noqa: E402
 from detap.errors import DetapInputError  # noqa: E402
 from detap.synth import make_coco  # noqa: E402
@@ -176,8 +176,8 @@ def test_load_anns_cats_imgs(api_pair):
 
 
 def test_load_res_index(api_pair):
-    """The result COCO: same images, categories, annotation fields (except
-    pycocotools' made-up 'segmentation' polygon), imgToAnns, catToImgs."""
+    """The result COCO: same images, categories, annotation fields (with
+    pycocotools' box polygon as 'segmentation'), imgToAnns, catToImgs."""
     ref, from_path, _ = api_pair
     imgs = sorted(ref.imgs)
     cats = sorted(ref.cats)
@@ -194,8 +194,7 @@ def test_load_res_index(api_pair):
     assert g.getCatIds() == r.getCatIds()
     assert g.dataset["images"] == r.dataset["images"]
     assert g.dataset["categories"] == r.dataset["categories"]
-    strip = [{k: v for k, v in a.items() if k != "segmentation"} for a in r.dataset["annotations"]]
-    assert g.dataset["annotations"] == strip
+    assert g.dataset["annotations"] == r.dataset["annotations"]
     assert {k: [a["id"] for a in v] for k, v in g.imgToAnns.items()} == \
         {k: [a["id"] for a in v] for k, v in r.imgToAnns.items()}
     assert dict(g.catToImgs) == dict(r.catToImgs)
@@ -468,31 +467,26 @@ def tiny():
     return cg, cg.loadRes(res)
 
 
-@pytest.mark.parametrize("iou_type", ["segm", "keypoints"])
-def test_unsupported_iou_types(tiny, iou_type):
+@pytest.mark.parametrize("iou_type", ["bbox", "segm", "keypoints"])
+def test_params_equal_pycocotools(iou_type):
+    """Every attribute of Params, as pycocotools sets it for the iouType."""
+    from pycocotools.cocoeval import Params as RefParams
+    ref, got = vars(RefParams(iou_type)), vars(dcoco.Params(iou_type))
+    assert sorted(ref) == sorted(got)
+    for k, v in ref.items():
+        if isinstance(v, np.ndarray):
+            assert_same_array(got[k], v, k)
+        else:
+            assert got[k] == v, k
+
+
+def test_default_iou_type_is_segm(tiny):
     cg, cd = tiny
-    with pytest.raises(NotImplementedError, match=iou_type):
-        dcoco.COCOeval(cg, cd, iou_type)
-    with pytest.raises(NotImplementedError, match=iou_type):
-        dcoco.COCOeval(cg, cd, iouType=iou_type)
-
-
-def test_default_iou_type_is_segm_and_raises(tiny):
-    cg, cd = tiny
-    with pytest.raises(NotImplementedError, match="segm"):
-        dcoco.COCOeval(cg, cd)
-    with pytest.raises(NotImplementedError, match="segm"):
-        dcoco.COCOeval()
-    with pytest.raises(NotImplementedError, match="segm"):
-        dcoco.COCOeval(cg, cd, None)  # pycocotools: "use default iouType segm"
-
-
-def test_use_segm_switch_raises(tiny):
-    cg, cd = tiny
-    ev = dcoco.COCOeval(cg, cd, "bbox")
-    ev.params.useSegm = 1
-    with pytest.raises(NotImplementedError):
-        ev.evaluate()
+    assert dcoco.COCOeval(cg, cd).params.iouType == "segm"
+    assert dcoco.COCOeval().params.iouType == "segm"
+    assert dcoco.COCOeval(cg, cd, None).params.iouType == "segm"  # pycocotools: "use default"
+    with pytest.raises(Exception, match="iouType not supported"):
+        dcoco.COCOeval(cg, cd, "boxes")
 
 
 def test_bbox_accepted(tiny):

@@ -1,7 +1,7 @@
 """pycocotools' ``COCOeval`` and ``Params``, as a facade over the engine.
 
 ``from detap.coco import COCOeval`` replaces ``from pycocotools.cocoeval
-import COCOeval``; for ``iouType="bbox"`` the results (``stats``,
+import COCOeval``; for every iouType ("bbox", "segm", "keypoints") the results (``stats``,
 ``eval["precision"]``, ``eval["recall"]``, ``eval["scores"]``) are equal to
 pycocotools' bit for bit.  The methods are short: the work is in
 ``engine.py`` (evaluate, accumulate), ``summarize.py`` and ``views.py``
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..threads import nthreads
 from . import engine
-from .summarize import summarize
+from .summarize import stats_table, summarize
 from .engine import cell_ious
 from .views import LazyEvalImgs, eval_img, ious_dict
 
@@ -23,14 +23,11 @@ __all__ = ["COCOeval", "Params"]
 
 
 class Params:
-    """pycocotools' evaluation parameters for boxes."""
+    """pycocotools' evaluation parameters: boxes and masks (``setDetParams``)
+    or keypoints (``setKpParams``: maxDets [20], area ranges all / medium /
+    large, the 17 COCO person sigmas)."""
 
-    def __init__(self, iouType="bbox"):
-        if iouType in ("segm", "keypoints"):
-            raise NotImplementedError(
-                f"detap.coco evaluates iouType='bbox' only; use pycocotools for '{iouType}'")
-        if iouType != "bbox":
-            raise ValueError(f"unknown iouType {iouType!r}")
+    def setDetParams(self):
         self.imgIds = []
         self.catIds = []
         self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
@@ -39,8 +36,29 @@ class Params:
         self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
         self.areaRngLbl = ["all", "small", "medium", "large"]
         self.useCats = 1
+
+    def setKpParams(self):
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [20]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ["all", "medium", "large"]
+        self.useCats = 1
+        # COCO's person keypoints, nose first (pycocotools' values, in tenths)
+        self.kpt_oks_sigmas = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62,
+                                        1.07, 1.07, .87, .87, .89, .89]) / 10.0
+
+    def __init__(self, iouType="segm"):
+        if iouType in ("segm", "bbox"):
+            self.setDetParams()
+        elif iouType == "keypoints":
+            self.setKpParams()
+        else:
+            raise Exception("iouType not supported")
         self.iouType = iouType
-        self.useSegm = None
+        self.useSegm = None  # deprecated in pycocotools: 1 means "segm", 0 "bbox"
 
     def __deepcopy__(self, memo):
         """A deep copy without copying each id one by one (the ids are
@@ -61,9 +79,10 @@ class Params:
 
 
 class COCOeval:
-    """pycocotools' ``COCOeval`` for ``iouType="bbox"``.
+    """pycocotools' ``COCOeval`` for ``iouType`` "bbox", "segm" and "keypoints".
 
-    ``evaluate()``, ``accumulate()``, ``summarize()``; ``stats`` (12,);
+    ``evaluate()``, ``accumulate()``, ``summarize()``; ``stats`` (12,; 10
+    for keypoints);
     ``eval`` with ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M),
     ``scores``, ``counts``, ``params``, ``date``; ``ious`` and ``evalImgs``
     computed lazily.  ``threads`` (detap only): worker threads for the C
@@ -74,7 +93,7 @@ class COCOeval:
         self.verbose = verbose  # detap only: False silences pycocotools' progress lines
         if not iouType:
             iouType = "segm"
-        self.params = Params(iouType=iouType)  # raises for segm / keypoints
+        self.params = Params(iouType=iouType)
         self.cocoGt, self.cocoDt = cocoGt, cocoDt
         self.evalImgs = []
         self.eval = {}
@@ -95,10 +114,9 @@ class COCOeval:
         p = self.params
         if p.useSegm is not None:
             p.iouType = "segm" if p.useSegm == 1 else "bbox"
-        if p.iouType != "bbox":
-            raise NotImplementedError("detap.coco evaluates iouType='bbox' only")
+            self._say("useSegm (deprecated) is not None. Running {} evaluation".format(p.iouType))
         self._say(f"Evaluate annotation type *{p.iouType}*")
-        self.evaluate_columns(self.cocoGt.columns("gt"), self.cocoDt.columns("dt"))
+        self.evaluate_columns(*self._columns())
         self._say(f"DONE (t={time.time() - tic:0.2f}s).")
 
     def _say(self, *lines):
@@ -118,7 +136,8 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self._state = engine.evaluate(gt, dt, img_ids, p.catIds, p.useCats, p.areaRng, p.iouThrs,
-                                      p.maxDets[-1] if len(p.maxDets) else 0, self.threads)
+                                      p.maxDets[-1] if len(p.maxDets) else 0, self.threads,
+                                      p.iouType, getattr(p, "kpt_oks_sigmas", None))
         self._ious, self._ious_state = None, None
         self.evalImgs = LazyEvalImgs(self._state, p)
         self._paramsEval = copy.deepcopy(p)
@@ -145,9 +164,22 @@ class COCOeval:
     def ious(self, value):
         self._ious = value
 
+    def _columns(self):
+        t = self.params.iouType
+        return self.cocoGt.columns("gt", t), self.cocoDt.columns("dt", t)
+
     def computeIoU(self, imgId, catId):
-        """pycocotools' computeIoU: (D, G) IoU of the cell, D cut at maxDets[-1]."""
+        """pycocotools' computeIoU: (D, G) IoU of the cell (boxes or masks),
+        D cut at maxDets[-1]; [] when either side is empty."""
         st = self._state
+        return cell_ious(st, st.cells.cell_of(imgId, catId))
+
+    def computeOks(self, imgId, catId):
+        """pycocotools' computeOks: (D, G) keypoint similarity of the cell
+        (after ``evaluate`` or ``_prepare`` with iouType "keypoints")."""
+        st = self._state
+        if st.cells.iou_type != "keypoints":
+            raise ValueError("computeOks needs an evaluation with iouType='keypoints'")
         return cell_ious(st, st.cells.cell_of(imgId, catId))
 
     def _prepare(self):
@@ -158,14 +190,14 @@ class COCOeval:
         p = self.params
         if p.useSegm is not None:
             p.iouType = "segm" if p.useSegm == 1 else "bbox"
-        self.evaluate_columns(self.cocoGt.columns("gt"), self.cocoDt.columns("dt"))
+        self.evaluate_columns(*self._columns())
 
     def evaluateImg(self, imgId, catId, aRng, maxDet):
         """pycocotools' per-image record (dict) or None, from the C results."""
         st = self._state
         p = self._paramsEval if self._paramsEval else self.params
         a = [list(r) for r in p.areaRng].index(list(aRng))
-        return eval_img(st, st.cells.cell_of(imgId, catId), a, maxDet)
+        return eval_img(st, st.cells.cell_of(imgId, catId), a, maxDet, aRng)
 
     # -- accumulate ------------------------------------------------------
 
@@ -202,10 +234,12 @@ class COCOeval:
     # -- summarize -------------------------------------------------------
 
     def summarize(self):
-        """The 12 pycocotools numbers, printed and stored in ``stats``."""
+        """pycocotools' summary numbers (12; 10 for keypoints), printed and
+        stored in ``stats``."""
         if not self.eval:
             raise Exception("Please run accumulate() first")
-        self.stats, lines = summarize(self.eval["precision"], self.eval["recall"], self.params)
+        self.stats, lines = summarize(self.eval["precision"], self.eval["recall"], self.params,
+                                      stats_table(self.params.iouType))
         for line in lines:
             print(line)
 

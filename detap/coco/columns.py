@@ -17,7 +17,7 @@ from .. import _core
 from ..errors import DetapInputError, DetapWarning
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
-           "field_error", "box_area", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+           "field_error", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
 
 
 class DetapResultsError(DetapInputError, AssertionError):
@@ -34,13 +34,26 @@ class Columns:
     crowd  : uint8, int(iscrowd) != 0 (crowd IoU; a crowd GT can match again)
     ignore : uint8, bool(iscrowd) (pycocotools sets ignore = iscrowd)
     score  : float64 (n,) for results, else None
+    kpts   : float64 (n, 3K) keypoints x, y, v (pixels) for iouType
+             "keypoints", else None
+    masks  : the annotations' masks as RLE columns (``masks.MaskColumns``)
+             for iouType "segm", else None
     """
 
     def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None,
-                 ids_unique=False):
+                 ids_unique=False, kpts=None, masks=None):
         self.image_id, self.category_id, self.id = image_id, category_id, ids
         self.bbox, self.area, self.crowd, self.ignore, self.score = bbox, area, crowd, ignore, score
         self.ids_unique = ids_unique  # known without looking (loadRes numbers 1..N)
+        self.kpts, self.masks = kpts, masks
+
+    def with_fields(self, **fields):
+        """A copy sharing the arrays, with ``fields`` replaced."""
+        new = Columns(self.image_id, self.category_id, self.id, self.bbox, self.area, self.crowd,
+                      self.ignore, self.score, self.ids_unique, self.kpts, self.masks)
+        for name, value in fields.items():
+            setattr(new, name, value)
+        return new
 
     def __len__(self):
         return len(self.image_id)
@@ -161,6 +174,40 @@ def dt_columns(anns, where):
                            column(anns, "bbox", np.float64, where),
                            column(anns, "area", np.float64, where),
                            score=column(anns, "score", np.float64, where), negative="warn")
+
+
+def keypoints_column(anns, where):
+    """(n, 3K) float64 of the records' "keypoints" [x1, y1, v1, ...]
+    (pixels), checked: present, one length for all, a multiple of 3,
+    finite."""
+    n = len(anns)
+    try:
+        rows = [a["keypoints"] for a in anns]
+        arr = np.array(rows, dtype=np.float64) if n else np.zeros((0, 0))
+        if arr.ndim != 2 or arr.shape[1] % 3:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        for i, a in enumerate(anns):
+            v = a.get("keypoints") if isinstance(a, dict) else None
+            if not isinstance(v, (list, tuple, np.ndarray)) or len(v) % 3:
+                raise DetapInputError(f"{where}: record {i} 'keypoints' must be a list of "
+                                      f"x, y, v triples, got {v!r:.80}") from None
+            if len(v) != len(anns[0]["keypoints"]):
+                raise DetapInputError(f"{where}: record {i} has {len(v) // 3} keypoints, record "
+                                      f"0 has {len(anns[0]['keypoints']) // 3}") from None
+        raise DetapInputError(f"{where}: 'keypoints' values are not numbers") from None
+    check_finite(arr, "keypoints", where)
+    return arr
+
+
+def keypoints_box(kpts):
+    """pycocotools' loadRes box and area of keypoint results: the box
+    spanning all K points, unlabelled ones too: (xywh (n, 4), area (n,))."""
+    if not kpts.shape[1]:
+        raise DetapInputError("keypoint results hold no keypoints")
+    x, y = kpts[:, 0::3], kpts[:, 1::3]
+    x0, x1, y0, y1 = x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), (x1 - x0) * (y1 - y0)
 
 
 def box_area(xywh):

@@ -16,7 +16,8 @@ import numpy as np
 from .. import _core
 from ..errors import DetapInputError
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
-                      dt_columns, field_error, gt_columns, load_json, parse_json, read_fast)
+                      dt_columns, field_error, gt_columns, keypoints_box, keypoints_column,
+                      load_json, parse_json, read_fast)
 
 __all__ = ["COCO"]
 
@@ -55,6 +56,8 @@ class COCO:
         # pycocotools re-reads them at every evaluate(), so then do we
         self._exposed = False
         self._result_cols = False  # columns made by loadRes from the results
+        self._result_anns = None   # loadRes: the result records (None: read from a file)
+        self._gt_imgs = None       # loadRes: the ground truth, whose images masks need
         self._cols_role = None
         if annotation_file is None:
             return
@@ -272,9 +275,13 @@ class COCO:
 
     def loadRes(self, resFile):
         """A result set on this dataset's images, from a JSON path, a list of
-        dicts or an (N, 7) array.  Box results get ``area = w * h``,
-        ``id = index + 1`` and ``iscrowd = 0``, as in pycocotools (but the
-        caller's dicts are not modified, and no polygon is made up)."""
+        dicts or an (N, 7) array, read as pycocotools reads it: the first
+        record decides the kind.  Box results (``bbox``, with or without
+        ``segmentation``) get ``area = w * h``; mask results (``segmentation``
+        as RLE, no ``bbox``) the mask's area and box; keypoint results the
+        box spanning their points and its area.  Every result gets ``id =
+        index + 1`` (and ``iscrowd = 0`` but for keypoints), as in
+        pycocotools; the caller's dicts are not modified."""
         self._say("Loading and preparing results...")
         tic = time.time()
         where = "results"
@@ -284,7 +291,8 @@ class COCO:
             where = os.fspath(resFile)
             data, fast = read_fast(where)
             if fast is None or not fast["top_is_array"] or not bool(
-                    np.all((fast["has"] & DT_FIELDS) == DT_FIELDS)):
+                    np.all((fast["has"] & DT_FIELDS) == DT_FIELDS)) or bool(
+                    np.any(fast["has"] & _core.HAS_SEGMENTATION)):
                 fast = None
                 anns = parse_json(data, where)
             del data
@@ -292,21 +300,17 @@ class COCO:
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
+        kind = "bbox"
         if fast is None:
             if not isinstance(anns, list):
                 raise DetapInputError("results must be a list of objects", where)
-            if anns and isinstance(anns[0], dict) and "bbox" not in anns[0]:
-                kind = "segmentation" if "segmentation" in anns[0] else (
-                    "keypoints" if "keypoints" in anns[0] else "caption" if "caption" in anns[0] else None)
-                if kind:
-                    raise NotImplementedError(f"detap evaluates boxes only; these results hold {kind}")
+            kind = _result_kind(anns, where)
             self._check_id_kinds(anns, where)
             img_ids = column(anns, "image_id", np.int64, where, "int")
-            bbox = column(anns, "bbox", np.float64, where)
             score = column(anns, "score", np.float64, where)
             cat_ids = column(anns, "category_id", np.int64, where, "int")
         else:
-            img_ids, bbox, score, cat_ids = fast["image_id"], fast["bbox"], fast["score"], fast["category_id"]
+            img_ids, score, cat_ids = fast["image_id"], fast["score"], fast["category_id"]
         known = np.array(self.getImgIds(), dtype=np.int64)
         ok = np.isin(img_ids, known)
         if not ok.all():
@@ -314,9 +318,19 @@ class COCO:
             raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
+        kpts = masks = None
+        if kind == "bbox":
+            bbox = fast["bbox"] if fast is not None else column(anns, "bbox", np.float64, where)
+            area = box_area(bbox)
+        elif kind == "keypoints":
+            kpts = keypoints_column(anns, where)
+            bbox, area = keypoints_box(kpts)
+        else:
+            masks = self._masks(anns, where, results=True)
+            bbox, area = masks.result_box(anns, where)
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
-                               bbox, box_area(bbox), score=score, check_area=False,
-                               ids_unique=True, negative="warn")
+                               bbox, area, score=score, check_area=False,
+                               ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks)
         unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
@@ -327,6 +341,8 @@ class COCO:
         res._source = where
         res._result_cols = True
         res._cols = cols
+        res._result_anns = anns
+        res._gt_imgs = self
         res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
                      "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
                      "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
@@ -338,10 +354,19 @@ class COCO:
             new = []
             for i, ann in enumerate(records):
                 a = dict(ann)
-                bb = a["bbox"]
-                a["area"] = bb[2] * bb[3]
+                if kind == "bbox":
+                    bb = a["bbox"]
+                    a["area"] = bb[2] * bb[3]
+                    if "segmentation" not in a:
+                        x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
+                        a["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+                else:
+                    a["area"] = area[i].item()
+                    if kind == "keypoints" or "bbox" not in a:
+                        a["bbox"] = bbox[i].tolist()
                 a["id"] = i + 1
-                a["iscrowd"] = 0
+                if kind != "keypoints":
+                    a["iscrowd"] = 0
                 new.append(a)
             return {"images": [img for img in gt.dataset.get("images", [])],
                     "categories": copy.deepcopy(gt.dataset.get("categories", [])),
@@ -366,20 +391,23 @@ class COCO:
                     f"{'strings' if gt_str else 'numbers'} (Results do not correspond to current "
                     "coco set)", where)
 
-    def columns(self, role="gt"):
+    def columns(self, role="gt", iou_type="bbox"):
         """Column arrays of the annotations in ``role`` "gt" (bbox, area,
-        iscrowd) or "dt" (bbox, score; area = the record's).  Built from the
-        C reader's columns while the dicts are untouched; from the dicts
-        (afresh at every call, as pycocotools reads them at every evaluate)
-        once the caller holds them."""
+        iscrowd) or "dt" (bbox, score; area = the record's), with the
+        keypoints (``iou_type="keypoints"``: GT without labelled keypoints
+        are ignored, as pycocotools' _prepare sets) or the masks
+        (``"segm"``).  Built from the C reader's columns while the dicts are
+        untouched; from the dicts (afresh at every call, as pycocotools
+        reads them at every evaluate) once the caller holds them."""
         if self._result_cols:
+            return self._with_shape(self._cols, role, iou_type, self._result_anns)
+        key = (role, iou_type)
+        if self._cols is not None and self._cols_role == key and not self._exposed:
             return self._cols
         f = self._fast
         need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
-        if (self._cols is not None and self._cols_role == role and not self._exposed):
-            return self._cols
-        if (f is not None and self._loader is not None and not self._exposed
-                and bool(np.all((f["has"] & need) == need))):
+        if (iou_type == "bbox" and f is not None and self._loader is not None
+                and not self._exposed and bool(np.all((f["has"] & need) == need))):
             where = f"{self._source} annotations"
             common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
             if role == "gt":
@@ -392,8 +420,49 @@ class COCO:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
             cols = gt_columns(anns, where) if role == "gt" else dt_columns(anns, where)
-        self._cols, self._cols_role = cols, role
+            cols = self._with_shape(cols, role, iou_type, anns)
+        self._cols, self._cols_role = cols, key
         return cols
+
+    def _with_shape(self, cols, role, iou_type, anns):
+        """``cols`` with what ``iou_type`` compares: keypoints or masks."""
+        where = f"{self._source} annotations"
+        if iou_type == "keypoints":
+            if cols.kpts is None:
+                if anns is None:
+                    raise DetapInputError(f"{where}: no 'keypoints' to evaluate with "
+                                          "iouType='keypoints'")
+                cols = cols.with_fields(kpts=keypoints_column(anns, where))
+            if role == "gt" and anns is not None:
+                # pycocotools' _prepare: a GT without labelled keypoints is ignored
+                nk = column(anns, "num_keypoints", np.float64, where)
+                cols = cols.with_fields(ignore=(cols.ignore | (nk == 0)).astype(np.uint8))
+        elif iou_type == "segm":
+            if cols.masks is None:
+                cols = cols.with_fields(masks=self._masks(anns, where))
+        return cols
+
+    def _masks(self, anns, where):
+        raise NotImplementedError("iouType='segm' needs detap's mask stage")
+
+
+def _result_kind(anns, where):
+    """pycocotools' loadRes reads the first record to decide what results
+    are: "bbox", "segm" or "keypoints"."""
+    if not anns:
+        return "bbox"
+    first = anns[0]
+    if not isinstance(first, dict):
+        raise DetapInputError(f"{where}: record 0 is not an object: {first!r:.80}")
+    if "bbox" in first and not (isinstance(first["bbox"], list) and first["bbox"] == []):
+        return "bbox"
+    if "segmentation" in first:
+        return "segm"
+    if "keypoints" in first:
+        return "keypoints"
+    if "caption" in first:
+        raise NotImplementedError(f"{where}: caption results are not detections")
+    raise DetapInputError(f"{where}: record 0 has no 'bbox', 'segmentation' or 'keypoints'")
 
 
 def _is_seq(x):

@@ -27,7 +27,7 @@ from .cells import group_cells
 from .columns import Columns
 
 __all__ = ["Matches", "Cells", "Rows", "EvalState", "evaluate", "accumulate", "accumulate_params", "match_cell",
-           "cell_ious", "state_from_eval_imgs"]
+           "cell_ious", "state_from_eval_imgs", "kpt_vars"]
 
 
 @dataclass
@@ -68,6 +68,8 @@ class Cells:
     use_cats: bool
     area_rng: np.ndarray  # (A, 2) square pixels
     iou_thrs: np.ndarray  # (T,)
+    iou_type: str = "bbox"               # what the similarity compares
+    kpt_vars: Optional[np.ndarray] = None  # keypoints: (2 sigma)^2 per point
 
     @property
     def I(self):  # noqa: E743 -- pycocotools' name
@@ -114,14 +116,31 @@ class EvalState:
     rows: Optional[Rows] = None
 
 
-def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, threads=None):
+def kpt_vars(sigmas):
+    """pycocotools' variances (sigmas * 2) ** 2 of the per-point sigmas."""
+    return (np.asarray(sigmas, dtype=np.float64) * 2) ** 2
+
+
+def _similarity(gt, dt, iou_type, vars_, g_rows=slice(None), d_rows=slice(None)):
+    """coco_evaluate's keyword arguments for ``iou_type`` on the given rows."""
+    if iou_type == "keypoints":
+        return {"kpts": (gt.kpts[g_rows], dt.kpts[d_rows], vars_)}
+    if iou_type == "segm":
+        return {"masks": (gt.masks.take(g_rows), dt.masks.take(d_rows))}
+    return {}
+
+
+def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, threads=None,
+             iou_type="bbox", sigmas=None):
     """pycocotools' evaluate() on columns.
 
-    gt, dt    ``Columns`` (GT with iscrowd / ignore; detections with score)
+    gt, dt    ``Columns`` (GT with iscrowd / ignore; detections with score;
+              ``kpts`` for keypoints, ``masks`` for segm)
     img_ids   sorted unique image ids (int64)
     cat_ids   sorted unique category ids with use_cats; params.catIds as
               given without
     area_rng  (A, 2), iou_thrs (T,), max_det: maxDets[-1]
+    iou_type  "bbox", "segm" or "keypoints" (with ``sigmas``, one per point)
     """
     img_ids = np.asarray(img_ids, dtype=np.int64).reshape(-1)
     cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
@@ -132,16 +151,19 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
     area_rng = np.asarray(area_rng, dtype=np.float64).reshape(-1, 2)
     iou_thrs = np.asarray(iou_thrs, dtype=np.float64).reshape(-1)
     threads = nthreads(threads)
+    vars_ = kpt_vars(sigmas) if iou_type == "keypoints" else None
     g = group_cells(gt, dt, img_ids, cat_ids, bool(use_cats), threads)
     kept_off, kept_idx, labels, npig = _core.coco_evaluate(
         g.gt_off, g.gt_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
         g.dt_off, g.dt_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
-        area_rng, iou_thrs, int(max_det), threads, g.cell_order)
+        area_rng, iou_thrs, int(max_det), threads, g.cell_order,
+        **_similarity(gt, dt, iou_type, vars_))
     return EvalState(
         matches=Matches(cat_off=g.cat_off, kept_off=kept_off, kept_score=dt.score[kept_idx],
                         labels=labels, npig=npig),
         cells=Cells(cell_key=g.cell_key, img_ids=img_ids, cat_ids=cat_ids,
-                    use_cats=bool(use_cats), area_rng=area_rng, iou_thrs=iou_thrs),
+                    use_cats=bool(use_cats), area_rng=area_rng, iou_thrs=iou_thrs,
+                    iou_type=iou_type, kpt_vars=vars_),
         rows=Rows(gt=gt, dt=dt, gt_rows=g.gt_rows, gt_off=g.gt_off, kept_idx=kept_idx))
 
 
@@ -201,7 +223,8 @@ def match_cell(state, c, a, max_det):
         cut(r.gt.crowd, g), cut(r.gt.ignore, g), (r.gt.id[g] != 0).view(np.uint8),
         np.array([0, D], np.int64), np.arange(D), cut(r.dt.bbox, rows), cut(r.dt.area, rows),
         cut(r.dt.score, rows), (r.dt.id[rows] > 0).view(np.uint8), cells.area_rng[a:a + 1],
-        cells.iou_thrs, D, 1, with_matches=True)
+        cells.iou_thrs, D, 1, with_matches=True,
+        **_similarity(r.gt, r.dt, cells.iou_type, cells.kpt_vars, g, rows))
     if not np.array_equal(kept_idx, np.arange(D)):  # sorted rows sort to themselves
         raise AssertionError("cell re-evaluation changed the detection order")
     return rows, labels[:, 0, :].T, matched[:, 0, :].T
@@ -219,9 +242,9 @@ def cell_ious(state, c):
     if ke == kb or not len(gt_rows):
         return []
     rows = r.kept_idx[kb:ke]
-    return _core.iou_matrix(np.ascontiguousarray(r.dt.bbox[rows]),
-                            np.ascontiguousarray(r.gt.bbox[gt_rows]), _core.IOU_COCO,
-                            np.ascontiguousarray(r.gt.crowd[gt_rows]))
+    return _core.coco_similarity(r.gt.bbox[gt_rows], r.gt.area[gt_rows], r.gt.crowd[gt_rows],
+                                 r.dt.bbox[rows], **_similarity(r.gt, r.dt, state.cells.iou_type,
+                                                                state.cells.kpt_vars, gt_rows, rows))
 
 
 def state_from_eval_imgs(evalImgs, params):

@@ -3,11 +3,11 @@
 ``BBOX_STATS`` is the one definition of the 12 box numbers (what each
 averages); ``summarize`` computes them with pycocotools' own expressions
 (the mean of the entries > -1, or -1) and the lines pycocotools prints.
-A later iouType adds its table here.
+``KEYPOINTS_STATS`` the 10 keypoint numbers (pycocotools' _summarizeKps).
 """
 import numpy as np
 
-__all__ = ["BBOX_STATS", "summarize"]
+__all__ = ["BBOX_STATS", "KEYPOINTS_STATS", "summarize", "stats_table"]
 
 #: (AP (1) or AR (0), IoU threshold or None for all, area range label,
 #: maxDets: an int is that value, ("at", i) is params.maxDets[i]).  The first
@@ -26,6 +26,27 @@ BBOX_STATS = (
     (0, None, "medium", ("at", 2)),
     (0, None, "large", ("at", 2)),
 )
+
+#: The keypoint numbers: maxDets=20 throughout (pycocotools' literal), area
+#: ranges all / medium / large.
+KEYPOINTS_STATS = (
+    (1, None, "all", 20),
+    (1, .5, "all", 20),
+    (1, .75, "all", 20),
+    (1, None, "medium", 20),
+    (1, None, "large", 20),
+    (0, None, "all", 20),
+    (0, .5, "all", 20),
+    (0, .75, "all", 20),
+    (0, None, "medium", 20),
+    (0, None, "large", 20),
+)
+
+
+def stats_table(iou_type):
+    """The summary table of pycocotools' iouType: boxes and masks share one."""
+    return KEYPOINTS_STATS if iou_type == "keypoints" else BBOX_STATS
+
 
 _LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
 

@@ -13,9 +13,10 @@ from .engine import cell_ious, match_cell
 __all__ = ["eval_img", "ious_dict", "LazyEvalImgs"]
 
 
-def eval_img(state, c, a, max_det):
+def eval_img(state, c, a, max_det, a_rng=None):
     """pycocotools' evaluateImg dict for cell c, area range a, the first
-    ``max_det`` detections (None: a cell without GT and detections)."""
+    ``max_det`` detections (None: a cell without GT and detections).
+    ``a_rng``: the area range as params give it (its "aRng", ints stay ints)."""
     if c is None:
         return None
     r, cells = state.rows, state.cells
@@ -43,11 +44,12 @@ def eval_img(state, c, a, max_det):
     k, i = divmod(int(cells.cell_key[c]), cells.I)
     return {
         "image_id": cells.img_ids[i], "category_id": cells.cat_ids[k] if cells.use_cats else -1,
-        "aRng": list(rng), "maxDet": max_det,
+        "aRng": list(rng) if a_rng is None else a_rng, "maxDet": max_det,
         "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
         "dtMatches": dtm, "gtMatches": gtm,
         "dtScores": r.dt.score[rows].tolist(),
-        "gtIgnore": gig[gtind].astype(np.int64), "dtIgnore": labels == -1,
+        # np.array of the GT's int flags: float64 when the cell has no GT
+        "gtIgnore": gig[gtind].astype(np.int64 if G else np.float64), "dtIgnore": labels == -1,
     }
 
 
@@ -68,6 +70,7 @@ class LazyEvalImgs(Sequence):
         self._st = state
         self._max_det = params.maxDets[-1]
         self._A = len(params.areaRng)
+        self._rngs = list(params.areaRng)
         self._keep = keep
 
     def __len__(self):
@@ -91,4 +94,4 @@ class LazyEvalImgs(Sequence):
         key = k * I + i
         c = int(np.searchsorted(cells.cell_key, key))
         c = c if c < len(cells.cell_key) and cells.cell_key[c] == key else None
-        return eval_img(self._st, c, a, self._max_det)
+        return eval_img(self._st, c, a, self._max_det, self._rngs[a])

@@ -1,0 +1,46 @@
+/* Keypoint similarity (OKS) of one COCO cell: pycocotools' computeOks.
+ *
+ * A keypoint annotation holds K points as x, y, v triples (pixels; v is the
+ * visibility, > 0 when labelled).  For a detection d and a GT g:
+ *
+ *   GT with labelled points:  dx = xd - xg, dy = yd - yg, over the labelled
+ *                             points only;
+ *   GT with none:             dx, dy = the distance of each detected point
+ *                             outside the GT box grown by its size on every
+ *                             side ([x - w, x + 2w] x [y - h, y + 2h]), over
+ *                             all K points;
+ *   e = (dx^2 + dy^2) / var_k / (area_g + eps) / 2,   var_k = (2 sigma_k)^2
+ *   OKS = sum(exp(-e)) / (number of points used)
+ *
+ * in pycocotools' operation order; the sum is numpy's pairwise summation
+ * (np.sum, accumulate.h), and exp is numpy's own exp loop when the caller passes it
+ * (numpy's SIMD exp is not the C library's: they differ in the last bit for
+ * a few inputs in a thousand on CPUs with AVX-512).
+ */
+#ifndef DETAP_OKS_H
+#define DETAP_OKS_H
+
+#include "detap_common.h"
+
+/* A numpy ufunc inner loop (PyUFuncGenericFunction without numpy's types):
+ * args = {in, out}, dims = {n}, steps = {in stride, out stride} in bytes. */
+typedef void (*detap_vec_fn)(char **args, const intptr_t *dims, const intptr_t *steps,
+                             void *data);
+
+typedef struct {
+    const double *gt_kpts, *dt_kpts; /* 3 * K per row: x, y, v */
+    size_t K;
+    const double *vars;              /* K: (2 sigma_k)^2, as pycocotools computes it */
+    const double *gt_boxes;          /* 4 per GT row, xywh */
+    const double *gt_area;           /* the GT annotation's "area" */
+    detap_vec_fn exp_fn;             /* numpy's float64 exp loop; NULL: the C library's */
+    void *exp_data;
+} detap_oks_ctx;
+
+/* The cell similarity (coco_eval.h's detap_cell_sim_fn) for keypoints:
+ * out[d * G + g] = OKS of detection row drow[d] against GT row grow[g].
+ * ctx is a detap_oks_ctx.  Returns DETAP_OK or DETAP_ENOMEM. */
+int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                       size_t G, double *out);
+
+#endif
