@@ -125,9 +125,10 @@ class COCOeval:
             for line in lines:
                 print(line)
 
-    def evaluate_columns(self, gt, dt):
+    def evaluate_columns(self, gt, dt, codes=(None, None)):
         """evaluate() on ``Columns`` (detap only: ``evaluate_arrays`` and
-        ``evaluate`` end here)."""
+        ``evaluate`` end here); ``codes``: the ground truth's id codes, when
+        its image or category ids are not integers."""
         tic = time.time()
         p = self.params
         img_ids = np.unique(np.asarray(p.imgIds))
@@ -135,9 +136,14 @@ class COCOeval:
         if p.useCats:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
-        self._state = engine.evaluate(gt, dt, img_ids, p.catIds, p.useCats, p.areaRng, p.iouThrs,
+        cat_ids = p.catIds
+        labels = (None, None)
+        if codes != (None, None):
+            gt, dt, img_ids, cat_ids, labels = _positions(gt, dt, codes, p)
+        self._state = engine.evaluate(gt, dt, img_ids, cat_ids, p.useCats, p.areaRng, p.iouThrs,
                                       p.maxDets[-1] if len(p.maxDets) else 0, self.threads,
                                       p.iouType, getattr(p, "kpt_oks_sigmas", None))
+        self._state.cells.img_labels, self._state.cells.cat_labels = labels
         self._ious, self._ious_state = None, None
         self.evalImgs = LazyEvalImgs(self._state, p)
         self._paramsEval = copy.deepcopy(p)
@@ -166,7 +172,8 @@ class COCOeval:
 
     def _columns(self):
         t = self.params.iouType
-        return self.cocoGt.columns("gt", t), self.cocoDt.columns("dt", t)
+        codes = self.cocoGt.id_codes()
+        return self.cocoGt.columns("gt", t, codes), self.cocoDt.columns("dt", t, codes), codes
 
     def computeIoU(self, imgId, catId):
         """pycocotools' computeIoU: (D, G) IoU of the cell (boxes or masks),
@@ -209,6 +216,7 @@ class COCOeval:
             return
         if p is None:
             p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [-1]  # as pycocotools (it writes to params)
         if not isinstance(self.evalImgs, LazyEvalImgs):
             # evalImgs was replaced (e.g. torchvision merges the lists of
             # several processes): accumulate what it now holds.  ious stay
@@ -246,3 +254,27 @@ class COCOeval:
     def __str__(self):
         self.summarize()
         return ""
+
+
+def _positions(gt, dt, codes, p):
+    """Columns whose image (category) ids are positions in p.imgIds
+    (p.catIds), for ground truths whose ids are not integers: the engine
+    then sees sorted integer ids, and the labels turn them back.  Returns
+    (gt, dt, img_ids, cat_ids, (img labels or None, cat labels or None))."""
+    out = {"gt": gt, "dt": dt}
+    ids = {"image": np.asarray(p.imgIds), "category": np.asarray(p.catIds)}
+    labels = [None, None]
+    for j, (field, plist) in enumerate((("image_id", p.imgIds), ("category_id", p.catIds))):
+        c = codes[j]
+        if c is None:
+            continue
+        pcodes = c.encode(list(plist), "params", field)
+        lut = np.full(len(c.ids) + 1, -1, np.int64)  # last entry: ids the GT does not name
+        known = pcodes >= 0
+        lut[pcodes[known]] = np.flatnonzero(known)
+        for side in ("gt", "dt"):
+            col = getattr(out[side], field)
+            out[side] = out[side].with_fields(**{field: lut[np.where(col >= 0, col, len(c.ids))]})
+        ids["image" if j == 0 else "category"] = np.arange(len(plist), dtype=np.int64)
+        labels[j] = list(plist)
+    return out["gt"], out["dt"], ids["image"], ids["category"], tuple(labels)

@@ -17,7 +17,7 @@ from .. import _core
 from ..errors import DetapInputError, DetapWarning
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
-           "field_error", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+           "field_error", "id_column", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
 
 
 class DetapResultsError(DetapInputError, AssertionError):
@@ -148,7 +148,22 @@ def check_negative_size(bbox, where, warn=False):
                   "pycocotools does: their IoU with every box is 0", DetapWarning, stacklevel=4)
 
 
-def gt_columns(anns, where):
+def id_column(anns, field, codes, where):
+    """int64 "image_id" / "category_id" of the records: the ids themselves,
+    or their ``ids.IdCodes`` codes when the ground truth's ids of that kind
+    are not all integers."""
+    if codes is None:
+        return column(anns, field, np.int64, where, "int")
+    try:
+        values = [a[field] for a in anns]
+    except (KeyError, TypeError):
+        raise field_error(anns, field, where, "int") from None
+    return codes.encode(values, where, field)
+
+
+def gt_columns(anns, where, codes=(None, None)):
+    """GT ``Columns`` of annotation dicts; ``codes`` = (image, category)
+    ``IdCodes`` for ids that are not integers (None: integers)."""
     n = len(anns)
     try:
         iscrowd = [a["iscrowd"] for a in anns]
@@ -159,17 +174,19 @@ def gt_columns(anns, where):
     except (TypeError, ValueError):
         raise field_error(anns, "iscrowd", where, "int") from None
     ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
-    return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
-                           column(anns, "category_id", np.int64, where, "int"),
+    return Columns.checked(where, id_column(anns, "image_id", codes[0], where),
+                           id_column(anns, "category_id", codes[1], where),
                            column(anns, "id", np.int64, where, "int"),
                            column(anns, "bbox", np.float64, where),
                            column(anns, "area", np.float64, where), crowd, ignore,
                            negative="warn")
 
 
-def dt_columns(anns, where):
-    return Columns.checked(where, column(anns, "image_id", np.int64, where, "int"),
-                           column(anns, "category_id", np.int64, where, "int"),
+def dt_columns(anns, where, codes=(None, None)):
+    """Result ``Columns`` of annotation dicts (with score); ``codes`` as in
+    gt_columns."""
+    return Columns.checked(where, id_column(anns, "image_id", codes[0], where),
+                           id_column(anns, "category_id", codes[1], where),
                            column(anns, "id", np.int64, where, "int"),
                            column(anns, "bbox", np.float64, where),
                            column(anns, "area", np.float64, where),

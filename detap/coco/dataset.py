@@ -15,8 +15,9 @@ import numpy as np
 
 from .. import _core
 from ..errors import DetapInputError
+from .ids import IdCodes, needs_codes
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
-                      dt_columns, field_error, gt_columns, keypoints_box, keypoints_column,
+                      dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
                       load_json, parse_json, read_fast)
 
 __all__ = ["COCO"]
@@ -58,6 +59,7 @@ class COCO:
         self._result_cols = False  # columns made by loadRes from the results
         self._result_anns = None   # loadRes: the result records (None: read from a file)
         self._gt_imgs = None       # loadRes: the ground truth, whose images masks need
+        self._codes = None         # loadRes: the ground truth's id codes
         self._cols_role = None
         if annotation_file is None:
             return
@@ -301,21 +303,26 @@ class COCO:
         else:
             anns = resFile
         kind = "bbox"
+        codes = self.id_codes()
+        if fast is not None and codes != (None, None):
+            # integer result ids on a ground truth with other ids: read the
+            # records, so that the id kind check below names the mismatch
+            anns, fast = load_json(where), None
         if fast is None:
             if not isinstance(anns, list):
                 raise DetapInputError("results must be a list of objects", where)
             kind = _result_kind(anns, where)
             self._check_id_kinds(anns, where)
-            img_ids = column(anns, "image_id", np.int64, where, "int")
+            img_ids = id_column(anns, "image_id", codes[0], where)
             score = column(anns, "score", np.float64, where)
-            cat_ids = column(anns, "category_id", np.int64, where, "int")
+            cat_ids = id_column(anns, "category_id", codes[1], where)
         else:
             img_ids, score, cat_ids = fast["image_id"], fast["score"], fast["category_id"]
-        known = np.array(self.getImgIds(), dtype=np.int64)
+        known = _id_array(self.getImgIds(), codes[0])
         ok = np.isin(img_ids, known)
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            raise DetapResultsError(f"record {i}: 'image_id' {img_ids[i]} is not an image of the "
+            raise DetapResultsError(f"record {i}: 'image_id' {anns[i]['image_id'] if anns else int(img_ids[i])!r} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
         kpts = masks = None
@@ -331,11 +338,11 @@ class COCO:
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
                                bbox, area, score=score, check_area=False,
                                ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks)
-        unknown = ~np.isin(cat_ids, np.array(self.getCatIds(), dtype=np.int64))
+        unknown = ~np.isin(cat_ids, _id_array(self.getCatIds(), codes[1]))
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
-                          f"ground truth (first: record {i}, {cat_ids[i]}); they are not evaluated, "
+                          f"ground truth (first: record {i}, {anns[i]['category_id'] if anns else int(cat_ids[i])!r}); they are not evaluated, "
                           "as in pycocotools", stacklevel=2)
         res = COCO(verbose=self.verbose)
         res._source = where
@@ -343,10 +350,12 @@ class COCO:
         res._cols = cols
         res._result_anns = anns
         res._gt_imgs = self
-        res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
-                     "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
-                     "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
-                     "cat_has": np.full(len(self.getCatIds()), _core.HAS_ID, np.uint8)}
+        res._codes = codes
+        if codes == (None, None):  # the id queries answered without building the dicts
+            res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
+                         "img_has": np.full(len(known), _core.HAS_ID, np.uint8),
+                         "cat_id": np.asarray(self.getCatIds(), dtype=np.int64),
+                         "cat_has": np.full(len(self.getCatIds()), _core.HAS_ID, np.uint8)}
         gt = self
 
         def build():
@@ -391,14 +400,26 @@ class COCO:
                     f"{'strings' if gt_str else 'numbers'} (Results do not correspond to current "
                     "coco set)", where)
 
-    def columns(self, role="gt", iou_type="bbox"):
+    def id_codes(self):
+        """(image, category) ``ids.IdCodes``, each None when those ids are
+        all integers (always, for what the C reader read)."""
+        if self._codes is not None:
+            return self._codes
+        if self._fast is not None and self._loader is not None:
+            return None, None
+        imgs, cats = self.imgs, self.cats
+        return (IdCodes(imgs, "image") if needs_codes(imgs) else None,
+                IdCodes(cats, "category") if needs_codes(cats) else None)
+
+    def columns(self, role="gt", iou_type="bbox", codes=(None, None)):
         """Column arrays of the annotations in ``role`` "gt" (bbox, area,
         iscrowd) or "dt" (bbox, score; area = the record's), with the
         keypoints (``iou_type="keypoints"``: GT without labelled keypoints
         are ignored, as pycocotools' _prepare sets) or the masks
         (``"segm"``).  Built from the C reader's columns while the dicts are
         untouched; from the dicts (afresh at every call, as pycocotools
-        reads them at every evaluate) once the caller holds them."""
+        reads them at every evaluate) once the caller holds them.  ``codes``:
+        the ground truth's ``id_codes()``, for ids that are not integers."""
         if self._result_cols:
             return self._with_shape(self._cols, role, iou_type, self._result_anns)
         key = (role, iou_type)
@@ -406,7 +427,7 @@ class COCO:
             return self._cols
         f = self._fast
         need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
-        if (iou_type == "bbox" and f is not None and self._loader is not None
+        if (iou_type == "bbox" and codes == (None, None) and f is not None and self._loader is not None
                 and not self._exposed and bool(np.all((f["has"] & need) == need))):
             where = f"{self._source} annotations"
             common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
@@ -419,7 +440,7 @@ class COCO:
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
-            cols = gt_columns(anns, where) if role == "gt" else dt_columns(anns, where)
+            cols = (gt_columns if role == "gt" else dt_columns)(anns, where, codes)
             cols = self._with_shape(cols, role, iou_type, anns)
         self._cols, self._cols_role = cols, key
         return cols
@@ -444,6 +465,13 @@ class COCO:
 
     def _masks(self, anns, where):
         raise NotImplementedError("iouType='segm' needs detap's mask stage")
+
+
+def _id_array(ids, codes):
+    """int64 ids, or their codes."""
+    if codes is None:
+        return np.array(ids, dtype=np.int64)
+    return codes.encode(ids, "ids", "id")
 
 
 def _result_kind(anns, where):

@@ -70,6 +70,26 @@ class Cells:
     iou_thrs: np.ndarray  # (T,)
     iou_type: str = "bbox"               # what the similarity compares
     kpt_vars: Optional[np.ndarray] = None  # keypoints: (2 sigma)^2 per point
+    # ids that are not integers (ids.py): img_ids (cat_ids) are then
+    # positions in these lists of the caller's ids
+    img_labels: Optional[list] = None
+    cat_labels: Optional[list] = None
+
+    def img_label(self, i):
+        """The caller's id of image position i."""
+        return self.img_ids[i] if self.img_labels is None else self.img_labels[i]
+
+    def cat_label(self, k):
+        return self.cat_ids[k] if self.cat_labels is None else self.cat_labels[k]
+
+    def _position(self, labels, value):
+        lookup = self.__dict__.setdefault("_lookup", {})
+        if id(labels) not in lookup:
+            lookup[id(labels)] = {v: i for i, v in enumerate(labels)}
+        try:
+            return lookup[id(labels)][value]
+        except KeyError:
+            raise KeyError(value) from None
 
     @property
     def I(self):  # noqa: E743 -- pycocotools' name
@@ -82,6 +102,10 @@ class Cells:
     def cell_of(self, img_id, cat_id):
         """The cell of (img_id, cat_id), or None when it has no GT and no
         detections; KeyError when the image or category is not evaluated."""
+        if self.img_labels is not None:
+            img_id = self._position(self.img_labels, img_id)
+        if self.cat_labels is not None and self.use_cats:
+            cat_id = self._position(self.cat_labels, cat_id)
         i = int(np.searchsorted(self.img_ids, img_id))
         if i >= self.I or self.img_ids[i] != img_id:
             raise KeyError((img_id, cat_id))

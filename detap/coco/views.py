@@ -43,7 +43,7 @@ def eval_img(state, c, a, max_det, a_rng=None):
                 gtm[t, pos[matched[t, d]]] = dt_ids[d]
     k, i = divmod(int(cells.cell_key[c]), cells.I)
     return {
-        "image_id": cells.img_ids[i], "category_id": cells.cat_ids[k] if cells.use_cats else -1,
+        "image_id": cells.img_label(i), "category_id": cells.cat_label(k) if cells.use_cats else -1,
         "aRng": list(rng) if a_rng is None else a_rng, "maxDet": max_det,
         "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
         "dtMatches": dtm, "gtMatches": gtm,
@@ -58,8 +58,9 @@ def ious_dict(state):
     (D, G) array, or [] when the cell lacks GT or detections}, every image
     and category of the evaluation (catId -1 with useCats=0)."""
     cells = state.cells
-    cats = cells.cat_ids if cells.use_cats else [-1]
-    return {(i, k): cell_ious(state, cells.cell_of(i, k)) for i in cells.img_ids for k in cats}
+    imgs = [cells.img_label(i) for i in range(cells.I)]
+    cats = [cells.cat_label(k) for k in range(cells.K)] if cells.use_cats else [-1]
+    return {(i, k): cell_ious(state, cells.cell_of(i, k)) for i in imgs for k in cats}
 
 
 class LazyEvalImgs(Sequence):
