@@ -1,4 +1,5 @@
-"""Build of detap's extension: the C kernels in csrc/ behind detap/_core.pyx.
+"""Build of detap's extensions: the C kernels in csrc/ behind detap/_core.pyx,
+and the mask kernels (csrc/mask.c, csrc/polygon.c) behind detap/_mask.pyx.
 
 The kernels reproduce reference float64 arithmetic bit for bit, so the build
 forbids floating-point contraction (FMA) and any fast-math mode.
@@ -15,6 +16,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
+MASK_CSRC = ["csrc/mask.c", "csrc/polygon.c"]
 
 
 OPENMP_PROBE = """
@@ -65,13 +67,13 @@ def extensions():
     import numpy
     from Cython.Build import cythonize
 
-    ext = Extension(
-        "detap._core",
-        sources=["detap/_core.pyx", *CSRC],
-        include_dirs=["csrc", numpy.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    )
-    return cythonize([ext], compiler_directives={"language_level": "3"})
+    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    core = Extension("detap._core", sources=["detap/_core.pyx", *CSRC],
+                     include_dirs=["csrc", numpy.get_include()], define_macros=macros)
+    # pycocotools._mask's API: needs only the mask kernels
+    mask = Extension("detap._mask", sources=["detap/_mask.pyx", *MASK_CSRC],
+                     include_dirs=["csrc"], define_macros=macros)
+    return cythonize([core, mask], compiler_directives={"language_level": "3"})
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

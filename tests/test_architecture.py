@@ -1,8 +1,10 @@
 """The layout rules of the code base, enforced.
 
 - no module imports another module's private (``_``) names, nor reaches
-  into one through a module it imported (the C extension ``_core`` is the
-  one private module modules may import);
+  into one through a module it imported (the C extensions are the private
+  modules that may be imported: ``_core`` by any module, ``_mask`` only by
+  ``detap.mask``, whose kernels they are, and by ``detap.coco.compat``,
+  which re-exports it as ``pycocotools._mask``);
 - each C entry point of ``detap._core`` has exactly one calling module in
   the package, the module that owns that stage;
 - no module is over 700 lines (Python, Cython and C);
@@ -47,8 +49,12 @@ def _resolve(path, node):
     return ".".join(base + ([node.module] if node.module else []))
 
 
+EXTENSIONS = {"_core", "_mask"}
+MASK_IMPORTERS = {"detap/mask.py", "detap/coco/compat.py"}
+
+
 def _private(name):
-    return name.startswith("_") and not name.startswith("__") and name != "_core"
+    return name.startswith("_") and not name.startswith("__") and name not in EXTENSIONS
 
 
 def private_imports(path):
@@ -86,6 +92,25 @@ def test_no_module_imports_private_names():
     bad = [f"{p.relative_to(ROOT)}:{line}: {what}" for p in modules()
            for line, what in private_imports(p)]
     assert not bad, "\n".join(bad)
+
+
+def imports_mask_extension(path):
+    """Whether a module imports detap._mask (in any spelling)."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and _resolve(path, node) is not None:
+            target = _resolve(path, node)
+            if target == "detap._mask" or any(f"{target}.{a.name}" == "detap._mask"
+                                              for a in node.names):
+                return True
+        elif isinstance(node, ast.Import) and any(a.name == "detap._mask" for a in node.names):
+            return True
+    return False
+
+
+def test_only_the_mask_module_imports_mask_extension():
+    importers = {str(p.relative_to(ROOT)) for p in modules() if imports_mask_extension(p)}
+    assert importers <= MASK_IMPORTERS, f"detap._mask imported by {sorted(importers - MASK_IMPORTERS)}"
+    assert "detap/mask.py" in importers
 
 
 def core_entry_points():

@@ -430,7 +430,8 @@ def test_install_as_pycocotools_in_a_subprocess():
 import numpy as np
 import detap.coco
 names = detap.coco.install_as_pycocotools()
-assert sorted(names) == ["pycocotools.coco", "pycocotools.cocoeval"], names
+assert sorted(names) == ["pycocotools._mask", "pycocotools.coco", "pycocotools.cocoeval",
+                        "pycocotools.mask"], names
 from pycocotools.cocoeval import COCOeval, Params
 from pycocotools.coco import COCO
 import pycocotools.cocoeval, pycocotools.coco
@@ -438,7 +439,9 @@ assert COCOeval is detap.coco.COCOeval
 assert COCO is detap.coco.COCO
 assert Params is detap.coco.Params
 assert pycocotools.cocoeval.COCOeval is detap.coco.COCOeval
-import pycocotools.mask as mask
+import pycocotools.mask as mask, pycocotools._mask as _mask
+import detap.mask, detap._mask
+assert mask is detap.mask and _mask is detap._mask
 m = np.zeros((10, 12), dtype=np.uint8, order="F")
 m[2:5, 3:9] = 1
 rle = mask.encode(m)

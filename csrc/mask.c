@@ -1,0 +1,304 @@
+/* RLE queries, encoding, merging and the compressed string form; the
+ * polygon rasteriser is in polygon.c.  Arithmetic on counts is uint32
+ * throughout, as in pycocotools, so that wrap-around gives its values. */
+#include <string.h>
+#include "mask.h"
+#include "iou.h"
+
+static uint32_t u32_min(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t u32_max(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+/* ============================================================ queries */
+
+void detap_rle_bbox(const detap_rle *r, double bb[4]) {
+    uint32_t h = r->h, w = r->w;
+    size_t m = r->m - r->m % 2; /* an unpaired last count is a 0-run: no pixels */
+    if (m == 0) {
+        bb[0] = bb[1] = bb[2] = bb[3] = 0;
+        return;
+    }
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0;
+    for (size_t j = 0; j < m; j++) {
+        uint32_t start = end;
+        end += r->cnts[j];
+        if (j % 2 == 0 || r->cnts[j] == 0 || h == 0) continue;
+        uint32_t x0 = start / h, y0 = start % h;
+        uint32_t x1 = (end - 1) / h, y1 = (end - 1) % h;
+        xs = u32_min(xs, x0);
+        xe = u32_max(xe, x1);
+        if (x0 < x1) { /* the run wraps into the next column: every row is covered */
+            ys = 0;
+            ye = h - 1;
+        } else {
+            ys = u32_min(ys, y0);
+            ye = u32_max(ye, y1);
+        }
+    }
+    /* widths in uint32: with no non-empty 1-run they wrap, as pycocotools' do */
+    bb[0] = xs;
+    bb[1] = ys;
+    bb[2] = (uint32_t)(xe - xs + 1);
+    bb[3] = (uint32_t)(ye - ys + 1);
+}
+
+uint64_t detap_rle_area(const detap_rle *r) {
+    uint64_t a = 0;
+    for (size_t j = 1; j < r->m; j += 2) a += r->cnts[j];
+    return a;
+}
+
+/* ------------------------------------------------ walking two RLEs at once */
+
+/* Position in one RLE: `left` pixels remain in the current run, whose value
+ * is `on`; `next` is the index of the following count. */
+typedef struct {
+    const uint32_t *cnts;
+    size_t m, next;
+    uint32_t left;
+    int on;
+} cursor;
+
+static void cursor_init(cursor *c, const detap_rle *r) {
+    c->cnts = r->cnts;
+    c->m = r->m;
+    c->next = 1;
+    c->left = r->m ? r->cnts[0] : 0;
+    c->on = 0;
+}
+
+/* Consume n pixels; an emptied run gives way to the next count (which may
+ * itself be 0: the following step then consumes nothing and moves on). */
+static void cursor_take(cursor *c, uint32_t n) {
+    c->left -= n;
+    if (!c->left && c->next < c->m) {
+        c->left = c->cnts[c->next++];
+        c->on = !c->on;
+    }
+}
+
+static int cursor_done(const cursor *c) { return !c->left && c->next >= c->m; }
+
+/* When one RLE is used up while the other still has pixels,
+ * pycocotools' loop never ends (it consumes 0 pixels forever); here the
+ * used-up one goes on as 0s alongside the other's run.  Called wherever
+ * that state can arise, before the next run's value is read.  The state
+ * arises only when the two lengths differ, so results are unchanged
+ * wherever pycocotools returns. */
+static void pad_shorter(cursor *a, cursor *b) {
+    if (cursor_done(a) && b->left) {
+        a->left = b->left;
+        a->on = 0;
+    } else if (cursor_done(b) && a->left) {
+        b->left = a->left;
+        b->on = 0;
+    }
+}
+
+/* Consume the pixels both current runs still have; returns the pixels
+ * left in both afterwards, summed in uint32 (pycocotools stops when that
+ * is 0, wrap-around included). */
+static uint32_t joint_take(cursor *a, cursor *b, uint32_t c) {
+    cursor_take(a, c);
+    cursor_take(b, c);
+    uint32_t ct = a->left + b->left;
+    pad_shorter(a, b);
+    return ct;
+}
+
+/* Intersection and union of two RLEs, in pycocotools' uint32 arithmetic.
+ * The loop stops when the pixels left in both runs add up to 0 in uint32. */
+static void overlap(const detap_rle *dt, const detap_rle *gt, uint32_t *inter, uint32_t *uni) {
+    cursor a, b;
+    cursor_init(&a, dt);
+    cursor_init(&b, gt);
+    uint32_t i = 0, u = 0, ct = 1;
+    pad_shorter(&a, &b);
+    while (ct > 0) {
+        uint32_t c = u32_min(a.left, b.left);
+        if (a.on || b.on) {
+            u += c;
+            if (a.on && b.on) i += c;
+        }
+        ct = joint_take(&a, &b, c);
+    }
+    *inter = i;
+    *uni = u;
+}
+
+double detap_rle_iou_pair(const detap_rle *dt, const double dbb[4],
+                          const detap_rle *gt, const double gbb[4], int crowd) {
+    /* the box IoU decides which pairs are walked (pycocotools computes it
+     * first and keeps it where it is not positive) */
+    double o = detap_iou_coco_pair(dbb, detap_area_coco(dbb), gbb, detap_area_coco(gbb), crowd);
+    if (!(o > 0)) return o;
+    if (dt->h != gt->h || dt->w != gt->w) return -1;
+    uint32_t i, u;
+    overlap(dt, gt, &i, &u);
+    if (i == 0)
+        u = 1;
+    else if (crowd)
+        u = (uint32_t)detap_rle_area(dt);
+    return (double)i / (double)u;
+}
+
+void detap_rle_iou(const detap_rle *dt, const double *dbb, size_t m,
+                   const detap_rle *gt, const double *gbb, size_t n,
+                   const uint8_t *crowd, double *o) {
+    for (size_t g = 0; g < n; g++) {
+        int c = crowd != NULL && crowd[g];
+        for (size_t d = 0; d < m; d++)
+            o[g * m + d] = detap_rle_iou_pair(dt + d, dbb + 4 * d, gt + g, gbb + 4 * g, c);
+    }
+}
+
+void detap_box_iou(const double *dt, size_t m, const double *gt, size_t n,
+                   const uint8_t *crowd, double *o) {
+    for (size_t g = 0; g < n; g++) {
+        const double *G = gt + 4 * g;
+        double ga = detap_area_coco(G);
+        int c = crowd != NULL && crowd[g];
+        for (size_t d = 0; d < m; d++) {
+            const double *D = dt + 4 * d;
+            o[g * m + d] = detap_iou_coco_pair(D, detap_area_coco(D), G, ga, c);
+        }
+    }
+}
+
+/* ================================================ masks <-> RLE counts */
+
+size_t detap_rle_encode(const uint8_t *mask, size_t npix, uint32_t *cnts) {
+    size_t k = 0;
+    uint32_t run = 0;
+    uint8_t value = 0; /* the first run is of 0s, possibly empty */
+    for (size_t j = 0; j < npix; j++) {
+        if (mask[j] != value) {
+            cnts[k++] = run;
+            run = 0;
+            value = mask[j];
+        }
+        run++;
+    }
+    cnts[k++] = run;
+    return k;
+}
+
+uint64_t detap_rle_length(const uint32_t *cnts, size_t m) {
+    uint64_t n = 0;
+    for (size_t j = 0; j < m; j++) n += cnts[j];
+    return n;
+}
+
+void detap_rle_decode(const uint32_t *cnts, size_t m, uint8_t *out, size_t npix) {
+    size_t at = 0;
+    for (size_t j = 0; j < m && at < npix; j++) {
+        size_t run = cnts[j] < npix - at ? cnts[j] : npix - at;
+        if (j % 2) memset(out + at, 1, run);
+        at += run;
+    }
+}
+
+/* ================================================================ merge */
+
+size_t detap_rle_merge_room(const detap_rle *rs, size_t n) {
+    /* one fold step gives at most m_a + m_b + 1 counts (a count ends only
+     * where an input run ends, at the end, or once where a used-up RLE
+     * turns to 0s), so every partial result fits in sum(m) + n + 1; the
+     * fold alternates between two such halves */
+    size_t total = n + 1;
+    for (size_t i = 0; i < n; i++) total += rs[i].m;
+    return 2 * total;
+}
+
+/* One fold step of pycocotools' merge: a run ends where the combined value
+ * changes, and the last one where both inputs end. */
+static int merge_pair(const detap_rle *ra, const detap_rle *rb, int intersect, uint32_t *dst,
+                      size_t room, size_t *k) {
+    cursor a, b;
+    cursor_init(&a, ra);
+    cursor_init(&b, rb);
+    uint32_t run = 0, ct = 1;
+    int v = 0;
+    size_t m = 0;
+    pad_shorter(&a, &b);
+    while (ct > 0) {
+        uint32_t c = u32_min(a.left, b.left);
+        run += c;
+        ct = joint_take(&a, &b, c);
+        int before = v;
+        v = intersect ? (a.on && b.on) : (a.on || b.on);
+        if (v != before || ct == 0) {
+            if (m == room) return DETAP_EVALUE;
+            dst[m++] = run;
+            run = 0;
+        }
+    }
+    *k = m;
+    return DETAP_OK;
+}
+
+int detap_rle_merge(const detap_rle *rs, size_t n, int intersect, uint32_t *work,
+                    size_t room, detap_rle *out) {
+    out->h = out->w = 0;
+    out->m = 0;
+    out->cnts = work;
+    if (n == 0) return DETAP_OK;
+    for (size_t i = 1; i < n; i++)
+        if (rs[i].h != rs[0].h || rs[i].w != rs[0].w) return DETAP_OK;
+    detap_rle acc = rs[0];
+    size_t half = room / 2;
+    for (size_t i = 1; i < n; i++) {
+        uint32_t *dst = work + (i % 2) * half;
+        size_t k;
+        if (merge_pair(&acc, rs + i, intersect, dst, half, &k) != DETAP_OK) return DETAP_EVALUE;
+        acc.cnts = dst;
+        acc.m = k;
+    }
+    *out = acc;
+    return DETAP_OK;
+}
+
+/* =================================================== compressed strings */
+
+size_t detap_rle_to_string(const uint32_t *cnts, size_t m, char *out) {
+    size_t p = 0;
+    for (size_t i = 0; i < m; i++) {
+        int64_t x = (int64_t)cnts[i];
+        if (i > 2) x -= (int64_t)cnts[i - 2];
+        int more = 1;
+        while (more) {
+            int64_t c = x & 0x1f;
+            x = (x - c) / 32; /* floor(x / 32), an arithmetic shift written portably */
+            /* stop once the rest is the sign extension of bit 4 of c */
+            more = (c & 0x10) ? x != -1 : x != 0;
+            if (more) c |= 0x20;
+            out[p++] = (char)(c + 48);
+        }
+    }
+    return p;
+}
+
+int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m) {
+    const char *nul = memchr(s, 0, len);
+    if (nul) len = (size_t)(nul - s);
+    size_t n = 0, p = 0;
+    while (p < len) {
+        uint32_t x = 0;
+        size_t k = 0;
+        int more = 1;
+        while (more) {
+            if (p == len) return DETAP_EVALUE; /* truncated: more was asked for */
+            /* pycocotools reads (char)(byte - 48); only its low 6 bits matter */
+            unsigned c = ((unsigned char)s[p] - 48u) & 0x3f;
+            /* its shifts are on 32-bit ints, whose count x86-64 takes mod 32 */
+            x |= (uint32_t)(c & 0x1f) << (5 * k % 32);
+            more = c & 0x20;
+            p++;
+            k++;
+            if (!more && (c & 0x10)) x |= UINT32_MAX << (5 * k % 32);
+        }
+        if (n > 2) x += cnts[n - 2];
+        cnts[n++] = x;
+    }
+    *m = n;
+    return DETAP_OK;
+}
