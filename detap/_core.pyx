@@ -7,8 +7,8 @@ here: it is all in ``csrc/`` so that every front end shares one
 implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
-from libc.stdint cimport int8_t, int64_t, uint8_t
-from libc.stdlib cimport free
+from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 from cython.view cimport array as cvarray
 from cython.parallel cimport prange
@@ -457,6 +457,7 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
     return img[:count], score[:count], boxes[:count]
 
 
+include "_core_masks.pxi"
 include "_core_coco.pxi"
 
 

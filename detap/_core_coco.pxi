@@ -35,12 +35,19 @@ cdef class _CellSim:
     cdef detap_cell_sim_fn fn
     cdef const void *ctx
     cdef detap_oks_ctx oks
+    cdef detap_mask_ctx mask
+    cdef detap_rle *g_rle
+    cdef detap_rle *d_rle
     cdef list keep
 
-    def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, kpts=None):
+    def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, gt_crowd=None,
+                  kpts=None, masks=None):
         self.fn = NULL
         self.ctx = NULL
+        self.g_rle = self.d_rle = NULL
         self.keep = []
+        if masks is not None:
+            self._masks(ng, nd, gt_crowd, masks)
         if kpts is None:
             return
         _numpy_exp_loop()
@@ -67,11 +74,33 @@ cdef class _CellSim:
         self.fn = detap_coco_oks_sim
         self.ctx = &self.oks
 
+    def _masks(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, masks):
+        """masks = ((counts, off, hw, bbox) of the GT, the same of the
+        detections): one RLE per row (see rle_columns)."""
+        (gc, go, gh, gb), (dc, do, dh, db) = masks
+        gb = np.ascontiguousarray(gb, dtype=np.float64).reshape(ng, 4)
+        db = np.ascontiguousarray(db, dtype=np.float64).reshape(nd, 4)
+        crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
+        gc, dc = np.ascontiguousarray(gc, np.uint32), np.ascontiguousarray(dc, np.uint32)
+        self.g_rle = _rle_array(gc, go, gh, ng)
+        self.d_rle = _rle_array(dc, do, dh, nd)
+        self.keep = [gc, dc, gb, db, crowd]
+        self.mask.gt, self.mask.dt = self.g_rle, self.d_rle
+        self.mask.gt_bb = <const double *>cnp.PyArray_DATA(gb)
+        self.mask.dt_bb = <const double *>cnp.PyArray_DATA(db)
+        self.mask.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+        self.fn = detap_coco_mask_sim
+        self.ctx = &self.mask
 
-def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None):
+    def __dealloc__(self):
+        free(self.g_rle)
+        free(self.d_rle)
+
+
+def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None):
     """The (D, G) similarity of every detection row against every GT row
     (one cell's, in the caller's order): pycocotools' computeIoU for boxes,
-    computeOks with ``kpts`` (as in coco_evaluate)."""
+    computeOks with ``kpts``, mask IoU with ``masks`` (as in coco_evaluate)."""
     ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
     gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
     db = np.ascontiguousarray(dt_boxes, dtype=np.float64).reshape(-1, 4)
@@ -79,7 +108,7 @@ def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None):
     cdef Py_ssize_t G = ga.shape[0], D = db.shape[0]
     if gb.shape[0] != G or gc.shape[0] != G:
         raise ValueError("GT boxes, areas and crowd flags must have equal lengths")
-    cdef _CellSim sim = _CellSim(G, D, gb, ga, kpts)
+    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks)
     out = np.zeros((D, G))
     cdef double[:, ::1] v_out = out
     cdef const int64_t[::1] v_d = np.arange(D, dtype=np.int64)
@@ -206,7 +235,7 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
-                  bint with_matches=False, kpts=None):
+                  bint with_matches=False, kpts=None, masks=None):
     """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
@@ -219,7 +248,9 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
 
     ``kpts`` = (gt_kpts (ng, 3K), dt_kpts (nd, 3K), vars (K,)) makes the
     similarity pycocotools' keypoint OKS (csrc/oks.h) instead of box IoU;
-    gt_boxes and gt_area then are the GT boxes and areas it reads."""
+    gt_boxes and gt_area then are the GT boxes and areas it reads.  ``masks``
+    = ((counts, off, hw, bbox) of the GT rows, the same of the detection
+    rows; see rle_columns) makes it pycocotools' mask IoU (csrc/mask_cells.h)."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -305,7 +336,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.max_det = max_det
     inp.sim = NULL  # pycocotools' bbox IoU
     inp.sim_ctx = NULL
-    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, kpts)
+    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks)
     if sim.fn != NULL:
         inp.sim = sim.fn
         inp.sim_ctx = sim.ctx

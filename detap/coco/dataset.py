@@ -16,6 +16,7 @@ import numpy as np
 from .. import _core
 from ..errors import DetapInputError
 from .ids import IdCodes, needs_codes
+from .masks import box_polygons, mask_columns
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
                       load_json, parse_json, read_fast)
@@ -333,8 +334,8 @@ class COCO:
             kpts = keypoints_column(anns, where)
             bbox, area = keypoints_box(kpts)
         else:
-            masks = self._masks(anns, where, results=True)
-            bbox, area = masks.result_box(anns, where)
+            masks = self._masks(anns, where)
+            bbox, area = masks.result_box(anns)
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
                                bbox, area, score=score, check_area=False,
                                ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks)
@@ -460,11 +461,25 @@ class COCO:
                 cols = cols.with_fields(ignore=(cols.ignore | (nk == 0)).astype(np.uint8))
         elif iou_type == "segm":
             if cols.masks is None:
-                cols = cols.with_fields(masks=self._masks(anns, where))
+                cols = cols.with_fields(masks=self._masks(anns, where, cols))
         return cols
 
-    def _masks(self, anns, where):
-        raise NotImplementedError("iouType='segm' needs detap's mask stage")
+    def _masks(self, anns, where, cols=None):
+        """``masks.MaskColumns`` of the records (or, for box results read by
+        the C reader, of the polygons pycocotools makes of their boxes)."""
+        imgs = (self._gt_imgs if self._gt_imgs is not None else self).imgs
+        if anns is None:
+            return mask_columns(box_polygons(cols.bbox), cols.image_id.tolist(), imgs, where)
+        segs, image_ids = [], []
+        for i, a in enumerate(anns):
+            if "segmentation" in a:
+                segs.append(a["segmentation"])
+            elif self._result_cols and "bbox" in a:  # pycocotools' loadRes polygon
+                segs.extend(box_polygons(np.asarray([a["bbox"]], np.float64)))
+            else:
+                raise DetapInputError(f"{where}: record {i} has no 'segmentation'")
+            image_ids.append(a.get("image_id"))
+        return mask_columns(segs, image_ids, imgs, where)
 
 
 def _id_array(ids, codes):

@@ -1,0 +1,207 @@
+# The mask columns of detap._core (included by _core.pyx): every
+# annotation's segmentation as one RLE in flat arrays, for the segm cell
+# similarity (csrc/mask_cells.h).  Same rules as the rest: check here, then
+# call C.
+
+cdef extern from "mask.h" nogil:
+    ctypedef struct detap_rle:
+        uint32_t h
+        uint32_t w
+        size_t m
+        const uint32_t *cnts
+    void detap_rle_bbox(const detap_rle *r, double *bb)
+    uint64_t detap_rle_area(const detap_rle *r)
+    size_t detap_rle_merge_room(const detap_rle *rs, size_t n)
+    int detap_rle_merge(const detap_rle *rs, size_t n, int intersect, uint32_t *work,
+                        size_t room, detap_rle *out)
+    int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m)
+    size_t detap_poly_room(const double *xy, size_t k, uint32_t w)
+    int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
+                            uint32_t *cnts, size_t room, size_t *m)
+
+cdef extern from "mask_cells.h" nogil:
+    ctypedef struct detap_mask_ctx:
+        const detap_rle *gt
+        const detap_rle *dt
+        const double *gt_bb
+        const double *dt_bb
+        const uint8_t *gt_crowd
+    int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D,
+                            const int64_t *grow, size_t G, double *out)
+
+
+from .errors import DetapInputError
+
+
+cdef detap_rle *_rle_array(counts, off, hw, Py_ssize_t n) except NULL:
+    """n detap_rle pointing into counts (checked: offsets in range); free()."""
+    off = np.ascontiguousarray(off, dtype=np.int64)
+    hw = np.ascontiguousarray(hw, dtype=np.uint32)
+    counts = np.ascontiguousarray(counts, dtype=np.uint32)
+    if off.shape[0] != n + 1 or hw.shape[0] != n or hw.shape[1] != 2:
+        raise ValueError(f"mask columns must describe {n} RLEs")
+    if off[0] != 0 or off[n] != counts.shape[0] or np.any(np.diff(off) < 0):
+        raise ValueError("mask offsets must run from 0 to the number of counts")
+    cdef detap_rle *r = <detap_rle *>malloc((n + 1) * sizeof(detap_rle))
+    if r == NULL:
+        raise MemoryError()
+    cdef const int64_t[::1] v_off = off
+    cdef const uint32_t[:, ::1] v_hw = hw
+    cdef const uint32_t *base = <const uint32_t *>cnp.PyArray_DATA(counts) if counts.shape[0] else NULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        r[i].h, r[i].w = v_hw[i, 0], v_hw[i, 1]
+        r[i].m = <size_t>(v_off[i + 1] - v_off[i])
+        r[i].cnts = base + v_off[i] if r[i].m else NULL
+    return r
+
+
+cdef class _Counts:
+    """A growing uint32 buffer of RLE counts."""
+    cdef object arr
+    cdef size_t n
+
+    def __cinit__(self, size_t cap):
+        self.arr = np.empty(max(cap, 16), np.uint32)
+        self.n = 0
+
+    cdef uint32_t *room(self, size_t k):
+        cdef size_t cap = self.arr.shape[0]
+        if self.n + k > cap:
+            self.arr = np.resize(self.arr, max(2 * cap, self.n + k))
+        return <uint32_t *>cnp.PyArray_DATA(self.arr) + self.n
+
+
+def rle_columns(objs, heights, widths, str where):
+    """Every annotation's mask as one RLE: (counts uint32 (total,), off int64
+    (n + 1,), hw uint32 (n, 2), bbox float64 (n, 4) pycocotools' toBbox,
+    area float64 (n,) pycocotools' uint32 area).
+
+    objs[i] is what pycocotools' annToRLE reads: a compressed RLE dict
+    ({"size": [h, w], "counts": str or bytes}), an uncompressed one
+    ({"counts": [ints]}: the image's size, heights[i] x widths[i]), or a
+    list of polygons [x0, y0, x1, y1, ...] rasterised in the image's size
+    and merged (union).  Other shapes must be converted by the caller."""
+    cdef Py_ssize_t n = len(objs), i
+    hs = np.ascontiguousarray(heights, dtype=np.int64).reshape(-1)
+    ws = np.ascontiguousarray(widths, dtype=np.int64).reshape(-1)
+    if hs.shape[0] != n or ws.shape[0] != n:
+        raise ValueError("one height and width per annotation")
+    cdef _Counts buf = _Counts(64 * n)
+    off = np.zeros(n + 1, np.int64)
+    hw = np.zeros((n, 2), np.uint32)
+    cdef int64_t[::1] v_off = off
+    cdef uint32_t[:, ::1] v_hw = hw
+    cdef size_t m = 0
+    cdef int rc
+    cdef uint32_t h, w
+    cdef bytes s
+    for i in range(n):
+        o = objs[i]
+        if isinstance(o, dict):
+            c = o.get("counts")
+            if isinstance(c, (str, bytes)):
+                size = o.get("size")
+                if not isinstance(size, (list, tuple)) or len(size) != 2:
+                    raise DetapInputError(f"{where}: record {i} 'segmentation' has no [h, w] 'size'")
+                h, w = _dim32(size[0], where, i), _dim32(size[1], where, i)
+                s = c.encode() if isinstance(c, str) else c
+                rc = detap_rle_from_string(s, len(s), buf.room(len(s)), &m)
+                if rc != 0:
+                    raise DetapInputError(f"{where}: record {i} 'segmentation' counts string "
+                                          "ends inside a value")
+            else:
+                h, w = _dim32(hs[i], where, i), _dim32(ws[i], where, i)
+                try:
+                    arr = np.array(c, dtype=np.uint32).reshape(-1)
+                except (TypeError, ValueError, OverflowError):
+                    raise DetapInputError(f"{where}: record {i} 'segmentation' counts are not "
+                                          f"non-negative integers: {c!r:.80}") from None
+                m = arr.shape[0]
+                if m:
+                    memcpy(buf.room(m), cnp.PyArray_DATA(arr), m * sizeof(uint32_t))
+        else:
+            h, w = _dim32(hs[i], where, i), _dim32(ws[i], where, i)
+            m = _polygons_rle(o, h, w, buf, where, i)
+        buf.n += m
+        v_off[i + 1] = buf.n
+        v_hw[i, 0] = h
+        v_hw[i, 1] = w
+    counts = buf.arr[:buf.n].copy()
+    bbox, area = _rle_boxes(counts, off, hw)
+    return counts, off, hw, bbox, area
+
+
+cdef uint32_t _dim32(v, str where, Py_ssize_t i) except? 0:
+    try:
+        x = int(v)
+    except (TypeError, ValueError):
+        raise DetapInputError(f"{where}: record {i}: mask size {v!r:.40} is not an integer") from None
+    if x < 0 or x > 0xFFFFFFFF:
+        raise DetapInputError(f"{where}: record {i}: mask size {x} is out of range")
+    return <uint32_t>x
+
+
+cdef size_t _polygons_rle(polys, uint32_t h, uint32_t w, _Counts buf, str where,
+                          Py_ssize_t i) except? 0:
+    """The union of the polygons' RLEs appended at buf.n (not yet counted):
+    the number of counts."""
+    cdef Py_ssize_t np_ = len(polys), j, k
+    cdef size_t m = 0, room
+    cdef int rc
+    cdef const double[::1] xy
+    cdef detap_rle merged
+    cdef uint32_t *work
+    arrays = []  # keeps each polygon's counts alive until merged
+    cdef detap_rle *parts = <detap_rle *>malloc((np_ + 1) * sizeof(detap_rle))
+    if parts == NULL:
+        raise MemoryError()
+    try:
+        for j in range(np_):
+            try:
+                xy = np.ascontiguousarray(polys[j], dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} is not "
+                                      "a list of numbers") from None
+            k = xy.shape[0] // 2
+            room = detap_poly_room(&xy[0] if k else NULL, k, w)
+            a = np.empty(room + 1, np.uint32)
+            rc = detap_rle_from_poly(&xy[0] if k else NULL, k, h, w,
+                                     <uint32_t *>cnp.PyArray_DATA(a), room, &m)
+            if rc != 0:
+                raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} has a "
+                                      "coordinate that is NaN or out of range")
+            arrays.append(a)
+            parts[j].h, parts[j].w, parts[j].m = h, w, m
+            parts[j].cnts = <const uint32_t *>cnp.PyArray_DATA(a)
+        room = detap_rle_merge_room(parts, np_)
+        work = buf.room(room + 1)
+        rc = detap_rle_merge(parts, np_, 0, work, room, &merged)
+        if rc != 0:
+            raise DetapInputError(f"{where}: record {i}: polygons could not be merged")
+        if merged.m and merged.cnts != work:
+            memcpy(work, merged.cnts, merged.m * sizeof(uint32_t))
+        return merged.m
+    finally:
+        free(parts)
+
+
+def _rle_boxes(counts, off, hw):
+    """pycocotools' toBbox and uint32 area of every RLE."""
+    cdef Py_ssize_t n = off.shape[0] - 1, i
+    bbox = np.zeros((n, 4))
+    area = np.zeros(n)
+    cdef double[:, ::1] v_bb = bbox
+    cdef double[::1] v_a = area
+    cdef const int64_t[::1] v_off = off
+    cdef const uint32_t[:, ::1] v_hw = hw
+    cdef const uint32_t *base = <const uint32_t *>cnp.PyArray_DATA(counts) if counts.shape[0] else NULL
+    cdef detap_rle r
+    with nogil:
+        for i in range(n):
+            r.h, r.w = v_hw[i, 0], v_hw[i, 1]
+            r.m = <size_t>(v_off[i + 1] - v_off[i])
+            r.cnts = base + v_off[i] if r.m else NULL
+            detap_rle_bbox(&r, &v_bb[i, 0])
+            v_a[i] = <double><uint32_t>detap_rle_area(&r)
+    return bbox, area

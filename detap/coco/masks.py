@@ -1,0 +1,107 @@
+"""The masks of an annotation list as RLE columns (iouType "segm").
+
+pycocotools turns every annotation's ``segmentation`` into one RLE before it
+compares masks (``COCO.annToRLE``): a list of polygons is rasterised in the
+image's size and merged; an uncompressed RLE (``counts`` a list) takes the
+image's size; a compressed one (``counts`` a string) keeps its own
+``size``.  Here every annotation's RLE goes into flat arrays once (C,
+``_core.rle_columns``), with its toBbox box and area, and the segm cell
+similarity reads them (csrc/mask_cells.h).  Masks are column-major; boxes
+xywh pixels; areas pixels.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from .. import mask as mask_api
+from ..errors import DetapInputError
+
+__all__ = ["MaskColumns", "mask_columns", "box_polygons"]
+
+
+@dataclass
+class MaskColumns:
+    """One RLE per annotation row.
+
+    counts (total,) uint32   every RLE's counts, row after row
+    off    (n + 1,) int64    row i owns counts[off[i]:off[i + 1]]
+    hw     (n, 2) uint32     each RLE's height and width
+    bbox   (n, 4) float64    pycocotools' toBbox of each RLE
+    area   (n,) float64      pycocotools' area (uint32) of each RLE
+    """
+    counts: np.ndarray
+    off: np.ndarray
+    hw: np.ndarray
+    bbox: np.ndarray
+    area: np.ndarray
+
+    def arrays(self):
+        """What coco_evaluate's ``masks`` reads of one side."""
+        return self.counts, self.off, self.hw, self.bbox
+
+    def take(self, rows):
+        """The RLEs of ``rows`` (an index array; a slice(None) is all)."""
+        if isinstance(rows, slice) and rows == slice(None):
+            return self
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = np.diff(self.off)[rows]
+        off = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(lengths, out=off[1:])
+        idx = (np.repeat(self.off[rows] - off[:-1], lengths) + np.arange(off[-1])
+               if len(rows) else np.zeros(0, np.int64))
+        return MaskColumns(self.counts[idx], off, self.hw[rows], self.bbox[rows], self.area[rows])
+
+    def result_box(self, anns):
+        """pycocotools' loadRes of mask results: each record's own "bbox"
+        if it has one, else the mask's toBbox; area the mask's."""
+        bbox = self.bbox.copy()
+        for i, a in enumerate(anns):
+            if "bbox" in a:
+                bbox[i] = a["bbox"]
+        return bbox, self.area.copy()
+
+
+def box_polygons(bbox):
+    """pycocotools' loadRes polygon of box results without a segmentation:
+    [[x1, y1, x1, y2, x2, y2, x2, y1]] per xywh box."""
+    x1, y1 = bbox[:, 0], bbox[:, 1]
+    x2, y2 = x1 + bbox[:, 2], y1 + bbox[:, 3]
+    return [[[a, b, a, d, c, d, c, b]] for a, b, c, d in zip(x1.tolist(), y1.tolist(),
+                                                             x2.tolist(), y2.tolist())]
+
+
+def mask_columns(segs, image_ids, imgs, where):
+    """``MaskColumns`` of the segmentations ``segs`` (one per annotation,
+    what ``segmentation`` holds) on images ``image_ids`` (their sizes from
+    ``imgs``, id -> image dict, for polygons and uncompressed RLEs)."""
+    n = len(segs)
+    heights, widths = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    objs = list(segs)
+    for i, s in enumerate(objs):
+        compressed = isinstance(s, dict) and isinstance(s.get("counts"), (str, bytes))
+        if compressed:
+            continue
+        if not isinstance(s, (list, dict)):
+            raise DetapInputError(f"{where}: record {i} 'segmentation' is not polygons or an "
+                                  f"RLE: {s!r:.80}")
+        if isinstance(s, dict) and "counts" not in s:
+            raise DetapInputError(f"{where}: record {i} 'segmentation' RLE has no 'counts'")
+        if isinstance(s, list) and not s:
+            raise DetapInputError(f"{where}: record {i} 'segmentation' is an empty list "
+                                  "(pycocotools fails on it too)")
+        img = imgs.get(image_ids[i])
+        try:
+            heights[i], widths[i] = int(img["height"]), int(img["width"])
+        except (TypeError, KeyError, ValueError):
+            raise DetapInputError(f"{where}: record {i}: image {image_ids[i]!r} has no 'height' "
+                                  "and 'width' (polygon and uncompressed RLE masks need them)") from None
+        if isinstance(s, list) and not (isinstance(s[0], (list, tuple)) and len(s[0]) > 4):
+            # pycocotools reads a list whose first entry has 4 numbers as
+            # boxes, and refuses anything else that is not polygons
+            if not (isinstance(s[0], (list, tuple, np.ndarray)) and len(s[0]) == 4):
+                raise DetapInputError(f"{where}: record {i} 'segmentation' is not polygons "
+                                      "(input type is not supported)")
+            objs[i] = mask_api.merge(mask_api.frPyObjects(s, int(heights[i]), int(widths[i])))
+    counts, off, hw, bbox, area = _core.rle_columns(objs, heights, widths, where)
+    return MaskColumns(counts, off, hw, bbox, area)
