@@ -14,6 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import _core
+from .. import mask as mask_api
 from ..errors import DetapInputError
 from .ids import IdCodes, needs_codes
 from .masks import box_polygons, mask_columns
@@ -384,6 +385,30 @@ class COCO:
         res._loader = build
         self._say(f"DONE (t={time.time() - tic:0.2f}s)", "creating index...", "index created!")
         return res
+
+    # -- masks -------------------------------------------------------------
+
+    def annToRLE(self, ann):
+        """pycocotools' annToRLE: the annotation's mask as a compressed RLE
+        dict (polygons merged, an uncompressed RLE re-encoded, both in the
+        image's height x width)."""
+        t = self.imgs[ann["image_id"]]
+        h, w = t["height"], t["width"]
+        segm = ann["segmentation"]
+        if isinstance(segm, list):
+            return mask_api.merge(mask_api.frPyObjects(segm, h, w))
+        if isinstance(segm["counts"], list):
+            return mask_api.frPyObjects(segm, h, w)
+        return segm
+
+    def annToMask(self, ann):
+        """pycocotools' annToMask: (height, width) uint8, Fortran order."""
+        return mask_api.decode(self.annToRLE(ann))
+
+    def showAnns(self, anns, draw_bbox=False):
+        """pycocotools' showAnns (needs matplotlib; see show.py)."""
+        from .show import show_anns
+        return show_anns(self, anns, draw_bbox)
 
     def _check_id_kinds(self, anns, where):
         """pycocotools compares result image ids with the ground truth's by
