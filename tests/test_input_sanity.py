@@ -347,23 +347,25 @@ def test_huge_result_boxes_load_without_numpy_warnings(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
-def test_segmentation_results_are_a_one_line_error(tmp_path):
-    """detap eval on segm results: exit 2 naming the file, not a traceback."""
+@pytest.mark.parametrize("field", ["segmentation", "keypoints"])
+def test_segmentation_results_are_a_one_line_error(tmp_path, field):
+    """detap eval on segm or keypoint results (no boxes): exit 2 naming the
+    file, not a traceback, and not the boxes made from the masks."""
     import json
     import subprocess
     import sys
     gt = {"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}],
           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 4, 4],
                            "area": 16.0, "iscrowd": 0}]}
-    res = [{"image_id": 1, "category_id": 1, "score": 0.9,
-            "segmentation": {"size": [8, 8], "counts": "04"}}]
+    value = {"size": [8, 8], "counts": "04"} if field == "segmentation" else [1.0, 2.0, 2] * 17
+    res = [{"image_id": 1, "category_id": 1, "score": 0.9, field: value}]
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "res.json").write_text(json.dumps(res))
     p = subprocess.run([sys.executable, "-m", "detap", "eval", "--gt", str(tmp_path / "gt.json"),
                         "--dt", str(tmp_path / "res.json")], capture_output=True, text=True)
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and "res.json" in lines[0] and "segmentation" in lines[0], p.stderr
+    assert len(lines) == 1 and "res.json" in lines[0] and field[:8] in lines[0], p.stderr
     # the results given as ground truth: say what the file looks like
     p = subprocess.run([sys.executable, "-m", "detap", "eval", "--gt", str(tmp_path / "res.json"),
                         "--dt", str(tmp_path / "gt.json")], capture_output=True, text=True)

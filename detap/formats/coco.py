@@ -139,9 +139,15 @@ def _results(coco, dt, img_ids, cat_ids):
             if source is dt:
                 raise
             raise DetapInputError(f"annotations {e}", dt) from None
-        except NotImplementedError as e:  # segmentation or keypoint results
-            raise DetapInputError(f"{e}; detap eval takes box results ('bbox') for now",
-                                  dt) from None
+        except NotImplementedError as e:  # caption results
+            raise DetapInputError(f"{e}; detap eval takes box results ('bbox')", dt) from None
+    if cols.masks is not None or cols.kpts is not None:
+        # their boxes are derived from the masks or keypoints: evaluating
+        # those would print a plausible, wrong number
+        kind = "segmentation masks" if cols.masks is not None else "keypoints"
+        raise DetapInputError(f"these results hold {kind} without boxes; detap eval evaluates "
+                              "box results ('bbox') for now: use detap.coco.COCOeval(gt, dt, "
+                              f"'{'segm' if cols.masks is not None else 'keypoints'}')", dt)
     where = f"{dt} results"
     check_negative_size(cols.bbox, os.fspath(dt) if source is dt else f"{dt} annotations")
     return dict(det_boxes=cols.bbox, det_scores=cols.score,
