@@ -25,7 +25,7 @@ benchmarks (``bench/coco_rivals.py``, presets segm* and keypoints*).
     Results: ``image_id``, ``category_id`` 1, 51 float32 ``keypoints``
     (x, y, confidence) and a float32 ``score``, no ``bbox`` (pycocotools'
     ``loadRes`` derives it from the keypoints): noisy copies of GT persons
-    (noise from a tenth to several times COCO's per-keypoint sigmas, so
+    (noise from 0.1 to 2.5 times COCO's per-keypoint sigmas, so
     OKS spans 0..1) and background persons.
 
 Every float of the results is a float32 value written as ``json.dump``
@@ -307,7 +307,7 @@ def make_keypoints(n_images=100, persons_per_image=2.3, dets_per_image=20, crowd
         # hits: the GT person's keypoints (where unlabelled: where the pose
         # puts them) plus noise of f * sigma * scale, f log-uniform
         scale = np.sqrt(bw[src] * bh[src] * .55)[:, None]
-        f = np.exp(rng.uniform(np.log(.1), np.log(6), (nd, 1)))
+        f = np.exp(rng.uniform(np.log(.1), np.log(2.5), (nd, 1)))
         noise = rng.standard_normal((nd, 17, 2)) * (f * scale * 2 * SIGMAS)[..., None]
         hx = np.where(vis[src] > 0, kx[src], bx[src, None] + bw[src, None] * POSE[:, 0])
         hy = np.where(vis[src] > 0, ky[src], by[src, None] + bh[src, None] * POSE[:, 1])
