@@ -34,6 +34,8 @@ writes ``np.float32(x).tolist()`` (the shortest repr of the double, up to
 """
 import numpy as np
 
+from detap.synth import detections_on_gt
+
 KEYPOINT_NAMES = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
                   "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
                   "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"]
@@ -287,13 +289,8 @@ def make_keypoints(n_images=100, persons_per_image=2.3, dets_per_image=20, crowd
 
     # results: per image up to dets_per_image persons
     n_dt = np.minimum(rng.poisson(dets_per_image * 0.6, n_images), dets_per_image)
-    di = np.repeat(np.arange(n_images), n_dt)
+    di, hit, src = detections_on_gt(rng, n_gt, n_dt, 0.65)
     nd = len(di)
-    starts = np.concatenate([[0], np.cumsum(n_gt)])
-    has = n_gt[di] > 0
-    hit = has & (rng.random(nd) < 0.65)
-    src = starts[di] + (rng.random(nd) * np.maximum(n_gt[di], 1)).astype(np.int64)
-    src = np.where(hit, np.minimum(src, max(ng - 1, 0)), 0)
     # background persons
     s2 = np.exp(rng.normal(3.8, 0.9, nd))
     a2 = np.exp(rng.normal(0.65, 0.25, nd))
