@@ -15,11 +15,11 @@ per session under ``tmp_path_factory``; ``--coco-presets`` picks any of them):
 
 quick  small            bbox, 300 images, 20 categories (~2k GT, ~24k dets)
        segm-small       segm, 120 images, 20 categories (~0.9k GT, ~6k masks)
-       keypoints-small  keypoints, 400 images (~0.9k persons, ~4.7k dets)
+       keypoints-small  keypoints, 400 images (~1k persons, ~4.8k dets)
 full   coco             bbox, 5,000 images, 80 categories (~37k GT, ~400k dets)
        objects365       bbox, 80,000 images, 365 categories (~960k GT, ~1.2M dets)
        segm             segm, 5,000 images, 80 categories (~37k GT, ~400k masks)
-       keypoints        keypoints, 5,000 images (~11k persons, ~60k dets)
+       keypoints        keypoints, 5,000 images (~11.5k persons, ~60k dets)
 
 Boxes come from ``detap.synth.make_coco``, masks and keypoints from
 ``bench/masks_data.py``.
