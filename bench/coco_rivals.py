@@ -1,19 +1,24 @@
-"""Adapters for the four COCO box evaluators benchmarked in
-``bench/test_bench_coco.py`` (and run in fresh processes by ``bench/memory.py``).
+"""Adapters for the COCO evaluators benchmarked in ``bench/test_bench_coco.py``
+(and run in fresh processes by ``bench/memory.py``), for ``iouType`` "bbox",
+"segm" and "keypoints" (one per preset: ``PRESET_IOU``).
 
 Every tool is driven through the same five calls, with the tool's own
 public API and default settings:
 
     gt = load_gt(gt_path)           COCO(gt_path)
     dt = load_res(gt, dt_path)      gt.loadRes(dt_path)
-    ev = make_eval(gt, dt)          COCOeval(gt, dt, "bbox"[, threads=...])
+    ev = make_eval(gt, dt)          COCOeval(gt, dt, iouType[, threads=...])
     evaluate(ev); accumulate(ev)
     stats = summarize(ev)           ev.summarize(); ev.stats
 
 Variants (``VARIANTS``):
 
 detap-t1          detap.coco, ``threads=1``
-detap             detap.coco, ``threads=0`` (all usable cores)
+detap             detap.coco, ``threads=0`` (all usable cores).  Called
+                  exactly as pycocotools is; where detap raises
+                  NotImplementedError (segm / keypoints, until that lands)
+                  the variant is "not available" (``Unavailable``), not a
+                  failure, and the same code measures it once it works
 pycocotools       pycocotools.coco / pycocotools.cocoeval (single-threaded)
 faster-coco-eval  ``from faster_coco_eval import COCO, COCOeval_faster``,
                   defaults (its bbox path is single-threaded C++)
@@ -24,6 +29,22 @@ hotcoco           ``from hotcoco import COCO, COCOeval``, defaults: hotcoco
 hotcoco-t1        hotcoco with ``RAYON_NUM_THREADS=1``: only in a fresh
                   process (the pool is global and fixed at first use, so it
                   cannot be resized inside the pytest process)
+vernier           ``pycocotools.coco.COCO`` + ``loadRes`` (vernier's shim
+                  reads pycocotools' COCO objects: its documented drop-in),
+                  ``vernier.COCOeval(gt, dt, iouType, parity_mode="strict")``
+                  (strict is the shim's default, passed explicitly: the mode
+                  vernier documents as bit-exact with pycocotools 2.0.11).
+                  The shim has no thread setting and calls vernier's core
+                  with ``num_threads=None``, its sequential path: 1 thread
+ultrafast-pycocotools
+                  ``from ultrafast_pycocotools import COCO, COCOeval``,
+                  defaults: a Rust core on rayon's global pool, like hotcoco
+                  (``RAYON_NUM_THREADS`` or all usable cores)
+ultrafast-pycocotools-t1
+                  the same with ``RAYON_NUM_THREADS=1``, fresh processes only
+
+``EXACT_CLAIMS``: the tools that claim results identical to pycocotools';
+the benchmarks assert that claim (quick mode) or report a difference.
 
 Nothing here imports a tool at module level: ``bench/memory.py`` imports this
 module in a fresh process and must import only the tool it measures.
@@ -33,7 +54,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TOOLS = ("detap", "pycocotools", "faster-coco-eval", "hotcoco")
+TOOLS = ("detap", "pycocotools", "faster-coco-eval", "hotcoco", "vernier", "ultrafast-pycocotools")
+RAYON_TOOLS = ("hotcoco", "ultrafast-pycocotools")   # rayon's global pool, all cores by default
+
+# tool -> what it claims (these claims are checked against pycocotools)
+EXACT_CLAIMS = {
+    "detap": "stats and precision/recall/scores bit-equal to pycocotools' (bbox)",
+    "vernier": "parity_mode='strict': bit-exact with pycocotools 2.0.11 for bbox, segm, keypoints",
+    "ultrafast-pycocotools": "precision, recall and scores bit-identical to pycocotools' "
+                             "(bbox, segm, keypoints)",
+}
 
 
 def usable_cores():
@@ -57,9 +87,11 @@ class Variant:
         n = usable_cores()
         if self.tool == "detap":
             return "1" if self.threads == 1 else f"0 = all ({n})"
-        if self.tool == "hotcoco":
+        if self.tool in RAYON_TOOLS:
             rayon = self.env.get("RAYON_NUM_THREADS", env.get("RAYON_NUM_THREADS"))
             return f"RAYON_NUM_THREADS={rayon}" if rayon else f"default: rayon, all ({n})"
+        if self.tool == "vernier":
+            return "1 (shim: no setting; sequential)"
         return "1 (no setting)"
 
 
@@ -71,42 +103,55 @@ VARIANTS = {
     "hotcoco": Variant("hotcoco", "hotcoco"),
     "hotcoco-t1": Variant("hotcoco-t1", "hotcoco", env={"RAYON_NUM_THREADS": "1"},
                           in_process=False),
+    "vernier": Variant("vernier", "vernier"),
+    "ultrafast-pycocotools": Variant("ultrafast-pycocotools", "ultrafast-pycocotools"),
+    "ultrafast-pycocotools-t1": Variant("ultrafast-pycocotools-t1", "ultrafast-pycocotools",
+                                        env={"RAYON_NUM_THREADS": "1"}, in_process=False),
 }
 
 IN_PROCESS = [k for k, v in VARIANTS.items() if v.in_process]
 
 
 class Adapter:
-    """The five calls of one variant (the tool is imported on creation)."""
+    """The five calls of one variant for ``iou_type`` (the tool is imported
+    on creation)."""
 
-    def __init__(self, variant):
+    def __init__(self, variant, iou_type="bbox"):
         if isinstance(variant, str):
             variant = VARIANTS[variant]
         self.variant = variant
+        self.iou_type = iou_type
         tool = variant.tool
+        kw = {}
         if tool == "detap":
             from detap.coco import COCO, COCOeval
             import detap
             self.version = detap.__version__
-            threads = variant.threads
-            self._eval = lambda gt, dt: COCOeval(gt, dt, "bbox", threads=threads)
+            kw = dict(threads=variant.threads)
         elif tool == "pycocotools":
             from pycocotools.coco import COCO
             from pycocotools.cocoeval import COCOeval
             self.version = _dist_version("pycocotools")
-            self._eval = lambda gt, dt: COCOeval(gt, dt, "bbox")
         elif tool == "faster-coco-eval":
-            from faster_coco_eval import COCO, COCOeval_faster
+            from faster_coco_eval import COCO, COCOeval_faster as COCOeval
             import faster_coco_eval
             self.version = faster_coco_eval.__version__
-            self._eval = lambda gt, dt: COCOeval_faster(gt, dt, "bbox")
         elif tool == "hotcoco":
             from hotcoco import COCO, COCOeval
             import hotcoco
             self.version = hotcoco.__version__
-            self._eval = lambda gt, dt: COCOeval(gt, dt, "bbox")
+        elif tool == "vernier":
+            from pycocotools.coco import COCO
+            from vernier import COCOeval
+            import vernier
+            self.version = vernier.__version__
+            kw = dict(parity_mode="strict")
+        elif tool == "ultrafast-pycocotools":
+            from ultrafast_pycocotools import COCO, COCOeval
+            self.version = _dist_version("ultrafast-pycocotools")
         else:
             raise ValueError(f"unknown tool {tool!r}")
+        self._eval = lambda gt, dt: COCOeval(gt, dt, iou_type, **kw)
         self._COCO = COCO
 
     def load_gt(self, path):
@@ -202,17 +247,28 @@ def agreement_kind(text):
 # -------------------------------------------------------------- data sets
 
 def _presets():
+    """{preset: (generator name, its keyword arguments)}."""
     from detap.synth import COCO_PRESETS
     return {
         # quick mode (CI): everything, pycocotools included, in a few seconds
-        "small": dict(n_images=300, n_categories=20),
-        # full mode: COCO val2017-sized and Objects365-sized
-        "coco": dict(COCO_PRESETS["coco"]),
-        "objects365": dict(COCO_PRESETS["objects365"]),
+        "small": ("boxes", dict(n_images=300, n_categories=20)),
+        "segm-small": ("segm", dict(n_images=120, n_categories=20, dets_per_image=60)),
+        "keypoints-small": ("keypoints", dict(n_images=400)),
+        # full mode: COCO val2017-sized and Objects365-sized boxes; COCO
+        # val2017-sized masks (~400k results) and person keypoints
+        "coco": ("boxes", dict(COCO_PRESETS["coco"])),
+        "objects365": ("boxes", dict(COCO_PRESETS["objects365"])),
+        "segm": ("segm", dict(n_images=5000, n_categories=80, dets_per_image=89)),
+        "keypoints": ("keypoints", dict(n_images=5000)),
     }
 
 
-PRESET_NAMES = {"quick": ("small",), "full": ("coco", "objects365")}
+GENERATOR_IOU = {"boxes": "bbox", "segm": "segm", "keypoints": "keypoints"}
+# the iouType of every preset (as _presets(), without importing detap)
+PRESET_IOU = {"small": "bbox", "coco": "bbox", "objects365": "bbox", "segm-small": "segm",
+              "segm": "segm", "keypoints-small": "keypoints", "keypoints": "keypoints"}
+PRESET_NAMES = {"quick": ("small", "segm-small", "keypoints-small"),
+                "full": ("coco", "objects365", "segm", "keypoints")}
 PRESET_SEED = 2024
 
 
@@ -227,23 +283,29 @@ class CocoFiles:
     n_gt: int
     n_dt: int
     params: dict
+    iou_type: str = "bbox"
 
     def info(self):
         return dict(preset=self.preset, n_images=self.n_images, n_categories=self.n_categories,
-                    n_gt=self.n_gt, n_dt=self.n_dt)
+                    n_gt=self.n_gt, n_dt=self.n_dt, iou_type=self.iou_type)
 
     def size_text(self):
-        return (f"{self.n_images} images, {self.n_categories} categories, {self.n_gt} GT, "
+        what = {"bbox": "", "segm": "masks: ", "keypoints": "person keypoints: "}[self.iou_type]
+        return (f"{what}{self.n_images} images, {self.n_categories} categories, {self.n_gt} GT, "
                 f"{self.n_dt} dets")
 
 
 def write_preset(name, directory, seed=PRESET_SEED):
-    """Draw preset ``name`` with ``detap.synth.make_coco`` and write
+    """Draw preset ``name`` (``detap.synth.make_coco`` for boxes,
+    ``bench/masks_data.py`` for masks and keypoints) and write
     ``<directory>/<name>_gt.json`` and ``<name>_results.json``."""
     import json
     from detap.synth import make_coco
-    params = _presets()[name]
-    gt, results = make_coco(**params, seed=seed)
+    from .masks_data import make_keypoints, make_segm
+    gen, params = _presets()[name]
+    assert PRESET_IOU[name] == GENERATOR_IOU[gen]
+    make = {"boxes": make_coco, "segm": make_segm, "keypoints": make_keypoints}[gen]
+    gt, results = make(**params, seed=seed)
     os.makedirs(directory, exist_ok=True)
     gt_path = os.path.join(directory, f"{name}_gt.json")
     dt_path = os.path.join(directory, f"{name}_results.json")
@@ -254,4 +316,4 @@ def write_preset(name, directory, seed=PRESET_SEED):
     return CocoFiles(preset=name, gt_path=gt_path, dt_path=dt_path,
                      n_images=len(gt["images"]), n_categories=len(gt["categories"]),
                      n_gt=len(gt["annotations"]), n_dt=len(results),
-                     params=dict(params, seed=seed))
+                     params=dict(params, seed=seed), iou_type=GENERATOR_IOU[gen])

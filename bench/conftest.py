@@ -34,11 +34,29 @@ def pytest_addoption(parser):
     group.addoption("--bench-full", action="store_true", default=False,
                     help="detap benchmarks: full sizes (100k/1M detections, 4952 images) "
                          "instead of the quick CI sizes; same as DETAP_BENCH_FULL=1")
+    group.addoption("--coco-presets", default=None, metavar="P1,P2",
+                    help="COCO benchmarks: run these presets (bench/coco_rivals.py: small, "
+                         "segm-small, keypoints-small, coco, objects365, segm, keypoints) "
+                         "instead of the mode's own")
 
 
 def _full(config):
     env = os.environ.get("DETAP_BENCH_FULL", "").strip().lower()
     return bool(config.getoption("--bench-full")) or env not in ("", "0", "false", "no")
+
+
+def coco_presets(config):
+    """The presets given with --coco-presets (a list), or None."""
+    from .coco_rivals import PRESET_IOU
+    text = config.getoption("--coco-presets")
+    if not text:
+        return None
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in names if p not in PRESET_IOU]
+    if unknown:
+        raise pytest.UsageError(f"--coco-presets: unknown preset(s) {', '.join(unknown)}; "
+                                f"known: {', '.join(PRESET_IOU)}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -252,8 +270,9 @@ def pairs():
 
 # ------------------------------------------------- COCO (test_bench_coco.py)
 # The presets are parametrized as ``coco_preset`` by
-# bench/test_bench_coco.py's pytest_generate_tests: "small" in quick mode,
-# "coco" and "objects365" in full mode.
+# bench/test_bench_coco.py's pytest_generate_tests: "small", "segm-small" and
+# "keypoints-small" in quick mode, "coco", "objects365", "segm" and
+# "keypoints" in full mode, or those given with --coco-presets.
 
 @pytest.fixture(scope="session")
 def coco_written():
@@ -263,7 +282,7 @@ def coco_written():
 
 @pytest.fixture
 def coco_files(coco_preset, coco_written, tmp_path_factory):
-    """The preset drawn with ``detap.synth.make_coco`` and written to
+    """The preset drawn (``coco_rivals.write_preset``) and written to
     ``<tmp>/coco_<preset>/<preset>_gt.json`` and ``<preset>_results.json``
     (once per session)."""
     from .coco_rivals import write_preset

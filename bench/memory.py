@@ -31,6 +31,7 @@ Command line (from the repository root)::
 
     python bench/memory.py --preset small                     # all variants
     python bench/memory.py --preset coco --variant detap --variant hotcoco --rounds 3
+    python bench/memory.py --preset segm-small --variant pycocotools --variant vernier
 """
 import argparse
 import gc
@@ -83,31 +84,9 @@ def _threads_now():
 
 # ------------------------------------------------------------------- child
 
-def child_main(args):
-    t_start = time.perf_counter()
-    load_start = _loadavg()
-    progress = open(args.progress, "a", buffering=1)
-
-    def mark(what, seconds):
-        progress.write(f"{what} {seconds!r} {time.perf_counter() - t_start!r}\n")
-        progress.flush()
-
-    # the tools print their summaries; keep the pipe quiet (fd level, as
-    # hotcoco writes from Rust)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-
-    t = time.perf_counter()
-    if ROOT not in sys.path:
-        sys.path.insert(0, ROOT)
-    from bench.coco_rivals import Adapter, eval_arrays
-    ad = Adapter(args.variant)
-    import_s = time.perf_counter() - t
-    mark("imports", import_s)
-    base = _status_kib("VmHWM", "VmRSS")
-    base_ru = _ru_maxrss_kib()
-    threads_after_import = _threads_now()
-
+def _rounds(args, ad, mark):
+    """The child's rounds: ([{stage: seconds}], record of the first round)."""
+    from bench.coco_rivals import eval_arrays
     rounds = []
     record = {}
     for r in range(args.rounds):
@@ -156,6 +135,44 @@ def child_main(args):
         del ev, dt, gt
         gc.collect()
 
+    return rounds, record
+
+
+def child_main(args):
+    t_start = time.perf_counter()
+    load_start = _loadavg()
+    progress = open(args.progress, "a", buffering=1)
+
+    def mark(what, seconds):
+        progress.write(f"{what} {seconds!r} {time.perf_counter() - t_start!r}\n")
+        progress.flush()
+
+    # the tools print their summaries; keep the pipe quiet (fd level, as
+    # hotcoco writes from Rust)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+
+    t = time.perf_counter()
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from bench.coco_rivals import Adapter
+    ad = Adapter(args.variant, args.iou_type or "bbox")
+    import_s = time.perf_counter() - t
+    mark("imports", import_s)
+    base = _status_kib("VmHWM", "VmRSS")
+    base_ru = _ru_maxrss_kib()
+    threads_after_import = _threads_now()
+
+    try:
+        rounds, record = _rounds(args, ad, mark)
+    except NotImplementedError as e:
+        # the tool does not evaluate this iouType (yet): "not available"
+        with open(args.out, "w") as f:
+            json.dump(dict(status="unavailable", variant=args.variant, tool=ad.variant.tool,
+                           version=ad.version, reason=f"NotImplementedError: {e}",
+                           stopped_in=_next_stage(_read_progress(args.progress))), f)
+        mark("done", time.perf_counter() - t_start)
+        return 0
     record.update(
         variant=args.variant, tool=ad.variant.tool, version=ad.version,
         threads=ad.variant.threads_text(), env={k: os.environ[k] for k in
@@ -175,6 +192,15 @@ def child_main(args):
 
 
 # ------------------------------------------------------------------ parent
+
+def _next_stage(done):
+    """The stage of the first round that did not finish (None: all did)."""
+    finished = [d[0] for d in done]
+    for s in STAGES:
+        if f"r0:{s}" not in finished:
+            return s
+    return None
+
 
 def _read_progress(path):
     done = []
@@ -228,7 +254,7 @@ def default_mem_cap_kib():
 
 
 def run_fresh(variant, gt_path, dt_path, rounds=1, timeout=600.0, save_eval=None, env=None,
-              mem_cap_kib=None):
+              mem_cap_kib=None, iou_type="bbox"):
     """Run ``variant`` in a fresh process; returns a JSON-able dict.
 
     status "ok": the child's record (see ``child_main``) plus ``wall_s``
@@ -236,7 +262,9 @@ def run_fresh(variant, gt_path, dt_path, rounds=1, timeout=600.0, save_eval=None
     (``summarize_rounds``) and ``first`` (the first round's stages).
     status "timeout": the child was killed after ``timeout`` s; ``done``
     lists the stages it finished ([stage, seconds, at]), ``stopped_in``
-    the stage it was in.  status "memory": the same, killed because its RSS
+    the stage it was in.  status "unavailable": the tool raised
+    NotImplementedError for ``iou_type`` (``reason``, ``stopped_in``).
+    status "memory": the same, killed because its RSS
     passed ``mem_cap_kib`` (default ``default_mem_cap_kib()``: the machine
     must not run out of memory).  status "error": ``stderr`` holds the end
     of the child's stderr.  ``watched_peak_kib``: the child's VmHWM as last
@@ -252,7 +280,7 @@ def run_fresh(variant, gt_path, dt_path, rounds=1, timeout=600.0, save_eval=None
         errf = os.path.join(tmp, "stderr.txt")
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--variant", variant,
                "--gt", gt_path, "--dt", dt_path, "--out", out, "--progress", prog,
-               "--rounds", str(rounds)]
+               "--rounds", str(rounds), "--iou-type", iou_type]
         if save_eval:
             cmd += ["--save-eval", save_eval]
         child_env = dict(os.environ if env is None else env)
@@ -294,13 +322,7 @@ def run_fresh(variant, gt_path, dt_path, rounds=1, timeout=600.0, save_eval=None
                     timeout_s=timeout, mem_cap_kib=mem_cap_kib, watched_peak_kib=watched,
                     done=done)
         if killed:
-            finished = [d[0] for d in done]
-            nxt = None
-            for s in STAGES:
-                if f"r0:{s}" not in finished:
-                    nxt = s
-                    break
-            return dict(base, status=killed, stopped_in=nxt or "a later round",
+            return dict(base, status=killed, stopped_in=_next_stage(done) or "a later round",
                         partial={d[0].split(":", 1)[-1]: d[1] for d in done
                                  if d[0].startswith("r0:")})
         if proc.returncode != 0 or not os.path.exists(out):
@@ -309,6 +331,8 @@ def run_fresh(variant, gt_path, dt_path, rounds=1, timeout=600.0, save_eval=None
             return dict(base, status="error", returncode=proc.returncode, stderr=tail)
         with open(out) as f:
             rec = json.load(f)
+    if rec.get("status") == "unavailable":
+        return dict(base, **rec)
     rec.update(base)
     rec["status"] = "ok"
     rec["median"] = summarize_rounds(rec["rounds"])
@@ -332,7 +356,9 @@ def main(argv=None):
     p.add_argument("--progress")
     p.add_argument("--save-eval")
     p.add_argument("--rounds", type=int, default=1)
-    p.add_argument("--preset", default="small", help="small, coco or objects365")
+    p.add_argument("--iou-type", default=None, help="bbox, segm or keypoints (default: the preset's)")
+    p.add_argument("--preset", default="small",
+                   help="small, coco, objects365, segm-small, segm, keypoints-small or keypoints")
     p.add_argument("--timeout", type=float, default=600.0)
     args = p.parse_args(argv)
     if args.child:
@@ -350,10 +376,11 @@ def main(argv=None):
               "pipeline | peak RSS | increase | stats[0] |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for v in variants:
-            r = run_fresh(v, files.gt_path, files.dt_path, rounds=args.rounds, timeout=args.timeout)
+            r = run_fresh(v, files.gt_path, files.dt_path, rounds=args.rounds, timeout=args.timeout,
+                          iou_type=args.iou_type or files.iou_type)
             if r["status"] != "ok":
                 print(f"| {v} | {r['threads']} | {r['status']}: {r.get('stopped_in', '')} "
-                      f"{r.get('stderr', '')[-300:]} |||||||||")
+                      f"{r.get('reason', '')}{r.get('stderr', '')[-300:]} |||||||||")
                 continue
             m = r["median"]
             print(f"| {v} | {r['threads']} | {m['load_gt']:.3f} | {m['load_res']:.3f} | "

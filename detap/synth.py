@@ -157,6 +157,18 @@ COCO_PRESETS = {
 }
 
 
+def detections_on_gt(rng, n_gt, n_dt, hit_frac):
+    """Place ``n_dt[i]`` detections on image i, which has ``n_gt[i]`` GT
+    (stored image by image): (image index, hit, GT index) per detection,
+    where a hit (probability ``hit_frac`` on an image with GT) sits on a
+    random GT of its image; the GT index is 0 where not a hit."""
+    di = np.repeat(np.arange(len(n_gt)), n_dt)
+    starts = np.concatenate([[0], np.cumsum(n_gt)])
+    hit = (n_gt[di] > 0) & (rng.random(len(di)) < hit_frac)
+    src = starts[di] + (rng.random(len(di)) * np.maximum(n_gt[di], 1)).astype(np.int64)
+    return di, hit, np.where(hit, src, 0)
+
+
 def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
               crowd_frac=0.01, score_decimals=3, seed=0):
     """COCO-format (gt_dict, results_list) with realistic structure.
@@ -198,14 +210,9 @@ def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=10
     gt = {"images": images, "annotations": annotations, "categories": categories}
 
     n_dt = np.minimum(rng.poisson(dets_per_image * 0.8, n_images), dets_per_image)
-    di = np.repeat(np.arange(n_images), n_dt)
-    nd = len(di)
     # about 70 % of an image's detections sit on its GT (several per object)
-    starts = np.concatenate([[0], np.cumsum(n_gt)])
-    has_gt = n_gt[di] > 0
-    hit = has_gt & (rng.random(nd) < 0.7)
-    src = starts[di] + (rng.random(nd) * np.maximum(n_gt[di], 1)).astype(np.int64)
-    src = np.where(hit, src, 0)
+    di, hit, src = detections_on_gt(rng, n_gt, n_dt, 0.7)
+    nd = len(di)
     db = np.empty((nd, 4))
     dc = rng.choice(n_categories, nd, p=freq)
     if ng:
