@@ -24,7 +24,7 @@ import warnings
 from . import __version__
 from .conventions import PRESETS
 from .errors import DetapCacheError, DetapInputError, DetapOutputError
-from .result import COCO_STAT_LABELS, SCHEMA_VERSION
+from .result import SCHEMA_VERSION, stat_labels
 from .voc import evaluate
 
 FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
@@ -219,8 +219,9 @@ def _eval(args, out):
 
 
 def _coco_stats_text(stats):
-    width = max(map(len, COCO_STAT_LABELS))
-    return "\n".join(f"  {name:<{width}} {v:.3f}" for name, v in zip(COCO_STAT_LABELS, stats))
+    labels = stat_labels(stats)
+    width = max(map(len, labels))
+    return "\n".join(f"  {name:<{width}} {v:.3f}" for name, v in zip(labels, stats))
 
 
 def run_labels(paths):

@@ -46,13 +46,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from .errors import DetapInputError
 from .protocols import dataset_ids
-from .streaming import Evaluator
+from .streaming import SHAPE_KEYS, Evaluator
 
 __all__ = ["evaluate", "records_from_dataset", "records_from_files", "dataset_records", "class_names",
            "RECORD_KEYS"]
 
 _UPDATE_KEYS = ("image_id", "gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels",
-                "gt_difficult", "gt_iscrowd", "gt_area")
+                "gt_difficult", "gt_iscrowd", "gt_area") + SHAPE_KEYS
 #: every key a record may hold
 RECORD_KEYS = frozenset(_UPDATE_KEYS + ("box_format", "class_names"))
 
@@ -63,10 +63,10 @@ RECORD_KEYS = frozenset(_UPDATE_KEYS + ("box_format", "class_names"))
 # tokenizes them deterministically and workers unpickle them by reference.
 
 
-def _partition_state(records, protocol, iou, classes, threads, box_format):
+def _partition_state(records, protocol, iou, classes, threads, box_format, iou_type="bbox"):
     """Worker side: one partition's records (an iterable of dicts) matched
     into a fresh ``Evaluator``.  No side effects."""
-    ev = Evaluator(protocol, iou, classes=classes, threads=threads)
+    ev = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
     by_format = {}
     names = None
     for r in records:
@@ -90,11 +90,11 @@ def _partition_state(records, protocol, iou, classes, threads, box_format):
     return ev
 
 
-def _merge_states(states, protocol, iou, classes, threads):
+def _merge_states(states, protocol, iou, classes, threads, iou_type="bbox"):
     """Worker side: merge an iterable of ``Evaluator`` into a new one (the
     inputs are left untouched).  An empty iterable (every partition below
     was empty) gives an empty ``Evaluator``."""
-    out = Evaluator(protocol, iou, classes=classes, threads=threads)
+    out = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
     names = None
     for st in states:
         out.merge(st)
@@ -120,7 +120,7 @@ def _same_names(have, new):
 
 
 def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, client=None,
-             threads=1, box_format="xyxy"):
+             threads=1, box_format="xyxy", iou_type="bbox"):
     """AP of every image in the bag ``records``, as one ``EvalResult``.
 
     records      ``dask.bag.Bag`` of per-image dicts (see the module doc);
@@ -136,6 +136,9 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     threads      matching threads inside each partition task; 1 leaves the
                  worker's other task slots their cores.  None: all cores
     box_format   "xyxy" or "xywh", for records without a ``box_format`` key
+    iou_type     "coco": "bbox", "segm" (records with ``gt_masks`` /
+                 ``det_masks``) or "keypoints" (``gt_keypoints`` /
+                 ``det_keypoints``), as ``Evaluator``
 
     Matching happens per partition on the workers, merging in a tree on the
     workers, and the final AP on the caller.  The result is exactly what
@@ -157,12 +160,12 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     if box_format not in ("xyxy", "xywh"):
         raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
     # fail on a bad protocol / IoU here rather than in every task
-    Evaluator(protocol, iou, classes=classes, threads=threads)
+    Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
     item = records.reduction(
         functools.partial(_partition_state, protocol=protocol, iou=iou, classes=classes,
-                          threads=threads, box_format=box_format),
+                          threads=threads, box_format=box_format, iou_type=iou_type),
         functools.partial(_merge_states, protocol=protocol, iou=iou, classes=classes,
-                          threads=threads),
+                          threads=threads, iou_type=iou_type),
         split_every=int(split_every), name=f"detap-{protocol}")
     if client is None:
         # Dask's own resolution: the current distributed client when there is

@@ -232,7 +232,7 @@ def iou_index(thrs, iou):
     return int(hit[0]) if len(hit) else None
 
 
-def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images):
+def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, iou_type="bbox"):
     """The "coco" ``EvalResult`` from an accumulated evaluation.
 
     stats      pycocotools' summary numbers (``coco.summarize``)
@@ -241,7 +241,7 @@ def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images):
     names      class names in the state's category order
     ann_stats  (count, mean area, mean aspect), each (K,) in that order
     """
-    prec = precision[t, :, :, 0, -1]  # (R, K)
+    prec = precision[t, :, :, 0, -1]  # (R, K): all areas, the largest maxDets
     valid = prec[prec > -1]
     mean = float(np.mean(valid)) if valid.size else float("nan")
     count, area, aspect = ann_stats
@@ -257,4 +257,5 @@ def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images):
                                        count[j], area[j], aspect[j])
     return EvalResult(protocol="coco", iou=iou, classes=list(names), per_class=per_class,
                       map=mean, stats=np.asarray(stats, dtype=np.float64),
-                      convention=convention_dict(PRESETS["coco"]), n_images=n_images)
+                      convention=convention_dict(PRESETS["coco"]), n_images=n_images,
+                      iou_type=iou_type)

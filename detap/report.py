@@ -51,7 +51,7 @@ from .provenance import complete as complete_provenance
 from .report_folder import staged_folder
 from .document import (Bullets, Document, Figure, FigureGroup, Heading, Paragraph, Section,
                        Strong, Table, number, percent, to_html, to_markdown, to_text)
-from .result import COCO_STAT_LABELS
+from .result import stat_labels
 
 __all__ = ["write_report", "write_compare_report", "compare_table", "format_table",
            "format_side_by_side", "format_compare", "class_table", "CLASS_COLUMNS",
@@ -322,7 +322,7 @@ def _result_section(r, figs, base_dir):
                                 style="muted"))
     if r.stats is not None:
         blocks.append(Table(["COCO summary", "value"],
-                            [[n, number(v, ".4f")] for n, v in zip(COCO_STAT_LABELS, r.stats)]))
+                            [[n, number(v, ".4f")] for n, v in zip(stat_labels(r.stats), r.stats)]))
     blocks += [class_table(r),
                Heading("Per-class analysis", 3),
                Paragraph("Pearson correlation of AP with each class's annotation statistics "

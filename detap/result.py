@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 
 __all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "COCO_STAT_LABELS",
+           "KEYPOINTS_STAT_LABELS", "stat_labels",
            "best_f1", "f1_score"]
 
 SCHEMA_VERSION = 1
@@ -23,6 +24,16 @@ SCHEMA_VERSION = 1
 COCO_STAT_LABELS = ("AP @[.50:.95] all", "AP @.50", "AP @.75", "AP small", "AP medium",
                     "AP large", "AR maxDets=1", "AR maxDets=10", "AR maxDets=100", "AR small",
                     "AR medium", "AR large")
+
+#: The 10 keypoint numbers (iouType "keypoints"): 20 detections per image,
+#: area ranges all / medium / large.
+KEYPOINTS_STAT_LABELS = ("AP @[.50:.95] all", "AP @.50", "AP @.75", "AP medium", "AP large",
+                         "AR @[.50:.95] all", "AR @.50", "AR @.75", "AR medium", "AR large")
+
+
+def stat_labels(stats):
+    """The labels of a ``stats`` array: 12 box / mask numbers or 10 keypoint ones."""
+    return KEYPOINTS_STAT_LABELS if len(stats) == len(KEYPOINTS_STAT_LABELS) else COCO_STAT_LABELS
 
 #: JSON Schema (draft 2020-12) of ``EvalResult.to_dict()``, version 1.
 SCHEMA = {
@@ -37,7 +48,8 @@ SCHEMA = {
         "mAP": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "n_images": {"type": "integer", "minimum": 0},
         "convention": {"type": "object"},
-        "stats": {"type": "array", "items": {"type": "number"}, "minItems": 12, "maxItems": 12},
+        "stats": {"type": "array", "items": {"type": "number"}, "minItems": 10, "maxItems": 12},
+        "iou_type": {"enum": ["bbox", "segm", "keypoints"]},
         # added by the command line (``detap eval --json``), optional and additive, so
         # the schema stays version 1: every version-1 document is still valid
         "provenance": {
@@ -190,9 +202,11 @@ class EvalResult:
     classes     class names in evaluation order
     per_class   name -> ClassReport
     map         mean AP over the classes the protocol averages (NaN if none)
-    stats       for "coco": pycocotools' 12 summary numbers, (12,) float64
+    stats       for "coco": pycocotools' summary numbers, (12,) float64 (10
+                for keypoints)
     convention  the rules the protocol set (a dict, for reports)
     n_images    number of images evaluated
+    iou_type    for "coco": what was compared, "bbox", "segm" or "keypoints"
     """
     protocol: str
     iou: float
@@ -202,6 +216,7 @@ class EvalResult:
     stats: Optional[np.ndarray] = None
     convention: dict = field(default_factory=dict)
     n_images: int = 0
+    iou_type: Optional[str] = None
 
     @property
     def ap(self):
@@ -223,4 +238,6 @@ class EvalResult:
              "classes": {c: self.per_class[c].to_dict() for c in self.classes}}
         if self.stats is not None:
             d["stats"] = [float(s) for s in self.stats]
+        if self.iou_type is not None:
+            d["iou_type"] = self.iou_type
         return d

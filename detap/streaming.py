@@ -23,6 +23,15 @@ mmdet-legacy) cannot match images ahead of time (the order of tied
 detections inside an image depends on the whole array), so for them the
 state keeps the boxes and ``compute`` runs the one-shot evaluation.
 
+``Evaluator("coco", iou_type="segm" | "keypoints")`` compares masks or
+keypoints instead of boxes (pycocotools' iouType): ``gt_masks`` /
+``det_masks`` (one per box: a COCO RLE dict or an (h, w) binary array) or
+``gt_keypoints`` / ``det_keypoints`` ((n, 3K): x, y, v per point) join the
+boxes in every update.  A detection's area (for the area ranges) is its
+mask's area, or the area of the box spanning its keypoints, as
+pycocotools' loadRes sets it for results without a "bbox"; a GT's area is
+``gt_area``, else its mask's area (segm) or its box's (keypoints).
+
 Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh"; labels
 are integer class ids.  Image ids are integers or strings (one kind per
 evaluator).  String ids are kept as strings and compared by value, so the
@@ -36,9 +45,11 @@ from .conventions import PRESETS
 from .core import accumulate, as_boxes, match, prepare_gt, sort_detections
 from .errors import DetapInputError
 from .boxes import boxes_as
+from . import mask as mask_api
 from .coco import Params, engine
-from .coco.columns import Columns as CocoColumns
-from .coco.summarize import summarize
+from .coco.columns import Columns as CocoColumns, keypoints_box
+from .coco.masks import mask_columns
+from .coco.summarize import stats_table, summarize
 from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
                         coco_result, convention_dict, iou_index, mean_ap)
 from .result import EvalResult
@@ -182,9 +193,12 @@ class Evaluator:
     classes    class names: a sequence indexed by label or a dict
                label -> name (default: the label as a string)
     threads    threads for matching (None: all cores); no effect on results
+    iou_type   "coco" only: "bbox" (default), "segm" or "keypoints" (the
+               17 COCO person sigmas, or ``kpt_oks_sigmas``)
     """
 
-    def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None):
+    def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None, iou_type="bbox",
+                 kpt_oks_sigmas=None):
         if protocol not in PROTOCOLS:
             raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
@@ -193,8 +207,15 @@ class Evaluator:
         self.classes = classes
         self.threads = threads
         self._raw = self.conv.tie_order == "numpy"
+        if iou_type not in ("bbox", "segm", "keypoints"):
+            raise DetapInputError(f"iou_type must be 'bbox', 'segm' or 'keypoints', got {iou_type!r}")
+        if iou_type != "bbox" and protocol != "coco":
+            raise DetapInputError(f"iou_type={iou_type!r} needs protocol 'coco'")
+        self.iou_type = iou_type
         if protocol == "coco":
-            self._params = Params("bbox")
+            self._params = Params(iou_type)
+            if iou_type == "keypoints" and kpt_oks_sigmas is not None:
+                self._params.kpt_oks_sigmas = np.asarray(kpt_oks_sigmas, dtype=np.float64)
             if iou_index(self._params.iouThrs, self.iou) is None:
                 raise DetapInputError(f"the coco Evaluator reports at one of pycocotools' IoU "
                                       f"thresholds {list(self._params.iouThrs)}, got {self.iou}")
@@ -217,7 +238,7 @@ class Evaluator:
         self._id_kind = kind
 
     def _key(self):
-        return (self.protocol, self.iou)
+        return (self.protocol, self.iou, getattr(self, "iou_type", "bbox"))
 
     def merge(self, other):
         """Add ``other``'s images to this evaluator (in place); returns self.
@@ -226,8 +247,8 @@ class Evaluator:
         if not isinstance(other, Evaluator):
             raise DetapInputError(f"can only merge an Evaluator, not {type(other).__name__}")
         if other._key() != self._key():
-            raise DetapInputError(f"cannot merge an Evaluator({other.protocol!r}, iou={other.iou}) "
-                                  f"into an Evaluator({self.protocol!r}, iou={self.iou})")
+            raise DetapInputError(f"cannot merge an Evaluator{other._key()} into an "
+                                  f"Evaluator{self._key()} (protocol, iou, iou_type)")
         self._check_id_kind(getattr(other, "_id_kind", None))
         for k, v in other._chunks.items():
             self._chunks[k].extend(v)
@@ -247,23 +268,44 @@ class Evaluator:
     # -- updates ------------------------------------------------------------
 
     def update(self, image_id, gt_boxes, gt_labels, det_boxes, det_scores, det_labels, *,
-               gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy"):
+               gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy", **shapes):
         """Add one image: GT (m, 4) boxes with (m,) labels, detections (n, 4)
-        with (n,) scores and labels.  Each image id (an int or a str) may be added once."""
+        with (n,) scores and labels; with iou_type "segm" or "keypoints" also
+        ``gt_masks`` / ``det_masks`` or ``gt_keypoints`` / ``det_keypoints``
+        (and optionally ``gt_num_keypoints``).  Each image id (an int or a
+        str) may be added once."""
         gt_boxes, det_boxes = _boxes(gt_boxes, "gt_boxes"), _boxes(det_boxes, "det_boxes")
         ng, nd = len(gt_boxes), len(det_boxes)
         self.update_batch(_repeat_id(image_id, ng), gt_boxes, gt_labels,
                           _repeat_id(image_id, nd), det_boxes, det_scores, det_labels,
                           gt_difficult=gt_difficult, gt_iscrowd=gt_iscrowd, gt_area=gt_area,
-                          box_format=box_format, image_ids=[image_id])
+                          box_format=box_format, image_ids=[image_id], **shapes)
 
     def update_many(self, records, box_format="xyxy"):
         """Add several images given as dicts with ``update``'s keywords."""
         keys = ("gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels",
                 "gt_difficult", "gt_iscrowd", "gt_area")
         cols = {k: [] for k in keys}
+        shapes = {}
         gi, di, ids = [], [], []
+        records = list(records)
         for r in records:
+            for k in SHAPE_KEYS:
+                if k in r:
+                    shapes.setdefault(k, [])
+        sigmas = getattr(getattr(self, "_params", None), "kpt_oks_sigmas", None)
+        width = 3 * len(sigmas) if sigmas is not None else 3  # others: refused by _shapes
+        for r in records:
+            for k, parts in shapes.items():
+                v = r.get(k)
+                if v is None:
+                    raise DetapInputError(f"record of image {r['image_id']!r} has no {k!r}")
+                if k.endswith("masks"):
+                    parts.append(list(v))
+                elif k == "gt_num_keypoints":
+                    parts.append(np.asarray(v, np.float64).reshape(-1))
+                else:  # (n, 3K) keypoints; an image without boxes may give []
+                    parts.append(np.asarray(v, np.float64).reshape(-1, width))
             ng = len(np.asarray(r.get("gt_labels", [])).reshape(-1))
             nd = len(np.asarray(r.get("det_labels", [])).reshape(-1))
             ids.append(r["image_id"])
@@ -288,17 +330,22 @@ class Evaluator:
                           gt_area=None if np.isnan(area).all() else
                           np.where(np.isnan(area), _box_area(np.concatenate(cols["gt_boxes"]),
                                                              box_format), area),
-                          box_format=box_format, image_ids=ids)
+                          box_format=box_format, image_ids=ids,
+                          **{k: (sum(v, []) if k.endswith("masks") else np.concatenate(v))
+                             for k, v in shapes.items()})
 
     def update_batch(self, gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                      det_labels, *, gt_difficult=None, gt_iscrowd=None, gt_area=None,
-                     box_format="xyxy", image_ids=None):
+                     box_format="xyxy", image_ids=None, **shapes):
         """Add many images as columns: one row per box, ``*_image_id`` (n,)
         saying whose.  ``image_ids`` declares images that may have no boxes.
-        Rows of one image keep their order (it breaks score ties)."""
+        Rows of one image keep their order (it breaks score ties).
+        ``shapes``: the masks or keypoints of iou_type "segm" / "keypoints"
+        (see ``update``), one per row."""
         c = _Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                    det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                    nonneg_sizes=self.protocol == "coco")
+        c.shapes = self._shapes(shapes, len(c.gt_boxes), len(c.det_boxes))
         if not len(c.images):
             return
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
@@ -340,12 +387,45 @@ class Evaluator:
                                     "lab": rows})
         self._chunks["cell"].append({"label": c.gt_labels[npos_rows]})
 
+    def _shapes(self, shapes, ng, nd):
+        """The masks / keypoints of a batch, checked against iou_type:
+        {"gt": MaskColumns or (ng, 3K), "dt": ..., "nk": (ng,) or None}."""
+        t = getattr(self, "iou_type", "bbox")
+        allowed = {"segm": {"gt_masks", "det_masks"},
+                   "keypoints": {"gt_keypoints", "det_keypoints", "gt_num_keypoints"}}.get(t, set())
+        extra = set(shapes) - allowed
+        if extra:
+            raise DetapInputError(f"unexpected arguments {sorted(extra)} for iou_type={t!r}")
+        if t == "segm":
+            return {"gt": _masks(shapes.get("gt_masks"), ng, "gt_masks"),
+                    "dt": _masks(shapes.get("det_masks"), nd, "det_masks")}
+        if t == "keypoints":
+            K = len(self._params.kpt_oks_sigmas)
+            nk = shapes.get("gt_num_keypoints")
+            return {"gt": _kpts(shapes.get("gt_keypoints"), ng, K, "gt_keypoints"),
+                    "dt": _kpts(shapes.get("det_keypoints"), nd, K, "det_keypoints"),
+                    "nk": None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")}
+        return None
+
     def _update_coco(self, c):
         gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
         dtb = boxes_as(c.det_boxes, c.box_format, "xywh")
         ng, nd = len(gtb), len(dtb)
+        t, sh = getattr(self, "iou_type", "bbox"), c.shapes
         area = gtb[:, 2] * gtb[:, 3] if c.gt_area is None else c.gt_area
+        if t == "segm" and c.gt_area is None:
+            area = sh["gt"].area
         crowd = c.gt_iscrowd.astype(np.uint8)
+        ignore = crowd
+        d_area = dtb[:, 2] * dtb[:, 3]
+        if t == "segm":
+            d_area = sh["dt"].area
+        elif t == "keypoints":
+            d_area = keypoints_box(sh["dt"])[1] if nd else np.zeros(0)
+            nk = sh["nk"] if sh["nk"] is not None else (sh["gt"][:, 2::3] > 0).sum(1)
+            if len(nk) != ng:
+                raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
+            ignore = (crowd | (nk == 0)).astype(np.uint8)  # pycocotools' _prepare
         # the engine takes integer ids: string ids go in as their rank in the
         # batch (the same order) and come back as strings below
         gimg, dimg, images = c.gt_image, c.det_image, c.images
@@ -353,13 +433,17 @@ class Evaluator:
             gimg, dimg = _dense(gimg, images), _dense(dimg, images)
             images = np.arange(len(images), dtype=np.int64)
         gt = CocoColumns(gimg, c.gt_labels, np.arange(1, ng + 1, dtype=np.int64), gtb, area,
-                         crowd, crowd)
+                         crowd, ignore)
         dt = CocoColumns(dimg, c.det_labels, np.arange(1, nd + 1, dtype=np.int64), dtb,
-                         dtb[:, 2] * dtb[:, 3], np.zeros(nd, np.uint8), np.zeros(nd, np.uint8),
-                         c.det_scores)
+                         d_area, np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), c.det_scores)
+        if t == "segm":
+            gt, dt = gt.with_fields(masks=sh["gt"]), dt.with_fields(masks=sh["dt"])
+        elif t == "keypoints":
+            gt, dt = gt.with_fields(kpts=sh["gt"]), dt.with_fields(kpts=sh["dt"])
         p = self._params
         st = engine.evaluate(gt, dt, images, np.unique(np.concatenate([c.gt_labels, c.det_labels])),
-                             True, p.areaRng, p.iouThrs, p.maxDets[-1], self.threads)
+                             True, p.areaRng, p.iouThrs, p.maxDets[-1], self.threads, t,
+                             getattr(p, "kpt_oks_sigmas", None))
         cells, m = st.cells, st.matches
         # cell c is (category cell_key[c] // I, image cell_key[c] % I)
         I = max(cells.I, 1)  # noqa: E741
@@ -473,9 +557,11 @@ class Evaluator:
         m = engine.Matches(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score, labels=lab,
                            npig=npig)
         precision, recall, _ = engine.accumulate(m, p.maxDets, p.recThrs, self.threads)
-        stats, _ = summarize(precision, recall, p)
+        iou_type = getattr(self, "iou_type", "bbox")
+        stats, _ = summarize(precision, recall, p, stats_table(iou_type))
         t = iou_index(p.iouThrs, self.iou)
-        return coco_result(stats, m, precision, t, self._names(labels), self.iou, ann, I)
+        return coco_result(stats, m, precision, t, self._names(labels), self.iou, ann, I,
+                           iou_type)
 
     def _compute_raw(self, images, labels):
         from .formats.dataset import Dataset
@@ -494,6 +580,46 @@ class Evaluator:
                      det_label=_dense(r["det_labels"][do], labels),
                      det_scores=r["det_scores"][do])
         return evaluate(ds, self.protocol, self.iou, threads=self.threads)
+
+
+#: Per-row masks and keypoints of iou_type "segm" / "keypoints"
+SHAPE_KEYS = ("gt_masks", "det_masks", "gt_keypoints", "det_keypoints", "gt_num_keypoints")
+
+
+def _masks(masks, n, name):
+    """``MaskColumns`` of n masks: COCO RLE dicts (compressed, or
+    uncompressed with their "size") or (h, w) binary arrays."""
+    if masks is None:
+        raise DetapInputError(f"iou_type='segm' needs {name}")
+    masks = list(masks)
+    if len(masks) != n:
+        raise DetapInputError(f"{name} has {len(masks)} masks for {n} boxes")
+    objs = []
+    for i, m in enumerate(masks):
+        if isinstance(m, dict):
+            if isinstance(m.get("counts"), list):  # uncompressed: its own size
+                h, w = m["size"]
+                m = mask_api.frPyObjects(m, h, w)
+            objs.append(m)
+        else:
+            a = np.asarray(m)
+            if a.ndim != 2:
+                raise DetapInputError(f"{name}[{i}] must be an RLE dict or an (h, w) array, "
+                                      f"got shape {a.shape}")
+            objs.append(mask_api.encode(np.asfortranarray(a.astype(np.uint8))))
+    return mask_columns(objs, [None] * n, {}, name)
+
+
+def _kpts(k, n, K, name):
+    if k is None:
+        raise DetapInputError(f"iou_type='keypoints' needs {name}")
+    a = np.asarray(k, dtype=np.float64).reshape(n, -1) if n else np.zeros((0, 3 * K))
+    if a.shape != (n, 3 * K):
+        raise DetapInputError(f"{name} must have shape ({n}, {3 * K}) (x, y, v of {K} points), "
+                              f"got {a.shape}")
+    if not np.isfinite(a).all():
+        raise DetapInputError(f"{name} holds a value that is not finite")
+    return a
 
 
 def _box_area(b, fmt):
