@@ -176,11 +176,16 @@ def _eval(args, out):
     t0 = time.perf_counter()
     _check_out_dir(args.out)
     gate = _gate_setup(args)
-    fmt, ds = _read(args, args.dt)
-    if not ds.has_dets:
-        raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
-    protocols = _protocols(args, fmt)
-    results = _evaluate(args, ds, protocols)
+    if args.iou_type != "bbox":
+        fmt, results, counts = _eval_shapes(args)
+        protocols = ["coco"]
+    else:
+        fmt, ds = _read(args, args.dt)
+        if not ds.has_dets:
+            raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
+        protocols = _protocols(args, fmt)
+        results = _evaluate(args, ds, protocols)
+        counts = (len(ds.images), len(ds.gt_boxes), len(ds.det_boxes))
     elapsed = time.perf_counter() - t0
     prov = build(args.argv, args.gt, args.dt, fmt, args.dt_format,
                  protocols[0] if len(protocols) == 1 else "all")
@@ -211,11 +216,27 @@ def _eval(args, out):
             provenance=prov))
     # after the write: "report in" is only said of a report that exists
     if not args.quiet and not args.json:
-        out.write(f"({len(ds.images)} images, {len(ds.gt_boxes)} GT, {len(ds.det_boxes)} detections, "
+        out.write(f"({counts[0]} images, {counts[1]} GT, {counts[2]} detections, "
                   f"{fmt} format, {elapsed:.2f} s{'; report in ' + args.out if args.out else ''})\n")
     from .gate import map_checks
     checks = map_checks(results, gate["fail_under"]) if gate["fail_under"] is not None else []
     return _gate_finish(args, gate, checks, prov, "detap eval")
+
+
+def _eval_shapes(args):
+    """detap eval --iou-type segm|keypoints: COCO JSON files through
+    COCOeval (masks and keypoints have no other format): (format,
+    [EvalResult], (images, GT, detections))."""
+    from .coco.report import evaluate_files
+    if args.format not in ("auto", "coco") or args.dt_format or args.protocol not in ("auto", "coco"):
+        raise DetapInputError(f"--iou-type {args.iou_type} takes COCO JSON files and the coco "
+                              "protocol only")
+    if not args.dt:
+        raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
+    res = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
+    n_gt = sum(r.n_gt for r in res.per_class.values())
+    n_dt = sum(r.n_det for r in res.per_class.values())
+    return "coco", [res], (res.n_images, n_gt, n_dt)
 
 
 def _coco_stats_text(stats):
@@ -377,6 +398,10 @@ def _eval_options(p, compare=False):
                    help="whose rules (default: the format's own tool; 'all': every protocol "
                         "side by side)")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
+    if not compare:
+        p.add_argument("--iou-type", choices=("bbox", "segm", "keypoints"), default="bbox",
+                       help="what the coco protocol compares: boxes (default), masks or "
+                            "keypoints (COCO JSON files: pycocotools' iouType)")
     p.add_argument("--ap", choices=("voc07", "all_point"),
                    help="override the protocol's AP rule (VOC-family protocols)")
     p.add_argument("--threads", type=int, default=None,

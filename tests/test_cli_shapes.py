@@ -1,0 +1,92 @@
+"""detap eval --iou-type segm|keypoints: COCO JSON files through COCOeval,
+the same numbers as pycocotools (stats ==), in the table, --json (schema)
+and the report folder."""
+import copy
+import io
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+pytest.importorskip("pycocotools")
+from pycocotools.coco import COCO as RefCOCO  # noqa: E402
+from pycocotools.cocoeval import COCOeval as RefCOCOeval  # noqa: E402
+
+from detap import cli  # noqa: E402
+from detap.result import KEYPOINTS_STAT_LABELS, SCHEMA  # noqa: E402
+from tests.coco_support import quiet  # noqa: E402
+from tests.test_coco_keypoints import make_keypoints  # noqa: E402
+from tests.test_coco_segm import make_segm  # noqa: E402
+
+
+def run(argv):
+    out = io.StringIO()
+    code = cli.main(argv, out=out)
+    return code, out.getvalue()
+
+
+def ref_stats(gt, res, iou_type):
+    def body():
+        cg = RefCOCO()
+        cg.dataset = copy.deepcopy(gt)
+        cg.createIndex()
+        ev = RefCOCOeval(cg, cg.loadRes(copy.deepcopy(res)), iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev
+    return quiet(body)
+
+
+@pytest.mark.parametrize("iou_type", ["segm", "keypoints"])
+def test_eval_iou_type_equals_pycocotools(tmp_path, iou_type):
+    gt, res = make_segm(21, "rle", n_images=10) if iou_type == "segm" else make_keypoints(21)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    ref = ref_stats(gt, res, iou_type)
+    args = ["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json"),
+            "--iou-type", iou_type]
+    code, text = run(args + ["--json"])
+    assert code == 0, text
+    doc = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["iou_type"] == iou_type
+    assert doc["stats"] == ref.stats.tolist()
+    # mAP: the mean precision at IoU .5, all areas, the largest maxDets, as pycocotools' AP50
+    assert doc["mAP"] == ref.stats[1]
+    code, text = run(args + ["--quiet"])
+    assert code == 0
+    if iou_type == "keypoints":
+        assert all(label in text for label in KEYPOINTS_STAT_LABELS)
+    code, text = run(args + ["--out", str(tmp_path / "rep"), "--no-plots", "--quiet"])
+    assert code == 0, text
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert rep["stats"] == ref.stats.tolist()
+
+
+def test_iou_type_refuses_other_formats_and_protocols(tmp_path):
+    gt, res = make_keypoints(3)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    base = ["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json"),
+            "--iou-type", "keypoints"]
+    for extra in (["--protocol", "voc"], ["--format", "text"], ["--iou", "0.52"]):
+        code, _ = run(base + extra)
+        assert code == 2, extra
+    # keypoint results evaluated as boxes would be a plausible wrong number: refused
+    code, _ = run(base[:-2])
+    assert code == 2
+
+
+def test_no_silent_mismatch_between_stats_and_precision(tmp_path):
+    """The reported per-class AP at IoU .5 averages to the mAP (no mixing
+    of the keypoint and box area ranges)."""
+    gt, res = make_keypoints(8)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    code, text = run(["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json"),
+                      "--iou-type", "keypoints", "--json"])
+    doc = json.loads(text)
+    aps = [c["ap"] for c in doc["classes"].values() if c["ap"] is not None]
+    assert np.isclose(np.mean(aps), doc["mAP"])
