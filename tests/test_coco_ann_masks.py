@@ -63,3 +63,38 @@ def test_ann_to_rle_and_mask_equal_pycocotools():
         assert m.any()
     # a compressed RLE is handed back as it is, as pycocotools does
     assert ours.annToRLE(ours.anns[3]) is ours.anns[3]["segmentation"]
+
+
+def test_segm_ground_truth_without_bbox_as_pycocotools():
+    """torchmetrics' segm ground truth has no "bbox": pycocotools' segm
+    evaluation never reads it, so neither may ours."""
+    from detap.coco import COCOeval
+    from pycocotools.cocoeval import COCOeval as PyCOCOeval
+
+    data = _dataset()
+    for a in data["annotations"]:
+        del a["bbox"]
+    rng = np.random.default_rng(0)
+    results = []
+    for a in data["annotations"]:
+        ref = _index(PyCOCO, data)
+        m = ref.annToMask(ref.anns[a["id"]])
+        for k in range(3):
+            mm = np.roll(m, int(rng.integers(-3, 4)), axis=1)
+            rle = pymask.encode(np.asfortranarray(mm))
+            rle["counts"] = rle["counts"].decode()
+            results.append({"image_id": a["image_id"], "category_id": a["category_id"],
+                            "segmentation": rle, "score": float(rng.uniform())})
+    stats = []
+    for coco_cls, eval_cls in ((COCO, COCOeval), (PyCOCO, PyCOCOeval)):
+        gt = _index(coco_cls, data)
+        with contextlib.redirect_stdout(io.StringIO()):
+            dt = gt.loadRes(copy.deepcopy(results))
+            e = eval_cls(gt, dt, "segm")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+        stats.append((e.stats, e.eval["precision"]))
+    assert np.array_equal(stats[0][0], stats[1][0])
+    assert np.array_equal(stats[0][1], stats[1][1])
+    assert stats[1][0][0] > 0

@@ -460,7 +460,18 @@ class COCO:
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
-            cols = (gt_columns if role == "gt" else dt_columns)(anns, where, codes)
+            make = gt_columns if role == "gt" else dt_columns
+            if iou_type == "segm" and not all(isinstance(a, dict) and "bbox" in a for a in anns):
+                # pycocotools' segm evaluation never reads "bbox" (torchmetrics' segm
+                # ground truth has none): the mask's own box stands in for a missing one
+                masks = self._masks(anns, where)
+                bbox = masks.bbox.copy()
+                for i, a in enumerate(anns):
+                    if isinstance(a, dict) and "bbox" in a:
+                        bbox[i] = column([a], "bbox", np.float64, where)[0]
+                cols = make(anns, where, codes, bbox=bbox).with_fields(masks=masks)
+            else:
+                cols = make(anns, where, codes)
             cols = self._with_shape(cols, role, iou_type, anns)
         self._cols, self._cols_role = cols, key
         return cols
