@@ -161,9 +161,10 @@ def id_column(anns, field, codes, where):
     return codes.encode(values, where, field)
 
 
-def gt_columns(anns, where, codes=(None, None)):
+def gt_columns(anns, where, codes=(None, None), bbox=None):
     """GT ``Columns`` of annotation dicts; ``codes`` = (image, category)
-    ``IdCodes`` for ids that are not integers (None: integers)."""
+    ``IdCodes`` for ids that are not integers (None: integers); ``bbox``:
+    the (n, 4) boxes when given by the caller (segm records without one)."""
     n = len(anns)
     try:
         iscrowd = [a["iscrowd"] for a in anns]
@@ -177,18 +178,18 @@ def gt_columns(anns, where, codes=(None, None)):
     return Columns.checked(where, id_column(anns, "image_id", codes[0], where),
                            id_column(anns, "category_id", codes[1], where),
                            column(anns, "id", np.int64, where, "int"),
-                           column(anns, "bbox", np.float64, where),
+                           column(anns, "bbox", np.float64, where) if bbox is None else bbox,
                            column(anns, "area", np.float64, where), crowd, ignore,
                            negative="warn")
 
 
-def dt_columns(anns, where, codes=(None, None)):
-    """Result ``Columns`` of annotation dicts (with score); ``codes`` as in
-    gt_columns."""
+def dt_columns(anns, where, codes=(None, None), bbox=None):
+    """Result ``Columns`` of annotation dicts (with score); ``codes`` and
+    ``bbox`` as in gt_columns."""
     return Columns.checked(where, id_column(anns, "image_id", codes[0], where),
                            id_column(anns, "category_id", codes[1], where),
                            column(anns, "id", np.int64, where, "int"),
-                           column(anns, "bbox", np.float64, where),
+                           column(anns, "bbox", np.float64, where) if bbox is None else bbox,
                            column(anns, "area", np.float64, where),
                            score=column(anns, "score", np.float64, where), negative="warn")
 

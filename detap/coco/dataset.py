@@ -275,6 +275,25 @@ class COCO:
         return [{"image_id": int(data[i, 0]), "bbox": [data[i, 1], data[i, 2], data[i, 3], data[i, 4]],
                  "score": data[i, 5], "category_id": int(data[i, 6])} for i in range(data.shape[0])]
 
+    def annToRLE(self, ann):
+        """An annotation's mask as one compressed RLE, as pycocotools' annToRLE:
+        polygons rasterised in the image's size and merged, an uncompressed
+        RLE compressed, a compressed RLE returned as it is (the same object)."""
+        from .. import mask as maskUtils
+        t = self.imgs[ann["image_id"]]
+        h, w = t["height"], t["width"]
+        segm = ann["segmentation"]
+        if type(segm) == list:
+            return maskUtils.merge(maskUtils.frPyObjects(segm, h, w))
+        if type(segm["counts"]) == list:
+            return maskUtils.frPyObjects(segm, h, w)
+        return ann["segmentation"]
+
+    def annToMask(self, ann):
+        """An annotation's mask as a binary (h, w) uint8 array, as pycocotools' annToMask."""
+        from .. import mask as maskUtils
+        return maskUtils.decode(self.annToRLE(ann))
+
     # -- results -----------------------------------------------------------
 
     def loadRes(self, resFile):
@@ -466,7 +485,18 @@ class COCO:
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
-            cols = (gt_columns if role == "gt" else dt_columns)(anns, where, codes)
+            make = gt_columns if role == "gt" else dt_columns
+            if iou_type == "segm" and not all(isinstance(a, dict) and "bbox" in a for a in anns):
+                # pycocotools' segm evaluation never reads "bbox" (torchmetrics' segm
+                # ground truth has none): the mask's own box stands in for a missing one
+                masks = self._masks(anns, where)
+                bbox = masks.bbox.copy()
+                for i, a in enumerate(anns):
+                    if isinstance(a, dict) and "bbox" in a:
+                        bbox[i] = column([a], "bbox", np.float64, where)[0]
+                cols = make(anns, where, codes, bbox=bbox).with_fields(masks=masks)
+            else:
+                cols = make(anns, where, codes)
             cols = self._with_shape(cols, role, iou_type, anns)
         self._cols, self._cols_role = cols, key
         return cols
