@@ -6,7 +6,8 @@ results as compressed RLE (with and without "bbox": pycocotools' loadRes
 then takes the box's or the mask's area), polygons, mixed RLE kinds, masks
 of another size (IoU -1), and box-only results (pycocotools rasterises the
 box polygon).  Compared by np.array_equal / ==: stats, precision, recall,
-scores, every cell's computeIoU and evalImgs record; annToRLE / annToMask.
+scores, every cell's computeIoU and evalImgs record (annToRLE / annToMask:
+tests/test_coco_ann_masks.py).
 """
 import copy
 
@@ -160,20 +161,6 @@ def test_random_segm_equal_pycocotools(seed, kind):
 def test_each_result_kind(kind):
     gt, res = make_segm(1234, kind, n_images=8, n_cats=3)
     assert_same(*run_pair(gt, res))
-
-
-def test_ann_to_rle_and_mask_equal_pycocotools():
-    gt, res = make_segm(99, "rle", n_images=6)
-    ref = quiet(RefCOCO)
-    ref.dataset = copy.deepcopy(gt)
-    quiet(ref.createIndex)
-    got = quiet(dcoco.COCO, copy.deepcopy(gt))
-    for a in gt["annotations"]:
-        r, g = ref.annToRLE(copy.deepcopy(a)), got.annToRLE(copy.deepcopy(a))
-        assert g == r
-        m_ref, m_got = ref.annToMask(copy.deepcopy(a)), got.annToMask(copy.deepcopy(a))
-        assert_same_array(m_got, m_ref, "annToMask")
-        assert m_got.flags.f_contiguous == m_ref.flags.f_contiguous
 
 
 def test_peer_fake_segm_published_stats():

@@ -275,25 +275,6 @@ class COCO:
         return [{"image_id": int(data[i, 0]), "bbox": [data[i, 1], data[i, 2], data[i, 3], data[i, 4]],
                  "score": data[i, 5], "category_id": int(data[i, 6])} for i in range(data.shape[0])]
 
-    def annToRLE(self, ann):
-        """An annotation's mask as one compressed RLE, as pycocotools' annToRLE:
-        polygons rasterised in the image's size and merged, an uncompressed
-        RLE compressed, a compressed RLE returned as it is (the same object)."""
-        from .. import mask as maskUtils
-        t = self.imgs[ann["image_id"]]
-        h, w = t["height"], t["width"]
-        segm = ann["segmentation"]
-        if type(segm) == list:
-            return maskUtils.merge(maskUtils.frPyObjects(segm, h, w))
-        if type(segm["counts"]) == list:
-            return maskUtils.frPyObjects(segm, h, w)
-        return ann["segmentation"]
-
-    def annToMask(self, ann):
-        """An annotation's mask as a binary (h, w) uint8 array, as pycocotools' annToMask."""
-        from .. import mask as maskUtils
-        return maskUtils.decode(self.annToRLE(ann))
-
     # -- results -----------------------------------------------------------
 
     def loadRes(self, resFile):
