@@ -10,6 +10,7 @@ typedef struct {
     const char *p, *end;
     int slow; /* set when the fast path gives up */
     int nomem;
+    const char *base; /* the buffer's start (RLE strings are given as offsets) */
 } cur;
 
 static inline void ws(cur *c) {
@@ -162,7 +163,10 @@ static int ann_reserve(cur *c, detap_ann_cols *a) {
     if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->image_id, 8, cap) ||
         !grow((void **)&a->category_id, 8, cap) || !grow((void **)&a->bbox, 32, cap) ||
         !grow((void **)&a->area, 8, cap) || !grow((void **)&a->score, 8, cap) ||
-        !grow((void **)&a->iscrowd, 8, cap) || !grow((void **)&a->has, 1, cap)) {
+        !grow((void **)&a->iscrowd, 8, cap) || !grow((void **)&a->has, 1, cap) ||
+        !grow((void **)&a->rle_start, 8, cap) || !grow((void **)&a->rle_len, 8, cap) ||
+        !grow((void **)&a->rle_h, 8, cap) || !grow((void **)&a->rle_w, 8, cap) ||
+        !grow((void **)&a->rle_esc, 1, cap)) {
         c->nomem = 1;
         return 0;
     }
@@ -218,7 +222,57 @@ static int object_fields(cur *c, field_fn field, void *ctx) {
 
 #define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
 
-typedef struct { detap_ann_cols *a; size_t i; uint8_t has; } ann_ctx;
+typedef struct { detap_ann_cols *a; size_t i; uint8_t has; const char *base; } ann_ctx;
+
+/* The members of a compressed RLE object; anything else makes it "other". */
+typedef struct { const char *base; int64_t start, len, h, w; uint8_t esc; int got_size, other; } rle_ctx;
+
+static int rle_field(cur *c, const char *key, size_t klen, void *ctx) {
+    rle_ctx *r = ctx;
+    ws(c);
+    if (KEY_IS("counts") && c->p < c->end && *c->p == '"') {
+        const char *s, *e;
+        int esc;
+        if (!string(c, &s, &e, &esc)) return 0;
+        r->start = (int64_t)(s - r->base);
+        r->len = (int64_t)(e - s);
+        r->esc = (uint8_t)esc;
+        return 1;
+    }
+    if (KEY_IS("size") && c->p < c->end && *c->p == '[') {
+        c->p++;
+        if (!int_field(c, &r->h) || !expect(c, ',') || !int_field(c, &r->w) || !expect(c, ']'))
+            return 0;
+        r->got_size = 1;
+        return 1;
+    }
+    r->other = 1;
+    return skip_value(c, 3);
+}
+
+/* "segmentation": a compressed RLE is located (rle_*), anything else only
+ * noted.  Returns 0 on a JSON error (slow path). */
+static int segmentation(cur *c, ann_ctx *x) {
+    detap_ann_cols *a = x->a;
+    size_t i = x->i;
+    ws(c);
+    if (c->p < c->end && *c->p == '{') {
+        rle_ctx r = {x->base, -1, -1, 0, 0, 0, 0, 0};
+        if (!object_fields(c, rle_field, &r)) return 0;
+        if (!r.other && r.got_size && r.len >= 0) {
+            a->rle_start[i] = r.start;
+            a->rle_len[i] = r.len;
+            a->rle_h[i] = r.h;
+            a->rle_w[i] = r.w;
+            a->rle_esc[i] = r.esc;
+            return 1;
+        }
+        x->has |= DETAP_HAS_SEGMENTATION; /* e.g. uncompressed counts */
+        return 1;
+    }
+    x->has |= DETAP_HAS_SEGMENTATION;
+    return skip_value(c, 2);
+}
 
 static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     ann_ctx *x = ctx;
@@ -253,7 +307,9 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
         else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
         else if (!num_field(c, &a->iscrowd[i])) return 0;
         x->has |= DETAP_HAS_ISCROWD;
-    } else if (KEY_IS("segmentation") || KEY_IS("keypoints")) {
+    } else if (KEY_IS("segmentation")) {
+        return segmentation(c, x);
+    } else if (KEY_IS("keypoints")) {
         x->has |= DETAP_HAS_SEGMENTATION;
         return skip_value(c, 2);
     } else {
@@ -263,10 +319,11 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
 }
 
 /* One annotation object. */
-static int annotation(cur *c, detap_ann_cols *a) {
+static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     if (!ann_reserve(c, a)) return 0;
-    ann_ctx x = {a, a->n, 0};
+    ann_ctx x = {a, a->n, 0, base};
     a->iscrowd[x.i] = 0;
+    a->rle_len[x.i] = -1;
     if (!object_fields(c, ann_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
@@ -294,7 +351,7 @@ static int id_object(cur *c, detap_id_cols *a) {
 }
 
 typedef int (*elem_fn)(cur *, void *);
-static int ann_elem(cur *c, void *a) { return annotation(c, (detap_ann_cols *)a); }
+static int ann_elem(cur *c, void *a) { return annotation(c, (detap_ann_cols *)a, c->base); }
 static int id_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a); }
 
 static int array_of(cur *c, elem_fn f, void *cols) {
@@ -331,7 +388,7 @@ static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
 }
 
 int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc) {
-    cur c = {buf, buf + len, 0, 0};
+    cur c = {buf, buf + len, 0, 0, buf};
     doc->ann.hint = ann_hint;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
     ws(&c);
@@ -357,6 +414,7 @@ void detap_coco_doc_free(detap_coco_doc *doc) {
     detap_ann_cols *a = &doc->ann;
     free(a->id); free(a->image_id); free(a->category_id); free(a->bbox);
     free(a->area); free(a->score); free(a->iscrowd); free(a->has);
+    free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
     free(doc->img.id); free(doc->img.has);
     free(doc->cat.id); free(doc->cat.has);
     memset(doc, 0, sizeof *doc);

@@ -5,8 +5,12 @@
  * and fields are skipped, whatever they hold), or a top-level array of
  * result objects.  Per annotation it keeps id, image_id, category_id
  * (integers), bbox (four numbers), area, score and iscrowd (numbers;
- * iscrowd may be true/false); it notes that a "segmentation" or "keypoints"
- * field is there (DETAP_HAS_SEGMENTATION) without reading it.  Numbers convert exactly as Python's json
+ * iscrowd may be true/false).  A "segmentation" that is a compressed RLE
+ * ({"size": [h, w], "counts": "<string>"}, in either order) is located, not
+ * decoded: rle_start / rle_len give its counts string's raw bytes in the
+ * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  Other
+ * segmentations (polygons, uncompressed RLE) and "keypoints" are only noted
+ * (DETAP_HAS_SEGMENTATION) for the caller to read.  Numbers convert exactly as Python's json
  * module would (integers as int64, others correctly rounded).
  *
  * Anything else (a string or float id, NaN/Infinity, a malformed document,
@@ -28,7 +32,7 @@
 #define DETAP_HAS_AREA 16
 #define DETAP_HAS_SCORE 32
 #define DETAP_HAS_ISCROWD 64
-/* present, not read: masks and keypoints are read by the caller */
+/* present, not read: keypoints, and masks other than a compressed RLE */
 #define DETAP_HAS_SEGMENTATION 128
 
 typedef struct {
@@ -37,6 +41,9 @@ typedef struct {
     double *bbox; /* 4 per annotation */
     double *area, *score, *iscrowd;
     uint8_t *has; /* DETAP_HAS_* bits */
+    /* compressed RLE segmentations: rle_len[i] = -1 when there is none */
+    int64_t *rle_start, *rle_len, *rle_h, *rle_w;
+    uint8_t *rle_esc;
 } detap_ann_cols;
 
 typedef struct {

@@ -473,6 +473,11 @@ cdef extern from "cocojson.h" nogil:
         double *score
         double *iscrowd
         uint8_t *has
+        int64_t *rle_start
+        int64_t *rle_len
+        int64_t *rle_h
+        int64_t *rle_w
+        uint8_t *rle_esc
     ctypedef struct detap_id_cols:
         size_t n
         int64_t *id
@@ -493,7 +498,7 @@ cdef extern from "cocojson.h" nogil:
 
 HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID
 HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
-HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # a "segmentation" or "keypoints" field (not read)
+HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # keypoints, or masks other than a compressed RLE (not read)
 
 
 cdef object _own(void **pp, size_t n, str fmt, Py_ssize_t itemsize):
@@ -540,6 +545,12 @@ def parse_coco_json(const unsigned char[::1] data):
             "score": _own(<void **>&doc.ann.score, na, "d", 8),
             "iscrowd": _own(<void **>&doc.ann.iscrowd, na, "d", 8),
             "has": _own(<void **>&doc.ann.has, na, "B", 1),
+            # compressed RLE segmentations, located in ``data`` (rle_len -1: none)
+            "rle_start": _own(<void **>&doc.ann.rle_start, na, "q", 8),
+            "rle_len": _own(<void **>&doc.ann.rle_len, na, "q", 8),
+            "rle_h": _own(<void **>&doc.ann.rle_h, na, "q", 8),
+            "rle_w": _own(<void **>&doc.ann.rle_w, na, "q", 8),
+            "rle_esc": _own(<void **>&doc.ann.rle_esc, na, "B", 1),
             "img_id": _own(<void **>&doc.img.id, doc.img.n, "q", 8),
             "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
             "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),

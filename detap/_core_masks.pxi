@@ -30,6 +30,9 @@ cdef extern from "mask_cells.h" nogil:
                             const int64_t *grow, size_t G, double *out)
 
 
+import json
+
+from cython.parallel cimport parallel
 from .errors import DetapInputError
 
 
@@ -59,16 +62,17 @@ cdef detap_rle *_rle_array(counts, off, hw, Py_ssize_t n) except NULL:
 cdef class _Counts:
     """A growing uint32 buffer of RLE counts."""
     cdef object arr
-    cdef size_t n
+    cdef size_t n, cap
 
     def __cinit__(self, size_t cap):
-        self.arr = np.empty(max(cap, 16), np.uint32)
+        self.cap = max(cap, 16)
+        self.arr = np.empty(self.cap, np.uint32)
         self.n = 0
 
-    cdef uint32_t *room(self, size_t k):
-        cdef size_t cap = self.arr.shape[0]
-        if self.n + k > cap:
-            self.arr = np.resize(self.arr, max(2 * cap, self.n + k))
+    cdef uint32_t *room(self, size_t k) except NULL:
+        if self.n + k > self.cap:
+            self.cap = max(2 * self.cap, self.n + k)
+            self.arr = np.resize(self.arr, self.cap)
         return <uint32_t *>cnp.PyArray_DATA(self.arr) + self.n
 
 
@@ -132,6 +136,117 @@ def rle_columns(objs, heights, widths, str where):
     return counts, off, hw, bbox, area
 
 
+def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
+                   int nthreads=0):
+    """rle_columns' output for compressed RLE counts strings located in the
+    JSON text ``data`` by the C reader (parse_coco_json's rle_* columns):
+    string i is data[start[i]:start[i] + length[i]] (raw JSON string bytes;
+    esc[i]: it holds escapes), of size h[i] x w[i].  Two passes over the
+    strings on all threads: count the values (the counts array is then
+    allocated at its exact size), decode them."""
+    st = np.ascontiguousarray(start, dtype=np.int64)
+    ln = np.ascontiguousarray(length, dtype=np.int64)
+    es = np.ascontiguousarray(esc, dtype=np.uint8)
+    hh = np.ascontiguousarray(h, dtype=np.int64)
+    ww = np.ascontiguousarray(w, dtype=np.int64)
+    cdef Py_ssize_t n = st.shape[0], i, N = data.shape[0]
+    if ln.shape[0] != n or es.shape[0] != n or hh.shape[0] != n or ww.shape[0] != n:
+        raise ValueError("one span, escape flag and size per annotation")
+    if n and ((ln < 0).any() or (st < 0).any() or (st + ln > N).any()):
+        raise ValueError("RLE spans must lie inside the data")
+    if n and ((hh < 0).any() or (ww < 0).any() or (hh > 0xFFFFFFFF).any() or (ww > 0xFFFFFFFF).any()):
+        i = int(np.flatnonzero((hh < 0) | (ww < 0) | (hh > 0xFFFFFFFF) | (ww > 0xFFFFFFFF))[0])
+        raise DetapInputError(f"{where}: record {i}: mask size {hh[i]} x {ww[i]} is out of range")
+    cdef const int64_t[::1] v_st = st, v_ln = ln
+    cdef const uint8_t[::1] v_es = es
+    cdef const char *src = <const char *>&data[0] if N else NULL
+    nval = np.zeros(n, np.int64)
+    cdef int64_t[::1] v_nv = nval
+    # strings with escapes other than \\ \/ \" (\u...): Python's json reads them
+    odd = {}
+    cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
+    cdef int nth = nthreads if nthreads > 0 else 1
+    with nogil:
+        for i in prange(n, num_threads=nth, schedule="static"):
+            v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i])
+    for i in np.flatnonzero(nval < 0):
+        text = json.loads(b'"' + bytes(data[v_st[i]:v_st[i] + v_ln[i]]) + b'"').encode()
+        odd[i] = text
+        nval[i] = _count_values(text, len(text), 0)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(nval, out=off[1:])
+    counts = np.empty(int(off[n]), np.uint32)
+    hw = np.empty((n, 2), np.uint32)
+    hw[:, 0], hw[:, 1] = hh, ww
+    cdef const int64_t[::1] v_off = off
+    cdef uint32_t *cbase = <uint32_t *>cnp.PyArray_DATA(counts)
+    rcs = np.zeros(n, np.int8)
+    cdef int8_t[::1] v_rc = rcs
+    cdef char *scratch
+    cdef size_t m
+    with nogil, parallel(num_threads=nth):
+        scratch = <char *>malloc(<size_t>maxlen + 1)
+        for i in prange(n, schedule="dynamic", chunksize=256):
+            if v_nv[i] < 0:
+                continue  # done below, with the GIL
+            if scratch == NULL:
+                v_rc[i] = -1
+            elif v_es[i]:
+                m = _unescape(src + v_st[i], <size_t>v_ln[i], scratch)
+                v_rc[i] = detap_rle_from_string(scratch, m, cbase + v_off[i], &m) != 0
+            else:
+                v_rc[i] = detap_rle_from_string(src + v_st[i], <size_t>v_ln[i],
+                                                cbase + v_off[i], &m) != 0
+        free(scratch)
+    for i, text in odd.items():
+        rcs[i] = detap_rle_from_string(text, len(text), cbase + v_off[i], &m) != 0
+    if (rcs < 0).any():
+        raise MemoryError()
+    if rcs.any():
+        i = int(np.flatnonzero(rcs)[0])
+        raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "
+                              "inside a value")
+    bbox, area = _rle_boxes(counts, off, hw, nth)
+    return counts, off, hw, bbox, area
+
+
+cdef int64_t _count_values(const char *s, size_t n, int esc) noexcept nogil:
+    """How many counts pycocotools reads from the string (it stops at a NUL):
+    the characters without the continuation bit.  The escapes \\\\ \\/ \\"
+    stand for characters with that bit, as their two raw bytes do; with any
+    other escape: -1 (Python's json must read the string)."""
+    cdef size_t j
+    cdef int64_t k = 0
+    cdef unsigned char c
+    for j in range(n):
+        c = <unsigned char>s[j]
+        if c == 0:
+            break
+        if esc and c == 92:
+            if j + 1 >= n or not (s[j + 1] == 92 or s[j + 1] == 47 or s[j + 1] == 34):
+                return -1
+        if not (((c - 48) & 0x3f) & 0x20):
+            k += 1
+    return k
+
+
+cdef size_t _unescape(const char *s, size_t n, char *out) noexcept nogil:
+    """JSON string bytes s[0..n) without the escapes \\\\, \\/ and \\" into out;
+    (size_t)-1 when another escape occurs."""
+    cdef size_t i = 0, k = 0
+    while i < n:
+        if s[i] == 92:  # backslash
+            if i + 1 >= n or not (s[i + 1] == 92 or s[i + 1] == 47 or s[i + 1] == 34):
+                return <size_t>-1
+            out[k] = s[i + 1]
+            i += 2
+        else:
+            out[k] = s[i]
+            i += 1
+        k += 1
+    return k
+
+
 cdef uint32_t _dim32(v, str where, Py_ssize_t i) except? 0:
     try:
         x = int(v)
@@ -186,8 +301,8 @@ cdef size_t _polygons_rle(polys, uint32_t h, uint32_t w, _Counts buf, str where,
         free(parts)
 
 
-def _rle_boxes(counts, off, hw):
-    """pycocotools' toBbox and uint32 area of every RLE."""
+def _rle_boxes(counts, off, hw, int nth=1):
+    """pycocotools' toBbox and uint32 area of every RLE (on nth threads)."""
     cdef Py_ssize_t n = off.shape[0] - 1, i
     bbox = np.zeros((n, 4))
     area = np.zeros(n)
@@ -196,12 +311,19 @@ def _rle_boxes(counts, off, hw):
     cdef const int64_t[::1] v_off = off
     cdef const uint32_t[:, ::1] v_hw = hw
     cdef const uint32_t *base = <const uint32_t *>cnp.PyArray_DATA(counts) if counts.shape[0] else NULL
-    cdef detap_rle r
     with nogil:
-        for i in range(n):
-            r.h, r.w = v_hw[i, 0], v_hw[i, 1]
-            r.m = <size_t>(v_off[i + 1] - v_off[i])
-            r.cnts = base + v_off[i] if r.m else NULL
-            detap_rle_bbox(&r, &v_bb[i, 0])
-            v_a[i] = <double><uint32_t>detap_rle_area(&r)
+        for i in prange(n, num_threads=max(nth, 1), schedule="static"):
+            v_a[i] = _box_one(base, v_off[i], v_off[i + 1], v_hw[i, 0], v_hw[i, 1], &v_bb[i, 0])
     return bbox, area
+
+
+cdef double _box_one(const uint32_t *base, int64_t b, int64_t e, uint32_t h, uint32_t w,
+                     double *bb) noexcept nogil:
+    """toBbox of one RLE into bb; its uint32 area (the RLE struct stays
+    local to the calling thread)."""
+    cdef detap_rle r
+    r.h, r.w = h, w
+    r.m = <size_t>(e - b)
+    r.cnts = base + b if r.m else NULL
+    detap_rle_bbox(&r, bb)
+    return <double><uint32_t>detap_rle_area(&r)

@@ -16,8 +16,9 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_api
 from ..errors import DetapInputError
+from ..threads import nthreads
 from .ids import IdCodes, needs_codes
-from .masks import box_polygons, mask_columns
+from .masks import MaskColumns, box_polygons, mask_columns
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
                       load_json, parse_json, read_fast)
@@ -291,14 +292,19 @@ class COCO:
         where = "results"
         fast = None
         anns = None
+        fast_masks = None
         if isinstance(resFile, (str, os.PathLike)):
             where = os.fspath(resFile)
             data, fast = read_fast(where)
-            if fast is None or not fast["top_is_array"] or not bool(
-                    np.all((fast["has"] & DT_FIELDS) == DT_FIELDS)) or bool(
-                    np.any(fast["has"] & _core.HAS_SEGMENTATION)):
+            fast_kind = _fast_result_kind(fast)
+            if fast_kind is None:
                 fast = None
                 anns = parse_json(data, where)
+            elif bool(np.any(fast["rle_len"] >= 0)):
+                # compressed RLE masks, decoded from the text the reader located
+                fast_masks = MaskColumns(*_core.rle_from_spans(
+                    data, fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
+                    fast["rle_w"], where, nthreads(None)))
             del data
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
@@ -309,7 +315,7 @@ class COCO:
         if fast is not None and codes != (None, None):
             # integer result ids on a ground truth with other ids: read the
             # records, so that the id kind check below names the mismatch
-            anns, fast = load_json(where), None
+            anns, fast, fast_masks = load_json(where), None, None
         if fast is None:
             if not isinstance(anns, list):
                 raise DetapInputError("results must be a list of objects", where)
@@ -319,6 +325,7 @@ class COCO:
             score = column(anns, "score", np.float64, where)
             cat_ids = id_column(anns, "category_id", codes[1], where)
         else:
+            kind = fast_kind
             img_ids, score, cat_ids = fast["image_id"], fast["score"], fast["category_id"]
         known = _id_array(self.getImgIds(), codes[0])
         ok = np.isin(img_ids, known)
@@ -327,13 +334,17 @@ class COCO:
             raise DetapResultsError(f"record {i}: 'image_id' {anns[i]['image_id'] if anns else int(img_ids[i])!r} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
-        kpts = masks = None
+        kpts, masks = None, fast_masks
         if kind == "bbox":
             bbox = fast["bbox"] if fast is not None else column(anns, "bbox", np.float64, where)
             area = box_area(bbox)
         elif kind == "keypoints":
             kpts = keypoints_column(anns, where)
             bbox, area = keypoints_box(kpts)
+        elif fast is not None:  # compressed RLE masks without a box on the first
+            own = (fast["has"] & _core.HAS_BBOX) != 0
+            bbox = np.where(own[:, None], fast["bbox"], masks.bbox)
+            area = masks.area.copy()
         else:
             masks = self._masks(anns, where)
             bbox, area = masks.result_box(anns)
@@ -516,6 +527,27 @@ class COCO:
                 raise DetapInputError(f"{where}: record {i} has no 'segmentation'")
             image_ids.append(a.get("image_id"))
         return mask_columns(segs, image_ids, imgs, where)
+
+
+def _fast_result_kind(fast):
+    """The kind of a results file the C reader read ("bbox" or "segm"), as
+    pycocotools decides it from the first record, or None when Python's
+    json must read it: other shapes than boxes and compressed RLE masks,
+    missing fields, or boxes on only some box results."""
+    if fast is None or not fast["top_is_array"]:
+        return None
+    has = fast["has"]
+    if bool(np.any(has & _core.HAS_SEGMENTATION)):
+        return None
+    need = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_SCORE
+    if not bool(np.all((has & need) == need)):
+        return None
+    rle = fast["rle_len"] >= 0
+    if not len(has) or has[0] & _core.HAS_BBOX:
+        # box results: every record needs a box; masks on all or on none
+        ok = bool(np.all(has & _core.HAS_BBOX)) and (bool(rle.all()) or not rle.any())
+        return "bbox" if ok else None
+    return "segm" if bool(rle.all()) else None
 
 
 def _id_array(ids, codes):
