@@ -166,7 +166,8 @@ static int ann_reserve(cur *c, detap_ann_cols *a) {
         !grow((void **)&a->iscrowd, 8, cap) || !grow((void **)&a->has, 1, cap) ||
         !grow((void **)&a->rle_start, 8, cap) || !grow((void **)&a->rle_len, 8, cap) ||
         !grow((void **)&a->rle_h, 8, cap) || !grow((void **)&a->rle_w, 8, cap) ||
-        !grow((void **)&a->rle_esc, 1, cap)) {
+        !grow((void **)&a->rle_esc, 1, cap) || !grow((void **)&a->kp_start, 8, cap) ||
+        !grow((void **)&a->kp_len, 8, cap)) {
         c->nomem = 1;
         return 0;
     }
@@ -250,6 +251,34 @@ static int rle_field(cur *c, const char *key, size_t klen, void *ctx) {
     return skip_value(c, 3);
 }
 
+/* "keypoints": an array of numbers appended to a->kp. */
+static int keypoints(cur *c, detap_ann_cols *a, size_t i) {
+    if (!expect(c, '[')) return 0;
+    size_t start = a->kp_n;
+    ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+    } else {
+        for (;;) {
+            if (a->kp_n == a->kp_cap) {
+                size_t cap = a->kp_cap ? 2 * a->kp_cap : 4096;
+                if (!grow((void **)&a->kp, 8, cap)) { c->nomem = 1; return 0; }
+                a->kp_cap = cap;
+            }
+            if (!num_field(c, &a->kp[a->kp_n])) return 0;
+            a->kp_n++;
+            ws(c);
+            if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+            if (c->p < c->end && *c->p == ']') { c->p++; break; }
+            c->slow = 1;
+            return 0;
+        }
+    }
+    a->kp_start[i] = (int64_t)start; /* a repeated key: the last one, as json */
+    a->kp_len[i] = (int64_t)(a->kp_n - start);
+    return 1;
+}
+
 /* "segmentation": a compressed RLE is located (rle_*), anything else only
  * noted.  Returns 0 on a JSON error (slow path). */
 static int segmentation(cur *c, ann_ctx *x) {
@@ -310,8 +339,7 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     } else if (KEY_IS("segmentation")) {
         return segmentation(c, x);
     } else if (KEY_IS("keypoints")) {
-        x->has |= DETAP_HAS_SEGMENTATION;
-        return skip_value(c, 2);
+        return keypoints(c, a, i);
     } else {
         return skip_value(c, 2);
     }
@@ -324,6 +352,7 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     ann_ctx x = {a, a->n, 0, base};
     a->iscrowd[x.i] = 0;
     a->rle_len[x.i] = -1;
+    a->kp_len[x.i] = -1;
     if (!object_fields(c, ann_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
@@ -415,6 +444,7 @@ void detap_coco_doc_free(detap_coco_doc *doc) {
     free(a->id); free(a->image_id); free(a->category_id); free(a->bbox);
     free(a->area); free(a->score); free(a->iscrowd); free(a->has);
     free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
+    free(a->kp_start); free(a->kp_len); free(a->kp);
     free(doc->img.id); free(doc->img.has);
     free(doc->cat.id); free(doc->cat.has);
     memset(doc, 0, sizeof *doc);

@@ -8,9 +8,10 @@
  * iscrowd may be true/false).  A "segmentation" that is a compressed RLE
  * ({"size": [h, w], "counts": "<string>"}, in either order) is located, not
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
- * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  Other
- * segmentations (polygons, uncompressed RLE) and "keypoints" are only noted
- * (DETAP_HAS_SEGMENTATION) for the caller to read.  Numbers convert exactly as Python's json
+ * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
+ * "keypoints" array of numbers is read into kp (kp_start / kp_len per
+ * annotation).  Other segmentations (polygons, uncompressed RLE) are only
+ * noted (DETAP_HAS_SEGMENTATION) for the caller to read.  Numbers convert exactly as Python's json
  * module would (integers as int64, others correctly rounded).
  *
  * Anything else (a string or float id, NaN/Infinity, a malformed document,
@@ -32,7 +33,7 @@
 #define DETAP_HAS_AREA 16
 #define DETAP_HAS_SCORE 32
 #define DETAP_HAS_ISCROWD 64
-/* present, not read: keypoints, and masks other than a compressed RLE */
+/* present, not read: masks other than a compressed RLE */
 #define DETAP_HAS_SEGMENTATION 128
 
 typedef struct {
@@ -44,6 +45,10 @@ typedef struct {
     /* compressed RLE segmentations: rle_len[i] = -1 when there is none */
     int64_t *rle_start, *rle_len, *rle_h, *rle_w;
     uint8_t *rle_esc;
+    /* keypoints: kp[kp_start[i] .. + kp_len[i]]; kp_len[i] = -1 when none */
+    int64_t *kp_start, *kp_len;
+    double *kp;
+    size_t kp_n, kp_cap;
 } detap_ann_cols;
 
 typedef struct {

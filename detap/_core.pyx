@@ -478,6 +478,10 @@ cdef extern from "cocojson.h" nogil:
         int64_t *rle_h
         int64_t *rle_w
         uint8_t *rle_esc
+        int64_t *kp_start
+        int64_t *kp_len
+        double *kp
+        size_t kp_n
     ctypedef struct detap_id_cols:
         size_t n
         int64_t *id
@@ -498,7 +502,7 @@ cdef extern from "cocojson.h" nogil:
 
 HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID
 HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
-HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # keypoints, or masks other than a compressed RLE (not read)
+HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # masks other than a compressed RLE (not read)
 
 
 cdef object _own(void **pp, size_t n, str fmt, Py_ssize_t itemsize):
@@ -551,6 +555,10 @@ def parse_coco_json(const unsigned char[::1] data):
             "rle_h": _own(<void **>&doc.ann.rle_h, na, "q", 8),
             "rle_w": _own(<void **>&doc.ann.rle_w, na, "q", 8),
             "rle_esc": _own(<void **>&doc.ann.rle_esc, na, "B", 1),
+            # keypoints: kp[kp_start:kp_start + kp_len] (kp_len -1: none)
+            "kp_start": _own(<void **>&doc.ann.kp_start, na, "q", 8),
+            "kp_len": _own(<void **>&doc.ann.kp_len, na, "q", 8),
+            "kp": _own(<void **>&doc.ann.kp, doc.ann.kp_n, "d", 8),
             "img_id": _own(<void **>&doc.img.id, doc.img.n, "q", 8),
             "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
             "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),

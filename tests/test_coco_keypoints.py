@@ -201,3 +201,24 @@ def test_peer_keypoints_published_stats():
         return ev
     ev = quiet(body)
     assert ev.stats.tolist() == published
+
+
+def test_keypoint_results_from_a_file_equal_pycocotools(tmp_path):
+    """Results files go through detap's C reader (keypoints read there, no
+    Python json): the same numbers as pycocotools reading the same file."""
+    import json
+    gt, res = make_keypoints(17, n_images=12)
+    res[0]["keypoints"][0] = 123.45678901234567  # a float32-like repr survives exactly
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+
+    def go(COCO, COCOeval):
+        def body():
+            cg = COCO(str(tmp_path / "gt.json"))
+            ev = COCOeval(cg, cg.loadRes(str(tmp_path / "res.json")), "keypoints")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            return ev
+        return quiet(body)
+    assert_same(go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval))

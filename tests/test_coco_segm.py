@@ -183,3 +183,43 @@ def test_peer_fake_segm_published_stats():
         ev.summarize()
         return ev
     assert quiet(body).stats.tolist() == published
+
+
+@pytest.mark.parametrize("kind", ["rle", "rle_bbox", "mixed_bbox", "bbox_only"])
+def test_result_files_equal_pycocotools(tmp_path, kind):
+    """Results files: compressed RLE strings are located by detap's C reader
+    and decoded in C (JSON escapes such as \\\\ included); other shapes go
+    through Python's json.  Same numbers as pycocotools reading the file."""
+    import json
+    gt, res = make_segm(77, kind, n_images=10, n_cats=3)
+    text = json.dumps(res)
+    if kind == "rle":
+        assert "\\\\" in text  # escaped backslashes in some counts strings
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(text)
+
+    def go(COCO, COCOeval):
+        def body():
+            cg = COCO(str(tmp_path / "gt.json"))
+            ev = COCOeval(cg, cg.loadRes(str(tmp_path / "res.json")), "segm")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            return ev
+        return quiet(body)
+    assert_same(go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval))
+
+
+def test_unicode_escaped_counts_string(tmp_path):
+    """A counts string written with \\u escapes (legal JSON) reads as json reads it."""
+    import json
+    gt, res = make_segm(78, "rle", n_images=4)
+    res = [r for r in res if "segmentation" in r][:5]
+    assert res
+    text = json.dumps(res, ensure_ascii=True).replace('"counts": "', '"counts": "\\u0030', 1)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(text)
+    got = quiet(dcoco.COCO, str(tmp_path / "gt.json")).loadRes(str(tmp_path / "res.json"))
+    ref = quiet(RefCOCO, str(tmp_path / "gt.json"))
+    ref_res = quiet(ref.loadRes, str(tmp_path / "res.json"))
+    assert got.columns("dt", "segm").area.tolist() == [float(a["area"]) for a in ref_res.dataset["annotations"]]

@@ -19,7 +19,8 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .ids import IdCodes, needs_codes
 from .masks import MaskColumns, box_polygons, mask_columns
-from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, column,
+from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, check_finite,
+                      column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
                       load_json, parse_json, read_fast)
 
@@ -334,12 +335,15 @@ class COCO:
             raise DetapResultsError(f"record {i}: 'image_id' {anns[i]['image_id'] if anns else int(img_ids[i])!r} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
-        kpts, masks = None, fast_masks
+        kpts, masks = (_fast_keypoints(fast) if fast is not None else None), fast_masks
         if kind == "bbox":
             bbox = fast["bbox"] if fast is not None else column(anns, "bbox", np.float64, where)
             area = box_area(bbox)
         elif kind == "keypoints":
-            kpts = keypoints_column(anns, where)
+            if kpts is None:
+                kpts = keypoints_column(anns, where)
+            else:
+                check_finite(kpts, "keypoints", where)
             bbox, area = keypoints_box(kpts)
         elif fast is not None:  # compressed RLE masks without a box on the first
             own = (fast["has"] & _core.HAS_BBOX) != 0
@@ -543,11 +547,28 @@ def _fast_result_kind(fast):
     if not bool(np.all((has & need) == need)):
         return None
     rle = fast["rle_len"] >= 0
+    kp = fast["kp_len"]
+    if kp.size and (kp >= 0).any() and not bool(np.all(kp == kp[0])):
+        return None  # keypoints on only some records, or of different lengths
     if not len(has) or has[0] & _core.HAS_BBOX:
         # box results: every record needs a box; masks on all or on none
         ok = bool(np.all(has & _core.HAS_BBOX)) and (bool(rle.all()) or not rle.any())
         return "bbox" if ok else None
-    return "segm" if bool(rle.all()) else None
+    if bool(rle.all()):
+        return "segm"
+    return "keypoints" if rle[0] == 0 and kp[0] >= 0 and not rle.any() else None
+
+
+def _fast_keypoints(fast):
+    """(n, 3K) keypoints the C reader read, or None when the records have none."""
+    kp_len = fast["kp_len"]
+    if not kp_len.size or kp_len[0] < 0:
+        return None
+    n, width = len(kp_len), int(kp_len[0])
+    starts = fast["kp_start"]
+    if width and bool(np.all(starts == np.arange(n) * width)):
+        return fast["kp"].reshape(n, width)
+    return fast["kp"][starts[:, None] + np.arange(width)] if width else np.zeros((n, 0))
 
 
 def _id_array(ids, codes):
