@@ -18,8 +18,8 @@ from pycocotools.cocoeval import COCOeval as RefCOCOeval  # noqa: E402
 from detap import coco as dcoco  # noqa: E402
 from detap import _core  # noqa: E402
 from detap.errors import DetapInputError  # noqa: E402
-from tests.coco_support import quiet  # noqa: E402
-from tests.conftest import assert_same_array, peer_data_dir  # noqa: E402
+from tests.coco_support import assert_same_cells, peer_case, quiet, run_files, run_pair_dicts  # noqa: E402
+from tests.conftest import assert_same_array  # noqa: E402
 
 K = 17
 
@@ -79,40 +79,12 @@ def make_keypoints(seed, n_images=6, max_people=5, dets_per_gt=2, with_bbox=Fals
 
 
 def run_pair(gt, res, setup=None):
-    def go(COCO, COCOeval, **kw):
-        def body():
-            cg = COCO()
-            cg.dataset = copy.deepcopy(gt)
-            cg.createIndex()
-            cd = cg.loadRes(copy.deepcopy(res))
-            ev = COCOeval(cg, cd, "keypoints", **kw)
-            if setup:
-                setup(ev.params)
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            return ev
-        return quiet(body)
-    return go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval)
+    return run_pair_dicts(gt, res, "keypoints", setup)
 
 
 def assert_same(ref, got):
     assert len(got.stats) == 10
-    assert_same_array(got.stats, ref.stats, "stats")
-    for k in ("precision", "recall", "scores"):
-        assert_same_array(got.eval[k], ref.eval[k], k)
-    for key, oks in ref.ious.items():
-        mine = got.computeOks(*key)
-        if len(oks) == 0:
-            assert len(mine) == 0, key
-        else:
-            assert_same_array(mine, oks, f"computeOks{key}")
-    assert len(got.evalImgs) == len(ref.evalImgs)
-    for i, (a, b) in enumerate(zip(ref.evalImgs, got.evalImgs)):
-        assert (a is None) == (b is None), i
-        if a is not None:
-            for k in a:
-                assert_same_array(np.asarray(b[k]), np.asarray(a[k]), f"evalImgs[{i}][{k}]")
+    assert_same_cells(ref, got, "computeOks")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,22 +156,12 @@ def test_numpy_exp_loop_is_numpy_exp():
 def test_peer_keypoints_published_stats():
     """faster_coco_eval's one-image keypoints case: pycocotools 2.0.11's 10
     published stats, to the last bit."""
-    root = peer_data_dir()
-    d = root / "coco_keypoints_1img" if root is not None else None
-    if d is None or not d.exists():
-        pytest.skip("../shared/peer_data/coco_keypoints_1img absent")
+    d = peer_case("coco_keypoints_1img")
     published = [0.5048844884488449, 0.7227722772277227, 0.6336633663366337, 0.46633663366336636,
                  0.7504950495049505, 0.5181818181818182, 0.7272727272727273, 0.6363636363636364,
                  0.4666666666666666, 0.75]
 
-    def body():
-        cg = dcoco.COCO(str(d / "gt_dataset.json"))
-        ev = dcoco.COCOeval(cg, cg.loadRes(str(d / "dt_dataset.json")), "keypoints")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-        return ev
-    ev = quiet(body)
+    ev = run_files(dcoco.COCO, dcoco.COCOeval, d / "gt_dataset.json", d / "dt_dataset.json", "keypoints")
     assert ev.stats.tolist() == published
 
 
@@ -211,14 +173,5 @@ def test_keypoint_results_from_a_file_equal_pycocotools(tmp_path):
     res[0]["keypoints"][0] = 123.45678901234567  # a float32-like repr survives exactly
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "res.json").write_text(json.dumps(res))
-
-    def go(COCO, COCOeval):
-        def body():
-            cg = COCO(str(tmp_path / "gt.json"))
-            ev = COCOeval(cg, cg.loadRes(str(tmp_path / "res.json")), "keypoints")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            return ev
-        return quiet(body)
-    assert_same(go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval))
+    files = tmp_path / "gt.json", tmp_path / "res.json", "keypoints"
+    assert_same(run_files(RefCOCO, RefCOCOeval, *files), run_files(dcoco.COCO, dcoco.COCOeval, *files))

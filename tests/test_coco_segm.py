@@ -9,7 +9,6 @@ box polygon).  Compared by np.array_equal / ==: stats, precision, recall,
 scores, every cell's computeIoU and evalImgs record (annToRLE / annToMask:
 tests/test_coco_ann_masks.py).
 """
-import copy
 
 import numpy as np
 import pytest
@@ -21,8 +20,7 @@ from pycocotools.coco import COCO as RefCOCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval as RefCOCOeval  # noqa: E402
 
 from detap import coco as dcoco  # noqa: E402
-from tests.coco_support import quiet  # noqa: E402
-from tests.conftest import assert_same_array, peer_data_dir  # noqa: E402
+from tests.coco_support import assert_same_cells, peer_case, quiet, run_files, run_pair_dicts  # noqa: E402
 
 RESULT_KINDS = ("rle", "rle_bbox", "poly_bbox", "mixed_bbox", "bbox_only")
 
@@ -115,37 +113,11 @@ def _result(rng, kind, dm, img, cat, h, w, near=None):
 
 
 def run_pair(gt, res):
-    def go(COCO, COCOeval):
-        def body():
-            cg = COCO()
-            cg.dataset = copy.deepcopy(gt)
-            cg.createIndex()
-            ev = COCOeval(cg, cg.loadRes(copy.deepcopy(res)), "segm")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            return ev
-        return quiet(body)
-    return go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval)
+    return run_pair_dicts(gt, res, "segm")
 
 
 def assert_same(ref, got):
-    assert_same_array(got.stats, ref.stats, "stats")
-    for k in ("precision", "recall", "scores"):
-        assert_same_array(got.eval[k], ref.eval[k], k)
-    for key, v in ref.ious.items():
-        mine = got.computeIoU(*key)
-        if len(v) == 0:
-            assert len(mine) == 0, key
-        else:
-            assert_same_array(mine, v, f"computeIoU{key}")
-    for i, (a, b) in enumerate(zip(ref.evalImgs, got.evalImgs, strict=True)):
-        assert (a is None) == (b is None), i
-        if a is not None:
-            for k in ("dtIds", "gtIds", "dtScores"):
-                assert b[k] == a[k], (i, k)
-            for k in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
-                assert_same_array(np.asarray(b[k]), np.asarray(a[k]), f"evalImgs[{i}][{k}]")
+    assert_same_cells(ref, got, "computeIoU")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -166,23 +138,13 @@ def test_each_result_kind(kind):
 def test_peer_fake_segm_published_stats():
     """cocoapi's fake segmentation results on 100 val2014 images: the 12
     stats pycocotools 2.0.11 prints, to the last bit."""
-    root = peer_data_dir()
-    d = root / "coco_val2014_100" if root is not None else None
-    if d is None or not d.exists():
-        pytest.skip("../shared/peer_data/coco_val2014_100 absent")
+    d = peer_case("coco_val2014_100")
     published = [0.3195452758576433, 0.5622883972521636, 0.29892653412086784, 0.3873740315997837,
                  0.31018272403369485, 0.3269339071005138, 0.2682297225711534, 0.41544868114906375,
                  0.4168394992198818, 0.4694498622754236, 0.37675922666197265, 0.3814715099715099]
 
-    def body():
-        cg = dcoco.COCO(str(d / "instances_val2014_100.json"))
-        ev = dcoco.COCOeval(cg, cg.loadRes(str(d / "instances_val2014_fakesegm100_results.json")),
-                            "segm")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-        return ev
-    assert quiet(body).stats.tolist() == published
+    ev = run_files(dcoco.COCO, dcoco.COCOeval, d / "instances_val2014_100.json", d / "instances_val2014_fakesegm100_results.json", "segm")
+    assert ev.stats.tolist() == published
 
 
 @pytest.mark.parametrize("kind", ["rle", "rle_bbox", "mixed_bbox", "bbox_only"])
@@ -197,17 +159,8 @@ def test_result_files_equal_pycocotools(tmp_path, kind):
         assert "\\\\" in text  # escaped backslashes in some counts strings
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "res.json").write_text(text)
-
-    def go(COCO, COCOeval):
-        def body():
-            cg = COCO(str(tmp_path / "gt.json"))
-            ev = COCOeval(cg, cg.loadRes(str(tmp_path / "res.json")), "segm")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            return ev
-        return quiet(body)
-    assert_same(go(RefCOCO, RefCOCOeval), go(dcoco.COCO, dcoco.COCOeval))
+    files = tmp_path / "gt.json", tmp_path / "res.json", "segm"
+    assert_same(run_files(RefCOCO, RefCOCOeval, *files), run_files(dcoco.COCO, dcoco.COCOeval, *files))
 
 
 def test_unicode_escaped_counts_string(tmp_path):
