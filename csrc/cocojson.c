@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cocojson.h"
@@ -167,7 +168,7 @@ static int ann_reserve(cur *c, detap_ann_cols *a) {
         !grow((void **)&a->rle_start, 8, cap) || !grow((void **)&a->rle_len, 8, cap) ||
         !grow((void **)&a->rle_h, 8, cap) || !grow((void **)&a->rle_w, 8, cap) ||
         !grow((void **)&a->rle_esc, 1, cap) || !grow((void **)&a->kp_start, 8, cap) ||
-        !grow((void **)&a->kp_len, 8, cap)) {
+        !grow((void **)&a->kp_len, 8, cap) || !grow((void **)&a->num_kp, 8, cap)) {
         c->nomem = 1;
         return 0;
     }
@@ -340,6 +341,8 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
         return segmentation(c, x);
     } else if (KEY_IS("keypoints")) {
         return keypoints(c, a, i);
+    } else if (KEY_IS("num_keypoints")) {
+        return num_field(c, &a->num_kp[i]);
     } else {
         return skip_value(c, 2);
     }
@@ -353,6 +356,7 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     a->iscrowd[x.i] = 0;
     a->rle_len[x.i] = -1;
     a->kp_len[x.i] = -1;
+    a->num_kp[x.i] = NAN;
     if (!object_fields(c, ann_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
@@ -444,7 +448,7 @@ void detap_coco_doc_free(detap_coco_doc *doc) {
     free(a->id); free(a->image_id); free(a->category_id); free(a->bbox);
     free(a->area); free(a->score); free(a->iscrowd); free(a->has);
     free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
-    free(a->kp_start); free(a->kp_len); free(a->kp);
+    free(a->kp_start); free(a->kp_len); free(a->kp); free(a->num_kp);
     free(doc->img.id); free(doc->img.has);
     free(doc->cat.id); free(doc->cat.has);
     memset(doc, 0, sizeof *doc);

@@ -10,7 +10,7 @@
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
  * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
  * "keypoints" array of numbers is read into kp (kp_start / kp_len per
- * annotation).  Other segmentations (polygons, uncompressed RLE) are only
+ * annotation), "num_keypoints" into num_kp.  Other segmentations (polygons, uncompressed RLE) are only
  * noted (DETAP_HAS_SEGMENTATION) for the caller to read.  Numbers convert exactly as Python's json
  * module would (integers as int64, others correctly rounded).
  *
@@ -49,6 +49,7 @@ typedef struct {
     int64_t *kp_start, *kp_len;
     double *kp;
     size_t kp_n, kp_cap;
+    double *num_kp; /* "num_keypoints"; NaN when absent */
 } detap_ann_cols;
 
 typedef struct {

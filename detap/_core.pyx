@@ -482,6 +482,7 @@ cdef extern from "cocojson.h" nogil:
         int64_t *kp_len
         double *kp
         size_t kp_n
+        double *num_kp
     ctypedef struct detap_id_cols:
         size_t n
         int64_t *id
@@ -559,6 +560,7 @@ def parse_coco_json(const unsigned char[::1] data):
             "kp_start": _own(<void **>&doc.ann.kp_start, na, "q", 8),
             "kp_len": _own(<void **>&doc.ann.kp_len, na, "q", 8),
             "kp": _own(<void **>&doc.ann.kp, doc.ann.kp_n, "d", 8),
+            "num_kp": _own(<void **>&doc.ann.num_kp, na, "d", 8),  # NaN: absent
             "img_id": _own(<void **>&doc.img.id, doc.img.n, "q", 8),
             "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
             "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),

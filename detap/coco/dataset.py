@@ -468,8 +468,13 @@ class COCO:
             return self._cols
         f = self._fast
         need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
-        if (iou_type == "bbox" and codes == (None, None) and f is not None and self._loader is not None
-                and not self._exposed and bool(np.all((f["has"] & need) == need))):
+        kpts = None
+        if iou_type == "keypoints" and f is not None and "kp_len" in f and _uniform_kp(f) and (
+                role != "gt" or not bool(np.isnan(f["num_kp"]).any())):
+            kpts = _fast_keypoints(f)
+        if ((iou_type == "bbox" or kpts is not None) and codes == (None, None) and f is not None
+                and self._loader is not None and not self._exposed
+                and bool(np.all((f["has"] & need) == need))):
             where = f"{self._source} annotations"
             common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
             if role == "gt":
@@ -478,6 +483,11 @@ class COCO:
                                        ignore=(isc != 0).astype(np.uint8), negative="warn")
             else:
                 cols = Columns.checked(*common, score=f["score"], negative="warn")
+            if kpts is not None:
+                check_finite(kpts, "keypoints", where)
+                cols = cols.with_fields(kpts=kpts)
+                if role == "gt":  # pycocotools' _prepare: no labelled keypoints, ignored
+                    cols = cols.with_fields(ignore=(cols.ignore | (f["num_kp"] == 0)).astype(np.uint8))
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
@@ -557,6 +567,12 @@ def _fast_result_kind(fast):
     if bool(rle.all()):
         return "segm"
     return "keypoints" if rle[0] == 0 and kp[0] >= 0 and not rle.any() else None
+
+
+def _uniform_kp(fast):
+    """True when the C reader read keypoints of one length on every record."""
+    kp = fast["kp_len"]
+    return bool(kp.size) and kp[0] >= 0 and bool(np.all(kp == kp[0]))
 
 
 def _fast_keypoints(fast):
