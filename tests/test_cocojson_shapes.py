@@ -1,0 +1,122 @@
+"""The C COCO reader on masks and keypoints, against Python's json.
+
+The reader locates compressed RLE counts strings and reads keypoints and
+num_keypoints (csrc/cocojson.c).  Differential fuzzing: valid documents and
+mutated ones (bytes flipped, truncated, spliced); whatever the reader
+accepts must say what json says (the same counts strings, keypoints and
+sizes), spans never leave the text, and decoding either works or raises
+DetapInputError.  Never a crash.
+"""
+import json
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from detap import _core
+from detap.errors import DetapInputError
+
+ALPHABET = "".join(chr(c) for c in range(48, 112))
+
+
+@st.composite
+def documents(draw):
+    n = draw(st.integers(0, 6))
+    recs = []
+    for i in range(n):
+        r = {"image_id": i + 1, "category_id": 1, "score": draw(st.floats(0, 1))}
+        kind = draw(st.sampled_from(["rle", "kp", "poly", "bbox"]))
+        if kind == "rle":
+            r["segmentation"] = {"size": [draw(st.integers(0, 50)), draw(st.integers(0, 50))],
+                                 "counts": draw(st.text(ALPHABET, max_size=30))}
+            if draw(st.booleans()):
+                r["segmentation"] = dict(reversed(list(r["segmentation"].items())))
+        elif kind == "kp":
+            r["keypoints"] = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=9))
+            r["num_keypoints"] = draw(st.integers(0, 3))
+        elif kind == "poly":
+            r["segmentation"] = [[1.5, 2, 3, 4, 5, 6]]
+        else:
+            r["bbox"] = [1, 2, 3, 4]
+        recs.append(r)
+    return json.dumps(recs, ensure_ascii=draw(st.booleans())).encode()
+
+
+def check_against_json(data):
+    cols = _core.parse_coco_json(data)
+    try:
+        ref = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        ref = None
+    if cols is None:
+        return
+    if ref is None:
+        # the fast path accepts no document json refuses, but for bytes that
+        # are not UTF-8 (it does not validate the encoding of strings it
+        # skips or locates: issue 12's fuzzing item)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        raise AssertionError("the C reader accepted a document json refuses")
+    assert isinstance(ref, list) == cols["top_is_array"]
+    if not isinstance(ref, list):
+        return
+    n = len(ref)
+    assert len(cols["rle_len"]) == n
+    for i, r in enumerate(ref):
+        seg = r.get("segmentation") if isinstance(r, dict) else None
+        if cols["rle_len"][i] >= 0:
+            a, ln = int(cols["rle_start"][i]), int(cols["rle_len"][i])
+            assert 0 <= a and a + ln <= len(data)
+            raw = data[a:a + ln]
+            assert json.loads(b'"' + raw + b'"') == seg["counts"]
+            assert [cols["rle_h"][i], cols["rle_w"][i]] == seg["size"]
+        if cols["kp_len"][i] >= 0:
+            a, ln = int(cols["kp_start"][i]), int(cols["kp_len"][i])
+            assert cols["kp"][a:a + ln].tolist() == [float(v) for v in r["keypoints"]]
+        if isinstance(r, dict) and "num_keypoints" in r:
+            assert cols["num_kp"][i] == float(r["num_keypoints"])
+    rle = cols["rle_len"] >= 0
+    if rle.any():
+        try:
+            out = _core.rle_from_spans(data, cols["rle_start"][rle], cols["rle_len"][rle],
+                                       cols["rle_esc"][rle], cols["rle_h"][rle], cols["rle_w"][rle],
+                                       "fuzz", 2)
+        except DetapInputError:
+            return
+        assert out[1][-1] == len(out[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=documents())
+def test_valid_documents_read_as_json_reads_them(doc):
+    check_against_json(doc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=documents(), cuts=st.lists(st.tuples(st.integers(0, 10 ** 6), st.binary(max_size=3)),
+                                      max_size=4), trunc=st.integers(0, 10 ** 6))
+def test_mutated_documents_never_crash(doc, cuts, trunc):
+    data = bytearray(doc)
+    for pos, chunk in cuts:
+        if data:
+            p = pos % len(data)
+            data[p:p + len(chunk)] = chunk
+    data = bytes(data[:trunc % (len(data) + 1)] if trunc % 3 == 0 else data)
+    check_against_json(data)
+
+
+def test_escaped_and_unicode_counts():
+    counts = "a\\b/c\"d" + "\u00e9"
+    doc = json.dumps([{"image_id": 1, "category_id": 1, "score": 1.0,
+                       "segmentation": {"size": [4, 4], "counts": counts}}]).encode()
+    cols = _core.parse_coco_json(doc)
+    assert cols is not None and cols["rle_esc"][0] == 1
+    check_against_json(doc)
+    ok = json.dumps([{"image_id": 1, "category_id": 1, "score": 1.0,
+                      "segmentation": {"size": [2, 2], "counts": "04"}}]).encode()
+    c = _core.parse_coco_json(ok)
+    counts, off, hw, bbox, area = _core.rle_from_spans(ok, c["rle_start"], c["rle_len"],
+                                                       c["rle_esc"], c["rle_h"], c["rle_w"], "x")
+    assert counts.tolist() == [0, 4] and area.tolist() == [4.0]
+    assert np.array_equal(hw, [[2, 2]])
