@@ -8,7 +8,7 @@ implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 from cython.view cimport array as cvarray
 from cython.parallel cimport prange

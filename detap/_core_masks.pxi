@@ -59,24 +59,7 @@ cdef detap_rle *_rle_array(counts, off, hw, Py_ssize_t n) except NULL:
     return r
 
 
-cdef class _Counts:
-    """A growing uint32 buffer of RLE counts."""
-    cdef object arr
-    cdef size_t n, cap
-
-    def __cinit__(self, size_t cap):
-        self.cap = max(cap, 16)
-        self.arr = np.empty(self.cap, np.uint32)
-        self.n = 0
-
-    cdef uint32_t *room(self, size_t k) except NULL:
-        if self.n + k > self.cap:
-            self.cap = max(2 * self.cap, self.n + k)
-            self.arr = np.resize(self.arr, self.cap)
-        return <uint32_t *>cnp.PyArray_DATA(self.arr) + self.n
-
-
-def rle_columns(objs, heights, widths, str where):
+def rle_columns(objs, heights, widths, str where, int nthreads=1):
     """Every annotation's mask as one RLE: (counts uint32 (total,), off int64
     (n + 1,), hw uint32 (n, 2), bbox float64 (n, 4) pycocotools' toBbox,
     area float64 (n,) pycocotools' uint32 area).
@@ -85,21 +68,22 @@ def rle_columns(objs, heights, widths, str where):
     ({"size": [h, w], "counts": str or bytes}), an uncompressed one
     ({"counts": [ints]}: the image's size, heights[i] x widths[i]), or a
     list of polygons [x0, y0, x1, y1, ...] rasterised in the image's size
-    and merged (union).  Other shapes must be converted by the caller."""
+    and merged (union).  Other shapes must be converted by the caller.
+    Polygons are rasterised on ``nthreads`` threads (the results do not
+    depend on it)."""
     cdef Py_ssize_t n = len(objs), i
     hs = np.ascontiguousarray(heights, dtype=np.int64).reshape(-1)
     ws = np.ascontiguousarray(widths, dtype=np.int64).reshape(-1)
     if hs.shape[0] != n or ws.shape[0] != n:
         raise ValueError("one height and width per annotation")
-    cdef _Counts buf = _Counts(64 * n)
-    off = np.zeros(n + 1, np.int64)
     hw = np.zeros((n, 2), np.uint32)
-    cdef int64_t[::1] v_off = off
     cdef uint32_t[:, ::1] v_hw = hw
     cdef size_t m = 0
     cdef int rc
     cdef uint32_t h, w
     cdef bytes s
+    pieces = [None] * n   # counts of the RLE objects, as arrays
+    poly_obj, parts, first = [], [], [0]  # polygon objects, their parts' coordinates
     for i in range(n):
         o = objs[i]
         if isinstance(o, dict):
@@ -110,30 +94,129 @@ def rle_columns(objs, heights, widths, str where):
                     raise DetapInputError(f"{where}: record {i} 'segmentation' has no [h, w] 'size'")
                 h, w = _dim32(size[0], where, i), _dim32(size[1], where, i)
                 s = c.encode() if isinstance(c, str) else c
-                rc = detap_rle_from_string(s, len(s), buf.room(len(s)), &m)
+                arr = np.empty(len(s) + 1, np.uint32)
+                rc = detap_rle_from_string(s, len(s), <uint32_t *>cnp.PyArray_DATA(arr), &m)
                 if rc != 0:
                     raise DetapInputError(f"{where}: record {i} 'segmentation' counts string "
                                           "ends inside a value")
+                pieces[i] = arr[:m]
             else:
                 h, w = _dim32(hs[i], where, i), _dim32(ws[i], where, i)
                 try:
-                    arr = np.array(c, dtype=np.uint32).reshape(-1)
+                    pieces[i] = np.array(c, dtype=np.uint32).reshape(-1)
                 except (TypeError, ValueError, OverflowError):
                     raise DetapInputError(f"{where}: record {i} 'segmentation' counts are not "
                                           f"non-negative integers: {c!r:.80}") from None
-                m = arr.shape[0]
-                if m:
-                    memcpy(buf.room(m), cnp.PyArray_DATA(arr), m * sizeof(uint32_t))
         else:
             h, w = _dim32(hs[i], where, i), _dim32(ws[i], where, i)
-            m = _polygons_rle(o, h, w, buf, where, i)
-        buf.n += m
-        v_off[i + 1] = buf.n
+            for j, part in enumerate(o):
+                try:
+                    parts.append(np.ascontiguousarray(part, dtype=np.float64).reshape(-1))
+                except (TypeError, ValueError):
+                    raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} is "
+                                          "not a list of numbers") from None
+            poly_obj.append(i)
+            first.append(len(parts))
         v_hw[i, 0] = h
         v_hw[i, 1] = w
-    counts = buf.arr[:buf.n].copy()
-    bbox, area = _rle_boxes(counts, off, hw)
+    _rasterize(poly_obj, parts, first, hw, pieces, nthreads, where)
+    lengths = np.fromiter((len(p) for p in pieces), np.int64, count=n)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=off[1:])
+    counts = np.concatenate(pieces) if n else np.zeros(0, np.uint32)
+    bbox, area = _rle_boxes(counts, off, hw, nthreads)
     return counts, off, hw, bbox, area
+
+
+def _rasterize(poly_obj, parts, first, hw, pieces, int nthreads, str where):
+    """pieces[poly_obj[j]] = the union of the polygons parts[first[j]:first[j+1]]
+    in that object's h x w, for every j, on nthreads threads."""
+    cdef Py_ssize_t nj = len(poly_obj), npart = len(parts), j
+    if nj == 0:
+        return
+    cdef const double **xy = <const double **>malloc((npart + 1) * sizeof(double *))
+    cdef size_t *k = <size_t *>malloc((npart + 1) * sizeof(size_t))
+    cdef uint32_t **out = <uint32_t **>calloc(nj, sizeof(uint32_t *))
+    cdef size_t *outm = <size_t *>calloc(nj, sizeof(size_t))
+    cdef int *rcs = <int *>calloc(nj, sizeof(int))
+    try:
+        if xy == NULL or k == NULL or out == NULL or outm == NULL or rcs == NULL:
+            raise MemoryError()
+        for j in range(npart):
+            xy[j] = <const double *>cnp.PyArray_DATA(parts[j]) if parts[j].shape[0] >= 2 else NULL
+            k[j] = parts[j].shape[0] // 2
+        fa = np.asarray(first, dtype=np.int64)
+        objs = np.asarray(poly_obj, dtype=np.int64)
+        v_first, v_obj = fa, objs
+        _rasterize_all(xy, k, v_first, v_obj, hw, out, outm, rcs, nj, max(nthreads, 1))
+        for j in range(nj):
+            if rcs[j] == DETAP_ENOMEM:
+                raise MemoryError()
+            if rcs[j] != 0:
+                raise DetapInputError(f"{where}: record {poly_obj[j]} 'segmentation' has a "
+                                      "polygon coordinate that is NaN or out of range")
+            arr = np.empty(outm[j], np.uint32)
+            if outm[j]:
+                memcpy(cnp.PyArray_DATA(arr), out[j], outm[j] * sizeof(uint32_t))
+            pieces[poly_obj[j]] = arr
+    finally:
+        if out != NULL:
+            for j in range(nj):
+                free(out[j])
+        free(xy); free(k); free(out); free(outm); free(rcs)
+
+
+cdef void _rasterize_all(const double **xy, const size_t *k, const int64_t[::1] first,
+                         const int64_t[::1] obj, const uint32_t[:, ::1] hw, uint32_t **out,
+                         size_t *outm, int *rcs, Py_ssize_t nj, int nth) noexcept:
+    cdef Py_ssize_t j
+    with nogil:
+        for j in prange(nj, num_threads=nth, schedule="dynamic", chunksize=16):
+            rcs[j] = _union_of_polygons(xy + first[j], k + first[j], first[j + 1] - first[j],
+                                        hw[obj[j], 0], hw[obj[j], 1], &out[j], &outm[j])
+
+
+cdef int _union_of_polygons(const double **xy, const size_t *k, Py_ssize_t np_, uint32_t h,
+                            uint32_t w, uint32_t **out, size_t *m) noexcept nogil:
+    """pycocotools' annToRLE of one polygon list: frPoly of each part, then
+    merge (union).  *out: malloc'd counts (the caller frees), *m their number."""
+    cdef detap_rle *r = <detap_rle *>calloc(np_ + 1, sizeof(detap_rle))
+    cdef uint32_t **bufs = <uint32_t **>calloc(np_ + 1, sizeof(uint32_t *))
+    cdef detap_rle merged
+    cdef size_t room, mm = 0
+    cdef int rc = DETAP_OK
+    cdef Py_ssize_t j
+    cdef uint32_t *work = NULL
+    if r == NULL or bufs == NULL:
+        free(r); free(bufs)
+        return DETAP_ENOMEM
+    for j in range(np_):
+        room = detap_poly_room(xy[j], k[j], w)
+        bufs[j] = <uint32_t *>malloc((room + 1) * sizeof(uint32_t))
+        if bufs[j] == NULL:
+            rc = DETAP_ENOMEM
+            break
+        rc = detap_rle_from_poly(xy[j], k[j], h, w, bufs[j], room, &mm)
+        if rc != DETAP_OK:
+            break
+        r[j].h, r[j].w, r[j].m, r[j].cnts = h, w, mm, bufs[j]
+    if rc == DETAP_OK:
+        room = detap_rle_merge_room(r, np_)
+        work = <uint32_t *>malloc((room + 1) * sizeof(uint32_t))
+        if work == NULL:
+            rc = DETAP_ENOMEM
+        else:
+            rc = detap_rle_merge(r, np_, 0, work, room, &merged)
+    if rc == DETAP_OK:
+        if merged.m and merged.cnts != work:
+            memcpy(work, merged.cnts, merged.m * sizeof(uint32_t))
+        out[0], m[0] = work, merged.m
+        work = NULL
+    free(work)
+    for j in range(np_):
+        free(bufs[j])
+    free(bufs); free(r)
+    return rc
 
 
 def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
@@ -255,50 +338,6 @@ cdef uint32_t _dim32(v, str where, Py_ssize_t i) except? 0:
     if x < 0 or x > 0xFFFFFFFF:
         raise DetapInputError(f"{where}: record {i}: mask size {x} is out of range")
     return <uint32_t>x
-
-
-cdef size_t _polygons_rle(polys, uint32_t h, uint32_t w, _Counts buf, str where,
-                          Py_ssize_t i) except? 0:
-    """The union of the polygons' RLEs appended at buf.n (not yet counted):
-    the number of counts."""
-    cdef Py_ssize_t np_ = len(polys), j, k
-    cdef size_t m = 0, room
-    cdef int rc
-    cdef const double[::1] xy
-    cdef detap_rle merged
-    cdef uint32_t *work
-    arrays = []  # keeps each polygon's counts alive until merged
-    cdef detap_rle *parts = <detap_rle *>malloc((np_ + 1) * sizeof(detap_rle))
-    if parts == NULL:
-        raise MemoryError()
-    try:
-        for j in range(np_):
-            try:
-                xy = np.ascontiguousarray(polys[j], dtype=np.float64).reshape(-1)
-            except (TypeError, ValueError):
-                raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} is not "
-                                      "a list of numbers") from None
-            k = xy.shape[0] // 2
-            room = detap_poly_room(&xy[0] if k else NULL, k, w)
-            a = np.empty(room + 1, np.uint32)
-            rc = detap_rle_from_poly(&xy[0] if k else NULL, k, h, w,
-                                     <uint32_t *>cnp.PyArray_DATA(a), room, &m)
-            if rc != 0:
-                raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} has a "
-                                      "coordinate that is NaN or out of range")
-            arrays.append(a)
-            parts[j].h, parts[j].w, parts[j].m = h, w, m
-            parts[j].cnts = <const uint32_t *>cnp.PyArray_DATA(a)
-        room = detap_rle_merge_room(parts, np_)
-        work = buf.room(room + 1)
-        rc = detap_rle_merge(parts, np_, 0, work, room, &merged)
-        if rc != 0:
-            raise DetapInputError(f"{where}: record {i}: polygons could not be merged")
-        if merged.m and merged.cnts != work:
-            memcpy(work, merged.cnts, merged.m * sizeof(uint32_t))
-        return merged.m
-    finally:
-        free(parts)
 
 
 def _rle_boxes(counts, off, hw, int nth=1):

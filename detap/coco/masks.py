@@ -16,6 +16,7 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_api
 from ..errors import DetapInputError
+from ..threads import nthreads
 
 __all__ = ["MaskColumns", "mask_columns", "box_polygons"]
 
@@ -103,5 +104,5 @@ def mask_columns(segs, image_ids, imgs, where):
                 raise DetapInputError(f"{where}: record {i} 'segmentation' is not polygons "
                                       "(input type is not supported)")
             objs[i] = mask_api.merge(mask_api.frPyObjects(s, int(heights[i]), int(widths[i])))
-    counts, off, hw, bbox, area = _core.rle_columns(objs, heights, widths, where)
+    counts, off, hw, bbox, area = _core.rle_columns(objs, heights, widths, where, nthreads(None))
     return MaskColumns(counts, off, hw, bbox, area)
