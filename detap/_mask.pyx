@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+# cython: language_level=3, initializedcheck=False, cdivision=True
 """pycocotools._mask's API on detap's own kernels (csrc/mask.c, csrc/polygon.c).
 
 Same functions, arguments, return types and dtypes as pycocotools 2.0.11's
@@ -316,7 +316,7 @@ def iou(dt, gt, pyiscrowd):
     out = np.empty(m * n, dtype=np.double)
     cdef double[::1] o = out
     cdef const uint8_t[::1] c = crowd
-    cdef double[:, ::1] db, gb
+    cdef const double[:, ::1] db, gb
     cdef _Rles rd, rg
     if type(dt) is _Rles:
         rd, rg = dt, gt
@@ -354,7 +354,7 @@ def frBbox(bb, h, w):
     mask (each box rasterised as its 4-corner polygon)."""
     cdef uint32_t hh = _dim(h), ww = _dim(w)
     _check_boxes(bb)
-    cdef double[:, ::1] boxes = np.ascontiguousarray(bb)
+    cdef const double[:, ::1] boxes = np.ascontiguousarray(bb)
     cdef size_t i, room, m
     cdef _Scratch buf = _Scratch()
     cdef uint32_t *cnts
