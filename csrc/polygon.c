@@ -6,8 +6,8 @@
  * fine unit at a time along its longer axis, the other coordinate rounded
  * the same way.  Wherever two consecutive points differ in x across a
  * pixel column's centre (fine x = 5X + 2 to 5X + 3), column X toggles
- * between outside and inside at the row below the lower point; the sorted
- * toggles are the RLE.
+ * between outside and inside from the first row whose centre (fine y =
+ * 5Y + 2) is not above the pair's lower y; the sorted toggles are the RLE.
  *
  * Only those centre crossings matter, and their order does not (they are
  * sorted), so this file computes them edge by edge without storing the
@@ -48,8 +48,9 @@ typedef struct {
 /* Consecutive outline points (up, vp) then (uc, vc), in pycocotools' order
  * of generation: record the toggle they make, if any.
  *
- * pycocotools decides in doubles: with x the lower fine x (or uc - 1 when
- * uc > up), xd = (x + .5) / 5 - .5 must be a whole number in [0, w - 1];
+ * pycocotools decides in doubles: with x = uc when x decreases and uc - 1
+ * when it increases (the lower of the two when they differ by one),
+ * xd = (x + .5) / 5 - .5 must be a whole number in [0, w - 1];
  * then the row is ceil(yd) for yd = (y + .5) / 5 - .5, y the lower fine y,
  * clamped to [0, h].  For whole numbers n of magnitude below 2^51,
  * (n + .5) / 5 - .5 is exactly (n - 2) / 5 when n = 5k + 2 and otherwise at

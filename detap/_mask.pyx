@@ -129,7 +129,7 @@ cdef dict _rle_dict(uint32_t h, uint32_t w, const uint32_t *cnts, size_t m):
 cdef _Rles _read_rles(rle_objs):
     """RLE dicts with compressed counts (bytes, or str as UTF-8) into C
     views, checking each string (pycocotools' _frString)."""
-    cdef Py_ssize_t declared = len(rle_objs)
+    len(rle_objs)  # pycocotools sizes its array first: no generators
     cdef list texts = [], dims = []
     cdef size_t room = 0, i, off = 0, m
     for obj in rle_objs:
@@ -179,6 +179,8 @@ def encode(mask):
     h, w, n = (_dim(mask.shape[0]), _dim(mask.shape[1]), mask.shape[2])
     cdef size_t npix = h * w, i, m
     cdef const uint8_t[::1] flat
+    cdef uint8_t nothing = 0
+    cdef const uint8_t *pixels = &nothing
     cdef _Scratch runs = _Scratch()
     cdef uint32_t *cnts = runs.need(npix + 1)
     cdef list objs = []
@@ -186,10 +188,9 @@ def encode(mask):
         flat = mask.view(np.uint8).reshape(-1, order='F')
     for i in range(n):
         if npix:
-            with nogil:
-                m = detap_rle_encode(&flat[i * npix], npix, cnts)
-        else:
-            m = detap_rle_encode(NULL, 0, cnts)
+            pixels = &flat[i * npix]
+        with nogil:
+            m = detap_rle_encode(pixels, npix, cnts)
         objs.append(_rle_dict(h, w, cnts, m))
     return objs
 
@@ -206,7 +207,7 @@ def decode(rleObjs):
     total = 0
     for i in range(R.n):
         total += detap_rle_length(R.r[i].cnts, R.r[i].m)
-    if total > npix * R.n:
+    if total > h * w * R.n:  # (in Python integers) pycocotools' one check
         raise ValueError("Invalid RLE mask representation")
     out = np.zeros((h, w, R.n), dtype=np.uint8, order='F')
     if npix == 0:
