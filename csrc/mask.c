@@ -166,20 +166,29 @@ void detap_box_iou(const double *dt, size_t m, const double *gt, size_t n,
 
 /* ================================================ masks <-> RLE counts */
 
-size_t detap_rle_encode(const uint8_t *mask, size_t npix, uint32_t *cnts) {
-    size_t k = 0;
-    uint32_t run = 0;
-    uint8_t value = 0; /* the first run is of 0s, possibly empty */
-    for (size_t j = 0; j < npix; j++) {
-        if (mask[j] != value) {
-            cnts[k++] = run;
-            run = 0;
-            value = mask[j];
-        }
-        run++;
+/* Length of the run of byte v at the start of p[0 .. n), compared 8 bytes
+ * at a time (masks are mostly long runs). */
+static size_t run_length(const uint8_t *p, size_t n, uint8_t v) {
+    uint64_t all_v = v * UINT64_C(0x0101010101010101), word;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&word, p + i, 8);
+        if (word != all_v) break;
     }
-    cnts[k++] = run;
-    return k;
+    while (i < n && p[i] == v) i++;
+    return i;
+}
+
+size_t detap_rle_encode(const uint8_t *mask, size_t npix, uint32_t *cnts) {
+    size_t k = 0, j = 0;
+    uint8_t value = 0; /* the first run is of 0s, possibly empty */
+    for (;;) {
+        size_t run = run_length(mask + j, npix - j, value);
+        cnts[k++] = (uint32_t)run; /* pycocotools counts in uint32 too */
+        j += run;
+        if (j >= npix) return k;
+        value = mask[j];
+    }
 }
 
 uint64_t detap_rle_length(const uint32_t *cnts, size_t m) {

@@ -32,9 +32,9 @@ typedef struct { uint32_t h, w; size_t m; const uint32_t *cnts; } detap_rle;
 /* pycocotools' toBbox: x, y, w, h of the 1-runs (a trailing unpaired 0-run
  * is ignored).  A 1-run that spans several columns makes the box cover the
  * whole height.  No 1-run at all gives [0 0 0 0] when there are fewer than
- * two counts, and pycocotools' wrapped values (w - 0 + 1 in uint32 ...)
- * when all 1-runs are empty.  For h == 0 (where pycocotools divides by
- * zero) non-empty 1-runs are skipped. */
+ * two counts, and pycocotools' wrapped values when all 1-runs are empty:
+ * [w, h, 2^32 + 1 - w, 2^32 + 1 - h] (uint32 differences).  For h == 0
+ * (where pycocotools divides by zero) non-empty 1-runs are skipped. */
 void detap_rle_bbox(const detap_rle *r, double bb[4]);
 
 /* Sum of the 1-runs (counts 1, 3, 5, ...).  pycocotools' area() is this

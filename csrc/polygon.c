@@ -6,14 +6,14 @@
  * fine unit at a time along its longer axis, the other coordinate rounded
  * the same way.  Wherever two consecutive points differ in x across a
  * pixel column's centre (fine x = 5X + 2 to 5X + 3), column X toggles
- * between outside and inside at the row below the lower point; the sorted
- * toggles are the RLE.
+ * between outside and inside from the first row whose centre (fine y =
+ * 5Y + 2) is not above the pair's lower y; the sorted toggles are the RLE.
  *
  * Only those centre crossings matter, and their order does not (they are
  * sorted), so this file computes them edge by edge without storing the
  * outline: for edges stepped along x it visits only the columns inside the
- * mask; edges stepped along y are scanned step by step (their x moves by at
- * most one fine unit per step), skipped when they cannot reach a column.
+ * mask; for edges stepped along y only the steps where x changes, near the
+ * mask's columns.
  * Consecutive edges share their end point exactly in x wherever a crossing
  * could count (x >= 0), so edges are independent.
  *
@@ -21,8 +21,8 @@
  * scaling; pycocotools' int arithmetic agrees wherever it does not
  * overflow.
  */
-#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "mask.h"
 
 #define FINE 5 /* fine grid units per pixel */
@@ -41,29 +41,32 @@ typedef struct {
     uint32_t *a;
     size_t n, room;
     uint32_t h;
-    double hd;    /* h, as the double pycocotools clamps rows to */
-    double xmax;  /* w - 1 as pycocotools compares it: w - 1 in unsigned
-                     long, so w == 0 lets every column x >= 0 through */
-    int64_t cmax; /* the largest column index xmax allows, as an integer */
+    int64_t cmax; /* the largest column: w - 1, or for w == 0 any column
+                     (pycocotools compares with w - 1 in unsigned long) */
 } toggles;
 
 /* Consecutive outline points (up, vp) then (uc, vc), in pycocotools' order
- * of generation: record the toggle they make, if any. */
+ * of generation: record the toggle they make, if any.
+ *
+ * pycocotools decides in doubles: with x = uc when x decreases and uc - 1
+ * when it increases (the lower of the two when they differ by one),
+ * xd = (x + .5) / 5 - .5 must be a whole number in [0, w - 1];
+ * then the row is ceil(yd) for yd = (y + .5) / 5 - .5, y the lower fine y,
+ * clamped to [0, h].  For whole numbers n of magnitude below 2^51,
+ * (n + .5) / 5 - .5 is exactly (n - 2) / 5 when n = 5k + 2 and otherwise at
+ * least 0.2 away from any whole number, far more than the rounding error;
+ * so these tests are exactly the integer ones below: x = 5X + 2 with
+ * 0 <= X <= cmax, and the row clamp(ceil((y - 2) / 5), 0, h). */
 static int crossing(toggles *t, int64_t up, int64_t vp, int64_t uc, int64_t vc) {
     if (uc == up) return DETAP_OK;
-    double xd = (double)(uc < up ? uc : uc - 1);
-    xd = (xd + .5) / FINE - .5;
-    if (floor(xd) != xd || xd < 0 || xd > t->xmax) return DETAP_OK;
-    double yd = (double)(vc < vp ? vc : vp);
-    yd = (yd + .5) / FINE - .5;
-    if (yd < 0)
-        yd = 0;
-    else if (yd > t->hd)
-        yd = t->hd;
-    yd = ceil(yd);
+    int64_t x = (uc < up ? uc : uc - 1) - 2;
+    if (x < 0 || x % FINE != 0 || x / FINE > t->cmax) return DETAP_OK;
+    int64_t y = (vc < vp ? vc : vp) - 2;
+    int64_t row = y <= 0 ? 0 : (y + FINE - 1) / FINE;
+    if (row > (int64_t)t->h) row = t->h;
     if (t->n == t->room) return DETAP_EVALUE;
     /* pycocotools: (uint)(x * (int)h + y) in int, i.e. mod 2^32 */
-    t->a[t->n++] = (uint32_t)(int64_t)xd * t->h + (uint32_t)(int64_t)yd;
+    t->a[t->n++] = (uint32_t)(x / FINE) * t->h + (uint32_t)row;
     return DETAP_OK;
 }
 
@@ -92,24 +95,56 @@ static int edge_along_x(toggles *tg, int64_t xs, int64_t ys, int64_t ye, int64_t
     return DETAP_OK;
 }
 
+/* The first t in [lo, hi] at which the fine x of an edge stepped along y,
+ * on_edge(xs, s, t), has reached `bound` in the edge's direction (>= when
+ * x increases, <= when it decreases); hi + 1 if none.  That x is monotone
+ * in t (each floating-point step is), so a binary search finds it. */
+static int64_t first_reaching(int64_t xs, double s, int64_t bound, int64_t lo, int64_t hi) {
+    int up = s > 0;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t u = on_edge(xs, s, mid);
+        if (up ? u >= bound : u <= bound)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* An edge stepped along y, from its lower end (xs, ys), dy > |xe - xs|
- * steps: point t is (on_edge(xs, s, t), ys + t).  pycocotools generates the
- * points from the original start, so a flipped edge's pairs come in the
- * other order (it matters only if x were to jump by 2, which |s| < 1
- * rules out, but the order costs nothing to keep). */
+ * steps: point t is (on_edge(xs, s, t), ys + t).  x changes at most once
+ * per step, often far less, so the walk jumps from one change of x to the
+ * next (doubling steps, then a binary search), within the stretch where x
+ * is near the mask's columns.  pycocotools generates the points from the
+ * original start, so a flipped edge's pairs come in the other order (it
+ * would matter only if x could jump by 2 in a step). */
 static int edge_along_y(toggles *tg, int64_t xs, int64_t xe, int64_t ys, int64_t dy, int flip) {
-    /* x stays within one fine unit of [min, max] of its ends */
-    int64_t umin = (xs < xe ? xs : xe) - 1, umax = (xs < xe ? xe : xs) + 1;
-    if (umax < 3 || umin > FINE * tg->cmax + 2) return DETAP_OK;
+    if (xe == xs) return DETAP_OK; /* x never changes */
+    int up = xe > xs;
+    int64_t lo = -1, hi = FINE * tg->cmax + 6; /* x of every pair that may count, and a margin */
     double s = (double)(xe - xs) / (double)dy;
-    int64_t u0 = on_edge(xs, s, 0);
-    for (int64_t t = 0; t < dy; t++) {
-        int64_t u1 = on_edge(xs, s, t + 1);
-        if (u1 != u0) {
-            int rc = flip ? crossing(tg, u1, ys + t + 1, u0, ys + t)
-                          : crossing(tg, u0, ys + t, u1, ys + t + 1);
-            if (rc != DETAP_OK) return rc;
+    int64_t t = first_reaching(xs, s, up ? lo : hi, 0, dy) - 1;
+    int64_t end = first_reaching(xs, s, up ? hi : lo, 0, dy);
+    if (t < 0) t = 0;
+    if (end > dy) end = dy;
+    int64_t u0 = on_edge(xs, s, t);
+    while (t < end) {
+        int64_t step = 1, u1 = u0, next;
+        while (t + step <= end && (u1 = on_edge(xs, s, t + step)) == u0) step *= 2;
+        int64_t bound = up ? u0 + 1 : u0 - 1;
+        if (t + step <= end) { /* x changed by t + step: find the first change */
+            next = first_reaching(xs, s, bound, t + step / 2 + 1, t + step - 1);
+            if (next < t + step) u1 = on_edge(xs, s, next);
+        } else {
+            next = first_reaching(xs, s, bound, t + step / 2 + 1, end);
+            if (next > end) break;
+            u1 = on_edge(xs, s, next);
         }
+        int rc = flip ? crossing(tg, u1, ys + next, u0, ys + next - 1)
+                      : crossing(tg, u0, ys + next - 1, u1, ys + next);
+        if (rc != DETAP_OK) return rc;
+        t = next;
         u0 = u1;
     }
     return DETAP_OK;
@@ -129,12 +164,14 @@ static int edge(toggles *tg, int64_t xs, int64_t ys, int64_t xe, int64_t ye) {
     return edge_along_y(tg, xs, xe, ys, dy, flip);
 }
 
-/* Largest column index a crossing may have (see toggles.xmax). */
+/* Largest column index a crossing may have (see toggles.cmax); fine
+ * coordinates fit in int32, so 2^40 is "any". */
 static int64_t column_cap(uint32_t w) { return w ? (int64_t)w - 1 : (int64_t)1 << 40; }
 
 size_t detap_poly_room(const double *xy, size_t k, uint32_t w) {
     /* an edge spanning dx fine units crosses at most dx / 5 + 2 centres
-     * (x may overshoot its ends by one unit), and at most one per column */
+     * (x may overshoot its ends by one unit), and at most one per column;
+     * the room is doubled for the sort's scratch */
     size_t room = 2;
     int64_t cols = column_cap(w) + 1;
     for (size_t j = 0; j < k; j++) {
@@ -145,7 +182,7 @@ size_t detap_poly_room(const double *xy, size_t k, uint32_t w) {
         int64_t n = llabs(x1 - x0) / FINE + 2;
         room += (size_t)(n < cols ? n : cols);
     }
-    return room;
+    return 2 * room;
 }
 
 /* Sorted toggle positions (with h * w appended) to counts, in place:
@@ -171,17 +208,46 @@ static size_t toggles_to_counts(uint32_t *a, size_t k) {
     return m;
 }
 
-static int u32_order(const void *p, const void *q) {
-    uint32_t a = *(const uint32_t *)p, b = *(const uint32_t *)q;
-    return (a > b) - (a < b);
+/* Ascending sort of a[0 .. n) using tmp[0 .. n): LSD radix sort, a byte a
+ * pass, skipping bytes on which all values agree (a toggle's high bytes
+ * mostly do); insertion sort when n is small. */
+static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
+    if (n < 64) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+            a[j] = v;
+        }
+        return;
+    }
+    size_t count[4][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 4; b++) count[b][(a[i] >> (8 * b)) & 0xff]++;
+    uint32_t *src = a, *dst = tmp;
+    for (int b = 0; b < 4; b++) {
+        size_t *c = count[b];
+        if (c[(a[0] >> (8 * b)) & 0xff] == n) continue; /* one value for this byte */
+        size_t at = 0;
+        for (int k = 0; k < 256; k++) {
+            size_t here = c[k];
+            c[k] = at;
+            at += here;
+        }
+        for (size_t i = 0; i < n; i++) dst[c[(src[i] >> (8 * b)) & 0xff]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
 int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
                         uint32_t *cnts, size_t room, size_t *m) {
-    toggles tg = {cnts, 0, room, h, (double)h, w ? (double)(w - 1) : (double)UINT64_MAX,
-                  column_cap(w)};
-    if (room == 0) return DETAP_EVALUE;
-    tg.room = room - 1; /* keep one slot for the end marker */
+    toggles tg = {cnts, 0, 0, h, column_cap(w)};
+    size_t half = room / 2; /* toggles, then the sort's scratch */
+    if (half == 0) return DETAP_EVALUE;
+    tg.room = half - 1; /* keep one slot for the end marker */
     for (size_t j = 0; j < k; j++) {
         size_t next = j + 1 < k ? j + 1 : 0;
         int64_t xs, ys, xe, ye;
@@ -192,7 +258,7 @@ int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
         if (rc != DETAP_OK) return rc;
     }
     cnts[tg.n++] = (uint32_t)((uint64_t)h * w);
-    qsort(cnts, tg.n, sizeof *cnts, u32_order);
+    sort_u32(cnts, cnts + half, tg.n);
     *m = toggles_to_counts(cnts, tg.n);
     return DETAP_OK;
 }

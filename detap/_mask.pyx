@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+# cython: language_level=3, initializedcheck=False, cdivision=True
 """pycocotools._mask's API on detap's own kernels (csrc/mask.c, csrc/polygon.c).
 
 Same functions, arguments, return types and dtypes as pycocotools 2.0.11's
@@ -129,7 +129,7 @@ cdef dict _rle_dict(uint32_t h, uint32_t w, const uint32_t *cnts, size_t m):
 cdef _Rles _read_rles(rle_objs):
     """RLE dicts with compressed counts (bytes, or str as UTF-8) into C
     views, checking each string (pycocotools' _frString)."""
-    cdef Py_ssize_t declared = len(rle_objs)
+    len(rle_objs)  # pycocotools sizes its array first: no generators
     cdef list texts = [], dims = []
     cdef size_t room = 0, i, off = 0, m
     for obj in rle_objs:
@@ -179,6 +179,8 @@ def encode(mask):
     h, w, n = (_dim(mask.shape[0]), _dim(mask.shape[1]), mask.shape[2])
     cdef size_t npix = h * w, i, m
     cdef const uint8_t[::1] flat
+    cdef uint8_t nothing = 0
+    cdef const uint8_t *pixels = &nothing
     cdef _Scratch runs = _Scratch()
     cdef uint32_t *cnts = runs.need(npix + 1)
     cdef list objs = []
@@ -186,10 +188,9 @@ def encode(mask):
         flat = mask.view(np.uint8).reshape(-1, order='F')
     for i in range(n):
         if npix:
-            with nogil:
-                m = detap_rle_encode(&flat[i * npix], npix, cnts)
-        else:
-            m = detap_rle_encode(NULL, 0, cnts)
+            pixels = &flat[i * npix]
+        with nogil:
+            m = detap_rle_encode(pixels, npix, cnts)
         objs.append(_rle_dict(h, w, cnts, m))
     return objs
 
@@ -206,7 +207,7 @@ def decode(rleObjs):
     total = 0
     for i in range(R.n):
         total += detap_rle_length(R.r[i].cnts, R.r[i].m)
-    if total > npix * R.n:
+    if total > h * w * R.n:  # (in Python integers) pycocotools' one check
         raise ValueError("Invalid RLE mask representation")
     out = np.zeros((h, w, R.n), dtype=np.uint8, order='F')
     if npix == 0:
@@ -316,7 +317,7 @@ def iou(dt, gt, pyiscrowd):
     out = np.empty(m * n, dtype=np.double)
     cdef double[::1] o = out
     cdef const uint8_t[::1] c = crowd
-    cdef double[:, ::1] db, gb
+    cdef const double[:, ::1] db, gb
     cdef _Rles rd, rg
     if type(dt) is _Rles:
         rd, rg = dt, gt
@@ -354,7 +355,7 @@ def frBbox(bb, h, w):
     mask (each box rasterised as its 4-corner polygon)."""
     cdef uint32_t hh = _dim(h), ww = _dim(w)
     _check_boxes(bb)
-    cdef double[:, ::1] boxes = np.ascontiguousarray(bb)
+    cdef const double[:, ::1] boxes = np.ascontiguousarray(bb)
     cdef size_t i, room, m
     cdef _Scratch buf = _Scratch()
     cdef uint32_t *cnts

@@ -144,6 +144,16 @@ def test_bad_rle_objects_raise_as_in_pycocotools(fn, objs):
     assert_same_outcome(fn, objs)
 
 
+def test_boxes_where_pycocotools_is_undefined_or_wraps():
+    """All 1-runs empty: pycocotools' uint32 wrap (compared); a 1-run in a
+    mask of height 0: pycocotools divides by zero, detap skips the run."""
+    empty_ones = ref_mask.frUncompressedRLE([{"size": [2, 3], "counts": [6, 0]}], 2, 3)
+    assert_same_outcome("toBbox", empty_ones)
+    assert our_mask.toBbox(empty_ones).tolist() == [[3, 2, 2**32 - 2, 2**32 - 1]]
+    flat = {"size": [0, 5], "counts": b"12"}
+    assert our_mask.toBbox([flat]).tolist() == [[5, 0, 2**32 - 4, 1]]
+
+
 def test_huge_sizes_are_refused():
     with pytest.raises(OverflowError):
         our_mask.area([{"size": [2**32, 1], "counts": b"0"}])

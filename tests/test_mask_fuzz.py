@@ -1,0 +1,293 @@
+"""detap._mask against pycocotools 2.0.11 on generated shapes and strings:
+polygons (frPoly, frPyObjects, annToRLE's merge of parts), boxes (frBbox),
+uncompressed RLEs, and compressed counts strings, well-formed or not.
+
+Polygons are where exactness is fragile (pycocotools rasterises on a grid 5
+times finer, rounds with truncation toward zero, and keeps only centre
+crossings), so they get the most examples: coordinates on and beside the
+rounding boundaries (multiples of 0.1), outside the image, negative, far
+away (1e5), and repeated, collinear or self-intersecting outlines.
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from detap.errors import DetapInputError
+from tests.mask_support import (assert_same_outcome, boxes, coords, our_mask, polygons,
+                                ref_mask, uncompressed)
+
+SETTINGS = settings(max_examples=400, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+SMALL = st.tuples(st.integers(0, 40), st.integers(0, 40))
+DIMS = st.one_of(SMALL, st.just((480, 640)), st.sampled_from([(0, 0), (1, 1), (3, 0), (0, 3)]))
+
+
+# ================================================================== polygons
+
+
+@SETTINGS
+@given(polygons(), DIMS)
+def test_polygon_pixels_match(parts, dims):
+    h, w = dims
+    rles = assert_same_outcome("frPoly", parts, h, w)[1]
+    assert_same_outcome("frPyObjects", parts, h, w)
+    if w:  # (for w == 0 the parts' counts add up to different lengths: pycocotools hangs)
+        assert_same_outcome("merge", rles)  # COCO.annToRLE: the parts' union
+
+
+@SETTINGS
+@given(polygons(max_parts=1, max_points=4,
+                coord=st.integers(-3, 45).map(lambda k: k / 5 - 0.1)), SMALL)
+def test_polygons_on_rounding_boundaries(parts, dims):
+    """Vertices where 5 x + .5 is an integer: pycocotools' (int) cast
+    decides, negative ones rounding the other way."""
+    assert_same_outcome("frPoly", parts, *dims)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(coords, coords), min_size=1, max_size=3), SMALL)
+def test_degenerate_polygons(points, dims):
+    """1, 2 and 3 points, through frPoly (frPyObjects would read 4 numbers
+    as a box and refuse the list)."""
+    flat = [v for p in points for v in p]
+    assert_same_outcome("frPoly", [flat], *dims)
+    assert_same_outcome("frPoly", [flat + flat[:2]], *dims)  # closed by a repeated point
+
+
+@pytest.mark.parametrize("poly", [
+    [1, 1, 8, 1, 8, 6, 1, 6],                     # a rectangle
+    [0, 0, 10, 10, 10, 0, 0, 10],                 # a bow tie (self-intersecting)
+    [2, 2, 12, 2, 7, 4, 12, 12, 2, 12],           # concave
+    [-5, -5, 50, -5, 50, 50, -5, 50],             # covers the image
+    [3, 3, 3, 3, 3, 3],                           # one point three times
+    [1, 1, 5, 5, 9, 9],                           # collinear
+    [0.4, 0.4, 5.6, 0.4, 5.6, 7.6],               # on the .5 boundaries after scaling
+    [-0.1, -0.1, 4.9, -0.1, 4.9, 4.9],
+    [1e5, 1e5, -1e5, 2, 3, -1e5],                 # far outside
+    [2, -1e5, 3, 1e5, 4, 0],                      # steep and long
+    [1, 2, 3, 4, 5, 6, 7],                        # odd length: last value ignored
+    [],
+    [1, 2],
+])
+@pytest.mark.parametrize("dims", [(12, 10), (10, 12), (0, 5), (5, 0), (1, 1)])
+def test_polygons_by_hand(poly, dims):
+    assert_same_outcome("frPoly", [poly], *dims)
+
+
+def test_polygon_arguments_as_pycocotools():
+    for args in ([[(1, 1, 3, 1, 3, 3)], 5, 5], [[np.array([1, 1, 3, 1, 3, 3.])], 5, 5],
+                 [[np.array([1, 1, 3, 1, 3, 3], np.float32)], 5, 5],
+                 [[[[1, 1], [3, 1], [3, 3]]], 5, 5], [["abc"], 5, 5], [[[1, 1, 3, 1, 3, 3]], -5, 5],
+                 [[[1, 1, 3, 1, 3, 3]], 5.0, 5], [[[1, 1, 3, 1, 3, 3]], "5", 5], [[], 5, 5],
+                 [(p for p in [[1, 1, 3, 1, 3, 3]]), 5, 5]):
+        assert_same_outcome("frPoly", *args)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 4.3e8, -4.3e8])
+def test_polygon_coordinates_without_defined_result_raise(bad):
+    """pycocotools' (int) conversion is undefined there (it ran out of
+    memory on NaN when tried); detap refuses with DetapInputError."""
+    with pytest.raises(DetapInputError):
+        our_mask.frPoly([[1, 1, bad, 1, 3, 3]], 5, 5)
+    with pytest.raises(DetapInputError):
+        our_mask.frBbox(np.array([[1, 1, bad, 2.]]), 5, 5)
+
+
+def test_largest_accepted_coordinates():
+    """Just inside the int32 range after scaling, no memory for the outline."""
+    poly = [[2, 2, 4.29e8, 3, 5, -4.29e8]]
+    rle = our_mask.frPoly(poly, 30, 20)[0]
+    assert rle["size"] == [30, 20] and our_mask.area([rle])[0] > 0
+
+
+# ==================================================================== boxes
+
+
+@SETTINGS
+@given(boxes, DIMS)
+def test_boxes_as_masks_match(bbs, dims):
+    arr = np.array(bbs, dtype=np.double).reshape(-1, 4)
+    assert_same_outcome("frBbox", arr, *dims)
+    assert_same_outcome("frPyObjects", arr, *dims)
+    if len(bbs):
+        assert_same_outcome("frPyObjects", [list(b) for b in bbs], *dims)  # TypeError in both
+
+
+def test_box_arguments_as_pycocotools():
+    for bb in ([[1, 1, 2, 2]], np.array([[1, 1, 2, 2]]), np.array([1, 1, 2, 2.]),
+               np.array([[1, 1, 2, 2]], np.float32), np.zeros((0, 4)), np.zeros((0, 3))):
+        assert_same_outcome("frBbox", bb, 5, 5)
+    ro = np.array([[1, 1, 2, 2.]])
+    ro.flags.writeable = False
+    assert_same_outcome("frBbox", ro, 5, 5)
+
+
+def test_box_arrays_in_other_orders_are_read_by_index():
+    """pycocotools reads the memory as C order (and past the end of an
+    (n, 3) array); detap reads by index and refuses other widths."""
+    bb = np.array([[1, 1, 2, 2.], [0, 0, 1, 3]])
+    assert our_mask.frBbox(np.asfortranarray(bb), 5, 5) == ref_mask.frBbox(bb, 5, 5)
+    with pytest.raises(DetapInputError):
+        our_mask.frBbox(np.ones((2, 3)), 5, 5)
+
+
+# ========================================================= uncompressed RLE
+
+
+@SETTINGS
+@given(st.lists(uncompressed(), min_size=1, max_size=4), st.booleans())
+def test_uncompressed_rles_match(ucs, single):
+    h, w = ucs[0]["size"]
+    obj = ucs[0] if single else ucs
+    rles = assert_same_outcome("frPyObjects", obj, h, w)[1]
+    rles = [rles] if single else rles
+    assert_same_outcome("frUncompressedRLE", ucs, h, w)
+    for fn in ("area", "toBbox"):
+        assert_same_outcome(fn, rles)
+    # pycocotools' merge keeps its counts in h * w + 1 slots, which zero-length
+    # runs can overflow (a heap overflow in the test process): only then
+    if sum(len(uc["counts"]) + 1 for uc in ucs) <= ucs[0]["size"][0] * ucs[0]["size"][1] + 1:
+        assert_same_outcome("merge", rles)
+    assert_same_outcome("merge", rles[:1])
+    same_size = [r for r in rles if r["size"] == rles[0]["size"]]
+    if h * w:
+        assert_same_outcome("decode", same_size)
+    assert_same_outcome("iou", rles, rles, [0] * len(rles))
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.integers(0, 40), st.integers(0, 2**32 - 1)), min_size=1, max_size=8),
+       st.integers(1, 9), st.integers(1, 9))
+def test_huge_counts_round_trip_as_in_pycocotools(counts, h, w):
+    """Counts up to 2**32 - 1: the strings, and what reading them back gives
+    (pycocotools' reader garbles some 7-character negative differences: so
+    does detap's, on purpose)."""
+    uc = {"size": [h, w], "counts": counts}
+    assume(_fits_reference_buffer(our_mask.frUncompressedRLE([uc], h, w)[0]["counts"], counts))
+    rle = assert_same_outcome("frUncompressedRLE", [uc], h, w)[1][0]
+    assert_same_outcome("merge", [rle])  # one RLE: counts read, then written again
+    assert_same_outcome("area", [rle])
+    assert_same_outcome("toBbox", [rle])
+
+
+def test_uncompressed_arguments_as_pycocotools():
+    for objs in ([{"size": [2, 2], "counts": [-1, 5]}], [{"size": [2, 2], "counts": [1.7, 2.2]}],
+                 [{"size": [2, 2], "counts": []}], [{"size": (2, 2), "counts": (1, 2, 1)}],
+                 [{"size": [2, 2], "counts": np.array([1, 2, 1])}],
+                 [{"size": [2, 2], "counts": [[1, 2]]}], [{"size": [2, 2], "counts": b"12"}],
+                 [{"size": [2, 2], "counts": [2**32]}]):
+        assert_same_outcome("frUncompressedRLE", objs, 2, 2)
+    assert_same_outcome("frUncompressedRLE", [{"size": [2, 2], "counts": [4]}], "2", 2)
+
+
+@pytest.mark.parametrize("pyobj", [
+    [[1, 1, 2, 2, 3, 1], {"size": [5, 5], "counts": [25]}],   # polygon first: TypeError
+    [{"size": [5, 5], "counts": [25]}, [1, 1, 2, 2, 3, 1]],   # dict first
+    [{"size": [5, 5], "counts": [25]}, {"size": [5, 5], "counts": [5, 20]}],
+    [[1, 1, 2, 2], [1, 1, 2, 2, 3, 1]],                       # a box first
+    [np.array([1, 1, 2, 2, 3, 1.]), [1, 1, 3, 3, 0, 4]],
+    [1, 1, 2, 2], [1, 1, 2, 2, 3, 1],                          # single flat objects
+    {"size": [5, 5], "counts": [25]}, {"size": [5, 5], "counts": b"25"}, {"size": [5, 5]},
+    [], [[1, 2], [3, 4], [5, 6], [7, 8]], [[1, 2], [3, 4], [5, 6], [7, 8], [9, 0]],
+    np.array([[1, 1, 2, 2.]]), np.array([1, 1, 2, 2.]), np.array([[1, 1, 2, 2]]),
+    np.array([[1, 1, 2, 2.]]).view(type("Sub", (np.ndarray,), {})),
+    (1, 1, 2, 2), None, "abc",
+])
+def test_frpyobjects_dispatch_as_pycocotools(pyobj):
+    assert_same_outcome("frPyObjects", pyobj, 5, 5)
+
+
+# ======================================================= compressed strings
+
+LAST = [bytes([b]) for b in range(1, 256) if (b - 48) & 0x20 == 0]  # no "more" bit
+
+
+@SETTINGS
+@given(st.binary(max_size=24).filter(lambda s: b"\0" not in s), st.sampled_from(LAST),
+       st.integers(1, 9), st.integers(1, 9))
+def test_any_complete_string_reads_as_in_pycocotools(body, last, h, w):
+    """Random bytes (any value, not only the 64 characters COCO writes),
+    ending with a byte that closes its value: pycocotools reads them
+    deterministically, and detap the same way, wrap-around included.  A
+    string with a value still open at its end is the truncated case below."""
+    s = body + last
+    assume(_complete(s))
+    rle = {"size": [h, w], "counts": s}
+    assume(_fits_reference_buffer(our_mask.merge([rle])["counts"], _values(s)))
+    for fn in ("merge", "area", "toBbox"):
+        assert_same_outcome(fn, [rle])
+    assert_same_outcome("iou", [rle], [rle], [1])
+
+
+def _values(s):
+    """The counts a string holds: one per byte without the "more" bit."""
+    return [b for b in s.split(b"\0")[0] if (b - 48) & 0x20 == 0]
+
+
+def _fits_reference_buffer(text, counts):
+    """Whether pycocotools can write this string: it allocates 6 bytes per
+    count (and the NUL), but a count can take 7, and writing past the
+    allocation could corrupt the test process's heap."""
+    return len(text) + 1 <= 6 * len(counts)
+
+
+def _complete(s):
+    """Whether every value of s ends before s does (pycocotools' reader
+    would otherwise run past the end)."""
+    s = s.split(b"\0")[0]
+    return not s or (s[-1] - 48) & 0x20 == 0
+
+
+@SETTINGS
+@given(st.binary(min_size=1, max_size=24))
+def test_malformed_strings_never_crash(s):
+    """Any bytes, NUL and truncation included: a result or DetapInputError
+    (when a value is still open at the end); never a crash."""
+    rle = {"size": [3, 4], "counts": s}
+    for fn in (our_mask.area, our_mask.toBbox, our_mask.merge, our_mask.decode):
+        try:
+            fn([rle])
+        except DetapInputError:
+            assert not _complete(s)
+        except ValueError as e:  # decode: more pixels than the mask holds
+            assert fn is our_mask.decode and "Invalid RLE" in str(e)
+    try:
+        our_mask.iou([rle], [rle, {"size": [3, 4], "counts": b"1"}], [0, 1])
+        our_mask.merge([rle, {"size": [3, 4], "counts": b"1"}], 1)
+    except DetapInputError:
+        assert not _complete(s)
+
+
+@pytest.mark.parametrize("s", [b"1P", b"P", b"o", b"1234o", b"12P\x0034", b"oooooooooooo"])
+def test_truncated_strings_raise(s):
+    """pycocotools reads past the end of these (different results on each
+    call); detap refuses them."""
+    with pytest.raises(DetapInputError, match="truncated"):
+        our_mask.area([{"size": [2, 2], "counts": s}])
+
+
+def test_nul_ends_the_string_and_odd_bytes_read_as_in_pycocotools():
+    for s in (b"12\x0034", b"12 34", b"\xff\xfe1", b"PPPPPPPP1", b"1PPPPPPPPL2",
+              b"oooooooooooooo0", b"PPPPPPPL"):
+        assert_same_outcome("merge", [{"size": [2, 2], "counts": s}])
+        assert_same_outcome("area", [{"size": [2, 2], "counts": s}])
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=8), st.integers(1, 9))
+def test_decode_of_any_counts_is_safe(counts, h):
+    """Counts adding up to anything: decode never writes outside the mask;
+    it cuts at h * w, leaves 0s after the end, and raises ValueError as
+    pycocotools does when they overflow."""
+    rle = our_mask.frUncompressedRLE([{"size": [h, 3], "counts": counts}], h, 3)[0]
+    total = sum(counts)
+    if total > 3 * h:
+        with pytest.raises(ValueError):
+            our_mask.decode([rle])
+        return
+    out = our_mask.decode([rle])[:, :, 0].T.ravel()
+    want = np.repeat(np.arange(len(counts)) % 2, counts).astype(np.uint8)
+    assert np.array_equal(out[:total], want) and not out[total:].any()
+    if total == 3 * h:
+        assert_same_outcome("decode", [rle])
