@@ -233,10 +233,8 @@ def _eval_shapes(args):
                               "protocol only")
     if not args.dt:
         raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
-    res = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
-    n_gt = sum(r.n_gt for r in res.per_class.values())
-    n_dt = sum(r.n_det for r in res.per_class.values())
-    return "coco", [res], (res.n_images, n_gt, n_dt)
+    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
+    return "coco", [res], read
 
 
 def _coco_stats_text(stats):

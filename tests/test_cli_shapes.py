@@ -90,3 +90,13 @@ def test_no_silent_mismatch_between_stats_and_precision(tmp_path):
     doc = json.loads(text)
     aps = [c["ap"] for c in doc["classes"].values() if c["ap"] is not None]
     assert np.isclose(np.mean(aps), doc["mAP"])
+
+
+def test_summary_line_counts_what_was_read(tmp_path):
+    gt, res = make_keypoints(9, n_images=5)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    code, text = run(["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json"),
+                      "--iou-type", "keypoints"])
+    assert code == 0
+    assert f"(5 images, {len(gt['annotations'])} GT, {len(res)} detections, coco format" in text

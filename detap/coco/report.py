@@ -50,8 +50,8 @@ def eval_result(ev, iou=0.5):
 
 
 def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None):
-    """COCOeval(gt, gt.loadRes(dt), iou_type) on two COCO JSON files, silent,
-    as an ``EvalResult``."""
+    """COCOeval(gt, gt.loadRes(dt), iou_type) on two COCO JSON files, silent:
+    (``EvalResult``, (images, GT annotations, results) read)."""
     gt = COCO(gt_path, verbose=False)
     dt = gt.loadRes(dt_path)
     ev = COCOeval(gt, dt, iou_type, threads=threads, verbose=False)
@@ -59,4 +59,5 @@ def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None):
     ev.accumulate()
     with contextlib.redirect_stdout(io.StringIO()):  # the caller prints the numbers its way
         ev.summarize()
-    return eval_result(ev, iou)
+    read = (len(gt.getImgIds()), len(ev.state.rows.gt), len(ev.state.rows.dt))
+    return eval_result(ev, iou), read
