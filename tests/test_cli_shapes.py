@@ -100,3 +100,16 @@ def test_summary_line_counts_what_was_read(tmp_path):
                       "--iou-type", "keypoints"])
     assert code == 0
     assert f"(5 images, {len(gt['annotations'])} GT, {len(res)} detections, coco format" in text
+
+
+def test_reports_say_what_was_compared(tmp_path):
+    gt, res = make_segm(31, "rle", n_images=6)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    args = ["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json"),
+            "--iou-type", "segm"]
+    code, text = run(args)
+    assert code == 0 and "coco (segm)" in text
+    code, _ = run(args + ["--out", str(tmp_path / "rep"), "--no-plots", "--quiet"])
+    assert code == 0
+    assert "coco (segm) @ IoU 0.5" in (tmp_path / "rep" / "report.md").read_text()
