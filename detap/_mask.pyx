@@ -26,6 +26,11 @@ defined instead:
   refuses boxes that do not have 4 columns (pycocotools reads past them);
 - mask sizes of 2**32 rows or columns or more raise OverflowError
   (pycocotools keeps 64-bit sizes but computes in 32 bits).
+
+Polygons cost time in proportion to the columns they cross inside the
+mask, not to their perimeter, and no memory for the outline.  For a mask
+of width 0 pycocotools lets every column x >= 0 through; detap gives the
+same counts, so there the cost follows the polygon's own width.
 """
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc

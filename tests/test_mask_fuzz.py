@@ -268,8 +268,11 @@ def test_truncated_strings_raise(s):
 
 
 def test_nul_ends_the_string_and_odd_bytes_read_as_in_pycocotools():
+    # (each re-encoded string fits the 6 bytes a count pycocotools allocates)
     for s in (b"12\x0034", b"12 34", b"\xff\xfe1", b"PPPPPPPP1", b"1PPPPPPPPL2",
-              b"oooooooooooooo0", b"PPPPPPPL"):
+              b"1oooooooooooooo0", b"12PPPPPPPL"):
+        assert _fits_reference_buffer(our_mask.merge([{"size": [2, 2], "counts": s}])["counts"],
+                                      _values(s))
         assert_same_outcome("merge", [{"size": [2, 2], "counts": s}])
         assert_same_outcome("area", [{"size": [2, 2], "counts": s}])
 
