@@ -207,6 +207,9 @@ def keypoints_column(anns, where):
     except (KeyError, TypeError, ValueError):
         for i, a in enumerate(anns):
             v = a.get("keypoints") if isinstance(a, dict) else None
+            if v is None:
+                raise DetapInputError(f"{where}: record {i} has no 'keypoints' (iouType "
+                                      "'keypoints' compares them)") from None
             if not isinstance(v, (list, tuple, np.ndarray)) or len(v) % 3:
                 raise DetapInputError(f"{where}: record {i} 'keypoints' must be a list of "
                                       f"x, y, v triples, got {v!r:.80}") from None

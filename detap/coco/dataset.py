@@ -64,6 +64,8 @@ class COCO:
         self._result_anns = None   # loadRes: the result records (None: read from a file)
         self._gt_imgs = None       # loadRes: the ground truth, whose images masks need
         self._codes = None         # loadRes: the ground truth's id codes
+        self.result_kind = None    # loadRes (detap only): what the results hold
+        self.boxes_without_masks = False
         self._cols_role = None
         if annotation_file is None:
             return
@@ -368,6 +370,11 @@ class COCO:
         res._result_anns = anns
         res._gt_imgs = self
         res._codes = codes
+        # what the records hold, as loadRes read them ("bbox", "segm" or
+        # "keypoints"), and whether every box result also has its own mask
+        res.result_kind = kind
+        res.boxes_without_masks = kind == "bbox" and masks is None and (
+            anns is None or any("segmentation" not in a for a in anns))
         if codes == (None, None):  # the id queries answered without building the dicts
             res._fast = {"img_id": np.asarray(self.getImgIds(), dtype=np.int64),
                          "img_has": np.full(len(known), _core.HAS_ID, np.uint8),

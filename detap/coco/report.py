@@ -7,10 +7,11 @@ names are the categories' "name" (else the id); areas in square pixels.
 """
 import contextlib
 import io
+import warnings
 
 import numpy as np
 
-from ..errors import DetapInputError
+from ..errors import DetapInputError, DetapWarning
 from ..protocols import annotation_stats, coco_result, iou_index
 from .cocoeval import COCOeval
 from .dataset import COCO
@@ -28,7 +29,7 @@ def eval_result(ev, iou=0.5):
     t = iou_index(p.iouThrs, iou)
     if t is None:
         raise DetapInputError(f"--iou {iou} is not one of pycocotools' IoU thresholds "
-                              f"{[float(x) for x in p.iouThrs]}")
+                              f"{', '.join(f'{x:.2f}' for x in p.iouThrs)}")
     st = ev.state
     cats = list(p.catIds) if p.useCats else [-1]
     names = []
@@ -54,6 +55,12 @@ def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None):
     (``EvalResult``, (images, GT annotations, results) read)."""
     gt = COCO(gt_path, verbose=False)
     dt = gt.loadRes(dt_path)
+    if iou_type == "segm" and dt.boxes_without_masks:
+        # pycocotools evaluates such results as the polygons of their boxes:
+        # a plausible number that is nearly always a wrong input file
+        warnings.warn(f"{dt_path}: results without 'segmentation' are evaluated as the "
+                      "polygons of their boxes (as pycocotools' loadRes makes them); give "
+                      "mask results for a mask AP", DetapWarning, stacklevel=2)
     ev = COCOeval(gt, dt, iou_type, threads=threads, verbose=False)
     ev.evaluate()
     ev.accumulate()
