@@ -115,24 +115,26 @@ def test_reports_say_what_was_compared(tmp_path):
     assert "coco (segm) @ IoU 0.5" in (tmp_path / "rep" / "report.md").read_text()
 
 
+def _eval_segm_json(tmp_path, gt, res, name):
+    """detap eval --iou-type segm --json in a fresh process: (rc, stdout, stderr)."""
+    import subprocess
+    import sys
+    (tmp_path / f"{name}_gt.json").write_text(json.dumps(gt))
+    (tmp_path / f"{name}_res.json").write_text(json.dumps(res))
+    p = subprocess.run([sys.executable, "-m", "detap", "eval", "--gt", str(tmp_path / f"{name}_gt.json"),
+                        "--dt", str(tmp_path / f"{name}_res.json"), "--iou-type", "segm", "--json"],
+                       capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
 def test_box_results_under_segm_warn(tmp_path):
     """--iou-type segm on box results: pycocotools' number (box polygons as
     masks), with a warning saying so, not silently."""
-    import subprocess
-    import sys
     gt, res = make_segm(41, "bbox_only", n_images=6)
-    (tmp_path / "gt.json").write_text(json.dumps(gt))
-    (tmp_path / "res.json").write_text(json.dumps(res))
-    p = subprocess.run([sys.executable, "-m", "detap", "eval", "--gt", str(tmp_path / "gt.json"),
-                        "--dt", str(tmp_path / "res.json"), "--iou-type", "segm", "--json"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0
-    assert "detap: warning:" in p.stderr and "polygons of their boxes" in p.stderr
-    assert json.loads(p.stdout)["stats"] == ref_stats(gt, res, "segm").stats.tolist()
+    rc, out, err = _eval_segm_json(tmp_path, gt, res, "boxes")
+    assert rc == 0
+    assert "detap: warning:" in err and "polygons of their boxes" in err
+    assert json.loads(out)["stats"] == ref_stats(gt, res, "segm").stats.tolist()
     gt2, res2 = make_segm(41, "rle", n_images=6)
-    (tmp_path / "res2.json").write_text(json.dumps(res2))
-    (tmp_path / "gt2.json").write_text(json.dumps(gt2))
-    p = subprocess.run([sys.executable, "-m", "detap", "eval", "--gt", str(tmp_path / "gt2.json"),
-                        "--dt", str(tmp_path / "res2.json"), "--iou-type", "segm", "--json"],
-                       capture_output=True, text=True)
-    assert p.returncode == 0 and "warning" not in p.stderr
+    rc, out, err = _eval_segm_json(tmp_path, gt2, res2, "masks")
+    assert rc == 0 and "warning" not in err

@@ -476,7 +476,7 @@ class COCO:
         f = self._fast
         need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
         kpts = None
-        if iou_type == "keypoints" and f is not None and "kp_len" in f and _uniform_kp(f) and (
+        if iou_type == "keypoints" and f is not None and "kp_len" in f and (
                 role != "gt" or not bool(np.isnan(f["num_kp"]).any())):
             kpts = _fast_keypoints(f)
         if ((iou_type == "bbox" or kpts is not None) and codes == (None, None) and f is not None
@@ -564,8 +564,8 @@ def _fast_result_kind(fast):
     if not bool(np.all((has & need) == need)):
         return None
     rle = fast["rle_len"] >= 0
-    kp = fast["kp_len"]
-    if kp.size and (kp >= 0).any() and not bool(np.all(kp == kp[0])):
+    some_kp = bool((fast["kp_len"] >= 0).any())
+    if some_kp and not _uniform_kp(fast):
         return None  # keypoints on only some records, or of different lengths
     if not len(has) or has[0] & _core.HAS_BBOX:
         # box results: every record needs a box; masks on all or on none
@@ -573,7 +573,7 @@ def _fast_result_kind(fast):
         return "bbox" if ok else None
     if bool(rle.all()):
         return "segm"
-    return "keypoints" if rle[0] == 0 and kp[0] >= 0 and not rle.any() else None
+    return "keypoints" if some_kp and not rle.any() else None
 
 
 def _uniform_kp(fast):
@@ -583,10 +583,11 @@ def _uniform_kp(fast):
 
 
 def _fast_keypoints(fast):
-    """(n, 3K) keypoints the C reader read, or None when the records have none."""
-    kp_len = fast["kp_len"]
-    if not kp_len.size or kp_len[0] < 0:
+    """(n, 3K) keypoints the C reader read, or None unless every record has
+    keypoints of one length."""
+    if not _uniform_kp(fast):
         return None
+    kp_len = fast["kp_len"]
     n, width = len(kp_len), int(kp_len[0])
     starts = fast["kp_start"]
     if width and bool(np.all(starts == np.arange(n) * width)):
