@@ -201,7 +201,7 @@ def _eval(args, out):
         fancy = _fancy(args, out)
         if fancy:
             r = results[0]
-            _print_result(r, f"{report.protocol_label(r)}  IoU {float(r.iou):g}  ({len(r.classes)} classes, "
+            _print_result(r, f"{r.protocol_label}  IoU {float(r.iou):g}  ({len(r.classes)} classes, "
                              f"{int(r.n_images)} images)", out, report.TERMINAL_COLUMNS, True)
         else:
             out.write(report.format_table(results[0]) + "\n")

@@ -107,7 +107,7 @@ def pct(x):
 
 def header(result):
     """"protocol, IoU t, mAP m" of an EvalResult, for figure titles."""
-    return f"{result.protocol}, IoU {float(result.iou):g}, mAP {pct(result.map)}"
+    return f"{result.protocol_label}, IoU {float(result.iou):g}, mAP {pct(result.map)}"
 
 
 def png_file_size(path):

@@ -53,7 +53,7 @@ from .document import (Bullets, Document, Figure, FigureGroup, Heading, Paragrap
                        Strong, Table, number, percent, to_html, to_markdown, to_text)
 from .result import stat_labels
 
-__all__ = ["write_report", "write_compare_report", "compare_table", "format_table", "protocol_label",
+__all__ = ["write_report", "write_compare_report", "compare_table", "format_table",
            "format_side_by_side", "format_compare", "class_table", "CLASS_COLUMNS",
            "REPORT_COLUMNS", "TERMINAL_COLUMNS", "VOC_COLUMNS", "atomic_write", "CSV_COLUMNS",
            "class_deltas", "REPORT_FILES", "COMPARE_FILES", "REPORT_FOLDER_NAMES"]
@@ -268,15 +268,8 @@ def _ap_table(labelled):
                  foot=["mAP"] + [percent(r.map) for r in results])
 
 
-def protocol_label(r):
-    """The protocol's name, with what it compared when that is not boxes:
-    "coco (segm)", "coco (keypoints)"."""
-    t = getattr(r, "iou_type", None)
-    return r.protocol if t in (None, "bbox") else f"{r.protocol} ({t})"
-
-
 def _result_label(r):
-    return f"{protocol_label(r)} @ IoU {float(r.iou):g}"
+    return f"{r.protocol_label} @ IoU {float(r.iou):g}"
 
 
 def _counts_text(r):
@@ -558,7 +551,7 @@ def format_table(result, columns=None, *, title=None):
     IoU, counts), then ``class_table(result, columns)`` (default
     ``TERMINAL_COLUMNS``) with the mAP line."""
     if title is None:
-        title = f"{protocol_label(result)}  IoU {float(result.iou):g}  ({_counts_text(result)})"
+        title = f"{result.protocol_label}  IoU {float(result.iou):g}  ({_counts_text(result)})"
     return to_text(Document([Paragraph(title),
                              class_table(result, columns or TERMINAL_COLUMNS)]))
 

@@ -219,6 +219,13 @@ class EvalResult:
     iou_type: Optional[str] = None
 
     @property
+    def protocol_label(self):
+        """The protocol's name, with what it compared when that is not
+        boxes: "coco (segm)", "coco (keypoints)"."""
+        t = self.iou_type
+        return self.protocol if t in (None, "bbox") else f"{self.protocol} ({t})"
+
+    @property
     def ap(self):
         """name -> AP."""
         return {c: self.per_class[c].ap for c in self.classes}
