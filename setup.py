@@ -4,6 +4,12 @@ and the mask kernels (csrc/mask.c, csrc/polygon.c) behind detap/_mask.pyx.
 The kernels reproduce reference float64 arithmetic bit for bit, so the build
 forbids floating-point contraction (FMA) and any fast-math mode.
 
+One source is C++: csrc/numparse.cpp, the number converter, wraps the
+vendored header-only fast_float (csrc/fast_float/) behind a C function.  It is
+compiled as C++17 without exceptions or RTTI; it needs nothing from the C++
+runtime library (tests/test_architecture.py checks the built extension), so
+the extension stays a C one, linked by the C driver.
+
 OpenMP is used when the compiler accepts it (probed by compiling a test
 program); set DETAP_NO_OPENMP=1 to build without it.  Without OpenMP the
 kernels run on one thread and give the same results.
@@ -16,6 +22,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
+CXXSRC = sorted(str(p) for p in Path("csrc").glob("*.cpp"))
 MASK_CSRC = ["csrc/mask.c", "csrc/polygon.c"]
 
 
@@ -60,7 +67,22 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = args
             ext.extra_link_args = link
+        if self.compiler.compiler_type != "msvc":
+            self._cxx_flags_for_cpp()
         super().build_extensions()
+
+    def _cxx_flags_for_cpp(self):
+        """Compile .cpp sources with C++ flags: the extension's flags are
+        C's (-std=c99), which g++ and clang++ warn about or refuse."""
+        compile_one = self.compiler._compile
+
+        def _compile(obj, src, ext, cc_args, extra_postargs, pp_opts):
+            if src.endswith(".cpp"):
+                extra_postargs = [a for a in extra_postargs if not a.startswith("-std=")]
+                extra_postargs += ["-std=c++17", "-fno-exceptions", "-fno-rtti"]
+            return compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts)
+
+        self.compiler._compile = _compile
 
 
 def extensions():
@@ -68,7 +90,7 @@ def extensions():
     from Cython.Build import cythonize
 
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
-    core = Extension("detap._core", sources=["detap/_core.pyx", *CSRC],
+    core = Extension("detap._core", sources=["detap/_core.pyx", *CSRC, *CXXSRC],
                      include_dirs=["csrc", numpy.get_include()], define_macros=macros)
     # pycocotools._mask's API: needs only the mask kernels
     mask = Extension("detap._mask", sources=["detap/_mask.pyx", *MASK_CSRC],

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,29 +88,20 @@ static int to_int64(const char *s, const char *e, int64_t *out) {
 }
 
 /* The double Python's json gives the token, converted with float(): an
- * integer through int64 (so "-0" is +0.0, as float(0)), anything else
- * correctly rounded, by numparse.h when it can, else strtod (correctly
- * rounded in glibc and the other C libraries we build on), checked to have
- * read the whole token (a locale with another decimal point would stop
- * early: then the slow path decides). */
+ * integer through int64 (so "-0" is +0.0, as float(0)); anything else, and
+ * integers beyond int64 up to Python's 4300 digits (its int-to-float rounds
+ * correctly too),
+ * correctly rounded by numparse.h.  Overflow gives inf, as float('1e999');
+ * the caller rejects it. */
 static int to_double(cur *c, const char *s, const char *e, int is_int, double *out) {
-    if (is_int) {
-        int64_t v;
-        if (to_int64(s, e, &v)) { *out = (double)v; return 1; }
-    } else if (detap_parse_double_all(s, e, out)) {
-        return 1;
-    }
-    char tmp[128];
-    size_t n = (size_t)(e - s);
-    if (n >= sizeof tmp) { c->slow = 1; return 0; }
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
-    char *endp;
-    errno = 0;
-    double v = strtod(tmp, &endp);
-    if (endp != tmp + n) { c->slow = 1; return 0; }
-    *out = v; /* overflow gives inf, as float('1e999'); the caller rejects it */
-    return 1;
+    int64_t v;
+    if (is_int && to_int64(s, e, &v)) { *out = (double)v; return 1; }
+    /* Python refuses integers of more than 4300 digits (int_max_str_digits):
+     * its json module, not a silent conversion, answers for those */
+    if (is_int && e - s > 4300) { c->slow = 1; return 0; }
+    if (detap_parse_double_all(s, e, out)) return 1;
+    c->slow = 1; /* not reached for a token number_token accepted */
+    return 0;
 }
 
 static int skip_value(cur *c, int depth);

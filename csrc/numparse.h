@@ -3,19 +3,15 @@
  *
  * Contract: a converted value is the correctly rounded double of the text,
  * the same bits as Python's float() of it (and so as json.loads for a JSON
- * number with a fraction or an exponent).  When the converter cannot
- * promise that, it says so and the reader falls back to a slower exact
- * path; it never returns an approximation.  That contract, not the
- * algorithm, is the interface: the algorithm below may be replaced by a
- * complete one (fast_float / Eisel-Lemire style) without touching callers.
+ * number with a fraction or an exponent).  That contract, not the
+ * algorithm, is the interface.
  *
- * Present algorithm: Clinger's fast path.  With the decimal written as
- * m * 10^e10, m an integer of at most 19 significant digits and m <= 2^53,
- * and |e10| <= 22, both m and 10^|e10| are exact doubles, so one IEEE
- * multiplication or division rounds once, correctly.  Anything else
- * (longer mantissas, such as the 17-digit repr of most doubles, or larger
- * exponents) is refused.  A zero mantissa gives a (signed) zero whatever
- * the exponent.
+ * Algorithm (numparse.cpp): fast_float's from_chars (Eisel-Lemire with a
+ * big-integer fallback), correctly rounded at any digit count and exponent:
+ * 17-digit reprs, 10,000-digit mantissas, subnormals, overflow to +-inf
+ * and underflow to +-0 as Python's float().  A converter that can convert
+ * every spelling of the grammar below never refuses one; the "0" return is
+ * for text that is not a number.
  */
 #ifndef DETAP_NUMPARSE_H
 #define DETAP_NUMPARSE_H
@@ -33,7 +29,7 @@
  * are for the caller's fallback to judge.
  *
  * Returns the number of bytes read (*out set), or 0 (*out untouched) when
- * p starts no number or the value cannot be converted exactly here. */
+ * p starts no number. */
 size_t detap_parse_double(const char *p, const char *end, double *out);
 
 /* 1 when all of [p, end) is one number that detap_parse_double converts

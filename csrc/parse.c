@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "parse.h"
@@ -143,8 +144,11 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
         if (nt == 0) { p->pos = next; p->line_no++; continue; }
         if (nt < 6) return DETAP_PARSE_SLOW;
         double v[5];
+        /* an overflow ("1e999") reads as inf, as float() reads it: the
+         * caller's line parser is the one that rejects non-finite values */
         for (int k = 0; k < 5; k++)
-            if (!detap_parse_double_all(tok[k + 1], tend[k + 1], &v[k])) return DETAP_PARSE_SLOW;
+            if (!detap_parse_double_all(tok[k + 1], tend[k + 1], &v[k]) || !isfinite(v[k]))
+                return DETAP_PARSE_SLOW;
         if (nt > 6) {
             /* extra columns must still be numbers, as the reference float()s them */
             size_t j = (size_t)(tend[5] - buf);

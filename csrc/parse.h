@@ -2,14 +2,14 @@
  * (py-faster-rcnn's per-class det files; extra numeric columns after the
  * four coordinates are ignored, as the reference ignores them).
  *
- * The parser works on the raw bytes of a whole file.  It handles the common
- * case only: fields separated by spaces or tabs, decimal numbers that
- * numparse.h converts exactly (today: at most 19 significant digits,
- * |decimal exponent| <= 22, the "Clinger fast path").
- * Any line it cannot handle exactly, it hands back to the caller, which
- * parses that line with Python's own float() and reports errors: the fast
- * path never guesses.  Image ids are looked up in a hash table of the image
- * set's names (bytes, compared exactly).
+ * The parser works on the raw bytes of a whole file: fields separated by
+ * spaces or tabs, numbers converted by numparse.h (correctly rounded at any
+ * digit count).  A line it cannot read (too few fields, a token that is
+ * not a number such as "nan" or "1_000"), it hands back to the caller,
+ * which parses that line with Python's own float() and reports errors: the
+ * C path never guesses.  Image ids are looked up in a hash table of the
+ * image set's names (bytes, compared exactly); a line whose id is not there
+ * is handed back too.
  */
 #ifndef DETAP_PARSE_H
 #define DETAP_PARSE_H

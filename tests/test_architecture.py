@@ -165,3 +165,28 @@ def test_private_import_check_itself(tmp_path, src, expect):
         assert len(private_imports(pkg / "mod.py")) == expect
     finally:
         ROOT = old
+
+
+def test_cpp_is_the_number_converter_only():
+    """One C++ file wraps fast_float behind numparse.h's C function; every
+    other kernel is C."""
+    cpp = sorted(p.name for p in (ROOT / "csrc").glob("*.cpp"))
+    assert cpp == ["numparse.cpp"]
+    assert (ROOT / "csrc" / "fast_float" / "LICENSE-MIT").is_file()
+
+
+def test_core_extension_needs_no_cxx_runtime():
+    """setup.py links detap._core with the C driver: the C++ in it
+    (fast_float, compiled without exceptions and RTTI) must not call into
+    libstdc++, or the extension would fail to load."""
+    import shutil
+    import subprocess
+    from detap import _core
+    nm = shutil.which("nm")
+    if nm is None or not _core.__file__.endswith(".so"):
+        pytest.skip("needs nm and an ELF extension")
+    out = subprocess.run([nm, "-D", "--undefined-only", _core.__file__], capture_output=True,
+                         text=True, check=True).stdout
+    cxx = [line.split()[-1] for line in out.splitlines()
+           if line.split()[-1].startswith(("_Z", "__cxa_throw", "__gxx"))]
+    assert cxx == [], cxx

@@ -688,19 +688,6 @@ def decimal_token(draw):
     return sign + body + exp
 
 
-def _in_fast_domain(tok):
-    """Inside the Clinger domain promised by parse.h (numparse.h): at most 19 significant
-    digits, a mantissa below 2**53, |decimal exponent| <= 22 (or zero)."""
-    s = tok.lstrip("+-")
-    mant, _, exp = s.replace("E", "e").partition("e")
-    ip, _, fp = mant.partition(".")
-    digits = (ip + fp).lstrip("0")
-    if not digits:
-        return True
-    e10 = (int(exp) if exp else 0) - len(fp)
-    return len(digits) <= 19 and int(digits) <= 2 ** 53 and -22 <= e10 <= 22
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(decimal_token(), min_size=1, max_size=30))
 def test_parse_dets_fast_path_equals_python_float(tokens):
@@ -718,9 +705,9 @@ def test_parse_dets_fast_path_equals_python_float(tokens):
         assert [bits(v) for v in boxes[k]] == [bits(ref)] * 4, t
     for raw, line_no, unknown in calls:
         assert raw == lines[line_no - 1].encode() and not unknown
-    for k, t in enumerate(tokens):
-        if _in_fast_domain(t):
-            assert k + 1 not in slow_lines, f"{t!r} left the fast path"
+    # numparse.h converts every spelling of its grammar: no number, whatever
+    # its digit count or exponent, goes to Python's float()
+    assert not slow_lines, [tokens[k - 1] for k in slow_lines]
 
 
 FAST_BOUNDARY = ["9007199254740992", "9007199254740993", "9007199254740991e-22",
@@ -750,8 +737,8 @@ def test_parse_dets_hands_back_what_it_cannot_parse():
         b"a 0.5 1 2 3",            # 3 too few fields
         b"a nan 1 2 3 4",          # 4
         b"a 0.5 inf 2 3 4",        # 5
-        b"a 1e-30 1 2 3 4",        # 6 exponent out of the exact range
-        b"a 0.1234567890123456789012345 1 2 3 4",  # 7 25 digits
+        b"a 1e-30 1 2 3 4",        # 6 fast: any exponent
+        b"a 0.1234567890123456789012345 1 2 3 4",  # 7 fast: any digit count
         b"zz 0.5 1 2 3 4",         # 8 unknown image
         b"a 0.5 1 2 3 4 x",        # 9 non-numeric extra column
         b"a 0x10 1 2 3 4",         # 10
@@ -765,13 +752,14 @@ def test_parse_dets_hands_back_what_it_cannot_parse():
     img, score, boxes = _core.parse_dets(b"\n".join(lines), ids,
                                          _collecting_slow(calls, lambda raw: marker))
     got_lines = [c[1] for c in calls]
-    assert got_lines == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]
+    assert got_lines == [2, 3, 4, 5, 8, 9, 10, 12, 13]
     for raw, line_no, unknown in calls:
         assert raw.rstrip(b"\n") == lines[line_no - 1]
         assert unknown == (line_no == 8)
     expect = []
     for k in range(1, 15):
-        expect.append(-7.0 if k in got_lines else {1: 0.5, 11: 0.5, 14: 0.25}[k])
+        expect.append(-7.0 if k in got_lines else {1: 0.5, 6: 1e-30, 7: 0.1234567890123456789012345,
+                                                   11: 0.5, 14: 0.25}[k])
     assert score.tolist() == expect
     assert img.tolist() == [1 if k in got_lines else (1 if k == 14 else 0) for k in range(1, 15)]
 
@@ -779,7 +767,7 @@ def test_parse_dets_hands_back_what_it_cannot_parse():
 def test_parse_dets_line_endings_and_blank_lines():
     ids = _core.IdTable([b"a", b"b"])
     body = [b"a 0.5 1 2 3 4", b"b 1_0 1 2 3 4", b"", b"zz 0.5 1 2 3 4", b"b 0.25 1 2 3 4",
-            b"   ", b"a 1e-30 1 2 3 4"]
+            b"   ", b"a 1_0e-30 1 2 3 4"]
     for sep in (b"\n", b"\r\n", b"\r"):
         for tail in (b"", sep):
             calls = []
@@ -788,7 +776,7 @@ def test_parse_dets_line_endings_and_blank_lines():
                 _collecting_slow(calls, lambda raw: (0, float(raw.split()[1]), 0, 0, 0, 0)
                                  if not raw.startswith(b"zz") else None))
             assert [(c[1], c[2]) for c in calls] == [(2, False), (4, True), (7, False)], sep
-            assert score.tolist() == [0.5, 10.0, 0.25, 1e-30]
+            assert score.tolist() == [0.5, 10.0, 0.25, 1e-29]
             assert img.tolist() == [0, 0, 1, 0]
             assert calls[0][0] == body[1] + sep
             assert calls[2][0] == body[6] + tail

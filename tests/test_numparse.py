@@ -3,8 +3,8 @@
 Both C readers, the det-file reader behind detap.voc (``_core.parse_dets``
 with voc's Python fallback for the lines it hands back) and the COCO JSON
 reader (``_core.parse_coco_json``), convert numbers with the one converter
-of csrc/numparse.h, falling back to a slower exact path when it cannot.
-Whichever path a number takes, the double must be Python's: ``float(text)``
+of csrc/numparse.h (fast_float), at any digit count: no number goes to a
+Python fallback.  The double must be Python's: ``float(text)``
 for a det file, ``float(json.loads(text))`` for JSON (the same except for
 an integer "-0", which json reads as the int 0, so +0.0).  Equality is
 ``==`` plus the sign of zero (tests.conftest.same_float).
@@ -100,18 +100,20 @@ def test_det_reader_fixed_spellings():
     check_dets(FIXED_DET)
 
 
-def test_det_reader_short_decimals_stay_in_c():
-    """Short decimals are converted in C (so the property below tests the C
-    converter, not only Python's float)."""
-    tokens = ["0.5", "198.5", "-0", "+0.25", "1e5", "12.75E-3", ".5", "5.", "0.000123"]
+def test_det_reader_numbers_stay_in_c():
+    """Every number is converted in C, short or 17 digits (so the property
+    below tests the C converter, not Python's float)."""
+    tokens = ["0.5", "198.5", "-0", "+0.25", "1e5", "12.75E-3", ".5", "5.", "0.000123",
+              "198.55137634277344", "0.9882506132125854", "1e-400", "1" * 400 + ".5e-390"]
     assert check_dets(tokens) == []
+    assert check_dets(FIXED_DET) == []
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(number_text(json_grammar=False).filter(lambda t: math.isfinite(float(t))),
                 min_size=1, max_size=20))
 def test_det_reader_equals_python_float(tokens):
-    check_dets(tokens)
+    assert check_dets(tokens) == []
 
 
 # ---------------------------------------------------------------- COCO JSON
@@ -158,3 +160,65 @@ def test_json_reader_equals_python_json(tokens):
     for t in tokens:
         assert isinstance(json.loads(t), (int, float)), t  # a valid JSON number
     check_json(tokens)
+
+
+# ------------------------------------------------------ beyond 19 digits
+
+@st.composite
+def long_number(draw, json_grammar):
+    """Mantissas of up to 800 digits (and one of 10,000 below): the inputs
+    Eisel-Lemire cannot decide alone and fast_float settles with big
+    integers, such as halfway cases between two doubles written out in
+    full."""
+    if draw(st.booleans()):
+        # the exact decimal expansion of a double or of the midpoint between
+        # two neighbours, nudged by one unit in the last digit
+        from decimal import Decimal
+        x = draw(st.floats(min_value=1e-300, max_value=1e300, allow_nan=False))
+        mid = (Decimal(x) + Decimal(math.nextafter(x, math.inf))) / 2
+        text = format(mid, "f") if abs(mid.adjusted()) < 40 else format(mid, "e")
+        nudge = draw(st.sampled_from(["", "1", "9"]))
+        if nudge and "e" not in text:
+            text = text + ("" if "." in text else ".") + "0" * draw(st.integers(0, 30)) + nudge
+    else:
+        ip = draw(st.text(DIGITS, min_size=1, max_size=400))
+        fp = draw(st.text(DIGITS, min_size=1, max_size=400))
+        if json_grammar:
+            ip = ip.lstrip("0") or "0"
+        text = ip + "." + fp + draw(st.sampled_from(["", "e-350", "e+300", "E-5"]))
+    return draw(st.sampled_from(["", "-"])) + text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(long_number(json_grammar=False), min_size=1, max_size=8))
+def test_det_reader_long_mantissas(tokens):
+    tokens = [t for t in tokens if math.isfinite(float(t))] or ["1"]
+    assert check_dets(tokens) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(long_number(json_grammar=True), min_size=1, max_size=8))
+def test_json_reader_long_mantissas(tokens):
+    check_json(tokens)
+
+
+def test_ten_thousand_digits():
+    """A 10,000-digit mantissa (a fuzzing staple): correctly rounded, in C."""
+    ones = "1" * 5000 + "." + "7" * 5000
+    halfway = "9007199254740993." + "0" * 9984 + "1"  # just above 2**53 + 1: rounds up
+    tokens = [ones + "e-4990", halfway, "0." + "0" * 9990 + "123", "-" + ones + "e-4999"]
+    assert check_dets(tokens) == []
+    check_json(tokens + [ones])  # inf in JSON, as json.loads reads it
+    assert float(halfway) == 2.0 ** 53 + 2
+
+
+def test_json_integer_beyond_python_s_digit_limit_goes_to_python():
+    """json.loads refuses an integer of more than 4300 digits; the C reader
+    hands such a document to Python's json (which reports it) instead of
+    converting what pycocotools could not read."""
+    big = "9" * 4301
+    doc = ('[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": ' + big + '}]')
+    assert _core.parse_coco_json(doc.encode()) is None
+    ok = doc.replace(big, big[:300])
+    cols = _core.parse_coco_json(ok.encode())
+    assert cols["score"][0] == float(int(big[:300]))
