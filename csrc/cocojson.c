@@ -11,6 +11,9 @@ typedef struct {
     int slow; /* set when the fast path gives up */
     int nomem;
     const char *base; /* the buffer's start (RLE strings are given as offsets) */
+    /* set: RLE counts strings are copied into the columns' blob and given
+     * as offsets into it (a streamed buffer does not outlive its block) */
+    int copy_rle;
 } cur;
 
 static inline void ws(cur *c) {
@@ -73,37 +76,6 @@ bad:
     return 0;
 }
 
-static int to_int64(const char *s, const char *e, int64_t *out) {
-    int neg = *s == '-';
-    if (neg) s++;
-    uint64_t v = 0;
-    for (; s < e; s++) {
-        uint64_t d = (uint64_t)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return 0;
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 1;
-}
-
-/* The double Python's json gives the token, converted with float(): an
- * integer through int64 (so "-0" is +0.0, as float(0)); anything else, and
- * integers beyond int64 up to Python's 4300 digits (its int-to-float rounds
- * correctly too),
- * correctly rounded by numparse.h.  Overflow gives inf, as float('1e999');
- * the caller rejects it. */
-static int to_double(cur *c, const char *s, const char *e, int is_int, double *out) {
-    int64_t v;
-    if (is_int && to_int64(s, e, &v)) { *out = (double)v; return 1; }
-    /* Python refuses integers of more than 4300 digits (int_max_str_digits):
-     * its json module, not a silent conversion, answers for those */
-    if (is_int && e - s > 4300) { c->slow = 1; return 0; }
-    if (detap_parse_double_all(s, e, out)) return 1;
-    c->slow = 1; /* not reached for a token number_token accepted */
-    return 0;
-}
-
 static int skip_value(cur *c, int depth);
 
 static int skip_container(cur *c, char open, int depth) {
@@ -141,28 +113,15 @@ static int skip_value(cur *c, int depth) {
     return number_token(c, &s, &e, &is_int);
 }
 
-static int grow(void **p, size_t elem, size_t cap) {
-    void *q = realloc(*p, elem * cap);
-    if (!q) return 0;
-    *p = q;
+static inline int grow(void **p, size_t elem, size_t cap) { return detap_grow_array(p, elem, cap); }
+
+static int need_group(cur *c, detap_ann_cols *a, int g) {
+    if (!detap_ann_group(a, g)) { c->nomem = 1; return 0; }
     return 1;
 }
 
 static int ann_reserve(cur *c, detap_ann_cols *a) {
-    if (a->n < a->cap) return 1;
-    size_t cap = a->cap ? 2 * a->cap : (a->hint > 1024 ? a->hint : 1024);
-    if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->image_id, 8, cap) ||
-        !grow((void **)&a->category_id, 8, cap) || !grow((void **)&a->bbox, 32, cap) ||
-        !grow((void **)&a->area, 8, cap) || !grow((void **)&a->score, 8, cap) ||
-        !grow((void **)&a->iscrowd, 8, cap) || !grow((void **)&a->has, 1, cap) ||
-        !grow((void **)&a->rle_start, 8, cap) || !grow((void **)&a->rle_len, 8, cap) ||
-        !grow((void **)&a->rle_h, 8, cap) || !grow((void **)&a->rle_w, 8, cap) ||
-        !grow((void **)&a->rle_esc, 1, cap) || !grow((void **)&a->kp_start, 8, cap) ||
-        !grow((void **)&a->kp_len, 8, cap) || !grow((void **)&a->num_kp, 8, cap)) {
-        c->nomem = 1;
-        return 0;
-    }
-    a->cap = cap;
+    if (!detap_ann_reserve(a)) { c->nomem = 1; return 0; }
     return 1;
 }
 
@@ -174,19 +133,41 @@ static int id_reserve(cur *c, detap_id_cols *a) {
     return 1;
 }
 
+/* An integer id or size: JSON's integer grammar within int64.  A float
+ * ("1.0"), an exponent or a bigger integer is Python's to judge (slow path:
+ * pycocotools keeps what json.loads gives). */
 static int int_field(cur *c, int64_t *out) {
-    const char *s, *e;
-    int is_int;
-    if (!number_token(c, &s, &e, &is_int)) return 0;
-    if (!is_int || !to_int64(s, e, out)) { c->slow = 1; return 0; }
+    ws(c);
+    const char *p = c->p, *end = c->end;
+    int neg = p < end && *p == '-';
+    p += neg;
+    const char *d = p;
+    uint64_t v = 0;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        uint64_t dg = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - dg) / 10) goto slow;
+        v = v * 10 + dg;
+        p++;
+    }
+    if (p == d || (*d == '0' && p - d > 1)) goto slow; /* no digits; a leading zero */
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) goto slow;
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) goto slow;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    c->p = p;
     return 1;
+slow:
+    c->slow = 1;
+    return 0;
 }
 
+/* A number as Python's json and float() read it (numparse.h), in one pass
+ * over its digits. */
 static int num_field(cur *c, double *out) {
-    const char *s, *e;
-    int is_int;
-    if (!number_token(c, &s, &e, &is_int)) return 0;
-    return to_double(c, s, e, is_int, out);
+    ws(c);
+    size_t n = detap_parse_json_number(c->p, c->end, out);
+    if (!n) { c->slow = 1; return 0; }
+    c->p += n;
+    return 1;
 }
 
 /* The members of one JSON object: field(c, key, key_len, ctx) parses the
@@ -244,7 +225,7 @@ static int rle_field(cur *c, const char *key, size_t klen, void *ctx) {
 
 /* "keypoints": an array of numbers appended to a->kp. */
 static int keypoints(cur *c, detap_ann_cols *a, size_t i) {
-    if (!expect(c, '[')) return 0;
+    if (!need_group(c, a, DETAP_GROUP_KP) || !expect(c, '[')) return 0;
     size_t start = a->kp_n;
     ws(c);
     if (c->p < c->end && *c->p == ']') {
@@ -280,6 +261,19 @@ static int segmentation(cur *c, ann_ctx *x) {
         rle_ctx r = {x->base, -1, -1, 0, 0, 0, 0, 0};
         if (!object_fields(c, rle_field, &r)) return 0;
         if (!r.other && r.got_size && r.len >= 0) {
+            if (!need_group(c, a, DETAP_GROUP_RLE)) return 0;
+            if (c->copy_rle) {
+                size_t n = (size_t)r.len;
+                if (a->blob_n + n > a->blob_cap) {
+                    size_t cap = a->blob_cap ? 2 * a->blob_cap : 1 << 16;
+                    while (cap < a->blob_n + n) cap *= 2;
+                    if (!grow((void **)&a->blob, 1, cap)) { c->nomem = 1; return 0; }
+                    a->blob_cap = cap;
+                }
+                memcpy(a->blob + a->blob_n, x->base + r.start, n);
+                r.start = (int64_t)a->blob_n;
+                a->blob_n += n;
+            }
             a->rle_start[i] = r.start;
             a->rle_len[i] = r.len;
             a->rle_h[i] = r.h;
@@ -299,7 +293,7 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     detap_ann_cols *a = x->a;
     size_t i = x->i;
     if (KEY_IS("id")) {
-        if (!int_field(c, &a->id[i])) return 0;
+        if (!need_group(c, a, DETAP_GROUP_ID) || !int_field(c, &a->id[i])) return 0;
         x->has |= DETAP_HAS_ID;
     } else if (KEY_IS("image_id")) {
         if (!int_field(c, &a->image_id[i])) return 0;
@@ -316,12 +310,13 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
         if (!expect(c, ']')) return 0;
         x->has |= DETAP_HAS_BBOX;
     } else if (KEY_IS("area")) {
-        if (!num_field(c, &a->area[i])) return 0;
+        if (!need_group(c, a, DETAP_GROUP_AREA) || !num_field(c, &a->area[i])) return 0;
         x->has |= DETAP_HAS_AREA;
     } else if (KEY_IS("score")) {
         if (!num_field(c, &a->score[i])) return 0;
         x->has |= DETAP_HAS_SCORE;
     } else if (KEY_IS("iscrowd")) {
+        if (!need_group(c, a, DETAP_GROUP_ISCROWD)) return 0;
         ws(c);
         if (c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { a->iscrowd[i] = 1; c->p += 4; }
         else if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { a->iscrowd[i] = 0; c->p += 5; }
@@ -332,7 +327,7 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     } else if (KEY_IS("keypoints")) {
         return keypoints(c, a, i);
     } else if (KEY_IS("num_keypoints")) {
-        return num_field(c, &a->num_kp[i]);
+        return need_group(c, a, DETAP_GROUP_NUMKP) && num_field(c, &a->num_kp[i]);
     } else {
         return skip_value(c, 2);
     }
@@ -343,14 +338,25 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
 static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     if (!ann_reserve(c, a)) return 0;
     ann_ctx x = {a, a->n, 0, base};
-    a->iscrowd[x.i] = 0;
-    a->rle_len[x.i] = -1;
-    a->kp_len[x.i] = -1;
-    a->num_kp[x.i] = NAN;
+    /* absent fields read as 0 (the has bits say which are absent): no
+     * column ever holds uninitialised memory */
+    a->image_id[x.i] = a->category_id[x.i] = 0;
+    a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
+    a->score[x.i] = 0;
+    detap_ann_row_defaults(a, x.i);
     if (!object_fields(c, ann_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
     return 1;
+}
+
+int detap_coco_record(const char *p, const char *end, const char *base, int copy_rle,
+                      detap_ann_cols *a, const char **next, int *nomem) {
+    cur c = {p, end, 0, 0, base, copy_rle};
+    int ok = annotation(&c, a, base);
+    *next = c.p;
+    *nomem = c.nomem;
+    return ok;
 }
 
 typedef struct { detap_id_cols *a; size_t i; uint8_t has; } id_ctx;
@@ -434,12 +440,9 @@ int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_do
 }
 
 void detap_coco_doc_free(detap_coco_doc *doc) {
-    detap_ann_cols *a = &doc->ann;
-    free(a->id); free(a->image_id); free(a->category_id); free(a->bbox);
-    free(a->area); free(a->score); free(a->iscrowd); free(a->has);
-    free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
-    free(a->kp_start); free(a->kp_len); free(a->kp); free(a->num_kp);
+    detap_ann_free(&doc->ann);
     free(doc->img.id); free(doc->img.has);
     free(doc->cat.id); free(doc->cat.has);
     memset(doc, 0, sizeof *doc);
 }
+

@@ -10,9 +10,12 @@
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
  * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
  * "keypoints" array of numbers is read into kp (kp_start / kp_len per
- * annotation), "num_keypoints" into num_kp.  Other segmentations (polygons, uncompressed RLE) are only
- * noted (DETAP_HAS_SEGMENTATION) for the caller to read.  Numbers convert exactly as Python's json
- * module would (integers as int64, others correctly rounded).
+ * annotation), "num_keypoints" into num_kp.  Other segmentations (polygons,
+ * uncompressed RLE) are only noted (DETAP_HAS_SEGMENTATION) for the caller
+ * to read.  Numbers convert exactly as Python's json module would (integers
+ * as int64, others correctly rounded: numparse.h).  The columns are
+ * ann_cols.h's; a results file can also be read in blocks on several
+ * threads (results_stream.h), with the same records.
  *
  * Anything else (a string or float id, NaN/Infinity, a malformed document,
  * escaped keys, very deep nesting, a repeated section) makes the parser
@@ -23,6 +26,7 @@
 #ifndef DETAP_COCOJSON_H
 #define DETAP_COCOJSON_H
 
+#include "ann_cols.h"
 #include "detap_common.h"
 #include "parse.h" /* DETAP_PARSE_SLOW */
 
@@ -35,22 +39,6 @@
 #define DETAP_HAS_ISCROWD 64
 /* present, not read: masks other than a compressed RLE */
 #define DETAP_HAS_SEGMENTATION 128
-
-typedef struct {
-    size_t n, cap, hint;
-    int64_t *id, *image_id, *category_id;
-    double *bbox; /* 4 per annotation */
-    double *area, *score, *iscrowd;
-    uint8_t *has; /* DETAP_HAS_* bits */
-    /* compressed RLE segmentations: rle_len[i] = -1 when there is none */
-    int64_t *rle_start, *rle_len, *rle_h, *rle_w;
-    uint8_t *rle_esc;
-    /* keypoints: kp[kp_start[i] .. + kp_len[i]]; kp_len[i] = -1 when none */
-    int64_t *kp_start, *kp_len;
-    double *kp;
-    size_t kp_n, kp_cap;
-    double *num_kp; /* "num_keypoints"; NaN when absent */
-} detap_ann_cols;
 
 typedef struct {
     size_t n, cap;
@@ -73,5 +61,13 @@ typedef struct {
  * a good guess saves reallocations). */
 int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc);
 void detap_coco_doc_free(detap_coco_doc *doc);
+
+/* One annotation or result object at p (white space before it allowed)
+ * into a's next row, its RLE counts strings given as offsets from base, or
+ * copied into a->blob with copy_rle.  1 with *next just after the object;
+ * 0 when it is not the fast path's (*nomem: out of memory), a's row count
+ * unchanged. */
+int detap_coco_record(const char *p, const char *end, const char *base, int copy_rle,
+                      detap_ann_cols *a, const char **next, int *nomem);
 
 #endif

@@ -11,6 +11,7 @@
  *
  * This file is the only C++ in detap: the readers stay C and see only the
  * plain C function declared in numparse.h. */
+#include <cmath>
 #include <cstddef>
 
 #include "fast_float/fast_float.h"
@@ -43,4 +44,25 @@ extern "C" size_t detap_parse_double(const char *p, const char *end, double *out
     if (r.ptr == first) return 0;
     *out = v;
     return (size_t)(r.ptr - p);
+}
+
+/* 1 when the token has no fraction and no exponent (Python's json reads it
+ * as an int).  Only asked about rare tokens, so a scan is fine. */
+static bool integer_form(const char *p, const char *e) {
+    for (; p < e; p++)
+        if (*p == '.' || *p == 'e' || *p == 'E') return false;
+    return true;
+}
+
+extern "C" size_t detap_parse_json_number(const char *p, const char *end, double *out) {
+    if (p >= end) return 0;
+    double v;
+    auto r = fast_float::from_chars(p, end, v, fast_float::chars_format::json);
+    if (r.ec != std::errc() && r.ec != std::errc::result_out_of_range) return 0;
+    size_t n = (size_t)(r.ptr - p);
+    if (n == 0) return 0;
+    if (n > DETAP_JSON_INT_DIGITS && integer_form(p, r.ptr)) return 0;
+    if (v == 0 && std::signbit(v) && integer_form(p, r.ptr)) v = 0.0; /* the int -0 is 0 */
+    *out = v;
+    return n;
 }

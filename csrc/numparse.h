@@ -32,6 +32,18 @@
  * p starts no number. */
 size_t detap_parse_double(const char *p, const char *end, double *out);
 
+/* Python refuses to read integers of more digits (sys.int_max_str_digits). */
+#define DETAP_JSON_INT_DIGITS 4300
+
+/* Reads a JSON number (RFC 8259's grammar: no '+', no leading zeros, digits
+ * on both sides of a point) at the start of [p, end) as Python's json module
+ * and float() give it: correctly rounded, an integer "-0" as +0.0, overflow
+ * as +-inf.  Returns its length (*out set), or 0 (*out untouched) when p
+ * starts no JSON number or an integer of more than DETAP_JSON_INT_DIGITS
+ * digits (which json.loads refuses: the caller's fallback reports it).  The
+ * caller checks what follows (a JSON number ends at a delimiter). */
+size_t detap_parse_json_number(const char *p, const char *end, double *out);
+
 /* 1 when all of [p, end) is one number that detap_parse_double converts
  * (*out set), else 0 (*out untouched): the check a reader makes on a token
  * it has already delimited. */

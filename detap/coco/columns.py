@@ -9,6 +9,7 @@ Boxes are ``[x, y, width, height]`` in pixels (COCO's convention); areas in
 square pixels.
 """
 import json
+import os
 import warnings
 
 import numpy as np
@@ -17,7 +18,7 @@ from .. import _core
 from ..errors import DetapInputError, DetapWarning
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
-           "field_error", "id_column", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast"]
+           "field_error", "id_column", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast", "read_json"]
 
 
 class DetapResultsError(DetapInputError, AssertionError):
@@ -249,12 +250,26 @@ DT_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX | _core.
 
 
 def read_fast(path):
-    """(bytes, columns or None) of a JSON file via the C reader.  (Read, not
-    memory-mapped: a file truncated by another process while mapped would
-    crash the reader with SIGBUS.)"""
-    with open(path, "rb") as f:
-        data = f.read()
+    """(bytes or None, columns or None) of a JSON file via the C readers.
+
+    A results file (a top-level array) is streamed: read in blocks and
+    parsed on all cores, so the text is never held whole (``bytes`` is then
+    None: a caller that needs the records reads the file again, and RLE
+    counts are in the columns' "rle_blob").  Any other document is read
+    whole and parsed at once.  (Read, not memory-mapped: a file truncated
+    by another process while mapped would crash the reader with SIGBUS.)"""
+    with open(path, "rb", buffering=0) as f:
+        head = f.read(4096)
+        if head.lstrip(b" \t\r\n")[:1] == b"[":
+            f.seek(0)
+            return None, _core.read_coco_results(f, os.fstat(f.fileno()).st_size)
+        data = head + f.read()
     return data, _core.parse_coco_json(data)
+
+
+def read_json(data, path):
+    """The records of a file read_fast handed back (data None: read again)."""
+    return load_json(path) if data is None else parse_json(data, path)
 
 
 def parse_json(data, path):

@@ -22,7 +22,7 @@ from .masks import MaskColumns, box_polygons, mask_columns
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, check_finite,
                       column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
-                      load_json, parse_json, read_fast)
+                      load_json, read_fast, read_json)
 
 __all__ = ["COCO"]
 
@@ -80,7 +80,7 @@ class COCO:
         tic = time.time()
         data, fast = read_fast(path)
         if fast is None or fast["top_is_array"]:
-            self._set_dataset(parse_json(data, path))
+            self._set_dataset(read_json(data, path))
         else:
             del data
             self._fast = fast
@@ -302,11 +302,11 @@ class COCO:
             fast_kind = _fast_result_kind(fast)
             if fast_kind is None:
                 fast = None
-                anns = parse_json(data, where)
+                anns = read_json(data, where)
             elif bool(np.any(fast["rle_len"] >= 0)):
                 # compressed RLE masks, decoded from the text the reader located
                 fast_masks = MaskColumns(*_core.rle_from_spans(
-                    data, fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
+                    fast.get("rle_blob", data), fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
                     fast["rle_w"], where, nthreads(None)))
             del data
         elif isinstance(resFile, np.ndarray):

@@ -1,0 +1,180 @@
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "cocojson.h"
+#include "results_stream.h"
+
+
+/* 1 when the value starting at p closes before end (strings and escapes
+ * respected): a record that failed to parse although complete is a JSON
+ * error; one cut by the block's end is only incomplete. */
+static int value_closes(const char *p, const char *end) {
+    int depth = 0;
+    while (p < end) {
+        char ch = *p++;
+        if (ch == '"') {
+            while (p < end && *p != '"') p += *p == '\\' ? 2 : 1;
+            if (p >= end) return 0;
+            p++;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth <= 0) return 1;
+        }
+    }
+    return 0;
+}
+
+enum { PIECE_REACHED, PIECE_CLOSED, PIECE_INCOMPLETE, PIECE_ERROR, PIECE_NOMEM };
+
+typedef struct {
+    const char *start, *stop; /* parse the records that start before stop */
+    int first;                /* start may hold the ']' of an empty array */
+    detap_ann_cols ann;
+    int status;
+    const char *next;         /* REACHED: next record; CLOSED: after ']'; INCOMPLETE: resume */
+    int next_first;           /* INCOMPLETE: the resume point may hold ']' */
+} piece;
+
+/* The records of one piece; the last piece (stop == end) reads to the end. */
+static inline const char *skip_ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+static void parse_piece(piece *pc, const char *base, const char *end, int final) {
+    detap_ann_cols *a = &pc->ann;
+    const char *p = pc->start;
+    int first = pc->first;
+    for (;;) {
+        const char *rec = skip_ws(p, end);
+        if (rec >= end) {
+            pc->status = final ? PIECE_ERROR : PIECE_INCOMPLETE;
+            pc->next = rec;
+            pc->next_first = first;
+            return;
+        }
+        if (first && *rec == ']') { pc->status = PIECE_CLOSED; pc->next = rec + 1; return; }
+        if (rec >= pc->stop) { pc->status = PIECE_REACHED; pc->next = rec; return; }
+        size_t n = a->n, kp_n = a->kp_n, blob_n = a->blob_n;
+        int nomem = 0;
+        int parsed = detap_coco_record(rec, end, base, 1, a, &p, &nomem), ok = parsed;
+        if (ok) { p = skip_ws(p, end); ok = p < end; } /* its ',' or ']' must be in the block too */
+        if (!ok) {
+            a->n = n; a->kp_n = kp_n; a->blob_n = blob_n; /* the record is read again */
+            /* a record cut by the block's end is incomplete; one that fails
+             * although complete is not the fast path's (Python decides) */
+            if (nomem) pc->status = PIECE_NOMEM;
+            else if (final || (!parsed && value_closes(rec, end))) pc->status = PIECE_ERROR;
+            else pc->status = PIECE_INCOMPLETE;
+            pc->next = rec;
+            pc->next_first = first;
+            return;
+        }
+        if (*p == ']') { pc->status = PIECE_CLOSED; pc->next = p + 1; return; }
+        if (*p != ',') { pc->status = PIECE_ERROR; return; }
+        p++;
+        first = 0;
+    }
+}
+
+/* A guessed record start at or after p: the '{' of '}' ws ',' ws '{'. */
+static const char *guess_record(const char *lo, const char *p, const char *end) {
+    for (; p < end; p++) {
+        if (*p != ',') continue;
+        const char *q = p - 1, *r = p + 1;
+        while (q > lo && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t')) q--;
+        if (q <= lo || *q != '}') continue;
+        while (r < end && (*r == ' ' || *r == '\n' || *r == '\r' || *r == '\t')) r++;
+        if (r < end && *r == '{') return r;
+    }
+    return NULL;
+}
+
+#define MAX_PIECES 64
+#define MIN_PIECE (1 << 20) /* smaller pieces are not worth a thread */
+
+static int stream_array(detap_results_stream *r, const char *buf, const char *p, const char *end,
+                        int final, int nthreads, size_t *consumed) {
+    piece pcs[MAX_PIECES];
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads(); /* 0: all cores (threads.py) */
+#endif
+    int np = nthreads < 1 ? 1 : nthreads > MAX_PIECES ? MAX_PIECES : nthreads;
+    size_t span = (size_t)(end - p);
+    if ((size_t)np > span / MIN_PIECE) np = (int)(span / MIN_PIECE) ? (int)(span / MIN_PIECE) : 1;
+    memset(pcs, 0, sizeof pcs);
+    pcs[0].start = p;
+    pcs[0].first = r->first;
+    int k = 1;
+    for (int i = 1; i < np; i++) {
+        const char *g = guess_record(p, p + span / (size_t)np * (size_t)i, end);
+        if (!g || g <= pcs[k - 1].start) continue;
+        pcs[k].start = g;
+        k++;
+    }
+    np = k;
+    for (int i = 0; i < np; i++) {
+        pcs[i].stop = i + 1 < np ? pcs[i + 1].start : end;
+        pcs[i].ann.hint = (size_t)(pcs[i].stop - pcs[i].start) / 60 + 16;
+    }
+    int i;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(np) if (np > 1)
+#endif
+    /* every piece is told final: a kept piece whose record runs into the
+     * end of the last block is a truncated document, wherever it started */
+    for (i = 0; i < np; i++) parse_piece(&pcs[i], buf, end, final);
+    /* keep piece i + 1 only when piece i, read from a known record start,
+     * ended exactly at its start */
+    int rc = DETAP_OK;
+    const char *next = p;
+    int keep = 1;
+    for (i = 0; i < np; i++) {
+        piece *pc = &pcs[i];
+        if (keep) {
+            if (pc->status == PIECE_NOMEM || !detap_ann_append(&r->ann, &pc->ann)) { rc = DETAP_ENOMEM; keep = 0; }
+            else if (pc->status == PIECE_ERROR) { rc = DETAP_PARSE_SLOW; keep = 0; }
+            else {
+                next = pc->next;
+                if (pc->status == PIECE_CLOSED) { r->state = 2; keep = 0; }
+                else if (pc->status == PIECE_INCOMPLETE) { r->first = pc->next_first; keep = 0; }
+                else { r->first = 0; keep = i + 1 < np && pc->next == pcs[i + 1].start; }
+            }
+        }
+        detap_ann_free(&pc->ann);
+    }
+    *consumed = (size_t)(next - buf);
+    return rc;
+}
+
+int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int final,
+                       int nthreads, size_t *consumed) {
+    const char *p = buf, *end = buf + len;
+    *consumed = 0;
+    if (r->state == 0) {
+        if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) return DETAP_PARSE_SLOW;
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+        if (p == end) { *consumed = len; return final ? DETAP_PARSE_SLOW : DETAP_OK; }
+        if (*p != '[') return DETAP_PARSE_SLOW;
+        r->state = 1;
+        r->first = 1;
+        p++;
+    }
+    if (r->state == 1) {
+        int rc = stream_array(r, buf, p, end, final, nthreads, consumed);
+        if (rc != DETAP_OK || r->state == 1) return rc;
+        p = buf + *consumed;
+    }
+    /* after the array: white space only */
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    if (p != end) return DETAP_PARSE_SLOW;
+    *consumed = len;
+    return DETAP_OK;
+}
+
+void detap_results_free(detap_results_stream *r) {
+    detap_ann_free(&r->ann);
+    memset(r, 0, sizeof *r);
+}

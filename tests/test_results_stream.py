@@ -1,0 +1,136 @@
+"""The streamed, parallel results reader (csrc/cocojson.h,
+detap_results_feed; ``_core.read_coco_results``) against the one-shot
+reader and Python's json.
+
+The streamed reader cuts each block at guessed record starts and keeps a
+piece only when the piece before it ends exactly there, so its columns must
+be the one-shot reader's for every block size and thread count, including
+documents whose strings hold text that looks like a record boundary, records
+longer than a block, and blocks that end inside a number, a string or an
+escape.  Whatever either reader refuses goes to Python's json.
+"""
+import io
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from detap import _core
+from detap.coco import COCO
+
+# columns the two readers share (the RLE offsets differ by design: into the
+# text, or into the streamed reader's blob)
+SHARED = ("image_id", "category_id", "bbox", "score", "has", "id", "area", "iscrowd",
+          "rle_len", "rle_h", "rle_w", "rle_esc", "kp_start", "kp_len", "kp", "num_kp")
+DECOYS = ['}, {"image_id": 9, "score": 1}', '},{', '"}, {"', '\\"}, {', '\\\\', 'é', '\u2028']
+
+
+@st.composite
+def result_docs(draw):
+    recs = []
+    for i in range(draw(st.integers(0, 40))):
+        r = {"image_id": draw(st.integers(-3, 10 ** 12)), "category_id": draw(st.integers(0, 90)),
+             "bbox": [float(np.float32(v)) for v in draw(st.lists(
+                 st.floats(-1e4, 1e4, allow_nan=False), min_size=4, max_size=4))],
+             "score": draw(st.floats(0, 1))}
+        extra = draw(st.sampled_from(["", "note", "rle", "kp", "area"]))
+        if extra == "note":  # strings that look like a record boundary
+            r["note"] = draw(st.sampled_from(DECOYS)) * draw(st.integers(1, 3))
+        elif extra == "rle":
+            r["segmentation"] = {"size": [3, 4], "counts": draw(st.sampled_from(["0c0", "1", "a\\\\b", "34"]))}
+        elif extra == "kp":
+            r["keypoints"] = draw(st.lists(st.floats(0, 100), max_size=6))
+        elif extra == "area":
+            r["area"] = draw(st.floats(0, 1e6))
+            r["id"] = i + 7
+        recs.append(r)
+    indent = draw(st.sampled_from([None, 0, 2]))
+    return json.dumps(recs, indent=indent, ensure_ascii=draw(st.booleans())).encode()
+
+
+def stream(data, nthreads, block):
+    return _core.read_coco_results(io.BytesIO(data), len(data), nthreads, block)
+
+
+def rle_strings(cols, text):
+    start, length = cols["rle_start"], cols["rle_len"]
+    return [bytes(text[s:s + n]) if n >= 0 else None for s, n in zip(start, length)]
+
+
+def assert_same_columns(got, want, data):
+    for k in SHARED:
+        assert np.array_equal(got[k], want[k], equal_nan=True), k
+    assert rle_strings(got, got["rle_blob"]) == rle_strings(want, data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(result_docs(), st.integers(1, 4), st.sampled_from([1, 7, 64, 1 << 12, 1 << 20]))
+def test_streamed_equals_one_shot(data, nthreads, block):
+    want = _core.parse_coco_json(data)
+    got = stream(data, nthreads, block)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert_same_columns(got, want, data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(result_docs(), st.data(), st.sampled_from([1, 2, 3]), st.sampled_from([5, 300]))
+def test_streamed_mutations_agree_with_one_shot(data, draw, nthreads, block):
+    """Cut, spliced or corrupted documents: the streamed reader accepts
+    exactly what the one-shot reader accepts, with the same columns."""
+    i = draw.draw(st.integers(0, len(data)))
+    op = draw.draw(st.sampled_from(["cut", "byte", "dup"]))
+    if op == "cut":
+        data = data[:i]
+    elif op == "byte":
+        data = data[:i] + bytes([draw.draw(st.integers(0, 255))]) + data[i + 1:]
+    else:
+        data = data[:i] + data[i // 2:]
+    want = _core.parse_coco_json(data)
+    got = stream(data, nthreads, block)
+    assert (got is None) == (want is None or not want["top_is_array"])
+    if got is not None:
+        assert_same_columns(got, want, data)
+
+
+def test_many_pieces_on_a_large_document():
+    """Several megabytes, so the blocks are cut into pieces on every thread,
+    with decoys in strings on the way."""
+    recs = [{"image_id": i // 50, "category_id": i % 80, "score": 1 / (i + 1),
+             "bbox": [float(np.float32(i * 0.37)), 1.5, 2.25, 3.0]} for i in range(60_000)]
+    for i in range(0, 60_000, 997):
+        recs[i]["note"] = DECOYS[i % len(DECOYS)] * 3
+    data = json.dumps(recs).encode()
+    want = _core.parse_coco_json(data)
+    for nthreads, block in [(2, 1 << 20), (4, 1 << 19), (3, 1 << 21)]:
+        assert_same_columns(stream(data, nthreads, block), want, data)
+
+
+@pytest.mark.parametrize("doc", [b"[", b"[{}", b"[{},]", b"[] x", b"[{\"image_id\":1}", b"  ",
+                                 b"[1]", b"[{\"image_id\": 1.5}]", b"\xef\xbb\xbf[]", b"[]]"])
+def test_refused_documents_go_to_python(doc):
+    assert stream(doc, 2, 1) is None
+
+
+@pytest.mark.parametrize("doc", [b"[]", b" [ ] \n", b"[{}]", b"[{\"image_id\": 1}, {}]"])
+def test_accepted_small_documents(doc):
+    cols = stream(doc, 2, 1)
+    assert cols is not None and len(cols["has"]) == len(json.loads(doc))
+
+
+def test_results_file_streams_through_coco(tmp_path):
+    """loadRes on a results file takes the streamed path and says what
+    pycocotools says; a document only json can read still loads."""
+    gt = {"images": [{"id": 1, "width": 10, "height": 10}], "categories": [{"id": 1}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 4, 4],
+                           "area": 16, "iscrowd": 0}]}
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(gt))
+    res = [{"image_id": 1, "category_id": 1, "bbox": [1.0000000000000002, 1, 4, 4], "score": 0.9},
+           {"image_id": 1, "category_id": 1, "bbox": [2, 2, 4, 4], "score": 0.8}]
+    for text in (json.dumps(res), json.dumps(res, indent=1), json.dumps([dict(r, id=1.5) for r in res])):
+        r = tmp_path / "res.json"
+        r.write_text(text)
+        dt = COCO(str(g), verbose=False).loadRes(str(r))
+        assert [a["bbox"] for a in dt.dataset["annotations"]] == [x["bbox"] for x in res]
