@@ -46,6 +46,13 @@ ultrafast-pycocotools-t1
 ``EXACT_CLAIMS``: the tools that claim results identical to pycocotools';
 the benchmarks assert that claim (quick mode) or report a difference.
 
+Data sets (the end of this file): ``_presets()`` names the generator and
+size of every preset, ``PRESET_NUMBERS`` how its results write their floats
+(short decimals or float32 reprs: bench/number_formats.py), ``PRESET_SKIP``
+the (preset, variant) pairs too large to launch, ``PRESET_FRESH_ONLY`` the
+presets without in-process benchmarks; ``write_preset`` draws and writes a
+preset, ``cached_preset`` does so once per directory (DETAP_BENCH_DATA).
+
 Nothing here imports a tool at module level: ``bench/memory.py`` imports this
 module in a fresh process and must import only the tool it measures.
 """
@@ -252,29 +259,71 @@ def _presets():
     return {
         # quick mode (CI): everything, pycocotools included, in a few seconds
         "small": ("boxes", dict(n_images=300, n_categories=20)),
+        "small-f32": ("boxes", dict(n_images=300, n_categories=20)),
         "segm-small": ("segm", dict(n_images=120, n_categories=20, dets_per_image=60)),
         "keypoints-small": ("keypoints", dict(n_images=400)),
         # full mode: COCO val2017-sized and Objects365-sized boxes; COCO
         # val2017-sized masks (~400k results) and person keypoints
         "coco": ("boxes", dict(COCO_PRESETS["coco"])),
+        "coco-f32": ("boxes", dict(COCO_PRESETS["coco"])),
         "objects365": ("boxes", dict(COCO_PRESETS["objects365"])),
         "segm": ("segm", dict(n_images=5000, n_categories=80, dets_per_image=89)),
         "keypoints": ("keypoints", dict(n_images=5000)),
+        # full mode: 10M detections from JSON (Objects365-like GT, ~12 per
+        # image; ~81 detections per image: 0.8 x dets_per_image on average)
+        "big": ("boxes-blocks", dict(n_images=125_000, n_categories=365, gt_per_image=12.0,
+                                     dets_per_image=102)),
     }
 
 
-GENERATOR_IOU = {"boxes": "bbox", "segm": "segm", "keypoints": "keypoints"}
+GENERATOR_IOU = {"boxes": "bbox", "boxes-blocks": "bbox", "segm": "segm", "keypoints": "keypoints"}
+# the number formats each generator's results can be written in (masks and
+# keypoints are drawn as float32 values: that is their only format)
+GENERATOR_NUMBERS = {"boxes": ("short", "float32"), "boxes-blocks": ("short", "float32"),
+                     "segm": ("float32",), "keypoints": ("float32",)}
 # the iouType of every preset (as _presets(), without importing detap)
-PRESET_IOU = {"small": "bbox", "coco": "bbox", "objects365": "bbox", "segm-small": "segm",
-              "segm": "segm", "keypoints-small": "keypoints", "keypoints": "keypoints"}
-PRESET_NAMES = {"quick": ("small", "segm-small", "keypoints-small"),
-                "full": ("coco", "objects365", "segm", "keypoints")}
+PRESET_IOU = {"small": "bbox", "small-f32": "bbox", "coco": "bbox", "coco-f32": "bbox",
+              "objects365": "bbox", "big": "bbox", "segm-small": "segm", "segm": "segm",
+              "keypoints-small": "keypoints", "keypoints": "keypoints"}
+# how each preset's results write their numbers (bench/number_formats.py); GT
+# always keeps short numbers
+PRESET_NUMBERS = dict({p: "short" for p in PRESET_IOU}, **{
+    "small-f32": "float32", "coco-f32": "float32", "big": "float32", "segm-small": "float32",
+    "segm": "float32", "keypoints-small": "float32", "keypoints": "float32"})
+# big runs only in full mode or when named (--coco-presets big): ~1.8 GB of
+# JSON, minutes of fresh-process runs
+PRESET_NAMES = {"quick": ("small", "small-f32", "segm-small", "keypoints-small"),
+                "full": ("coco", "coco-f32", "objects365", "segm", "keypoints", "big")}
 PRESET_SEED = 2024
+# bump when a generator or writer changes what a preset's files hold (the
+# on-disk cache of cached_preset is keyed by it)
+DATA_VERSION = 1
+
+# (preset, variant) pairs not even launched, and why: recorded as "not run"
+_TOO_LARGE = ("too large: on objects365 (1.2M detections) it was killed for passing half the "
+              "machine's RAM during evaluate (bench/results.md), and big has over 8 times as many")
+PRESET_SKIP = {"big": {"pycocotools": _TOO_LARGE, "faster-coco-eval": _TOO_LARGE}}
+# presets measured in fresh processes only (no in-process benchmarks): big,
+# whose objects would stay in the pytest process; small-f32, which is there
+# so CI loads float32 reprs with every tool at little cost
+PRESET_FRESH_ONLY = {
+    "big": "fresh processes only at 10M detections (the report uses their medians, marked †)",
+    "small-f32": "fresh processes only (CI exercises the float32-repr path; in-process "
+                 "timings: coco-f32 in full mode)",
+}
+
+
+def skip_reason(preset, variant):
+    """Why ``variant`` is not run on ``preset`` (``PRESET_SKIP``), or None."""
+    return PRESET_SKIP.get(preset, {}).get(variant)
 
 
 @dataclass
 class CocoFiles:
-    """A synthetic data set written as COCO JSON: ground truth and results."""
+    """A synthetic data set written as COCO JSON: ground truth and results.
+    ``numbers``: how the results write their floats (bench/number_formats.py);
+    ``work_dir``: where a run writes its own outputs (the data may sit in
+    a shared cache directory)."""
     preset: str
     gt_path: str
     dt_path: str
@@ -284,36 +333,128 @@ class CocoFiles:
     n_dt: int
     params: dict
     iou_type: str = "bbox"
+    numbers: str = "short"
+    gt_bytes: int = 0
+    dt_bytes: int = 0
+    work_dir: str = None
+
+    def __post_init__(self):
+        if self.work_dir is None:
+            self.work_dir = os.path.dirname(self.gt_path)
 
     def info(self):
         return dict(preset=self.preset, n_images=self.n_images, n_categories=self.n_categories,
-                    n_gt=self.n_gt, n_dt=self.n_dt, iou_type=self.iou_type)
+                    n_gt=self.n_gt, n_dt=self.n_dt, iou_type=self.iou_type, numbers=self.numbers,
+                    gt_bytes=self.gt_bytes, dt_bytes=self.dt_bytes)
 
     def size_text(self):
+        from .number_formats import number_text
         what = {"bbox": "", "segm": "masks: ", "keypoints": "person keypoints: "}[self.iou_type]
         return (f"{what}{self.n_images} images, {self.n_categories} categories, {self.n_gt} GT, "
-                f"{self.n_dt} dets")
+                f"{self.n_dt} dets; results as {number_text(self.numbers)} "
+                f"({bytes_text(self.dt_bytes)}; GT {bytes_text(self.gt_bytes)}, short numbers)")
 
 
-def write_preset(name, directory, seed=PRESET_SEED):
+def bytes_text(n):
+    """A file size in decimal units: '289 kB', '37.2 MB', '1.13 GB'."""
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} GB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def preset_numbers(name, numbers=None):
+    """The number format of preset ``name``'s results: ``numbers`` if given
+    (checked against what its generator can write), else the preset's own."""
+    from .number_formats import check_numbers
+    gen = _presets()[name][0]
+    numbers = check_numbers(numbers or PRESET_NUMBERS[name])
+    if numbers not in GENERATOR_NUMBERS[gen]:
+        raise ValueError(f"preset {name!r} ({gen}) writes its results as "
+                         f"{' or '.join(GENERATOR_NUMBERS[gen])} only, not {numbers!r}")
+    return numbers
+
+
+def write_preset(name, directory, seed=PRESET_SEED, numbers=None):
     """Draw preset ``name`` (``detap.synth.make_coco`` for boxes,
-    ``bench/masks_data.py`` for masks and keypoints) and write
-    ``<directory>/<name>_gt.json`` and ``<name>_results.json``."""
+    ``bench/coco_big.py`` block by block for big, ``bench/masks_data.py`` for
+    masks and keypoints) and write ``<directory>/<name>_gt.json`` and
+    ``<name>_results.json``.
+
+    ``numbers`` ("short" / "float32", default the preset's
+    ``PRESET_NUMBERS``): how the results write their floats
+    (bench/number_formats.py).  Only the results: GT keeps its short numbers, as
+    annotation tools write them.  float32 rounds the values, so a float32
+    preset is a data set of its own (coco-f32 is coco's detections rounded
+    to float32)."""
     import json
-    from detap.synth import make_coco
-    from .masks_data import make_keypoints, make_segm
     gen, params = _presets()[name]
     assert PRESET_IOU[name] == GENERATOR_IOU[gen]
-    make = {"boxes": make_coco, "segm": make_segm, "keypoints": make_keypoints}[gen]
-    gt, results = make(**params, seed=seed)
+    numbers = preset_numbers(name, numbers)
     os.makedirs(directory, exist_ok=True)
     gt_path = os.path.join(directory, f"{name}_gt.json")
     dt_path = os.path.join(directory, f"{name}_results.json")
-    with open(gt_path, "w") as f:
-        json.dump(gt, f)
-    with open(dt_path, "w") as f:
-        json.dump(results, f)
-    return CocoFiles(preset=name, gt_path=gt_path, dt_path=dt_path,
-                     n_images=len(gt["images"]), n_categories=len(gt["categories"]),
-                     n_gt=len(gt["annotations"]), n_dt=len(results),
-                     params=dict(params, seed=seed), iou_type=GENERATOR_IOU[gen])
+    if gen == "boxes-blocks":
+        from .coco_big import write_blocked
+        n_gt, n_dt = write_blocked(gt_path, dt_path, **params, seed=seed, numbers=numbers)
+        n_images, n_categories = params["n_images"], params["n_categories"]
+    else:
+        gt, results = _draw(gen, params, seed, numbers)
+        with open(gt_path, "w") as f:
+            json.dump(gt, f)
+        with open(dt_path, "w") as f:
+            json.dump(results, f)
+        n_images, n_categories = len(gt["images"]), len(gt["categories"])
+        n_gt, n_dt = len(gt["annotations"]), len(results)
+    return CocoFiles(preset=name, gt_path=gt_path, dt_path=dt_path, n_images=n_images,
+                     n_categories=n_categories, n_gt=n_gt, n_dt=n_dt,
+                     params=dict(params, seed=seed), iou_type=GENERATOR_IOU[gen],
+                     numbers=numbers, gt_bytes=os.path.getsize(gt_path),
+                     dt_bytes=os.path.getsize(dt_path))
+
+
+def _draw(gen, params, seed, numbers):
+    """(gt, results) of an in-memory generator, results in ``numbers``."""
+    from detap.synth import make_coco
+    from .masks_data import make_keypoints, make_segm
+    from .number_formats import float32_results
+    make = {"boxes": make_coco, "segm": make_segm, "keypoints": make_keypoints}[gen]
+    gt, results = make(**params, seed=seed)
+    if numbers == "float32" and gen == "boxes":  # masks / keypoints: drawn as float32
+        float32_results(results)
+    return gt, results
+
+
+def data_root(default):
+    """Where generated presets are kept: env DETAP_BENCH_DATA (kept across
+    runs: set it to generate big once) or ``default`` (e.g. pytest's tmp dir)."""
+    return os.environ.get("DETAP_BENCH_DATA") or default
+
+
+def cached_preset(name, root, seed=PRESET_SEED, numbers=None):
+    """``write_preset`` into ``<root>/<name>-<numbers>-seed<seed>-v<DATA_VERSION>/``,
+    unless an earlier run completed that directory (its ``preset.json`` is
+    written last, after the data); returns the CocoFiles."""
+    import json
+    import shutil
+    numbers = preset_numbers(name, numbers)
+    final = os.path.join(root, f"{name}-{numbers}-seed{seed}-v{DATA_VERSION}")
+    manifest = os.path.join(final, "preset.json")
+    if not os.path.exists(manifest):
+        # written under a private name and renamed: a run killed while
+        # writing (or a concurrent one) never leaves a half-written preset
+        tmp = f"{final}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        files = write_preset(name, tmp, seed=seed, numbers=numbers)
+        with open(os.path.join(tmp, "preset.json"), "w") as f:
+            json.dump(dict(vars(files), gt_path=os.path.basename(files.gt_path),
+                           dt_path=os.path.basename(files.dt_path), work_dir=None), f)
+        if os.path.exists(final) and not os.path.exists(manifest):
+            shutil.rmtree(final)   # an incomplete directory of an older layout
+        try:
+            os.replace(tmp, final)
+        except OSError:            # another run finished first: use its files
+            shutil.rmtree(tmp, ignore_errors=True)
+    with open(manifest) as f:
+        m = json.load(f)
+    return CocoFiles(**dict(m, gt_path=os.path.join(final, m["gt_path"]),
+                            dt_path=os.path.join(final, m["dt_path"])))

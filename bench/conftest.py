@@ -10,8 +10,16 @@ full             ``--bench-full`` or ``DETAP_BENCH_FULL=1``: the sizes quoted
 
 Data are drawn with ``detap.synth`` (seeded, scores rounded to 3 decimals so
 that tied scores occur as with real detectors) once per session and, for the
-file-based scenarios, written under ``tmp_path_factory``.
+file-based scenarios, written under ``tmp_path_factory``.  Det files come in
+two number formats (``bench/number_formats.py``): short (3-decimal scores, integer
+corners: ``detap.synth.write_voc``) and float32 reprs (``core_files_f32``:
+the detections of (c) as a detector's float32 outputs print).
+
+COCO presets are written under env DETAP_BENCH_DATA when set (kept across
+runs, keyed by preset, number format, seed and generator version: the 1.8 GB
+``big`` preset is generated once), else under ``tmp_path_factory``.
 """
+import dataclasses
 import os
 import platform
 import subprocess
@@ -26,6 +34,7 @@ import detap
 from detap.synth import VOC_CLASSES, make_voc_arrays, write_voc
 from tests.conftest import reference_recs
 
+from .number_formats import voc_det_text
 from .refcore import recs_from_arrays
 
 
@@ -36,8 +45,8 @@ def pytest_addoption(parser):
                          "instead of the quick CI sizes; same as DETAP_BENCH_FULL=1")
     group.addoption("--coco-presets", default=None, metavar="P1,P2",
                     help="COCO benchmarks: run these presets (bench/coco_rivals.py: small, "
-                         "segm-small, keypoints-small, coco, objects365, segm, keypoints) "
-                         "instead of the mode's own")
+                         "small-f32, segm-small, keypoints-small, coco, coco-f32, objects365, "
+                         "segm, keypoints, big) instead of the mode's own")
 
 
 def _full(config):
@@ -202,6 +211,40 @@ def core_files(core_data, core_recs, tmp_path_factory):
     return files
 
 
+def detector_boxes(data, seed):
+    """``data`` with every detection corner moved by a seeded sub-pixel
+    offset (uniform in [-0.5, 0.5) px).  synth draws integer corners, but a
+    detector's float32 boxes are not integral, and the float32 repr of an
+    integer is as short as today's numbers ("123.0")."""
+    rng = np.random.default_rng(seed)
+    boxes = data.det_boxes + rng.uniform(-0.5, 0.5, data.det_boxes.shape)
+    return dataclasses.replace(data, det_boxes=boxes)
+
+
+def write_voc_dets(data, files, numbers, directory):
+    """Det files of ``data`` (one per class, numbers as ``numbers``) in
+    ``directory``, next to the annotations and image set of ``files`` (the
+    same GT: no XML to write or parse again); returns VocFiles of them."""
+    os.makedirs(directory, exist_ok=True)
+    imageset = os.path.splitext(os.path.basename(files.imagesetfile))[0]
+    for c, cname in enumerate(data.classes):
+        sel = np.flatnonzero(data.det_cls == c)
+        with open(os.path.join(directory, f"det_{imageset}_{cname}.txt"), "w") as f:
+            f.write(voc_det_text(data.names, data.det_img[sel], data.det_scores[sel],
+                                 data.det_boxes[sel], numbers))
+    return dataclasses.replace(files, data=data,
+                               detpath=os.path.join(directory, f"det_{imageset}_{{}}.txt"))
+
+
+@pytest.fixture(scope="session")
+def core_files_f32(core_data, core_files, tmp_path_factory):
+    """(c) with float32-repr det files: the detections of (a), sub-pixel
+    corners (``detector_boxes``), every number as ``repr`` of its float32
+    value (``bench/number_formats.py``); the GT files of ``core_files``."""
+    return write_voc_dets(detector_boxes(core_data, seed=11), core_files, "float32",
+                          str(tmp_path_factory.mktemp("voc_core_f32")))
+
+
 @pytest.fixture(scope="session")
 def all_files(sizes, tmp_path_factory):
     """(d): 20 VOC classes, ``sizes.all_n`` detections in total."""
@@ -270,9 +313,10 @@ def pairs():
 
 # ------------------------------------------------- COCO (test_bench_coco.py)
 # The presets are parametrized as ``coco_preset`` by
-# bench/test_bench_coco.py's pytest_generate_tests: "small", "segm-small" and
-# "keypoints-small" in quick mode, "coco", "objects365", "segm" and
-# "keypoints" in full mode, or those given with --coco-presets.
+# bench/test_bench_coco.py's pytest_generate_tests: coco_rivals.PRESET_NAMES
+# of the mode (quick: small, small-f32, segm-small, keypoints-small; full:
+# coco, coco-f32, objects365, segm, keypoints, big), or those given with
+# --coco-presets.
 
 @pytest.fixture(scope="session")
 def coco_written():
@@ -280,15 +324,24 @@ def coco_written():
     return {}
 
 
+@pytest.fixture(scope="session")
+def coco_data_dir(tmp_path_factory):
+    """Where the presets are written: DETAP_BENCH_DATA (kept across runs) or
+    ``<tmp>/coco_data`` (this session only)."""
+    from .coco_rivals import data_root
+    return data_root(None) or str(tmp_path_factory.mktemp("coco_data"))
+
+
 @pytest.fixture
-def coco_files(coco_preset, coco_written, tmp_path_factory):
-    """The preset drawn (``coco_rivals.write_preset``) and written to
-    ``<tmp>/coco_<preset>/<preset>_gt.json`` and ``<preset>_results.json``
-    (once per session)."""
-    from .coco_rivals import write_preset
+def coco_files(coco_preset, coco_written, coco_data_dir, tmp_path_factory):
+    """The preset drawn and written once (``coco_rivals.cached_preset``)
+    under ``coco_data_dir``; the run's own outputs (eval arrays) go to
+    ``<tmp>/coco_<preset>``."""
+    from .coco_rivals import cached_preset
     if coco_preset not in coco_written:
-        coco_written[coco_preset] = write_preset(
-            coco_preset, str(tmp_path_factory.mktemp(f"coco_{coco_preset}")))
+        files = cached_preset(coco_preset, coco_data_dir)
+        files.work_dir = str(tmp_path_factory.mktemp(f"coco_{coco_preset}"))
+        coco_written[coco_preset] = files
     return coco_written[coco_preset]
 
 

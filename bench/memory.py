@@ -32,6 +32,8 @@ Command line (from the repository root)::
     python bench/memory.py --preset small                     # all variants
     python bench/memory.py --preset coco --variant detap --variant hotcoco --rounds 3
     python bench/memory.py --preset segm-small --variant pycocotools --variant vernier
+    DETAP_BENCH_DATA=~/detap-bench-data python bench/memory.py --preset coco-f32 \
+        --variant detap --variant hotcoco       # presets kept on disk (big: generated once)
 """
 import argparse
 import gc
@@ -358,7 +360,9 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--iou-type", default=None, help="bbox, segm or keypoints (default: the preset's)")
     p.add_argument("--preset", default="small",
-                   help="small, coco, objects365, segm-small, segm, keypoints-small or keypoints")
+                   help="small, small-f32, coco, coco-f32, objects365, big, segm-small, segm, "
+                        "keypoints-small or keypoints (bench/coco_rivals.py; written under "
+                        "DETAP_BENCH_DATA if set, else a temporary directory)")
     p.add_argument("--timeout", type=float, default=600.0)
     args = p.parse_args(argv)
     if args.child:
@@ -367,15 +371,18 @@ def main(argv=None):
 
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
-    from bench.coco_rivals import VARIANTS, write_preset
+    from bench.coco_rivals import VARIANTS, cached_preset, data_root, skip_reason
     variants = args.variant or list(VARIANTS)
     with tempfile.TemporaryDirectory(prefix="detap-coco-") as tmp:
-        files = write_preset(args.preset, tmp)
+        files = cached_preset(args.preset, data_root(tmp))
         print(f"{args.preset}: {files.size_text()}", file=sys.stderr)
         print("| variant | threads | load GT | loadRes | evaluate | accumulate | eval+acc | "
               "pipeline | peak RSS | increase | stats[0] |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for v in variants:
+            if skip_reason(args.preset, v):
+                print(f"| {v} | | not run ({skip_reason(args.preset, v)}) |||||||||")
+                continue
             r = run_fresh(v, files.gt_path, files.dt_path, rounds=args.rounds, timeout=args.timeout,
                           iou_type=args.iou_type or files.iou_type)
             if r["status"] != "ok":

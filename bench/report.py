@@ -2,12 +2,15 @@
 
 Usage (from the repository root)::
 
-    python bench/report.py                       # quick mode (CI sizes), ~10 s
-    python bench/report.py --full > bench/results.md   # the quoted numbers, ~70 s
+    python bench/report.py                       # quick mode (CI sizes), ~2 min
+    python bench/report.py --full > bench/results.md   # the quoted numbers (long: every
+                                                 # full preset, the 10M-detection big included)
     python bench/report.py --from-json run.json  # format an existing --benchmark-json file
     python bench/report.py --full --json run.json -- -k core   # keep the JSON; extra pytest args
     python bench/report.py --full --coco-only > bench/results_coco.md   # COCO tables only
     python bench/report.py --full --coco-only --presets segm,keypoints  # these COCO presets only
+    DETAP_BENCH_DATA=~/detap-bench-data python bench/report.py --full --coco-only \
+        --presets coco,coco-f32,big        # both number formats, 10M detections (big kept on disk)
 
 It runs ``python -m pytest bench -q -p no:cacheprovider --benchmark-json=...``
 (plus ``--bench-full`` with ``--full``), sends pytest's own output to
@@ -45,7 +48,8 @@ from bench.stages import fmt_time, format_markdown, run_all  # noqa: E402
 SCENARIOS = {
     "a-core": "a. core, 1 class, in-memory arrays (sort + match + AP)",
     "b-core": "b. core at scale, 1 class, in-memory arrays",
-    "c-e2e": "c. voc_eval end to end from files, 1 class",
+    "c-e2e": "c. voc_eval end to end from files, 1 class (det file: short numbers)",
+    "c-e2e-f32": "c. voc_eval end to end from files, 1 class (det file: float32 reprs)",
     "d-all-classes": "d. all 20 classes from files (VOC2007-test-sized)",
 }
 
@@ -60,6 +64,7 @@ ROLE_TEXT = {
 RATIO_GOALS = [
     ("a-core", "detap", "reference", 200.0),
     ("c-e2e", "detap", "reference", 20.0),
+    ("c-e2e-f32", "detap", "reference", 30.0),   # issue 12: as fast as with short numbers
 ]
 TIME_GOALS = [("b-core", "detap", 0.5)]
 
@@ -189,7 +194,10 @@ def render(data, command, stages=None, load=None):
         "",
         f"Command: `{command}`  ",
         f"Mode: **{mode}** (pytest-benchmark, `benchmark.pedantic`, medians of the rounds shown; "
-        "data from `detap.synth`, seeded, scores rounded to 3 decimals).  ",
+        "data from `detap.synth`, seeded, scores rounded to 3 decimals).  Det files: short "
+        "numbers (3-decimal scores, integer corners) or, where the scenario says so, float32 "
+        "reprs (the same detections with sub-pixel corners, every number printed as `repr` of "
+        "its float32 value, e.g. `0.12300000339746475`: `bench/number_formats.py`).  ",
         "Every benchmark asserts that detap's rec, prec and AP equal the reference's bit for bit.",
         "",
         "Reference = `tests/reference_voc.py`, a faithful transcription of py-faster-rcnn's "
@@ -263,8 +271,9 @@ def main(argv=None):
     p.add_argument("--no-stages", action="store_true", help="skip the stage timings")
     p.add_argument("--presets", metavar="P1,P2",
                    help="COCO presets to run (pytest's --coco-presets), e.g. segm,keypoints; "
-                        "default: the mode's own (quick: small, segm-small, keypoints-small; "
-                        "full: coco, objects365, segm, keypoints)")
+                        "default: the mode's own (quick: small, small-f32, segm-small, "
+                        "keypoints-small; full: coco, coco-f32, objects365, segm, keypoints, "
+                        "big)")
     p.add_argument("--coco-only", action="store_true",
                    help="run (or format) only the COCO benchmarks (bench/test_bench_coco.py) "
                         "and print only their tables")

@@ -23,6 +23,11 @@ c  end to end from files, 1 class, the data of (a):
                         reference with a warm pickle cache (the realistic
                         comparison; loading the pickle is not even timed);
    reference-xml        ``reference_voc.voc_eval``: parses all XML per call.
+   The det file holds short numbers (3-decimal scores, integer corners).
+c-f32  the same, det file with float32 reprs (``bench/number_formats.py``: the
+   detections of (a) with sub-pixel corners, every number as ``repr`` of its
+   float32 value, ``0.12300000339746475``, as a detector's outputs print):
+   detap (warm memo) vs reference (warm recs), in both modes.
 d  all 20 classes, VOC2007-test-sized set (4952 images, ~12k GT, 150k dets):
    ``detap.voc.evaluate(convention="py-faster-rcnn")`` (warm memo) vs a loop
    of ``voc_eval_recs`` over the classes (warm recs).
@@ -198,6 +203,29 @@ def test_c_e2e_detap_diskcache(benchmark, sizes, core_files, outputs, pairs):
     pairs.record(benchmark, "detap-diskcache", impl="detap.voc_eval (.npz cache, no memo)",
                  **info(sizes, "c-e2e", sizes.core_n, core_files.data))
     assert_same(out, outputs.get("c", _voc_eval_reference_warm(core_files)), "voc_eval")
+
+
+# ------------------------------ (c-f32) the same with float32-repr numbers
+
+def test_c_f32_e2e_reference(benchmark, sizes, core_files_f32, outputs, pairs):
+    benchmark.group = f"c-e2e-f32-{sizes.label(sizes.core_n)}"
+    out = benchmark.pedantic(_voc_eval_reference_warm(core_files_f32),
+                             rounds=sizes.rounds["reference"], warmup_rounds=0)
+    outputs.put("c-f32", out)
+    pairs.record(benchmark, "reference", impl="reference_voc.voc_eval_recs (pre-parsed recs)",
+                 numbers="float32", **info(sizes, "c-e2e-f32", sizes.core_n, core_files_f32.data))
+    assert_same(_voc_eval_detap(core_files_f32)(), out, "voc_eval (float32 reprs)")
+
+
+def test_c_f32_e2e_detap(benchmark, sizes, core_files_f32, outputs, pairs):
+    benchmark.group = f"c-e2e-f32-{sizes.label(sizes.core_n)}"
+    run = _voc_eval_detap(core_files_f32)
+    run()  # warm the annotation cache (the same GT as c)
+    out = benchmark.pedantic(run, rounds=sizes.rounds["detap_files"], warmup_rounds=1)
+    pairs.record(benchmark, "detap", impl="detap.voc_eval (warm in-process cache)",
+                 numbers="float32", **info(sizes, "c-e2e-f32", sizes.core_n, core_files_f32.data))
+    assert_same(out, outputs.get("c-f32", _voc_eval_reference_warm(core_files_f32)),
+                "voc_eval (float32 reprs)")
 
 
 # ------------------------------------------------------- (d) all 20 classes

@@ -169,29 +169,23 @@ def detections_on_gt(rng, n_gt, n_dt, hit_frac):
     return di, hit, np.where(hit, src, 0)
 
 
-def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
-              crowd_frac=0.01, score_decimals=3, seed=0):
-    """COCO-format (gt_dict, results_list) with realistic structure.
-
-    Boxes are [x, y, w, h] floats (two decimals, like real annotation tools);
-    GT ``area`` is a segmentation-like area (a random 45-90 % of the box), so
-    that area ranges do not simply follow the box; sizes span COCO's small,
-    medium and large ranges; ~``crowd_frac`` of GT are crowd regions; each
-    image has at most ``dets_per_image`` detections (about 70 % jittered
-    copies of its GT, the rest background), scores rounded to
-    ``score_decimals`` so ties occur as with real detectors.  Category and
-    image ids are non-contiguous, as in COCO.
-    """
-    rng = np.random.default_rng(seed)
-    cat_ids = np.sort(rng.choice(np.arange(1, 3 * n_categories + 1), n_categories, replace=False))
-    img_ids = np.sort(rng.choice(np.arange(1, 20 * n_images + 1), n_images, replace=False))
+def coco_images(rng, n_images, gt_per_image):
+    """(W, H, n_gt) of ``n_images`` images: widths 320-640 px and heights
+    240-480 px (float64) and a Poisson(``gt_per_image``) count of GT objects
+    per image (the first draws of ``make_coco`` after the ids)."""
     W = rng.integers(320, 641, n_images).astype(float)
     H = rng.integers(240, 481, n_images).astype(float)
-    n_gt = rng.poisson(gt_per_image, n_images)
-    gi = np.repeat(np.arange(n_images), n_gt)
+    return W, H, rng.poisson(gt_per_image, n_images)
+
+
+def coco_gt_arrays(rng, W, H, n_gt, freq, crowd_frac):
+    """GT objects of images of sizes ``W`` x ``H`` px with ``n_gt`` objects
+    each, categories drawn with probabilities ``freq``: (image index,
+    category index, [x, y, w, h] boxes in px with two decimals, area in px^2
+    with two decimals, crowd flags), stored image by image."""
+    gi = np.repeat(np.arange(len(n_gt)), n_gt)
     ng = len(gi)
-    freq = rng.dirichlet(np.full(n_categories, 0.7))
-    gc = rng.choice(n_categories, ng, p=freq)
+    gc = rng.choice(len(freq), ng, p=freq)
     side = np.exp(rng.normal(3.9, 0.9, ng))  # sqrt(area): median ~50 px
     aspect = np.exp(rng.normal(0, 0.5, ng))
     w = np.minimum(side * aspect, W[gi] - 1)
@@ -201,20 +195,21 @@ def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=10
     gb = np.round(np.stack([x, y, w, h], 1), 2)
     crowd = rng.random(ng) < crowd_frac
     area = np.round(gb[:, 2] * gb[:, 3] * rng.uniform(0.45, 0.9, ng), 2)
-    images = [{"id": int(img_ids[i]), "width": int(W[i]), "height": int(H[i]),
-               "file_name": f"{img_ids[i]:012d}.jpg"} for i in range(n_images)]
-    categories = [{"id": int(c), "name": f"class_{c}", "supercategory": "thing"} for c in cat_ids]
-    annotations = [{"id": k + 1, "image_id": int(img_ids[gi[k]]), "category_id": int(cat_ids[gc[k]]),
-                    "bbox": gb[k].tolist(), "area": float(area[k]), "iscrowd": int(crowd[k])}
-                   for k in range(ng)]
-    gt = {"images": images, "annotations": annotations, "categories": categories}
+    return gi, gc, gb, area, crowd
 
-    n_dt = np.minimum(rng.poisson(dets_per_image * 0.8, n_images), dets_per_image)
+
+def coco_det_arrays(rng, W, H, n_gt, gc, gb, freq, dets_per_image, score_decimals):
+    """Detections on the images of ``coco_gt_arrays`` (whose categories
+    ``gc`` and boxes ``gb`` they copy): (image index, category index,
+    [x, y, w, h] boxes in px with two decimals, scores rounded to
+    ``score_decimals``), image by image, at most ``dets_per_image`` each."""
+    ng = len(gc)
+    n_dt = np.minimum(rng.poisson(dets_per_image * 0.8, len(n_gt)), dets_per_image)
     # about 70 % of an image's detections sit on its GT (several per object)
     di, hit, src = detections_on_gt(rng, n_gt, n_dt, 0.7)
     nd = len(di)
     db = np.empty((nd, 4))
-    dc = rng.choice(n_categories, nd, p=freq)
+    dc = rng.choice(len(freq), nd, p=freq)
     if ng:
         s = gb[src]
         jit = rng.normal(0, 0.1, (nd, 4)) * np.stack([s[:, 2], s[:, 3]] * 2, 1)
@@ -231,7 +226,39 @@ def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=10
     db[:, 3] = np.maximum(db[:, 3], 1.0)
     db = np.round(db, 2)
     score = np.where(hit, rng.beta(4, 2, nd), rng.beta(1.2, 5, nd))
-    score = np.round(score, score_decimals)
+    return di, dc, db, np.round(score, score_decimals)
+
+
+def make_coco(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
+              crowd_frac=0.01, score_decimals=3, seed=0):
+    """COCO-format (gt_dict, results_list) with realistic structure.
+
+    Boxes are [x, y, w, h] floats (two decimals, like real annotation tools);
+    GT ``area`` is a segmentation-like area (a random 45-90 % of the box), so
+    that area ranges do not simply follow the box; sizes span COCO's small,
+    medium and large ranges; ~``crowd_frac`` of GT are crowd regions; each
+    image has at most ``dets_per_image`` detections (about 70 % jittered
+    copies of its GT, the rest background), scores rounded to
+    ``score_decimals`` so ties occur as with real detectors.  Category and
+    image ids are non-contiguous, as in COCO.  The arrays come from
+    ``coco_images``, ``coco_gt_arrays`` and ``coco_det_arrays`` (usable
+    block by block for data sets too large for one list of dicts).
+    """
+    rng = np.random.default_rng(seed)
+    cat_ids = np.sort(rng.choice(np.arange(1, 3 * n_categories + 1), n_categories, replace=False))
+    img_ids = np.sort(rng.choice(np.arange(1, 20 * n_images + 1), n_images, replace=False))
+    W, H, n_gt = coco_images(rng, n_images, gt_per_image)
+    freq = rng.dirichlet(np.full(n_categories, 0.7))
+    gi, gc, gb, area, crowd = coco_gt_arrays(rng, W, H, n_gt, freq, crowd_frac)
+    images = [{"id": int(img_ids[i]), "width": int(W[i]), "height": int(H[i]),
+               "file_name": f"{img_ids[i]:012d}.jpg"} for i in range(n_images)]
+    categories = [{"id": int(c), "name": f"class_{c}", "supercategory": "thing"} for c in cat_ids]
+    annotations = [{"id": k + 1, "image_id": int(img_ids[gi[k]]), "category_id": int(cat_ids[gc[k]]),
+                    "bbox": gb[k].tolist(), "area": float(area[k]), "iscrowd": int(crowd[k])}
+                   for k in range(len(gi))]
+    gt = {"images": images, "annotations": annotations, "categories": categories}
+    di, dc, db, score = coco_det_arrays(rng, W, H, n_gt, gc, gb, freq, dets_per_image,
+                                        score_decimals)
     results = [{"image_id": int(img_ids[di[k]]), "category_id": int(cat_ids[dc[k]]),
-                "bbox": db[k].tolist(), "score": float(score[k])} for k in range(nd)]
+                "bbox": db[k].tolist(), "score": float(score[k])} for k in range(len(di))]
     return gt, results
