@@ -169,6 +169,10 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
     return DETAP_OK;
 }
 
+#ifndef LAB_BUDGET /* a build with -DLAB_BUDGET=1 tests the one-range chunks */
+#define LAB_BUDGET ((size_t)64 << 20)
+#endif
+
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                           const int64_t *kept_off, const double *kept_score,
                           const int8_t *labels, size_t n_kept, const int64_t *npig,
@@ -186,6 +190,10 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         if (n > maxk) maxk = n;
     }
     for (size_t m = 0; m < M; m++) if (max_dets[m] < 0) return DETAP_EVALUE;
+    /* area ranges per label gather: all of them, unless the scratch of the
+     * largest category would pass LAB_BUDGET bytes per thread */
+    size_t achunk = A ? A : 1;
+    while (achunk > 1 && (maxk + 1) * achunk * (T ? T : 1) > LAB_BUDGET) achunk--;
     int rc = DETAP_OK;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
@@ -201,8 +209,9 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         int64_t *rank = malloc((maxk + 1) * sizeof *rank);
         int64_t *sel = malloc((maxk + 1) * sizeof *sel);
         int64_t *sel_prev = malloc((maxk + 1) * sizeof *sel_prev);
-        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev) ? DETAP_OK
-                                                                                     : DETAP_ENOMEM;
+        int8_t *lab = malloc((maxk + 1) * achunk * (T ? T : 1));
+        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev && lab)
+                     ? DETAP_OK : DETAP_ENOMEM;
         /* -1 everywhere first, split over the threads (the first touch of
          * these pages is most of the cost); the loop below overwrites */
         size_t np_out = T * R * K * A * M, nr_out = T * K * A * M;
@@ -235,50 +244,63 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                 }
                 int sr = nall ? detap_argsort_desc_f64(sc, nall, ord) : DETAP_OK;
                 if (sr != DETAP_OK) { my = sr; continue; }
-                size_t prev_n = (size_t)-1, prev_m = 0;
-                for (size_t m = 0; m < M; m++) {
-                    size_t n = 0;
+                for (size_t j = 0; j < nall; j++) { /* in score order */
+                    size_t o = (size_t)ord[j];
+                    ss[j] = sc[o];
+                    sel[j] = q[o];
+                    sel_prev[j] = rank[o];
+                }
+                /* the labels of a chunk of area ranges in score order, one
+                 * row per (range, threshold): each detection's labels are
+                 * read once (one scattered read), the curves then scan rows */
+                for (size_t a0 = 0; a0 < A; a0 += achunk) {
+                    size_t a1 = a0 + achunk < A ? a0 + achunk : A;
                     for (size_t j = 0; j < nall; j++) {
-                        size_t o = (size_t)ord[j];
-                        if (rank[o] < max_dets[m]) { ss[n] = sc[o]; sel[n] = q[o]; n++; }
+                        const int8_t *src = labels + ((size_t)sel[j] * A + a0) * T;
+                        for (size_t x = 0; x < (a1 - a0) * T; x++) lab[x * nall + j] = src[x];
                     }
-                    /* the same detections as for an earlier maxDets (no image
-                     * has more than the smaller cut): the same curves, copied */
-                    if (m > 0 && n == prev_n && memcmp(sel, sel_prev, n * sizeof *sel) == 0) {
+                    size_t prev_n = (size_t)-1, prev_m = 0;
+                    for (size_t m = 0; m < M; m++) {
+                        /* the first max_dets[m] of each image: positions jsel */
+                        size_t n = 0;
+                        for (size_t j = 0; j < nall; j++)
+                            if (sel_prev[j] < max_dets[m]) { ord[n] = (int64_t)j; sc[n] = ss[j]; n++; }
                         size_t stride = K * A * M;
-                        for (size_t a = 0; a < A; a++)
-                            for (size_t t = 0; t < T; t++) {
-                                size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
-                                for (size_t r = 0; r < R; r++) {
-                                    precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
-                                    scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
+                        if (m > 0 && n == prev_n) {
+                            /* the sets are nested: the same count is the same
+                             * detections, so the same curves, copied */
+                            for (size_t a = a0; a < a1; a++)
+                                for (size_t t = 0; t < T; t++) {
+                                    size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
+                                    for (size_t r = 0; r < R; r++) {
+                                        precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
+                                        scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
+                                    }
+                                    recall[t * stride + dst] = recall[t * stride + src];
                                 }
-                                recall[t * stride + dst] = recall[t * stride + src];
+                            continue;
+                        }
+                        prev_n = n;
+                        prev_m = m;
+                        const int64_t *jsel = n == nall ? NULL : ord;
+                        for (size_t a = a0; a < a1; a++) {
+                            int64_t np_ = 0;
+                            for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
+                            if (np_ == 0) continue;
+                            for (size_t t = 0; t < T; t++) {
+                                size_t cell = ((k * A + a) * M + m);
+                                coco101(lab + ((a - a0) * T + t) * nall, 1, jsel, sc, n, (double)np_,
+                                        rec_thrs, R, precision + t * R * stride + cell,
+                                        scores + t * R * stride + cell, stride,
+                                        recall + t * stride + cell, tp_pos, tp_fp);
                             }
-                        continue;
-                    }
-                    prev_n = n;
-                    prev_m = m;
-                    memcpy(sel_prev, sel, n * sizeof *sel);
-                    for (size_t a = 0; a < A; a++) {
-                        int64_t np_ = 0;
-                        for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
-                        if (np_ == 0) continue;
-                        for (size_t t = 0; t < T; t++) {
-                            const int8_t *L = labels + a * T + t;
-                            size_t cell = ((k * A + a) * M + m);
-                            size_t stride = K * A * M;
-                            coco101(L, A * T, sel, ss, n, (double)np_, rec_thrs, R,
-                                    precision + t * R * stride + cell,
-                                    scores + t * R * stride + cell, stride,
-                                    recall + t * stride + cell, tp_pos, tp_fp);
                         }
                     }
                 }
             }
         }
         free(q); free(sc); free(ord); free(ss); free(tp_pos); free(tp_fp);
-        free(rank); free(sel); free(sel_prev);
+        free(rank); free(sel); free(sel_prev); free(lab);
         if (my < rc) rc = my;
     }
     (void)nthreads;

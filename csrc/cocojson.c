@@ -128,7 +128,13 @@ static int ann_reserve(cur *c, detap_ann_cols *a) {
 static int id_reserve(cur *c, detap_id_cols *a) {
     if (a->n < a->cap) return 1;
     size_t cap = a->cap ? 2 * a->cap : 256;
-    if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->has, 1, cap)) { c->nomem = 1; return 0; }
+    if (!grow((void **)&a->id, 8, cap) || !grow((void **)&a->has, 1, cap) ||
+        !grow((void **)&a->str_start, 8, cap) || !grow((void **)&a->str_len, 8, cap) ||
+        !grow((void **)&a->str_esc, 1, cap) || !grow((void **)&a->width, 8, cap) ||
+        !grow((void **)&a->height, 8, cap)) {
+        c->nomem = 1;
+        return 0;
+    }
     a->cap = cap;
     return 1;
 }
@@ -359,20 +365,50 @@ int detap_coco_record(const char *p, const char *end, const char *base, int copy
     return ok;
 }
 
-typedef struct { detap_id_cols *a; size_t i; uint8_t has; } id_ctx;
+typedef struct { detap_id_cols *a; size_t i; uint8_t has; const char *str_key; int sizes; } id_ctx;
+
+static inline int starts_number(cur *c) {
+    ws(c);
+    return c->p < c->end && (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'));
+}
 
 static int id_field(cur *c, const char *key, size_t klen, void *ctx) {
     id_ctx *x = ctx;
-    if (!KEY_IS("id")) return skip_value(c, 2);
-    if (!int_field(c, &x->a->id[x->i])) return 0;
-    x->has = DETAP_HAS_ID;
-    return 1;
+    detap_id_cols *a = x->a;
+    size_t i = x->i;
+    if (KEY_IS("id")) {
+        if (!int_field(c, &a->id[i])) return 0;
+        x->has |= DETAP_HAS_ID;
+        return 1;
+    }
+    if (klen == strlen(x->str_key) && !memcmp(key, x->str_key, klen)) {
+        ws(c);
+        if (c->p < c->end && *c->p == '"') {
+            const char *s, *e;
+            int esc;
+            if (!string(c, &s, &e, &esc)) return 0;
+            a->str_start[i] = (int64_t)(s - c->base);
+            a->str_len[i] = (int64_t)(e - s);
+            a->str_esc[i] = (uint8_t)esc;
+            return 1;
+        }
+    } else if (x->sizes && (KEY_IS("width") || KEY_IS("height"))) {
+        if (starts_number(c)) return num_field(c, KEY_IS("width") ? &a->width[i] : &a->height[i]);
+    } else {
+        return skip_value(c, 2);
+    }
+    x->has |= DETAP_ID_OTHER; /* e.g. a null file_name, a width given as a string */
+    return skip_value(c, 2);
 }
 
-/* An object of which only the integer "id" is kept (images, categories). */
-static int id_object(cur *c, detap_id_cols *a) {
+/* An image or category object (detap_id_cols' fields). */
+static int id_object(cur *c, detap_id_cols *a, const char *str_key, int sizes) {
     if (!id_reserve(c, a)) return 0;
-    id_ctx x = {a, a->n, 0};
+    id_ctx x = {a, a->n, 0, str_key, sizes};
+    a->str_start[x.i] = 0;
+    a->str_len[x.i] = -1;
+    a->str_esc[x.i] = 0;
+    a->width[x.i] = a->height[x.i] = NAN;
     if (!object_fields(c, id_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
@@ -381,7 +417,8 @@ static int id_object(cur *c, detap_id_cols *a) {
 
 typedef int (*elem_fn)(cur *, void *);
 static int ann_elem(cur *c, void *a) { return annotation(c, (detap_ann_cols *)a, c->base); }
-static int id_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a); }
+static int img_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a, "file_name", 1); }
+static int cat_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a, "name", 0); }
 
 static int array_of(cur *c, elem_fn f, void *cols) {
     if (!expect(c, '[')) return 0;
@@ -406,8 +443,8 @@ static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
     elem_fn f = NULL;
     void *cols = NULL;
     if (KEY_IS("annotations")) { seen = &doc->has_annotations; f = ann_elem; cols = &doc->ann; }
-    else if (KEY_IS("images")) { seen = &doc->has_images; f = id_elem; cols = &doc->img; }
-    else if (KEY_IS("categories")) { seen = &doc->has_categories; f = id_elem; cols = &doc->cat; }
+    else if (KEY_IS("images")) { seen = &doc->has_images; f = img_elem; cols = &doc->img; }
+    else if (KEY_IS("categories")) { seen = &doc->has_categories; f = cat_elem; cols = &doc->cat; }
     if (!seen) return skip_value(c, 1);
     ws(c);
     if (*seen || c->p >= c->end || *c->p != '[') { c->slow = 1; return 0; }
@@ -441,8 +478,11 @@ int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_do
 
 void detap_coco_doc_free(detap_coco_doc *doc) {
     detap_ann_free(&doc->ann);
-    free(doc->img.id); free(doc->img.has);
-    free(doc->cat.id); free(doc->cat.has);
+    detap_id_cols *ic[2] = {&doc->img, &doc->cat};
+    for (int k = 0; k < 2; k++) {
+        free(ic[k]->id); free(ic[k]->has); free(ic[k]->str_start); free(ic[k]->str_len);
+        free(ic[k]->str_esc); free(ic[k]->width); free(ic[k]->height);
+    }
     memset(doc, 0, sizeof *doc);
 }
 

@@ -40,10 +40,20 @@
 /* present, not read: masks other than a compressed RLE */
 #define DETAP_HAS_SEGMENTATION 128
 
+/* Images and categories: the integer "id", and what the command line shows
+ * of them without reading the records in Python: a string field (images:
+ * "file_name", categories: "name") located as [str_start, + str_len) in the
+ * buffer (str_esc: it holds escapes; str_len -1: absent), and an image's
+ * "width" and "height" (NaN: absent).  A field present with another kind of
+ * value sets DETAP_ID_OTHER: the caller then reads the records. */
+#define DETAP_ID_OTHER 2
 typedef struct {
     size_t n, cap;
     int64_t *id;
-    uint8_t *has; /* DETAP_HAS_ID */
+    uint8_t *has; /* DETAP_HAS_ID, DETAP_ID_OTHER */
+    int64_t *str_start, *str_len;
+    uint8_t *str_esc;
+    double *width, *height;
 } detap_id_cols;
 
 typedef struct {

@@ -493,6 +493,11 @@ cdef extern from "cocojson.h" nogil:
         size_t n
         int64_t *id
         uint8_t *has
+        int64_t *str_start
+        int64_t *str_len
+        uint8_t *str_esc
+        double *width
+        double *height
     ctypedef struct detap_coco_doc:
         int top_is_array
         int has_images
@@ -504,6 +509,7 @@ cdef extern from "cocojson.h" nogil:
         size_t stop
     int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc)
     void detap_coco_doc_free(detap_coco_doc *doc)
+    int DETAP_ID_OTHER
 
 
 cdef extern from "results_stream.h" nogil:
@@ -568,6 +574,23 @@ cdef dict _ann_columns(detap_ann_cols *a):
     }
 
 
+cdef list _strings(const unsigned char[::1] data, detap_id_cols *a):
+    """The located strings of id columns as Python's json reads them."""
+    import json as _json
+    out = []
+    cdef size_t i
+    for i in range(a.n):
+        if a.str_len[i] < 0:
+            out.append(None)
+            continue
+        raw = bytes(data[a.str_start[i]:a.str_start[i] + a.str_len[i]])
+        out.append(_json.loads(b'"' + raw + b'"') if a.str_esc[i] else raw.decode("utf-8", "surrogatepass"))
+    return out
+
+
+ID_OTHER = DETAP_ID_OTHER
+
+
 def parse_coco_json(const unsigned char[::1] data):
     """Columns of a COCO JSON document (csrc/cocojson.h), or None when the
     fast path hands the document to Python's json module."""
@@ -594,6 +617,12 @@ def parse_coco_json(const unsigned char[::1] data):
             "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
             "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),
             "cat_has": _own(<void **>&doc.cat.has, doc.cat.n, "B", 1),
+            # images' file_name, width, height and categories' name (None:
+            # absent; the *_has ID_OTHER bit: present with another kind of value)
+            "img_name": _strings(data, &doc.img),
+            "img_width": _own(<void **>&doc.img.width, doc.img.n, "d", 8),
+            "img_height": _own(<void **>&doc.img.height, doc.img.n, "d", 8),
+            "cat_name": _strings(data, &doc.cat),
         }
         cols.update(_ann_columns(&doc.ann))
         return cols

@@ -120,3 +120,42 @@ def test_escaped_and_unicode_counts():
                                                        c["rle_esc"], c["rle_h"], c["rle_w"], "x")
     assert counts.tolist() == [0, 4] and area.tolist() == [4.0]
     assert np.array_equal(hw, [[2, 2]])
+
+
+# ------------------------------------------- images and categories, in C
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+
+
+@st.composite
+def gt_index_docs(draw):
+    images = []
+    for i in range(draw(st.integers(0, 6))):
+        r = {"id": i + 1}
+        for key, value in (("file_name", st.one_of(NAMES, st.none(), st.integers(0, 9))),
+                           ("width", st.one_of(st.integers(1, 5000), st.floats(0, 1e4), st.text(max_size=2))),
+                           ("height", st.integers(1, 5000))):
+            if draw(st.booleans()):
+                r[key] = draw(value)
+        images.append(r)
+    cats = [{"id": k + 1, "name": draw(NAMES)} for k in range(draw(st.integers(0, 4)))]
+    return {"images": images, "categories": cats, "annotations": []}
+
+
+@settings(max_examples=200, deadline=None)
+@given(gt_index_docs(), st.booleans())
+def test_index_records_from_c_equal_the_records(doc, ascii_only):
+    """COCO.index_records (what detap eval shows of images and categories)
+    read by the C reader equals the records Python's json reads, field by
+    field; a field with another kind of value makes it read the records."""
+    import tempfile, os
+    from detap.coco import COCO
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "gt.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=ascii_only)
+        images, cats = COCO(path, verbose=False).index_records()
+    keep_img = ("id", "file_name", "width", "height")
+    want_img = [{k: v for k, v in r.items() if k in keep_img} for r in doc["images"]]
+    assert images == want_img  # 640 == 640.0: numbers compare as numbers
+    assert cats == doc["categories"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import group
 
-__all__ = ["CellGroups", "group_cells"]
+__all__ = ["CellGroups", "group_cells", "index_of"]
 
 
 @dataclass
@@ -115,7 +115,7 @@ def _luts(img_ids, cat_ids, gt, dt):
     return None if li is None or lc is None else (li, lc)
 
 
-def _index_of(ids, values):
+def index_of(ids, values):
     """Position of each value in the sorted array ``ids`` (-1 if absent)."""
     if not len(ids) or not len(values):
         return np.full(len(values), -1, dtype=np.int64)
@@ -137,8 +137,8 @@ def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):
     in ``cat_ids`` (params.catIds: sorted and unique with useCats; as given,
     repeats included, without, where a row then counts once per repeat)."""
     uniq = np.unique(cat_ids)
-    occ_i = _index_of(img_ids, cols.image_id)
-    occ_u = _index_of(uniq, cols.category_id)
+    occ_i = index_of(img_ids, cols.image_id)
+    occ_u = index_of(uniq, cols.category_id)
     sel = occ_i >= 0
     if use_cats:  # getAnnIds(catIds=...) filters on the occurrence
         sel &= occ_u >= 0

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from ..coco import COCO
+from ..coco.cells import index_of
 from ..coco.columns import check_negative_size
 from ..errors import DetapInputError, DetapWarning
 from .dataset import Dataset
@@ -44,9 +45,7 @@ def read(gt, dt=None):
         warnings.simplefilter("ignore", DetapWarning)
         cols = coco.columns("gt")  # before .dataset: the C reader's columns are still valid
     check_negative_size(cols.bbox, f"{gt} annotations")
-    doc = coco.dataset  # COCO's index has checked that every record has an 'id'
-    images = doc.get("images", [])
-    cats = doc.get("categories", [])
+    images, cats = coco.index_records()  # every record has an 'id' (else COCO said so)
     img_ids = _ids(images, "images", gt)
     cat_ids = _ids(cats, "categories", gt)
     classes = [_name(c, i, gt) for i, c in enumerate(cats)]
@@ -90,10 +89,9 @@ def _index(values, ids, where, field, table):
     error naming its record."""
     ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
-    pos = np.searchsorted(ids[order], values).clip(0, max(len(ids) - 1, 0))
-    ok = ids[order][pos] == values if len(ids) else np.zeros(len(values), bool)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
+    pos = index_of(ids[order], np.asarray(values, dtype=np.int64))
+    if (pos < 0).any():
+        i = int(np.flatnonzero(pos < 0)[0])
         raise DetapInputError(f"record {i}: '{field}' {int(values[i])} is not in '{table}'", where)
     return order[pos]
 
