@@ -115,10 +115,15 @@ static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const d
                     int64_t *tp_pos, int64_t *tp_fp) {
     const double eps = DBL_EPSILON; /* np.spacing(1) */
     int64_t ntp = 0, fp = 0, fp0 = 0, tp0 = 0;
+    /* branch-free: TP, FP and ignored come in no predictable order, and a
+     * mispredicted branch per label costs more than the stores (tp_pos and
+     * tp_fp have room for nd + 1 entries) */
     for (size_t j = 0; j < nd; j++) {
         int8_t l = L[(idx ? (size_t)idx[j] : j) * lstride];
-        if (l == DETAP_TP) { tp_pos[ntp] = (int64_t)j; tp_fp[ntp] = fp; ntp++; }
-        else if (l == DETAP_FP) fp++;
+        tp_pos[ntp] = (int64_t)j;
+        tp_fp[ntp] = fp;
+        ntp += l == DETAP_TP;
+        fp += l == DETAP_FP;
         if (j == 0) { fp0 = fp; tp0 = ntp; }
     }
     *recall = nd ? (double)ntp / npig : 0.;
