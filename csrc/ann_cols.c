@@ -71,10 +71,10 @@ int detap_ann_reserve(detap_ann_cols *a) {
     return cols_grow(a, a->cap ? a->cap + a->cap / 2 : (a->hint > 1024 ? a->hint : 1024));
 }
 
-
 /* Appends src's records to dst (offsets into src's kp and blob shifted). */
 int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
     size_t n0 = dst->n, n = src->n, need = n0 + n;
+    if (n == 0) return 1; /* (and src's arrays may be NULL) */
     if (need > dst->cap) {
         /* the caller's hint (an upper bound from the file size) is the usual
          * first size: pages never written cost address space, not memory */
