@@ -27,20 +27,74 @@ static inline int expect(cur *c, char ch) {
     return 0;
 }
 
-/* A string: sets [*s, *e) to its raw bytes; *esc if it holds a backslash. */
+/* The length of the UTF-8 sequence at p (p[0] >= 0x80), or 0 when it is
+ * one that json.loads refuses: it decodes bytes as UTF-8 with
+ * "surrogatepass", so overlong forms, truncated sequences and code points
+ * above U+10FFFF are errors but encoded surrogates (ED A0..BF xx) are not. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+    unsigned char b = p[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (b >= 0xC2 && b <= 0xDF) n = 2;
+    else if (b >= 0xE0 && b <= 0xEF) { n = 3; if (b == 0xE0) lo = 0xA0; }
+    else if (b >= 0xF0 && b <= 0xF4) { n = 4; if (b == 0xF0) lo = 0x90; if (b == 0xF4) hi = 0x8F; }
+    else return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+static inline int is_hex(unsigned char ch) {
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+}
+
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+/* 1 for the bytes a string holds as they are: printable ASCII but '"' and '\\' */
+static const unsigned char PLAIN[256] = {
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    R16(1), R16(1),
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)};
+#undef R16
+
+/* A string: sets [*s, *e) to its raw bytes; *esc if it holds a backslash.
+ * Only a string json.loads reads is taken (valid escapes, no control
+ * characters, valid UTF-8 as above); anything else goes to the slow path,
+ * where Python's json reports it. */
 static int string(cur *c, const char **s, const char **e, int *esc) {
     ws(c);
     if (c->p >= c->end || *c->p != '"') { c->slow = 1; return 0; }
-    c->p++;
+    const unsigned char *p = (const unsigned char *)++c->p, *end = (const unsigned char *)c->end;
     *s = c->p;
     *esc = 0;
-    while (c->p < c->end) {
-        char ch = *c->p;
-        if (ch == '"') { *e = c->p++; return 1; }
-        if (ch == '\\') { *esc = 1; c->p += 2; continue; }
-        if ((unsigned char)ch < 0x20) break; /* control characters are invalid */
-        c->p++;
+    for (;;) {
+        /* the bulk: plain bytes, one table look-up each */
+        while (p < end && PLAIN[*p]) p++;
+        if (p >= end) break;
+        unsigned char ch = *p;
+        if (ch == '"') { *e = (const char *)p; c->p = (const char *)p + 1; return 1; }
+        if (ch == '\\') {
+            *esc = 1;
+            if (end - p < 2) break;
+            ch = p[1];
+            if (ch == 'u') {
+                if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5]))
+                    break;
+                p += 6;
+                continue;
+            }
+            if (!memchr("\"\\/bfnrt", ch, 8)) break;
+            p += 2;
+            continue;
+        }
+        if (ch < 0x20) break; /* control characters are invalid */
+        size_t n = utf8_seq(p, end);
+        if (!n) break;
+        p += n;
     }
+    c->p = (const char *)p;
     c->slow = 1;
     return 0;
 }
@@ -54,8 +108,13 @@ static int number_token(cur *c, const char **s, const char **e, int *is_int) {
     if (p < end && *p == '-') p++;
     if (p >= end) goto bad;
     if (*p == '0') p++;
-    else if (*p >= '1' && *p <= '9') while (p < end && *p >= '0' && *p <= '9') p++;
-    else goto bad;
+    else if (*p >= '1' && *p <= '9') {
+        const char *d = p;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+        /* Python's json refuses integers of more than 4300 digits
+         * (int_max_str_digits), wherever they are: its errors decide */
+        if (p - d > 4300 && !(p < end && (*p == '.' || *p == 'e' || *p == 'E'))) goto bad;
+    } else goto bad;
     if (p < end && *p == '.') {
         *is_int = 0;
         p++;

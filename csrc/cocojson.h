@@ -18,10 +18,11 @@
  * threads (results_stream.h), with the same records.
  *
  * Anything else (a string or float id, NaN/Infinity, a malformed document,
- * escaped keys, very deep nesting, a repeated section) makes the parser
- * return DETAP_PARSE_SLOW: the caller then reads the file with Python's
- * json module, which decides and reports errors.  The fast path never
- * guesses.
+ * escaped keys, very deep nesting, a repeated section, a string json.loads
+ * refuses: invalid UTF-8, a bad escape; an integer of more than 4300
+ * digits) makes the parser return DETAP_PARSE_SLOW: the caller then reads
+ * the file with Python's json module, which decides and reports errors.
+ * The fast path never guesses.
  */
 #ifndef DETAP_COCOJSON_H
 #define DETAP_COCOJSON_H

@@ -93,7 +93,10 @@ static const char *guess_record(const char *lo, const char *p, const char *end) 
 }
 
 #define MAX_PIECES 64
-#define MIN_PIECE (1 << 20) /* smaller pieces are not worth a thread */
+#ifndef DETAP_MIN_PIECE /* the fuzz harness builds with 1: pieces at any size */
+#define DETAP_MIN_PIECE (1 << 20) /* smaller pieces are not worth a thread */
+#endif
+#define MIN_PIECE ((size_t)DETAP_MIN_PIECE)
 
 static int stream_array(detap_results_stream *r, const char *buf, const char *p, const char *end,
                         int final, int nthreads, size_t *consumed) {

@@ -93,7 +93,7 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
                 if not isinstance(size, (list, tuple)) or len(size) != 2:
                     raise DetapInputError(f"{where}: record {i} 'segmentation' has no [h, w] 'size'")
                 h, w = _dim32(size[0], where, i), _dim32(size[1], where, i)
-                s = c.encode() if isinstance(c, str) else c
+                s = _counts_bytes(c, where, i) if isinstance(c, str) else c
                 arr = np.empty(len(s) + 1, np.uint32)
                 rc = detap_rle_from_string(s, len(s), <uint32_t *>cnp.PyArray_DATA(arr), &m)
                 if rc != 0:
@@ -112,7 +112,7 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
             for j, part in enumerate(o):
                 try:
                     parts.append(np.ascontiguousarray(part, dtype=np.float64).reshape(-1))
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} is "
                                           "not a list of numbers") from None
             poly_obj.append(i)
@@ -252,10 +252,13 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     with nogil:
         for i in prange(n, num_threads=nth, schedule="static"):
             v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i])
-    for i in np.flatnonzero(nval < 0):
-        text = json.loads(b'"' + bytes(data[v_st[i]:v_st[i] + v_ln[i]]) + b'"').encode()
+    is_odd = (nval < 0).astype(np.uint8)  # (nval is then set: the decoding loop skips these)
+    cdef const uint8_t[::1] v_odd = is_odd
+    for i in np.flatnonzero(is_odd):
+        text = _counts_bytes(json.loads(b'"' + bytes(data[v_st[i]:v_st[i] + v_ln[i]]) + b'"'),
+                             where, i)
         odd[i] = text
-        nval[i] = _count_values(text, len(text), 0)
+        nval[i] = _count_values(text, len(text), 0, 0)
     off = np.zeros(n + 1, np.int64)
     np.cumsum(nval, out=off[1:])
     counts = np.empty(int(off[n]), np.uint32)
@@ -270,7 +273,7 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     with nogil, parallel(num_threads=nth):
         scratch = <char *>malloc(<size_t>maxlen + 1)
         for i in prange(n, schedule="dynamic", chunksize=256):
-            if v_nv[i] < 0:
+            if v_odd[i]:
                 continue  # done below, with the GIL
             if scratch == NULL:
                 v_rc[i] = -1
@@ -293,11 +296,23 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     return counts, off, hw, bbox, area
 
 
-cdef int64_t _count_values(const char *s, size_t n, int esc) noexcept nogil:
-    """How many counts pycocotools reads from the string (it stops at a NUL):
+cdef bytes _counts_bytes(str counts, str where, Py_ssize_t i):
+    """A counts string's UTF-8 bytes (what pycocotools decodes); a lone
+    surrogate (from a \\ud800 escape) is an input error."""
+    try:
+        return counts.encode()
+    except UnicodeEncodeError:
+        raise DetapInputError(f"{where}: record {i} 'segmentation' counts string holds a lone "
+                              "surrogate") from None
+
+
+cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept nogil:
+    """How many counts pycocotools reads from the string (it stops at a NUL)
+    of raw JSON string bytes (raw) or of the string's UTF-8 text:
     the characters without the continuation bit.  The escapes \\\\ \\/ \\"
     stand for characters with that bit, as their two raw bytes do; with any
-    other escape: -1 (Python's json must read the string)."""
+    other escape or a byte beyond ASCII: -1 (Python's json must read the
+    string, and its str.encode() judges a surrogate as pycocotools' does)."""
     cdef size_t j
     cdef int64_t k = 0
     cdef unsigned char c
@@ -305,6 +320,8 @@ cdef int64_t _count_values(const char *s, size_t n, int esc) noexcept nogil:
         c = <unsigned char>s[j]
         if c == 0:
             break
+        if raw and c >= 0x80:
+            return -1
         if esc and c == 92:
             if j + 1 >= n or not (s[j + 1] == 92 or s[j + 1] == 47 or s[j + 1] == 34):
                 return -1
@@ -333,7 +350,7 @@ cdef size_t _unescape(const char *s, size_t n, char *out) noexcept nogil:
 cdef uint32_t _dim32(v, str where, Py_ssize_t i) except? 0:
     try:
         x = int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise DetapInputError(f"{where}: record {i}: mask size {v!r:.40} is not an integer") from None
     if x < 0 or x > 0xFFFFFFFF:
         raise DetapInputError(f"{where}: record {i}: mask size {x} is out of range")

@@ -9,6 +9,7 @@ Boxes are ``[x, y, width, height]`` in pixels (COCO's convention); areas in
 square pixels.
 """
 import json
+import math
 import os
 import warnings
 
@@ -95,35 +96,67 @@ def field_error(anns, field, where, kind):
                 [float(x) for x in v]
             except (TypeError, ValueError):
                 return DetapInputError(f"{where}: record {i} 'bbox' is not numeric: {v!r:.80}")
+            except OverflowError:  # an integer beyond float64
+                return DetapInputError(f"{where}: record {i} 'bbox' is not finite: {v!r:.80}")
         else:
             try:
                 (int if kind == "int" else float)(v)
             except (TypeError, ValueError):
                 return DetapInputError(f"{where}: record {i} '{field}' is not a number: {v!r:.80}")
-            if kind == "int" and float(v) != int(v):
+            except OverflowError:  # int(inf), or float() of an integer beyond float64
+                return DetapInputError(f"{where}: record {i} '{field}' is not finite: {v!r:.80}")
+            if kind == "int" and isinstance(v, int) and not -2 ** 63 <= v < 2 ** 63:
+                return DetapInputError(f"{where}: record {i} '{field}' is out of the int64 range: "
+                                       f"{v!r:.80}")
+            if kind == "int" and not isinstance(v, int) and float(v) != int(v):
                 return DetapInputError(f"{where}: record {i} '{field}' is not an integer: {v!r:.80}")
     return DetapInputError(f"{where}: bad '{field}' values")
 
 
 def column(anns, field, dtype, where, kind="float"):
-    n = len(anns)
     try:
-        if field == "bbox":
-            if n == 0:
-                return np.zeros((0, 4), dtype=np.float64)
-            arr = np.array([a["bbox"] for a in anns], dtype=np.float64)
-            if arr.shape != (n, 4):
-                raise ValueError
-            return arr.reshape(n, 4)
-        arr = np.fromiter((a[field] for a in anns), dtype=dtype, count=n)
-        if kind == "int" and n:
-            # int64 conversion truncates floats such as 1.5: check they were integers
-            back = np.fromiter((a[field] for a in anns), dtype=np.float64, count=n)
-            if not np.array_equal(back, arr.astype(np.float64)):
-                raise ValueError
-        return arr
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise field_error(anns, field, where, kind) from None
+        return _column(anns, field, dtype, kind)
+    except OverflowError:
+        if kind == "float":  # integers beyond float64 read as +-inf, as in the C reader
+            try:
+                return _column(anns, field, dtype, kind, _big_as_inf)
+            except (KeyError, TypeError, ValueError, OverflowError):
+                pass
+    except (KeyError, TypeError, ValueError):
+        pass
+    raise field_error(anns, field, where, kind) from None
+
+
+def _column(anns, field, dtype, kind, conv=None):
+    n = len(anns)
+    if field == "bbox":
+        if n == 0:
+            return np.zeros((0, 4), dtype=np.float64)
+        rows = [a["bbox"] for a in anns] if conv is None else \
+            [[conv(x) for x in a["bbox"]] for a in anns]
+        arr = np.array(rows, dtype=np.float64)
+        if arr.shape != (n, 4):
+            raise ValueError
+        return arr.reshape(n, 4)
+    values = (a[field] for a in anns) if conv is None else (conv(a[field]) for a in anns)
+    arr = np.fromiter(values, dtype=dtype, count=n)
+    if kind == "int" and n:
+        # int64 conversion truncates floats such as 1.5: check they were integers
+        back = np.fromiter((a[field] for a in anns), dtype=np.float64, count=n)
+        if not np.array_equal(back, arr.astype(np.float64)):
+            raise ValueError
+    return arr
+
+
+def _big_as_inf(v):
+    """An integer beyond float64 as +-inf (as float("1e999") reads); any
+    other value as it is."""
+    if isinstance(v, int):
+        try:
+            float(v)
+        except OverflowError:
+            return math.inf if v > 0 else -math.inf
+    return v
 
 
 def check_finite(values, field, where, nonneg_wh=False):
@@ -173,7 +206,7 @@ def gt_columns(anns, where, codes=(None, None), bbox=None):
         raise field_error(anns, "iscrowd", where, "int") from None
     try:
         crowd = np.fromiter((int(v) != 0 for v in iscrowd), dtype=np.uint8, count=n)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise field_error(anns, "iscrowd", where, "int") from None
     ignore = np.fromiter((bool(v) for v in iscrowd), dtype=np.uint8, count=n)
     return Columns.checked(where, id_column(anns, "image_id", codes[0], where),
@@ -205,7 +238,7 @@ def keypoints_column(anns, where):
         arr = np.array(rows, dtype=np.float64) if n else np.zeros((0, 0))
         if arr.ndim != 2 or arr.shape[1] % 3:
             raise ValueError
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         for i, a in enumerate(anns):
             v = a.get("keypoints") if isinstance(a, dict) else None
             if v is None:
@@ -217,16 +250,17 @@ def keypoints_column(anns, where):
             if len(v) != len(anns[0]["keypoints"]):
                 raise DetapInputError(f"{where}: record {i} has {len(v) // 3} keypoints, record "
                                       f"0 has {len(anns[0]['keypoints']) // 3}") from None
-        raise DetapInputError(f"{where}: 'keypoints' values are not numbers") from None
+        raise DetapInputError(f"{where}: 'keypoints' values are not numbers (or integers beyond "
+                              "float64)") from None
     check_finite(arr, "keypoints", where)
     return arr
 
 
-def keypoints_box(kpts):
+def keypoints_box(kpts, where=None):
     """pycocotools' loadRes box and area of keypoint results: the box
     spanning all K points, unlabelled ones too: (xywh (n, 4), area (n,))."""
     if not kpts.shape[1]:
-        raise DetapInputError("keypoint results hold no keypoints")
+        raise DetapInputError("keypoint results hold no keypoints", where)
     x, y = kpts[:, 0::3], kpts[:, 1::3]
     x0, x1, y0, y1 = x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)
     return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), (x1 - x0) * (y1 - y0)
@@ -278,4 +312,9 @@ def parse_json(data, path):
     except json.JSONDecodeError as e:
         raise DetapInputError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
     except UnicodeDecodeError as e:
-        raise DetapInputError(f"not UTF-8 text ({e.reason})", path) from None
+        line = data.count(b"\n", 0, e.start) + 1 if e.encoding.startswith("utf-8") else None
+        raise DetapInputError(f"not UTF-8 text ({e.reason})", path, line) from None
+    except ValueError as e:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise DetapInputError(f"unreadable JSON: {e}", path) from None
+    except RecursionError:
+        raise DetapInputError("JSON nested too deeply for Python's json module", path) from None

@@ -358,7 +358,7 @@ class COCO:
                 kpts = keypoints_column(anns, where)
             else:
                 check_finite(kpts, "keypoints", where)
-            bbox, area = keypoints_box(kpts)
+            bbox, area = keypoints_box(kpts, where)
         elif fast is not None:  # compressed RLE masks without a box on the first
             own = (fast["has"] & _core.HAS_BBOX) != 0
             bbox = np.where(own[:, None], fast["bbox"], masks.bbox)
@@ -496,8 +496,8 @@ class COCO:
         if self._fast is not None and self._loader is not None:
             return None, None
         imgs, cats = self.imgs, self.cats
-        return (IdCodes(imgs, "image") if needs_codes(imgs) else None,
-                IdCodes(cats, "category") if needs_codes(cats) else None)
+        return (IdCodes(imgs, "image", self._source) if needs_codes(imgs) else None,
+                IdCodes(cats, "category", self._source) if needs_codes(cats) else None)
 
     def columns(self, role="gt", iou_type="bbox", codes=(None, None)):
         """Column arrays of the annotations in ``role`` "gt" (bbox, area,
@@ -521,7 +521,10 @@ class COCO:
             kpts = _fast_keypoints(f)
         if ((iou_type == "bbox" or kpts is not None) and codes == (None, None) and f is not None
                 and self._loader is not None and not self._exposed
-                and bool(np.all((f["has"] & need) == need))):
+                and bool(np.all((f["has"] & need) == need))
+                # an infinite iscrowd: 1e999 (int() fails) or a huge integer (int() does
+                # not), which the C reader cannot tell apart
+                and (role != "gt" or bool(np.isfinite(f["iscrowd"]).all()))):
             where = f"{self._source} annotations"
             common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
             if role == "gt":
@@ -563,6 +566,8 @@ class COCO:
                     raise DetapInputError(f"{where}: no 'keypoints' to evaluate with "
                                           "iouType='keypoints'")
                 cols = cols.with_fields(kpts=keypoints_column(anns, where))
+            else:  # the C reader's (box results keep theirs unchecked until here)
+                check_finite(cols.kpts, "keypoints", where)
             if role == "gt" and anns is not None:
                 # pycocotools' _prepare: a GT without labelled keypoints is ignored
                 nk = column(anns, "num_keypoints", np.float64, where)
@@ -617,9 +622,10 @@ def _fast_result_kind(fast):
 
 
 def _uniform_kp(fast):
-    """True when the C reader read keypoints of one length on every record."""
+    """True when the C reader read keypoints of one length, a multiple of 3,
+    on every record (anything else is for the dict path to judge)."""
     kp = fast["kp_len"]
-    return bool(kp.size) and kp[0] >= 0 and bool(np.all(kp == kp[0]))
+    return bool(kp.size) and kp[0] >= 0 and kp[0] % 3 == 0 and bool(np.all(kp == kp[0]))
 
 
 def _fast_keypoints(fast):
@@ -657,7 +663,8 @@ def _result_kind(anns, where):
     if "keypoints" in first:
         return "keypoints"
     if "caption" in first:
-        raise NotImplementedError(f"{where}: caption results are not detections")
+        raise DetapInputError(f"{where}: caption results are not detections (detap evaluates "
+                              "boxes, masks and keypoints)")
     raise DetapInputError(f"{where}: record 0 has no 'bbox', 'segmentation' or 'keypoints'")
 
 

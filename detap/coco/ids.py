@@ -11,7 +11,12 @@ import numpy as np
 
 from ..errors import DetapInputError
 
-__all__ = ["IdCodes", "needs_codes"]
+__all__ = ["IdCodes", "DetapIdError", "needs_codes"]
+
+
+class DetapIdError(DetapInputError, TypeError):
+    """Ids that cannot be sorted (a string and a number).  Also a
+    TypeError, which is what pycocotools' sorted() raises for them."""
 
 
 def _is_int(v):
@@ -30,14 +35,14 @@ class IdCodes:
     references); sorted as pycocotools sorts them, so ids that Python cannot
     order (a string and a number) raise TypeError as there."""
 
-    def __init__(self, ids, what):
+    def __init__(self, ids, what, where=None):
         self.what = what
         try:
             self.ids = sorted(set(ids))
         except TypeError as e:
             # pycocotools' sorted(getImgIds()) raises TypeError here too
-            raise TypeError(f"{what} ids cannot be sorted ({e}); pycocotools sorts them "
-                            "too") from None
+            raise DetapIdError(f"{what} ids cannot be sorted ({e}); pycocotools sorts them "
+                               "too", where) from None
         self.code = {v: i for i, v in enumerate(self.ids)}
 
     def encode(self, values, where, field):

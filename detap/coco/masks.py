@@ -94,7 +94,7 @@ def mask_columns(segs, image_ids, imgs, where):
         img = imgs.get(image_ids[i])
         try:
             heights[i], widths[i] = int(img["height"]), int(img["width"])
-        except (TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError, OverflowError):
             raise DetapInputError(f"{where}: record {i}: image {image_ids[i]!r} has no 'height' "
                                   "and 'width' (polygon and uncompressed RLE masks need them)") from None
         if isinstance(s, list) and not (isinstance(s[0], (list, tuple)) and len(s[0]) > 4):
@@ -103,6 +103,13 @@ def mask_columns(segs, image_ids, imgs, where):
             if not (isinstance(s[0], (list, tuple, np.ndarray)) and len(s[0]) == 4):
                 raise DetapInputError(f"{where}: record {i} 'segmentation' is not polygons "
                                       "(input type is not supported)")
-            objs[i] = mask_api.merge(mask_api.frPyObjects(s, int(heights[i]), int(widths[i])))
+            try:
+                objs[i] = mask_api.merge(mask_api.frPyObjects(s, int(heights[i]), int(widths[i])))
+            except (TypeError, ValueError, OverflowError):
+                # pycocotools' frPyObjects takes boxes as an array only: from
+                # JSON (a list) it raises TypeError
+                raise DetapInputError(f"{where}: record {i} 'segmentation' holds boxes "
+                                      f"[x, y, w, h], which pycocotools cannot read from JSON: "
+                                      f"{s!r:.80}") from None
     counts, off, hw, bbox, area = _core.rle_columns(objs, heights, widths, where, nthreads(None))
     return MaskColumns(counts, off, hw, bbox, area)

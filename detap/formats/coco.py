@@ -26,7 +26,7 @@ import numpy as np
 
 from ..coco import COCO
 from ..coco.cells import index_of
-from ..coco.columns import check_negative_size
+from ..coco.columns import check_negative_size, parse_json
 from ..errors import DetapInputError, DetapWarning
 from .dataset import Dataset
 from .image_sizes import IMAGE_EXTENSIONS
@@ -120,11 +120,8 @@ def _results(coco, dt, img_ids, cat_ids):
         head = f.read(64).lstrip()
     source = dt
     if head.startswith(b"{"):  # a ground-truth-like object holding the results
-        try:
-            with open(dt, "rb") as f:
-                doc = json.loads(f.read())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DetapInputError(f"malformed JSON: {e}", dt) from None
+        with open(dt, "rb") as f:
+            doc = parse_json(f.read(), dt)
         if "annotations" not in doc or not isinstance(doc["annotations"], list):
             raise DetapInputError("results must be a list, or an object with an "
                                   "'annotations' list", dt)
