@@ -294,7 +294,7 @@ def read_fast(path):
     by another process while mapped would crash the reader with SIGBUS.)"""
     with open(path, "rb", buffering=0) as f:
         head = f.read(4096)
-        if head.lstrip(b" \t\r\n")[:1] == b"[":
+        if head.lstrip(b" \t\r\n")[:1] == b"[" and f.seekable():  # (a pipe is read whole)
             f.seek(0)
             return None, _core.read_coco_results(f, os.fstat(f.fileno()).st_size)
         data = head + f.read()
