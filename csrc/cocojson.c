@@ -111,9 +111,9 @@ static int number_token(cur *c, const char **s, const char **e, int *is_int) {
     else if (*p >= '1' && *p <= '9') {
         const char *d = p;
         while (p < end && *p >= '0' && *p <= '9') p++;
-        /* Python's json refuses integers of more than 4300 digits
+        /* Python's json refuses integers of more than DETAP_JSON_INT_DIGITS digits
          * (int_max_str_digits), wherever they are: its errors decide */
-        if (p - d > 4300 && !(p < end && (*p == '.' || *p == 'e' || *p == 'E'))) goto bad;
+        if (p - d > DETAP_JSON_INT_DIGITS && !(p < end && (*p == '.' || *p == 'e' || *p == 'E'))) goto bad;
     } else goto bad;
     if (p < end && *p == '.') {
         *is_int = 0;

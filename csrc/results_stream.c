@@ -37,12 +37,12 @@ typedef struct {
     int next_first;           /* INCOMPLETE: the resume point may hold ']' */
 } piece;
 
-/* The records of one piece; the last piece (stop == end) reads to the end. */
 static inline const char *skip_ws(const char *p, const char *end) {
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
     return p;
 }
 
+/* The records of one piece; the last piece (stop == end) reads to the end. */
 static void parse_piece(piece *pc, const char *base, const char *end, int final) {
     detap_ann_cols *a = &pc->ann;
     const char *p = pc->start;
@@ -86,7 +86,7 @@ static const char *guess_record(const char *lo, const char *p, const char *end) 
         const char *q = p - 1, *r = p + 1;
         while (q > lo && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t')) q--;
         if (q <= lo || *q != '}') continue;
-        while (r < end && (*r == ' ' || *r == '\n' || *r == '\r' || *r == '\t')) r++;
+        r = skip_ws(r, end);
         if (r < end && *r == '{') return r;
     }
     return NULL;
@@ -158,7 +158,7 @@ int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int
     *consumed = 0;
     if (r->state == 0) {
         if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) return DETAP_PARSE_SLOW;
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+        p = skip_ws(p, end);
         if (p == end) { *consumed = len; return final ? DETAP_PARSE_SLOW : DETAP_OK; }
         if (*p != '[') return DETAP_PARSE_SLOW;
         r->state = 1;
@@ -171,7 +171,7 @@ int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int
         p = buf + *consumed;
     }
     /* after the array: white space only */
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    p = skip_ws(p, end);
     if (p != end) return DETAP_PARSE_SLOW;
     *consumed = len;
     return DETAP_OK;
