@@ -16,6 +16,8 @@ static int group_grow(detap_ann_cols *a, int g, size_t cap) {
                grow((void **)&a->rle_h, 8, cap) && grow((void **)&a->rle_w, 8, cap) &&
                grow((void **)&a->rle_esc, 1, cap);
     case DETAP_GROUP_KP: return grow((void **)&a->kp_start, 8, cap) && grow((void **)&a->kp_len, 8, cap);
+    case DETAP_GROUP_POLY:
+        return grow((void **)&a->poly_first, 8, cap) && grow((void **)&a->poly_count, 8, cap);
     default: return grow((void **)&a->num_kp, 8, cap);
     }
 }
@@ -31,6 +33,7 @@ static void group_defaults(detap_ann_cols *a, int g, size_t from, size_t to) {
             a->rle_esc[i] = 0;
             break;
         case DETAP_GROUP_KP: a->kp_start[i] = 0; a->kp_len[i] = -1; break;
+        case DETAP_GROUP_POLY: a->poly_first[i] = 0; a->poly_count[i] = -1; break;
         default: a->num_kp[i] = NAN;
         }
     }
@@ -69,6 +72,19 @@ static int cols_grow(detap_ann_cols *a, size_t cap) {
 int detap_ann_reserve(detap_ann_cols *a) {
     if (a->n < a->cap) return 1;
     return cols_grow(a, a->cap ? a->cap + a->cap / 2 : (a->hint > 1024 ? a->hint : 1024));
+}
+
+/* src[0..sn) appended to the flat array *dst (*dn used of *dcap). */
+static int append_flat(void **dst, size_t *dn, size_t *dcap, const void *src, size_t sn, size_t elem) {
+    if (!sn) return 1;
+    if (*dn + sn > *dcap) {
+        size_t cap = 2 * (*dn + sn);
+        if (!grow(dst, elem, cap)) return 0;
+        *dcap = cap;
+    }
+    memcpy((char *)*dst + elem * *dn, src, elem * sn);
+    *dn += sn;
+    return 1;
 }
 
 /* Appends src's records to dst (offsets into src's kp and blob shifted). */
@@ -116,27 +132,20 @@ int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
                 dst->kp_start[n0 + i] = src->kp_start[i] + (src->kp_len[i] >= 0 ? (int64_t)dst->kp_n : 0);
             memcpy(dst->kp_len + n0, src->kp_len, 8 * n);
             break;
+        case DETAP_GROUP_POLY:
+            for (size_t i = 0; i < n; i++)
+                dst->poly_first[n0 + i] = src->poly_first[i] + (src->poly_count[i] >= 0 ? (int64_t)dst->plen_n : 0);
+            memcpy(dst->poly_count + n0, src->poly_count, 8 * n);
+            break;
         default: memcpy(dst->num_kp + n0, src->num_kp, 8 * n);
         }
     }
-    if (src->kp_n) {
-        if (dst->kp_n + src->kp_n > dst->kp_cap) {
-            size_t cap = 2 * (dst->kp_n + src->kp_n);
-            if (!grow((void **)&dst->kp, 8, cap)) return 0;
-            dst->kp_cap = cap;
-        }
-        memcpy(dst->kp + dst->kp_n, src->kp, 8 * src->kp_n);
-        dst->kp_n += src->kp_n;
-    }
-    if (src->blob_n) {
-        if (dst->blob_n + src->blob_n > dst->blob_cap) {
-            size_t cap = 2 * (dst->blob_n + src->blob_n);
-            if (!grow((void **)&dst->blob, 1, cap)) return 0;
-            dst->blob_cap = cap;
-        }
-        memcpy(dst->blob + dst->blob_n, src->blob, src->blob_n);
-        dst->blob_n += src->blob_n;
-    }
+    /* (the offsets above were shifted by the sizes before these appends) */
+    if (!append_flat((void **)&dst->kp, &dst->kp_n, &dst->kp_cap, src->kp, src->kp_n, 8) ||
+        !append_flat((void **)&dst->pv, &dst->pv_n, &dst->pv_cap, src->pv, src->pv_n, 8) ||
+        !append_flat((void **)&dst->plen, &dst->plen_n, &dst->plen_cap, src->plen, src->plen_n, 8) ||
+        !append_flat((void **)&dst->blob, &dst->blob_n, &dst->blob_cap, src->blob, src->blob_n, 1))
+        return 0;
     dst->n = need;
     return 1;
 }
@@ -146,6 +155,7 @@ void detap_ann_free(detap_ann_cols *a) {
     free(a->area); free(a->score); free(a->iscrowd); free(a->has);
     free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
     free(a->kp_start); free(a->kp_len); free(a->kp); free(a->num_kp); free(a->blob);
+    free(a->poly_first); free(a->poly_count); free(a->pv); free(a->plen);
     memset(a, 0, sizeof *a);
 }
 

@@ -12,14 +12,15 @@
 
 /* Optional column groups: a group's arrays stay NULL until one record has
  * its field (then earlier records get the group's "absent" values: id 0,
- * area 0, iscrowd 0, rle_len -1, kp_len -1, num_kp NaN). */
+ * area 0, iscrowd 0, rle_len -1, kp_len -1, num_kp NaN, poly_count -1). */
 #define DETAP_GROUP_ID 0
 #define DETAP_GROUP_AREA 1
 #define DETAP_GROUP_ISCROWD 2
 #define DETAP_GROUP_RLE 3   /* rle_start, rle_len, rle_h, rle_w, rle_esc */
 #define DETAP_GROUP_KP 4    /* kp_start, kp_len (and kp) */
 #define DETAP_GROUP_NUMKP 5
-#define DETAP_NGROUPS 6
+#define DETAP_GROUP_POLY 6  /* poly_first, poly_count (and pv, plen) */
+#define DETAP_NGROUPS 7
 
 typedef struct {
     size_t n, cap, hint;
@@ -42,6 +43,15 @@ typedef struct {
     double *kp;
     size_t kp_n, kp_cap;
     double *num_kp; /* "num_keypoints"; NaN when absent */
+    /* polygon segmentations (a list of coordinate lists, x0, y0, x1, y1,
+     * ... in pixels): row i's polygons are plen[poly_first[i] ..
+     * + poly_count[i]], polygon j's coordinates the plen[j] values of pv
+     * after those of the polygons before it; poly_count[i] = -1 when none */
+    int64_t *poly_first, *poly_count;
+    double *pv;
+    size_t pv_n, pv_cap;
+    int64_t *plen;
+    size_t plen_n, plen_cap;
 } detap_ann_cols;
 
 /* realloc of an array to cap elements of elem bytes; 0 when out of memory

@@ -235,6 +235,11 @@ static int num_field(cur *c, double *out) {
     return 1;
 }
 
+static inline int starts_number(cur *c) {
+    ws(c);
+    return c->p < c->end && (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'));
+}
+
 /* The members of one JSON object: field(c, key, key_len, ctx) parses the
  * value of each (keys with escapes go to the slow path). */
 typedef int (*field_fn)(cur *, const char *, size_t, void *);
@@ -288,39 +293,100 @@ static int rle_field(cur *c, const char *key, size_t klen, void *ctx) {
     return skip_value(c, 3);
 }
 
+/* Room for one more value in a flat array of elem-byte values. */
+static int reserve_flat(cur *c, void **arr, size_t n, size_t *cap, size_t elem) {
+    if (n < *cap) return 1;
+    size_t want = *cap ? 2 * *cap : 4096;
+    if (!grow(arr, elem, want)) { c->nomem = 1; return 0; }
+    *cap = want;
+    return 1;
+}
+
+/* An array of JSON numbers (the cursor at its '[') appended to the flat
+ * array *arr (*n used of *cap).  0 on a JSON error; 0 with *other set at a
+ * value that is not a number (the caller rewinds). */
+static int number_list(cur *c, double **arr, size_t *n, size_t *cap, int *other) {
+    c->p++; /* '[' */
+    ws(c);
+    if (c->p < c->end && *c->p == ']') { c->p++; return 1; }
+    for (;;) {
+        if (!starts_number(c)) { *other = 1; return 0; }
+        if (!reserve_flat(c, (void **)arr, *n, cap, 8)) return 0;
+        if (!num_field(c, *arr + *n)) return 0;
+        ++*n;
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == ']') { c->p++; return 1; }
+        c->slow = 1;
+        return 0;
+    }
+}
+
 /* "keypoints": an array of numbers appended to a->kp. */
 static int keypoints(cur *c, detap_ann_cols *a, size_t i) {
-    if (!need_group(c, a, DETAP_GROUP_KP) || !expect(c, '[')) return 0;
-    size_t start = a->kp_n;
+    if (!need_group(c, a, DETAP_GROUP_KP)) return 0;
     ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-    } else {
-        for (;;) {
-            if (a->kp_n == a->kp_cap) {
-                size_t cap = a->kp_cap ? 2 * a->kp_cap : 4096;
-                if (!grow((void **)&a->kp, 8, cap)) { c->nomem = 1; return 0; }
-                a->kp_cap = cap;
-            }
-            if (!num_field(c, &a->kp[a->kp_n])) return 0;
-            a->kp_n++;
-            ws(c);
-            if (c->p < c->end && *c->p == ',') { c->p++; continue; }
-            if (c->p < c->end && *c->p == ']') { c->p++; break; }
-            c->slow = 1;
-            return 0;
-        }
+    if (c->p >= c->end || *c->p != '[') { c->slow = 1; return 0; }
+    size_t start = a->kp_n;
+    int other = 0;
+    if (!number_list(c, &a->kp, &a->kp_n, &a->kp_cap, &other)) {
+        c->slow = 1; /* (null, strings, ...: Python decides) */
+        return 0;
     }
     a->kp_start[i] = (int64_t)start; /* a repeated key: the last one, as json */
     a->kp_len[i] = (int64_t)(a->kp_n - start);
     return 1;
 }
 
-/* "segmentation": a compressed RLE is located (rle_*), anything else only
- * noted.  Returns 0 on a JSON error (slow path). */
+/* A list of polygons (lists of JSON numbers, the first of more than four:
+ * pycocotools reads a first list of four as boxes) appended to a's pv and
+ * plen as row i's.  0 on a JSON error; 0 with *other set, the cursor and
+ * the arrays as they were, when the value has another shape (for Python to
+ * read: boxes, an empty list, strings, nested lists). */
+static int polygons(cur *c, detap_ann_cols *a, size_t i, int *other) {
+    const char *p0 = c->p;
+    size_t pv0 = a->pv_n, pl0 = a->plen_n;
+    c->p++; /* '[' */
+    ws(c);
+    if (c->p < c->end && *c->p == ']') goto other;
+    for (;;) {
+        ws(c);
+        if (c->p >= c->end || *c->p != '[') goto other;
+        size_t start = a->pv_n;
+        if (!number_list(c, &a->pv, &a->pv_n, &a->pv_cap, other)) {
+            if (*other) goto other;
+            return 0;
+        }
+        if (!reserve_flat(c, (void **)&a->plen, a->plen_n, &a->plen_cap, 8)) return 0;
+        a->plen[a->plen_n++] = (int64_t)(a->pv_n - start);
+        ws(c);
+        if (c->p < c->end && *c->p == ',') { c->p++; continue; }
+        if (c->p < c->end && *c->p == ']') { c->p++; break; }
+        c->slow = 1;
+        return 0;
+    }
+    if (a->plen[pl0] <= 4) goto other;
+    if (!need_group(c, a, DETAP_GROUP_POLY)) return 0;
+    a->poly_first[i] = (int64_t)pl0;
+    a->poly_count[i] = (int64_t)(a->plen_n - pl0);
+    return 1;
+other:
+    c->p = p0;
+    a->pv_n = pv0;
+    a->plen_n = pl0;
+    *other = 1;
+    return 0;
+}
+
+/* "segmentation": a compressed RLE is located (rle_*), polygons are read
+ * (poly_*, pv, plen; also noted as DETAP_HAS_SEGMENTATION), anything else
+ * only noted.  Returns 0 on a JSON error (slow path). */
 static int segmentation(cur *c, ann_ctx *x) {
     detap_ann_cols *a = x->a;
     size_t i = x->i;
+    /* a repeated key: the last one counts, as in json */
+    if (a->groups & (1u << DETAP_GROUP_RLE)) a->rle_len[i] = -1;
+    if (a->groups & (1u << DETAP_GROUP_POLY)) a->poly_count[i] = -1;
     ws(c);
     if (c->p < c->end && *c->p == '{') {
         rle_ctx r = {x->base, -1, -1, 0, 0, 0, 0, 0};
@@ -350,6 +416,11 @@ static int segmentation(cur *c, ann_ctx *x) {
         return 1;
     }
     x->has |= DETAP_HAS_SEGMENTATION;
+    if (c->p < c->end && *c->p == '[') {
+        int other = 0;
+        if (polygons(c, a, i, &other)) return 1;
+        if (!other) return 0;
+    }
     return skip_value(c, 2);
 }
 
@@ -425,11 +496,6 @@ int detap_coco_record(const char *p, const char *end, const char *base, int copy
 }
 
 typedef struct { detap_id_cols *a; size_t i; uint8_t has; const char *str_key; int sizes; } id_ctx;
-
-static inline int starts_number(cur *c) {
-    ws(c);
-    return c->p < c->end && (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'));
-}
 
 static int id_field(cur *c, const char *key, size_t klen, void *ctx) {
     id_ctx *x = ctx;
@@ -512,8 +578,8 @@ static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
     return 1;
 }
 
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc) {
-    cur c = {buf, buf + len, 0, 0, buf};
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc) {
+    cur c = {buf, buf + len, 0, 0, buf, copy_rle};
     doc->ann.hint = ann_hint;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
     ws(&c);

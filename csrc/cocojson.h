@@ -10,9 +10,11 @@
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
  * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
  * "keypoints" array of numbers is read into kp (kp_start / kp_len per
- * annotation), "num_keypoints" into num_kp.  Other segmentations (polygons,
- * uncompressed RLE) are only noted (DETAP_HAS_SEGMENTATION) for the caller
- * to read.  Numbers convert exactly as Python's json module would (integers
+ * annotation), "num_keypoints" into num_kp.  Polygons (a list of number
+ * lists, the first of more than four) are read into pv / plen (poly_first /
+ * poly_count per annotation).  Other segmentations (uncompressed RLE, boxes)
+ * are only noted (DETAP_HAS_SEGMENTATION, which polygons set too) for the
+ * caller to read.  Numbers convert exactly as Python's json module would (integers
  * as int64, others correctly rounded: numparse.h).  The columns are
  * ann_cols.h's; a results file can also be read in blocks on several
  * threads (results_stream.h), with the same records.
@@ -38,7 +40,7 @@
 #define DETAP_HAS_AREA 16
 #define DETAP_HAS_SCORE 32
 #define DETAP_HAS_ISCROWD 64
-/* present, not read: masks other than a compressed RLE */
+/* present: masks other than a compressed RLE (polygons, read; others not) */
 #define DETAP_HAS_SEGMENTATION 128
 
 /* Images and categories: the integer "id", and what the command line shows
@@ -69,8 +71,10 @@ typedef struct {
  * must be zero-initialised; free it with detap_coco_doc_free in every case
  * (a caller that takes over an array sets its pointer to NULL first).
  * ann_hint: the expected number of annotations (the arrays start there, so
- * a good guess saves reallocations). */
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc);
+ * a good guess saves reallocations).  copy_rle: RLE counts strings are
+ * copied into doc->ann.blob (rle_start then indexes it, and buf need not
+ * outlive the columns); else rle_start indexes buf. */
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc);
 void detap_coco_doc_free(detap_coco_doc *doc);
 
 /* One annotation or result object at p (white space before it allowed)

@@ -10,6 +10,22 @@ static uint32_t u32_max(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 /* ============================================================ queries */
 
+/* The column of pixel position p in an h-row mask, for positions that
+ * mostly grow by less than a column: *cs is the first position of column
+ * *col, and a division is made only on a jump (or a wrap-around). */
+static inline uint32_t column_of(uint32_t p, uint32_t h, uint32_t *col, uint32_t *cs) {
+    uint32_t d = p - *cs;
+    if (p >= *cs && d < h) return *col;
+    if (p >= *cs && d - h < h) { /* the next column (h <= d < 2h) */
+        *col += 1;
+        *cs += h;
+        return *col;
+    }
+    *col = p / h;
+    *cs = *col * h;
+    return *col;
+}
+
 void detap_rle_bbox(const detap_rle *r, double bb[4]) {
     uint32_t h = r->h, w = r->w;
     size_t m = r->m - r->m % 2; /* an unpaired last count is a 0-run: no pixels */
@@ -17,13 +33,13 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]) {
         bb[0] = bb[1] = bb[2] = bb[3] = 0;
         return;
     }
-    uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0;
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0, col = 0, cs = 0;
     for (size_t j = 0; j < m; j++) {
         uint32_t start = end;
         end += r->cnts[j];
         if (j % 2 == 0 || r->cnts[j] == 0 || h == 0) continue;
-        uint32_t x0 = start / h, y0 = start % h;
-        uint32_t x1 = (end - 1) / h, y1 = (end - 1) % h;
+        uint32_t x0 = column_of(start, h, &col, &cs), y0 = start - cs;
+        uint32_t x1 = column_of(end - 1, h, &col, &cs), y1 = end - 1 - cs;
         xs = u32_min(xs, x0);
         xe = u32_max(xe, x1);
         if (x0 < x1) { /* the run wraps into the next column: every row is covered */
@@ -286,28 +302,50 @@ size_t detap_rle_to_string(const uint32_t *cnts, size_t m, char *out) {
     return p;
 }
 
+int64_t detap_rle_string_count(const char *s, size_t len, int ascii_only) {
+    const char *nul = memchr(s, 0, len);
+    if (nul) len = (size_t)(nul - s);
+    /* one pass the compiler vectorises: no branch per byte */
+    const unsigned char *u = (const unsigned char *)s;
+    int64_t k = 0;
+    unsigned char high = 0;
+    for (size_t j = 0; j < len; j++) {
+        k += !(((unsigned char)(u[j] - 48u)) & 0x20);
+        high |= u[j];
+    }
+    return ascii_only && (high & 0x80) ? -1 : k;
+}
+
 int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m) {
     const char *nul = memchr(s, 0, len);
     if (nul) len = (size_t)(nul - s);
-    size_t n = 0, p = 0;
-    while (p < len) {
-        uint32_t x = 0;
-        size_t k = 0;
-        int more = 1;
-        while (more) {
-            if (p == len) return DETAP_EVALUE; /* truncated: more was asked for */
-            /* pycocotools reads (char)(byte - 48); only its low 6 bits matter */
-            unsigned c = ((unsigned char)s[p] - 48u) & 0x3f;
-            /* its shifts are on 32-bit ints, whose count x86-64 takes mod 32 */
-            x |= (uint32_t)(c & 0x1f) << (5 * k % 32);
-            more = c & 0x20;
-            p++;
-            k++;
-            if (!more && (c & 0x10)) x |= UINT32_MAX << (5 * k % 32);
-        }
-        if (n > 2) x += cnts[n - 2];
-        cnts[n++] = x;
+    /* Branch-free: a value's length (1 to 7 characters) is as random as the
+     * masks, so each character is folded in and the value stored through a
+     * selected address (a scratch cell while more characters follow). */
+    size_t n = 0;
+    uint32_t x = 0, prev1 = 0, prev2 = 0, scratch;
+    unsigned k = 0;
+    for (size_t p = 0; p < len; p++) {
+        /* pycocotools reads (char)(byte - 48); only its low 6 bits matter */
+        unsigned c = ((unsigned char)s[p] - 48u) & 0x3f;
+        /* its shifts are on 32-bit ints, whose count x86-64 takes mod 32 */
+        x |= (uint32_t)(c & 0x1f) << (5 * k % 32);
+        k++;
+        unsigned last = !(c & 0x20);
+        /* the value ends: bit 4 of its last character is its sign */
+        uint32_t ext = (uint32_t)0 - (uint32_t)(last & (c >> 4));
+        uint32_t v = x | (ext & (UINT32_MAX << (5 * k % 32)));
+        v += n > 2 ? prev2 : 0; /* every value after the third is a difference */
+        uint32_t *dst = last ? cnts + n : &scratch;
+        *dst = v;
+        prev2 = last ? prev1 : prev2;
+        prev1 = last ? v : prev1;
+        n += last;
+        uint32_t keep = (uint32_t)last - 1u; /* all ones while more follow */
+        x &= keep;
+        k &= keep;
     }
+    if (k) return DETAP_EVALUE; /* truncated: more was asked for */
     *m = n;
     return DETAP_OK;
 }

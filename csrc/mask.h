@@ -106,6 +106,11 @@ size_t detap_rle_to_string(const uint32_t *cnts, size_t m, char *out);
  * character asks for more): pycocotools would read past the end. */
 int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m);
 
+/* How many counts detap_rle_from_string reads from s[0..len) (the
+ * characters before the first NUL without the continuation bit 0x20 of
+ * byte - 48); -1 when ascii_only and a byte is 0x80 or above. */
+int64_t detap_rle_string_count(const char *s, size_t len, int ascii_only);
+
 /* ------------------------------------------------ polygons and boxes */
 
 /* Upper bound on the counts detap_rle_from_poly writes for k points. */

@@ -486,6 +486,12 @@ cdef extern from "ann_cols.h" nogil:
         double *kp
         size_t kp_n
         double *num_kp
+        int64_t *poly_first
+        int64_t *poly_count
+        double *pv
+        size_t pv_n
+        int64_t *plen
+        size_t plen_n
 
 
 cdef extern from "cocojson.h" nogil:
@@ -507,7 +513,7 @@ cdef extern from "cocojson.h" nogil:
         detap_id_cols img
         detap_id_cols cat
         size_t stop
-    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, detap_coco_doc *doc)
+    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc)
     void detap_coco_doc_free(detap_coco_doc *doc)
     int DETAP_ID_OTHER
 
@@ -571,6 +577,12 @@ cdef dict _ann_columns(detap_ann_cols *a):
         "kp_len": _own(<void **>&a.kp_len, na, "q", 8, -1),
         "kp": _own(<void **>&a.kp, a.kp_n, "d", 8),
         "num_kp": _own(<void **>&a.num_kp, na, "d", 8, np.nan),  # NaN: absent
+        # polygons: row i's are plen[poly_first:poly_first + poly_count]
+        # (poly_count -1: none), their coordinates in pv in that order
+        "poly_first": _own(<void **>&a.poly_first, na, "q", 8, 0),
+        "poly_count": _own(<void **>&a.poly_count, na, "q", 8, -1),
+        "pv": _own(<void **>&a.pv, a.pv_n, "d", 8),
+        "plen": _own(<void **>&a.plen, a.plen_n, "q", 8),
     }
 
 
@@ -591,9 +603,11 @@ cdef list _strings(const unsigned char[::1] data, detap_id_cols *a):
 ID_OTHER = DETAP_ID_OTHER
 
 
-def parse_coco_json(const unsigned char[::1] data):
+def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False):
     """Columns of a COCO JSON document (csrc/cocojson.h), or None when the
-    fast path hands the document to Python's json module."""
+    fast path hands the document to Python's json module.  RLE counts
+    strings are located in ``data`` (rle_start), or with ``copy_rle`` copied
+    into the "rle_blob" array (so that ``data`` may be dropped)."""
     cdef detap_coco_doc doc
     memset(&doc, 0, sizeof(doc))
     cdef size_t n = data.shape[0]
@@ -603,7 +617,7 @@ def parse_coco_json(const unsigned char[::1] data):
     # a result record takes >= ~57 bytes of JSON, a GT annotation more
     cdef size_t hint = n // 60 + 16
     with nogil:
-        rc = detap_coco_parse(buf, n, hint, &doc)
+        rc = detap_coco_parse(buf, n, hint, copy_rle, &doc)
     try:
         if rc == DETAP_ENOMEM:
             raise MemoryError("COCO JSON reader: out of memory")
@@ -624,6 +638,8 @@ def parse_coco_json(const unsigned char[::1] data):
             "img_height": _own(<void **>&doc.img.height, doc.img.n, "d", 8),
             "cat_name": _strings(data, &doc.cat),
         }
+        if copy_rle:
+            cols["rle_blob"] = _own(<void **>&doc.ann.blob, doc.ann.blob_n, "B", 1)
         cols.update(_ann_columns(&doc.ann))
         return cols
     finally:

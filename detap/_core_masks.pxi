@@ -15,6 +15,7 @@ cdef extern from "mask.h" nogil:
     int detap_rle_merge(const detap_rle *rs, size_t n, int intersect, uint32_t *work,
                         size_t room, detap_rle *out)
     int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m)
+    int64_t detap_rle_string_count(const char *s, size_t len, int ascii_only)
     size_t detap_poly_room(const double *xy, size_t k, uint32_t w)
     int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
                             uint32_t *cnts, size_t room, size_t *m)
@@ -83,7 +84,8 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
     cdef uint32_t h, w
     cdef bytes s
     pieces = [None] * n   # counts of the RLE objects, as arrays
-    poly_obj, parts, first = [], [], [0]  # polygon objects, their parts' coordinates
+    poly_obj, parts = [], []  # polygon objects, their parts' coordinates
+    nparts = [0]
     for i in range(n):
         o = objs[i]
         if isinstance(o, dict):
@@ -116,10 +118,21 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
                     raise DetapInputError(f"{where}: record {i} 'segmentation' polygon {j} is "
                                           "not a list of numbers") from None
             poly_obj.append(i)
-            first.append(len(parts))
+            nparts.append(len(o))
         v_hw[i, 0] = h
         v_hw[i, 1] = w
-    _rasterize(poly_obj, parts, first, hw, pieces, nthreads, where)
+    if poly_obj:
+        first = np.cumsum(nparts[:-1], dtype=np.int64)
+        pv = np.concatenate(parts) if parts else np.zeros(0)
+        plen = np.fromiter((len(p) for p in parts), np.int64, count=len(parts))
+        _rasterize(np.asarray(poly_obj, np.int64), pv, plen, first, np.asarray(nparts[1:], np.int64),
+                   hw, pieces, nthreads, where)
+    return _joined(pieces, hw, nthreads)
+
+
+def _joined(pieces, hw, int nthreads):
+    """rle_columns' output from each row's counts array."""
+    cdef Py_ssize_t n = len(pieces)
     lengths = np.fromiter((len(p) for p in pieces), np.int64, count=n)
     off = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=off[1:])
@@ -128,12 +141,67 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
     return counts, off, hw, bbox, area
 
 
-def _rasterize(poly_obj, parts, first, hw, pieces, int nthreads, str where):
-    """pieces[poly_obj[j]] = the union of the polygons parts[first[j]:first[j+1]]
-    in that object's h x w, for every j, on nthreads threads."""
-    cdef Py_ssize_t nj = len(poly_obj), npart = len(parts), j
+def reader_rle_columns(const unsigned char[::1] blob, cols, heights, widths, str where,
+                       int nthreads=1):
+    """rle_columns' output for the records the C reader read (``cols``:
+    parse_coco_json's columns, RLE strings in ``blob``): each record holds a
+    compressed RLE (rle_len >= 0, its own size) or polygons (poly_count >=
+    0; rasterised in heights[i] x widths[i], the image's size, and
+    merged)."""
+    rle = np.asarray(cols["rle_len"]) >= 0
+    poly = np.asarray(cols["poly_count"]) >= 0
+    cdef Py_ssize_t n = rle.shape[0]
+    if not bool(np.all(rle | poly)):
+        raise ValueError("every record needs a compressed RLE or polygons")
+    hw = np.zeros((n, 2), np.uint32)
+    hs = np.asarray(heights, dtype=np.int64)
+    ws = np.asarray(widths, dtype=np.int64)
+    if hs.shape != (n,) or ws.shape != (n,):
+        raise ValueError("one height and width per record")
+    pieces = [None] * n
+    rows = np.flatnonzero(rle)
+    if rows.size:
+        counts, off, hw_r = _decode_spans(blob, cols["rle_start"][rows], cols["rle_len"][rows],
+                                          cols["rle_esc"][rows], cols["rle_h"][rows],
+                                          cols["rle_w"][rows], where, nthreads)
+        hw[rows] = hw_r
+        for j, i in enumerate(rows.tolist()):
+            pieces[i] = counts[off[j]:off[j + 1]]
+    rows = np.flatnonzero(poly & ~rle)
+    if rows.size:
+        bad = (hs[rows] < 0) | (hs[rows] > 0xFFFFFFFF) | (ws[rows] < 0) | (ws[rows] > 0xFFFFFFFF)
+        if bad.any():
+            i = int(rows[np.flatnonzero(bad)[0]])
+            raise DetapInputError(f"{where}: record {i}: mask size {hs[i]} x {ws[i]} is out of range")
+        hw[rows, 0], hw[rows, 1] = hs[rows], ws[rows]
+        _rasterize(rows.astype(np.int64), cols["pv"], cols["plen"], cols["poly_first"][rows],
+                   cols["poly_count"][rows], hw, pieces, nthreads, where)
+    return _joined(pieces, hw, nthreads)
+
+
+def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str where):
+    """pieces[objs[j]] = the union of the polygons pfirst[j] .. + pcount[j]
+    in that object's h x w (hw[objs[j]]), for every j, on nthreads threads.
+    Polygon q's coordinates are the plen[q] values of pv after those of
+    the polygons before it (x0, y0, x1, y1, ...; an odd last value is not
+    read, as in pycocotools)."""
+    pv = np.ascontiguousarray(pv, dtype=np.float64)
+    plen = np.ascontiguousarray(plen, dtype=np.int64)
+    pfirst = np.ascontiguousarray(pfirst, dtype=np.int64)
+    pcount = np.ascontiguousarray(pcount, dtype=np.int64)
+    objs = np.ascontiguousarray(objs, dtype=np.int64)
+    cdef Py_ssize_t nj = objs.shape[0], npart = plen.shape[0], j
     if nj == 0:
         return
+    # the C loop reads every pointer it is given: check the layout first
+    if pfirst.shape[0] != nj or pcount.shape[0] != nj or (plen < 0).any() or \
+            int(plen.sum()) != pv.shape[0] or (pcount < 0).any() or (pfirst < 0).any() or \
+            (pfirst + pcount > npart).any() or (objs < 0).any() or (objs >= hw.shape[0]).any():
+        raise ValueError("polygon layout out of range")
+    starts = np.zeros(npart + 1, np.int64)
+    np.cumsum(plen, out=starts[1:])
+    cdef const double *base = <const double *>cnp.PyArray_DATA(pv)
+    cdef const int64_t[::1] v_st = starts, v_pl = plen
     cdef const double **xy = <const double **>malloc((npart + 1) * sizeof(double *))
     cdef size_t *k = <size_t *>malloc((npart + 1) * sizeof(size_t))
     cdef uint32_t **out = <uint32_t **>calloc(nj, sizeof(uint32_t *))
@@ -143,22 +211,19 @@ def _rasterize(poly_obj, parts, first, hw, pieces, int nthreads, str where):
         if xy == NULL or k == NULL or out == NULL or outm == NULL or rcs == NULL:
             raise MemoryError()
         for j in range(npart):
-            xy[j] = <const double *>cnp.PyArray_DATA(parts[j]) if parts[j].shape[0] >= 2 else NULL
-            k[j] = parts[j].shape[0] // 2
-        fa = np.asarray(first, dtype=np.int64)
-        objs = np.asarray(poly_obj, dtype=np.int64)
-        v_first, v_obj = fa, objs
-        _rasterize_all(xy, k, v_first, v_obj, hw, out, outm, rcs, nj, max(nthreads, 1))
+            xy[j] = base + v_st[j] if v_pl[j] >= 2 else NULL
+            k[j] = <size_t>(v_pl[j] // 2)
+        _rasterize_all(xy, k, pfirst, pcount, objs, hw, out, outm, rcs, nj, max(nthreads, 1))
         for j in range(nj):
             if rcs[j] == DETAP_ENOMEM:
                 raise MemoryError()
             if rcs[j] != 0:
-                raise DetapInputError(f"{where}: record {poly_obj[j]} 'segmentation' has a "
+                raise DetapInputError(f"{where}: record {objs[j]} 'segmentation' has a "
                                       "polygon coordinate that is NaN or out of range")
             arr = np.empty(outm[j], np.uint32)
             if outm[j]:
                 memcpy(cnp.PyArray_DATA(arr), out[j], outm[j] * sizeof(uint32_t))
-            pieces[poly_obj[j]] = arr
+            pieces[objs[j]] = arr
     finally:
         if out != NULL:
             for j in range(nj):
@@ -167,12 +232,13 @@ def _rasterize(poly_obj, parts, first, hw, pieces, int nthreads, str where):
 
 
 cdef void _rasterize_all(const double **xy, const size_t *k, const int64_t[::1] first,
-                         const int64_t[::1] obj, const uint32_t[:, ::1] hw, uint32_t **out,
+                         const int64_t[::1] count, const int64_t[::1] obj,
+                         const uint32_t[:, ::1] hw, uint32_t **out,
                          size_t *outm, int *rcs, Py_ssize_t nj, int nth) noexcept:
     cdef Py_ssize_t j
     with nogil:
         for j in prange(nj, num_threads=nth, schedule="dynamic", chunksize=16):
-            rcs[j] = _union_of_polygons(xy + first[j], k + first[j], first[j + 1] - first[j],
+            rcs[j] = _union_of_polygons(xy + first[j], k + first[j], count[j],
                                         hw[obj[j], 0], hw[obj[j], 1], &out[j], &outm[j])
 
 
@@ -224,9 +290,18 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     """rle_columns' output for compressed RLE counts strings located in the
     JSON text ``data`` by the C reader (parse_coco_json's rle_* columns):
     string i is data[start[i]:start[i] + length[i]] (raw JSON string bytes;
-    esc[i]: it holds escapes), of size h[i] x w[i].  Two passes over the
-    strings on all threads: count the values (the counts array is then
-    allocated at its exact size), decode them."""
+    esc[i]: it holds escapes), of size h[i] x w[i]."""
+    counts, off, hw = _decode_spans(data, start, length, esc, h, w, where, nthreads)
+    cdef int nth = nthreads if nthreads > 0 else 1
+    bbox, area = _rle_boxes(counts, off, hw, nth)
+    return counts, off, hw, bbox, area
+
+
+def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
+                  int nthreads=0):
+    """(counts, off, hw) of rle_from_spans.  Two passes over the strings on
+    all threads: count the values (the counts array is then allocated at its
+    exact size), decode them."""
     st = np.ascontiguousarray(start, dtype=np.int64)
     ln = np.ascontiguousarray(length, dtype=np.int64)
     es = np.ascontiguousarray(esc, dtype=np.uint8)
@@ -292,8 +367,7 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
         i = int(np.flatnonzero(rcs)[0])
         raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "
                               "inside a value")
-    bbox, area = _rle_boxes(counts, off, hw, nth)
-    return counts, off, hw, bbox, area
+    return counts, off, hw
 
 
 cdef bytes _counts_bytes(str counts, str where, Py_ssize_t i):
@@ -313,10 +387,12 @@ cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept
     stand for characters with that bit, as their two raw bytes do; with any
     other escape or a byte beyond ASCII: -1 (Python's json must read the
     string, and its str.encode() judges a surrogate as pycocotools' does)."""
-    cdef size_t j
+    cdef size_t j = 0
     cdef int64_t k = 0
     cdef unsigned char c
-    for j in range(n):
+    if not esc:
+        return detap_rle_string_count(s, n, raw)
+    while j < n:
         c = <unsigned char>s[j]
         if c == 0:
             break
@@ -325,8 +401,11 @@ cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept
         if esc and c == 92:
             if j + 1 >= n or not (s[j + 1] == 92 or s[j + 1] == 47 or s[j + 1] == 34):
                 return -1
+            j += 2  # the escaped character: it has the bit too
+            continue
         if not (((c - 48) & 0x3f) & 0x20):
             k += 1
+        j += 1
     return k
 
 

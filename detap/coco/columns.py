@@ -288,17 +288,18 @@ def read_fast(path):
 
     A results file (a top-level array) is streamed: read in blocks and
     parsed on all cores, so the text is never held whole (``bytes`` is then
-    None: a caller that needs the records reads the file again, and RLE
-    counts are in the columns' "rle_blob").  Any other document is read
-    whole and parsed at once.  (Read, not memory-mapped: a file truncated
-    by another process while mapped would crash the reader with SIGBUS.)"""
+    None: a caller that needs the records reads the file again).  Any other
+    document is read whole and parsed at once.  (Read, not memory-mapped: a
+    file truncated by another process while mapped would crash the reader
+    with SIGBUS.)  RLE counts strings are in the columns' "rle_blob" either
+    way, so the text can be dropped."""
     with open(path, "rb", buffering=0) as f:
         head = f.read(4096)
         if head.lstrip(b" \t\r\n")[:1] == b"[" and f.seekable():  # (a pipe is read whole)
             f.seek(0)
             return None, _core.read_coco_results(f, os.fstat(f.fileno()).st_size)
         data = head + f.read()
-    return data, _core.parse_coco_json(data)
+    return data, _core.parse_coco_json(data, copy_rle=True)
 
 
 def read_json(data, path):

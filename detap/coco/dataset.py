@@ -19,7 +19,7 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .cells import index_of
 from .ids import IdCodes, needs_codes
-from .masks import MaskColumns, box_polygons, mask_columns
+from .masks import MaskColumns, box_polygons, mask_columns, reader_masks
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, check_finite,
                       column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
@@ -316,7 +316,7 @@ class COCO:
             elif bool(np.any(fast["rle_len"] >= 0)):
                 # compressed RLE masks, decoded from the text the reader located
                 fast_masks = MaskColumns(*_core.rle_from_spans(
-                    fast.get("rle_blob", data), fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
+                    fast["rle_blob"], fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
                     fast["rle_w"], where, nthreads(None)))
             del data
         elif isinstance(resFile, np.ndarray):
@@ -517,12 +517,13 @@ class COCO:
         if iou_type == "keypoints" and f is not None and "kp_len" in f and (
                 role != "gt" or not bool(np.isnan(f["num_kp"]).any())):
             kpts = _fast_keypoints(f)
-        if ((iou_type == "bbox" or kpts is not None) and codes == (None, None) and f is not None
-                and self._loader is not None and not self._exposed
-                and bool(np.all((f["has"] & need) == need))
+        fast = (codes == (None, None) and f is not None and self._loader is not None
+                and not self._exposed and bool(np.all((f["has"] & need) == need))
                 # an infinite iscrowd: 1e999 (int() fails) or a huge integer (int() does
                 # not), which the C reader cannot tell apart
-                and (role != "gt" or bool(np.isfinite(f["iscrowd"]).all()))):
+                and (role != "gt" or bool(np.isfinite(f["iscrowd"]).all())))
+        masks = reader_masks(f, f"{self._source} annotations") if fast and iou_type == "segm" else None
+        if fast and (iou_type == "bbox" or kpts is not None or masks is not None):
             where = f"{self._source} annotations"
             common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
             if role == "gt":
@@ -536,6 +537,8 @@ class COCO:
                 cols = cols.with_fields(kpts=kpts)
                 if role == "gt":  # pycocotools' _prepare: no labelled keypoints, ignored
                     cols = cols.with_fields(ignore=(cols.ignore | (f["num_kp"] == 0)).astype(np.uint8))
+            if masks is not None:
+                cols = cols.with_fields(masks=masks)
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"

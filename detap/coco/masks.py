@@ -17,8 +17,9 @@ from .. import _core
 from .. import mask as mask_api
 from ..errors import DetapInputError
 from ..threads import nthreads
+from .cells import index_of
 
-__all__ = ["MaskColumns", "mask_columns", "box_polygons"]
+__all__ = ["MaskColumns", "mask_columns", "reader_masks", "reader_mask_columns", "box_polygons"]
 
 
 @dataclass
@@ -113,3 +114,39 @@ def mask_columns(segs, image_ids, imgs, where):
                                       f"{s!r:.80}") from None
     counts, off, hw, bbox, area = _core.rle_columns(objs, heights, widths, where, nthreads(None))
     return MaskColumns(counts, off, hw, bbox, area)
+
+
+def reader_masks(cols, where):
+    """``MaskColumns`` of the annotations the C reader read (``cols``: its
+    columns of a COCO document, with "rle_blob"), or None when a record
+    holds a segmentation it did not read (uncompressed RLE, boxes, ...) or
+    a polygon's image has no usable size: the records then decide, as
+    pycocotools reads them."""
+    rle, poly = cols["rle_len"] >= 0, cols["poly_count"] >= 0
+    if not bool(np.all(rle | poly)):
+        return None
+    img_ids = cols["img_id"]
+    heights = np.zeros(len(rle), np.int64)
+    widths = np.zeros(len(rle), np.int64)
+    if bool(poly.any()):
+        if len(np.unique(img_ids)) != len(img_ids) or bool(np.any(cols["img_has"] & _core.ID_OTHER)):
+            return None
+        order = np.argsort(img_ids, kind="stable")
+        pos = index_of(img_ids[order], cols["image_id"][poly])
+        if bool(np.any(pos < 0)):
+            return None
+        h, w = cols["img_height"][order[pos]], cols["img_width"][order[pos]]
+        # pycocotools' frPyObjects takes integral sizes (480 or 480.0) only
+        if not bool(np.all((h == np.trunc(h)) & (w == np.trunc(w)) & (h >= 0) & (w >= 0)
+                           & (h <= 0xFFFFFFFF) & (w <= 0xFFFFFFFF))):
+            return None
+        heights[poly], widths[poly] = h, w
+    return reader_mask_columns(cols, heights, widths, where)
+
+
+def reader_mask_columns(cols, heights, widths, where):
+    """``MaskColumns`` of records the C reader read (``cols``: its columns,
+    with "rle_blob"), each holding a compressed RLE or polygons; polygons
+    are rasterised in heights[i] x widths[i] (their image's size)."""
+    return MaskColumns(*_core.reader_rle_columns(cols["rle_blob"], cols, heights, widths, where,
+                                                 nthreads(None)))

@@ -81,11 +81,26 @@ static int64_t rle_len_of(const detap_ann_cols *a, size_t i) { return a->rle_len
 static int64_t kp_len_of(const detap_ann_cols *a, size_t i) { return a->kp_len ? a->kp_len[i] : -1; }
 static double iscrowd_of(const detap_ann_cols *a, size_t i) { return a->iscrowd ? a->iscrowd[i] : 0.; }
 static double num_kp_of(const detap_ann_cols *a, size_t i) { return a->num_kp ? a->num_kp[i] : NAN; }
+static int64_t poly_count_of(const detap_ann_cols *a, size_t i) { return a->poly_count ? a->poly_count[i] : -1; }
+
+/* Where row i's polygon coordinates start in pv (the plen before them). */
+static size_t poly_values_start(const detap_ann_cols *a, size_t i) {
+    size_t s = 0;
+    for (int64_t j = 0; j < a->poly_first[i]; j++) s += (size_t)a->plen[j];
+    return s;
+}
 
 static void check_doc(const detap_coco_doc *d, const char *buf, size_t len) {
     const detap_ann_cols *a = &d->ann;
     CHECK("coco", d->stop == len);
     CHECK("coco", a->n <= a->cap && a->kp_n <= a->kp_cap);
+    CHECK("coco", a->pv_n <= a->pv_cap && a->plen_n <= a->plen_cap);
+    size_t total = 0;
+    for (size_t j = 0; j < a->plen_n; j++) {
+        CHECK("coco", a->plen[j] >= 0);
+        total += (size_t)a->plen[j];
+    }
+    CHECK("coco", total == a->pv_n);
     CHECK("coco", d->img.n <= d->img.cap && d->cat.n <= d->cat.cap);
     if (d->top_is_array)
         CHECK("coco", !d->has_images && !d->has_annotations && !d->has_categories);
@@ -100,6 +115,11 @@ static void check_doc(const detap_coco_doc *d, const char *buf, size_t len) {
         if (kp_len_of(a, i) != -1)
             CHECK("coco", a->kp_len[i] >= 0 && a->kp_start[i] >= 0 &&
                               (size_t)(a->kp_start[i] + a->kp_len[i]) <= a->kp_n);
+        if (poly_count_of(a, i) != -1) {
+            CHECK("coco", a->poly_count[i] >= 1 && a->poly_first[i] >= 0 &&
+                              (size_t)(a->poly_first[i] + a->poly_count[i]) <= a->plen_n);
+            CHECK("coco", a->plen[a->poly_first[i]] > 4 && (a->has[i] & DETAP_HAS_SEGMENTATION));
+        }
         /* every value the caller may read is initialised: touch them */
         volatile double sink = iscrowd_of(a, i) + num_kp_of(a, i) + a->score[i] + a->bbox[4 * i];
         (void)sink;
@@ -125,6 +145,15 @@ static int same_doc(const detap_coco_doc *x, const detap_coco_doc *y) {
         double ca = iscrowd_of(a, i), cb = iscrowd_of(b, i), na = num_kp_of(a, i), nb = num_kp_of(b, i);
         if (!same_bits(&ca, &cb, 8) || !same_bits(&na, &nb, 8)) return 0;
         if (rle_len_of(a, i) != rle_len_of(b, i) || kp_len_of(a, i) != kp_len_of(b, i)) return 0;
+        if (poly_count_of(a, i) != poly_count_of(b, i)) return 0;
+        if (poly_count_of(a, i) > 0) {
+            size_t nv = 0;
+            for (int64_t j = 0; j < a->poly_count[i]; j++) {
+                if (a->plen[a->poly_first[i] + j] != b->plen[b->poly_first[i] + j]) return 0;
+                nv += (size_t)a->plen[a->poly_first[i] + j];
+            }
+            if (!same_bits(a->pv + poly_values_start(a, i), b->pv + poly_values_start(b, i), 8 * nv)) return 0;
+        }
         if (rle_len_of(a, i) >= 0 &&
             (a->rle_start[i] != b->rle_start[i] || a->rle_h[i] != b->rle_h[i] ||
              a->rle_w[i] != b->rle_w[i] || a->rle_esc[i] != b->rle_esc[i]))
@@ -145,7 +174,7 @@ static int same_doc(const detap_coco_doc *x, const detap_coco_doc *y) {
 
 static int coco_once(const char *buf, size_t len, size_t hint, detap_coco_doc *doc) {
     memset(doc, 0, sizeof *doc);
-    int rc = detap_coco_parse(buf, len, hint, doc);
+    int rc = detap_coco_parse(buf, len, hint, 0, doc);
     CHECK("coco", rc == DETAP_OK || rc == DETAP_PARSE_SLOW || rc == DETAP_ENOMEM);
     CHECK("coco", doc->stop <= len);
     if (rc == DETAP_OK) check_doc(doc, buf, len);
@@ -212,7 +241,7 @@ static int stream_once(const char *buf, size_t len, size_t block, int nthreads,
 static void read_stream(const char *buf, size_t len) {
     detap_coco_doc ref;
     memset(&ref, 0, sizeof ref);
-    int rc0 = detap_coco_parse(buf, len, 0, &ref);
+    int rc0 = detap_coco_parse(buf, len, 0, 0, &ref);
     int want = rc0 == DETAP_OK && ref.top_is_array;
     /* tiny blocks only on small inputs: each call copies the window */
     const size_t blocks[] = {len <= 2048 ? 1 : 4096, len <= 2048 ? 5 : 16384, 64, len + 1};
