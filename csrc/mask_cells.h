@@ -1,9 +1,14 @@
 /* Mask similarity of one COCO cell: pycocotools' computeIoU for
  * iouType "segm" (maskUtils.iou of the cell's detection and GT RLEs).
  *
- * Each annotation's mask is one RLE (mask.h) whose counts the caller keeps
- * in one flat array; its toBbox box is precomputed once per annotation (the
- * IoU's prefilter reads it for every pair).
+ * Each annotation's mask is one RLE (mask.h).  Its counts are either kept
+ * decoded in one flat array, or, for detections read from a results file,
+ * kept as their compressed string (pycocotools' LEB128-like form, without
+ * JSON escapes) and decoded when their cell is compared: a detection
+ * belongs to one cell, so each string is decoded once, into a buffer that
+ * stays in cache, and hundreds of megabytes of counts are never held.  Its
+ * toBbox box is precomputed once per annotation (the IoU's prefilter reads
+ * it for every pair).
  */
 #ifndef DETAP_MASK_CELLS_H
 #define DETAP_MASK_CELLS_H
@@ -15,12 +20,18 @@ typedef struct {
     const detap_rle *gt, *dt;   /* one per annotation row */
     const double *gt_bb, *dt_bb; /* their toBbox boxes, 4 per row, xywh */
     const uint8_t *gt_crowd;     /* crowd GT: intersection / detection area */
+    /* non-NULL: the detections' counts are compressed strings, row r's the
+     * dt_len[r] bytes at dt_text + dt_start[r] (dt[r] then gives only its
+     * size h, w) */
+    const char *dt_text;
+    const int64_t *dt_start, *dt_len;
 } detap_mask_ctx;
 
 /* The cell similarity (coco_eval.h's detap_cell_sim_fn) for masks:
  * out[d * G + g] = pycocotools' mask IoU of detection row drow[d] and GT
  * row grow[g] (-1 when their sizes differ, as there).  ctx is a
- * detap_mask_ctx. */
+ * detap_mask_ctx.  DETAP_ENOMEM, or DETAP_EVALUE for a string that ends
+ * inside a value (the caller checked them all before). */
 int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                         size_t G, double *out);
 

@@ -9,7 +9,7 @@ exact dtypes declared below.
 """
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memcpy, memmove, memset
+from libc.string cimport memchr, memcpy, memmove, memset
 from cython.view cimport array as cvarray
 from cython.parallel cimport prange
 import numpy as np

@@ -76,14 +76,29 @@ cdef class _CellSim:
 
     def _masks(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, masks):
         """masks = ((counts, off, hw, bbox) of the GT, the same of the
-        detections): one RLE per row (see rle_columns)."""
-        (gc, go, gh, gb), (dc, do, dh, db) = masks
+        detections): one RLE per row (see rle_columns).  The detections'
+        may end with ``text`` = (blob, start, length): their counts are
+        then those compressed strings (rle_strings), and counts / off are
+        not read."""
+        (gc, go, gh, gb), (dc, do, dh, db) = masks[0][:4], masks[1][:4]
+        text = masks[1][4] if len(masks[1]) > 4 else None
         gb = np.ascontiguousarray(gb, dtype=np.float64).reshape(ng, 4)
         db = np.ascontiguousarray(db, dtype=np.float64).reshape(nd, 4)
         crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
-        gc, dc = np.ascontiguousarray(gc, np.uint32), np.ascontiguousarray(dc, np.uint32)
+        gc = np.ascontiguousarray(gc, np.uint32)
         self.g_rle = _rle_array(gc, go, gh, ng)
-        self.d_rle = _rle_array(dc, do, dh, nd)
+        self.mask.dt_text = NULL
+        if text is None:
+            dc = np.ascontiguousarray(dc, np.uint32)
+            self.d_rle = _rle_array(dc, do, dh, nd)
+        else:
+            # the detections' compressed strings, decoded cell by cell in C
+            dc, do = _string_spans(text, nd)
+            self.d_rle = _rle_array(np.zeros(0, np.uint32), np.zeros(nd + 1, np.int64), dh, nd)
+            self.mask.dt_text = <const char *>cnp.PyArray_DATA(text[0]) if text[0].shape[0] else NULL
+            self.mask.dt_start = <const int64_t *>cnp.PyArray_DATA(dc)
+            self.mask.dt_len = <const int64_t *>cnp.PyArray_DATA(do)
+            dc = (text[0], dc, do)
         self.keep = [gc, dc, gb, db, crowd]
         self.mask.gt, self.mask.dt = self.g_rle, self.d_rle
         self.mask.gt_bb = <const double *>cnp.PyArray_DATA(gb)

@@ -27,6 +27,9 @@ cdef extern from "mask_cells.h" nogil:
         const double *gt_bb
         const double *dt_bb
         const uint8_t *gt_crowd
+        const char *dt_text
+        const int64_t *dt_start
+        const int64_t *dt_len
     int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D,
                             const int64_t *grow, size_t G, double *out)
 
@@ -35,6 +38,21 @@ import json
 
 from cython.parallel cimport parallel
 from .errors import DetapInputError
+
+
+def _string_spans(text, Py_ssize_t n):
+    """(start, length) of ``text`` = (blob, start, length), checked: n
+    spans inside blob (C then reads each whole)."""
+    blob, st, ln = text
+    st = np.ascontiguousarray(st, dtype=np.int64)
+    ln = np.ascontiguousarray(ln, dtype=np.int64)
+    if not isinstance(blob, np.ndarray) or blob.dtype != np.uint8 or blob.ndim != 1 or \
+            not blob.flags.c_contiguous:
+        raise ValueError("mask strings must be a contiguous uint8 array")
+    if st.shape[0] != n or ln.shape[0] != n or (n and ((st < 0).any() or (ln < 0).any()
+                                                      or (st + ln > blob.shape[0]).any())):
+        raise ValueError(f"mask strings must be {n} spans inside their array")
+    return st, ln
 
 
 cdef detap_rle *_rle_array(counts, off, hw, Py_ssize_t n) except NULL:
@@ -297,17 +315,15 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     return counts, off, hw, bbox, area
 
 
-def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
-                  int nthreads=0):
-    """(counts, off, hw) of rle_from_spans.  Two passes over the strings on
-    all threads: count the values (the counts array is then allocated at its
-    exact size), decode them."""
+def _checked_spans(Py_ssize_t N, start, length, esc, h, w, str where):
+    """The span columns as contiguous arrays, checked: inside N bytes of
+    data, one of each per annotation, sizes within uint32."""
     st = np.ascontiguousarray(start, dtype=np.int64)
     ln = np.ascontiguousarray(length, dtype=np.int64)
     es = np.ascontiguousarray(esc, dtype=np.uint8)
     hh = np.ascontiguousarray(h, dtype=np.int64)
     ww = np.ascontiguousarray(w, dtype=np.int64)
-    cdef Py_ssize_t n = st.shape[0], i, N = data.shape[0]
+    cdef Py_ssize_t n = st.shape[0]
     if ln.shape[0] != n or es.shape[0] != n or hh.shape[0] != n or ww.shape[0] != n:
         raise ValueError("one span, escape flag and size per annotation")
     if n and ((ln < 0).any() or (st < 0).any() or (st + ln > N).any()):
@@ -315,6 +331,86 @@ def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str w
     if n and ((hh < 0).any() or (ww < 0).any() or (hh > 0xFFFFFFFF).any() or (ww > 0xFFFFFFFF).any()):
         i = int(np.flatnonzero((hh < 0) | (ww < 0) | (hh > 0xFFFFFFFF) | (ww > 0xFFFFFFFF))[0])
         raise DetapInputError(f"{where}: record {i}: mask size {hh[i]} x {ww[i]} is out of range")
+    return st, ln, es, hh, ww
+
+
+def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, int nthreads=0):
+    """Compressed RLE counts strings of the C reader (rle_from_spans' input,
+    in its own writable "rle_blob") made ready to be decoded where they are
+    compared (csrc/mask_cells.h), without holding their counts: JSON
+    escapes undone in place (a string only shrinks), each string cut at its
+    first NUL (pycocotools stops there) and checked to decode whole.
+    Returns (start, length, hw, bbox, area): the strings' spans in blob
+    now, and rle_from_spans' sizes, toBbox boxes and areas, found by
+    decoding each string into a buffer of its thread's."""
+    st, ln, es, hh, ww = _checked_spans(blob.shape[0], start, length, esc, h, w, where)
+    st, ln, es = st.copy(), ln.copy(), es.copy()
+    cdef Py_ssize_t n = st.shape[0], i
+    cdef int64_t[::1] v_st = st, v_ln = ln
+    cdef uint8_t[::1] v_es = es
+    cdef char *src = <char *>&blob[0] if blob.shape[0] else NULL
+    cdef int nth = nthreads if nthreads > 0 else 1
+    nval = np.zeros(n, np.int64)
+    cdef int64_t[::1] v_nv = nval
+    with nogil:
+        for i in prange(n, num_threads=nth, schedule="static"):
+            v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i])
+    # strings with escapes other than \\ \/ \" (\u...): Python's json reads
+    # them; their UTF-8 text is never longer than their escaped form
+    cdef bytes text
+    for i in np.flatnonzero(nval < 0):
+        text = _counts_bytes(json.loads(b'"' + bytes(blob[v_st[i]:v_st[i] + v_ln[i]]) + b'"'),
+                             where, i)
+        if len(text) > v_ln[i]:
+            raise ValueError("a decoded counts string is longer than its JSON form")
+        memcpy(src + v_st[i], <const char *>text, len(text))
+        v_ln[i] = len(text)
+        v_es[i] = 0
+    hw = np.empty((n, 2), np.uint32)
+    hw[:, 0], hw[:, 1] = hh, ww
+    bbox = np.zeros((n, 4))
+    area = np.zeros(n)
+    cdef double[:, ::1] v_bb = bbox
+    cdef double[::1] v_a = area
+    cdef const uint32_t[:, ::1] v_hw = hw
+    rcs = np.zeros(n, np.int8)
+    cdef int8_t[::1] v_rc = rcs
+    cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
+    cdef uint32_t *scratch
+    cdef size_t m
+    cdef const char *nul
+    with nogil, parallel(num_threads=nth):
+        scratch = <uint32_t *>malloc((<size_t>maxlen + 1) * sizeof(uint32_t))
+        for i in prange(n, schedule="dynamic", chunksize=256):
+            if scratch == NULL:
+                v_rc[i] = -1
+                continue
+            if v_es[i]:
+                v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
+            nul = <const char *>memchr(src + v_st[i], 0, <size_t>v_ln[i])
+            if nul != NULL:
+                v_ln[i] = nul - (src + v_st[i])
+            m = 0
+            v_rc[i] = detap_rle_from_string(src + v_st[i], <size_t>v_ln[i], scratch, &m) != 0
+            if v_rc[i] == 0:
+                v_a[i] = _box_one(scratch, 0, <int64_t>m, v_hw[i, 0], v_hw[i, 1], &v_bb[i, 0])
+        free(scratch)
+    if (rcs < 0).any():
+        raise MemoryError()
+    if rcs.any():
+        i = int(np.flatnonzero(rcs)[0])
+        raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "
+                              "inside a value")
+    return st, ln, hw, bbox, area
+
+
+def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
+                  int nthreads=0):
+    """(counts, off, hw) of rle_from_spans.  Two passes over the strings on
+    all threads: count the values (the counts array is then allocated at its
+    exact size), decode them."""
+    st, ln, es, hh, ww = _checked_spans(data.shape[0], start, length, esc, h, w, where)
+    cdef Py_ssize_t n = st.shape[0], i, N = data.shape[0]
     cdef const int64_t[::1] v_st = st, v_ln = ln
     cdef const uint8_t[::1] v_es = es
     cdef const char *src = <const char *>&data[0] if N else NULL

@@ -205,7 +205,7 @@ def _state(cols, iou="bbox"):
         out[f] = None if v is None else (np.asarray(v).dtype.str, np.shape(v), np.asarray(v).tobytes())
     if iou == "segm":
         for f in ("counts", "off", "hw", "bbox", "area"):
-            v = np.asarray(getattr(cols.masks, f))
+            v = np.asarray(getattr(cols.masks.decoded(), f))
             out["mask_" + f] = (v.dtype.str, v.shape, v.tobytes())
     return out
 

@@ -216,3 +216,58 @@ def test_reader_rle_columns_checks_its_layout():
     bad = dict(cols, poly_count=np.array([-1]))
     with pytest.raises(ValueError):
         _core.reader_rle_columns(cols["rle_blob"], bad, [9], [9], "x")
+
+
+# ------------------------------ results' masks kept as compressed strings
+
+COUNTS_TEXT = st.text(st.sampled_from([chr(c) for c in range(48, 112)] + ["\x00", "\u00e9"]),
+                      max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(COUNTS_TEXT, min_size=1, max_size=8), ascii_only=st.booleans(),
+       threads=st.sampled_from([1, 2, 3]))
+def test_result_strings_equal_decoded_columns(texts, ascii_only, threads):
+    """rle_strings (escapes undone in place, cut at NUL, boxes and areas
+    from a scratch decode) gives rle_from_spans' sizes, boxes and areas,
+    and its strings decode to rle_from_spans' counts; both refuse the same
+    truncated strings."""
+    from detap.coco.masks import result_masks
+    from detap.errors import DetapInputError
+    recs = [{"image_id": 1, "category_id": 1, "score": 1.0,
+             "segmentation": {"size": [7, 5], "counts": t}} for t in texts]
+    data = json.dumps(recs, ensure_ascii=ascii_only).encode()
+    cols = _core.parse_coco_json(data, copy_rle=True)
+    assert cols is not None
+    args = (cols["rle_start"], cols["rle_len"], cols["rle_esc"], cols["rle_h"], cols["rle_w"], "x")
+    try:
+        want = _core.rle_from_spans(cols["rle_blob"].copy(), *args, threads)
+    except DetapInputError:
+        with pytest.raises(DetapInputError):
+            result_masks(cols, "x")
+        return
+    got = result_masks(cols, "x")
+    assert got.counts is None and got.text is not None
+    for a, b in zip((got.hw, got.bbox, got.area), want[2:]):
+        assert np.array_equal(a, b)
+    dec = got.decoded()
+    assert np.array_equal(dec.counts, want[0]) and np.array_equal(dec.off, want[1])
+    rows = np.arange(len(texts))[::-1]
+    sub = got.take(rows).decoded()
+    ref = MaskColumnsFrom(want).take(rows)
+    assert np.array_equal(sub.counts, ref.counts) and np.array_equal(sub.off, ref.off)
+
+
+def MaskColumnsFrom(out):
+    from detap.coco.masks import MaskColumns
+    return MaskColumns(*out)
+
+
+def test_segm_results_file_never_holds_decoded_counts(tmp_path):
+    """loadRes keeps a results file's compressed masks as strings (so peak
+    memory holds no counts array), and COCOeval's cells, computeIoU and
+    the summary equal pycocotools'."""
+    gt, res = make_segm(11, "rle_bbox", n_images=8, n_cats=2)
+    ref, got, _ = _evaluate(tmp_path, _compressed_crowds(gt), res)
+    assert got.cocoDt._cols.masks.text is not None
+    assert_same_cells(ref, got)

@@ -16,10 +16,9 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_api
 from ..errors import DetapInputError
-from ..threads import nthreads
 from .cells import index_of
 from .ids import IdCodes, needs_codes
-from .masks import MaskColumns, box_polygons, mask_columns, reader_masks
+from .masks import box_polygons, mask_columns, reader_masks, result_masks
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, check_finite,
                       column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
@@ -315,9 +314,7 @@ class COCO:
                 anns = read_json(data, where)
             elif bool(np.any(fast["rle_len"] >= 0)):
                 # compressed RLE masks, decoded from the text the reader located
-                fast_masks = MaskColumns(*_core.rle_from_spans(
-                    fast["rle_blob"], fast["rle_start"], fast["rle_len"], fast["rle_esc"], fast["rle_h"],
-                    fast["rle_w"], where, nthreads(None)))
+                fast_masks = result_masks(fast, where)
             del data
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)

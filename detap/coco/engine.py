@@ -150,7 +150,8 @@ def _similarity(gt, dt, iou_type, vars_, g_rows=slice(None), d_rows=slice(None))
     if iou_type == "keypoints":
         return {"kpts": (gt.kpts[g_rows], dt.kpts[d_rows], vars_)}
     if iou_type == "segm":
-        return {"masks": (gt.masks.take(g_rows).arrays(), dt.masks.take(d_rows).arrays())}
+        # (the GT's counts are decoded: only detections are compared from strings)
+        return {"masks": (gt.masks.take(g_rows).decoded().arrays(), dt.masks.take(d_rows).arrays())}
     return {}
 
 

@@ -10,6 +10,7 @@ similarity reads them (csrc/mask_cells.h).  Masks are column-major; boxes
 xywh pixels; areas pixels.
 """
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .cells import index_of
 
-__all__ = ["MaskColumns", "mask_columns", "reader_masks", "reader_mask_columns", "box_polygons"]
+__all__ = ["MaskColumns", "mask_columns", "reader_masks", "reader_mask_columns", "result_masks", "box_polygons"]
 
 
 @dataclass
@@ -31,22 +32,46 @@ class MaskColumns:
     hw     (n, 2) uint32     each RLE's height and width
     bbox   (n, 4) float64    pycocotools' toBbox of each RLE
     area   (n,) float64      pycocotools' area (uint32) of each RLE
+    text   None, or (blob uint8, start (n,) int64, length (n,) int64): the
+           RLEs as compressed counts strings (pycocotools' form, no JSON
+           escapes), row i's blob[start[i]:start[i] + length[i]]; counts and
+           off are then None.  Results read from a file keep this form: C
+           decodes each string where it is compared (csrc/mask_cells.h), so
+           their counts (4 bytes per value, hundreds of MB) are never held.
     """
-    counts: np.ndarray
-    off: np.ndarray
+    counts: Optional[np.ndarray]
+    off: Optional[np.ndarray]
     hw: np.ndarray
     bbox: np.ndarray
     area: np.ndarray
+    text: Optional[tuple] = None
 
     def arrays(self):
         """What coco_evaluate's ``masks`` reads of one side."""
+        if self.text is not None:
+            return self.counts, self.off, self.hw, self.bbox, self.text
         return self.counts, self.off, self.hw, self.bbox
+
+    def decoded(self):
+        """These masks with their counts decoded (self if they are)."""
+        if self.text is None:
+            return self
+        blob, start, length = self.text
+        n = len(start)
+        counts, off, _, _, _ = _core.rle_from_spans(blob, start, length, np.zeros(n, np.uint8),
+                                                    self.hw[:, 0], self.hw[:, 1], "masks",
+                                                    nthreads(None))
+        return MaskColumns(counts, off, self.hw, self.bbox, self.area)
 
     def take(self, rows):
         """The RLEs of ``rows`` (an index array; a slice(None) is all)."""
         if isinstance(rows, slice) and rows == slice(None):
             return self
         rows = np.asarray(rows, dtype=np.int64)
+        if self.text is not None:
+            blob, start, length = self.text
+            return MaskColumns(None, None, self.hw[rows], self.bbox[rows], self.area[rows],
+                               (blob, start[rows], length[rows]))
         lengths = np.diff(self.off)[rows]
         off = np.zeros(len(rows) + 1, np.int64)
         np.cumsum(lengths, out=off[1:])
@@ -150,3 +175,14 @@ def reader_mask_columns(cols, heights, widths, where):
     are rasterised in heights[i] x widths[i] (their image's size)."""
     return MaskColumns(*_core.reader_rle_columns(cols["rle_blob"], cols, heights, widths, where,
                                                  nthreads(None)))
+
+
+def result_masks(cols, where):
+    """``MaskColumns`` of a results file's compressed RLEs (``cols``: the C
+    reader's columns; its "rle_blob" is rewritten in place), kept as
+    strings (see ``MaskColumns.text``)."""
+    blob = cols["rle_blob"]
+    start, length, hw, bbox, area = _core.rle_strings(
+        blob, cols["rle_start"], cols["rle_len"], cols["rle_esc"], cols["rle_h"], cols["rle_w"],
+        where, nthreads(None))
+    return MaskColumns(None, None, hw, bbox, area, (blob, start, length))
