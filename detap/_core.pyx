@@ -646,13 +646,14 @@ def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False):
         detap_coco_doc_free(&doc)
 
 
-def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 24):
+def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 22):
     """Columns of a results file (a JSON array of result records), read from
     the binary file ``f`` in blocks and parsed on ``nthreads`` threads
     (csrc/cocojson.h, detap_results_feed), or None when the fast path hands
     the file to Python's json module.  ``nthreads`` 0: all cores (threads.py).
     Memory: one block (``block`` bytes per thread, grown only for a record
-    longer than that) plus the columns.
+    longer than that) plus the columns.  (4 MiB blocks read as fast as 16
+    MiB ones on files of 60 MB to 1.6 GB, with 30 MB less at the peak.)
     ``size_hint``: the file's size in bytes, which bounds the number of
     records (the columns are allocated once).  RLE counts strings are in the
     "rle_blob" array."""
