@@ -2,6 +2,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include "accumulate.h"
+#include "labels.h"
 #include "npmath.h"
 #include "sort.h"
 #ifdef _OPENMP
@@ -180,7 +181,8 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
 
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                           const int64_t *kept_off, const double *kept_score,
-                          const int8_t *labels, size_t n_kept, const int64_t *npig,
+                          const int64_t *kept_row, const uint8_t *labels, size_t n_kept,
+                          const int32_t *npig,
                           size_t A, size_t T, const int64_t *max_dets, size_t M,
                           const double *rec_thrs, size_t R, double *precision,
                           double *recall, double *scores, int nthreads) {
@@ -242,7 +244,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                 for (size_t c = c0; c < c1; c++) {
                     for (size_t x = (size_t)kept_off[c]; x < (size_t)kept_off[c + 1]; x++) {
                         q[nall] = (int64_t)x;
-                        sc[nall] = kept_score[x];
+                        sc[nall] = kept_score[kept_row ? (size_t)kept_row[x] : x];
                         rank[nall] = (int64_t)(x - (size_t)kept_off[c]);
                         nall++;
                     }
@@ -260,9 +262,12 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                  * read once (one scattered read), the curves then scan rows */
                 for (size_t a0 = 0; a0 < A; a0 += achunk) {
                     size_t a1 = a0 + achunk < A ? a0 + achunk : A;
+                    size_t LB = DETAP_LAB_BLOCK(T);
                     for (size_t j = 0; j < nall; j++) {
-                        const int8_t *src = labels + ((size_t)sel[j] * A + a0) * T;
-                        for (size_t x = 0; x < (a1 - a0) * T; x++) lab[x * nall + j] = src[x];
+                        const uint8_t *src = labels + ((size_t)sel[j] * A + a0) * LB;
+                        for (size_t a = 0; a < a1 - a0; a++)
+                            for (size_t t = 0; t < T; t++)
+                                lab[(a * T + t) * nall + j] = detap_lab_get(src + a * LB, T, t);
                     }
                     size_t prev_n = (size_t)-1, prev_m = 0;
                     for (size_t m = 0; m < M; m++) {

@@ -49,13 +49,17 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
  * The cells of coco_eval.h (only those with GT or detections, which are
  * pycocotools' non-None evalImgs entries) are ordered by category, then
  * image: category k owns cells cat_off[k] .. cat_off[k+1]-1.
- * kept_off / kept_score / labels / npig are detap_coco_evaluate's outputs
- * (kept_score[q]: the score of kept detection q; npig is A x ncells).
+ * kept_off / labels / npig are detap_coco_evaluate's outputs (labels
+ * packed as labels.h says; npig is A x ncells); kept detection q's score is
+ * kept_score[kept_row[q]] (kept_row: detap_coco_evaluate's kept_idx, so
+ * that kept_score is the detections' own column), or kept_score[q] when
+ * kept_row is NULL.
  * Outputs, C order, every entry written (-1 where pycocotools leaves -1):
  *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M). */
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
                           const int64_t *kept_off, const double *kept_score,
-                          const int8_t *labels, size_t n_kept, const int64_t *npig,
+                          const int64_t *kept_row, const uint8_t *labels, size_t n_kept,
+                          const int32_t *npig,
                           size_t A, size_t T, const int64_t *max_dets, size_t M,
                           const double *rec_thrs, size_t R, double *precision,
                           double *recall, double *scores, int nthreads);

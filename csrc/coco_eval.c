@@ -94,12 +94,12 @@ int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int
 }
 
 static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept_off,
-                     int64_t *kept_idx, int8_t *labels, int64_t *npig, int64_t *matched,
+                     int64_t *kept_idx, uint8_t *labels, int32_t *npig, int64_t *matched,
                      coco_scratch *s) {
     size_t g0 = (size_t)in->gt_off[c], G = (size_t)in->gt_off[c + 1] - g0;
     size_t d0 = (size_t)in->dt_off[c], ND = (size_t)in->dt_off[c + 1] - d0;
     size_t k0 = (size_t)kept_off[c], D = (size_t)kept_off[c + 1] - k0;
-    size_t A = in->A, T = in->T;
+    size_t A = in->A, T = in->T, LB = DETAP_LAB_BLOCK(T);
     /* the cell's GT, in dataset order */
     int64_t *grow = s->grow;
     for (size_t g = 0; g < G; g++) {
@@ -124,9 +124,10 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             const double *rng = in->area_rng + 2 * a;
             npig[a * in->ncells + c] = 0;
             for (size_t d = 0; d < D; d++) {
-                int8_t v = (s->darea[d] < rng[0] || s->darea[d] > rng[1]) ? DETAP_IGNORE : DETAP_FP;
-                int8_t *lab = labels + ((k0 + d) * A + a) * T;
-                for (size_t t = 0; t < T; t++) lab[t] = v;
+                int v = (s->darea[d] < rng[0] || s->darea[d] > rng[1]) ? DETAP_IGNORE : DETAP_FP;
+                uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
+                memset(blk, 0, LB);
+                for (size_t t = 0; t < T; t++) detap_lab_set(blk, T, t, v);
             }
         }
         return DETAP_OK;
@@ -141,7 +142,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             key[g] = in->gt_ignore[grow[g]] || ar < rng[0] || ar > rng[1];
             np_ += !key[g];
         }
-        npig[a * in->ncells + c] = np_;
+        npig[a * in->ncells + c] = (int32_t)np_; /* a cell's GT: far below 2^31 */
         /* matching depends on the area range only through the GT ignore
          * pattern: reuse an earlier range's result when it is the same */
         size_t src = a;
@@ -175,9 +176,11 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
         }
         for (size_t d = 0; d < D; d++) {
             int out = s->darea[d] < rng[0] || s->darea[d] > rng[1];
-            int8_t *lab = labels + ((k0 + d) * A + a) * T;
+            uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
             const int64_t *m = mres + d * T;
-            for (size_t t = 0; t < T; t++) lab[t] = detap_match_label(m[t], key, s->gcount, out);
+            memset(blk, 0, LB);
+            for (size_t t = 0; t < T; t++)
+                detap_lab_set(blk, T, t, detap_match_label(m[t], key, s->gcount, out));
             if (matched)
                 for (size_t t = 0; t < T; t++)
                     matched[((k0 + d) * A + a) * T + t] = m[t];
@@ -187,7 +190,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
 }
 
 int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
-                        int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                        int64_t *kept_idx, uint8_t *labels, int32_t *npig,
                         int64_t *matched, int nthreads) {
     size_t nc = in->ncells;
     if (in->gt_off[0] != 0 || in->dt_off[0] != 0 || kept_off[0] != 0) return DETAP_EINDEX;

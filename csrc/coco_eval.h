@@ -11,6 +11,7 @@
 #define DETAP_COCO_EVAL_H
 
 #include "detap_common.h"
+#include "labels.h"
 
 /* The similarity stage of one cell: out[d * G + g] for the cell's kept
  * detections, dt rows drow[0..D) (highest score first), against its GT, gt
@@ -59,9 +60,11 @@ int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
  * as the prefix sum of min(n_dt(c), max_det).  Outputs:
  *  kept_idx[n_kept]          dt array row of each kept detection, in sorted order
- *  labels[(q*A + a)*T + t]    DETAP_TP / DETAP_FP / DETAP_IGNORE (detection-
+ *  labels + (q*A + a)*DETAP_LAB_BLOCK(T)   the packed labels (labels.h) of
+ *                            kept detection q in area range a (detection-
  *                            major, so that a cell writes one contiguous block)
- *  npig[a*ncells + c]        GT of the cell not ignored in area range a
+ *  npig[a*ncells + c]        GT of the cell not ignored in area range a (int32:
+ *                            half the size of the run's largest per-cell array)
  *  matched[(q*A + a)*T + t]  (NULL: not wanted) the GT that kept detection
  *                            q matched, as its position in the cell's GT
  *                            group (dataset order), or -1: what pycocotools'
@@ -70,7 +73,7 @@ int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int
  * Matching is match.h's DETAP_RULE_COCO on the cell's similarity (`sim`).
  * nthreads <= 0 means all cores.  Results do not depend on nthreads. */
 int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
-                        int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                        int64_t *kept_idx, uint8_t *labels, int32_t *npig,
                         int64_t *matched, int nthreads);
 
 #endif

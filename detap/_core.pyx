@@ -7,7 +7,7 @@ here: it is all in ``csrc/`` so that every front end shares one
 implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
-from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcpy, memmove, memset
 from cython.view cimport array as cvarray
@@ -86,7 +86,7 @@ cdef extern from "coco_eval.h" nogil:
     int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                            size_t G, double *out)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
-                            int64_t *kept_idx, int8_t *labels, int64_t *npig,
+                            int64_t *kept_idx, uint8_t *labels, int32_t *npig,
                             int64_t *matched, int nthreads)
 
 cdef extern from "oks.h" nogil:
@@ -116,8 +116,8 @@ cdef extern from "accumulate.h" nogil:
                          double *precision, double *scores, double *recall)
     int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
                               const int64_t *kept_off, const double *kept_score,
-                              const int8_t *labels, size_t n_kept, const int64_t *npig,
-                              size_t A, size_t T, const int64_t *max_dets, size_t M,
+                              const int64_t *kept_row, const uint8_t *labels, size_t n_kept,
+                              const int32_t *npig, size_t A, size_t T, const int64_t *max_dets, size_t M,
                               const double *rec_thrs, size_t R, double *precision,
                               double *recall, double *scores, int nthreads)
 
@@ -652,8 +652,7 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
     (csrc/cocojson.h, detap_results_feed), or None when the fast path hands
     the file to Python's json module.  ``nthreads`` 0: all cores (threads.py).
     Memory: one block (``block`` bytes per thread, grown only for a record
-    longer than that) plus the columns.  (4 MiB blocks read as fast as 16
-    MiB ones on files of 60 MB to 1.6 GB, with 30 MB less at the peak.)
+    longer than that; 4 MiB reads as fast as 16) plus the columns.
     ``size_hint``: the file's size in bytes, which bounds the number of
     records (the columns are allocated once).  RLE counts strings are in the
     "rle_blob" array."""

@@ -256,7 +256,8 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
 
     Cell c's GT are rows gt_row[gt_off[c]:gt_off[c+1]] of the gt_* arrays
     (likewise for detections).  Returns (kept_off (ncells+1,), kept_idx
-    (n_kept,) dt array rows, labels (n_kept, A, T) int8, npig (A, ncells)),
+    (n_kept,) dt array rows, labels (n_kept, A, 2, ceil(T / 8)) uint8: packed
+    as csrc/labels.h says (coco/labels.py unpacks them), npig (A, ncells) int32),
     and with ``with_matches`` also matched (n_kept, A, T): the GT each kept
     detection matched, as its position in the cell's GT (gt_off[c] ..
     gt_off[c + 1] - 1, counted from 0), or -1.
@@ -298,10 +299,11 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     counts = np.minimum(np.diff(dt_off), max_det)
     kept_off = np.zeros(nc + 1, dtype=np.int64)
     np.cumsum(counts, out=kept_off[1:])
+    del counts  # (8 bytes a cell, not to be held while the outputs fill)
     cdef Py_ssize_t n_kept = kept_off[nc], A = rng.shape[0], T = thr.shape[0]
     kept_idx = np.empty(n_kept, dtype=np.int64)
-    labels = np.empty((n_kept, A, T), dtype=np.int8)
-    npig = np.zeros((A, nc), dtype=np.int64)
+    labels = np.empty((n_kept, A, 2, (T + 7) // 8), dtype=np.uint8)
+    npig = np.zeros((A, nc), dtype=np.int32)
     matched = np.empty((n_kept, A, T), dtype=np.int64) if with_matches else None
     cdef int64_t[:, :, ::1] v_m = matched
     cdef int64_t *pm = NULL
@@ -317,11 +319,12 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     cdef const double[::1] v_thr = thr
     cdef const int64_t[::1] v_ko = kept_off
     cdef int64_t[::1] v_ki = kept_idx
-    cdef int8_t[:, :, ::1] v_lab = labels
-    cdef int64_t[:, ::1] v_np = npig
+    cdef uint8_t[:, :, :, ::1] v_lab = labels
+    cdef int32_t[:, ::1] v_np = npig
     cdef double dz0 = 0.
     cdef int64_t iz0 = 0
-    cdef int8_t bz0 = 0
+    cdef uint8_t bz0 = 0
+    cdef int32_t nz0 = 0
     if cell_order is not None:
         cell_order = np.ascontiguousarray(cell_order, dtype=np.int64)
         # a range check keeps memory safe; that it is a permutation is the
@@ -362,8 +365,8 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     cdef int rc
     with nogil:
         rc = detap_coco_evaluate(&inp, &v_ko[0], &v_ki[0] if n_kept else &iz0,
-                                 &v_lab[0, 0, 0] if (A and T and n_kept) else &bz0,
-                                 &v_np[0, 0] if (A and nc) else &iz0, pm, nthreads)
+                                 &v_lab[0, 0, 0, 0] if (A and T and n_kept) else &bz0,
+                                 &v_np[0, 0] if (A and nc) else &nz0, pm, nthreads)
     _check(rc)
     if with_matches:
         return kept_off, kept_idx, labels, npig, matched
@@ -371,18 +374,29 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
 
 
 def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
-                    max_dets, rec_thrs, int nthreads=0):
+                    max_dets, rec_thrs, Py_ssize_t T, int nthreads=0, kept_row=None):
     """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores).
 
-    Category k owns cells cat_off[k]:cat_off[k+1] (images in order)."""
+    Category k owns cells cat_off[k]:cat_off[k+1] (images in order);
+    ``labels`` are coco_evaluate's, packed, for T IoU thresholds.  Kept
+    detection q's score is kept_score[kept_row[q]] (kept_row: coco_evaluate's
+    kept_idx), or kept_score[q] without kept_row."""
     cdef const int64_t[::1] v_co = np.ascontiguousarray(cat_off, dtype=np.int64)
     cdef const int64_t[::1] v_ko = np.ascontiguousarray(kept_off, dtype=np.int64)
     cdef const double[::1] v_ks = np.ascontiguousarray(kept_score, dtype=np.float64)
-    cdef const int8_t[:, :, ::1] v_lab = np.ascontiguousarray(labels, dtype=np.int8)
-    cdef const int64_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int64)
+    cdef const int64_t[::1] v_kr = None
+    if kept_row is not None:
+        kept_row = np.ascontiguousarray(kept_row, dtype=np.int64)
+        if kept_row.shape[0] and (kept_row.min() < 0 or kept_row.max() >= v_ks.shape[0]):
+            raise IndexError("kept_row holds a row outside the scores")
+        v_kr = kept_row
+    cdef const uint8_t[:, :, :, ::1] v_lab = np.ascontiguousarray(labels, dtype=np.uint8)
+    cdef const int32_t[:, ::1] v_np = np.ascontiguousarray(npig, dtype=np.int32)
     cdef const int64_t[::1] v_md = np.ascontiguousarray(max_dets, dtype=np.int64)
     cdef const double[::1] v_rt = np.ascontiguousarray(rec_thrs, dtype=np.float64)
-    cdef Py_ssize_t n_kept = v_lab.shape[0], A = v_lab.shape[1], T = v_lab.shape[2]
+    cdef Py_ssize_t n_kept = v_lab.shape[0], A = v_lab.shape[1]
+    if T < 0 or v_lab.shape[2] != 2 or v_lab.shape[3] != (T + 7) // 8:
+        raise ValueError(f"labels must have shape (n, A, 2, {(T + 7) // 8}) for {T} thresholds")
     cdef Py_ssize_t M = v_md.shape[0], R = v_rt.shape[0], nc = v_ko.shape[0] - 1
     if K < 0 or v_co.shape[0] != K + 1 or nc < 0:
         raise ValueError("cat_off must have K + 1 entries and kept_off at least one")
@@ -391,7 +405,8 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
     for k in range(K):
         if v_co[k + 1] < v_co[k]:
             raise ValueError("cat_off must not decrease")
-    if v_ks.shape[0] != n_kept or v_ko[0] != 0 or v_ko[nc] != n_kept:
+    if (v_kr is None and v_ks.shape[0] != n_kept) or (v_kr is not None and v_kr.shape[0] != n_kept) \
+            or v_ko[0] != 0 or v_ko[nc] != n_kept:
         raise ValueError("kept_score, kept_off and labels disagree on the number of detections")
     for c in range(nc):
         if v_ko[c + 1] < v_ko[c]:
@@ -409,13 +424,15 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
     cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
     cdef double[:, :, :, ::1] v_r = recall
     cdef double dz0 = 0.
-    cdef int8_t bz0 = 0
-    cdef int64_t iz0 = 0
+    cdef uint8_t bz0 = 0
+    cdef int32_t nz0 = 0
     cdef int rc
     with nogil:
-        rc = detap_coco_accumulate(K, &v_co[0], nc, &v_ko[0], &v_ks[0] if n_kept else &dz0,
-                                   &v_lab[0, 0, 0] if (n_kept and A and T) else &bz0, n_kept,
-                                   &v_np[0, 0] if nc else &iz0, A, T, &v_md[0], M, &v_rt[0], R,
+        rc = detap_coco_accumulate(K, &v_co[0], nc, &v_ko[0],
+                                   &v_ks[0] if v_ks.shape[0] else &dz0,
+                                   &v_kr[0] if (v_kr is not None and n_kept) else NULL,
+                                   &v_lab[0, 0, 0, 0] if (n_kept and A and T) else &bz0, n_kept,
+                                   &v_np[0, 0] if nc else &nz0, A, T, &v_md[0], M, &v_rt[0], R,
                                    &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
                                    nthreads)
     _check(rc)

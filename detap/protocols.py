@@ -199,9 +199,9 @@ def _coco_class_curve(m, k, t):
     c0, c1 = m.cat_off[k], m.cat_off[k + 1]
     # a category's cells are consecutive, so are their kept detections
     k0, k1 = m.kept_off[c0], m.kept_off[c1]
-    scores = m.kept_score[k0:k1]
+    scores = m.kept_scores(k0, k1)
     order = np.argsort(-scores, kind="mergesort")
-    lab = m.labels[k0:k1][order, 0, t]
+    lab = m.label_values(slice(k0, k1))[order, 0, t]
     keep = lab != -1
     lab, scores = lab[keep], scores[order][keep]
     tp = np.cumsum(lab == 1, dtype=np.float64)

@@ -48,6 +48,7 @@ from .boxes import boxes_as
 from . import mask as mask_api
 from .coco import Params, engine
 from .coco.columns import Columns as CocoColumns, keypoints_box
+from .coco.labels import packed_shape
 from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
 from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
@@ -532,7 +533,7 @@ class Evaluator:
         c_key = _dense(c_lab, labels) * I + _dense(cells.get("img", np.zeros(0, np.int64)), images)
         c_order = np.argsort(c_key, kind="stable")
         c_key = c_key[c_order]
-        npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int64)
+        npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int32)
         # global order of the kept detections: by cell (a cell lives in one
         # chunk, in rank order), gathered chunk by chunk into the output
         d_key = np.concatenate([_dense(c["label"], labels) * I + _dense(c["img"], images)
@@ -545,7 +546,7 @@ class Evaluator:
         dest = np.empty(len(d_order), np.int64)
         dest[d_order] = np.arange(len(d_order))
         del d_order
-        lab = np.empty((len(dest), A, T), np.int8)
+        lab = np.empty(packed_shape(len(dest), A, T), np.uint8)
         kept_score = np.empty(len(dest), np.float64)
         start = 0
         for c in det:
@@ -554,8 +555,8 @@ class Evaluator:
             kept_score[rows] = c["score"]
             start += len(rows)
         del dest
-        m = engine.Matches(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score, labels=lab,
-                           npig=npig)
+        m = engine.Matches(cat_off=cat_off, kept_off=kept_off, score=kept_score, labels=lab,
+                           npig=npig, T=T)
         precision, recall, _ = engine.accumulate(m, p.maxDets, p.recThrs, self.threads)
         iou_type = getattr(self, "iou_type", "bbox")
         stats, _ = summarize(precision, recall, p, stats_table(iou_type))

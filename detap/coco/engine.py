@@ -25,6 +25,7 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .cells import group_cells
 from .columns import Columns
+from .labels import pack, unpack
 
 __all__ = ["Matches", "Cells", "Rows", "EvalState", "evaluate", "accumulate", "accumulate_params", "match_cell",
            "cell_ious", "state_from_eval_imgs", "kpt_vars"]
@@ -41,16 +42,35 @@ class Matches:
 
     cat_off    (K + 1,) int64
     kept_off   (ncells + 1,) int64
-    kept_score (n_kept,) float64
-    labels     (n_kept, A, T) int8: 1 TP, 0 FP, -1 ignored, per area range
-               and IoU threshold (detection-major: a cell is one block)
-    npig       (A, ncells) int64: the cell's GT not ignored in each range
+    score      float64: the scores, kept detection q's score[kept_row[q]]
+    kept_row   (n_kept,) int64 rows of ``score`` (the detections' columns: no
+               copy of 8 bytes a detection), or None: score[q]
+    labels     (n_kept, A, 2, ceil(T / 8)) uint8: 1 TP, 0 FP, -1 ignored, per
+               area range and IoU threshold, packed (``labels.py``;
+               detection-major: a cell is one block)
+    npig       (A, ncells) int32: the cell's GT not ignored in each range
+    T          the number of IoU thresholds
     """
     cat_off: np.ndarray
     kept_off: np.ndarray
-    kept_score: np.ndarray
+    score: np.ndarray
     labels: np.ndarray
     npig: np.ndarray
+    T: int
+    kept_row: Optional[np.ndarray] = None
+
+    @property
+    def kept_score(self):
+        """(n_kept,) the kept detections' scores (a copy, when kept_row)."""
+        return self.kept_scores(0, len(self.labels))
+
+    def kept_scores(self, q0, q1):
+        """The scores of kept detections q0 .. q1 - 1."""
+        return self.score[q0:q1] if self.kept_row is None else self.score[self.kept_row[q0:q1]]
+
+    def label_values(self, rows=slice(None)):
+        """The labels of kept detections ``rows`` as (n, A, T) int8 values."""
+        return unpack(self.labels[rows], self.T)
 
     @property
     def K(self):
@@ -183,9 +203,10 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
         g.dt_off, g.dt_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
         area_rng, iou_thrs, int(max_det), threads, g.cell_order,
         **_similarity(gt, dt, iou_type, vars_))
+    g.dt_rows = g.dt_off = g.cell_order = None  # (no longer needed: 8 bytes a detection)
     return EvalState(
-        matches=Matches(cat_off=g.cat_off, kept_off=kept_off, kept_score=dt.score[kept_idx],
-                        labels=labels, npig=npig),
+        matches=Matches(cat_off=g.cat_off, kept_off=kept_off, score=dt.score, labels=labels,
+                        npig=npig, T=len(iou_thrs), kept_row=kept_idx),
         cells=Cells(cell_key=g.cell_key, img_ids=img_ids, cat_ids=cat_ids,
                     use_cats=bool(use_cats), area_rng=area_rng, iou_thrs=iou_thrs,
                     iou_type=iou_type, kpt_vars=vars_),
@@ -198,9 +219,10 @@ def accumulate(matches, max_dets, rec_thrs, threads=None):
     (precision (T, R, K, A, M), recall (T, K, A, M), scores (T, R, K, A, M)),
     -1 where pycocotools leaves -1."""
     m = matches
-    return _core.coco_accumulate(m.K, m.cat_off, m.kept_off, m.kept_score, m.labels, m.npig,
+    return _core.coco_accumulate(m.K, m.cat_off, m.kept_off, m.score, m.labels, m.npig,
                                  np.asarray(max_dets, dtype=np.int64),
-                                 np.asarray(rec_thrs, dtype=np.float64), nthreads(threads))
+                                 np.asarray(rec_thrs, dtype=np.float64), m.T, nthreads(threads),
+                                 m.kept_row)
 
 
 def accumulate_params(state, p, pe, threads=None):
@@ -252,7 +274,7 @@ def match_cell(state, c, a, max_det):
         **_similarity(r.gt, r.dt, cells.iou_type, cells.kpt_vars, g, rows))
     if not np.array_equal(kept_idx, np.arange(D)):  # sorted rows sort to themselves
         raise AssertionError("cell re-evaluation changed the detection order")
-    return rows, labels[:, 0, :].T, matched[:, 0, :].T
+    return rows, unpack(labels, len(cells.iou_thrs))[:, 0, :].T, matched[:, 0, :].T
 
 
 def cell_ious(state, c):
@@ -293,7 +315,7 @@ def state_from_eval_imgs(evalImgs, params):
     n = int(kept_off[-1])
     kept_score = np.zeros(n)
     labels = np.full((n, A, T), -1, np.int8)
-    npig = np.zeros((A, nc), np.int64)
+    npig = np.zeros((A, nc), np.int32)
     for c, key in enumerate(cells):
         k, i = divmod(key, I)
         b, e_ = kept_off[c], kept_off[c + 1]
@@ -310,8 +332,8 @@ def state_from_eval_imgs(evalImgs, params):
             npig[a, c] = np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)
     cat_off = np.searchsorted(cell_key // max(I, 1), np.arange(K + 1), "left").astype(np.int64)
     return EvalState(
-        matches=Matches(cat_off=cat_off, kept_off=kept_off, kept_score=kept_score,
-                        labels=labels, npig=npig),
+        matches=Matches(cat_off=cat_off, kept_off=kept_off, score=kept_score,
+                        labels=pack(labels), npig=npig, T=T),
         cells=Cells(cell_key=cell_key, img_ids=np.asarray(pe.imgIds),
                     cat_ids=np.asarray(pe.catIds), use_cats=bool(pe.useCats),
                     area_rng=np.asarray(pe.areaRng, np.float64),
