@@ -76,6 +76,7 @@ cdef extern from "coco_eval.h" nogil:
         const double *dt_area
         const double *dt_score
         const uint8_t *dt_id_pos
+        const uint8_t *dt_unmatched_ignored
         const double *area_rng
         size_t A
         const double *iou_thrs
