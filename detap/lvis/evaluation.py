@@ -93,6 +93,12 @@ class LVISEval:
         self._state = None
         self._n_dt = 0
 
+    @property
+    def state(self):
+        """The engine's state after evaluate() (``coco.engine.EvalState``;
+        K in sorted distinct category ids), or None before."""
+        return self._state
+
     def evaluate(self):
         """Match every verified (category, image) cell, per area range and
         IoU threshold (the engine's C matcher)."""
