@@ -27,7 +27,7 @@ from ..coco import engine
 from ..coco.cocoeval import Params as CocoParams
 from ..threads import nthreads
 from .dataset import LVIS
-from .federated import federated_rows
+from .federated import federated_rows, only_rows
 from .results import LVISResults
 from .summary import frequency_groups, result_lines, summarize
 
@@ -113,12 +113,13 @@ class LVISEval:
         rows = federated_rows(gt, dt, img_ids, cat_ids,
                               self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
                               self.lvis_gt.image_lists(p.img_ids, "not_exhaustive_category_ids"))
-        dt = dt.take(rows.dt_rows)
-        self._n_dt = len(dt)
-        self._state = engine.evaluate(gt.take(rows.gt_rows), dt, img_ids, cat_ids, True,
-                                      p.area_rng, p.iou_thrs, self._n_dt, self.threads,
-                                      iou_type=p.iou_type,
-                                      dt_unmatched_ignored=rows.unmatched_ignored)
+        self._n_dt = len(rows.dt_rows)
+        unmatched_ignored = np.zeros(len(dt), np.uint8)
+        unmatched_ignored[rows.dt_rows] = rows.unmatched_ignored
+        self._state = engine.evaluate(only_rows(gt, rows.gt_rows, cat_ids),
+                                      only_rows(dt, rows.dt_rows, cat_ids), img_ids, cat_ids,
+                                      True, p.area_rng, p.iou_thrs, self._n_dt, self.threads,
+                                      iou_type=p.iou_type, dt_unmatched_ignored=unmatched_ignored)
         self.freq_groups = frequency_groups(p.cat_ids, self.lvis_gt.frequencies(p.cat_ids))
 
     def accumulate(self):

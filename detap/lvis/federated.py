@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..coco.cells import index_of
+from ..errors import DetapInputError
 
-__all__ = ["FederatedRows", "federated_rows", "PairSet"]
+__all__ = ["FederatedRows", "federated_rows", "only_rows", "PairSet"]
 
 # (image, category) pair tables up to this many pairs are a byte table
 # (LVIS v1 val: 20k images x 1,203 categories = 24M bytes); beyond, sorted keys
@@ -95,3 +96,24 @@ def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive):
     dt_rows, keys = dt_rows[inside], keys[inside]
     nel = PairSet(_pair_keys(*not_exhaustive, cat_ids), size).contains(keys)
     return FederatedRows(gt_rows=gt_rows, dt_rows=dt_rows, unmatched_ignored=nel.astype(np.uint8))
+
+
+def only_rows(cols, rows, cat_ids):
+    """``cols`` with only ``rows`` (ascending) left for the engine: the
+    other rows get a category id outside ``cat_ids``, so that they fall in
+    no cell (cheaper than copying every column, masks included, and the
+    kept rows keep their places)."""
+    if len(rows) == len(cols):
+        return cols
+    lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    if not len(cat_ids):
+        outside = -1
+    elif cat_ids[0] > lo:
+        outside = int(cat_ids[0]) - 1
+    elif cat_ids[-1] < hi:
+        outside = int(cat_ids[-1]) + 1
+    else:
+        raise DetapInputError("category ids span the whole int64 range")
+    cat = np.full(len(cols), outside, np.int64)
+    cat[rows] = cols.category_id[rows]
+    return cols.with_fields(category_id=cat)

@@ -25,29 +25,37 @@ __all__ = ["LVISResults", "cap_per_image"]
 _BOX_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_SCORE | _core.HAS_BBOX
 
 
-def cap_per_image(image_id, score, max_dets):
-    """lvis-api's ``limit_dets_per_image`` as row indices: the rows kept,
-    in its order (images by first appearance; an image's rows in file
-    order, or by descending score, ties in file order, when it had more
-    than ``max_dets`` and was cut).  image_id, score (n,); -> (m,) int64."""
-    n = len(image_id)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    uniq, first, inv = np.unique(image_id, return_index=True, return_inverse=True)
-    rank_of = np.empty(len(uniq), np.int64)
-    rank_of[np.argsort(first, kind="stable")] = np.arange(len(uniq))
-    rank = rank_of[inv.reshape(-1)]
-    counts = np.bincount(rank, minlength=len(uniq))
-    over = counts[rank] > max_dets
-    rows = np.flatnonzero(~over)
+def cap_per_image(image_pos, n_images, score, max_dets):
+    """lvis-api's ``limit_dets_per_image`` as row indices.
+
+    image_pos (n,) int64 image index in [0, n_images), score (n,) float64.
+    An image with more than ``max_dets`` rows keeps its ``max_dets``
+    highest scores, ties in file order.  Returns (kept (n,) bool, order
+    (m,) int64): ``order`` is the kept rows in lvis-api's order (images by
+    first appearance; an image's rows in file order, or, when it was cut,
+    by descending score), which numbers them 1..m."""
+    n = len(image_pos)
+    off, perm = group.by_image(image_pos, n_images)   # stable: file order inside an image
+    counts = np.diff(off)
+    over = counts > max_dets
+    kept = np.ones(n, bool)
     if over.any():
-        cut = np.flatnonzero(over)
-        cut = cut[np.lexsort((-score[cut], rank[cut]))]   # by image, then score (stable)
-        starts = np.searchsorted(rank[cut], rank[cut], side="left")
-        cut = cut[np.arange(len(cut)) - starts < max_dets]
-        rows = np.concatenate([rows, cut])
-    # images in order of first appearance, each image's rows kept in order
-    return rows[group.by_image(rank[rows], len(uniq))[1]]
+        kept = ~over[image_pos]
+        cut = np.flatnonzero(~kept)
+        cut = cut[np.argsort(-score[cut], kind="stable")]
+        o2, p2 = group.by_image(image_pos[cut], n_images)
+        cut = cut[p2]                                  # by image, then score (stable)
+        cut = cut[np.arange(len(cut)) - o2[image_pos[cut]] < max_dets]
+        kept[cut] = True
+        rows = np.concatenate([np.flatnonzero(~over[image_pos]), cut])
+    else:
+        rows = np.arange(n)
+    # images in order of first appearance (the first row of each group)
+    present = counts > 0
+    rank = np.zeros(n_images, np.int64)
+    rank[np.flatnonzero(present)[np.argsort(perm[off[:-1][present]], kind="stable")]] = \
+        np.arange(int(present.sum()))
+    return kept, rows[group.by_image(rank[image_pos[rows]], n_images)[1]]
 
 
 class LVISResults(LVIS):
@@ -62,7 +70,7 @@ class LVISResults(LVIS):
     def __init__(self, lvis_gt, results, max_dets=300):
         gt = lvis_gt if isinstance(lvis_gt, LVIS) else LVIS(lvis_gt)
         self.gt = gt
-        self._index, self._cols = None, None
+        self._index, self._cols, self._fast_cols = None, None, None
         where = os.fspath(results) if isinstance(results, (str, os.PathLike)) else "<results>"
         self._where = where
         fast = None
@@ -86,14 +94,23 @@ class LVISResults(LVIS):
             score = column(records, "score", np.float64, where)
             bbox = None
         known = np.unique(np.asarray(gt.get_img_ids(), dtype=np.int64))
-        bad = index_of(known, img) < 0
+        pos = index_of(known, img)
+        bad = pos < 0
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DetapResultsError(f"record {i}: 'image_id' {int(img[i])} is not an image of the "
                                     "ground truth (Results do not correspond to current LVIS set)",
                                     where)
-        rows = cap_per_image(img, score, max_dets) if max_dets >= 0 else np.arange(len(img))
-        self._rows = rows
+        if max_dets >= 0:
+            kept, order = cap_per_image(pos, len(known), score, max_dets)
+            rows = np.flatnonzero(kept)           # file order: evaluation needs no other
+            ids = np.empty(len(img), np.int64)
+            ids[order] = np.arange(1, len(order) + 1)
+            ids = ids[rows]
+        else:  # lvis-api keeps the records as they are
+            rows = order = np.arange(len(img))
+            ids = rows + 1
+        self._rows, self._order = rows, order
         masks = None
         if self.kind == "bbox":
             if bbox is None:
@@ -101,12 +118,11 @@ class LVISResults(LVIS):
             bbox = bbox[rows]
             area = box_area(bbox)
         else:
-            kept = [records[r] for r in rows.tolist()]
-            masks = mask_columns([a.get("segmentation") for a in kept],
+            recs = [records[r] for r in rows.tolist()]
+            masks = mask_columns([a.get("segmentation") for a in recs],
                                  img[rows].tolist(), gt.imgs, where)
-            bbox, area = masks.result_box(kept)
-        self._dt = Columns.checked(where, img[rows], cat[rows],
-                                   np.arange(1, len(rows) + 1, dtype=np.int64), bbox, area,
+            bbox, area = masks.result_box(recs)
+        self._dt = Columns.checked(where, img[rows], cat[rows], ids, bbox, area,
                                    score=score[rows], check_area=False, ids_unique=True,
                                    negative="warn").with_fields(masks=masks)
         self._records = records
@@ -118,17 +134,21 @@ class LVISResults(LVIS):
         without one, the box's polygon as "segmentation") as annotations."""
         records = self._records if self._records is not None else read_document(self._where)[0]
         cols = self._dt
+        # the column row of each file row (columns keep the kept rows in file order)
+        at = np.full(len(records), -1, np.int64)
+        at[self._rows] = np.arange(len(self._rows))
         anns = []
-        for j, r in enumerate(self._rows.tolist()):
+        for j, r in enumerate(self._order.tolist()):
             a = dict(records[r])
+            c = int(at[r])
             if self.kind == "bbox":
                 if "segmentation" not in a:
-                    a["segmentation"] = box_polygons(cols.bbox[j:j + 1])[0]
+                    a["segmentation"] = box_polygons(cols.bbox[c:c + 1])[0]
                 x, y, w, h = a["bbox"]
                 a["area"] = w * h
             else:
-                a["area"] = cols.area[j].item()
-                a.setdefault("bbox", cols.bbox[j].tolist())
+                a["area"] = cols.area[c].item()
+                a.setdefault("bbox", cols.bbox[c].tolist())
             a["id"] = j + 1
             anns.append(a)
         doc = copy.deepcopy({k: v for k, v in self.gt.dataset.items() if k != "annotations"})
