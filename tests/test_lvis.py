@@ -269,7 +269,39 @@ def lvis_cases(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(lvis_cases())
-def test_random_cases_equal_lvis_api(case):
+@given(lvis_cases(), st.booleans())
+def test_random_cases_equal_lvis_api(case, via_files):
+    """From dicts, or from files (the C readers' path)."""
     gt, dets, max_dets = case
-    check(gt, dets, max_dets=max_dets)
+    ref = run_reference(gt, dets, max_dets=max_dets)
+    assert_same(run_detap(gt, dets, max_dets=max_dets, via_files=via_files), ref)
+
+
+def test_file_reader_fallbacks_and_nested_keys(tmp_path):
+    """A GT file with an "ignore" flag is read by json (the C reader does
+    not read it); a nested "images" key before the top-level one is not
+    taken for it; annotations read from the file's columns stay exact
+    after the caller reads ``dataset``."""
+    from detap.lvis import LVIS
+    from tests.lvis_support import write_json
+    ref = run_reference(base_gt(), base_dets())
+    gt = {"info": {"images": [{"id": 1, "neg_category_ids": [1, 2, 3, 4]}]}} | base_gt()
+    path = write_json(gt, tmp_path, "gt.json")
+    g = LVIS(path)
+    assert g.imgs[1]["neg_category_ids"] == [3]
+    from detap.lvis import LVISEval, LVISResults
+    ev = LVISEval(g, LVISResults(g, base_dets()), "bbox")
+    ev.run()
+    assert_same(ev, ref)
+    assert g.dataset["info"] == gt["info"]
+    ev = LVISEval(g, LVISResults(g, base_dets()), "bbox")
+    ev.run()
+    assert_same(ev, ref)
+    gt = base_gt()
+    gt["annotations"][0]["ignore"] = 1
+    ref = run_reference(gt, base_dets())
+    g = LVIS(write_json(gt, tmp_path, "gt2.json"))
+    ev = LVISEval(g, LVISResults(g, base_dets()), "bbox")
+    ev.run()
+    assert_same(ev, ref)
+    assert ref.results != run_reference(base_gt(), base_dets()).results

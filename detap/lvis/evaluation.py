@@ -31,7 +31,7 @@ from .federated import federated_rows, only_rows
 from .results import LVISResults
 from .summary import frequency_groups, result_lines, summarize
 
-__all__ = ["LVISEval", "Params"]
+__all__ = ["LVISEval", "Params", "evaluate_federated", "accumulate_federated"]
 
 
 class Params:
@@ -53,6 +53,32 @@ class Params:
         self.use_cats = 1
         self.img_count_lbl = ["r", "c", "f"]
         self.iou_type = iou_type
+
+
+def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, threads):
+    """lvis-api's evaluate() on columns: (the engine's ``EvalState``, the
+    number of detections evaluated).  gt, dt ``Columns``; img_ids, cat_ids
+    sorted unique int64; ``neg`` / ``not_exhaustive`` (image position,
+    category id) pairs (``federated_rows``); ``params`` an LVIS ``Params``
+    (area ranges, IoU thresholds, iou_type)."""
+    rows = federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive)
+    unmatched_ignored = np.zeros(len(dt), np.uint8)
+    unmatched_ignored[rows.dt_rows] = rows.unmatched_ignored
+    n_dt = len(rows.dt_rows)
+    # no per-cell maxDets cut: a cell keeps all its detections (n_dt bounds every cell)
+    state = engine.evaluate(only_rows(gt, rows.gt_rows, cat_ids),
+                            only_rows(dt, rows.dt_rows, cat_ids), img_ids, cat_ids, True,
+                            params.area_rng, params.iou_thrs, n_dt, threads,
+                            iou_type=params.iou_type, dt_unmatched_ignored=unmatched_ignored)
+    return state, n_dt
+
+
+def accumulate_federated(state, n_dt, rec_thrs, threads):
+    """lvis-api's accumulate(): precision (T, R, K, A) and recall (T, K, A),
+    K in the state's (sorted) category order: pycocotools' with one maxDets
+    that cuts nothing."""
+    precision, recall, _ = engine.accumulate(state.matches, [n_dt], rec_thrs, threads)
+    return precision[..., 0], recall[..., 0]
 
 
 class LVISEval:
@@ -108,18 +134,11 @@ class LVISEval:
         p.img_ids = list(np.unique(p.img_ids))
         img_ids = np.asarray(p.img_ids, dtype=np.int64).reshape(-1)
         cat_ids = np.unique(np.asarray(p.cat_ids, dtype=np.int64))
-        gt = self.lvis_gt.gt_columns(p.iou_type)
-        dt = self.lvis_dt.dt_columns(p.iou_type)
-        rows = federated_rows(gt, dt, img_ids, cat_ids,
-                              self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
-                              self.lvis_gt.image_lists(p.img_ids, "not_exhaustive_category_ids"))
-        self._n_dt = len(rows.dt_rows)
-        unmatched_ignored = np.zeros(len(dt), np.uint8)
-        unmatched_ignored[rows.dt_rows] = rows.unmatched_ignored
-        self._state = engine.evaluate(only_rows(gt, rows.gt_rows, cat_ids),
-                                      only_rows(dt, rows.dt_rows, cat_ids), img_ids, cat_ids,
-                                      True, p.area_rng, p.iou_thrs, self._n_dt, self.threads,
-                                      iou_type=p.iou_type, dt_unmatched_ignored=unmatched_ignored)
+        self._state, self._n_dt = evaluate_federated(
+            self.lvis_gt.gt_columns(p.iou_type), self.lvis_dt.dt_columns(p.iou_type), img_ids,
+            cat_ids, self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
+            self.lvis_gt.image_lists(p.img_ids, "not_exhaustive_category_ids"), p,
+            self.threads)
         self.freq_groups = frequency_groups(p.cat_ids, self.lvis_gt.frequencies(p.cat_ids))
 
     def accumulate(self):
@@ -128,9 +147,8 @@ class LVISEval:
         if self._state is None:
             raise RuntimeError("Please run evaluate() first.")
         p = self.params
-        precision, recall, _ = engine.accumulate(self._state.matches, [self._n_dt], p.rec_thrs,
+        precision, recall = accumulate_federated(self._state, self._n_dt, p.rec_thrs,
                                                  self.threads)
-        precision, recall = precision[..., 0], recall[..., 0]
         # the engine's K axis is the sorted distinct ids; lvis-api's is params.cat_ids
         cat_ids = np.asarray(p.cat_ids, dtype=np.int64).reshape(-1)
         if not np.array_equal(cat_ids, self._state.cells.cat_ids):

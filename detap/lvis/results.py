@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _core, group
 from ..coco.cells import index_of
+from ..core import sort_detections
 from ..coco.columns import (Columns, DetapResultsError, box_area, column, read_fast)
 from ..coco.masks import box_polygons, mask_columns
 from .dataset import LVIS, read_document
@@ -42,7 +43,7 @@ def cap_per_image(image_pos, n_images, score, max_dets):
     if over.any():
         kept = ~over[image_pos]
         cut = np.flatnonzero(~kept)
-        cut = cut[np.argsort(-score[cut], kind="stable")]
+        cut = cut[sort_detections(score[cut])]        # C radix sort, stable
         o2, p2 = group.by_image(image_pos[cut], n_images)
         cut = cut[p2]                                  # by image, then score (stable)
         cut = cut[np.arange(len(cut)) - o2[image_pos[cut]] < max_dets]
@@ -111,19 +112,22 @@ class LVISResults(LVIS):
             rows = order = np.arange(len(img))
             ids = rows + 1
         self._rows, self._order = rows, order
+        cut = len(rows) < len(img)     # else the columns are the file's as they are
         masks = None
         if self.kind == "bbox":
             if bbox is None:
                 bbox = column(records, "bbox", np.float64, where)
-            bbox = bbox[rows]
+            bbox = bbox[rows] if cut else bbox
             area = box_area(bbox)
         else:
             recs = [records[r] for r in rows.tolist()]
             masks = mask_columns([a.get("segmentation") for a in recs],
                                  img[rows].tolist(), gt.imgs, where)
             bbox, area = masks.result_box(recs)
-        self._dt = Columns.checked(where, img[rows], cat[rows], ids, bbox, area,
-                                   score=score[rows], check_area=False, ids_unique=True,
+        if cut:
+            img, cat, score = img[rows], cat[rows], score[rows]
+        self._dt = Columns.checked(where, img, cat, ids, bbox, area, score=score,
+                                   check_area=False, ids_unique=True,
                                    negative="warn").with_fields(masks=masks)
         self._records = records
         self._doc, self._loader = None, self._build_dataset
