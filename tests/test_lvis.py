@@ -271,10 +271,31 @@ def lvis_cases(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(lvis_cases(), st.booleans())
 def test_random_cases_equal_lvis_api(case, via_files):
-    """From dicts, or from files (the C readers' path)."""
+    """From dicts, or from files (the C readers' path); dt_pointers too."""
     gt, dets, max_dets = case
     ref = run_reference(gt, dets, max_dets=max_dets)
-    assert_same(run_detap(gt, dets, max_dets=max_dets, via_files=via_files), ref)
+    ours = run_detap(gt, dets, max_dets=max_dets, via_files=via_files)
+    assert_same(ours, ref)
+    same_pointers(ours, ref)
+
+
+def same_pointers(ours, ref):
+    want, got = ref.eval["dt_pointers"], ours.eval["dt_pointers"]
+    assert sorted(got) == sorted(want)
+    for k in want:
+        assert sorted(got[k]) == sorted(want[k])
+        for a, entry in want[k].items():
+            assert sorted(got[k][a]) == sorted(entry)
+            for name, value in entry.items():
+                assert np.array_equal(got[k][a][name], value), (k, a, name)
+                assert np.asarray(got[k][a][name]).dtype == np.asarray(value).dtype
+
+
+def test_dt_pointers():
+    ref = run_reference(base_gt(), base_dets())
+    ours = run_detap(base_gt(), base_dets())
+    same_pointers(ours, ref)
+    assert any(want for want in ref.eval["dt_pointers"][0].values())
 
 
 def test_file_reader_fallbacks_and_nested_keys(tmp_path):

@@ -57,3 +57,29 @@ def test_bad_usage(files, capsys):
     code, _ = run(["eval", "--gt", gt, "--dt", dt, "--protocol", "lvis", "--format", "voc"])
     assert code == 2
     assert "--protocol lvis" in capsys.readouterr().err
+
+
+def test_mask_results_file_and_empty_results(tmp_path):
+    """RLE mask results read from a file (the json path), and an empty
+    results file (every GT missed, as lvis-api scores a set whose every
+    detection is dropped)."""
+    from pycocotools import mask as pmask
+    dets = []
+    for d in base_dets():
+        x, y, w, h = d["bbox"]
+        rle = pmask.frPyObjects([[x, y, x + w, y, x + w, y + h / 2]], 480, 640)[0]
+        rle["counts"] = rle["counts"].decode()
+        dets.append({"image_id": d["image_id"], "category_id": d["category_id"],
+                     "score": d["score"], "segmentation": rle})
+    gt = write_json(base_gt(), tmp_path, "gt.json")
+    code, text = run(["eval", "--gt", gt, "--dt", write_json(dets, tmp_path, "dt.json"),
+                      "--protocol", "lvis", "--iou-type", "segm", "--json"])
+    assert code == 0
+    ref = run_reference(base_gt(), dets, iou_type="segm")
+    assert json.loads(text)["summary"] == {k: float(v) for k, v in ref.results.items()}
+    code, text = run(["eval", "--gt", gt, "--dt", write_json([], tmp_path, "empty.json"),
+                      "--protocol", "lvis", "--json"])
+    assert code == 0
+    ref = run_reference(base_gt(), [{"image_id": 3, "category_id": 3, "bbox": [0, 0, 9, 9],
+                                     "score": .5}])
+    assert json.loads(text)["summary"] == {k: float(v) for k, v in ref.results.items()}

@@ -30,6 +30,7 @@ from .dataset import LVIS
 from .federated import federated_rows, only_rows
 from .results import LVISResults
 from .summary import frequency_groups, result_lines, summarize
+from .views import DtPointers
 
 __all__ = ["LVISEval", "Params", "evaluate_federated", "accumulate_federated"]
 
@@ -88,7 +89,7 @@ class LVISEval:
 
     ``run()`` = ``evaluate()``, ``accumulate()``, ``summarize()``;
     ``eval["precision"]`` (T, R, K, A), ``eval["recall"]`` (T, K, A)
-    (-1 where lvis-api leaves -1), ``results`` (the 13 numbers),
+    (-1 where lvis-api leaves -1), ``eval["dt_pointers"]`` (built on access), ``results`` (the 13 numbers),
     ``print_results()``, ``get_results()``.  ``threads`` (detap only):
     worker threads of the C stages; results do not depend on it."""
 
@@ -151,8 +152,8 @@ class LVISEval:
                                                  self.threads)
         # the engine's K axis is the sorted distinct ids; lvis-api's is params.cat_ids
         cat_ids = np.asarray(p.cat_ids, dtype=np.int64).reshape(-1)
+        k = np.searchsorted(self._state.cells.cat_ids, cat_ids)
         if not np.array_equal(cat_ids, self._state.cells.cat_ids):
-            k = np.searchsorted(self._state.cells.cat_ids, cat_ids)
             precision, recall = precision[:, :, k, :], recall[:, k, :]
         T, R, K, A = precision.shape
         self.eval = {
@@ -161,6 +162,7 @@ class LVISEval:
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
             "precision": precision,
             "recall": recall,
+            "dt_pointers": DtPointers(self._state, k),   # built on access
         }
 
     def summarize(self):
