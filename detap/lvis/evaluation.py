@@ -56,13 +56,15 @@ class Params:
         self.iou_type = iou_type
 
 
-def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, threads):
+def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, threads,
+                       dt_keep=None):
     """lvis-api's evaluate() on columns: (the engine's ``EvalState``, the
     number of detections evaluated).  gt, dt ``Columns``; img_ids, cat_ids
     sorted unique int64; ``neg`` / ``not_exhaustive`` (image position,
     category id) pairs (``federated_rows``); ``params`` an LVIS ``Params``
-    (area ranges, IoU thresholds, iou_type)."""
-    rows = federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive)
+    (area ranges, IoU thresholds, iou_type); ``dt_keep`` the per-image
+    cap's mask of ``dt`` (None: all kept)."""
+    rows = federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep)
     unmatched_ignored = np.zeros(len(dt), np.uint8)
     unmatched_ignored[rows.dt_rows] = rows.unmatched_ignored
     n_dt = len(rows.dt_rows)
@@ -135,11 +137,12 @@ class LVISEval:
         p.img_ids = list(np.unique(p.img_ids))
         img_ids = np.asarray(p.img_ids, dtype=np.int64).reshape(-1)
         cat_ids = np.unique(np.asarray(p.cat_ids, dtype=np.int64))
+        dt, keep = self.lvis_dt.evaluation_columns(p.iou_type)
         self._state, self._n_dt = evaluate_federated(
-            self.lvis_gt.gt_columns(p.iou_type), self.lvis_dt.dt_columns(p.iou_type), img_ids,
-            cat_ids, self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
+            self.lvis_gt.gt_columns(p.iou_type), dt, img_ids, cat_ids,
+            self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
             self.lvis_gt.image_lists(p.img_ids, "not_exhaustive_category_ids"), p,
-            self.threads)
+            self.threads, keep)
         self.freq_groups = frequency_groups(p.cat_ids, self.lvis_gt.frequencies(p.cat_ids))
 
     def accumulate(self):
@@ -162,7 +165,7 @@ class LVISEval:
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
             "precision": precision,
             "recall": recall,
-            "dt_pointers": DtPointers(self._state, k),   # built on access
+            "dt_pointers": DtPointers(self._state, k, self.lvis_dt.api_ids),  # built on access
         }
 
     def summarize(self):

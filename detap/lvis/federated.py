@@ -77,12 +77,13 @@ def _pair_keys(img_pos, cat_id, cat_ids):
     return img_pos[k >= 0] * len(cat_ids) + k[k >= 0]
 
 
-def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive):
+def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None):
     """The rows of ``gt`` and ``dt`` (``Columns``) that lvis-api evaluates
     on images ``img_ids`` and categories ``cat_ids`` (both sorted unique
     int64).  ``neg`` and ``not_exhaustive`` are (image position, category
     id) arrays: every entry of each image's ``neg_category_ids`` and
-    ``not_exhaustive_category_ids``."""
+    ``not_exhaustive_category_ids``.  ``dt_keep`` (len(dt),) bool or None:
+    the detections the per-image cap kept."""
     K = len(cat_ids)
     size = len(img_ids) * K
     gi, gk, g_ok = _positions(img_ids, cat_ids, gt)
@@ -90,6 +91,8 @@ def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive):
     pos = gi[gt_rows] * K + gk[gt_rows]
     verified = PairSet(np.concatenate([pos, _pair_keys(*neg, cat_ids)]), size)
     di, dk, d_ok = _positions(img_ids, cat_ids, dt)
+    if dt_keep is not None:
+        d_ok &= dt_keep
     dt_rows = np.flatnonzero(d_ok)
     keys = di[dt_rows] * K + dk[dt_rows]
     inside = verified.contains(keys)

@@ -60,5 +60,5 @@ def evaluate_files(gt_path, dt_path, iou_type="bbox", iou=0.5, threads=None):
     dt = LVISResults(gt, dt_path)
     ev = LVISEval(gt, dt, iou_type, threads=threads)
     ev.run()
-    read = (len(ev.params.img_ids), len(gt.gt_columns()), len(dt.dt_columns()))
+    read = (len(ev.params.img_ids), len(gt.gt_columns()), dt.n_kept)
     return eval_result(ev, iou), read

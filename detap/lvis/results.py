@@ -21,42 +21,57 @@ from ..coco.columns import (Columns, DetapResultsError, box_area, column, read_f
 from ..coco.masks import box_polygons, mask_columns
 from .dataset import LVIS, read_document
 
-__all__ = ["LVISResults", "cap_per_image"]
+__all__ = ["LVISResults", "cap_per_image", "api_order"]
 
 _BOX_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_SCORE | _core.HAS_BBOX
 
 
 def cap_per_image(image_pos, n_images, score, max_dets):
-    """lvis-api's ``limit_dets_per_image`` as row indices.
+    """lvis-api's ``limit_dets_per_image`` as a mask: which rows it keeps.
 
     image_pos (n,) int64 image index in [0, n_images), score (n,) float64.
     An image with more than ``max_dets`` rows keeps its ``max_dets``
-    highest scores, ties in file order.  Returns (kept (n,) bool, order
-    (m,) int64): ``order`` is the kept rows in lvis-api's order (images by
-    first appearance; an image's rows in file order, or, when it was cut,
-    by descending score), which numbers them 1..m."""
-    n = len(image_pos)
-    off, perm = group.by_image(image_pos, n_images)   # stable: file order inside an image
-    counts = np.diff(off)
+    highest scores, ties in file order.  Returns (n,) bool, or None when
+    no image has more than ``max_dets`` rows (all are kept)."""
+    counts = np.bincount(image_pos, minlength=n_images)
     over = counts > max_dets
-    kept = np.ones(n, bool)
-    if over.any():
-        kept = ~over[image_pos]
-        cut = np.flatnonzero(~kept)
-        cut = cut[sort_detections(score[cut])]        # C radix sort, stable
-        o2, p2 = group.by_image(image_pos[cut], n_images)
-        cut = cut[p2]                                  # by image, then score (stable)
-        cut = cut[np.arange(len(cut)) - o2[image_pos[cut]] < max_dets]
-        kept[cut] = True
-        rows = np.concatenate([np.flatnonzero(~over[image_pos]), cut])
-    else:
+    if not over.any():
+        return None
+    kept = ~over[image_pos]
+    cut = _by_image_then_score(np.flatnonzero(~kept), image_pos, n_images, score)
+    o2 = np.searchsorted(image_pos[cut], np.arange(n_images))
+    kept[cut[np.arange(len(cut)) - o2[image_pos[cut]] < max_dets]] = True
+    return kept
+
+
+def _by_image_then_score(rows, image_pos, n_images, score):
+    """``rows`` ordered by image, then descending score, ties in file order."""
+    rows = rows[sort_detections(score[rows])]          # C radix sort, stable
+    return rows[group.by_image(image_pos[rows], n_images)[1]]
+
+
+def api_order(image_pos, n_images, score, kept):
+    """The kept rows (``kept`` (n,) bool, or None: all) in lvis-api's order,
+    which numbers them 1..m: images by first appearance; an image's rows in
+    file order, or by descending score (ties in file order) when the cap
+    cut it."""
+    n = len(image_pos)
+    off, perm = group.by_image(image_pos, n_images)    # stable: file order inside an image
+    counts = np.diff(off)
+    if kept is None:
         rows = np.arange(n)
-    # images in order of first appearance (the first row of each group)
+    else:
+        cut_img = np.zeros(n_images, bool)
+        cut_img[image_pos[~kept]] = True
+        in_cut = cut_img[image_pos]
+        rows = np.concatenate([np.flatnonzero(~in_cut),
+                               _by_image_then_score(np.flatnonzero(in_cut & kept), image_pos,
+                                                    n_images, score)])
     present = counts > 0
     rank = np.zeros(n_images, np.int64)
     rank[np.flatnonzero(present)[np.argsort(perm[off[:-1][present]], kind="stable")]] = \
         np.arange(int(present.sum()))
-    return kept, rows[group.by_image(rank[image_pos[rows]], n_images)[1]]
+    return rows[group.by_image(rank[image_pos[rows]], n_images)[1]]
 
 
 class LVISResults(LVIS):
@@ -102,79 +117,97 @@ class LVISResults(LVIS):
             raise DetapResultsError(f"record {i}: 'image_id' {int(img[i])} is not an image of the "
                                     "ground truth (Results do not correspond to current LVIS set)",
                                     where)
-        if max_dets >= 0:
-            kept, order = cap_per_image(pos, len(known), score, max_dets)
-            rows = np.flatnonzero(kept)           # file order: evaluation needs no other
-            ids = np.empty(len(img), np.int64)
-            ids[order] = np.arange(1, len(order) + 1)
-            ids = ids[rows]
-        else:  # lvis-api keeps the records as they are
-            rows = order = np.arange(len(img))
-            ids = rows + 1
-        self._rows, self._order = rows, order
-        cut = len(rows) < len(img)     # else the columns are the file's as they are
+        # the cap as a mask: evaluation leaves the cut rows out, nothing is copied
+        self.kept = cap_per_image(pos, len(known), score, max_dets) if max_dets >= 0 else None
+        self._capped = max_dets >= 0
+        self._pos, self._n_images, self._api_ids = pos, len(known), None
         masks = None
         if self.kind == "bbox":
             if bbox is None:
                 bbox = column(records, "bbox", np.float64, where)
-            bbox = bbox[rows] if cut else bbox
             area = box_area(bbox)
         else:
-            recs = [records[r] for r in rows.tolist()]
-            masks = mask_columns([a.get("segmentation") for a in recs],
-                                 img[rows].tolist(), gt.imgs, where)
-            bbox, area = masks.result_box(recs)
-        if cut:
-            img, cat, score = img[rows], cat[rows], score[rows]
-        self._dt = Columns.checked(where, img, cat, ids, bbox, area, score=score,
-                                   check_area=False, ids_unique=True,
-                                   negative="warn").with_fields(masks=masks)
+            masks = mask_columns([a.get("segmentation") for a in records], img.tolist(),
+                                 gt.imgs, where)
+            bbox, area = masks.result_box(records)
+        # ids: the file row + 1 (what the engine needs: positive, distinct); lvis-api's
+        # numbering (after its regrouping) is api_ids()
+        self._all = Columns.checked(where, img, cat, np.arange(1, len(img) + 1), bbox, area,
+                                    score=score, check_area=False, ids_unique=True,
+                                    negative="warn").with_fields(masks=masks)
         self._records = records
         self._doc, self._loader = None, self._build_dataset
+
+    def _kept_rows(self):
+        return np.arange(len(self._all)) if self.kept is None else np.flatnonzero(self.kept)
+
+    @property
+    def n_kept(self):
+        """How many results the cap kept."""
+        return len(self._all) if self.kept is None else int(self.kept.sum())
+
+    def api_ids(self):
+        """(n,) int64: lvis-api's id of each result record (1..m in its
+        order after the cap's regrouping; 0 for a record the cap cut)."""
+        if self._api_ids is None:
+            if self._capped:
+                order = api_order(self._pos, self._n_images, self._all.score, self.kept)
+            else:  # no cap: lvis-api keeps the records as they are
+                order = np.arange(len(self._all))
+            ids = np.zeros(len(self._all), np.int64)
+            ids[order] = np.arange(1, len(order) + 1)
+            self._api_ids = ids
+        return self._api_ids
 
     def _build_dataset(self):
         """lvis-api's result-set document: the ground truth's, with the
         kept result records (copies, with "area", "id" and, for boxes
         without one, the box's polygon as "segmentation") as annotations."""
         records = self._records if self._records is not None else read_document(self._where)[0]
-        cols = self._dt
-        # the column row of each file row (columns keep the kept rows in file order)
-        at = np.full(len(records), -1, np.int64)
-        at[self._rows] = np.arange(len(self._rows))
+        cols, ids = self._all, self.api_ids()
+        order = np.empty(int((ids > 0).sum()), np.int64)
+        order[ids[ids > 0] - 1] = np.flatnonzero(ids > 0)
         anns = []
-        for j, r in enumerate(self._order.tolist()):
+        for j, r in enumerate(order.tolist()):
             a = dict(records[r])
-            c = int(at[r])
             if self.kind == "bbox":
                 if "segmentation" not in a:
-                    a["segmentation"] = box_polygons(cols.bbox[c:c + 1])[0]
+                    a["segmentation"] = box_polygons(cols.bbox[r:r + 1])[0]
                 x, y, w, h = a["bbox"]
                 a["area"] = w * h
             else:
-                a["area"] = cols.area[c].item()
-                a.setdefault("bbox", cols.bbox[c].tolist())
+                a["area"] = cols.area[r].item()
+                a.setdefault("bbox", cols.bbox[r].tolist())
             a["id"] = j + 1
             anns.append(a)
         doc = copy.deepcopy({k: v for k, v in self.gt.dataset.items() if k != "annotations"})
         doc["annotations"] = anns
         return doc
 
-    def dt_columns(self, iou_type="bbox"):
-        """The kept detections as ``Columns`` (lvis-api's order and ids),
-        with their masks for ``iou_type="segm"`` (a box result without a
-        "segmentation" is its box's polygon, as lvis-api makes it)."""
-        cols = self._dt
+    def evaluation_columns(self, iou_type="bbox"):
+        """(every result record as ``Columns``, in file order, ids the file
+        row + 1, with masks for ``iou_type="segm"``; the kept mask (n,) bool
+        or None when the cap cut nothing): what evaluation reads, without
+        copying the kept rows out."""
+        cols = self._all
         if iou_type == "segm" and cols.masks is None:
             records = self._records if self._records is not None else read_document(self._where)[0]
-            segs = []
-            for j, r in enumerate(self._rows.tolist()):
-                a = records[r]
-                segs.append(a["segmentation"] if "segmentation" in a
-                            else box_polygons(cols.bbox[j:j + 1])[0])
+            segs = [a["segmentation"] if "segmentation" in a else box_polygons(cols.bbox[r:r + 1])[0]
+                    for r, a in enumerate(records)]
             cols = cols.with_fields(masks=mask_columns(segs, cols.image_id.tolist(), self.gt.imgs,
                                                        self._where))
-            self._dt = cols
-        return cols
+            self._all = cols
+        return cols, self.kept
+
+    def dt_columns(self, iou_type="bbox"):
+        """The kept detections as ``Columns`` (file order, lvis-api's ids),
+        with their masks for ``iou_type="segm"`` (a box result without a
+        "segmentation" is its box's polygon, as lvis-api makes it)."""
+        cols, kept = self.evaluation_columns(iou_type)
+        rows = self._kept_rows()
+        if kept is not None:
+            cols = cols.take(rows)
+        return cols.with_fields(id=self.api_ids()[rows])
 
     def gt_columns(self, iou_type="bbox"):
         raise TypeError("a result set has detections, not ground truth: use dt_columns()")

@@ -144,11 +144,9 @@ class LVISEvaluator(Evaluator):
         if unknown.any():
             raise DetapInputError(f"GT label {int(gt['label'][unknown][0])} has no frequency")
         pos = index_of(img_ids, det["img"].astype(np.int64))
-        if self.max_dets >= 0:
-            rows = np.flatnonzero(cap_per_image(pos, len(img_ids), det["score"],
-                                                self.max_dets)[0])
-        else:
-            rows = np.arange(len(pos))
+        kept = cap_per_image(pos, len(img_ids), det["score"], self.max_dets) \
+            if self.max_dets >= 0 else None
+        rows = np.arange(len(pos)) if kept is None else np.flatnonzero(kept)
         n_g, n_d = len(gt["img"]), len(rows)
         gt_cols = Columns.checked("Evaluator GT", gt["img"].astype(np.int64),
                                   gt["label"].astype(np.int64), np.arange(1, n_g + 1), gt["box"],

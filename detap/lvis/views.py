@@ -20,10 +20,11 @@ class DtPointers(Mapping):
     bool, "fps" (T, N) bool} or {}} (lvis-api's layout).
 
     ``state``: the engine's ``EvalState`` (categories sorted); ``positions``
-    (K,): the engine position of each of params.cat_ids."""
+    (K,): the engine position of each of params.cat_ids; ``api_ids()``:
+    lvis-api's id of each result (the engine's ids are the file row + 1)."""
 
-    def __init__(self, state, positions):
-        self._state, self._pos = state, list(positions)
+    def __init__(self, state, positions, api_ids):
+        self._state, self._pos, self._api_ids = state, list(positions), api_ids
         self._built = {}
 
     def __len__(self):
@@ -44,7 +45,7 @@ class DtPointers(Mapping):
         c0, c1 = m.cat_off[j], m.cat_off[j + 1]
         k0, k1 = m.kept_off[c0], m.kept_off[c1]   # the category's cells are consecutive
         order = np.argsort(-m.kept_score[k0:k1], kind="mergesort")
-        ids = rows.dt.id[rows.kept_idx[k0:k1]][order]
+        ids = self._api_ids()[rows.dt.id[rows.kept_idx[k0:k1]][order] - 1]
         if bool(np.any(np.diff(m.kept_off[c0:c1 + 1]) == 0)):
             # lvis-api concatenates a cell's empty id list as float64: then all are floats
             ids = ids.astype(np.float64)
