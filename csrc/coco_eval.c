@@ -93,6 +93,15 @@ int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int
     return DETAP_OK;
 }
 
+/* Whether an unmatched detection (array row r, area `area`) is ignored in
+ * area range rng rather than a FP: outside the range (pycocotools), or
+ * flagged by the caller (lvis-api's not-exhaustive categories). */
+static inline int dt_out(const detap_coco_eval_in *in, int64_t r, double area,
+                         const double *rng) {
+    return area < rng[0] || area > rng[1] ||
+           (in->dt_unmatched_ignored && in->dt_unmatched_ignored[(size_t)r]);
+}
+
 static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept_off,
                      int64_t *kept_idx, uint8_t *labels, int32_t *npig, int64_t *matched,
                      coco_scratch *s) {
@@ -124,7 +133,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             const double *rng = in->area_rng + 2 * a;
             npig[a * in->ncells + c] = 0;
             for (size_t d = 0; d < D; d++) {
-                int v = (s->darea[d] < rng[0] || s->darea[d] > rng[1]) ? DETAP_IGNORE : DETAP_FP;
+                int v = dt_out(in, drow[d], s->darea[d], rng) ? DETAP_IGNORE : DETAP_FP;
                 uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
                 memset(blk, 0, LB);
                 for (size_t t = 0; t < T; t++) detap_lab_set(blk, T, t, v);
@@ -175,7 +184,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
                                 in->dt_id_pos[drow[d]] != 0, s->taken, mres + d * T);
         }
         for (size_t d = 0; d < D; d++) {
-            int out = s->darea[d] < rng[0] || s->darea[d] > rng[1];
+            int out = dt_out(in, drow[d], s->darea[d], rng);
             uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
             const int64_t *m = mres + d * T;
             memset(blk, 0, LB);

@@ -42,6 +42,10 @@ typedef struct {
     const double *dt_area;
     const double *dt_score;
     const uint8_t *dt_id_pos;    /* det id > 0 (only then is a GT marked taken) */
+    const uint8_t *dt_unmatched_ignored; /* NULL, or per detection: ignored
+                                    when unmatched in every area range, as
+                                    if outside it (lvis-api's categories not
+                                    exhaustively annotated in an image) */
     const double *area_rng;      /* A x 2: [lo, hi] */
     size_t A;
     const double *iou_thrs;      /* T */

@@ -250,7 +250,7 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
-                  bint with_matches=False, kpts=None, masks=None):
+                  bint with_matches=False, kpts=None, masks=None, dt_unmatched_ignored=None):
     """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
@@ -266,7 +266,11 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     similarity pycocotools' keypoint OKS (csrc/oks.h) instead of box IoU;
     gt_boxes and gt_area then are the GT boxes and areas it reads.  ``masks``
     = ((counts, off, hw, bbox) of the GT rows, the same of the detection
-    rows; see rle_columns) makes it pycocotools' mask IoU (csrc/mask_cells.h)."""
+    rows; see rle_columns) makes it pycocotools' mask IoU (csrc/mask_cells.h).
+
+    ``dt_unmatched_ignored`` (nd,) uint8, or None: a detection flagged
+    non-zero is ignored when unmatched, in every area range (lvis-api's
+    not-exhaustively annotated categories), instead of being a FP."""
     gt_off = np.ascontiguousarray(gt_off, dtype=np.int64)
     dt_off = np.ascontiguousarray(dt_off, dtype=np.int64)
     cdef Py_ssize_t nc = gt_off.shape[0] - 1
@@ -286,6 +290,8 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     db = _bytes_view(dt_boxes, np.float64, nd, "dt_boxes", 4)
     ds = _bytes_view(dt_score, np.float64, nd, "dt_score")
     dz = _bytes_view(dt_id_pos, np.uint8, nd, "dt_id_pos")
+    du = _bytes_view(dt_unmatched_ignored, np.uint8, nd, "dt_unmatched_ignored") \
+        if dt_unmatched_ignored is not None else None
     grows = _check_rows(gt_row, gt_off[nc], ng, "gt_row")
     drows = _check_rows(dt_row, dt_off[nc], nd, "dt_row")
     rng = np.ascontiguousarray(area_rng, dtype=np.float64)
@@ -315,6 +321,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     cdef const unsigned char[::1] v_ga = ga.view(np.uint8), v_da = da.view(np.uint8)
     cdef const unsigned char[::1] v_gb = gb[0], v_gc = gc[0], v_gi = gi[0], v_gz = gz[0]
     cdef const unsigned char[::1] v_db = db[0], v_ds = ds[0], v_dz = dz[0]
+    cdef const unsigned char[::1] v_du = du[0] if du is not None else None
     cdef const double[:, ::1] v_rng = rng
     cdef const double[::1] v_thr = thr
     cdef const int64_t[::1] v_ko = kept_off
@@ -347,6 +354,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.dt_area = <const double *>_ptr(v_da)
     inp.dt_score = <const double *>_ptr(v_ds)
     inp.dt_id_pos = <const uint8_t *>_ptr(v_dz)
+    inp.dt_unmatched_ignored = <const uint8_t *>_ptr(v_du) if du is not None else NULL
     inp.area_rng = &v_rng[0, 0] if A else &dz0
     inp.A = A
     inp.iou_thrs = &v_thr[0] if T else &dz0

@@ -176,7 +176,10 @@ def _eval(args, out):
     t0 = time.perf_counter()
     _check_out_dir(args.out)
     gate = _gate_setup(args)
-    if args.iou_type != "bbox":
+    if args.protocol == "lvis":
+        fmt, results, counts = _eval_lvis(args)
+        protocols = ["lvis"]
+    elif args.iou_type != "bbox":
         fmt, results, counts = _eval_shapes(args)
         protocols = ["coco"]
     else:
@@ -207,6 +210,9 @@ def _eval(args, out):
             out.write(report.format_table(results[0]) + "\n")
         if results[0].stats is not None:
             _write(out, _coco_stats_text(results[0].stats), fancy)
+        if results[0].summary is not None:
+            from .lvis.report import summary_text
+            _write(out, summary_text(results[0]), fancy)
     else:
         _write(out, report.format_side_by_side(results), _fancy(args, out))
     out.flush()
@@ -235,6 +241,20 @@ def _eval_shapes(args):
         raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
     res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
     return "coco", [res], read
+
+
+def _eval_lvis(args):
+    """detap eval --protocol lvis: an LVIS JSON ground truth and a results
+    list through LVISEval (bbox or segm): (format, [EvalResult], (images,
+    GT, detections kept))."""
+    from .lvis.report import evaluate_files
+    if args.format not in ("auto", "coco") or args.dt_format or args.iou_type == "keypoints":
+        raise DetapInputError("--protocol lvis takes an LVIS JSON ground truth and a JSON "
+                              "results list, with --iou-type bbox or segm")
+    if not args.dt:
+        raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
+    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
+    return "lvis", [res], read
 
 
 def _coco_stats_text(stats):
@@ -392,9 +412,11 @@ def _input_options(p, with_dt=True):
 
 def _eval_options(p, compare=False):
     from .protocols import PROTOCOLS
-    p.add_argument("--protocol", choices=("auto",) + PROTOCOLS + ("all",), default="auto",
+    choices = ("auto",) + PROTOCOLS + (() if compare else ("lvis",)) + ("all",)
+    p.add_argument("--protocol", choices=choices, default="auto",
                    help="whose rules (default: the format's own tool; 'all': every protocol "
-                        "side by side)")
+                        "side by side; 'lvis': lvis-api's federated evaluation of an LVIS "
+                        "JSON ground truth)")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
     if not compare:
         p.add_argument("--iou-type", choices=("bbox", "segm", "keypoints"), default="bbox",

@@ -232,10 +232,13 @@ def iou_index(thrs, iou):
     return int(hit[0]) if len(hit) else None
 
 
-def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, iou_type="bbox"):
-    """The "coco" ``EvalResult`` from an accumulated evaluation.
+def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, iou_type="bbox",
+                protocol="coco", summary=None):
+    """The "coco" ``EvalResult`` from an accumulated evaluation (or, with
+    ``protocol="lvis"``, lvis-api's on the same engine state).
 
-    stats      pycocotools' summary numbers (``coco.summarize``)
+    stats      pycocotools' summary numbers (``coco.summarize``), or None
+    summary    named summary numbers (LVIS: its 13 results), or None
     matches    the engine's ``Matches`` the per-class curves come from
     precision  (T, R, K, A, M) precision holding IoU index t
     names      class names in the state's category order
@@ -255,7 +258,7 @@ def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, i
             r_curve = tp / npos if npos else np.full(len(tp), np.nan)
         per_class[name] = class_report(name, ap, npos, scores, tp, fp, p_curve, r_curve,
                                        count[j], area[j], aspect[j])
-    return EvalResult(protocol="coco", iou=iou, classes=list(names), per_class=per_class,
-                      map=mean, stats=np.asarray(stats, dtype=np.float64),
+    return EvalResult(protocol=protocol, iou=iou, classes=list(names), per_class=per_class,
+                      map=mean, stats=None if stats is None else np.asarray(stats, np.float64),
                       convention=convention_dict(PRESETS["coco"]), n_images=n_images,
-                      iou_type=iou_type)
+                      iou_type=iou_type, summary=summary)

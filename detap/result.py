@@ -50,6 +50,8 @@ SCHEMA = {
         "convention": {"type": "object"},
         "stats": {"type": "array", "items": {"type": "number"}, "minItems": 10, "maxItems": 12},
         "iou_type": {"enum": ["bbox", "segm", "keypoints"]},
+        # lvis-api's 13 results by name ("AP", ..., "ARl@300"); -1 where it gives -1
+        "summary": {"type": "object", "additionalProperties": {"type": "number"}},
         # added by the command line (``detap eval --json``), optional and additive, so
         # the schema stays version 1: every version-1 document is still valid
         "provenance": {
@@ -207,6 +209,7 @@ class EvalResult:
     convention  the rules the protocol set (a dict, for reports)
     n_images    number of images evaluated
     iou_type    for "coco": what was compared, "bbox", "segm" or "keypoints"
+    summary     for "lvis": lvis-api's 13 results by name (AP ... ARl@300)
     """
     protocol: str
     iou: float
@@ -217,6 +220,7 @@ class EvalResult:
     convention: dict = field(default_factory=dict)
     n_images: int = 0
     iou_type: Optional[str] = None
+    summary: Optional[dict] = None
 
     @property
     def protocol_label(self):
@@ -247,4 +251,6 @@ class EvalResult:
             d["stats"] = [float(s) for s in self.stats]
         if self.iou_type is not None:
             d["iou_type"] = self.iou_type
+        if self.summary is not None:
+            d["summary"] = {k: float(v) for k, v in self.summary.items()}
         return d

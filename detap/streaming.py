@@ -188,7 +188,8 @@ def _dense(values, universe):
 class Evaluator:
     """Accumulate images, merge evaluators, compute AP.
 
-    protocol   a preset name (``detap.protocols.PROTOCOLS``)
+    protocol   a preset name (``detap.protocols.PROTOCOLS``), or "lvis"
+               (``detap.lvis.stream.LVISEvaluator``: its own keywords)
     iou        IoU threshold of ``map`` and the per-class reports; for
                "coco" one of its ``iouThrs`` (stats cover all ten)
     classes    class names: a sequence indexed by label or a dict
@@ -197,6 +198,12 @@ class Evaluator:
     iou_type   "coco" only: "bbox" (default), "segm" or "keypoints" (the
                17 COCO person sigmas, or ``kpt_oks_sigmas``)
     """
+
+    def __new__(cls, protocol="coco", *args, **kwargs):
+        if cls is Evaluator and protocol == "lvis":  # LVIS's own state (detap/lvis/stream.py)
+            from .lvis.stream import LVISEvaluator
+            return super().__new__(LVISEvaluator)
+        return super().__new__(cls)
 
     def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None, iou_type="bbox",
                  kpt_oks_sigmas=None):

@@ -60,6 +60,15 @@ class Columns:
     def __len__(self):
         return len(self.image_id)
 
+    def take(self, rows):
+        """The rows ``rows`` (an int64 index array), every column cut alike."""
+        def cut(a):
+            return None if a is None else a[rows]
+        return Columns(self.image_id[rows], self.category_id[rows], self.id[rows],
+                       self.bbox[rows], self.area[rows], self.crowd[rows], self.ignore[rows],
+                       cut(self.score), self.ids_unique, cut(self.kpts),
+                       None if self.masks is None else self.masks.take(rows))
+
     @classmethod
     def checked(cls, where, image_id, category_id, ids, bbox, area, crowd=None, ignore=None,
                 score=None, check_area=True, ids_unique=False, negative="error"):

@@ -176,7 +176,7 @@ def _similarity(gt, dt, iou_type, vars_, g_rows=slice(None), d_rows=slice(None))
 
 
 def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, threads=None,
-             iou_type="bbox", sigmas=None):
+             iou_type="bbox", sigmas=None, dt_unmatched_ignored=None):
     """pycocotools' evaluate() on columns.
 
     gt, dt    ``Columns`` (GT with iscrowd / ignore; detections with score;
@@ -186,6 +186,9 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
               given without
     area_rng  (A, 2), iou_thrs (T,), max_det: maxDets[-1]
     iou_type  "bbox", "segm" or "keypoints" (with ``sigmas``, one per point)
+    dt_unmatched_ignored  None, or (len(dt),) uint8: detections ignored
+              when unmatched, in every area range, instead of FP (lvis-api's
+              not-exhaustive categories; pycocotools has no such rule)
     """
     img_ids = np.asarray(img_ids, dtype=np.int64).reshape(-1)
     cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
@@ -202,7 +205,7 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
         g.gt_off, g.gt_rows, gt.bbox, gt.area, gt.crowd, gt.ignore, (gt.id != 0).view(np.uint8),
         g.dt_off, g.dt_rows, dt.bbox, dt.area, dt.score, (dt.id > 0).view(np.uint8),
         area_rng, iou_thrs, int(max_det), threads, g.cell_order,
-        **_similarity(gt, dt, iou_type, vars_))
+        dt_unmatched_ignored=dt_unmatched_ignored, **_similarity(gt, dt, iou_type, vars_))
     g.dt_rows = g.dt_off = g.cell_order = None  # (no longer needed: 8 bytes a detection)
     return EvalState(
         matches=Matches(cat_off=g.cat_off, kept_off=kept_off, score=dt.score, labels=labels,

@@ -1,0 +1,240 @@
+# The COCO JSON readers of detap._core (included by _core.pyx): the C
+# reader's columns (csrc/ann_cols.h, csrc/cocojson.h, csrc/results_stream.h)
+# taken over as numpy arrays without a copy.
+
+cdef extern from "ann_cols.h" nogil:
+    ctypedef struct detap_ann_cols:
+        size_t n
+        size_t hint
+        int64_t *id
+        int64_t *image_id
+        int64_t *category_id
+        double *bbox
+        double *area
+        double *score
+        double *iscrowd
+        uint8_t *has
+        int64_t *rle_start
+        int64_t *rle_len
+        int64_t *rle_h
+        int64_t *rle_w
+        uint8_t *rle_esc
+        char *blob
+        size_t blob_n
+        int64_t *kp_start
+        int64_t *kp_len
+        double *kp
+        size_t kp_n
+        double *num_kp
+        int64_t *poly_first
+        int64_t *poly_count
+        double *pv
+        size_t pv_n
+        int64_t *plen
+        size_t plen_n
+
+
+cdef extern from "cocojson.h" nogil:
+    ctypedef struct detap_id_cols:
+        size_t n
+        int64_t *id
+        uint8_t *has
+        int64_t *str_start
+        int64_t *str_len
+        uint8_t *str_esc
+        double *width
+        double *height
+    ctypedef struct detap_coco_doc:
+        int top_is_array
+        int has_images
+        int has_annotations
+        int has_categories
+        detap_ann_cols ann
+        detap_id_cols img
+        detap_id_cols cat
+        size_t stop
+    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc)
+    void detap_coco_doc_free(detap_coco_doc *doc)
+    int DETAP_ID_OTHER
+
+
+cdef extern from "results_stream.h" nogil:
+    ctypedef struct detap_results_stream:
+        detap_ann_cols ann
+        int state
+    int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int final,
+                           int nthreads, size_t *consumed)
+    void detap_results_free(detap_results_stream *r)
+    int DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID, DETAP_HAS_BBOX
+    int DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD, DETAP_HAS_SEGMENTATION
+
+HAS_ID, HAS_IMAGE_ID, HAS_CATEGORY_ID = DETAP_HAS_ID, DETAP_HAS_IMAGE_ID, DETAP_HAS_CATEGORY_ID
+HAS_BBOX, HAS_AREA, HAS_SCORE, HAS_ISCROWD = DETAP_HAS_BBOX, DETAP_HAS_AREA, DETAP_HAS_SCORE, DETAP_HAS_ISCROWD
+HAS_SEGMENTATION = DETAP_HAS_SEGMENTATION  # masks other than a compressed RLE (not read)
+
+
+_DTYPES = {"q": np.int64, "d": np.float64, "B": np.uint8}
+
+
+cdef object _own(void **pp, size_t n, str fmt, Py_ssize_t itemsize, absent=None):
+    """A numpy array taking over the malloc'd buffer *pp (no copy); *pp is
+    cleared so that the document's free leaves it alone.  A column the
+    reader never allocated (no record had its field) is ``absent`` for every
+    record: a read-only broadcast view, which costs no memory."""
+    cdef cvarray arr
+    if pp[0] == NULL and absent is not None:
+        return np.broadcast_to(np.array(absent, dtype=_DTYPES[fmt]), (n,))
+    if n == 0:
+        return np.empty(0, dtype=_DTYPES[fmt])
+    arr = cvarray(shape=(n,), itemsize=itemsize, format=fmt, mode="c", allocate_buffer=False)
+    arr.data = <char *>pp[0]
+    arr.callback_free_data = free
+    pp[0] = NULL
+    return np.asarray(arr)
+
+
+cdef dict _ann_columns(detap_ann_cols *a):
+    """The columns of a reader's records, taken over (see _own)."""
+    na = a.n
+    return {
+        "id": _own(<void **>&a.id, na, "q", 8, 0),
+        "image_id": _own(<void **>&a.image_id, na, "q", 8),
+        "category_id": _own(<void **>&a.category_id, na, "q", 8),
+        "bbox": _own(<void **>&a.bbox, 4 * na, "d", 8).reshape(na, 4),
+        "area": _own(<void **>&a.area, na, "d", 8, 0.0),
+        "score": _own(<void **>&a.score, na, "d", 8),
+        "iscrowd": _own(<void **>&a.iscrowd, na, "d", 8, 0.0),
+        "has": _own(<void **>&a.has, na, "B", 1),
+        # compressed RLE segmentations (rle_len -1: none), located in the
+        # parsed text, or in "rle_blob" for a streamed results file
+        "rle_start": _own(<void **>&a.rle_start, na, "q", 8, 0),
+        "rle_len": _own(<void **>&a.rle_len, na, "q", 8, -1),
+        "rle_h": _own(<void **>&a.rle_h, na, "q", 8, 0),
+        "rle_w": _own(<void **>&a.rle_w, na, "q", 8, 0),
+        "rle_esc": _own(<void **>&a.rle_esc, na, "B", 1, 0),
+        # keypoints: kp[kp_start:kp_start + kp_len] (kp_len -1: none)
+        "kp_start": _own(<void **>&a.kp_start, na, "q", 8, 0),
+        "kp_len": _own(<void **>&a.kp_len, na, "q", 8, -1),
+        "kp": _own(<void **>&a.kp, a.kp_n, "d", 8),
+        "num_kp": _own(<void **>&a.num_kp, na, "d", 8, np.nan),  # NaN: absent
+        # polygons: row i's are plen[poly_first:poly_first + poly_count]
+        # (poly_count -1: none), their coordinates in pv in that order
+        "poly_first": _own(<void **>&a.poly_first, na, "q", 8, 0),
+        "poly_count": _own(<void **>&a.poly_count, na, "q", 8, -1),
+        "pv": _own(<void **>&a.pv, a.pv_n, "d", 8),
+        "plen": _own(<void **>&a.plen, a.plen_n, "q", 8),
+    }
+
+
+cdef list _strings(const unsigned char[::1] data, detap_id_cols *a):
+    """The located strings of id columns as Python's json reads them."""
+    import json as _json
+    out = []
+    cdef size_t i
+    for i in range(a.n):
+        if a.str_len[i] < 0:
+            out.append(None)
+            continue
+        raw = bytes(data[a.str_start[i]:a.str_start[i] + a.str_len[i]])
+        out.append(_json.loads(b'"' + raw + b'"') if a.str_esc[i] else raw.decode("utf-8", "surrogatepass"))
+    return out
+
+
+ID_OTHER = DETAP_ID_OTHER
+
+
+def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False):
+    """Columns of a COCO JSON document (csrc/cocojson.h), or None when the
+    fast path hands the document to Python's json module.  RLE counts
+    strings are located in ``data`` (rle_start), or with ``copy_rle`` copied
+    into the "rle_blob" array (so that ``data`` may be dropped)."""
+    cdef detap_coco_doc doc
+    memset(&doc, 0, sizeof(doc))
+    cdef size_t n = data.shape[0]
+    cdef char empty = 0
+    cdef const char *buf = <const char *>&data[0] if n else &empty
+    cdef int rc
+    # a result record takes >= ~57 bytes of JSON, a GT annotation more
+    cdef size_t hint = n // 60 + 16
+    with nogil:
+        rc = detap_coco_parse(buf, n, hint, copy_rle, &doc)
+    try:
+        if rc == DETAP_ENOMEM:
+            raise MemoryError("COCO JSON reader: out of memory")
+        if rc != DETAP_OK:
+            return None
+        cols = {
+            "top_is_array": bool(doc.top_is_array),
+            "sections": {k for k, v in (("images", doc.has_images), ("annotations", doc.has_annotations),
+                                        ("categories", doc.has_categories)) if v},
+            "img_id": _own(<void **>&doc.img.id, doc.img.n, "q", 8),
+            "img_has": _own(<void **>&doc.img.has, doc.img.n, "B", 1),
+            "cat_id": _own(<void **>&doc.cat.id, doc.cat.n, "q", 8),
+            "cat_has": _own(<void **>&doc.cat.has, doc.cat.n, "B", 1),
+            # images' file_name, width, height and categories' name (None:
+            # absent; the *_has ID_OTHER bit: present with another kind of value)
+            "img_name": _strings(data, &doc.img),
+            "img_width": _own(<void **>&doc.img.width, doc.img.n, "d", 8),
+            "img_height": _own(<void **>&doc.img.height, doc.img.n, "d", 8),
+            "cat_name": _strings(data, &doc.cat),
+        }
+        if copy_rle:
+            cols["rle_blob"] = _own(<void **>&doc.ann.blob, doc.ann.blob_n, "B", 1)
+        cols.update(_ann_columns(&doc.ann))
+        return cols
+    finally:
+        detap_coco_doc_free(&doc)
+
+
+def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 22):
+    """Columns of a results file (a JSON array of result records), read from
+    the binary file ``f`` in blocks and parsed on ``nthreads`` threads
+    (csrc/cocojson.h, detap_results_feed), or None when the fast path hands
+    the file to Python's json module.  ``nthreads`` 0: all cores (threads.py).
+    Memory: one block (``block`` bytes per thread, grown only for a record
+    longer than that; 4 MiB reads as fast as 16) plus the columns.
+    ``size_hint``: the file's size in bytes, which bounds the number of
+    records (the columns are allocated once).  RLE counts strings are in the
+    "rle_blob" array."""
+    cdef detap_results_stream r
+    memset(&r, 0, sizeof(r))
+    # a result record takes at least ~57 bytes of JSON
+    r.ann.hint = size_hint // 50 + 1024
+    cdef size_t cap = block * max(1, nthreads if nthreads > 0 else (os.cpu_count() or 1))
+    buf = np.empty(cap, dtype=np.uint8)
+    cdef unsigned char[::1] view = buf
+    cdef size_t have = 0, consumed = 0, got
+    cdef int rc, eof = 0
+    try:
+        while True:
+            if not eof:
+                if have == cap:  # one record longer than the buffer
+                    cap *= 2
+                    bigger = np.empty(cap, dtype=np.uint8)
+                    bigger[:have] = buf[:have]
+                    buf = bigger
+                    view = buf
+                got = f.readinto(buf[have:])
+                if not got:
+                    eof = 1
+                have += got
+            with nogil:
+                rc = detap_results_feed(&r, <const char *>&view[0], have, eof, nthreads, &consumed)
+            if rc == DETAP_ENOMEM:
+                raise MemoryError("COCO results reader: out of memory")
+            if rc != DETAP_OK:
+                return None
+            if consumed:
+                memmove(&view[0], &view[consumed], have - consumed)
+                have -= consumed
+            if eof:
+                if r.state == 2 and have == 0:
+                    break
+                if not consumed:
+                    return None  # cannot happen (a final call progresses or fails): Python decides
+        cols = {"top_is_array": True, "sections": set(),
+                "rle_blob": _own(<void **>&r.ann.blob, r.ann.blob_n, "B", 1)}
+        cols.update(_ann_columns(&r.ann))
+        return cols
+    finally:
+        detap_results_free(&r)

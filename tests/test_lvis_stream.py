@@ -1,0 +1,89 @@
+"""Evaluator("lvis"): streamed and merged evaluation gives lvis-api's 13
+numbers (== on each) and the one-shot per-class AP, whatever the order of
+updates and the split between merged evaluators; pickling keeps the state."""
+import copy
+import pickle
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detap import Evaluator
+from detap.errors import DetapInputError
+from detap.lvis.stream import LVISEvaluator
+from tests.lvis_support import run_detap, run_reference
+from tests.test_lvis import base_dets, base_gt, lvis_cases
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def stream(gt, dets, order, split, max_dets=300):
+    """Evaluators fed image by image in ``order``, the first ``split``
+    images into one, the rest into another, merged (through pickle)."""
+    freq = {c["id"]: c["frequency"] for c in gt["categories"]}
+    evs = [Evaluator("lvis", frequencies=freq, max_dets=max_dets) for _ in range(2)]
+    imgs = {img["id"]: img for img in gt["images"]}
+    for n, i in enumerate(order):
+        g = [a for a in gt["annotations"] if a["image_id"] == i]
+        d = [x for x in dets if x["image_id"] == i]
+        evs[n >= split].update(i, [a["bbox"] for a in g], [a["category_id"] for a in g],
+                               [x["bbox"] for x in d], [x["score"] for x in d],
+                               [x["category_id"] for x in d],
+                               gt_area=[a["area"] for a in g],
+                               neg_labels=imgs[i]["neg_category_ids"],
+                               not_exhaustive_labels=imgs[i]["not_exhaustive_category_ids"],
+                               box_format="xywh")
+    return evs[0].merge(pickle.loads(pickle.dumps(evs[1]))).compute()
+
+
+def check(gt, dets, seed=0, max_dets=300):
+    ref = run_reference(gt, dets, max_dets=max_dets)
+    one = run_detap(gt, dets, max_dets=max_dets)
+    order = [img["id"] for img in gt["images"]]
+    random.Random(seed).shuffle(order)
+    res = stream(gt, dets, order, seed % (len(order) + 1), max_dets)
+    assert res.protocol == "lvis"
+    assert list(res.summary) == list(ref.results)
+    for k, v in ref.results.items():
+        assert res.summary[k] == v, k
+    prec = one.eval["precision"][0, :, :, 0]     # IoU 0.5, area all
+    for j, c in enumerate(one.params.cat_ids):
+        col = prec[:, j]
+        ap = res.per_class[f"{c} ({gt['categories'][j]['frequency']})"].ap
+        assert (np.isnan(ap) and not (col > -1).any()) or ap == np.mean(col[col > -1])
+    return res
+
+
+def test_base_case():
+    assert isinstance(Evaluator("lvis", frequencies={1: "r"}), LVISEvaluator)
+    for seed in range(4):
+        check(base_gt(), base_dets(), seed)
+
+
+def test_cap_in_stream():
+    check(base_gt(), base_dets(), 1, max_dets=2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(lvis_cases(), st.integers(0, 50))
+def test_random_cases(case, seed):
+    gt, dets, max_dets = case
+    gt = copy.deepcopy(gt)
+    for j, a in enumerate(gt["annotations"]):  # ids from 1, no ignore flag: the stream has neither
+        a["id"] = j + 1
+        a.pop("ignore", None)
+    check(gt, dets, seed, max_dets)
+
+
+def test_bad_use():
+    with pytest.raises(DetapInputError, match="frequencies"):
+        Evaluator("lvis")
+    ev = Evaluator("lvis", frequencies={1: "r"})
+    ev.update(1, [[0, 0, 5, 5]], [1], [], [], [])
+    ev.update(1, [], [], [], [], [])
+    with pytest.raises(DetapInputError, match="more than once"):
+        ev.compute()
+    with pytest.raises(DetapInputError, match="cannot merge"):
+        Evaluator("lvis", frequencies={1: "r"}).merge(Evaluator("coco"))
