@@ -121,6 +121,8 @@ def index_of(ids, values):
         return np.full(len(values), -1, dtype=np.int64)
     lut = _lut(ids, len(values))
     if lut is not None:
+        if values.min() >= 0 and values.max() < len(lut):  # (one gather, no masks)
+            return lut[values]
         inside = (values >= 0) & (values < len(lut))
         out = np.full(len(values), -1, dtype=np.int64)
         out[inside] = lut[values[inside]]
