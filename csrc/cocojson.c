@@ -401,7 +401,7 @@ static int segmentation(cur *c, ann_ctx *x) {
                     if (!grow((void **)&a->blob, 1, cap)) { c->nomem = 1; return 0; }
                     a->blob_cap = cap;
                 }
-                memcpy(a->blob + a->blob_n, x->base + r.start, n);
+                if (n) memcpy(a->blob + a->blob_n, x->base + r.start, n); /* (blob NULL until then) */
                 r.start = (int64_t)a->blob_n;
                 a->blob_n += n;
             }

@@ -404,11 +404,20 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     return st, ln, hw, bbox, area
 
 
+def decode_text_spans(const unsigned char[::1] data, start, length, h, w, str where,
+                      int nthreads=0):
+    """(counts, off, hw) of the compressed counts strings rle_strings made:
+    text as pycocotools reads it (no JSON escapes, any bytes)."""
+    return _decode_spans(data, start, length, np.zeros(len(start), np.uint8), h, w, where,
+                         nthreads, False)
+
+
 def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str where,
-                  int nthreads=0):
+                  int nthreads=0, bint raw=True):
     """(counts, off, hw) of rle_from_spans.  Two passes over the strings on
     all threads: count the values (the counts array is then allocated at its
-    exact size), decode them."""
+    exact size), decode them.  raw False: the spans are text already (bytes
+    as pycocotools reads them, no JSON escapes: rle_strings' output)."""
     st, ln, es, hh, ww = _checked_spans(data.shape[0], start, length, esc, h, w, where)
     cdef Py_ssize_t n = st.shape[0], i, N = data.shape[0]
     cdef const int64_t[::1] v_st = st, v_ln = ln
@@ -422,7 +431,7 @@ def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str w
     cdef int nth = nthreads if nthreads > 0 else 1
     with nogil:
         for i in prange(n, num_threads=nth, schedule="static"):
-            v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i])
+            v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i], raw)
     is_odd = (nval < 0).astype(np.uint8)  # (nval is then set: the decoding loop skips these)
     cdef const uint8_t[::1] v_odd = is_odd
     for i in np.flatnonzero(is_odd):

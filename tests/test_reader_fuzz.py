@@ -47,6 +47,19 @@ COUNTS = {"gt": 500, "res": 500, "det": 400}
 # Hand-written inputs (regressions first): each is read by the harness and
 # by the Python readers like the generated ones.
 SEEDS = {
+    # an empty counts string as the first RLE of a streamed file: memcpy of
+    # zero bytes into the still-NULL blob (UBSan; found by DETAP_FUZZ_LONG)
+    "res_rle_empty_counts_first.json": b'[{"image_id": 1, "category_id": 1, "score": 0.9, '
+                                       b'"segmentation": {"size": [0, 0], "counts": ""}}]',
+    # ground-truth polygons read by the C reader (pv / plen), with parts of
+    # every length, a first list of four (boxes: not read) and nested junk
+    "gt_polygons.json": b'{"images": [{"id": 1, "height": 9, "width": 9}], "annotations": ['
+                        b'{"id": 1, "image_id": 1, "category_id": 1, "segmentation": '
+                        b'[[1, 1, 5, 1, 5, 5, 1], [], [2, 2], [1e400, -0.0, 3, 3, 4, 4]]}, '
+                        b'{"id": 2, "image_id": 1, "category_id": 1, "segmentation": [[1, 2, 3, 4]]}, '
+                        b'{"id": 3, "image_id": 1, "category_id": 1, "segmentation": [[1, 2, 3, 4, 5, [6]]]}, '
+                        b'{"id": 4, "image_id": 1, "category_id": 1, "segmentation": [[1, 2, 3, 4, 5, 6], 7]}], '
+                        b'"categories": [{"id": 1}]}',
     # cocojson.c stepped over a backslash at the end of the buffer: its
     # cursor (and doc->stop) went one byte past the end
     "res_backslash_at_end.json": b'[{"image_id": 1, "segmentation": {"counts": "ab\\',

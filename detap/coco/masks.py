@@ -58,9 +58,8 @@ class MaskColumns:
             return self
         blob, start, length = self.text
         n = len(start)
-        counts, off, _, _, _ = _core.rle_from_spans(blob, start, length, np.zeros(n, np.uint8),
-                                                    self.hw[:, 0], self.hw[:, 1], "masks",
-                                                    nthreads(None))
+        counts, off, _ = _core.decode_text_spans(blob, start, length, self.hw[:, 0], self.hw[:, 1],
+                                                 "masks", nthreads(None))
         return MaskColumns(counts, off, self.hw, self.bbox, self.area)
 
     def take(self, rows):
