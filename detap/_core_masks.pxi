@@ -359,8 +359,7 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     # them; their UTF-8 text is never longer than their escaped form
     cdef bytes text
     for i in np.flatnonzero(nval < 0):
-        text = _counts_bytes(json.loads(b'"' + bytes(blob[v_st[i]:v_st[i] + v_ln[i]]) + b'"'),
-                             where, i)
+        text = _json_counts(blob, v_st[i], v_ln[i], where, i)
         if len(text) > v_ln[i]:
             raise ValueError("a decoded counts string is longer than its JSON form")
         memcpy(src + v_st[i], <const char *>text, len(text))
@@ -435,8 +434,7 @@ def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str w
     is_odd = (nval < 0).astype(np.uint8)  # (nval is then set: the decoding loop skips these)
     cdef const uint8_t[::1] v_odd = is_odd
     for i in np.flatnonzero(is_odd):
-        text = _counts_bytes(json.loads(b'"' + bytes(data[v_st[i]:v_st[i] + v_ln[i]]) + b'"'),
-                             where, i)
+        text = _json_counts(data, v_st[i], v_ln[i], where, i)
         odd[i] = text
         nval[i] = _count_values(text, len(text), 0, 0)
     off = np.zeros(n + 1, np.int64)
@@ -473,6 +471,14 @@ def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str w
         raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "
                               "inside a value")
     return counts, off, hw
+
+
+cdef bytes _json_counts(const unsigned char[::1] data, int64_t start, int64_t length, str where,
+                        Py_ssize_t i):
+    """The UTF-8 bytes of the counts string data[start:start + length]
+    (raw JSON string bytes) as Python's json reads it: for the escapes C
+    leaves to it (\\u...)."""
+    return _counts_bytes(json.loads(b'"' + bytes(data[start:start + length]) + b'"'), where, i)
 
 
 cdef bytes _counts_bytes(str counts, str where, Py_ssize_t i):

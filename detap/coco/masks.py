@@ -57,7 +57,6 @@ class MaskColumns:
         if self.text is None:
             return self
         blob, start, length = self.text
-        n = len(start)
         counts, off, _ = _core.decode_text_spans(blob, start, length, self.hw[:, 0], self.hw[:, 1],
                                                  "masks", nthreads(None))
         return MaskColumns(counts, off, self.hw, self.bbox, self.area)
