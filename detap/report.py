@@ -323,6 +323,9 @@ def _result_section(r, figs, base_dir):
     if r.stats is not None:
         blocks.append(Table(["COCO summary", "value"],
                             [[n, number(v, ".4f")] for n, v in zip(stat_labels(r.stats), r.stats)]))
+    if r.summary is not None:  # LVIS: lvis-api's 13 results (-1 where it gives -1)
+        blocks.append(Table([f"{r.protocol.upper()} summary", "value"],
+                            [[n, number(v, ".4f")] for n, v in r.summary.items()]))
     blocks += [class_table(r),
                Heading("Per-class analysis", 3),
                Paragraph("Pearson correlation of AP with each class's annotation statistics "

@@ -83,3 +83,20 @@ def test_mask_results_file_and_empty_results(tmp_path):
     ref = run_reference(base_gt(), [{"image_id": 3, "category_id": 3, "bbox": [0, 0, 9, 9],
                                      "score": .5}])
     assert json.loads(text)["summary"] == {k: float(v) for k, v in ref.results.items()}
+
+
+def test_report_shows_the_lvis_summary(files, tmp_path):
+    """--out's report states lvis-api's 13 numbers next to the mAP at --iou,
+    so the reader sees LVIS's AP, not only the per-class AP50."""
+    gt, dt = files
+    out = tmp_path / "report"
+    code, _ = run(["eval", "--gt", gt, "--dt", dt, "--protocol", "lvis", "--out", str(out),
+                   "--quiet"])
+    assert code == 0
+    ref = run_reference(base_gt(), base_dets())
+    md = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert "LVIS summary" in md and "LVIS summary" in html
+    for key in ("AP", "APr", "APc", "APf", "AR@300"):
+        line = next(ln for ln in md.splitlines() if ln.startswith(f"| {key} "))
+        assert f"{float(ref.results[key]):.4f}" in line
