@@ -11,6 +11,8 @@ column arrays (``gt_columns``); the dict indexes (``anns``, ``imgs``,
 import itertools
 import json
 import os
+import shutil
+import urllib.request
 from collections import defaultdict
 
 import numpy as np
@@ -19,6 +21,7 @@ from .. import _core
 from .. import mask as mask_api
 from ..coco.columns import Columns, column, load_json, read_fast
 from ..coco.dataset import COCO
+from ..atomic import atomic_file
 from ..coco.masks import mask_columns
 from ..errors import DetapInputError
 
@@ -232,6 +235,21 @@ class LVIS:
         an uncompressed RLE encoded, in its image's height x width)."""
         # pycocotools' annToRLE reads only ``imgs`` of its object, as lvis-api does
         return COCO.annToRLE(self, ann)
+
+    def download(self, save_dir, img_ids=None):
+        """Fetch the images (``img_ids``, None: all) from each record's
+        "coco_url" into ``save_dir`` as the URL's last path part; a file
+        already there is kept.  Each file is written whole or not at all
+        (temporary name, then rename), so an interrupted run leaves no
+        truncated image that a later call would skip."""
+        os.makedirs(save_dir, exist_ok=True)
+        for img in self.load_imgs(img_ids):
+            url = img["coco_url"]
+            path = os.path.join(save_dir, url.split("/")[-1])
+            if os.path.exists(path):
+                continue
+            with urllib.request.urlopen(url) as src, atomic_file(path) as dst:
+                shutil.copyfileobj(src, dst)
 
     def ann_to_mask(self, ann):
         """(height, width) uint8 mask of the annotation."""

@@ -29,8 +29,8 @@ from ..threads import nthreads
 from .dataset import LVIS
 from .federated import federated_rows, only_rows
 from .results import LVISResults
-from .summary import frequency_groups, result_lines, summarize
-from .views import DtPointers
+from .summary import frequency_groups, result_lines, summarize, summary_value
+from .views import DtPointers, LazyEvalImgs, ious_dict
 
 __all__ = ["LVISEval", "Params", "evaluate_federated", "accumulate_federated"]
 
@@ -59,7 +59,8 @@ class Params:
 def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, threads,
                        dt_keep=None):
     """lvis-api's evaluate() on columns: (the engine's ``EvalState``, the
-    number of detections evaluated).  gt, dt ``Columns``; img_ids, cat_ids
+    number of detections evaluated, (len(dt),) uint8 flags of detections
+    whose category is not exhaustively annotated in their image).  gt, dt ``Columns``; img_ids, cat_ids
     sorted unique int64; ``neg`` / ``not_exhaustive`` (image position,
     category id) pairs (``federated_rows``); ``params`` an LVIS ``Params``
     (area ranges, IoU thresholds, iou_type); ``dt_keep`` the per-image
@@ -73,7 +74,7 @@ def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, th
                             only_rows(dt, rows.dt_rows, cat_ids), img_ids, cat_ids, True,
                             params.area_rng, params.iou_thrs, n_dt, threads,
                             iou_type=params.iou_type, dt_unmatched_ignored=unmatched_ignored)
-    return state, n_dt
+    return state, n_dt, unmatched_ignored
 
 
 def accumulate_federated(state, n_dt, rec_thrs, threads):
@@ -92,7 +93,10 @@ class LVISEval:
     ``run()`` = ``evaluate()``, ``accumulate()``, ``summarize()``;
     ``eval["precision"]`` (T, R, K, A), ``eval["recall"]`` (T, K, A)
     (-1 where lvis-api leaves -1), ``eval["dt_pointers"]`` (built on access), ``results`` (the 13 numbers),
-    ``print_results()``, ``get_results()``.  ``threads`` (detap only):
+    ``print_results()``, ``get_results()``; ``eval_imgs`` (lvis-api's
+    per-cell dicts, [category][area range][image], each built on access),
+    ``ious`` (its plain dict, built on first access), ``compute_iou`` and
+    ``evaluate_img`` for one cell.  ``threads`` (detap only):
     worker threads of the C stages; results do not depend on it."""
 
     def __init__(self, lvis_gt, lvis_dt, iou_type="segm", threads=None):
@@ -115,12 +119,13 @@ class LVISEval:
         self.eval = {}
         self.params = Params(iou_type=iou_type)
         self.results = OrderedDict()
-        self.ious = {}
+        self._ious = {}
         self.freq_groups = [[] for _ in self.params.img_count_lbl]
         self.params.img_ids = sorted(self.lvis_gt.get_img_ids())
         self.params.cat_ids = sorted(self.lvis_gt.get_cat_ids())
         self._state = None
         self._n_dt = 0
+        self._unmatched_ignored = None
 
     @property
     def state(self):
@@ -138,12 +143,46 @@ class LVISEval:
         img_ids = np.asarray(p.img_ids, dtype=np.int64).reshape(-1)
         cat_ids = np.unique(np.asarray(p.cat_ids, dtype=np.int64))
         dt, keep = self.lvis_dt.evaluation_columns(p.iou_type)
-        self._state, self._n_dt = evaluate_federated(
+        self._state, self._n_dt, self._unmatched_ignored = evaluate_federated(
             self.lvis_gt.gt_columns(p.iou_type), dt, img_ids, cat_ids,
             self.lvis_gt.image_lists(p.img_ids, "neg_category_ids"),
             self.lvis_gt.image_lists(p.img_ids, "not_exhaustive_category_ids"), p,
             self.threads, keep)
         self.freq_groups = frequency_groups(p.cat_ids, self.lvis_gt.frequencies(p.cat_ids))
+        self._ious = None
+        self.eval_imgs = LazyEvalImgs(self._state, p, self._unmatched_ignored,
+                                      self.lvis_dt.api_ids)
+
+    @property
+    def ious(self):
+        """lvis-api's ``ious``: {(img_id, cat_id): (D, G) IoU, or []} over
+        params' images and categories (built on first access: at LVIS
+        scale a dict of 24M entries, which evaluation itself never needs)."""
+        if self._ious is None:
+            self._ious = ious_dict(self._evaluated(), self.params)
+        return self._ious
+
+    @ious.setter
+    def ious(self, value):
+        self._ious = value
+
+    def _evaluated(self):
+        if self._state is None:
+            raise RuntimeError("Please run evaluate() first.")
+        return self._state
+
+    def compute_iou(self, img_id, cat_id):
+        """(D, G) IoU of one (image, category) cell after evaluate():
+        detections by descending score, GT in file order; [] when either is
+        empty."""
+        st = self._evaluated()
+        return engine.cell_ious(st, st.cells.cell_of(img_id, cat_id))
+
+    def evaluate_img(self, img_id, cat_id, area_rng):
+        """lvis-api's dict for one cell and area range after evaluate(),
+        or None for a cell without GT and detections."""
+        self._evaluated()
+        return self.eval_imgs.cell(img_id, cat_id, area_rng)
 
     def accumulate(self):
         """precision (T, R, K, A) and recall (T, K, A) into ``eval``, K in
@@ -174,6 +213,14 @@ class LVISEval:
             raise RuntimeError("Please run accumulate() first.")
         self.results = summarize(self.eval["precision"], self.eval["recall"], self.params,
                                  self.freq_groups)
+
+    def _summarize(self, summary_type, iou_thr=None, area_rng="all", freq_group_idx=None):
+        """lvis-api's one summary number: mean of the precision ("ap") or
+        recall (other) entries > -1 at ``iou_thr`` (None: all), area range
+        label ``area_rng``, frequency group position ``freq_group_idx``."""
+        return summary_value(self.eval["precision"], self.eval["recall"], self.params,
+                             self.freq_groups, summary_type == "ap", iou_thr, area_rng,
+                             freq_group_idx)
 
     def run(self):
         self.evaluate()

@@ -138,6 +138,22 @@ class LVISResults(LVIS):
         self._records = records
         self._doc, self._loader = None, self._build_dataset
 
+    @staticmethod
+    def limit_dets_per_image(anns, max_dets):
+        """lvis-api's cap on a list of result dicts: grouped image by image
+        (images in order of first appearance), an image with more than
+        ``max_dets`` keeps its ``max_dets`` highest scores (ties in list
+        order), the others keep their order.  Returns a new list."""
+        by_image = {}
+        for a in anns:
+            by_image.setdefault(a["image_id"], []).append(a)
+        out = []
+        for group in by_image.values():
+            if len(group) > max_dets:
+                group = sorted(group, key=lambda a: a["score"], reverse=True)[:max_dets]
+            out.extend(group)
+        return out
+
     def _kept_rows(self):
         return np.arange(len(self._all)) if self.kept is None else np.flatnonzero(self.kept)
 

@@ -162,7 +162,7 @@ class LVISEvaluator(Evaluator):
                           s["label"].astype(np.int64)))
         p = self._params
         p.img_ids, p.cat_ids = img_ids.tolist(), cat_ids.tolist()
-        state, n_dt = evaluate_federated(gt_cols, dt_cols, img_ids, cat_ids, lists[0], lists[1],
+        state, n_dt, _ = evaluate_federated(gt_cols, dt_cols, img_ids, cat_ids, lists[0], lists[1],
                                          p, self.threads)
         precision, recall = accumulate_federated(state, n_dt, p.rec_thrs, self.threads)
         letters = list(self.frequencies.values())

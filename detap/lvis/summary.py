@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import DetapInputError
 
-__all__ = ["FREQUENCIES", "RESULTS", "frequency_groups", "summarize", "result_lines"]
+__all__ = ["FREQUENCIES", "RESULTS", "frequency_groups", "summarize", "summary_value",
+           "result_lines"]
 
 #: the frequency groups, in lvis-api's order (r: < 10 training images,
 #: c: 10 to 99, f: >= 100)
@@ -56,15 +57,24 @@ def _mean(s):
 
 
 def _one(precision, recall, params, groups, ap, iou_thr, area, freq):
+    return summary_value(precision, recall, params, groups, ap, iou_thr, area,
+                         None if freq is None else FREQUENCIES.index(freq))
+
+
+def summary_value(precision, recall, params, groups, ap, iou_thr=None, area="all", group=None):
+    """One summary number (lvis-api's ``_summarize``): the mean of the
+    entries > -1 of precision (``ap``) or recall at ``iou_thr`` (None: every
+    threshold), area range label ``area``, frequency group position
+    ``group`` in ``groups`` (None: every category; AP only), or -1."""
     aidx = [i for i, lbl in enumerate(params.area_rng_lbl) if lbl == area]
     s = precision if ap else recall
     if iou_thr is not None:
         s = s[np.where(iou_thr == params.iou_thrs)[0]]
     if not ap:
         return _mean(s[:, :, aidx])
-    if freq is None:
+    if group is None:
         return _mean(s[:, :, :, aidx])
-    return _mean(s[:, :, groups[FREQUENCIES.index(freq)], aidx])
+    return _mean(s[:, :, groups[group], aidx])
 
 
 def summarize(precision, recall, params, groups):

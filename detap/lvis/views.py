@@ -1,4 +1,5 @@
-"""lvis-api's ``eval["dt_pointers"]``, built on access from the engine state.
+"""lvis-api's views of an evaluation, built on access from the engine state:
+``eval["dt_pointers"]``, ``eval_imgs`` and ``ious``.
 
 For category k (position in ``params.cat_ids``) and area range a,
 lvis-api keeps the ids of the category's detections in accumulate()'s
@@ -8,11 +9,13 @@ detection and no GT, or no GT to count).  Building all 1,203 x 4 of them
 costs time and memory that evaluation never needs, so ``DtPointers``
 builds a category's entries when it is first read.
 """
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["DtPointers"]
+from ..coco import engine
+
+__all__ = ["DtPointers", "LazyEvalImgs", "eval_img", "ious_dict"]
 
 
 class DtPointers(Mapping):
@@ -58,3 +61,97 @@ class DtPointers(Mapping):
             lab = values[:, a, :][order].T          # (T, N)
             out[a] = {"dt_ids": ids, "tps": lab == 1, "fps": lab == 0}
         return out
+
+
+def eval_img(state, c, area_rng, unmatched_ignored, api_ids, img_id, cat_id):
+    """lvis-api's ``evaluate_img`` dict of cell c (None: a cell without GT
+    and detections) for the area range ``area_rng`` (as params give it).
+
+    ``unmatched_ignored`` (len(dt),) uint8: the detection's category is not
+    exhaustively annotated in its image; ``api_ids()``: lvis-api's id of
+    each result.  The matches come from the engine's C matcher, re-run for
+    the cell (``coco.engine.match_cell``); lvis-api's dt_ignore rule is
+    applied to them here: matched to an ignored GT, or unmatched (dt_matches
+    0) and outside the area range or not exhaustive."""
+    if c is None:
+        return None
+    r = state.rows
+    a = _area_position(state, area_rng)
+    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    n_cell = int(state.matches.kept_off[c + 1] - state.matches.kept_off[c])
+    rows, _, matched = engine.match_cell(state, c, a, max(n_cell, 1))
+    lo, hi = state.cells.area_rng[a]
+    garea = r.gt.area[gt_rows]
+    gig = r.gt.ignore[gt_rows].astype(bool) | (garea < lo) | (garea > hi)
+    gtind = np.argsort(gig, kind="mergesort")   # lvis-api: ignored GT last
+    T, G = matched.shape[0], len(gt_rows)
+    cell_gt_ids = r.gt.id[gt_rows]
+    dt_ids = api_ids()[r.dt.id[rows] - 1]
+    hit = matched >= 0
+    m = np.maximum(matched, 0)
+    dt_m = np.where(hit, cell_gt_ids[m] if G else 0, 0).astype(np.float64)
+    dt_ig = hit & (gig[m] if G else False)
+    darea = r.dt.area[rows]
+    mask = (darea < lo) | (darea > hi) | unmatched_ignored[rows].astype(bool)
+    dt_ig = dt_ig | ((dt_m == 0) & mask[None, :])
+    pos = np.empty(G, np.int64)
+    pos[gtind] = np.arange(G)
+    gt_m = np.zeros((T, G))
+    for t, d in zip(*np.nonzero(hit)):          # (a GT is matched at most once per threshold)
+        gt_m[t, pos[matched[t, d]]] = dt_ids[d]
+    return {
+        "image_id": img_id, "category_id": cat_id, "area_rng": area_rng,
+        "dt_ids": dt_ids.tolist(), "gt_ids": cell_gt_ids[gtind].tolist(),
+        "dt_matches": dt_m, "gt_matches": gt_m,
+        "dt_scores": r.dt.score[rows].tolist(),
+        # np.array of int flags: float64 when the cell has no GT (as lvis-api)
+        "gt_ignore": gig[gtind].astype(np.int64 if G else np.float64), "dt_ignore": dt_ig,
+    }
+
+
+def _area_position(state, area_rng):
+    rngs = state.cells.area_rng
+    hits = np.flatnonzero((rngs[:, 0] == area_rng[0]) & (rngs[:, 1] == area_rng[1]))
+    if not len(hits):
+        raise ValueError(f"area range {area_rng!r} was not evaluated")
+    return int(hits[0])
+
+
+class LazyEvalImgs(Sequence):
+    """lvis-api's ``eval_imgs`` list, [category][area range][image] in
+    params order, each dict built on access (``eval_img``)."""
+
+    def __init__(self, state, params, unmatched_ignored, api_ids):
+        self._st, self._ui, self._api_ids = state, unmatched_ignored, api_ids
+        self._cats = list(params.cat_ids)
+        self._imgs = list(params.img_ids)
+        self._rngs = list(params.area_rng)
+
+    def __len__(self):
+        return len(self._cats) * len(self._rngs) * len(self._imgs)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[x] for x in range(*j.indices(len(self)))]
+        if j < 0:
+            j += len(self)
+        if not 0 <= j < len(self):
+            raise IndexError(j)
+        k, rest = divmod(j, len(self._rngs) * len(self._imgs))
+        a, i = divmod(rest, len(self._imgs))
+        return self.cell(self._imgs[i], self._cats[k], self._rngs[a])
+
+    def cell(self, img_id, cat_id, area_rng):
+        """The dict of (img_id, cat_id) in ``area_rng``, or None."""
+        c = self._st.cells.cell_of(img_id, cat_id)
+        return eval_img(self._st, c, area_rng, self._ui, self._api_ids, img_id, cat_id)
+
+
+def ious_dict(state, params):
+    """lvis-api's ``ious``: the plain dict {(img_id, cat_id): (D, G) IoU of
+    the cell's detections (highest score first) against its GT (file
+    order), or [] when either side is empty}, for every image and category
+    of ``params``."""
+    cells = state.cells
+    return {(i, k): engine.cell_ious(state, cells.cell_of(i, k))
+            for i in params.img_ids for k in params.cat_ids}
