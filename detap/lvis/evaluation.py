@@ -65,7 +65,7 @@ def evaluate_federated(gt, dt, img_ids, cat_ids, neg, not_exhaustive, params, th
     category id) pairs (``federated_rows``); ``params`` an LVIS ``Params``
     (area ranges, IoU thresholds, iou_type); ``dt_keep`` the per-image
     cap's mask of ``dt`` (None: all kept)."""
-    rows = federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep)
+    rows = federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep, threads)
     unmatched_ignored = np.zeros(len(dt), np.uint8)
     unmatched_ignored[rows.dt_rows] = rows.unmatched_ignored
     n_dt = len(rows.dt_rows)

@@ -13,17 +13,22 @@ detection of a category in the image's ``not_exhaustive_category_ids``
 stays, but when it matches nothing it is ignored instead of counting as a
 false positive (``unmatched_ignored``; the engine's C matcher applies it).
 
-Everything else (IoU, greedy matching, 101-point precision) is the COCO
-engine's: these functions only say which rows enter it.
+Before all this, a result set keeps at most ``max_dets`` detections per
+image (``cap_per_image``).  The per-row work of both steps is C
+(csrc/federated.c); everything else (IoU, greedy matching, 101-point
+precision) is the COCO engine's: these functions only say which rows
+enter it.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _core
 from ..coco.cells import index_of
 from ..errors import DetapInputError
+from ..threads import nthreads
 
-__all__ = ["FederatedRows", "federated_rows", "only_rows", "PairSet"]
+__all__ = ["FederatedRows", "federated_rows", "only_rows", "PairSet", "cap_per_image"]
 
 # (image, category) pair tables up to this many pairs are a byte table
 # (LVIS v1 val: 20k images x 1,203 categories = 24M bytes); beyond, sorted keys
@@ -48,6 +53,19 @@ class PairSet:
         if self._table is not None:
             return self._table[keys].astype(bool)
         return index_of(self._keys, keys) >= 0
+
+
+def cap_per_image(image_pos, n_images, score, max_dets, threads=None):
+    """lvis-api's ``limit_dets_per_image`` as a mask: which rows it keeps.
+
+    image_pos (n,) int64 image index in [0, n_images), score (n,) float64.
+    An image with more than ``max_dets`` rows keeps its ``max_dets``
+    highest scores, ties in file order.  Returns (n,) bool, or None when
+    no image has more than ``max_dets`` rows (all are kept)."""
+    kept, n_cut = _core.cap_per_image(np.ascontiguousarray(image_pos, dtype=np.int64),
+                                      np.ascontiguousarray(score, dtype=np.float64),
+                                      int(n_images), int(max_dets), nthreads(threads))
+    return kept.view(bool) if n_cut else None
 
 
 @dataclass
@@ -77,7 +95,7 @@ def _pair_keys(img_pos, cat_id, cat_ids):
     return img_pos[k >= 0] * len(cat_ids) + k[k >= 0]
 
 
-def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None):
+def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None, threads=None):
     """The rows of ``gt`` and ``dt`` (``Columns``) that lvis-api evaluates
     on images ``img_ids`` and categories ``cat_ids`` (both sorted unique
     int64).  ``neg`` and ``not_exhaustive`` are (image position, category
@@ -89,7 +107,28 @@ def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None):
     gi, gk, g_ok = _positions(img_ids, cat_ids, gt)
     gt_rows = np.flatnonzero(g_ok)
     pos = gi[gt_rows] * K + gk[gt_rows]
-    verified = PairSet(np.concatenate([pos, _pair_keys(*neg, cat_ids)]), size)
+    neg_keys, nel_keys = _pair_keys(*neg, cat_ids), _pair_keys(*not_exhaustive, cat_ids)
+    if size > _TABLE_MAX:
+        return _federated_rows_sparse(gt_rows, pos, neg_keys, nel_keys, dt, img_ids, cat_ids,
+                                      dt_keep)
+    verified, nel = np.zeros(size, np.uint8), np.zeros(size, np.uint8)
+    verified[pos] = 1
+    verified[neg_keys] = 1
+    nel[nel_keys] = 1
+    flags, _ = _core.federated_flags(
+        index_of(img_ids, dt.image_id), index_of(cat_ids, dt.category_id),
+        np.ascontiguousarray(dt.area, dtype=np.float64),
+        None if dt_keep is None else np.ascontiguousarray(dt_keep).view(np.uint8),
+        verified, nel, len(img_ids), K, nthreads(threads))
+    dt_rows = np.flatnonzero(flags)
+    return FederatedRows(gt_rows=gt_rows, dt_rows=dt_rows, unmatched_ignored=flags[dt_rows] >> 1)
+
+
+def _federated_rows_sparse(gt_rows, pos, neg_keys, nel_keys, dt, img_ids, cat_ids, dt_keep):
+    """federated_rows on a grid too large for byte tables: sorted keys."""
+    K = len(cat_ids)
+    size = len(img_ids) * K
+    verified = PairSet(np.concatenate([pos, neg_keys]), size)
     di, dk, d_ok = _positions(img_ids, cat_ids, dt)
     if dt_keep is not None:
         d_ok &= dt_keep
@@ -97,7 +136,7 @@ def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None):
     keys = di[dt_rows] * K + dk[dt_rows]
     inside = verified.contains(keys)
     dt_rows, keys = dt_rows[inside], keys[inside]
-    nel = PairSet(_pair_keys(*not_exhaustive, cat_ids), size).contains(keys)
+    nel = PairSet(nel_keys, size).contains(keys)
     return FederatedRows(gt_rows=gt_rows, dt_rows=dt_rows, unmatched_ignored=nel.astype(np.uint8))
 
 

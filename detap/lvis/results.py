@@ -20,28 +20,11 @@ from ..core import sort_detections
 from ..coco.columns import (Columns, DetapResultsError, box_area, column, read_fast)
 from ..coco.masks import box_polygons, mask_columns
 from .dataset import LVIS, read_document
+from .federated import cap_per_image
 
-__all__ = ["LVISResults", "cap_per_image", "api_order"]
+__all__ = ["LVISResults", "api_order"]
 
 _BOX_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_SCORE | _core.HAS_BBOX
-
-
-def cap_per_image(image_pos, n_images, score, max_dets):
-    """lvis-api's ``limit_dets_per_image`` as a mask: which rows it keeps.
-
-    image_pos (n,) int64 image index in [0, n_images), score (n,) float64.
-    An image with more than ``max_dets`` rows keeps its ``max_dets``
-    highest scores, ties in file order.  Returns (n,) bool, or None when
-    no image has more than ``max_dets`` rows (all are kept)."""
-    counts = np.bincount(image_pos, minlength=n_images)
-    over = counts > max_dets
-    if not over.any():
-        return None
-    kept = ~over[image_pos]
-    cut = _by_image_then_score(np.flatnonzero(~kept), image_pos, n_images, score)
-    o2 = np.searchsorted(image_pos[cut], np.arange(n_images))
-    kept[cut[np.arange(len(cut)) - o2[image_pos[cut]] < max_dets]] = True
-    return kept
 
 
 def _by_image_then_score(rows, image_pos, n_images, score):

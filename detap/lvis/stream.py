@@ -24,7 +24,7 @@ from ..errors import DetapInputError
 from ..protocols import annotation_stats, check_iou, coco_result, iou_index
 from ..streaming import Evaluator
 from .evaluation import Params, accumulate_federated, evaluate_federated
-from .results import cap_per_image
+from .federated import cap_per_image
 from .summary import frequency_groups, summarize
 
 __all__ = ["LVISEvaluator"]
