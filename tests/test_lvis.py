@@ -326,3 +326,23 @@ def test_file_reader_fallbacks_and_nested_keys(tmp_path):
     ev.run()
     assert_same(ev, ref)
     assert ref.results != run_reference(base_gt(), base_dets()).results
+
+
+@pytest.mark.parametrize("ids", [[3, 2, 5, 2, 1], [1, 2, 2, 3, 4], [7, 7, 1, 2, 3]])
+def test_repeated_annotation_ids_are_refused(tmp_path, ids):
+    """lvis-api would silently evaluate one record of a repeated id in place
+    of the others; detap names the id (from a dict and from a file)."""
+    from detap.lvis import LVIS, LVISEval, LVISResults
+    from tests.lvis_support import write_json
+    gt = base_gt()
+    for a, i in zip(gt["annotations"], ids):
+        a["id"] = i
+    repeated = [i for i in ids if ids.count(i) > 1][0]
+    for source in (gt, write_json(gt, tmp_path, "gt.json")):
+        with pytest.raises(DetapInputError, match=f"annotation id {repeated} is used by several"):
+            g = LVIS(source)
+            LVISEval(g, LVISResults(g, base_dets()), "bbox").run()
+    ok = base_gt()
+    for a, i in zip(ok["annotations"], [5, 3, 9, 1, 2]):
+        a["id"] = i
+    check(ok, base_dets())

@@ -10,7 +10,7 @@ import numpy as np
 
 from .engine import cell_ious, match_cell
 
-__all__ = ["eval_img", "ious_dict", "LazyEvalImgs"]
+__all__ = ["eval_img", "ious_dict", "CellList", "LazyEvalImgs"]
 
 
 def eval_img(state, c, a, max_det, a_rng=None):
@@ -63,7 +63,30 @@ def ious_dict(state):
     return {(i, k): cell_ious(state, cells.cell_of(i, k)) for i in imgs for k in cats}
 
 
-class LazyEvalImgs(Sequence):
+class CellList(Sequence):
+    """A list laid out [category][area range][image] (pycocotools' and
+    lvis-api's evalImgs order) whose entries are built on access:
+    subclasses give ``shape()`` (K, A, I) and ``entry(k, a, i)``."""
+
+    def __len__(self):
+        K, A, I = self.shape()  # noqa: E741
+        return K * A * I
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[x] for x in range(*j.indices(len(self)))]
+        n = len(self)
+        if j < 0:
+            j += n
+        if not 0 <= j < n:
+            raise IndexError(j)
+        _, A, I = self.shape()  # noqa: E741
+        k, rest = divmod(j, A * I)
+        a, i = divmod(rest, I)
+        return self.entry(k, a, i)
+
+
+class LazyEvalImgs(CellList):
     """pycocotools' ``evalImgs`` list ([k][a][i] order), each dict built on access
     (or ``keep``: a list of dicts given by the caller, served as is)."""
 
@@ -74,25 +97,18 @@ class LazyEvalImgs(Sequence):
         self._rngs = list(params.areaRng)
         self._keep = keep
 
+    def shape(self):
+        return self._st.cells.K, self._A, self._st.cells.I
+
     def __len__(self):
-        if self._keep is not None:
-            return len(self._keep)
-        return self._st.cells.K * self._A * self._st.cells.I
+        return len(self._keep) if self._keep is not None else super().__len__()
 
     def __getitem__(self, j):
-        if self._keep is not None:
-            return self._keep[j]
-        if isinstance(j, slice):
-            return [self[x] for x in range(*j.indices(len(self)))]
-        if j < 0:
-            j += len(self)
-        if not 0 <= j < len(self):
-            raise IndexError(j)
+        return self._keep[j] if self._keep is not None else super().__getitem__(j)
+
+    def entry(self, k, a, i):
         cells = self._st.cells
-        I = cells.I  # noqa: E741
-        k, rest = divmod(j, self._A * I)
-        a, i = divmod(rest, I)
-        key = k * I + i
+        key = k * cells.I + i
         c = int(np.searchsorted(cells.cell_key, key))
         c = c if c < len(cells.cell_key) and cells.cell_key[c] == key else None
         return eval_img(self._st, c, a, self._max_det, self._rngs[a])

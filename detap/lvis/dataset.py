@@ -59,9 +59,12 @@ def top_level_list(text, key, ids):
 
 
 def _check_distinct(ids, where):
-    if len(np.unique(ids)) != len(ids):
-        uniq, counts = np.unique(ids, return_counts=True)
-        raise DetapInputError(f"annotation id {int(uniq[counts > 1][0])} is used by several "
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):  # (files list them ascending)
+        return
+    s = np.sort(ids)
+    repeated = np.flatnonzero(s[1:] == s[:-1])
+    if len(repeated):
+        raise DetapInputError(f"annotation id {int(s[repeated[0]])} is used by several "
                               "records (ids must be distinct)", where)
 
 

@@ -9,11 +9,12 @@ detection and no GT, or no GT to count).  Building all 1,203 x 4 of them
 costs time and memory that evaluation never needs, so ``DtPointers``
 builds a category's entries when it is first read.
 """
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..coco import engine
+from ..coco.views import CellList
 
 __all__ = ["DtPointers", "LazyEvalImgs", "eval_img", "ious_dict"]
 
@@ -117,7 +118,7 @@ def _area_position(state, area_rng):
     return int(hits[0])
 
 
-class LazyEvalImgs(Sequence):
+class LazyEvalImgs(CellList):
     """lvis-api's ``eval_imgs`` list, [category][area range][image] in
     params order, each dict built on access (``eval_img``)."""
 
@@ -127,18 +128,10 @@ class LazyEvalImgs(Sequence):
         self._imgs = list(params.img_ids)
         self._rngs = list(params.area_rng)
 
-    def __len__(self):
-        return len(self._cats) * len(self._rngs) * len(self._imgs)
+    def shape(self):
+        return len(self._cats), len(self._rngs), len(self._imgs)
 
-    def __getitem__(self, j):
-        if isinstance(j, slice):
-            return [self[x] for x in range(*j.indices(len(self)))]
-        if j < 0:
-            j += len(self)
-        if not 0 <= j < len(self):
-            raise IndexError(j)
-        k, rest = divmod(j, len(self._rngs) * len(self._imgs))
-        a, i = divmod(rest, len(self._imgs))
+    def entry(self, k, a, i):
         return self.cell(self._imgs[i], self._cats[k], self._rngs[a])
 
     def cell(self, img_id, cat_id, area_rng):
