@@ -34,10 +34,11 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]) {
         return;
     }
     uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0, col = 0, cs = 0;
-    for (size_t j = 0; j < m; j++) {
-        uint32_t start = end;
-        end += r->cnts[j];
-        if (j % 2 == 0 || r->cnts[j] == 0 || h == 0) continue;
+    if (h == 0) m = 0; /* no pixel has a row: the box stays (w, h, 0 - w + 1, ...) */
+    for (size_t j = 0; j < m; j += 2) { /* a 0-run, then a 1-run */
+        uint32_t start = end + r->cnts[j];
+        end = start + r->cnts[j + 1];
+        if (r->cnts[j + 1] == 0) continue;
         uint32_t x0 = column_of(start, h, &col, &cs), y0 = start - cs;
         uint32_t x1 = column_of(end - 1, h, &col, &cs), y1 = end - 1 - cs;
         xs = u32_min(xs, x0);

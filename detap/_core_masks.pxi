@@ -350,21 +350,6 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     cdef uint8_t[::1] v_es = es
     cdef char *src = <char *>&blob[0] if blob.shape[0] else NULL
     cdef int nth = nthreads if nthreads > 0 else 1
-    nval = np.zeros(n, np.int64)
-    cdef int64_t[::1] v_nv = nval
-    with nogil:
-        for i in prange(n, num_threads=nth, schedule="static"):
-            v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i])
-    # strings with escapes other than \\ \/ \" (\u...): Python's json reads
-    # them; their UTF-8 text is never longer than their escaped form
-    cdef bytes text
-    for i in np.flatnonzero(nval < 0):
-        text = _json_counts(blob, v_st[i], v_ln[i], where, i)
-        if len(text) > v_ln[i]:
-            raise ValueError("a decoded counts string is longer than its JSON form")
-        memcpy(src + v_st[i], <const char *>text, len(text))
-        v_ln[i] = len(text)
-        v_es[i] = 0
     hw = np.empty((n, 2), np.uint32)
     hw[:, 0], hw[:, 1] = hh, ww
     bbox = np.zeros((n, 4))
@@ -372,28 +357,43 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     cdef double[:, ::1] v_bb = bbox
     cdef double[::1] v_a = area
     cdef const uint32_t[:, ::1] v_hw = hw
+    # per string: 0 done, 1 ends inside a value, 2 for Python's json (an
+    # escape other than \\ \/ \" or a byte beyond ASCII), -1 no memory
     rcs = np.zeros(n, np.int8)
     cdef int8_t[::1] v_rc = rcs
     cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
     cdef uint32_t *scratch
-    cdef size_t m
-    cdef const char *nul
     with nogil, parallel(num_threads=nth):
         scratch = <uint32_t *>malloc((<size_t>maxlen + 1) * sizeof(uint32_t))
         for i in prange(n, schedule="dynamic", chunksize=256):
             if scratch == NULL:
                 v_rc[i] = -1
-                continue
-            if v_es[i]:
-                v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
-            nul = <const char *>memchr(src + v_st[i], 0, <size_t>v_ln[i])
-            if nul != NULL:
-                v_ln[i] = nul - (src + v_st[i])
-            m = 0
-            v_rc[i] = detap_rle_from_string(src + v_st[i], <size_t>v_ln[i], scratch, &m) != 0
-            if v_rc[i] == 0:
-                v_a[i] = _box_one(scratch, 0, <int64_t>m, v_hw[i, 0], v_hw[i, 1], &v_bb[i, 0])
+            elif not _plain_text(src + v_st[i], <size_t>v_ln[i], v_es[i]):
+                v_rc[i] = 2  # (left as it is: Python reads the original bytes)
+            else:
+                if v_es[i]:
+                    v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
+                v_rc[i] = _string_box(src + v_st[i], &v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
+                                      &v_a[i], &v_bb[i, 0])
         free(scratch)
+    if (rcs < 0).any():
+        raise MemoryError()
+    # the strings Python's json reads: their UTF-8 text is never longer
+    # than their escaped form, so it is written back in place
+    cdef bytes text
+    cdef uint32_t *one
+    for i in np.flatnonzero(rcs == 2):
+        text = _json_counts(blob, v_st[i], v_ln[i], where, i)
+        if len(text) > v_ln[i]:
+            raise ValueError("a decoded counts string is longer than its JSON form")
+        memcpy(src + v_st[i], <const char *>text, len(text))
+        v_ln[i] = len(text)
+        one = <uint32_t *>malloc((<size_t>v_ln[i] + 1) * sizeof(uint32_t))
+        if one == NULL:
+            raise MemoryError()
+        v_rc[i] = _string_box(src + v_st[i], &v_ln[i], one, v_hw[i, 0], v_hw[i, 1], &v_a[i],
+                              &v_bb[i, 0])
+        free(one)
     if (rcs < 0).any():
         raise MemoryError()
     if rcs.any():
@@ -518,6 +518,50 @@ cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept
             k += 1
         j += 1
     return k
+
+
+cdef int _plain_text(const char *s, size_t n, int esc) noexcept nogil:
+    """1 when C reads the JSON string bytes s[0..n) (up to a NUL) as
+    Python's json would: no byte beyond ASCII (Python checks their UTF-8)
+    and, with ``esc``, no escape other than \\\\ \\/ \\" (scanned before _unescape rewrites)."""
+    cdef size_t j = 0
+    cdef uint64_t word, bits = 0
+    cdef const char *nul = <const char *>memchr(s, 0, n)
+    if nul != NULL:  # (what follows a NUL is never read)
+        n = <size_t>(nul - s)
+    if not esc:
+        while j + 8 <= n:
+            memcpy(&word, s + j, 8)
+            bits |= word
+            j += 8
+        while j < n:
+            bits |= <unsigned char>s[j]
+            j += 1
+        return (bits & <uint64_t>0x8080808080808080) == 0
+    while j < n:
+        if <unsigned char>s[j] >= 0x80:
+            return 0
+        if s[j] == 92:
+            if j + 1 >= n or not (s[j + 1] == 92 or s[j + 1] == 47 or s[j + 1] == 34):
+                return 0
+            j += 1
+        j += 1
+    return 1
+
+
+cdef int8_t _string_box(const char *s, int64_t *length, uint32_t *scratch, uint32_t h,
+                        uint32_t w, double *area, double *bb) noexcept nogil:
+    """Cut the counts string at its first NUL (pycocotools stops there; the
+    new length into *length), decode it into scratch and set its uint32
+    area and toBbox box: 0, or 1 when it ends inside a value."""
+    cdef const char *nul = <const char *>memchr(s, 0, <size_t>length[0])
+    cdef size_t m = 0
+    if nul != NULL:
+        length[0] = nul - s
+    if detap_rle_from_string(s, <size_t>length[0], scratch, &m) != 0:
+        return 1
+    area[0] = _box_one(scratch, 0, <int64_t>m, h, w, bb)
+    return 0
 
 
 cdef size_t _unescape(const char *s, size_t n, char *out) noexcept nogil:

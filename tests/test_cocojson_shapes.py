@@ -193,3 +193,31 @@ def test_escaped_counts_strings_are_decoded_in_c(monkeypatch):
     c = _core.parse_coco_json(odd)
     _core.rle_from_spans(odd, c["rle_start"], c["rle_len"], c["rle_esc"], c["rle_h"], c["rle_w"], "x", 2)
     assert len(calls) == 1
+
+
+# one byte of each kind the string scanner must stop at ('"', '\\', a
+# control character, a byte beyond ASCII) or pass (the edges of the plain
+# range), raw in the JSON text
+SPECIAL = [b'"', b"\\\\", b"\\", b"\\u00e9", b"\x1f", b"\x00", b"\n", b"\x7f", b" ", b"\xc3\xa9",
+           b"\xff", b"\x80", b"!", b"#", b"[", b"]"]
+
+
+def test_every_special_byte_at_every_offset_of_a_word():
+    """The string scanner reads eight bytes at a time: a special byte at
+    any offset of any word, in strings of every length around a word, is
+    seen (checked against json)."""
+    for special in SPECIAL:
+        for length in range(0, 26):
+            for at in range(0, length + 1):
+                counts = b"A" * at + special + b"B" * (length - at)
+                doc = (b'[{"image_id": 1, "category_id": 1, "score": 1.0, '
+                       b'"segmentation": {"size": [4, 4], "counts": "' + counts + b'"}}]')
+                check_against_json(doc)
+                cols = _core.parse_coco_json(doc)
+                try:
+                    json.loads(doc)
+                    accepted_by_json = True
+                except (ValueError, UnicodeDecodeError):
+                    accepted_by_json = False
+                if not accepted_by_json:
+                    assert cols is None, (special, length, at)
