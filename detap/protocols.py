@@ -232,6 +232,21 @@ def iou_index(thrs, iou):
     return int(hit[0]) if len(hit) else None
 
 
+def reported_iou_index(thrs, iou, who):
+    """iou_index, or DetapInputError when ``iou`` is not one of the
+    thresholds ``thrs`` that ``who`` (e.g. "the coco Evaluator", "pycocotools'")
+    evaluates: a streaming evaluator reports its table at one of them."""
+    t = iou_index(thrs, iou)
+    if t is None:
+        thrs = [float(x) for x in thrs]
+        near = [x for x in thrs if abs(x - iou) < 1e-9]
+        hint = (f" (the threshold it compares with is {near[0]!r}: np.linspace's value, which "
+                "pycocotools uses; pass that)") if near else ""
+        raise DetapInputError(f"{who} reports at one of its IoU thresholds {thrs}, got "
+                              f"{iou!r}{hint}")
+    return t
+
+
 def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, iou_type="bbox",
                 protocol="coco", summary=None):
     """The "coco" ``EvalResult`` from an accumulated evaluation (or, with

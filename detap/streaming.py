@@ -52,7 +52,8 @@ from .coco.labels import packed_shape
 from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
 from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
-                        coco_result, convention_dict, iou_index, mean_ap)
+                        coco_result, convention_dict, iou_index, mean_ap,
+                        reported_iou_index)
 from .result import EvalResult
 
 __all__ = ["Evaluator"]
@@ -224,9 +225,7 @@ class Evaluator:
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
                 self._params.kpt_oks_sigmas = np.asarray(kpt_oks_sigmas, dtype=np.float64)
-            if iou_index(self._params.iouThrs, self.iou) is None:
-                raise DetapInputError(f"the coco Evaluator reports at one of pycocotools' IoU "
-                                      f"thresholds {list(self._params.iouThrs)}, got {self.iou}")
+            reported_iou_index(self._params.iouThrs, self.iou, "the coco Evaluator")
         self.reset()
 
     # -- state --------------------------------------------------------------

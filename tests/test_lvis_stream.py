@@ -87,3 +87,18 @@ def test_bad_use():
         ev.compute()
     with pytest.raises(DetapInputError, match="cannot merge"):
         Evaluator("lvis", frequencies={1: "r"}).merge(Evaluator("coco"))
+
+
+@pytest.mark.parametrize("protocol", ["coco", "lvis"])
+def test_iou_off_the_grid_is_refused_with_the_value_to_pass(protocol):
+    """0.9 is not pycocotools' ninth threshold (np.linspace gives
+    0.8999999999999999): the error says which value to pass, and that
+    value works."""
+    from detap.streaming import Evaluator
+    kw = {"frequencies": {1: "r"}} if protocol == "lvis" else {}
+    with pytest.raises(DetapInputError, match=r"got 0\.9 \(the threshold it compares with is "
+                                              r"0\.8999999999999999"):
+        Evaluator(protocol, iou=0.9, **kw)
+    with pytest.raises(DetapInputError, match=r"got 0\.52$"):
+        Evaluator(protocol, iou=0.52, **kw)
+    assert Evaluator(protocol, iou=0.8999999999999999, **kw).iou == 0.8999999999999999

@@ -21,7 +21,8 @@ from ..coco.cells import index_of
 from ..coco.columns import Columns, box_area
 from ..core import as_boxes
 from ..errors import DetapInputError
-from ..protocols import annotation_stats, check_iou, coco_result, iou_index
+from ..protocols import (annotation_stats, check_iou, coco_result, iou_index,
+                         reported_iou_index)
 from ..streaming import Evaluator
 from .evaluation import Params, accumulate_federated, evaluate_federated
 from .federated import cap_per_image
@@ -66,9 +67,7 @@ class LVISEvaluator(Evaluator):
         self.frequencies = {k: frequencies[k] for k in labels}
         frequency_groups(labels, list(self.frequencies.values()))  # checks the letters
         self._params = Params("bbox")
-        if iou_index(self._params.iou_thrs, self.iou) is None:
-            raise DetapInputError(f"the lvis Evaluator reports at one of LVIS's IoU thresholds "
-                                  f"{list(self._params.iou_thrs)}, got {self.iou}")
+        reported_iou_index(self._params.iou_thrs, self.iou, "the lvis Evaluator")
         self.reset()
 
     def reset(self):
