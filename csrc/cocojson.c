@@ -221,12 +221,13 @@ static int int_field(cur *c, int64_t *out) {
     p += neg;
     const char *d = p;
     uint64_t v = 0;
-    while (p < end && (unsigned)(*p - '0') < 10) {
-        uint64_t dg = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - dg) / 10) goto slow;
-        v = v * 10 + dg;
+    /* 19 digits never overflow uint64; more are beyond int64 (or start
+     * with a zero), Python's to judge */
+    while (p < end && (unsigned)(*p - '0') < 10 && p - d < 19) {
+        v = v * 10 + (uint64_t)(*p - '0');
         p++;
     }
+    if (p < end && (unsigned)(*p - '0') < 10) goto slow;
     if (p == d || (*d == '0' && p - d > 1)) goto slow; /* no digits; a leading zero */
     if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) goto slow;
     if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) goto slow;
@@ -483,6 +484,61 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     return 1;
 }
 
+/* The text at *q is lit (n bytes): step over it. */
+static inline int lit(const char **q, const char *end, const char *s, size_t n) {
+    if ((size_t)(end - *q) < n || memcmp(*q, s, n)) return 0;
+    *q += n;
+    return 1;
+}
+
+static inline int fast_num(const char **q, const char *end, double *out) {
+    size_t n = detap_parse_json_number(*q, end, out);
+    *q += n;
+    return n != 0;
+}
+
+static inline int fast_int(const char **q, const char *end, int64_t *out) {
+    cur t = {*q, end, 0, 0, NULL, 0};
+    if (!int_field(&t, out)) return 0;
+    *q = t.p;
+    return 1;
+}
+
+/* A box result exactly as json.dump writes one, with its default or its
+ * compact separators:
+ *     {"image_id": 1, "category_id": 2, "bbox": [x, y, w, h], "score": s}
+ * read without key look-ups (most records of a results file).  0 when the
+ * text is anything else (other keys, order or spacing): the caller reads
+ * the record field by field from its start, which also judges the errors. */
+static const char *const SEP[2][5] = {
+    {"{\"image_id\": ", ", \"category_id\": ", ", \"bbox\": [", ", ", "], \"score\": "},
+    {"{\"image_id\":", ",\"category_id\":", ",\"bbox\":[", ",", "],\"score\":"}};
+static const size_t SEP_LEN[2][5] = {{13, 17, 11, 2, 12}, {12, 15, 9, 1, 10}};
+
+/* (inlined for k = 0 and 1: the separators become constants) */
+static inline int box_result_sep(cur *c, detap_ann_cols *a, size_t i, int k) {
+    const char *q = c->p, *end = c->end;
+    const char *const *s = SEP[k];
+    const size_t *n = SEP_LEN[k];
+    double *bb = a->bbox + 4 * i;
+    if (!lit(&q, end, s[0], n[0]) || !fast_int(&q, end, &a->image_id[i]) ||
+        !lit(&q, end, s[1], n[1]) || !fast_int(&q, end, &a->category_id[i]) ||
+        !lit(&q, end, s[2], n[2]) || !fast_num(&q, end, &bb[0]) ||
+        !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[1]) ||
+        !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[2]) ||
+        !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[3]) ||
+        !lit(&q, end, s[4], n[4]) || !fast_num(&q, end, &a->score[i]) || !lit(&q, end, "}", 1))
+        return 0;
+    c->p = q;
+    return 1;
+}
+
+static int box_result(cur *c, detap_ann_cols *a, size_t i) {
+    ws(c);
+    if (c->end - c->p < 13 || memcmp(c->p, "{\"image_id\":", 12)) return 0;
+    return c->p[12] == ' ' ? box_result_sep(c, a, i, 0) : box_result_sep(c, a, i, 1);
+}
+
 /* One annotation object. */
 static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     if (!ann_reserve(c, a)) return 0;
@@ -493,6 +549,15 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
     a->score[x.i] = 0;
     detap_ann_row_defaults(a, x.i);
+    if (box_result(c, a, x.i)) {
+        a->has[x.i] = DETAP_HAS_IMAGE_ID | DETAP_HAS_CATEGORY_ID | DETAP_HAS_BBOX | DETAP_HAS_SCORE;
+        a->n++;
+        return 1;
+    }
+    /* (what box_result wrote is overwritten or reset: every field is read again) */
+    a->image_id[x.i] = a->category_id[x.i] = 0;
+    a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
+    a->score[x.i] = 0;
     if (!object_fields(c, ann_field, &x)) return 0;
     a->has[x.i] = x.has;
     a->n++;
