@@ -14,6 +14,7 @@ typedef struct {
     /* set: RLE counts strings are copied into the columns' blob and given
      * as offsets into it (a streamed buffer does not outlive its block) */
     int copy_rle;
+    int no_polygons; /* polygons are skipped, not read */
 } cur;
 
 static inline void ws(cur *c) {
@@ -430,7 +431,7 @@ static int segmentation(cur *c, ann_ctx *x) {
         return 1;
     }
     x->has |= DETAP_HAS_SEGMENTATION;
-    if (c->p < c->end && *c->p == '[') {
+    if (c->p < c->end && *c->p == '[' && !c->no_polygons) {
         int other = 0;
         if (polygons(c, a, i, &other)) return 1;
         if (!other) return 0;
@@ -498,7 +499,7 @@ static inline int fast_num(const char **q, const char *end, double *out) {
 }
 
 static inline int fast_int(const char **q, const char *end, int64_t *out) {
-    cur t = {*q, end, 0, 0, NULL, 0};
+    cur t = {*q, end, 0, 0, NULL, 0, 0};
     if (!int_field(&t, out)) return 0;
     *q = t.p;
     return 1;
@@ -566,7 +567,7 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
 
 int detap_coco_record(const char *p, const char *end, const char *base, int copy_rle,
                       detap_ann_cols *a, const char **next, int *nomem) {
-    cur c = {p, end, 0, 0, base, copy_rle};
+    cur c = {p, end, 0, 0, base, copy_rle, 0};
     int ok = annotation(&c, a, base);
     *next = c.p;
     *nomem = c.nomem;
@@ -656,8 +657,9 @@ static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
     return 1;
 }
 
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc) {
-    cur c = {buf, buf + len, 0, 0, buf, copy_rle};
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, detap_coco_doc *doc) {
+    cur c = {buf, buf + len, 0, 0, buf, (flags & DETAP_PARSE_COPY_RLE) != 0,
+             (flags & DETAP_PARSE_NO_POLYGONS) != 0};
     doc->ann.hint = ann_hint;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
     ws(&c);

@@ -71,10 +71,14 @@ typedef struct {
  * must be zero-initialised; free it with detap_coco_doc_free in every case
  * (a caller that takes over an array sets its pointer to NULL first).
  * ann_hint: the expected number of annotations (the arrays start there, so
- * a good guess saves reallocations).  copy_rle: RLE counts strings are
- * copied into doc->ann.blob (rle_start then indexes it, and buf need not
- * outlive the columns); else rle_start indexes buf. */
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int copy_rle, detap_coco_doc *doc);
+ * a good guess saves reallocations).  flags: DETAP_PARSE_COPY_RLE: RLE
+ * counts strings are copied into doc->ann.blob (rle_start then indexes it,
+ * and buf need not outlive the columns); else rle_start indexes buf.
+ * DETAP_PARSE_NO_POLYGONS: polygon segmentations are checked as JSON but
+ * not read (poly_* stay absent; for callers that never rasterise them). */
+#define DETAP_PARSE_COPY_RLE 1
+#define DETAP_PARSE_NO_POLYGONS 2
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, detap_coco_doc *doc);
 void detap_coco_doc_free(detap_coco_doc *doc);
 
 /* One annotation or result object at p (white space before it allowed)

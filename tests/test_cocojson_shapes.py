@@ -221,3 +221,37 @@ def test_every_special_byte_at_every_offset_of_a_word():
                     accepted_by_json = False
                 if not accepted_by_json:
                     assert cols is None, (special, length, at)
+
+
+POLYGON_COLUMNS = {"poly_first", "poly_count", "pv", "plen"}
+
+
+def same_but_polygons(data):
+    """Reading without polygons accepts and refuses what reading with them
+    does, with the same columns but the polygon ones."""
+    full, lean = _core.parse_coco_json(data), _core.parse_coco_json(data, polygons=False)
+    assert (full is None) == (lean is None), data
+    if full is None:
+        return
+    assert set(full) == set(lean)
+    for key, value in full.items():
+        if key in POLYGON_COLUMNS:
+            continue
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, lean[key], equal_nan=value.dtype.kind == "f"), key
+        else:
+            assert value == lean[key], key
+    assert not (lean["poly_count"] >= 0).any() if "poly_count" in lean else True
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=documents(), cuts=st.lists(st.tuples(st.integers(0, 10 ** 6), st.binary(max_size=3)),
+                                      max_size=3))
+def test_polygons_skipped_read_the_same_otherwise(doc, cuts):
+    data = bytearray(doc)
+    for pos, chunk in cuts:
+        if data:
+            p = pos % len(data)
+            data[p:p + len(chunk)] = chunk
+    same_but_polygons(bytes(data))
+    same_but_polygons(b'{"annotations": ' + bytes(data) + b', "images": []}')

@@ -292,8 +292,9 @@ GT_FIELDS = (_core.HAS_ID | _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.H
 DT_FIELDS = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX | _core.HAS_SCORE
 
 
-def read_fast(path):
-    """(bytes or None, columns or None) of a JSON file via the C readers.
+def read_fast(path, polygons=True):
+    """(bytes or None, columns or None) of a JSON file via the C readers
+    (without ``polygons``: polygon segmentations are checked, not read).
 
     A results file (a top-level array) is streamed: read in blocks and
     parsed on all cores, so the text is never held whole (``bytes`` is then
@@ -308,7 +309,7 @@ def read_fast(path):
             f.seek(0)
             return None, _core.read_coco_results(f, os.fstat(f.fileno()).st_size)
         data = head + f.read()
-    return data, _core.parse_coco_json(data, copy_rle=True)
+    return data, _core.parse_coco_json(data, copy_rle=True, polygons=polygons)
 
 
 def read_json(data, path):

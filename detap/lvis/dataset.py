@@ -100,7 +100,8 @@ class LVIS:
         records) decoded alone; the whole document is decoded only when the
         caller asks for ``dataset`` or the annotation indexes.  False when
         the file is outside what this path reads (then json reads it all)."""
-        data, fast = read_fast(path)
+        # (polygons are not read here: masks are made from the records)
+        data, fast = read_fast(path, polygons=False)
         need = _core.HAS_ID | _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_BBOX \
             | _core.HAS_AREA
         if fast is None or fast["top_is_array"] or b'"ignore"' in data \
