@@ -142,7 +142,7 @@ static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const d
     for (size_t r = 0; r < R; r++) {
         double v = rec_thrs[r];
         if (nd == 0 || v != v) { /* past the end (numpy sorts NaN last) */
-            for (; r < R; r++) { precision[r * stride] = 0.; scores[r * stride] = 0.; }
+            for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
             break;
         }
         /* smallest c in [0, ntp] with c / npig >= v, else past the end */
@@ -153,12 +153,12 @@ static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const d
             else lo = mid + 1;
         }
         if (lo > (size_t)ntp) {
-            for (; r < R; r++) { precision[r * stride] = 0.; scores[r * stride] = 0.; }
+            for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
             break;
         }
         size_t pos = lo == 0 ? 0 : (size_t)tp_pos[lo - 1];
         precision[r * stride] = pos == 0 ? env0 : env[lo - 1];
-        scores[r * stride] = scores_sorted[pos];
+        if (scores) scores[r * stride] = scores_sorted[pos];
     }
 }
 
@@ -225,7 +225,11 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (long x = 0; x < (long)np_out; x++) { precision[x] = -1.; scores[x] = -1.; }
+        for (long x = 0; x < (long)np_out; x++) precision[x] = -1.;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long x = 0; x < (long)(scores ? np_out : 0); x++) scores[x] = -1.;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -284,7 +288,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                                     size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
                                     for (size_t r = 0; r < R; r++) {
                                         precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
-                                        scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
+                                        if (scores) scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
                                     }
                                     recall[t * stride + dst] = recall[t * stride + src];
                                 }
@@ -301,7 +305,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                                 size_t cell = ((k * A + a) * M + m);
                                 coco101(lab + ((a - a0) * T + t) * nall, 1, jsel, sc, n, (double)np_,
                                         rec_thrs, R, precision + t * R * stride + cell,
-                                        scores + t * R * stride + cell, stride,
+                                        scores ? scores + t * R * stride + cell : NULL, stride,
                                         recall + t * stride + cell, tp_pos, tp_fp);
                             }
                         }

@@ -55,7 +55,8 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
  * that kept_score is the detections' own column), or kept_score[q] when
  * kept_row is NULL.
  * Outputs, C order, every entry written (-1 where pycocotools leaves -1):
- *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M). */
+ *   precision, scores: (T, R, K, A, M); recall: (T, K, A, M).  scores may
+ *   be NULL (lvis-api keeps none): not computed. */
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t ncells,
                           const int64_t *kept_off, const double *kept_score,
                           const int64_t *kept_row, const uint8_t *labels, size_t n_kept,

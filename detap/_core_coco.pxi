@@ -382,8 +382,10 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
 
 
 def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
-                    max_dets, rec_thrs, Py_ssize_t T, int nthreads=0, kept_row=None):
-    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall, scores).
+                    max_dets, rec_thrs, Py_ssize_t T, int nthreads=0, kept_row=None,
+                    bint with_scores=True):
+    """pycocotools' accumulate (see csrc/accumulate.h): (precision, recall,
+    scores; None without ``with_scores``).
 
     Category k owns cells cat_off[k]:cat_off[k+1] (images in order);
     ``labels`` are coco_evaluate's, packed, for T IoU thresholds.  Kept
@@ -423,13 +425,14 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
         raise ValueError("npig must have shape (A, ncells)")
     if T == 0 or R == 0 or K == 0 or A == 0 or M == 0:
         return (np.full((T, R, K, A, M), -1.0), np.full((T, K, A, M), -1.0),
-                np.full((T, R, K, A, M), -1.0))
+                np.full((T, R, K, A, M), -1.0) if with_scores else None)
     # the kernel fills every entry (-1 where pycocotools leaves -1), on all
     # threads: a serial np.full of these arrays costs as much as a stage
     precision = np.empty((T, R, K, A, M))
-    scores = np.empty((T, R, K, A, M))
+    scores = np.empty((T, R, K, A, M)) if with_scores else None
     recall = np.empty((T, K, A, M))
-    cdef double[:, :, :, :, ::1] v_p = precision, v_s = scores
+    cdef double[:, :, :, :, ::1] v_p = precision
+    cdef double[:, :, :, :, ::1] v_s = scores
     cdef double[:, :, :, ::1] v_r = recall
     cdef double dz0 = 0.
     cdef uint8_t bz0 = 0
@@ -441,7 +444,8 @@ def coco_accumulate(Py_ssize_t K, cat_off, kept_off, kept_score, labels, npig,
                                    &v_kr[0] if (v_kr is not None and n_kept) else NULL,
                                    &v_lab[0, 0, 0, 0] if (n_kept and A and T) else &bz0, n_kept,
                                    &v_np[0, 0] if nc else &nz0, A, T, &v_md[0], M, &v_rt[0], R,
-                                   &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0], &v_s[0, 0, 0, 0, 0],
+                                   &v_p[0, 0, 0, 0, 0], &v_r[0, 0, 0, 0],
+                                   &v_s[0, 0, 0, 0, 0] if with_scores else NULL,
                                    nthreads)
     _check(rc)
     return precision, recall, scores

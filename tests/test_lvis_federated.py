@@ -87,3 +87,18 @@ def test_byte_tables_equal_sorted_keys(seed):
     want = [r for r in range(n) if (int(dt.image_id[r]), int(dt.category_id[r])) in verified
             and 0 < dt.area[r] < np.inf and (keep is None or keep[r])]
     assert fast.dt_rows.tolist() == want
+
+
+def test_accumulate_without_scores_gives_the_same_curves():
+    """lvis-api keeps no scores array: accumulate skips it (39 MB at LVIS
+    scale) and precision and recall stay the same bits."""
+    from detap.coco import engine
+    from tests.lvis_support import run_detap
+    from tests.test_lvis import base_dets, base_gt
+    ev = run_detap(base_gt(), base_dets())
+    m, n = ev.state.matches, len(base_dets())
+    p1, r1, s1 = engine.accumulate(m, [n], ev.params.rec_thrs, with_scores=True)
+    p2, r2, s2 = engine.accumulate(m, [n], ev.params.rec_thrs, with_scores=False)
+    assert s2 is None and s1.shape == p1.shape and (s1 > 0).any()
+    assert np.array_equal(p1, p2) and np.array_equal(r1, r2)
+    assert (p1 > 0).any()

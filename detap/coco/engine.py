@@ -216,16 +216,16 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
         rows=Rows(gt=gt, dt=dt, gt_rows=g.gt_rows, gt_off=g.gt_off, kept_idx=kept_idx))
 
 
-def accumulate(matches, max_dets, rec_thrs, threads=None):
+def accumulate(matches, max_dets, rec_thrs, threads=None, with_scores=True):
     """pycocotools' accumulate() for the maxDets ``max_dets`` (each at most
     the evaluated maxDets[-1]) and recall thresholds ``rec_thrs``:
-    (precision (T, R, K, A, M), recall (T, K, A, M), scores (T, R, K, A, M)),
-    -1 where pycocotools leaves -1."""
+    (precision (T, R, K, A, M), recall (T, K, A, M), scores (T, R, K, A, M)
+    or None without ``with_scores``), -1 where pycocotools leaves -1."""
     m = matches
     return _core.coco_accumulate(m.K, m.cat_off, m.kept_off, m.score, m.labels, m.npig,
                                  np.asarray(max_dets, dtype=np.int64),
                                  np.asarray(rec_thrs, dtype=np.float64), m.T, nthreads(threads),
-                                 m.kept_row)
+                                 m.kept_row, with_scores)
 
 
 def accumulate_params(state, p, pe, threads=None):

@@ -81,7 +81,8 @@ def accumulate_federated(state, n_dt, rec_thrs, threads):
     """lvis-api's accumulate(): precision (T, R, K, A) and recall (T, K, A),
     K in the state's (sorted) category order: pycocotools' with one maxDets
     that cuts nothing."""
-    precision, recall, _ = engine.accumulate(state.matches, [n_dt], rec_thrs, threads)
+    precision, recall, _ = engine.accumulate(state.matches, [n_dt], rec_thrs, threads,
+                                             with_scores=False)  # (lvis-api keeps none)
     return precision[..., 0], recall[..., 0]
 
 
