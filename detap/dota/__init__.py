@@ -1,0 +1,23 @@
+"""Oriented boxes: DOTA_devkit's evaluation, exact and fast.
+
+- ``voc_eval`` / ``voc_eval_task2``: drop-ins for DOTA_devkit's
+  ``dota_evaluation_task1.voc_eval`` and ``dota_evaluation_task2.voc_eval``,
+  bit for bit (``detap.dota.evaluation``);
+- ``evaluate``: every class at once, annotations parsed once;
+- ``parse_gt`` / ``parse_gt_task2``: the devkit's labelTxt readers
+  (``detap.dota.labeltxt``);
+- ``polygon_iou``: the devkit's polygon IoU (polyiou's ``iou_poly``) as a
+  matrix;
+- array-level evaluation is ``detap.evaluate_class(..., convention="dota")``
+  on (N, 8) quadrilaterals.
+
+Coordinates are pixels; a quadrilateral is ``[x1, y1, x2, y2, x3, y3, x4,
+y4]`` in any vertex order.
+"""
+from .evaluation import evaluate, load_annotations, voc_eval, voc_eval_task2
+from .labeltxt import parse_gt, parse_gt_task2
+from .polygons import polygon_iou
+from ..voc import voc_ap
+
+__all__ = ["voc_eval", "voc_eval_task2", "evaluate", "load_annotations", "parse_gt",
+           "parse_gt_task2", "polygon_iou", "voc_ap"]
