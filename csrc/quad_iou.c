@@ -35,30 +35,36 @@ static double qarea(qpt *ps, int n) {
     return res / 2.0;
 }
 
-/* lineCross: 1 and *p set, or 0/2 with *p untouched */
-static int qline_cross(qpt a, qpt b, qpt c, qpt d, qpt *p) {
-    double s1 = qcross(a, b, c), s2 = qcross(a, b, d);
-    if (qsig(s1) == 0 && qsig(s2) == 0) return 2;
-    if (qsig(s2 - s1) == 0) return 0;
-    p->x = (c.x * s2 - d.x * s1) / (s2 - s1);
-    p->y = (c.y * s2 - d.y * s1) / (s2 - s1);
-    return 1;
-}
-
-/* polygon_cut: keep the part of p[0..n) left of a->b, in place */
+/* polygon_cut: keep the part of p[0..n) left of a->b, in place.
+ * polyiou evaluates cross(a, b, p[i]) up to four times per vertex (twice in
+ * the loop, twice more in lineCross); the expression and its operands are
+ * the same each time, so each vertex's value is computed once here. */
 static void qcut(qpt *p, int *n, qpt a, qpt b, qscratch *s) {
     int m = 0, k = *n;
+    double cr[QCAP + 1];
+    int sg[QCAP + 1];
     p[k] = p[0];
     for (int i = 0; i < k; i++) {
-        int si = qsig(qcross(a, b, p[i]));
-        if (si > 0) {
+        cr[i] = qcross(a, b, p[i]);
+        sg[i] = qsig(cr[i]);
+    }
+    cr[k] = cr[0];
+    sg[k] = sg[0];
+    for (int i = 0; i < k; i++) {
+        if (sg[i] > 0) {
             s->pp[m] = p[i];
             s->written[m++] = 1;
         }
-        if (si != qsig(qcross(a, b, p[i + 1]))) {
-            if (qline_cross(a, b, p[i], p[i + 1], &s->pp[m]) == 1) {
+        if (sg[i] != sg[i + 1]) {
+            /* lineCross(a, b, p[i], p[i + 1], pp[m]): its "both on the line"
+             * case cannot occur here (the signs differ) */
+            double s1 = cr[i], s2 = cr[i + 1];
+            if (qsig(s2 - s1) != 0) {
+                s->pp[m].x = (p[i].x * s2 - p[i + 1].x * s1) / (s2 - s1);
+                s->pp[m].y = (p[i].y * s2 - p[i + 1].y * s1) / (s2 - s1);
                 s->written[m] = 1;
             } else if (!s->written[m]) {
+                /* lineCross returned without writing: a stale point */
                 s->pp[m].x = 0.;
                 s->pp[m].y = 0.;
                 s->undefined++;
@@ -85,6 +91,22 @@ static double qtri(qpt a, qpt b, qpt c, qpt d, qscratch *s) {
     if (s1 == 0 || s2 == 0) return 0.0;
     if (s1 == -1) { qpt t = a; a = b; b = t; }
     if (s2 == -1) { qpt t = c; c = d; d = t; }
+    /* a and b strictly right of o->c: the first cut keeps only its two
+     * crossings on o-a and b-o, both (+-0, +-0), which merge into one
+     * point; the other cuts keep at most that point, and the area of a
+     * point is +-0, which leaves the sum unchanged (a sum from +0 is never
+     * -0).  So the result is known; what the cuts leave in polyiou's buffer
+     * (those two crossings, in slots 0 and 1) is stored as they would. */
+    double ca = qcross(o, c, a), cb = qcross(o, c, b);
+    if (qsig(ca) < 0 && qsig(cb) < 0) {
+        double co = qcross(o, c, o);
+        s->pp[0].x = (o.x * ca - a.x * co) / (ca - co);
+        s->pp[0].y = (o.y * ca - a.y * co) / (ca - co);
+        s->pp[1].x = (b.x * co - o.x * cb) / (co - cb);
+        s->pp[1].y = (b.y * co - o.y * cb) / (co - cb);
+        s->written[0] = s->written[1] = 1;
+        return 0.0;
+    }
     qpt p[QCAP + 1];
     p[0] = o;
     p[1] = a;
