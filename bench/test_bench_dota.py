@@ -107,24 +107,25 @@ def test_e_dota_reference(benchmark, sizes, dota_files, outputs, pairs):
     assert_same(_detap(dota_files)(), out, "dota voc_eval")
 
 
-def test_e_dota_reference_parse(benchmark, sizes, dota_files, outputs, pairs):
+def _slow_variant(benchmark, sizes, dota_files, outputs, pairs, role, impl, runner):
+    """A baseline variant, benchmarked with the slow round count and checked
+    against the baseline's output."""
     benchmark.group = f"e-dota-{sizes.label(sizes.core_n)}"
-    out = benchmark.pedantic(_reference_parse(dota_files), rounds=sizes.rounds["reference_slow"],
+    out = benchmark.pedantic(runner(dota_files), rounds=sizes.rounds["reference_slow"],
                              warmup_rounds=0)
-    pairs.record(benchmark, "reference-parse",
-                 impl="DOTA_devkit task1 voc_eval, compiled polyiou (parses labelTxt)",
-                 **info(sizes, "e-dota", sizes.core_n, dota_files.data))
+    pairs.record(benchmark, role, impl=impl, **info(sizes, "e-dota", sizes.core_n, dota_files.data))
     assert_same(outputs.get("e", _reference(dota_files)), out, "devkit")
+
+
+def test_e_dota_reference_parse(benchmark, sizes, dota_files, outputs, pairs):
+    _slow_variant(benchmark, sizes, dota_files, outputs, pairs, "reference-parse",
+                  "DOTA_devkit task1 voc_eval, compiled polyiou (parses labelTxt)",
+                  _reference_parse)
 
 
 def test_e_dota_reference_pair(benchmark, sizes, dota_files, outputs, pairs):
-    benchmark.group = f"e-dota-{sizes.label(sizes.core_n)}"
-    out = benchmark.pedantic(_reference_pair(dota_files), rounds=sizes.rounds["reference_slow"],
-                             warmup_rounds=0)
-    pairs.record(benchmark, "reference-pair",
-                 impl="DOTA_devkit task1 loop, compiled polyiou called per pair",
-                 **info(sizes, "e-dota", sizes.core_n, dota_files.data))
-    assert_same(outputs.get("e", _reference(dota_files)), out, "devkit")
+    _slow_variant(benchmark, sizes, dota_files, outputs, pairs, "reference-pair",
+                  "DOTA_devkit task1 loop, compiled polyiou called per pair", _reference_pair)
 
 
 def test_e_dota_detap(benchmark, sizes, dota_files, outputs, pairs):

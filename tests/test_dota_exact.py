@@ -382,3 +382,52 @@ def test_convention_checks():
         detap.evaluate_class([[0, 0, 1, 1]], [1.0], [0], [[0, 0, 1, 1]], [0], convention="dota")
     with pytest.raises(DetapInputError, match="task 1"):
         detap.dota.evaluate("x{}", "y{}", "z", task=1, convention="voc")
+
+
+# ------------------------------------------------------------ angle conventions
+
+@settings(max_examples=200, deadline=None)
+@given(obb=st.tuples(st.floats(-500, 500), st.floats(-500, 500), st.floats(1, 100),
+                     st.floats(1, 100), st.floats(-7, 7)),
+       conv=st.sampled_from(detap.dota.ANGLE_CONVENTIONS))
+def test_angle_conventions(obb, conv):
+    """Every spelling is the same rectangle, in the convention's range."""
+    q = detap.dota.obb_to_quad([obb])
+    n = detap.dota.normalize_obb([obb], conv)[0]
+    lo, hi = {"le90": (-np.pi / 2, np.pi / 2), "le135": (-np.pi / 4, 3 * np.pi / 4),
+              "oc": (0, np.pi / 2)}[conv]
+    if conv == "oc":
+        assert lo < n[4] <= hi + 1e-12
+    else:
+        assert lo - 1e-12 <= n[4] < hi
+        assert n[2] >= n[3]
+    for back in (n, detap.dota.quad_to_obb(q, conv)[0]):
+        q2 = detap.dota.obb_to_quad([back])
+        # the same vertex set (up to the starting vertex and rounding)
+        d = np.abs(np.reshape(q, (4, 1, 2)) - np.reshape(q2, (1, 4, 2))).max(axis=2)
+        assert d.min(axis=1).max() < 1e-9 * (1 + np.abs(q).max())
+
+
+# ------------------------------------------------------------ detap dota
+
+def test_cli_dota(tmp_path, capsys):
+    import io
+    from detap import cli
+    sq = [0, 0, 10, 0, 10, 10, 0, 10]
+    gts = {"P0": [(sq, "a", 0), ([20, 20, 30, 20, 30, 30, 20, 30], "b", 0)]}
+    dets = [("P0", 0.9, sq, "a"), ("P0", 0.8, [22, 20, 30, 20, 30, 30, 22, 30], "b")]
+    det, anno, iset = write_dota(str(tmp_path), ["P0"], gts, dets)
+    out = io.StringIO()
+    code = cli.main(["dota", "--det", det, "--anno", anno, "--imageset", iset,
+                     "--convention", "dota"], out=out)
+    assert code == 0
+    text = out.getvalue()
+    assert "VOC07 11-point AP at IoU > 0.5 (dota conventions)" in text
+    res = detap.dota.evaluate(det, anno, iset, convention="dota")
+    assert f"mAP                      {res.map:.4f}" in text
+    assert res.map == (res.per_class["a"].ap + res.per_class["b"].ap) / 2 > 0.99
+    with open(det.format("a"), "a") as f:
+        f.write("P0 0.5 1 2 3\n")
+    code = cli.main(["dota", "--det", det, "--anno", anno, "--imageset", iset], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"{det.format('a')}:2:" in err
