@@ -431,3 +431,39 @@ def test_cli_dota(tmp_path, capsys):
     code = cli.main(["dota", "--det", det, "--anno", anno, "--imageset", iset], out=io.StringIO())
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and f"{det.format('a')}:2:" in err
+
+
+# ------------------------------------------------------------ readers never crash
+
+_token = st.sampled_from(["1", "2.5", "-3", "1e3", "nan", "inf", "x", "", "plane", "0", "1_0",
+                          "\t", "  ", "\u00e9", "0x1"])
+_line = st.lists(_token, max_size=12).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_line, max_size=6), raw=st.binary(max_size=40))
+def test_readers_fail_only_with_input_errors(tmp_path, lines, raw):
+    """labelTxt and Task1 files of arbitrary text: a result or a
+    DetapInputError naming the file, never another exception."""
+    gt = tmp_path / "P0.txt"
+    gt.write_bytes("\n".join(lines).encode() + raw)
+    try:
+        objs = detap.dota.parse_gt(str(gt))
+        assert all(len(o["bbox"]) == 8 and np.isfinite(o["bbox"]).all() for o in objs)
+    except DetapInputError as e:
+        assert str(gt) in str(e)
+    (tmp_path / "labelTxt").mkdir(exist_ok=True)
+    (tmp_path / "labelTxt" / "P0.txt").write_text("0 0 9 0 9 9 0 9 a\n")
+    (tmp_path / "set.txt").write_text("P0\n")
+    det = tmp_path / "Task1_a.txt"
+    det.write_bytes("\n".join("P0 " + x for x in lines).encode() + raw)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rec, prec, ap = detap.dota.voc_eval(str(tmp_path / "Task1_{}.txt"),
+                                                str(tmp_path / "labelTxt" / "{}.txt"),
+                                                str(tmp_path / "set.txt"), "a")
+        assert rec.shape == prec.shape
+    except DetapInputError as e:
+        assert str(det) in str(e)
