@@ -125,6 +125,8 @@ PRESETS = {
     # DOTA_devkit's dota_evaluation_task1.py as its main() runs it: IoU > t
     # on quadrilaterals (polyiou), np.argsort(-confidence), 11-point AP
     "dota": Convention(iou="dota", tie_order="numpy", ap="voc07"),
+    # the same with a reproducible (stable) tie order: detap.dota.evaluate's default
+    "dota-stable": Convention(iou="dota", ap="voc07"),
     # (dota_evaluation_task2.py, horizontal boxes, is "py-faster-rcnn-07")
 }
 

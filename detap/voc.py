@@ -416,13 +416,14 @@ def reference_ap(res, conv):
     return np.float64(res.ap)
 
 
-def evaluate_class_file(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None):
+def evaluate_class_file(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None,
+                        extra_ok=True):
     """One class's ``ClassResult`` from its det file and loaded annotations
     ``ann`` (``load_annotations``); the det lines hold as many coordinates
-    as ``ann.boxes`` has columns (4, or 8 for DOTA Task1 quadrilaterals,
-    which take no extra fields)."""
+    as ``ann.boxes`` has columns (4, or 8 for DOTA Task1 quadrilaterals),
+    and more fields only when ``extra_ok``."""
     width = ann.boxes.shape[1]
-    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok=width == 4)
+    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok)
     if conv.iou == "coco":  # det files hold xyxy; the COCO IoU kernel takes xywh
         boxes = boxes_as(boxes, "xyxy", "xywh")
     gt = ann.class_gt(classname, conv)
@@ -456,6 +457,9 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
                    do not depend on it
     """
     conv = get_convention(convention)
+    if conv.iou == "dota":
+        raise DetapInputError("the 'dota' convention compares quadrilaterals: use "
+                              "detap.dota.evaluate (or `detap dota`) for DOTA files")
     if use_07_metric is not None:
         conv = conv.replace(ap="voc07" if use_07_metric else "all_point")
     if np.ndim(ovthresh) != 0:
@@ -476,10 +480,11 @@ def _extent(boxes):
 
 
 def evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh, *, missing_ok=False,
-                    threads=None):
+                    threads=None, extra_ok=True):
     """``evaluate`` after the annotations are loaded (``ann`` from
     ``load_annotations``, any reader) and the convention chosen: every class
-    of ``classnames`` (None: all of ``ann``'s) from ``detpath.format(c)``."""
+    of ``classnames`` (None: all of ``ann``'s) from ``detpath.format(c)``
+    (``extra_ok``: det lines may hold more fields than the coordinates)."""
     classes = list(ann.classes if classnames is None else classnames)
     # per-class annotation statistics on continuous widths, as every other
     # front end reports them (difficult objects included)
@@ -496,7 +501,8 @@ def evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh, *, m
             res = evaluate_prepared(np.zeros((0, ann.boxes.shape[1])), np.zeros(0),
                                     np.zeros(0, np.int64), gt, ovthresh, conv, threads)
         else:
-            res = evaluate_class_file(ann, detfile, c, ovthresh, conv, imagesetfile, threads)
+            res = evaluate_class_file(ann, detfile, c, ovthresh, conv, imagesetfile, threads,
+                                      extra_ok)
         rep = class_report(c, res.ap, res.npos, res.scores, res.tp, res.fp, res.prec, res.rec,
                            count[k], area[k], aspect[k])
         rep.ap = reference_ap(res, conv)  # voc_eval's value (NaN or 0.0 without GT) and type

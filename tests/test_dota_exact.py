@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import detap
 import detap.dota
+import detap.voc
 from detap.errors import DetapInputError
 from tests import reference_dota as R
 from tests import reference_voc
@@ -353,6 +354,13 @@ def test_bad_task1_line_names_file_and_line(tmp_path, line, msg):
         detap.dota.voc_eval(det, anno, iset, "a")
 
 
+def test_task1_file_given_to_task2(tmp_path):
+    gts = {"P0": [([0, 0, 10, 0, 10, 10, 0, 10], "a", 0)]}
+    det, anno, iset = write_dota(str(tmp_path), ["P0"], gts, [("P0", 0.5, [0] * 8, "a")])
+    with pytest.raises(DetapInputError, match="got 10 field"):
+        detap.dota.voc_eval_task2(det, anno, iset, "a")
+
+
 def test_empty_det_file_warns(tmp_path):
     gts = {"P0": [([0, 0, 10, 0, 10, 10, 0, 10], "a", 0)]}
     det, anno, iset = write_dota(str(tmp_path), ["P0"], gts, [])
@@ -382,6 +390,8 @@ def test_convention_checks():
         detap.evaluate_class([[0, 0, 1, 1]], [1.0], [0], [[0, 0, 1, 1]], [0], convention="dota")
     with pytest.raises(DetapInputError, match="task 1"):
         detap.dota.evaluate("x{}", "y{}", "z", task=1, convention="voc")
+    with pytest.raises(DetapInputError, match="detap.dota.evaluate"):
+        detap.voc.evaluate("x{}", "y{}", "z", convention="dota")
 
 
 # ------------------------------------------------------------ angle conventions

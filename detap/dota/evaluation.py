@@ -9,7 +9,7 @@ Files (the devkit's layout):
   (``detap.dota.labeltxt``);
 - detections: ``detpath.format(classname)`` holds lines
   ``image_id score x1 y1 x2 y2 x3 y3 x4 y4`` (task 1, exactly 10 fields) or
-  ``image_id score xmin ymin xmax ymax`` (task 2), pixels.
+  ``image_id score xmin ymin xmax ymax`` (task 2, exactly 6 fields), pixels.
 
 The evaluation itself is detap's one engine (``detap.core``) under the
 "dota" convention (polygon IoU, csrc/quad_iou.h) or py-faster-rcnn's.
@@ -53,7 +53,10 @@ def _voc_eval(task, detpath, annopath, imagesetfile, classname, ovthresh, use_07
     conv = _DEVKIT[task].replace(ap="voc07" if use_07_metric else "all_point")
     ann = load_annotations(annopath, voc.read_imageset(imagesetfile), task)
     detfile = detpath.format(classname)
-    res = voc.evaluate_class_file(ann, detfile, classname, float(ovthresh), conv, imagesetfile)
+    # exactly the task's fields: a Task1 file given to task 2 (or the
+    # reverse) is an error, where the devkit reads its first columns
+    res = voc.evaluate_class_file(ann, detfile, classname, float(ovthresh), conv, imagesetfile,
+                                  extra_ok=False)
     if res.n_det == 0:
         warnings.warn(f"{detfile} holds no detections: rec and prec are empty and ap is 0 "
                       "(DOTA_devkit crashes on such a file)", RuntimeWarning, stacklevel=3)
@@ -136,7 +139,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, task=1, cached
         raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
     ann = load_annotations(annopath, voc.read_imageset(imagesetfile), task, cachedir)
     res = voc.evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh,
-                              missing_ok=missing_ok, threads=threads)
+                              missing_ok=missing_ok, threads=threads, extra_ok=False)
     total = 0.0
     for c in res.classes:  # the devkit's main(): map = map + ap; map / len(classnames)
         total = total + res.per_class[c].ap
