@@ -361,6 +361,17 @@ def test_task1_file_given_to_task2(tmp_path):
         detap.dota.voc_eval_task2(det, anno, iset, "a")
 
 
+def test_no_ground_truth_is_loud(tmp_path):
+    det, anno, iset = write_dota(str(tmp_path), ["P0"], {"P0": []}, [("P0", 0.5, [0] * 8, "a")])
+    with pytest.warns(RuntimeWarning, match="no objects"), \
+            pytest.raises(DetapInputError, match="nothing to evaluate"):
+        detap.dota.evaluate(det, anno, iset)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detap.dota.voc_eval(det, anno, iset, "a")
+    assert any("no objects" in str(w.message) for w in caught)
+
+
 def test_empty_det_file_warns(tmp_path):
     gts = {"P0": [([0, 0, 10, 0, 10, 10, 0, 10], "a", 0)]}
     det, anno, iset = write_dota(str(tmp_path), ["P0"], gts, [])

@@ -37,6 +37,11 @@ def load_annotations(annopath, imagenames, task=1, cachedir=None):
     if task not in _READERS:
         raise DetapInputError(f"task must be 1 or 2, got {task!r}")
     ann = voc.load_annotations(annopath, imagenames, cachedir, reader=_READERS[task])
+    if not len(ann.boxes):
+        warnings.warn(
+            f"no objects in the {len(ann.names)} labelTxt file(s) of {annopath!r}: every line "
+            "has fewer than 9 fields (x1 y1 ... y4 class); is the template right?",
+            RuntimeWarning, stacklevel=3)
     if task == 2 and len(ann.boxes):
         b = ann.boxes
         flipped = int(np.count_nonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])))
@@ -138,6 +143,9 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, task=1, cached
     if np.ndim(ovthresh) != 0:
         raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
     ann = load_annotations(annopath, voc.read_imageset(imagesetfile), task, cachedir)
+    if classnames is None and not ann.classes:
+        raise DetapInputError(f"no ground truth in the labelTxt files of {annopath!r} and no "
+                              "classes given: nothing to evaluate")
     res = voc.evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh,
                               missing_ok=missing_ok, threads=threads, extra_ok=False)
     total = 0.0
