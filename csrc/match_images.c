@@ -5,6 +5,7 @@
 #endif
 #include "group.h"
 #include "match_images.h"
+#include "quad_iou.h"
 #include "similarity.h"
 
 int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
@@ -12,8 +13,11 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int nthreads) {
-    if (!detap_iou_kind_ok(kind) || !detap_match_rule_ok(spec->rule)) return DETAP_EVALUE;
+                       int8_t *labels, int nthreads, int64_t *undefined) {
+    int quad = kind == DETAP_IOU_QUAD;
+    if ((!quad && !detap_iou_kind_ok(kind)) || !detap_match_rule_ok(spec->rule))
+        return DETAP_EVALUE;
+    size_t stride = quad ? 8 : 4;
     if (gt_off[0] != 0) return DETAP_EINDEX;
     size_t maxg = 0;
     for (size_t i = 0; i < nimg; i++) {
@@ -34,26 +38,33 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     int64_t *doff = calloc(nimg + 1, sizeof *doff);
     int64_t *pos = malloc((nd + 1) * sizeof *pos);
     double *garea = malloc((ng + 1) * sizeof *garea);
-    double *dbox = malloc((4 * nd + 4) * sizeof *dbox);
+    detap_quad *gquad = quad ? malloc((ng + 1) * sizeof *gquad) : NULL;
+    double *dbox = malloc((stride * nd + stride) * sizeof *dbox);
+    int64_t undef = 0;
     int rc = DETAP_ENOMEM;
-    if (!kimg || !doff || !pos || !garea || !dbox) goto done;
+    if (!kimg || !doff || !pos || !garea || !dbox || (quad && !gquad)) goto done;
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
     rc = detap_group_by_image(kimg, nd, nimg, doff, pos);
     if (rc != DETAP_OK) goto done;
-    for (size_t j = 0; j < ng; j++) garea[j] = detap_area(kind, gt_boxes + 4 * j);
+    if (quad)
+        for (size_t j = 0; j < ng; j++) detap_quad_prep(gt_boxes + 8 * j, gquad + j);
+    else
+        for (size_t j = 0; j < ng; j++) garea[j] = detap_area(kind, gt_boxes + 4 * j);
     /* one gather pass (independent loads overlap well) so that the
      * matching loop below reads detections sequentially */
     for (size_t q = 0; q < nd; q++) {
-        const double *src = det_boxes + 4 * (size_t)order[pos[q]];
-        double *dst = dbox + 4 * q;
-        dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; dst[3] = src[3];
+        const double *src = det_boxes + stride * (size_t)order[pos[q]];
+        double *dst = dbox + stride * q;
+        for (size_t c = 0; c < stride; c++) dst[c] = src[c];
     }
 
     /* images are independent (their detections, GT and taken flags are
      * disjoint), so they can go to different threads in any order */
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
-#pragma omp parallel num_threads(nthreads) reduction(min:rc) if (nd > 20000)
+    /* a polygon IoU costs about 100 box IoUs */
+#pragma omp parallel num_threads(nthreads) reduction(min:rc) reduction(+:undef) \
+    if (nd > (quad ? 500 : 20000))
 #endif
     {
         double *row = malloc((maxg + 1) * sizeof *row);
@@ -73,9 +84,15 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
             if (doff[im] < doff[im + 1]) memset(taken, 0, nt * G);
             for (int64_t q = doff[im]; q < doff[im + 1]; q++) {
                 size_t k = (size_t)pos[q];
-                const double *d = dbox + 4 * (size_t)q;
-                detap_box_sim_row(kind, d, detap_area(kind, d), gt_boxes + 4 * g0, garea + g0,
-                                  crowd, G, row);
+                const double *d = dbox + stride * (size_t)q;
+                if (quad) {
+                    detap_quad dq;
+                    detap_quad_prep(d, &dq);
+                    detap_quad_sim_row(&dq, gquad + g0, G, row, &undef);
+                } else {
+                    detap_box_sim_row(kind, d, detap_area(kind, d), gt_boxes + 4 * g0,
+                                      garea + g0, crowd, G, row);
+                }
                 detap_match_det(spec, row, G, ign, crowd, NULL, 0, 1, taken, matched);
                 int out = det_out ? det_out[order[k]] != 0 : 0;
                 for (size_t t = 0; t < nt; t++)
@@ -92,6 +109,8 @@ done:
     free(doff);
     free(pos);
     free(garea);
+    free(gquad);
     free(dbox);
+    if (undefined) *undefined = undef;
     return rc;
 }

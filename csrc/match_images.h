@@ -2,7 +2,8 @@
  *
  * Data layout (the same for every front end of the VOC family, and for
  * evaluate_class under the COCO rule):
- *  - detections: det_boxes[nd * 4] (float64), det_img[nd] image index;
+ *  - detections: det_boxes[nd * 4] (float64; nd * 8 for quadrilaterals),
+ *    det_img[nd] image index;
  *  - `order[nd]`: the processing order (highest score first), a
  *    permutation of 0..nd-1 from sort.h or from numpy;
  *  - ground truth grouped by image: image i owns GT rows
@@ -29,6 +30,10 @@
  *             rule lets the GT match again;
  *  det_out    (indexed like det_boxes) an unmatched detection is ignored,
  *             not a FP (pycocotools' area range).
+ * With kind DETAP_IOU_QUAD boxes are 8-value quadrilaterals (det_boxes
+ * nd * 8, gt_boxes ng * 8) and the similarity is DOTA_devkit's
+ * (quad_iou.h); *undefined (may be NULL) receives the number of polygon
+ * IoUs whose devkit value depends on memory left by earlier calls.
  * Images run on up to nthreads threads (<= 0: all cores); the labels do
  * not depend on it. */
 int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
@@ -36,6 +41,6 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int nthreads);
+                       int8_t *labels, int nthreads, int64_t *undefined);
 
 #endif

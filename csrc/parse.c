@@ -113,9 +113,11 @@ void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len) {
 
 static inline int is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
-int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
+int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                      int64_t *img, double *score, double *boxes, size_t cap,
                      size_t *count) {
+    if (ncoord != 4 && ncoord != 8) return DETAP_EVALUE;
+    const int nf = 2 + ncoord; /* fields a record needs */
     const char *buf = p->buf;
     size_t len = p->len;
     while (p->pos < len) {
@@ -129,8 +131,8 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
         p->line_end = next;
         p->bad_line_no = this_line;
 
-        const char *tok[7];
-        const char *tend[7];
+        const char *tok[11];
+        const char *tend[11];
         int nt = 0;
         size_t i = start;
         while (i < end) {
@@ -138,20 +140,20 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
             if (i >= end) break;
             size_t b = i;
             while (i < end && !is_space(buf[i])) i++;
-            if (nt < 7) { tok[nt] = buf + b; tend[nt] = buf + i; }
+            if (nt <= nf) { tok[nt] = buf + b; tend[nt] = buf + i; }
             nt++;
         }
         if (nt == 0) { p->pos = next; p->line_no++; continue; }
-        if (nt < 6) return DETAP_PARSE_SLOW;
-        double v[5];
+        if (nt < nf || (nt > nf && !extra_ok)) return DETAP_PARSE_SLOW;
+        double v[9];
         /* an overflow ("1e999") reads as inf, as float() reads it: the
          * caller's line parser is the one that rejects non-finite values */
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < nf - 1; k++)
             if (!detap_parse_double_all(tok[k + 1], tend[k + 1], &v[k]) || !isfinite(v[k]))
                 return DETAP_PARSE_SLOW;
-        if (nt > 6) {
+        if (nt > nf) {
             /* extra columns must still be numbers, as the reference float()s them */
-            size_t j = (size_t)(tend[5] - buf);
+            size_t j = (size_t)(tend[nf - 1] - buf);
             while (j < end) {
                 while (j < end && is_space(buf[j])) j++;
                 if (j >= end) break;
@@ -167,7 +169,7 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
         size_t c = (*count)++;
         img[c] = id;
         score[c] = v[0];
-        for (int k = 0; k < 4; k++) boxes[4 * c + k] = v[k + 1];
+        for (int k = 0; k < ncoord; k++) boxes[(size_t)ncoord * c + (size_t)k] = v[k + 1];
         p->pos = next;
         p->line_no++;
     }

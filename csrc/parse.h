@@ -1,6 +1,7 @@
 /* Reading detection text files: `image_id score x1 y1 x2 y2` per line
  * (py-faster-rcnn's per-class det files; extra numeric columns after the
- * four coordinates are ignored, as the reference ignores them).
+ * four coordinates are ignored, as the reference ignores them), or
+ * `image_id score x1 y1 x2 y2 x3 y3 x4 y4` (DOTA's Task1 files).
  *
  * The parser works on the raw bytes of a whole file: fields separated by
  * spaces or tabs, numbers converted by numparse.h (correctly rounded at any
@@ -47,12 +48,14 @@ size_t detap_count_lines(const char *buf, size_t len);
 
 void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len);
 
-/* Parses lines into img[], score[] and boxes[4 * k] from index *count on,
+/* Parses lines of ncoord (4 or 8) coordinates into img[], score[] and
+ * boxes[ncoord * k] from index *count on; a line with more fields is read
+ * when extra_ok (its extra fields must be numbers), else handed back,
  * never writing past index cap - 1 (it returns DETAP_EVALUE if a line would
  * need to).  Blank lines are skipped.  Stops at the end or at the first line
  * it hands back; the caller may deal with that line, append its record,
  * set p->pos = p->line_end and call again. */
-int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
+int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                      int64_t *img, double *score, double *boxes, size_t cap,
                      size_t *count);
 

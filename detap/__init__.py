@@ -17,6 +17,7 @@ from .protocols import PROTOCOLS, evaluate
 from .result import ClassReport, EvalResult
 from .streaming import Evaluator
 from .voc import parse_rec, voc_ap, voc_eval
+from . import dota  # noqa: F401  (detap.dota after `import detap`)
 
 __version__ = "0.1.0"
 __all__ = ["voc_eval", "parse_rec", "voc_ap", "evaluate_class", "ClassResult",

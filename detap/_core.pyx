@@ -24,6 +24,7 @@ cdef extern from "iou.h" nogil:
         DETAP_IOU_VOC
         DETAP_IOU_COCO
         DETAP_IOU_XYXY
+        DETAP_IOU_QUAD
     int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
                          const double *gt, size_t ng, const uint8_t *crowd, double *out)
 
@@ -55,7 +56,11 @@ cdef extern from "match_images.h" nogil:
                            const int64_t *det_img, const uint8_t *det_out,
                            const double *gt_boxes, const uint8_t *gt_ignore,
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                           int8_t *labels, int nthreads)
+                           int8_t *labels, int nthreads, int64_t *undefined)
+
+cdef extern from "quad_iou.h" nogil:
+    int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+                              double *out, int64_t *undefined)
 
 cdef extern from "coco_eval.h" nogil:
     ctypedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
@@ -138,13 +143,14 @@ cdef extern from "parse.h" nogil:
         size_t bad_line_no
     size_t detap_count_lines(const char *buf, size_t len)
     void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len)
-    int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids,
+    int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                          int64_t *img, double *score, double *boxes, size_t cap,
                          size_t *count)
 
 IOU_VOC = DETAP_IOU_VOC
 IOU_COCO = DETAP_IOU_COCO
 IOU_XYXY = DETAP_IOU_XYXY
+IOU_QUAD = DETAP_IOU_QUAD
 RULE_VOC = DETAP_RULE_VOC
 RULE_COCO = DETAP_RULE_COCO
 
@@ -169,10 +175,12 @@ cdef int _check_kind(int kind) except -1:
     return 0
 
 
-cdef int _check_boxes(const double[:, ::1] boxes, str name) except -1:
-    """Shape (N, 4) and no NaN: the IoU kernels' precondition (iou.h)."""
-    if boxes.shape[0] > 0 and boxes.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4), got ({boxes.shape[0]}, {boxes.shape[1]})")
+cdef int _check_boxes(const double[:, ::1] boxes, str name, Py_ssize_t width=4) except -1:
+    """Shape (N, width) and no NaN: the IoU kernels' precondition (iou.h,
+    quad_iou.h: width 8)."""
+    if boxes.shape[0] > 0 and boxes.shape[1] != width:
+        raise ValueError(f"{name} must have shape (N, {width}), got "
+                         f"({boxes.shape[0]}, {boxes.shape[1]})")
     cdef Py_ssize_t i, j, bad = -1
     with nogil:
         for i in range(boxes.shape[0]):
@@ -247,15 +255,25 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
                  const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
                  const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
                  const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
-                 det_out=None):
+                 det_out=None, int64_t[::1] undefined=None):
     """Greedy matching of one class over images (csrc/match_images.h), under
     ``rule`` (RULE_VOC or RULE_COCO): int8 labels (n_thresholds, nd) in
-    processing order.  gt_crowd (ng,) and det_out (nd,) uint8 or None."""
-    _check_kind(kind)
+    processing order.  gt_crowd (ng,) and det_out (nd,) uint8 or None.
+    With kind IOU_QUAD the boxes are (n, 8) quadrilaterals and
+    ``undefined[0]`` (an int64 array, if given) receives the count of
+    polygon IoUs that depend on polyiou's stale memory (quad_iou.h)."""
+    cdef Py_ssize_t width = 8 if kind == DETAP_IOU_QUAD else 4
+    if kind != DETAP_IOU_QUAD:
+        _check_kind(kind)
     if rule != DETAP_RULE_VOC and rule != DETAP_RULE_COCO:
         raise ValueError(f"unknown matching rule {rule}")
-    _check_boxes(det_boxes, "det_boxes")
-    _check_boxes(gt_boxes, "gt_boxes")
+    if kind == DETAP_IOU_QUAD and (rule != DETAP_RULE_VOC or gt_crowd is not None
+                                   or det_out is not None):
+        raise ValueError("quadrilaterals are matched under the VOC rule, without crowd or area range")
+    if undefined is not None and undefined.shape[0] < 1:
+        raise ValueError("undefined must hold one counter")
+    _check_boxes(det_boxes, "det_boxes", width)
+    _check_boxes(gt_boxes, "gt_boxes", width)
     cdef Py_ssize_t nd = order.shape[0], nt = thresholds.shape[0]
     cdef Py_ssize_t nimg = gt_off.shape[0] - 1
     cdef Py_ssize_t ng = gt_boxes.shape[0]
@@ -279,9 +297,10 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     if nd == 0 or nt == 0:
         return labels
     cdef int8_t[:, ::1] lab = labels
-    cdef double zero4[4]
+    cdef double zero8[8]
     cdef uint8_t zero1 = 0
-    cdef const double *gb = &gt_boxes[0, 0] if ng else zero4
+    cdef int64_t undef = 0
+    cdef const double *gb = &gt_boxes[0, 0] if ng else zero8
     cdef const uint8_t *gi = &gt_ignore[0] if ng else &zero1
     cdef const uint8_t *gc = &crowd[0] if (crowd is not None and ng) else NULL
     cdef const uint8_t *dout = &out[0] if out is not None else NULL
@@ -294,9 +313,27 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     with nogil:
         rc = detap_match_images(<detap_iou_kind>kind, &spec, &order[0], nd, &det_boxes[0, 0],
                                 &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, &lab[0, 0],
-                                nthreads)
+                                nthreads, &undef)
     _check(rc)
+    if undefined is not None:
+        undefined[0] = undef
     return labels
+
+
+def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
+    """(nd, ng) DOTA_devkit polygon IoU iou_poly(gt[j], dt[i]) of (n, 8)
+    quadrilaterals (csrc/quad_iou.h), and the count of undefined values."""
+    _check_boxes(dt, "dt", 8)
+    _check_boxes(gt, "gt", 8)
+    cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
+    out = np.zeros((nd, ng), dtype=np.float64)
+    cdef int64_t undef = 0
+    if nd == 0 or ng == 0:
+        return out, 0
+    cdef double[:, ::1] o = out
+    with nogil:
+        detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
+    return out, int(undef)
 
 
 def pr_voc(const int8_t[::1] labels, double npos):
@@ -408,21 +445,26 @@ cdef Py_ssize_t ids_len(IdTable ids):
     return ids.n
 
 
-def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
-    """Parse a det file's bytes into (img int64, score float64, boxes (n, 4)).
+def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int ncoord=4,
+               bint extra_ok=True):
+    """Parse a det file's bytes into (img int64, score float64, boxes (n, ncoord)),
+    ncoord 4 (``image score x1 y1 x2 y2``) or 8 (DOTA Task1 quadrilaterals);
+    more fields on a line are ignored when ``extra_ok``, else handed back.
 
     ``slow(line_bytes, line_no, unknown_id)`` is called for each line the C
-    fast path hands back; it returns ``(img, score, x1, y1, x2, y2)`` or
-    raises.  ``unknown_id`` is True when the line parsed but its image id is
-    not in ``ids``.
+    fast path hands back; it returns ``(img, score, *coords)`` or raises.
+    ``unknown_id`` is True when the line parsed but its image id is not in
+    ``ids``.
     """
+    if ncoord != 4 and ncoord != 8:
+        raise ValueError(f"ncoord must be 4 or 8, got {ncoord}")
     cdef size_t n = data.shape[0]
     cdef char empty = 0
     cdef const char *buf = <const char *>&data[0] if n else &empty
     cdef size_t cap = detap_count_lines(buf, n)
     img = np.empty(cap, dtype=np.int64)
     score = np.empty(cap, dtype=np.float64)
-    boxes = np.empty((cap, 4), dtype=np.float64)
+    boxes = np.empty((cap, ncoord), dtype=np.float64)
     cdef int64_t[::1] im = img
     cdef double[::1] sc = score
     cdef double[:, ::1] bx = boxes
@@ -432,7 +474,8 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
     detap_det_parser_init(&p, buf, n)
     while True:
         with nogil:
-            rc = detap_parse_dets(&p, ids.t, &im[0], &sc[0], &bx[0, 0], cap, &count)
+            rc = detap_parse_dets(&p, ids.t, ncoord, extra_ok, &im[0], &sc[0], &bx[0, 0], cap,
+                                  &count)
         if rc == DETAP_PARSE_DONE:
             break
         if rc != DETAP_PARSE_SLOW and rc != DETAP_PARSE_UNKNOWN:
@@ -443,16 +486,15 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
             if count >= cap:
                 raise IndexError("det parser: more records than lines")
             rec = tuple(rec)
-            if len(rec) != 6:
-                raise ValueError(f"det parser: the slow path returned {len(rec)} values, not 6")
+            if len(rec) != 2 + ncoord:
+                raise ValueError(f"det parser: the slow path returned {len(rec)} values, "
+                                 f"not {2 + ncoord}")
             if not 0 <= rec[0] < ids_len(ids):
                 raise IndexError(f"det parser: image index {rec[0]} is not in the id table")
             im[count] = rec[0]
             sc[count] = rec[1]
-            bx[count, 0] = rec[2]
-            bx[count, 1] = rec[3]
-            bx[count, 2] = rec[4]
-            bx[count, 3] = rec[5]
+            for k in range(ncoord):
+                bx[count, k] = rec[2 + k]
             count += 1
         p.pos = p.line_end
         p.line_no = p.bad_line_no + 1

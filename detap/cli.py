@@ -5,6 +5,7 @@
     detap compare --gt P RUN [RUN ...] [--protocol P] [--out DIR] [--json]
     detap convert --gt P [--dt P] --from F --to F --out-gt P [--out-dt P]
     detap voc --det T --anno T --imageset F [--iou 0.5] [--use07] ...
+    detap dota --det T --anno T --imageset F [--task 1|2] [--iou 0.5] [--all-point] ...
 
 Exit codes (the README's command-line section has the full table):
 0 success; 1 a CI gate failed (``--fail-under``, ``--max-drop``); 2 bad
@@ -57,16 +58,28 @@ def _print_result(res, title, out, columns=None, fancy=False):
 
 
 def _voc(args, out):
+    return _templates(args, out, evaluate, "voc", use_07_metric=args.use07 or None)
+
+
+def _dota(args, out):
+    from .dota import evaluate as dota_evaluate
+    use07 = False if args.all_point else None
+    return _templates(args, out, dota_evaluate, "dota task 1" if args.task == 1 else "dota task 2",
+                      task=args.task, use_07_metric=use07)
+
+
+def _templates(args, out, evaluate_fn, default_name, **kwargs):
+    """detap voc / detap dota: a per-class det file template evaluated
+    against an annotation template and an image set."""
     t0 = time.perf_counter()
-    res = evaluate(args.det, args.anno, args.imageset, args.classes, cachedir=args.cachedir,
-                   ovthresh=args.iou, use_07_metric=args.use07 or None,
-                   convention=args.convention, missing_ok=args.missing_ok,
-                   threads=args.threads)
+    res = evaluate_fn(args.det, args.anno, args.imageset, args.classes, cachedir=args.cachedir,
+                      ovthresh=args.iou, convention=args.convention,
+                      missing_ok=args.missing_ok, threads=args.threads, **kwargs)
     dt = time.perf_counter() - t0
     metric = {"voc07": "VOC07 11-point", "all_point": "VOC2010+ all-point",
               "coco101": "COCO 101-point", "ultralytics": "Ultralytics 101-point"}[res.convention["ap"]]
     _print_result(res, f"{metric} AP at IoU {res.convention['iou_cmp']} "
-                       f"{args.iou} ({args.convention or 'voc'} conventions)", out,
+                       f"{args.iou} ({args.convention or default_name} conventions)", out,
                   getattr(args, "columns", None), _fancy(args, out))
     out.write(f"({len(res.classes)} classes in {dt * 1000:.1f} ms)\n")
     return res
@@ -491,6 +504,24 @@ def build_parser():
                    help="threads for matching (default: all cores)")
     v.add_argument("--missing-ok", action="store_true",
                    help="a class without det file has no detections (default: error)")
+    d = sub.add_parser("dota", help="evaluate DOTA files (DOTA_devkit's task 1 / task 2 voc_eval)")
+    d.add_argument("--det", required=True, help="det file template, e.g. results/Task1_{}.txt")
+    d.add_argument("--anno", required=True, help="labelTxt template, e.g. labelTxt/{}.txt")
+    d.add_argument("--imageset", required=True, help="image set file, one id per line")
+    d.add_argument("--task", type=int, choices=(1, 2), default=1,
+                   help="1: oriented quadrilaterals (default), 2: horizontal boxes")
+    d.add_argument("--classes", nargs="+", help="classes (default: all in the annotations)")
+    d.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
+    d.add_argument("--all-point", action="store_true",
+                   help="all-point AP (default: VOC07 11-point, as the devkit's main())")
+    d.add_argument("--cachedir", help="directory for the annotation cache")
+    d.add_argument("--convention", choices=sorted(PRESETS), default=None,
+                   help="rule preset (default: the devkit's rules with stable ties; 'dota' "
+                        "(task 1) or 'py-faster-rcnn-07' (task 2): the devkit's numpy ties)")
+    d.add_argument("--threads", type=int, default=None,
+                   help="threads for matching (default: all cores)")
+    d.add_argument("--missing-ok", action="store_true",
+                   help="a class without det file has no detections (default: error)")
     return p
 
 
@@ -499,7 +530,7 @@ def _run(argv, out):
     args.argv = argv
     from .progress import configure
     configure(False if getattr(args, "quiet", False) else None)
-    commands = {"demo": _demo, "voc": _voc, "eval": _eval, "compare": _compare,
+    commands = {"demo": _demo, "voc": _voc, "dota": _dota, "eval": _eval, "compare": _compare,
                 "convert": _convert}
     try:
         with warnings.catch_warnings():

@@ -5,13 +5,17 @@ says which of the small rules to follow.  Named presets reproduce known tools.
 
 Fields
 ------
-iou : "voc" | "coco" | "xyxy"
+iou : "voc" | "coco" | "xyxy" | "dota"
     "voc": boxes [x1, y1, x2, y2] in inclusive pixels, width = x2 - x1 + 1
     (py-faster-rcnn, VOCdevkit, Cartucho/mAP, mmdet's legacy mode).
     "coco": continuous boxes, pycocotools' arithmetic on [x, y, w, h]
     (array API input is still xyxy; it is converted to xywh).  "xyxy":
     continuous [x1, y1, x2, y2], width = x2 - x1, union floored at the
-    float32 epsilon (mmdet >= 2.0).
+    float32 epsilon (mmdet >= 2.0).  "dota": quadrilaterals [x1, y1, ...,
+    x4, y4] (8 values, pixels) under DOTA_devkit's task1 overlaps: the
+    polygon IoU of polyiou.cpp for the GT whose axis-aligned boxes (+1
+    pixel) overlap the detection's, no overlap for the others; "voc"
+    matching rule only.
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
     IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
@@ -52,7 +56,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 _CHOICES = {
-    "iou": ("voc", "coco", "xyxy"),
+    "iou": ("voc", "coco", "xyxy", "dota"),
     "iou_cmp": (">", ">="),
     "match": ("voc", "coco"),
     "tie_order": ("stable", "numpy", "coco"),
@@ -118,6 +122,12 @@ PRESETS = {
     # GT with its first (highest-confidence) claimant: the score-greedy rule
     "ultralytics": Convention(iou="xyxy", iou_cmp=">=", tie_order="numpy", ap="ultralytics",
                               difficult="count"),
+    # DOTA_devkit's dota_evaluation_task1.py as its main() runs it: IoU > t
+    # on quadrilaterals (polyiou), np.argsort(-confidence), 11-point AP
+    "dota": Convention(iou="dota", tie_order="numpy", ap="voc07"),
+    # the same with a reproducible (stable) tie order: detap.dota.evaluate's default
+    "dota-stable": Convention(iou="dota", ap="voc07"),
+    # (dota_evaluation_task2.py, horizontal boxes, is "py-faster-rcnn-07")
 }
 
 

@@ -12,10 +12,14 @@ Coordinates: boxes are float64 ``[x1, y1, x2, y2]`` (``box_format="xyxy"``),
 in pixels.  With ``Convention.iou == "voc"`` they are inclusive pixel
 indices (width = x2 - x1 + 1); with ``"xyxy"`` continuous (width = x2 - x1);
 with ``"coco"`` they are continuous and are converted to ``[x, y, w, h]``
-(pycocotools' arithmetic) unless given as ``box_format="xywh"``.  Images are identified by integer indices.
+(pycocotools' arithmetic) unless given as ``box_format="xywh"``.  With ``"dota"`` they are
+float64 quadrilaterals ``[x1, y1, x2, y2, x3, y3, x4, y4]``, shape (N, 8), in pixels
+(DOTA_devkit's polygon IoU, csrc/quad_iou.h).  Images are identified by integer indices.
 """
 from dataclasses import dataclass
 from typing import Optional
+
+import warnings
 
 import numpy as np
 
@@ -25,7 +29,8 @@ from .errors import DetapInputError
 from .boxes import boxes_as
 from .threads import nthreads
 
-__all__ = ["ClassResult", "GroundTruth", "evaluate_class", "evaluate_prepared", "prepare_gt", "as_boxes", "as_index",
+__all__ = ["ClassResult", "GroundTruth", "evaluate_class", "evaluate_prepared", "prepare_gt", "as_boxes",
+           "as_index", "box_width",
            "sort_detections", "match", "accumulate", "voc_ap_from_curve", "ap_ultralytics"]
 
 
@@ -72,12 +77,13 @@ class GroundTruth:
     crowd: Optional[np.ndarray] = None  # (ng,) uint8: crowd IoU, may match again
 
 
-def as_boxes(a, name, allow_empty_1d=True):
+def as_boxes(a, name, allow_empty_1d=True, width=4):
+    """float64 C-contiguous (N, width) boxes (width 8: quadrilaterals), all finite."""
     arr = np.asarray(a, dtype=np.float64)
     if arr.size == 0:
-        return np.zeros((0, 4), dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise DetapInputError(f"{name} must have shape (N, 4), got {arr.shape}")
+        return np.zeros((0, width), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != width:
+        raise DetapInputError(f"{name} must have shape (N, {width}), got {arr.shape}")
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.argwhere(bad)[0][0])
@@ -104,7 +110,14 @@ def _to_xywh(boxes):
     return boxes_as(boxes, "xyxy", "xywh")
 
 
+def box_width(conv):
+    """Values per box under a convention: 8 for the "dota" quadrilaterals, else 4."""
+    return 8 if conv.iou == "dota" else 4
+
+
 def _check_box_format(box_format, conv):
+    if conv.iou == "dota" and conv.match == "coco":
+        raise DetapInputError("the 'dota' polygon IoU is matched under the 'voc' rule only")
     if box_format not in ("xyxy", "xywh"):
         raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
     if conv.iou != "coco" and box_format != "xyxy":
@@ -122,7 +135,8 @@ def _thresholds(iou_threshold):
     return np.ascontiguousarray(thr)
 
 
-_KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY}
+_KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY,
+          "dota": _core.IOU_QUAD}
 _RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
 
 #: pycocotools' area range "all", square pixels: the one range the "coco"
@@ -151,7 +165,7 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
     matching rule they can be matched again.
     """
     conv = get_convention(convention)
-    boxes = as_boxes(gt_boxes, "gt_boxes")
+    boxes = as_boxes(gt_boxes, "gt_boxes", width=box_width(conv))
     ng = boxes.shape[0]
     img = as_index(gt_image, ng, "gt_image")
     if ng and img.max() >= n_images:
@@ -220,10 +234,19 @@ def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None)
     if conv.match == "coco":
         det_out = _area_outside(boxes_as(det_boxes, "xywh" if conv.iou == "coco" else "xyxy",
                                          "xywh"))
-    return _core.match_images(_kind(conv), _RULES[conv.match],
-                              np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
-                              gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
-                              nthreads(threads), gt.crowd, det_out)
+    undefined = np.zeros(1, np.int64)
+    labels = _core.match_images(_kind(conv), _RULES[conv.match],
+                                np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
+                                gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
+                                nthreads(threads), gt.crowd, det_out, undefined)
+    if undefined[0]:
+        warnings.warn(
+            f"{int(undefined[0])} polygon IoU(s) hit DOTA_devkit polyiou's stale memory (edges "
+            "within 1e-8 of collinear, or a clipped polygon over its 10-point array): the "
+            "devkit's value there depends on earlier calls, not on the input; detap computed "
+            "them with the point (0, 0), polyiou's buffer in a fresh process", RuntimeWarning,
+            stacklevel=2)
+    return labels
 
 
 def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):
@@ -285,7 +308,8 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
 
     Parameters
     ----------
-    det_boxes : (N, 4) float array, detections in ``box_format``, pixels
+    det_boxes : (N, 4) float array, detections in ``box_format``, pixels;
+        (N, 8) quadrilaterals under the "dota" IoU
     det_scores : (N,) float array, confidences (NaN rejected)
     det_image : (N,) int array, image index of each detection
     gt_boxes : (M, 4) float array, ground truth in ``box_format``
@@ -312,7 +336,7 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     ClassResult
     """
     conv = get_convention(convention)
-    boxes = as_boxes(det_boxes, "det_boxes")
+    boxes = as_boxes(det_boxes, "det_boxes", width=box_width(conv))
     nd = boxes.shape[0]
     scores = np.asarray(det_scores)
     if scores.size == 0:

@@ -18,7 +18,7 @@ import numbers
 import os
 import warnings
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,8 +31,9 @@ from .errors import DetapCacheError, DetapInputError
 from .protocols import annotation_stats, class_report, convention_dict, preset_name
 from .result import EvalResult
 
-__all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate",
-           "read_imageset", "load_annotations", "read_detections", "VocAnnotations"]
+__all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "evaluate_loaded", "evaluate_class_file",
+           "read_imageset", "load_annotations", "read_detections", "VocAnnotations",
+           "AnnotationReader", "VOC_READER"]
 
 
 # ---------------------------------------------------------------- annotations
@@ -120,7 +121,8 @@ class VocAnnotations:
     classes      class names, sorted
     obj_img      (n_obj,) int64 image index of each object (non-decreasing)
     obj_cls      (n_obj,) int32 index into ``classes``
-    boxes        (n_obj, 4) float64 [xmin, ymin, xmax, ymax], pixels
+    boxes        (n_obj, 4) float64 [xmin, ymin, xmax, ymax], pixels (or, as
+                 read by detap.dota's task1 reader, (n_obj, 8) quadrilaterals)
     difficult    (n_obj,) uint8
     """
     names: list
@@ -153,33 +155,45 @@ class VocAnnotations:
                           convention=convention, npos=npos)
 
 
+#: How one annotation file is read: ``parse(path)`` returns its objects as
+#: (class name, box values, difficult) triples, each box ``width`` numbers;
+#: ``name`` tells readers apart in caches.
+AnnotationReader = namedtuple("AnnotationReader", "name parse width")
+
+
+def _voc_objects(path):
+    return [(o["name"], o["bbox"], o["difficult"]) for o in parse_rec(path)]
+
+
+VOC_READER = AnnotationReader("voc", _voc_objects, 4)
+
 _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
 _memo = OrderedDict()  # fingerprint -> VocAnnotations, a few recent ones
 
 
-def _fingerprint(annopath, names):
+def _fingerprint(annopath, names, reader=VOC_READER):
     """Digest of the annotation template, the image ids and each annotation
     file's (size, mtime, ctime, inode): any edit or replacement changes it."""
     stats = []
     for name in names:
         st = os.stat(annopath.format(name))  # FileNotFoundError names the missing file
         stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-    text = f"{cache.FORMAT}\0{annopath}\0{stats!r}"
+    kind = "" if reader.name == "voc" else f"{reader.name}\0"
+    text = f"{cache.FORMAT}\0{kind}{annopath}\0{stats!r}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _parse_all(annopath, names):
+def _parse_all(annopath, names, reader=VOC_READER):
     from .progress import progress
     classes, rows = {}, []
     for i, name in enumerate(progress(names, label="parsing annotations")):
-        for obj in parse_rec(annopath.format(name)):
-            rows.append((i, classes.setdefault(obj["name"], len(classes)), obj["bbox"],
-                         obj["difficult"]))
+        for cls, bbox, difficult in reader.parse(annopath.format(name)):
+            rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
     order = sorted(classes, key=lambda k: classes[k])
     sorted_names = sorted(classes)
     remap = np.array([sorted_names.index(k) for k in order], dtype=np.int32)
     n = len(rows)
-    boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, 4)
+    boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, reader.width)
     return dict(
         names=list(names), classes=sorted_names,
         obj_img=np.array([r[0] for r in rows], dtype=np.int64),
@@ -188,13 +202,14 @@ def _parse_all(annopath, names):
         difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
 
 
-def _cache_path(cachedir, annopath, unique):
+def _cache_path(cachedir, annopath, unique, reader=VOC_READER):
     key = hashlib.sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
         "utf-8", "surrogateescape")).hexdigest()[:16]
-    return os.path.join(cachedir, f"detap_annots_{key}.npz")
+    kind = "" if reader.name == "voc" else f"{reader.name}_"
+    return os.path.join(cachedir, f"detap_annots_{kind}{key}.npz")
 
 
-def _read_cache(cachefile, fp, unique, columns):
+def _read_cache(cachefile, fp, unique, columns, width=4):
     """The cached columns if the file is current (only the fingerprint is
     read when ``columns`` is False), else None.  DetapCacheError if the file
     is not a readable detap cache."""
@@ -206,11 +221,11 @@ def _read_cache(cachefile, fp, unique, columns):
         return True
     cols = dict(names=unique, classes=data["classes"].tolist(), obj_img=data["obj_img"],
                 obj_cls=data["obj_cls"], boxes=data["boxes"], difficult=data["difficult"])
-    _check_cached_columns(cachefile, cols)
+    _check_cached_columns(cachefile, cols, width)
     return cols
 
 
-def _check_cached_columns(cachefile, cols):
+def _check_cached_columns(cachefile, cols, width=4):
     """A cache file is untrusted: its arrays must agree before any is used."""
     n = len(cols["obj_img"])
     problems = []
@@ -221,7 +236,7 @@ def _check_cached_columns(cachefile, cols):
     elif len(cols["obj_cls"]) != n or (
             n and not (0 <= cols["obj_cls"].min() and cols["obj_cls"].max() < len(cols["classes"]))):
         problems.append("obj_cls inconsistent")
-    if cols["boxes"].shape != (n, 4) or cols["boxes"].dtype != np.float64:
+    if cols["boxes"].shape != (n, width) or cols["boxes"].dtype != np.float64:
         problems.append(f"boxes have shape {cols['boxes'].shape}, dtype {cols['boxes'].dtype}")
     elif not np.isfinite(cols["boxes"]).all():
         problems.append("boxes are not finite")
@@ -234,8 +249,9 @@ def _check_cached_columns(cachefile, cols):
                               "delete it to rebuild")
 
 
-def load_annotations(annopath, imagenames, cachedir=None):
-    """Parse (or load from cache) the annotations of ``imagenames``.
+def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
+    """Parse (or load from cache) the annotations of ``imagenames``, each
+    file read by ``reader`` (an ``AnnotationReader``; VOC XML by default).
 
     The cache (``cachedir`` given) is a .npz file keyed by the annotation
     template and image set, and is rebuilt when any annotation file changes
@@ -246,18 +262,18 @@ def load_annotations(annopath, imagenames, cachedir=None):
     index = {n: i for i, n in enumerate(unique)}
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
-    fp = _fingerprint(annopath, unique)
+    fp = _fingerprint(annopath, unique, reader)
     cols = _memo.get(fp)
     if cachedir is None:
         if cols is None:
-            cols = _parse_all(annopath, unique)
+            cols = _parse_all(annopath, unique, reader)
     else:
-        cachefile = _cache_path(cachedir, annopath, unique)
+        cachefile = _cache_path(cachedir, annopath, unique, reader)
         on_disk = None
         if os.path.isfile(cachefile):
-            on_disk = _read_cache(cachefile, fp, unique, columns=cols is None)
+            on_disk = _read_cache(cachefile, fp, unique, columns=cols is None, width=reader.width)
         if cols is None:
-            cols = on_disk if on_disk is not None else _parse_all(annopath, unique)
+            cols = on_disk if on_disk is not None else _parse_all(annopath, unique, reader)
         if on_disk is None:  # missing or stale
             arrays = dict(cols, fingerprint=np.array(fp), names=np.array(unique, dtype=str),
                           classes=np.array(cols["classes"], dtype=str))
@@ -274,8 +290,15 @@ def load_annotations(annopath, imagenames, cachedir=None):
 
 # ----------------------------------------------------------------- detections
 
-def _slow_line(path, ids, imagesetfile):
+_FIELDS = {4: ("score", "x1", "y1", "x2", "y2"),
+           8: ("score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")}
+
+
+def _slow_line(path, ids, imagesetfile, ncoord=4, extra_ok=True):
     """Python's own parsing for a det line the C fast path handed back."""
+    names = _FIELDS[ncoord]
+    layout = "image_id " + " ".join(names)
+
     def slow(raw, line_no, unknown_id):
         try:
             text = raw.decode("utf-8")
@@ -284,34 +307,38 @@ def _slow_line(path, ids, imagesetfile):
         parts = text.split()
         if not parts:
             return None
-        if len(parts) < 6:
+        if len(parts) < 2 + ncoord or (len(parts) > 2 + ncoord and not extra_ok):
             raise DetapInputError(
-                f"expected 'image_id score x1 y1 x2 y2', got {len(parts)} field(s): {text.strip()!r}",
+                f"expected '{layout}', got {len(parts)} field(s): {text.strip()!r}",
                 path, line_no)
         values = []
         for k, tok in enumerate(parts[1:]):
-            what = ("score", "x1", "y1", "x2", "y2")[k] if k < 5 else f"field {k + 2}"
+            what = names[k] if k < len(names) else f"field {k + 2}"
             try:
                 v = float(tok)
             except ValueError:
                 raise DetapInputError(f"{what} is not a number: {tok!r}", path, line_no) from None
-            if k < 5 and not np.isfinite(v):
+            if k < len(names) and not np.isfinite(v):
                 raise DetapInputError(f"{what} is not finite: {tok!r}", path, line_no)
             values.append(v)
         img = ids.get(parts[0].encode("utf-8", "surrogateescape"))
         if img < 0:
             raise DetapInputError(
                 f"image id {parts[0]!r} is not in the image set {imagesetfile}", path, line_no)
-        return (img, *values[:5])
+        return (img, *values[:1 + ncoord])
     return slow
 
 
-def read_detections(path, annotations, imagesetfile="the image set"):
-    """A det file's records: (image index int64, score float64, boxes (n, 4))."""
+def read_detections(path, annotations, imagesetfile="the image set", ncoord=4, extra_ok=True):
+    """A det file's records: (image index int64, score float64, boxes
+    (n, ncoord)).  ncoord 4: ``image_id score x1 y1 x2 y2`` lines, 8: DOTA
+    Task1's ``image_id score x1 y1 ... x4 y4``; more fields on a line are
+    ignored when ``extra_ok``, else an error naming the file and line."""
     with open(path, "rb") as f:
         data = f.read()
     ids = annotations.id_table
-    return _core.parse_dets(data, ids, _slow_line(path, ids, imagesetfile))
+    return _core.parse_dets(data, ids, _slow_line(path, ids, imagesetfile, ncoord, extra_ok),
+                            ncoord, extra_ok)
 
 
 # ------------------------------------------------------------------------ AP
@@ -374,12 +401,12 @@ def voc_eval(detpath, annopath, imagesetfile, classname, cachedir=None,
     conv = PY_FASTER_RCNN.replace(ap="voc07" if use_07_metric else "all_point")
     imagenames = read_imageset(imagesetfile)
     ann = load_annotations(annopath, imagenames, cachedir)
-    res = _evaluate_class_files(ann, detpath.format(classname), classname, float(ovthresh),
-                                conv, imagesetfile)
-    return res.rec, res.prec, _reference_ap_type(res, conv)
+    res = evaluate_class_file(ann, detpath.format(classname), classname, float(ovthresh),
+                              conv, imagesetfile)
+    return res.rec, res.prec, reference_ap(res, conv)
 
 
-def _reference_ap_type(res, conv):
+def reference_ap(res, conv):
     """voc_eval's AP with the reference's type: np.float64, except a plain
     float from the 11-point metric when no recall reaches its first grid
     point (the reference's sum starts as a float and becomes np.float64
@@ -389,8 +416,14 @@ def _reference_ap_type(res, conv):
     return np.float64(res.ap)
 
 
-def _evaluate_class_files(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None):
-    img, score, boxes = read_detections(detfile, ann, imagesetfile)
+def evaluate_class_file(ann, detfile, classname, ovthresh, conv, imagesetfile, threads=None,
+                        extra_ok=True):
+    """One class's ``ClassResult`` from its det file and loaded annotations
+    ``ann`` (``load_annotations``); the det lines hold as many coordinates
+    as ``ann.boxes`` has columns (4, or 8 for DOTA Task1 quadrilaterals),
+    and more fields only when ``extra_ok``."""
+    width = ann.boxes.shape[1]
+    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok)
     if conv.iou == "coco":  # det files hold xyxy; the COCO IoU kernel takes xywh
         boxes = boxes_as(boxes, "xyxy", "xywh")
     gt = ann.class_gt(classname, conv)
@@ -424,33 +457,55 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
                    do not depend on it
     """
     conv = get_convention(convention)
+    if conv.iou == "dota":
+        raise DetapInputError("the 'dota' convention compares quadrilaterals: use "
+                              "detap.dota.evaluate (or `detap dota`) for DOTA files")
     if use_07_metric is not None:
         conv = conv.replace(ap="voc07" if use_07_metric else "all_point")
     if np.ndim(ovthresh) != 0:
         raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
     imagenames = read_imageset(imagesetfile)
     ann = load_annotations(annopath, imagenames, cachedir)
+    return evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh,
+                           missing_ok=missing_ok, threads=threads)
+
+
+def _extent(boxes):
+    """Continuous widths and heights of (n, 4) xyxy boxes or of the
+    axis-aligned extent of (n, 8) quadrilaterals."""
+    if boxes.shape[1] == 4:
+        return boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    x, y = boxes[:, 0::2], boxes[:, 1::2]
+    return x.max(axis=1) - x.min(axis=1), y.max(axis=1) - y.min(axis=1)
+
+
+def evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh, *, missing_ok=False,
+                    threads=None, extra_ok=True):
+    """``evaluate`` after the annotations are loaded (``ann`` from
+    ``load_annotations``, any reader) and the convention chosen: every class
+    of ``classnames`` (None: all of ``ann``'s) from ``detpath.format(c)``
+    (``extra_ok``: det lines may hold more fields than the coordinates)."""
     classes = list(ann.classes if classnames is None else classnames)
     # per-class annotation statistics on continuous widths, as every other
     # front end reports them (difficult objects included)
     k_of = np.array([classes.index(n) if n in classes else -1 for n in ann.classes], np.int64)
     lab = k_of[ann.obj_cls] if len(ann.obj_cls) else np.zeros(0, np.int64)
     keep = lab >= 0
-    b = ann.boxes[keep]
-    count, area, aspect = annotation_stats(lab[keep], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1],
-                                           len(classes))
+    w, h = _extent(ann.boxes[keep])
+    count, area, aspect = annotation_stats(lab[keep], w, h, len(classes))
     per_class = {}
     for k, c in enumerate(classes):
         detfile = detpath.format(c)
         if missing_ok and not os.path.exists(detfile):
             gt = ann.class_gt(c, conv)
-            res = evaluate_prepared(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64),
-                                    gt, ovthresh, conv, threads)
+            res = evaluate_prepared(np.zeros((0, ann.boxes.shape[1])), np.zeros(0),
+                                    np.zeros(0, np.int64), gt, ovthresh, conv, threads)
         else:
-            res = _evaluate_class_files(ann, detfile, c, ovthresh, conv, imagesetfile, threads)
+            res = evaluate_class_file(ann, detfile, c, ovthresh, conv, imagesetfile, threads,
+                                      extra_ok)
         rep = class_report(c, res.ap, res.npos, res.scores, res.tp, res.fp, res.prec, res.rec,
                            count[k], area[k], aspect[k])
-        rep.ap = _reference_ap_type(res, conv)  # voc_eval's value (NaN or 0.0 without GT) and type
+        rep.ap = reference_ap(res, conv)  # voc_eval's value (NaN or 0.0 without GT) and type
         per_class[c] = rep
     # py-faster-rcnn's mean: over every class, NaN if one AP is NaN
     m = float(np.mean([per_class[c].ap for c in classes])) if classes else float("nan")

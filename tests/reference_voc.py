@@ -120,9 +120,11 @@ def voc_overlaps(bb, BBGT):
 
 
 def eval_dets(class_recs, npos, image_ids, confidence, BB, ovthresh=0.5,
-              use_07_metric=False, sort=None):
+              use_07_metric=False, sort=None, ovmax_of=None):
     """voc_eval from the point where the dets are read: sort, the greedy
-    loop, cumsum, precision/recall and voc_ap."""
+    loop, cumsum, precision/recall and voc_ap.  ``ovmax_of(bb, BBGT)``
+    replaces the loop body's overlap block, returning (ovmax, jmax) (DOTA_devkit's
+    task 1 loop is this one with its polygon overlaps: tests/reference_dota.py)."""
     nd = len(image_ids)
     tp = np.zeros(nd)
     fp = np.zeros(nd)
@@ -144,7 +146,9 @@ def eval_dets(class_recs, npos, image_ids, confidence, BB, ovthresh=0.5,
             ovmax = -np.inf
             BBGT = R['bbox'].astype(float)
 
-            if BBGT.size > 0:
+            if ovmax_of is not None:
+                ovmax, jmax = ovmax_of(bb, BBGT)
+            elif BBGT.size > 0:
                 overlaps = voc_overlaps(bb, BBGT)
                 ovmax = np.max(overlaps)
                 jmax = np.argmax(overlaps)

@@ -276,17 +276,20 @@ static void read_stream(const char *buf, size_t len) {
 
 /* ================================================================ det files */
 
-static void dets_with(const char *buf, size_t len, const detap_idtable *ids, size_t nkeys) {
+static void dets_with(const char *buf, size_t len, const detap_idtable *ids, size_t nkeys,
+                      int ncoord) {
     size_t cap = detap_count_lines(buf, len);
     CHECK("dets", cap >= 1);
     int64_t *img = xmalloc(cap * sizeof *img);
-    double *score = xmalloc(cap * sizeof *score), *boxes = xmalloc(4 * cap * sizeof *boxes);
+    double *score = xmalloc(cap * sizeof *score);
+    double *boxes = xmalloc((size_t)ncoord * cap * sizeof *boxes);
     detap_det_parser p;
     detap_det_parser_init(&p, buf, len);
     size_t count = 0, last_line = 0;
     for (;;) {
         size_t before = p.pos;
-        int rc = detap_parse_dets(&p, ids, img, score, boxes, cap, &count);
+        /* 8 coordinates: DOTA Task1, where extra fields are handed back */
+        int rc = detap_parse_dets(&p, ids, ncoord, ncoord == 4, img, score, boxes, cap, &count);
         CHECK("dets", count <= cap);
         if (rc == DETAP_PARSE_DONE) { CHECK("dets", p.pos >= len); break; }
         if (rc != DETAP_PARSE_SLOW && rc != DETAP_PARSE_UNKNOWN) {
@@ -306,7 +309,7 @@ static void dets_with(const char *buf, size_t len, const detap_idtable *ids, siz
         if (count < cap) {
             img[count] = 0;
             score[count] = 0;
-            memset(boxes + 4 * count, 0, 32);
+            memset(boxes + (size_t)ncoord * count, 0, (size_t)ncoord * sizeof *boxes);
             count++;
         } else {
             fail("dets", "more records than the %zu lines counted", cap);
@@ -317,8 +320,8 @@ static void dets_with(const char *buf, size_t len, const detap_idtable *ids, siz
     }
     for (size_t i = 0; i < count; i++) {
         CHECK("dets", img[i] >= 0 && (size_t)img[i] < nkeys);
-        CHECK("dets", isfinite(score[i]) && isfinite(boxes[4 * i]) && isfinite(boxes[4 * i + 1]) &&
-                          isfinite(boxes[4 * i + 2]) && isfinite(boxes[4 * i + 3]));
+        CHECK("dets", isfinite(score[i]));
+        for (int k = 0; k < ncoord; k++) CHECK("dets", isfinite(boxes[(size_t)ncoord * i + k]));
     }
     free(img);
     free(score);
@@ -345,7 +348,8 @@ static void read_dets(const char *buf, size_t len) {
     }
     for (size_t k = 0; k < nfixed; k++)
         CHECK("dets", detap_idtable_get(t, fixed[k], strlen(fixed[k])) == (int64_t)k);
-    dets_with(buf, len, t, nfixed);
+    dets_with(buf, len, t, nfixed, 4);
+    dets_with(buf, len, t, nfixed, 8);
     detap_idtable_free(t);
 
     t = detap_idtable_new(0);
@@ -369,7 +373,8 @@ static void read_dets(const char *buf, size_t len) {
         }
         i = e < len ? e + 1 : e;
     }
-    dets_with(buf, len, t, n);
+    dets_with(buf, len, t, n, 4);
+    dets_with(buf, len, t, n, 8);
     detap_idtable_free(t);
 }
 

@@ -1,0 +1,61 @@
+/* Similarity of quadrilaterals: DOTA_devkit's polygon IoU (polyiou.cpp),
+ * bit for bit, with dota_evaluation_task1.py's axis-aligned prefilter.
+ *
+ * A quadrilateral is 8 float64 values [x1, y1, x2, y2, x3, y3, x4, y4] in
+ * pixels, in any vertex order (clockwise, counter-clockwise, non-convex,
+ * self-intersecting or degenerate: every input gets the devkit's number).
+ *
+ * The devkit's arithmetic, reproduced in its order:
+ *  - orientation fix: a polygon whose shoelace area (sum over i of
+ *    x_i y_{i+1} - y_i x_{i+1}, then / 2) is negative is reversed, and its
+ *    area is the absolute shoelace area of the reversed vertex list;
+ *  - the intersection is a sum over the 16 pairs of fan triangles from the
+ *    origin (0, 0), GT edge outer, detection edge inner, each triangle
+ *    clipped by the other's three edges with a sign test of tolerance 1e-8;
+ *  - IoU = inter / ((area_gt + area_det) - inter).
+ *
+ * One behaviour of polyiou is not a function of its inputs: when a clipping
+ * edge crosses a polygon edge whose two end points both lie within about
+ * 1e-8 of the line, polyiou's lineCross returns without writing the
+ * crossing point and the clipped polygon takes the point left in a static
+ * buffer by an earlier call (possibly for another pair, another class or
+ * another program).  The kernel reproduces such reads of a point written
+ * earlier in the same pair's computation (the devkit's buffer holds the
+ * same point then); a read of a slot not written during the pair, or a
+ * clipped polygon of more than 9 vertices (which overflows polyiou's stack
+ * array), is counted as "undefined" and computed with the point (0, 0), the
+ * buffer's content in a fresh process.
+ */
+#ifndef DETAP_QUAD_IOU_H
+#define DETAP_QUAD_IOU_H
+
+#include "detap_common.h"
+
+/* A quadrilateral prepared once for all its pairs. */
+typedef struct {
+    double v[8];     /* vertices after the orientation fix */
+    double area;     /* |shoelace area| of v, as polyiou's union reads it */
+    double hbb[4];   /* xmin, ymin, xmax, ymax of the 4 input vertices */
+    double hbb_area; /* (xmax - xmin + 1) * (ymax - ymin + 1): the prefilter's */
+} detap_quad;
+
+void detap_quad_prep(const double *q, detap_quad *out);
+
+/* polyiou's iou_poly(gt, det) (GT first, as the devkit calls it); adds the
+ * number of undefined reads (see above) to *undefined. */
+double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined);
+
+/* dota_evaluation_task1's overlaps of detection d against G GT:
+ * row[g] = iou_poly(gt[g], d) when the GT's axis-aligned box overlaps the
+ * detection's (the +1 pixel IoU is > 0), else -inf, which no polygon IoU
+ * ties (so the VOC rule's first-maximum choice is the devkit's argmax over
+ * the GT it kept, and a detection overlapping no GT has ovmax = -inf). */
+void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
+                        int64_t *undefined);
+
+/* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
+ * 8 values each. */
+int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+                          double *out, int64_t *undefined);
+
+#endif
