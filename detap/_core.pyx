@@ -462,3 +462,4 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow):
 include "_core_masks.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
+include "_core_analysis.pxi"

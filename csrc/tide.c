@@ -1,0 +1,168 @@
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "iou.h"
+#include "tide.h"
+
+/* numpy's argmax over one row of G values v(g): the first maximum */
+#define FIRST_ARGMAX(G, EXPR, idx, best)          \
+    do {                                          \
+        size_t g;                                 \
+        idx = 0;                                  \
+        g = 0;                                    \
+        best = (EXPR);                            \
+        for (g = 1; g < (G); g++) {               \
+            double v_ = (EXPR);                   \
+            if (v_ > best) { best = v_; idx = g; } \
+        }                                         \
+    } while (0)
+
+static int tide_image(size_t D, const double *db, const int64_t *dc, const double *ds,
+                      size_t G, const double *gb, const int64_t *gc, size_t R,
+                      const double *rb, const int64_t *rc, double pos, double bg,
+                      int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
+                      uint8_t *miss, int64_t g_base, double *iou, uint8_t *usable,
+                      double *best_score, int64_t *best_d) {
+    for (size_t g = 0; g < G; g++) {
+        used[g] = 0;
+        usable[g] = 0;
+        best_score[g] = -1.0;
+        best_d[g] = -1;
+    }
+    for (size_t d = 0; d < D; d++) {
+        const double *b = db + 4 * d;
+        double da = detap_area_coco(b);
+        for (size_t g = 0; g < G; g++)
+            iou[d * G + g] = detap_iou_coco_pair(b, da, gb + 4 * g, detap_area_coco(gb + 4 * g), 0);
+        label[d] = DETAP_FP;
+        err[d] = DETAP_TIDE_NONE;
+        fix[d] = 0;
+        dgt[d] = -1;
+    }
+    /* matching (tidecv skips it when the image has no GT) */
+    if (G) {
+        for (size_t d = 0; d < D; d++) {
+            const double *row = iou + d * G;
+            size_t idx;
+            double v;
+            FIRST_ARGMAX(G, (dc[d] == gc[g] && !used[g]) ? row[g] : 0.0, idx, v);
+            if (v >= pos) {
+                used[idx] = 1;
+                label[d] = DETAP_TP;
+                dgt[d] = g_base + (int64_t)idx;
+            }
+        }
+    }
+    for (size_t r = 0; r < R; r++) {
+        const double *ra = rb + 4 * r;
+        double aa = detap_area_coco(ra);
+        for (size_t d = 0; d < D; d++) {
+            if (label[d] == DETAP_TP || !(rc[r] == dc[d] || rc[r] == -1)) continue;
+            const double *b = db + 4 * d;
+            if (detap_iou_coco_pair(b, detap_area_coco(b), ra, aa, 1) > pos) label[d] = DETAP_IGNORE;
+        }
+    }
+    for (size_t d = 0; d < D; d++) {
+        if (label[d] == DETAP_TP) continue;
+        if (G == 0) {
+            err[d] = DETAP_TIDE_BKG;
+            continue;
+        }
+        const double *row = iou + d * G;
+        size_t idx;
+        double v;
+        FIRST_ARGMAX(G, dc[d] == gc[g] ? row[g] : 0.0, idx, v);
+        int e = DETAP_TIDE_NONE;
+        if (bg <= v && v <= pos) {
+            e = DETAP_TIDE_LOC;
+        } else {
+            FIRST_ARGMAX(G, dc[d] != gc[g] ? row[g] : 0.0, idx, v);
+            if (v >= pos) {
+                e = DETAP_TIDE_CLS;
+            } else {
+                FIRST_ARGMAX(G, (dc[d] == gc[g] && used[g]) ? row[g] : 0.0, idx, v);
+                if (v >= pos) {
+                    e = DETAP_TIDE_DUPE;
+                } else {
+                    FIRST_ARGMAX(G, row[g], idx, v);
+                    e = v <= bg ? DETAP_TIDE_BKG : DETAP_TIDE_BOTH;
+                }
+            }
+        }
+        err[d] = (uint8_t)e;
+        if (e == DETAP_TIDE_LOC || e == DETAP_TIDE_CLS || e == DETAP_TIDE_DUPE)
+            dgt[d] = g_base + (int64_t)idx;
+        if ((e == DETAP_TIDE_LOC || e == DETAP_TIDE_CLS) && !used[idx]) {
+            usable[idx] = 1;
+            if (best_score[idx] < ds[d]) {
+                best_score[idx] = ds[d];
+                best_d[idx] = (int64_t)d;
+            }
+        }
+    }
+    for (size_t d = 0; d < D; d++) {
+        if ((err[d] == DETAP_TIDE_LOC || err[d] == DETAP_TIDE_CLS)) {
+            size_t g = (size_t)(dgt[d] - g_base);
+            fix[d] = !used[g] && best_d[g] == (int64_t)d;
+        }
+    }
+    for (size_t g = 0; g < G; g++) miss[g] = !used[g] && !usable[g];
+    return DETAP_OK;
+}
+
+static int offsets_ok(const int64_t *off, size_t nimg) {
+    if (off[0] != 0) return 0;
+    for (size_t i = 0; i < nimg; i++)
+        if (off[i + 1] < off[i]) return 0;
+    return 1;
+}
+
+int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
+                      const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
+                      const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
+                      const double *ig_box, const int64_t *ig_cls, double pos, double bg,
+                      int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
+                      uint8_t *gt_used, uint8_t *gt_miss, int nthreads) {
+    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
+        return DETAP_EINDEX;
+    size_t maxd = 0, maxg = 0;
+    for (size_t i = 0; i < nimg; i++) {
+        size_t D = (size_t)(dt_off[i + 1] - dt_off[i]), G = (size_t)(gt_off[i + 1] - gt_off[i]);
+        if (D > maxd) maxd = D;
+        if (G > maxg) maxg = G;
+    }
+    int rc = DETAP_OK;
+    (void)nthreads;
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+#pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
+#endif
+    {
+        double *iou = malloc((maxd * maxg + 1) * sizeof *iou);
+        uint8_t *usable = malloc(maxg + 1);
+        double *best_score = malloc((maxg + 1) * sizeof *best_score);
+        int64_t *best_d = malloc((maxg + 1) * sizeof *best_d);
+        int ok = iou && usable && best_score && best_d;
+        if (!ok) rc = DETAP_ENOMEM;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 64)
+#endif
+        for (long il = 0; il < (long)nimg; il++) {
+            if (!ok) continue;
+            size_t i = (size_t)il;
+            size_t d0 = (size_t)dt_off[i], g0 = (size_t)gt_off[i], r0 = (size_t)ig_off[i];
+            tide_image((size_t)dt_off[i + 1] - d0, dt_box + 4 * d0, dt_cls + d0, dt_score + d0,
+                       (size_t)gt_off[i + 1] - g0, gt_box + 4 * g0, gt_cls + g0,
+                       (size_t)ig_off[i + 1] - r0, ig_box + 4 * r0, ig_cls + r0, pos, bg,
+                       dt_label + d0, dt_err + d0, dt_fix + d0, dt_gt + d0, gt_used + g0,
+                       gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d);
+        }
+        free(iou);
+        free(usable);
+        free(best_score);
+        free(best_d);
+    }
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* TIDE's per-image pass (Bolya et al., ECCV 2020; PyPI tidecv 1.0.1).
+ *
+ * Per image, all classes together: greedy matching of the detections
+ * (highest score first, already cut at max_dets) to the same-class GT with
+ * pycocotools' box IoU on xywh boxes, then each detection that is not a
+ * true positive classified as one of TIDE's error types.  The rules are
+ * tidecv's, tie breaks included:
+ *
+ *  matching   a detection takes the first GT of largest IoU among the
+ *             unused same-class GT (numpy argmax: first maximum), if that
+ *             IoU >= pos;
+ *  ignoring   an unmatched detection whose crowd IoU (intersection over
+ *             the detection's area) with an ignore region of its class is
+ *             > pos is ignored (neither TP nor FP);
+ *  errors     for each unmatched or ignored detection, in this order:
+ *             no GT in the image: Bkg; first-argmax same-class IoU in
+ *             [bg, pos]: Loc; first-argmax other-class IoU >= pos: Cls;
+ *             first-argmax IoU with a used same-class GT >= pos: Dupe;
+ *             largest IoU <= bg: Bkg; otherwise Both;
+ *  fixes      a Loc or Cls error whose target GT is unused marks the GT
+ *             usable and competes for it: the first error of highest
+ *             score wins (fixing it makes a TP); the others are removed;
+ *  misses     a GT that is neither used nor usable is a Miss.
+ *
+ * Layout: image i owns detections dt_off[i] .. dt_off[i+1]-1 (processing
+ * order), GT gt_off[i] .. (not ignored, annotation order) and ignore
+ * regions ig_off[i] .. .  Boxes xywh float64, classes int64.
+ */
+#ifndef DETAP_TIDE_H
+#define DETAP_TIDE_H
+
+#include "detap_common.h"
+
+/* error codes of dt_err: tidecv's main error types (Miss is per GT) */
+#define DETAP_TIDE_NONE 0
+#define DETAP_TIDE_CLS 1
+#define DETAP_TIDE_LOC 2
+#define DETAP_TIDE_BOTH 3
+#define DETAP_TIDE_DUPE 4
+#define DETAP_TIDE_BKG 5
+
+/* Outputs: dt_label (1 TP, 0 FP, -1 ignored), dt_err, dt_fix (1: fixing
+ * this error gives a TP), dt_gt (matched GT for a TP, target GT for Loc /
+ * Cls / Dupe, as a global GT row; -1 otherwise), gt_used, gt_miss.
+ * Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending). */
+int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
+                      const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
+                      const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
+                      const double *ig_box, const int64_t *ig_cls, double pos, double bg,
+                      int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
+                      uint8_t *gt_used, uint8_t *gt_miss, int nthreads);
+
+#endif

@@ -1,0 +1,59 @@
+# The analysis kernels (csrc/tide.h): included by _core.pyx.
+
+cdef extern from "tide.h" nogil:
+    int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
+                          const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
+                          const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
+                          const double *ig_box, const int64_t *ig_cls, double pos, double bg,
+                          int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
+                          uint8_t *gt_used, uint8_t *gt_miss, int nthreads)
+
+
+cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
+    if off.shape[0] != nimg + 1 or off[0] != 0 or off[nimg] != n:
+        raise ValueError(f"{name} must have n_images + 1 entries from 0 to {n}")
+
+
+def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const int64_t[::1] dt_cls,
+                const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
+                const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
+                const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0):
+    """TIDE's per-image pass (csrc/tide.h) over images grouped by the
+    offsets: (dt_label int8, dt_err uint8, dt_fix uint8, dt_gt int64,
+    gt_used uint8, gt_miss uint8)."""
+    cdef Py_ssize_t nimg = dt_off.shape[0] - 1
+    cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
+    if nimg < 0:
+        raise ValueError("dt_off must have at least one entry")
+    _check_off(dt_off, nimg, nd, "dt_off")
+    _check_off(gt_off, nimg, ng, "gt_off")
+    _check_off(ig_off, nimg, nr, "ig_off")
+    if (dt_box.shape[1] != 4 or gt_box.shape[1] != 4 or ig_box.shape[1] != 4
+            or dt_cls.shape[0] != nd or dt_score.shape[0] != nd or gt_cls.shape[0] != ng
+            or ig_cls.shape[0] != nr):
+        raise ValueError("boxes (n, 4), classes and scores must agree in length")
+    label = np.zeros(nd, np.int8)
+    err = np.zeros(nd, np.uint8)
+    fix = np.zeros(nd, np.uint8)
+    dgt = np.full(nd, -1, np.int64)
+    used = np.zeros(ng, np.uint8)
+    miss = np.zeros(ng, np.uint8)
+    cdef int8_t[::1] v_label = label
+    cdef uint8_t[::1] v_err = err, v_fix = fix, v_used = used, v_miss = miss
+    cdef int64_t[::1] v_dgt = dgt
+    cdef double zero4[4]
+    cdef int64_t zero1 = 0
+    cdef int8_t zl = 0
+    cdef uint8_t zu = 0
+    cdef int rc
+    with nogil:
+        rc = detap_tide_images(<size_t>nimg, &dt_off[0], &dt_box[0, 0] if nd else zero4,
+                               &dt_cls[0] if nd else &zero1, &dt_score[0] if nd else zero4,
+                               &gt_off[0], &gt_box[0, 0] if ng else zero4,
+                               &gt_cls[0] if ng else &zero1, &ig_off[0],
+                               &ig_box[0, 0] if nr else zero4, &ig_cls[0] if nr else &zero1,
+                               pos, bg, &v_label[0] if nd else &zl, &v_err[0] if nd else &zu,
+                               &v_fix[0] if nd else &zu, &v_dgt[0] if nd else &zero1,
+                               &v_used[0] if ng else &zu, &v_miss[0] if ng else &zu, nthreads)
+    _check(rc)
+    return label, err, fix, dgt, used, miss
