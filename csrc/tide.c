@@ -166,3 +166,46 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
     }
     return rc;
 }
+
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                        double *ap) {
+    size_t maxn = 0;
+    if (K && off[0] != 0) return DETAP_EINDEX;
+    for (size_t k = 0; k < K; k++) {
+        if (off[k + 1] < off[k]) return DETAP_EINDEX;
+        if ((size_t)(off[k + 1] - off[k]) > maxn) maxn = (size_t)(off[k + 1] - off[k]);
+    }
+    double *prec = malloc((maxn + 1) * sizeof *prec);
+    double *rec = malloc((maxn + 1) * sizeof *rec);
+    if (!prec || !rec) {
+        free(prec);
+        free(rec);
+        return DETAP_ENOMEM;
+    }
+    for (size_t k = 0; k < K; k++) {
+        size_t b = (size_t)off[k], n = (size_t)off[k + 1] - b;
+        if (npos[k] == 0) {
+            ap[k] = 0;
+            continue;
+        }
+        int64_t nt = 0;
+        for (size_t i = 0; i < n; i++) {
+            nt += tp[b + i] != 0;
+            prec[i] = (double)nt / (double)(int64_t)(i + 1);
+            rec[i] = (double)nt / (double)npos[k];
+        }
+        for (size_t i = n; i-- > 1;)
+            if (prec[i] > prec[i - 1]) prec[i - 1] = prec[i];
+        double sum = 0;
+        size_t j = 0;
+        for (int x = 0; x <= 100; x++) {
+            double r = (double)x / 100;
+            while (j < n && rec[j] < r) j++;   /* searchsorted, side "left" */
+            sum += j < n ? prec[j] : 0.0;
+        }
+        ap[k] = sum / 101 * 100;
+    }
+    free(prec);
+    free(rec);
+    return DETAP_OK;
+}

@@ -50,4 +50,13 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
                       int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
                       uint8_t *gt_used, uint8_t *gt_miss, int nthreads);
 
+/* tidecv's APDataObject.get_ap on K segments of ranked points: segment k
+ * is points off[k] .. off[k+1]-1 (ranked), tp[i] 1 for a true positive;
+ * npos[k] its GT count.  ap[k] in AP points (0-100): precision after each
+ * point, suffix maximum, sampled at recall x / 100 (x = 0..100: the first
+ * point whose recall reaches it, 0 past the end), summed left to right and
+ * divided by 101, times 100; 0 when npos[k] is 0. */
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                        double *ap);
+
 #endif

@@ -90,3 +90,27 @@ def confusion_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box,
                                     &v_m[0, 0], nthreads)
     _check(rc)
     return matched
+
+
+cdef extern from "tide.h" nogil:
+    int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                            double *ap)
+
+
+def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos):
+    """tidecv's AP (AP points) of each segment off[k]:off[k+1] of ranked
+    points (csrc/tide.h): (K,) float64."""
+    cdef Py_ssize_t K = off.shape[0] - 1
+    if K < 0 or npos.shape[0] != K or off[0] != 0 or off[K] != tp.shape[0]:
+        raise ValueError("off must run from 0 to len(tp) with one entry per npos, plus one")
+    ap = np.zeros(K, np.float64)
+    if K == 0:
+        return ap
+    cdef double[::1] v_ap = ap
+    cdef uint8_t zu = 0
+    cdef int rc
+    with nogil:
+        rc = detap_tide_class_ap(<size_t>K, &off[0], &tp[0] if tp.shape[0] else &zu, &npos[0],
+                                 &v_ap[0])
+    _check(rc)
+    return ap

@@ -36,7 +36,8 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .scene import by_image
 
-__all__ = ["ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix"]
+__all__ = ["ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
+           "coco_pairs", "ultralytics_pairs", "matrix_of_pairs"]
 
 
 @dataclass
@@ -76,22 +77,20 @@ class ConfusionMatrix:
                                    for t, p, c in self.top_confusions(top)]}
 
 
-def _count(K, pairs_true, pairs_pred):
-    m = np.bincount(pairs_true * (K + 1) + pairs_pred, minlength=(K + 1) ** 2)
+def matrix_of_pairs(K, true, pred, weight=None):
+    """(K + 1, K + 1) int64 counts of (true, pred) pairs, K the background."""
+    m = np.bincount(true * (K + 1) + pred, weights=weight, minlength=(K + 1) ** 2)
     return m.reshape(K + 1, K + 1).astype(np.int64)
 
 
-def confusion_coco(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
-    """COCO-style matrices, one per IoU threshold: a list of
-    ``ConfusionMatrix`` (``iou`` a number gives one matrix, not a list)."""
-    scalar = np.ndim(iou) == 0
+def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
+    """The COCO-style decisions, one (true, pred) pair of class indices per
+    kept detection and per GT left unmatched (K: background), for each IoU
+    threshold: [(true, pred)] of int64 arrays."""
     thr = np.ascontiguousarray(np.atleast_1d(np.asarray(iou, np.float64)))
     s = scene
     K = len(s.classes)
-    dsel = np.flatnonzero(s.dt_score >= score)
-    d_off, d_rows = by_image(s.dt_image[dsel], s.n_images, score=s.dt_score[dsel],
-                             max_dets=max_dets)
-    d_rows = dsel[d_rows]
+    d_off, d_rows = s.ranked(max_dets, score)
     gsel = np.flatnonzero(~s.gt_ignore)
     g_off, g_rows = by_image(s.gt_image[gsel], s.n_images)
     g_rows = gsel[g_rows]
@@ -105,11 +104,19 @@ def confusion_coco(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
         hit = m >= 0
         gt_hit = np.zeros(len(g_rows), bool)
         gt_hit[m[hit]] = True
-        true = np.concatenate([gcls[m[hit]], np.full(int((~hit).sum()), K), gcls[~gt_hit]])
-        pred = np.concatenate([dcls[hit], dcls[~hit], np.full(int((~gt_hit).sum()), K)])
-        out.append(ConfusionMatrix(_count(K, true, pred), list(s.classes), "coco",
-                                   float(thr[t]), float(score)))
-    return out[0] if scalar else out
+        out.append((np.concatenate([np.where(hit, gcls[np.maximum(m, 0)] if len(gcls) else K, K),
+                                    gcls[~gt_hit]]),
+                    np.concatenate([dcls, np.full(int((~gt_hit).sum()), K)])))
+    return out
+
+
+def confusion_coco(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
+    """COCO-style matrices, one per IoU threshold: a list of
+    ``ConfusionMatrix`` (``iou`` a number gives one matrix, not a list)."""
+    K = len(scene.classes)
+    ms = [ConfusionMatrix(matrix_of_pairs(K, t, p), list(scene.classes), "coco", float(v), float(score))
+          for (t, p), v in zip(coco_pairs(scene, iou, score, max_dets, threads), np.atleast_1d(iou))]
+    return ms[0] if np.ndim(iou) == 0 else ms
 
 
 def _iou_xyxy(g, d, eps=1e-7):
@@ -139,8 +146,9 @@ def _one_to_one(iou, thr):
     return gi[keep], di[keep]
 
 
-def confusion_ultralytics(scene, iou=0.45, score=0.25):
-    """Ultralytics' convention (see the module): one ``ConfusionMatrix``."""
+def ultralytics_pairs(scene, iou=0.45, score=0.25):
+    """Ultralytics' decisions as (true, pred) class-index pairs (K:
+    background), as ``coco_pairs``."""
     s = scene
     K = len(s.classes)
     dsel = np.flatnonzero(s.dt_score > score)
@@ -154,23 +162,32 @@ def confusion_ultralytics(scene, iou=0.45, score=0.25):
     gbox = s.gt_box[g_rows].copy()
     gbox[:, 2:] += gbox[:, :2]
     dcls, gcls = s.dt_label[d_rows], s.gt_label[g_rows]
-    m = np.zeros((K + 1, K + 1), np.int64)
+    true, pred = [], []
     for i in range(s.n_images):
         d0, d1, g0, g1 = d_off[i], d_off[i + 1], g_off[i], g_off[i + 1]
+        dc, gc = dcls[d0:d1], gcls[g0:g1]
         if g1 == g0:
-            np.add.at(m, (K, dcls[d0:d1]), 1)
+            true.append(np.full(d1 - d0, K))
+            pred.append(dc)
             continue
         gi, di = _one_to_one(_iou_xyxy(gbox[g0:g1], dbox[d0:d1]), iou)
-        gc, dc = gcls[g0:g1], dcls[d0:d1]
-        np.add.at(m, (gc[gi], dc[di]), 1)
         missed = np.ones(g1 - g0, bool)
         missed[gi] = False
-        np.add.at(m, (gc[missed], K), 1)
-        if len(gi):
-            spare = np.ones(d1 - d0, bool)
-            spare[di] = False
-            np.add.at(m, (K, dc[spare]), 1)
-    return ConfusionMatrix(m, list(s.classes), "ultralytics", float(iou), float(score))
+        spare = np.ones(d1 - d0, bool)
+        spare[di] = False
+        if not len(gi):
+            spare[:] = False
+        true += [gc[gi], gc[missed], np.full(int(spare.sum()), K)]
+        pred += [dc[di], np.full(int(missed.sum()), K), dc[spare]]
+    cat = [np.zeros(0, np.int64)]
+    return [(np.concatenate(cat + true).astype(np.int64), np.concatenate(cat + pred).astype(np.int64))]
+
+
+def confusion_ultralytics(scene, iou=0.45, score=0.25):
+    """Ultralytics' convention (see the module): one ``ConfusionMatrix``."""
+    (t, p), = ultralytics_pairs(scene, iou, score)
+    return ConfusionMatrix(matrix_of_pairs(len(scene.classes), t, p), list(scene.classes),
+                           "ultralytics", float(iou), float(score))
 
 
 def confusion_matrix(scene, convention="coco", iou=None, score=None, **kw):

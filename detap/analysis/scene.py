@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import group
 from ..boxes import boxes_as
+from ..core import sort_detections
 from ..errors import DetapInputError
 
 __all__ = ["Scene", "scene_from_dataset", "by_image"]
@@ -71,6 +73,23 @@ class Scene:
                 raise DetapInputError(f"analysis: {name} holds a value that is not finite")
 
 
+    def ranked(self, max_dets, min_score=None):
+        """Detections by image, by descending score, cut at ``max_dets``
+        (``by_image``), of those scoring >= ``min_score``: (offsets, rows);
+        kept for the next analysis asking the same."""
+        memo = self.__dict__.setdefault("_ranked", {})
+        sel = None
+        if min_score is not None and len(self.dt_score) and self.dt_score.min() < min_score:
+            sel = np.flatnonzero(self.dt_score >= min_score)
+        key = (max_dets, None if sel is None else min_score)
+        if key not in memo:
+            img = self.dt_image if sel is None else self.dt_image[sel]
+            score = self.dt_score if sel is None else self.dt_score[sel]
+            off, rows = by_image(img, self.n_images, score=score, max_dets=max_dets)
+            memo[key] = (off, rows if sel is None else sel[rows])
+        return memo[key]
+
+
 def scene_from_dataset(ds):
     """The ``Scene`` of a ``detap.formats.Dataset`` (images in its order)."""
     return Scene(n_images=len(ds.images), classes=list(ds.classes),
@@ -87,17 +106,17 @@ def by_image(image, n_images, *, score=None, max_dets=None):
     are sorted by descending score, ties in row order (Python's stable
     ``list.sort(key=-score)``, as tidecv and pycocotools sort), and cut at
     ``max_dets`` rows per image."""
-    n = len(image)
+    image = np.ascontiguousarray(image, np.int64)
     if score is None:
-        rows = np.argsort(image, kind="stable")
-    else:
-        rows = np.lexsort((np.arange(n), -np.asarray(score, np.float64), image))
-    counts = np.bincount(image, minlength=n_images)
-    if max_dets is not None and n:
-        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        rank = np.arange(n) - start[image[rows]]
-        rows = rows[rank < max_dets]
-        counts = np.minimum(counts, max_dets)
-    off = np.zeros(n_images + 1, np.int64)
-    np.cumsum(counts, out=off[1:])
+        return group.by_image(image, n_images)
+    rank = sort_detections(np.asarray(score, np.float64))  # stable C radix sort
+    off, perm = group.by_image(image[rank], n_images)
+    rows = rank[perm]
+    if max_dets is not None and len(rows):
+        counts = np.diff(off)
+        if counts.max(initial=0) > max_dets:
+            pos = np.arange(len(rows)) - np.repeat(off[:-1], counts)
+            rows = rows[pos < max_dets]
+            off = np.zeros(n_images + 1, np.int64)
+            np.cumsum(np.minimum(counts, max_dets), out=off[1:])
     return off, rows

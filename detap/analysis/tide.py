@@ -29,10 +29,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .. import _core
+from ..core import sort_detections
 from ..threads import nthreads
 from .scene import by_image
 
-__all__ = ["TideRecords", "tide_records", "tide_summary", "MAIN_ERRORS", "SPECIAL_ERRORS"]
+__all__ = ["TideRecords", "tide_records", "tide_summary", "segment_ap", "first_seen", "MAIN_ERRORS",
+           "SPECIAL_ERRORS"]
 
 #: tidecv's short names, in tidecv's order; codes 1..5 of ``dt_err``, Miss per GT
 MAIN_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
@@ -80,7 +82,7 @@ def tide_records(scene, pos=0.5, bg=0.1, max_dets=100, threads=None):
     """TIDE's per-image pass over a ``Scene`` (tidecv's defaults: pos 0.5,
     bg 0.1, 100 detections per image over all classes)."""
     s = scene
-    d_off, d_rows = by_image(s.dt_image, s.n_images, score=s.dt_score, max_dets=max_dets)
+    d_off, d_rows = s.ranked(max_dets)
     keep = ~s.gt_ignore
     g_idx = np.flatnonzero(keep)
     g_off, g_rows = by_image(s.gt_image[keep], s.n_images)
@@ -103,97 +105,85 @@ def tide_records(scene, pos=0.5, bg=0.1, max_dets=100, threads=None):
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss)
 
 
-def _first_seen(values):
-    """The distinct values in order of first appearance."""
-    u, first = np.unique(values, return_index=True)
-    return u[np.argsort(first, kind="stable")]
+def _small(values):
+    """Class indices in a dtype numpy radix-sorts (stable sorts stay fast)."""
+    return values.astype(np.int16) if len(values) and values.max() < 2 ** 15 else values
 
 
-def _tidecv_ap(tp, npos):
-    """tidecv's APDataObject.get_ap on one class's points in ranked order:
-    tp (n,) bool; AP points (0-100), 0 without GT."""
-    if npos == 0:
-        return 0
-    ntrue = np.cumsum(tp, dtype=np.int64)
-    nall = np.arange(1, len(tp) + 1, dtype=np.int64)
-    prec = ntrue / nall
-    rec = ntrue / npos
-    prec = np.maximum.accumulate(prec[::-1])[::-1]
-    idx = np.searchsorted(rec, _RECALL_GRID, side="left")
-    y = np.zeros(len(_RECALL_GRID))
-    inside = idx < len(prec)
-    y[inside] = prec[idx[inside]]
-    # Python's left-to-right sum, as tidecv adds the 101 values
-    return sum(y.tolist()) / len(y) * 100
+def first_seen(values):
+    """The distinct values of an int array in order of first appearance."""
+    if not len(values):
+        return values
+    o = np.argsort(_small(values), kind="stable")
+    v = values[o]
+    start = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    return v[start][np.argsort(o[start], kind="stable")]
 
 
-# tidecv's grid: x / 100 (not numpy's linspace, whose bits differ)
-_RECALL_GRID = np.array([x / 100 for x in range(101)])
+def segment_ap(cls, tp, npos, K):
+    """tidecv's AP (AP points) of each class k < K: points (cls, tp) already
+    in ranked order (grouped by a stable sort on class); npos (K,) int64."""
+    o = np.argsort(_small(cls), kind="stable")
+    off = np.zeros(K + 1, np.int64)
+    counts = np.bincount(cls, minlength=K)
+    np.cumsum(counts, out=off[1:])
+    ap = _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
+                             np.ascontiguousarray(npos, np.int64))
+    return ap, counts
 
 
-def _mean_ap(cls, score, tp, npos, class_order):
-    """tidecv's ClassedAPDataObject.get_mAP: points (cls, score, tp) in push
-    order, npos {class: GT count}; the mean over the classes with points or
-    GT, summed in ``class_order``."""
-    rank = np.lexsort((np.arange(len(cls)), -score, cls))
-    cls, tp = cls[rank], tp[rank]
-    bounds = np.searchsorted(cls, class_order, side="left"), np.searchsorted(cls, class_order, "right")
-    aps = []
-    for k, b, e in zip(class_order.tolist(), *bounds):
-        n = npos.get(k, 0)
-        if e > b or n != 0:
-            aps.append(_tidecv_ap(tp[b:e], n))
+def _mean(ap, counts, npos, class_order):
+    """tidecv's get_mAP: the mean over the classes with points or GT, summed
+    in ``class_order`` (the order its dict of classes was filled)."""
+    aps = [ap[k] for k in class_order.tolist() if counts[k] or npos[k]]
     return sum(aps) / len(aps) if aps else float("nan")
 
 
-def tide_summary(rec):
+def tide_summary(rec, n_classes=None):
     """tidecv's numbers from the records: {"ap": AP points, "main": {name:
     dAP}, "special": {name: dAP}, "counts": {name: errors}}."""
     r = rec
+    K = int(n_classes if n_classes is not None else
+            1 + max(r.dt_cls.max(initial=-1), r.dt_fixcls.max(initial=-1), r.gt_cls.max(initial=-1)))
+    n = len(r.dt_cls)
     ok = r.dt_label != -1
     tp = r.dt_label == 1
-    gt_classes, gt_counts = np.unique(r.gt_cls, return_counts=True)
-    npos = dict(zip(gt_classes.tolist(), gt_counts.tolist()))
-    # classes in the order tidecv's data first meets them: per image its GT,
-    # then its scored detections
+    npos = np.bincount(r.gt_cls, minlength=K).astype(np.int64)
+    # the classes in the order tidecv's data first meets them: per image its
+    # GT, then its scored detections
     ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
-    ev_kind = np.concatenate([np.zeros(len(r.gt_image), np.int8), np.ones(int(ok.sum()), np.int8)])
     ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
-    ev_pos = np.arange(len(ev_img))
-    first = _first_seen(ev_cls[np.lexsort((ev_pos, ev_kind, ev_img))])
-    ap = _mean_ap(r.dt_cls[ok], r.dt_score[ok], tp[ok], npos, first)
+    first = first_seen(ev_cls[np.argsort(ev_img, kind="stable")])
+    rank = sort_detections(r.dt_score)        # by descending score, ties in record order
+    pts = rank[ok[rank]]
+    ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
+    ap = _mean(ap_k, cnt, npos, first)
 
+    # tidecv's fix_errors pushes the errors (in record order) before the true
+    # positives, so among equal scores a class's errors come first: one
+    # ranking for every fixed run
+    s = r.dt_score[rank]
+    run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
+    fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
     is_err = r.dt_err != 0
-    tps = np.flatnonzero(tp)
 
-    def fixed(code=None, score_of=None, npos_=npos):
-        # tidecv's fix_errors: the error points in error order (fixed or not),
-        # then the true positives, class by class
-        e = np.flatnonzero(is_err)
-        hit = r.dt_err[e] == code if code is not None else np.zeros(len(e), bool)
-        keep = np.where(hit, r.dt_fix[e] == 1, r.dt_label[e] != -1)
-        e, hit = e[keep], hit[keep]
-        cls = np.concatenate([np.where(hit, r.dt_fixcls[e], r.dt_cls[e]), r.dt_cls[tps]])
-        sc = np.concatenate([r.dt_score[e], r.dt_score[tps]])
-        t = np.concatenate([hit, np.ones(len(tps), bool)])
-        if score_of is not None:
-            sc = np.where(t, 1.0, 0.0) if score_of == "binary" else sc
-        order = np.concatenate([_first_seen(cls[:len(e)]), first])
-        return _mean_ap(cls, sc, t, npos_, _first_seen(order))
+    def fixed(code=0, npos_=npos, tp_first=False):
+        hit = (r.dt_err == code) & is_err
+        keep = tp | np.where(hit, r.dt_fix == 1, is_err & ok)
+        cls = np.where(hit, r.dt_fixcls, r.dt_cls)
+        t = tp | (hit & (r.dt_fix == 1))
+        if tp_first:   # FalsePos: scores 1 for TPs, 0 otherwise
+            order = np.concatenate([np.flatnonzero(t & keep), np.flatnonzero(~t & keep)])
+        else:
+            order = fixed_rank[keep[fixed_rank]]
+        a, c = segment_ap(cls[order], t[order], npos_, K)
+        pushed = np.flatnonzero(keep & is_err)
+        return _mean(a, c, npos_, first_seen(np.concatenate([first_seen(cls[pushed]), first])))
 
-    main = {}
-    for code, name in enumerate(MAIN_ERRORS[:5], start=1):
-        main[name] = max(fixed(code) - ap, 0)
-    miss_cls, miss_n = np.unique(r.gt_cls[r.gt_miss == 1], return_counts=True)
-    npos_miss = dict(npos)
-    for k, n in zip(miss_cls.tolist(), miss_n.tolist()):
-        npos_miss[k] -= n
-    main["Miss"] = max(fixed(npos_=npos_miss) - ap, 0)
-    fn_cls, fn_n = np.unique(r.gt_cls[r.gt_used == 0], return_counts=True)
-    npos_fn = dict(npos)
-    for k, n in zip(fn_cls.tolist(), fn_n.tolist()):
-        npos_fn[k] -= n
-    special = {"FalsePos": fixed(score_of="binary") - ap, "FalseNeg": fixed(npos_=npos_fn) - ap}
+    main = {name: max(fixed(code) - ap, 0) for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
+    main["Miss"] = max(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap, 0)
+    special = {"FalsePos": fixed(tp_first=True) - ap,
+               "FalseNeg": fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap}
     counts = {name: int(np.count_nonzero(r.dt_err == code))
               for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
     counts["Miss"] = int(np.count_nonzero(r.gt_miss))
