@@ -221,6 +221,9 @@ class EvalResult:
     n_images: int = 0
     iou_type: Optional[str] = None
     summary: Optional[dict] = None
+    # ``detap.analysis.Analysis`` when asked for (``detap eval --analysis``,
+    # ``Evaluator(analysis=True)``): "analysis" in to_dict()
+    analysis: Optional[object] = None
 
     @property
     def protocol_label(self):
@@ -253,4 +256,6 @@ class EvalResult:
             d["iou_type"] = self.iou_type
         if self.summary is not None:
             d["summary"] = {k: float(v) for k, v in self.summary.items()}
+        if self.analysis is not None:
+            d["analysis"] = self.analysis.to_dict()
         return d

@@ -112,6 +112,18 @@ class AnalysisState:
         self.parts.append((ids, r, (lab_bg[tt], lab_bg[pp], counts[tt, pp])))
         return self
 
+    def add_columns(self, images, gt_image, gt_box, gt_label, gt_ignore, dt_image, dt_box, dt_label,
+                    dt_score, threads=None):
+        """Analyse a batch given as columns: image ids (sortable: ints or
+        strs; ``images`` every id of the batch), xywh boxes, label values."""
+        ids = np.unique(np.asarray(images))
+        labs = np.unique(np.concatenate([np.asarray(gt_label, np.int64), np.asarray(dt_label, np.int64)]))
+        sc = Scene(n_images=len(ids), classes=list(labs), gt_box=gt_box,
+                   gt_image=np.searchsorted(ids, gt_image), gt_label=np.searchsorted(labs, gt_label),
+                   gt_ignore=gt_ignore, dt_box=dt_box, dt_image=np.searchsorted(ids, dt_image),
+                   dt_label=np.searchsorted(labs, dt_label), dt_score=dt_score)
+        return self.add_scene(sc, ids, labs, threads)
+
     def merge(self, other):
         if other.settings != self.settings:
             raise DetapInputError("analysis states with different settings cannot be merged")
