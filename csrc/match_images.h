@@ -29,6 +29,8 @@
  *             rule lets the GT match again;
  *  det_out    (indexed like det_boxes) an unmatched detection is ignored,
  *             not a FP (pycocotools' area range).
+ * gt_match (may be NULL) receives gt_match[t * nd + k], the GT row the
+ * k-th detection took at threshold t, or -1 (the confusion matrix reads it).
  * Images run on up to nthreads threads (<= 0: all cores); the labels do
  * not depend on it. */
 int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
@@ -36,6 +38,6 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int nthreads);
+                       int8_t *labels, int64_t *gt_match, int nthreads);
 
 #endif

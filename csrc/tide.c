@@ -9,9 +9,8 @@
 /* numpy's argmax over one row of G values v(g): the first maximum */
 #define FIRST_ARGMAX(G, EXPR, idx, best)          \
     do {                                          \
-        size_t g;                                 \
+        size_t g = 0;                             \
         idx = 0;                                  \
-        g = 0;                                    \
         best = (EXPR);                            \
         for (g = 1; g < (G); g++) {               \
             double v_ = (EXPR);                   \
@@ -19,7 +18,7 @@
         }                                         \
     } while (0)
 
-static int tide_image(size_t D, const double *db, const int64_t *dc, const double *ds,
+static void tide_image(size_t D, const double *db, const int64_t *dc, const double *ds,
                       size_t G, const double *gb, const int64_t *gc, size_t R,
                       const double *rb, const int64_t *rc, double pos, double bg,
                       int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
@@ -109,7 +108,6 @@ static int tide_image(size_t D, const double *db, const int64_t *dc, const doubl
         }
     }
     for (size_t g = 0; g < G; g++) miss[g] = !used[g] && !usable[g];
-    return DETAP_OK;
 }
 
 static int offsets_ok(const int64_t *off, size_t nimg) {
@@ -140,29 +138,29 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
 #endif
     {
-        double *iou = malloc((maxd * maxg + 1) * sizeof *iou);
-        uint8_t *usable = malloc(maxg + 1);
-        double *best_score = malloc((maxg + 1) * sizeof *best_score);
-        int64_t *best_d = malloc((maxg + 1) * sizeof *best_d);
-        int ok = iou && usable && best_score && best_d;
-        if (!ok) rc = DETAP_ENOMEM;
+        /* one scratch block per thread: the image's D x G IoU, then per GT
+         * the best competing score, its detection and the usable flag */
+        size_t nf = maxd * maxg + maxg + 1;
+        char *scratch = malloc(nf * sizeof(double) + (maxg + 1) * (sizeof(int64_t) + 1));
+        double *iou = (double *)scratch;
+        double *best_score = scratch ? iou + maxd * maxg : NULL;
+        int64_t *best_d = scratch ? (int64_t *)(iou + nf) : NULL;
+        uint8_t *usable = scratch ? (uint8_t *)(best_d + maxg + 1) : NULL;
+        if (!scratch) rc = DETAP_ENOMEM;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
 #endif
         for (long il = 0; il < (long)nimg; il++) {
-            if (!ok) continue;
             size_t i = (size_t)il;
             size_t d0 = (size_t)dt_off[i], g0 = (size_t)gt_off[i], r0 = (size_t)ig_off[i];
-            tide_image((size_t)dt_off[i + 1] - d0, dt_box + 4 * d0, dt_cls + d0, dt_score + d0,
-                       (size_t)gt_off[i + 1] - g0, gt_box + 4 * g0, gt_cls + g0,
-                       (size_t)ig_off[i + 1] - r0, ig_box + 4 * r0, ig_cls + r0, pos, bg,
-                       dt_label + d0, dt_err + d0, dt_fix + d0, dt_gt + d0, gt_used + g0,
-                       gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d);
+            if (scratch)
+                tide_image((size_t)dt_off[i + 1] - d0, dt_box + 4 * d0, dt_cls + d0, dt_score + d0,
+                           (size_t)gt_off[i + 1] - g0, gt_box + 4 * g0, gt_cls + g0,
+                           (size_t)ig_off[i + 1] - r0, ig_box + 4 * r0, ig_cls + r0, pos, bg,
+                           dt_label + d0, dt_err + d0, dt_fix + d0, dt_gt + d0, gt_used + g0,
+                           gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d);
         }
-        free(iou);
-        free(usable);
-        free(best_score);
-        free(best_d);
+        free(scratch);
     }
     return rc;
 }

@@ -55,7 +55,7 @@ cdef extern from "match_images.h" nogil:
                            const int64_t *det_img, const uint8_t *det_out,
                            const double *gt_boxes, const uint8_t *gt_ignore,
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                           int8_t *labels, int nthreads)
+                           int8_t *labels, int64_t *gt_match, int nthreads)
 
 cdef extern from "coco_eval.h" nogil:
     ctypedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
@@ -247,10 +247,11 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
                  const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
                  const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
                  const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
-                 det_out=None):
+                 det_out=None, bint with_matches=False):
     """Greedy matching of one class over images (csrc/match_images.h), under
     ``rule`` (RULE_VOC or RULE_COCO): int8 labels (n_thresholds, nd) in
-    processing order.  gt_crowd (ng,) and det_out (nd,) uint8 or None."""
+    processing order (and, ``with_matches``, the int64 GT row each took, or
+    -1, same shape).  gt_crowd (ng,) and det_out (nd,) uint8 or None."""
     _check_kind(kind)
     if rule != DETAP_RULE_VOC and rule != DETAP_RULE_COCO:
         raise ValueError(f"unknown matching rule {rule}")
@@ -276,9 +277,12 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
         if out.shape[0] != nd:
             raise ValueError("det_out must hold one flag per detection")
     labels = np.empty((nt, nd), dtype=np.int8)
+    gt_match = np.full((nt, nd), -1, dtype=np.int64) if with_matches else None
     if nd == 0 or nt == 0:
-        return labels
+        return (labels, gt_match) if with_matches else labels
     cdef int8_t[:, ::1] lab = labels
+    cdef int64_t[:, ::1] gm = gt_match
+    cdef int64_t *gmp = &gm[0, 0] if with_matches else NULL
     cdef double zero4[4]
     cdef uint8_t zero1 = 0
     cdef const double *gb = &gt_boxes[0, 0] if ng else zero4
@@ -294,9 +298,9 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     with nogil:
         rc = detap_match_images(<detap_iou_kind>kind, &spec, &order[0], nd, &det_boxes[0, 0],
                                 &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, &lab[0, 0],
-                                nthreads)
+                                gmp, nthreads)
     _check(rc)
-    return labels
+    return (labels, gt_match) if with_matches else labels
 
 
 def pr_voc(const int8_t[::1] labels, double npos):

@@ -59,39 +59,6 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
     return label, err, fix, dgt, used, miss
 
 
-cdef extern from "confusion.h" nogil:
-    int detap_confusion_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
-                               const int64_t *gt_off, const double *gt_box, const double *thr,
-                               size_t nt, int64_t *matched, int nthreads)
-
-
-def confusion_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box,
-                     const int64_t[::1] gt_off, const double[:, ::1] gt_box,
-                     const double[::1] thr, int nthreads=0):
-    """Class-agnostic COCO greedy matching per image (csrc/confusion.h):
-    matched (T, nd) int64, the GT row each detection took, or -1."""
-    cdef Py_ssize_t nimg = dt_off.shape[0] - 1
-    cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nt = thr.shape[0]
-    if nimg < 0:
-        raise ValueError("dt_off must have at least one entry")
-    _check_off(dt_off, nimg, nd, "dt_off")
-    _check_off(gt_off, nimg, ng, "gt_off")
-    if dt_box.shape[1] != 4 or gt_box.shape[1] != 4:
-        raise ValueError("boxes must have shape (n, 4)")
-    matched = np.full((nt, nd), -1, np.int64)
-    if nd == 0 or nt == 0:
-        return matched
-    cdef int64_t[:, ::1] v_m = matched
-    cdef double zero4[4]
-    cdef int rc
-    with nogil:
-        rc = detap_confusion_images(<size_t>nimg, &dt_off[0], &dt_box[0, 0], &gt_off[0],
-                                    &gt_box[0, 0] if ng else zero4, &thr[0], <size_t>nt,
-                                    &v_m[0, 0], nthreads)
-    _check(rc)
-    return matched
-
-
 cdef extern from "tide.h" nogil:
     int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
                             double *ap)

@@ -14,7 +14,12 @@ from detap.analysis.scene import Scene
 
 def tidecv_on_scene(scene, pos=0.5, bg=0.1, max_dets=100):
     """tidecv's (ap, main, special, counts) on ``scene``, images in index order."""
-    from tidecv import TIDE, Data
+    return tidecv_run(*tidecv_data(scene, max_dets), pos, bg)
+
+
+def tidecv_data(scene, max_dets=100):
+    """tidecv's (gt, dt) ``Data`` of ``scene``, images in index order."""
+    from tidecv import Data
     gt, dt = Data("gt", max_dets=max_dets), Data("dt")
     for i in range(scene.n_images):
         gt.add_image(i, f"img{i}")
@@ -29,7 +34,7 @@ def tidecv_on_scene(scene, pos=0.5, bg=0.1, max_dets=100):
     for b, i, k, s in zip(scene.dt_box.tolist(), scene.dt_image.tolist(), scene.dt_label.tolist(),
                           scene.dt_score.tolist()):
         dt.add_detection(i, k, s, box=b)
-    return tidecv_run(gt, dt, pos, bg)
+    return gt, dt
 
 
 def tidecv_run(gt, dt, pos=0.5, bg=0.1):

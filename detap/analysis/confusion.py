@@ -8,7 +8,8 @@ GT that no detection matched (misses, by true class).  Ultralytics stores
 the transpose (rows predicted, columns true): ``matrix.T`` is its layout.
 Ignored GT (crowd, VOC difficult) take no part.
 
-"coco"         (hotcoco's ``confusion_matrix``, on detap's matcher) per image,
+"coco"         (hotcoco's ``confusion_matrix``, on detap's matcher, ``core.match``
+               with the "coco" rule and the GT row each detection took) per image,
                detections with score >= ``score`` sorted by descending
                score (ties in input order) and cut at ``max_dets`` over all
                classes, matched greedily to the image's GT *whatever their
@@ -31,9 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _core
+from ..core import GroundTruth, match
 from ..errors import DetapInputError
-from ..threads import nthreads
 from .scene import by_image
 
 __all__ = ["ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
@@ -94,9 +94,11 @@ def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
     gsel = np.flatnonzero(~s.gt_ignore)
     g_off, g_rows = by_image(s.gt_image[gsel], s.n_images)
     g_rows = gsel[g_rows]
-    matched = _core.confusion_images(d_off, np.ascontiguousarray(s.dt_box[d_rows]), g_off,
-                                     np.ascontiguousarray(s.gt_box[g_rows]), thr,
-                                     nthreads(threads))
+    # detap's one matcher under pycocotools' rule, every class as one
+    gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
+                     ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))
+    _, matched = match(np.ascontiguousarray(s.dt_box[d_rows]), s.dt_image[d_rows],
+                       np.arange(len(d_rows)), gt, thr, "coco", threads, with_matches=True)
     dcls, gcls = s.dt_label[d_rows], s.gt_label[g_rows]
     out = []
     for t in range(len(thr)):
