@@ -110,14 +110,18 @@ def _small(values):
     return values.astype(np.int16) if len(values) and values.max() < 2 ** 15 else values
 
 
-def first_seen(values):
-    """The distinct values of an int array in order of first appearance."""
-    if not len(values):
-        return values
-    o = np.argsort(_small(values), kind="stable")
-    v = values[o]
-    start = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
-    return v[start][np.argsort(o[start], kind="stable")]
+def first_seen(values, K):
+    """The distinct values (ints in [0, K)) in order of first appearance."""
+    n = len(values)
+    first = np.full(K, n, np.int64)
+    np.minimum.at(first, values, np.arange(n, dtype=np.int64))
+    seen = np.flatnonzero(first < n)
+    return seen[np.argsort(first[seen], kind="stable")]
+
+
+def _then(a, b):
+    """``a`` followed by the values of ``b`` not in ``a``."""
+    return np.concatenate([a, b[~np.isin(b, a)]])
 
 
 def segment_ap(cls, tp, npos, K):
@@ -153,7 +157,7 @@ def tide_summary(rec, n_classes=None):
     # GT, then its scored detections
     ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
     ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
-    first = first_seen(ev_cls[np.argsort(ev_img, kind="stable")])
+    first = first_seen(ev_cls[np.argsort(ev_img, kind="stable")], K)
     rank = sort_detections(r.dt_score)        # by descending score, ties in record order
     pts = rank[ok[rank]]
     ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
@@ -161,30 +165,46 @@ def tide_summary(rec, n_classes=None):
 
     # tidecv's fix_errors pushes the errors (in record order) before the true
     # positives, so among equal scores a class's errors come first: one
-    # ranking for every fixed run
+    # ranking for every fixed run, grouped by class once (P)
     s = r.dt_score[rank]
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
     fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
+    P = fixed_rank[np.argsort(_small(r.dt_cls[fixed_rank]), kind="stable")]
+    cls_P, err_P, fix_P, tp_P, ok_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp, ok))
     is_err = r.dt_err != 0
 
     def fixed(code=0, npos_=npos, tp_first=False):
-        hit = (r.dt_err == code) & is_err
-        keep = tp | np.where(hit, r.dt_fix == 1, is_err & ok)
-        cls = np.where(hit, r.dt_fixcls, r.dt_cls)
-        t = tp | (hit & (r.dt_fix == 1))
-        if tp_first:   # FalsePos: scores 1 for TPs, 0 otherwise
-            order = np.concatenate([np.flatnonzero(t & keep), np.flatnonzero(~t & keep)])
+        hit_P = err_P == code
+        keep_P = tp_P | np.where(hit_P, fix_P, (err_P != 0) & ok_P)
+        t_P = tp_P | (hit_P & fix_P)
+        hit = r.dt_err == code
+        if code == _CLS:   # fixed Cls errors join their GT's class: regroup by rank
+            fixed_hit = hit & (r.dt_fix == 1)
+            keep = tp | (is_err & np.where(hit, fixed_hit, ok))
+            rows = fixed_rank[keep[fixed_rank]]
+            cls = np.where(fixed_hit[rows], r.dt_fixcls[rows], r.dt_cls[rows])
+            a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos_, K)
         else:
-            order = fixed_rank[keep[fixed_rank]]
-        a, c = segment_ap(cls[order], t[order], npos_, K)
-        pushed = np.flatnonzero(keep & is_err)
-        return _mean(a, c, npos_, first_seen(np.concatenate([first_seen(cls[pushed]), first])))
+            t = t_P[keep_P]
+            if tp_first:   # FalsePos: scores 1 for TPs, 0 otherwise: TPs first in a class
+                kc = cls_P[keep_P]
+                t = t[np.lexsort((~t, kc))]
+            c = np.bincount(cls_P[keep_P], minlength=K)
+            off = np.zeros(K + 1, np.int64)
+            np.cumsum(c, out=off[1:])
+            a = _core.tide_class_ap(off, np.ascontiguousarray(t, np.uint8), np.asarray(npos_, np.int64))
+        pushed = np.flatnonzero(is_err & np.where(hit, r.dt_fix == 1, ok))
+        pcls = np.where(hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+        return _mean(a, c, npos_, _then(first_seen(pcls, K), first))
 
-    main = {name: max(fixed(code) - ap, 0) for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
-    main["Miss"] = max(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap, 0)
-    special = {"FalsePos": fixed(tp_first=True) - ap,
-               "FalseNeg": fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap}
+    # tidecv clamps a main dAP at 0 ("binning differences"), not a special one
+    main = {name: max(float(fixed(code) - ap), 0.0)
+            for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
+    main["Miss"] = max(float(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap),
+                       0.0)
+    special = {"FalsePos": float(fixed(tp_first=True) - ap),
+               "FalseNeg": float(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap)}
     counts = {name: int(np.count_nonzero(r.dt_err == code))
               for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
     counts["Miss"] = int(np.count_nonzero(r.gt_miss))
-    return {"ap": ap, "main": main, "special": special, "counts": counts}
+    return {"ap": float(ap), "main": main, "special": special, "counts": counts}
