@@ -118,6 +118,7 @@ def plot_analysis(analysis, out_dir):
         out.append(("tide", plot_tide(analysis.tide, os.path.join(out_dir, ANALYSIS_FILES["tide"]))))
         out.append(("confusion", plot_confusion(analysis.confusion,
                                                 os.path.join(out_dir, ANALYSIS_FILES["confusion"]))))
-        out.append(("reliability", plot_reliability(analysis.calibration,
-                                                    os.path.join(out_dir, ANALYSIS_FILES["reliability"]))))
+        if analysis.calibration is not None:
+            out.append(("reliability", plot_reliability(
+                analysis.calibration, os.path.join(out_dir, ANALYSIS_FILES["reliability"]))))
     return out

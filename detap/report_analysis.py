@@ -20,6 +20,19 @@ def _tide_tables(t):
     return main, special
 
 
+def _calibration_blocks(c, iou):
+    if c is None:
+        return [Paragraph("Not computed: a detection score lies outside [0, 1] (logits?).")]
+    bins = [[f"[{lo:.2f}, {hi:.2f}{']' if k == len(c.count) - 1 else ')'}", str(int(n)),
+             number(cf, ".3f"), number(ac, ".3f")]
+            for k, (lo, hi, n, cf, ac) in enumerate(zip(c.lo, c.hi, c.count, c.confidence, c.accuracy))]
+    return [Paragraph(f"ECE {number(c.ece, '.4f')}, MCE {number(c.mce, '.4f')} over "
+                      f"{c.n_detections} detections ({len(c.count)} equal-width confidence bins; "
+                      f"a true positive matches at IoU {iou:g})."),
+            Table(["confidence bin", "detections", "mean confidence", "accuracy"], bins,
+                  align="lrrr")]
+
+
 def analysis_blocks(a, figs=None, figure=None, level=3, n_top=N_TOP, n_worst=N_WORST):
     """Blocks of an ``Analysis``; ``figs`` {kind: relative PNG path} drawn
     with ``figure(rel, caption)`` after their section."""
@@ -42,17 +55,8 @@ def analysis_blocks(a, figs=None, figure=None, level=3, n_top=N_TOP, n_worst=N_W
                Table(["true class", "predicted as", "count"],
                      [[t, p, str(c)] for t, p, c in top] or [["-", "-", "0"]], align="llr")]
     blocks += fig("confusion")
-    c = a.calibration
-    blocks += [Heading("Calibration", level),
-               Paragraph(f"ECE {number(c.ece, '.4f')}, MCE {number(c.mce, '.4f')} over "
-                         f"{c.n_detections} detections ({len(c.count)} equal-width confidence "
-                         f"bins; a true positive matches at IoU {s.iou:g})."),
-               Table(["confidence bin", "detections", "mean confidence", "accuracy"],
-                     [[f"[{lo:.2f}, {hi:.2f}{']' if k == len(c.count) - 1 else ')'}", str(int(n)),
-                       number(cf, ".3f"), number(ac, ".3f")]
-                      for k, (lo, hi, n, cf, ac) in enumerate(zip(c.lo, c.hi, c.count, c.confidence,
-                                                                 c.accuracy))], align="lrrr")]
-    blocks += fig("reliability")
+    blocks += [Heading("Calibration", level)] + _calibration_blocks(a.calibration, s.iou)
+    blocks += fig("reliability") if a.calibration is not None else []
     im = a.images
     blocks += [Heading("Worst images", level),
                Paragraph(f"Lowest per-image AP (AP points, the image's own detections against its "

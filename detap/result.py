@@ -68,7 +68,8 @@ ANALYSIS_SCHEMA = {
                                          "type": "array", "items": {"type": "integer", "minimum": 0}}},
                                      "top_confusions": {"type": "array", "items": {
                                          "type": "object", "required": ["true", "predicted", "count"]}}}},
-        "calibration": {"type": "object", "required": ["ece", "mce", "bins", "n_detections"],
+        # null when a score lies outside [0, 1]
+        "calibration": {"type": ["object", "null"], "required": ["ece", "mce", "bins", "n_detections"],
                         "properties": {"ece": _NUM, "mce": _NUM,
                                        "n_detections": {"type": "integer", "minimum": 0},
                                        "bins": {"type": "object",

@@ -73,3 +73,16 @@ def test_analysis_needs_boxes(files):
     gt, dt = files
     code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--iou-type", "segm"])
     assert code != 0
+
+
+def test_logit_scores_give_no_calibration_but_the_rest(tmp_path, capsys):
+    scene = random_scene(np.random.default_rng(5), n_images=6, n_classes=3)
+    scene.dt_score = scene.dt_score * 8 - 4
+    gt, dt = coco_files(scene, str(tmp_path))
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--json"])
+    assert code == 0
+    assert "no calibration" in capsys.readouterr().err
+    doc = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["analysis"]["calibration"] is None
+    assert doc["analysis"]["tide"]["ap"] is not None

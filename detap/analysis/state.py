@@ -10,11 +10,12 @@ puts the records in canonical order (images by id, each image's rows in
 their order) before any floating-point sum, so a merge of any split gives
 the same bits as one run over all images in id order.
 """
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DetapInputError
+from ..errors import DetapInputError, DetapWarning
 from .calibration import Calibration, calibration
 from .confusion import ConfusionMatrix, coco_pairs, matrix_of_pairs, ultralytics_pairs
 from .images import ImageResults, image_results
@@ -58,7 +59,9 @@ class AnalysisSettings:
 @dataclass
 class Analysis:
     """tide        {"ap", "main", "special", "counts"} (AP points, tidecv's names)
-    confusion   ``ConfusionMatrix``; calibration ``Calibration``;
+    confusion   ``ConfusionMatrix``; calibration ``Calibration``, or None
+                when a score lies outside [0, 1] (a ``DetapWarning`` says so:
+                the other parts stay meaningful);
     images      ``ImageResults``"""
     tide: dict
     confusion: ConfusionMatrix
@@ -80,7 +83,8 @@ class Analysis:
                          "special": {k: num(t["special"][k]) for k in SPECIAL_ERRORS},
                          "counts": dict(t["counts"])},
                 "confusion": self.confusion.to_dict(top_confusions),
-                "calibration": dict(self.calibration.to_dict(), iou=s.iou),
+                "calibration": (None if self.calibration is None else
+                                dict(self.calibration.to_dict(), iou=s.iou)),
                 "images": dict(self.images.to_dict(n_worst), iou=s.iou)}
 
 
@@ -173,8 +177,20 @@ class AnalysisState:
                                s.confusion, float(ciou), float(cscore))
         ok = rec.dt_label != -1
         return Analysis(tide=tide_summary(rec, K), confusion=conf,
-                        calibration=calibration(rec.dt_score[ok], rec.dt_label[ok] == 1, s.n_bins),
+                        calibration=_calibration(rec.dt_score[ok], rec.dt_label[ok] == 1, s.n_bins),
                         images=image_results(rec, len(images), images.tolist()), settings=s)
+
+
+def _calibration(scores, correct, n_bins):
+    """``calibration``, or None with a warning when the scores are not
+    confidences (logits, say): the rest of the analysis does not need them."""
+    try:
+        return calibration(scores, correct, n_bins)
+    except DetapInputError as e:
+        if "confidences in [0, 1]" not in str(e):
+            raise
+        warnings.warn(f"analysis: no calibration: {e}", DetapWarning, stacklevel=3)
+        return None
 
 
 def _canonical(rec, images):
