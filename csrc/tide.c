@@ -4,6 +4,7 @@
 #include <omp.h>
 #endif
 #include "iou.h"
+#include "match.h"
 #include "tide.h"
 
 /* numpy's argmax over one row of G values v(g): the first maximum */
@@ -23,7 +24,8 @@ static void tide_image(size_t D, const double *db, const int64_t *dc, const doub
                       const double *rb, const int64_t *rc, double pos, double bg,
                       int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
                       uint8_t *miss, int64_t g_base, double *iou, uint8_t *usable,
-                      double *best_score, int64_t *best_d) {
+                      double *best_score, int64_t *best_d, const detap_match_spec *cspec,
+                      int64_t *cmatch, size_t nd, uint8_t *taken, int64_t *m) {
     for (size_t g = 0; g < G; g++) {
         used[g] = 0;
         usable[g] = 0;
@@ -39,6 +41,13 @@ static void tide_image(size_t D, const double *db, const int64_t *dc, const doub
         err[d] = DETAP_TIDE_NONE;
         fix[d] = 0;
         dgt[d] = -1;
+    }
+    if (cspec->nt) {   /* the confusion matrix's class-agnostic matching, same IoUs */
+        memset(taken, 0, cspec->nt * G + 1);
+        for (size_t d = 0; d < D; d++) {
+            detap_match_det(cspec, iou + d * G, G, NULL, NULL, NULL, 0, 1, taken, m);
+            for (size_t t = 0; t < cspec->nt; t++) cmatch[t * nd + d] = m[t] < 0 ? -1 : g_base + m[t];
+        }
     }
     /* matching (tidecv skips it when the image has no GT) */
     if (G) {
@@ -69,26 +78,35 @@ static void tide_image(size_t D, const double *db, const int64_t *dc, const doub
             err[d] = DETAP_TIDE_BKG;
             continue;
         }
+        /* tidecv's four argmaxes of the row in one pass, each keeping its
+         * first maximum: same class, other class, used GT of the same
+         * class, any class */
         const double *row = iou + d * G;
-        size_t idx;
-        double v;
-        FIRST_ARGMAX(G, dc[d] == gc[g] ? row[g] : 0.0, idx, v);
-        int e = DETAP_TIDE_NONE;
-        if (bg <= v && v <= pos) {
+        int same = dc[d] == gc[0];
+        double v_same = same ? row[0] : 0.0, v_other = same ? 0.0 : row[0];
+        double v_used = same && used[0] ? row[0] : 0.0, v_all = row[0];
+        size_t i_same = 0, i_other = 0, i_used = 0, idx = 0;
+        for (size_t g = 1; g < G; g++) {
+            double x = row[g];
+            same = dc[d] == gc[g];
+            double xs = same ? x : 0.0, xo = same ? 0.0 : x, xu = same && used[g] ? x : 0.0;
+            if (xs > v_same) { v_same = xs; i_same = g; }
+            if (xo > v_other) { v_other = xo; i_other = g; }
+            if (xu > v_used) { v_used = xu; i_used = g; }
+            if (x > v_all) v_all = x;
+        }
+        int e;
+        if (bg <= v_same && v_same <= pos) {
             e = DETAP_TIDE_LOC;
+            idx = i_same;
+        } else if (v_other >= pos) {
+            e = DETAP_TIDE_CLS;
+            idx = i_other;
+        } else if (v_used >= pos) {
+            e = DETAP_TIDE_DUPE;
+            idx = i_used;
         } else {
-            FIRST_ARGMAX(G, dc[d] != gc[g] ? row[g] : 0.0, idx, v);
-            if (v >= pos) {
-                e = DETAP_TIDE_CLS;
-            } else {
-                FIRST_ARGMAX(G, (dc[d] == gc[g] && used[g]) ? row[g] : 0.0, idx, v);
-                if (v >= pos) {
-                    e = DETAP_TIDE_DUPE;
-                } else {
-                    FIRST_ARGMAX(G, row[g], idx, v);
-                    e = v <= bg ? DETAP_TIDE_BKG : DETAP_TIDE_BOTH;
-                }
-            }
+            e = v_all <= bg ? DETAP_TIDE_BKG : DETAP_TIDE_BOTH;
         }
         err[d] = (uint8_t)e;
         if (e == DETAP_TIDE_LOC || e == DETAP_TIDE_CLS || e == DETAP_TIDE_DUPE)
@@ -122,7 +140,8 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
                       const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
                       const double *ig_box, const int64_t *ig_cls, double pos, double bg,
                       int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
-                      uint8_t *gt_used, uint8_t *gt_miss, int nthreads) {
+                      uint8_t *gt_used, uint8_t *gt_miss, const double *cthr, size_t nct,
+                      int64_t *conf_match, int nthreads) {
     if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
         return DETAP_EINDEX;
     size_t maxd = 0, maxg = 0;
@@ -132,20 +151,26 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
         if (G > maxg) maxg = G;
     }
     int rc = DETAP_OK;
+    size_t nd = (size_t)dt_off[nimg];
+    detap_match_spec cspec = {DETAP_RULE_COCO, 0, cthr, conf_match ? nct : 0};
     (void)nthreads;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
 #endif
     {
-        /* one scratch block per thread: the image's D x G IoU, then per GT
-         * the best competing score, its detection and the usable flag */
-        size_t nf = maxd * maxg + maxg + 1;
-        char *scratch = malloc(nf * sizeof(double) + (maxg + 1) * (sizeof(int64_t) + 1));
+        /* one scratch block per thread: the image's D x G IoU and per GT the
+         * best competing score (doubles); its detection and the confusion
+         * matches (int64); the usable flags and the confusion's taken flags */
+        size_t nf = maxd * maxg + maxg + 1, ni = maxg + 1 + cspec.nt + 1;
+        char *scratch = malloc(nf * sizeof(double) + ni * sizeof(int64_t) + maxg + 1 +
+                               cspec.nt * maxg + 1);
         double *iou = (double *)scratch;
         double *best_score = scratch ? iou + maxd * maxg : NULL;
         int64_t *best_d = scratch ? (int64_t *)(iou + nf) : NULL;
-        uint8_t *usable = scratch ? (uint8_t *)(best_d + maxg + 1) : NULL;
+        int64_t *m = scratch ? best_d + maxg + 1 : NULL;
+        uint8_t *usable = scratch ? (uint8_t *)(best_d + ni) : NULL;
+        uint8_t *taken = scratch ? usable + maxg + 1 : NULL;
         if (!scratch) rc = DETAP_ENOMEM;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
@@ -158,7 +183,8 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
                            (size_t)gt_off[i + 1] - g0, gt_box + 4 * g0, gt_cls + g0,
                            (size_t)ig_off[i + 1] - r0, ig_box + 4 * r0, ig_cls + r0, pos, bg,
                            dt_label + d0, dt_err + d0, dt_fix + d0, dt_gt + d0, gt_used + g0,
-                           gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d);
+                           gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d, &cspec,
+                           conf_match ? conf_match + d0 : NULL, nd, taken, m);
         }
         free(scratch);
     }

@@ -6,7 +6,8 @@ cdef extern from "tide.h" nogil:
                           const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
                           const double *ig_box, const int64_t *ig_cls, double pos, double bg,
                           int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
-                          uint8_t *gt_used, uint8_t *gt_miss, int nthreads)
+                          uint8_t *gt_used, uint8_t *gt_miss, const double *cthr, size_t nct,
+                          int64_t *conf_match, int nthreads)
 
 
 cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
@@ -17,10 +18,12 @@ cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str 
 def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const int64_t[::1] dt_cls,
                 const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
                 const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
-                const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0):
+                const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0,
+                const double[::1] conf_thr=None):
     """TIDE's per-image pass (csrc/tide.h) over images grouped by the
     offsets: (dt_label int8, dt_err uint8, dt_fix uint8, dt_gt int64,
-    gt_used uint8, gt_miss uint8)."""
+    gt_used uint8, gt_miss uint8, conf_match (T, nd) int64 or None): with
+    ``conf_thr`` (T,) also the COCO-style confusion matching."""
     cdef Py_ssize_t nimg = dt_off.shape[0] - 1
     cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
     if nimg < 0:
@@ -41,6 +44,11 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
     cdef int8_t[::1] v_label = label
     cdef uint8_t[::1] v_err = err, v_fix = fix, v_used = used, v_miss = miss
     cdef int64_t[::1] v_dgt = dgt
+    cdef Py_ssize_t nct = 0 if conf_thr is None else conf_thr.shape[0]
+    conf = np.full((nct, nd), -1, np.int64) if conf_thr is not None else None
+    cdef int64_t[:, ::1] v_conf = conf
+    cdef int64_t *confp = &v_conf[0, 0] if (nct and nd) else NULL
+    cdef const double *cthrp = &conf_thr[0] if nct else NULL
     cdef double zero4[4]
     cdef int64_t zero1 = 0
     cdef int8_t zl = 0
@@ -54,9 +62,10 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
                                &ig_box[0, 0] if nr else zero4, &ig_cls[0] if nr else &zero1,
                                pos, bg, &v_label[0] if nd else &zl, &v_err[0] if nd else &zu,
                                &v_fix[0] if nd else &zu, &v_dgt[0] if nd else &zero1,
-                               &v_used[0] if ng else &zu, &v_miss[0] if ng else &zu, nthreads)
+                               &v_used[0] if ng else &zu, &v_miss[0] if ng else &zu,
+                               cthrp, <size_t>nct, confp, nthreads)
     _check(rc)
-    return label, err, fix, dgt, used, miss
+    return label, err, fix, dgt, used, miss, conf
 
 
 cdef extern from "tide.h" nogil:

@@ -89,3 +89,16 @@ def test_image_results_counts():
     assert im.tp.tolist() == [1, 0, 0] and im.fp.tolist() == [0, 1, 0] and im.fn.tolist() == [1, 0, 0]
     assert im.ap[2] == 100.0 and im.ap[1] == 0.0
     assert im.worst(1).tolist() == [1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), iou=st.sampled_from([0.5, 0.75]),
+       score=st.sampled_from([0.0, 0.5, -1.0]))
+def test_confusion_from_tide_pass_equals_its_own_matching(seed, iou, score):
+    """The state takes the COCO-style matching from TIDE's pass when the
+    score threshold keeps every detection: the same counts."""
+    from detap.analysis.confusion import confusion_coco
+    scene = random_scene(np.random.default_rng(seed), n_images=8, ties=True)
+    cfg = AnalysisSettings(confusion_iou=iou, confusion_score=score)
+    got = AnalysisState(cfg).add_scene(scene).compute(np.arange(4)).confusion.matrix
+    assert np.array_equal(got, confusion_coco(scene, iou, score).matrix)

@@ -83,22 +83,23 @@ def matrix_of_pairs(K, true, pred, weight=None):
     return m.reshape(K + 1, K + 1).astype(np.int64)
 
 
-def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None):
+def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None, matched=None):
     """The COCO-style decisions, one (true, pred) pair of class indices per
     kept detection and per GT left unmatched (K: background), for each IoU
-    threshold: [(true, pred)] of int64 arrays."""
+    threshold: [(true, pred)] of int64 arrays.  ``matched``: the matching
+    already done (``tide.tide_pass``' second output, for these thresholds,
+    when the score threshold keeps every detection)."""
     thr = np.ascontiguousarray(np.atleast_1d(np.asarray(iou, np.float64)))
     s = scene
     K = len(s.classes)
     d_off, d_rows = s.ranked(max_dets, score)
-    gsel = np.flatnonzero(~s.gt_ignore)
-    g_off, g_rows = by_image(s.gt_image[gsel], s.n_images)
-    g_rows = gsel[g_rows]
-    # detap's one matcher under pycocotools' rule, every class as one
-    gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
-                     ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))
-    _, matched = match(np.ascontiguousarray(s.dt_box[d_rows]), s.dt_image[d_rows],
-                       np.arange(len(d_rows)), gt, thr, "coco", threads, with_matches=True)
+    g_off, g_rows = s.gt_groups()[:2]
+    if matched is None:
+        # detap's one matcher under pycocotools' rule, every class as one
+        gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
+                         ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))
+        _, matched = match(np.ascontiguousarray(s.dt_box[d_rows]), s.dt_image[d_rows],
+                           np.arange(len(d_rows)), gt, thr, "coco", threads, with_matches=True)
     dcls, gcls = s.dt_label[d_rows], s.gt_label[g_rows]
     out = []
     for t in range(len(thr)):

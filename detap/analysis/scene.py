@@ -90,6 +90,19 @@ class Scene:
         return memo[key]
 
 
+    def gt_groups(self):
+        """The GT by image, in row order: (offsets, rows) of the GT that are
+        not ignored, then of the ignore regions; kept like ``ranked``."""
+        memo = self.__dict__.setdefault("_ranked", {})
+        if "gt" not in memo:
+            out = []
+            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(self.gt_ignore)):
+                off, rows = by_image(self.gt_image[sel], self.n_images)
+                out += [off, sel[rows]]
+            memo["gt"] = tuple(out)
+        return memo["gt"]
+
+
 def scene_from_dataset(ds):
     """The ``Scene`` of a ``detap.formats.Dataset`` (images in its order)."""
     return Scene(n_images=len(ds.images), classes=list(ds.classes),

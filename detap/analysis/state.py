@@ -20,7 +20,7 @@ from .calibration import Calibration, calibration
 from .confusion import ConfusionMatrix, coco_pairs, matrix_of_pairs, ultralytics_pairs
 from .images import ImageResults, image_results
 from .scene import Scene
-from .tide import MAIN_ERRORS, SPECIAL_ERRORS, TideRecords, tide_records, tide_summary
+from .tide import MAIN_ERRORS, SPECIAL_ERRORS, TideRecords, tide_pass, tide_summary
 
 __all__ = ["AnalysisSettings", "AnalysisState", "Analysis", "ANALYSIS_SCHEMA_VERSION"]
 
@@ -100,12 +100,15 @@ class AnalysisState:
         s = self.settings
         ids = np.arange(scene.n_images) if image_ids is None else np.asarray(image_ids)
         labs = np.arange(len(scene.classes)) if label_values is None else np.asarray(label_values)
-        r = tide_records(scene, s.iou, s.bg, s.max_dets, threads)
+        ciou, cscore = s.confusion_thresholds()
+        # the COCO-style matrix matches the same ranked detections on the same
+        # IoUs as TIDE when its score threshold drops none: one pass for both
+        shared = s.confusion == "coco" and scene.ranked(s.max_dets, cscore) is scene.ranked(s.max_dets)
+        r, matched = tide_pass(scene, s.iou, s.bg, s.max_dets, threads, [ciou] if shared else None)
         r = TideRecords(**dict(vars(r), dt_image=ids[r.dt_image], gt_image=ids[r.gt_image],
                                dt_cls=labs[r.dt_cls], dt_fixcls=labs[r.dt_fixcls], gt_cls=labs[r.gt_cls]))
-        ciou, cscore = s.confusion_thresholds()
         if s.confusion == "coco":
-            (true, pred), = coco_pairs(scene, [ciou], cscore, s.max_dets, threads)
+            (true, pred), = coco_pairs(scene, [ciou], cscore, s.max_dets, threads, matched)
         else:
             (true, pred), = ultralytics_pairs(scene, ciou, cscore)
         K = len(scene.classes)

@@ -31,9 +31,8 @@ import numpy as np
 from .. import _core
 from ..core import sort_detections
 from ..threads import nthreads
-from .scene import by_image
 
-__all__ = ["TideRecords", "tide_records", "tide_summary", "segment_ap", "first_seen", "MAIN_ERRORS",
+__all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_ap", "first_seen", "MAIN_ERRORS",
            "SPECIAL_ERRORS"]
 
 #: tidecv's short names, in tidecv's order; codes 1..5 of ``dt_err``, Miss per GT
@@ -81,28 +80,31 @@ class TideRecords:
 def tide_records(scene, pos=0.5, bg=0.1, max_dets=100, threads=None):
     """TIDE's per-image pass over a ``Scene`` (tidecv's defaults: pos 0.5,
     bg 0.1, 100 detections per image over all classes)."""
+    return tide_pass(scene, pos, bg, max_dets, threads)[0]
+
+
+def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=None):
+    """``tide_records`` and, with ``confusion_iou`` (a sequence), the
+    COCO-style confusion matching of the same ranked detections
+    (``confusion.coco_pairs``' ``matched``) from the same IoUs: (records,
+    matched (T, n) or None)."""
     s = scene
     d_off, d_rows = s.ranked(max_dets)
-    keep = ~s.gt_ignore
-    g_idx = np.flatnonzero(keep)
-    g_off, g_rows = by_image(s.gt_image[keep], s.n_images)
-    g_rows = g_idx[g_rows]
-    r_idx = np.flatnonzero(~keep)
-    r_off, r_rows = by_image(s.gt_image[~keep], s.n_images)
-    r_rows = r_idx[r_rows]
+    g_off, g_rows, r_off, r_rows = s.gt_groups()
 
     def c(a):
         return np.ascontiguousarray(a)
-    label, err, fix, dgt, used, miss = _core.tide_images(
+    cthr = None if confusion_iou is None else c(np.asarray(confusion_iou, np.float64).reshape(-1))
+    label, err, fix, dgt, used, miss, conf = _core.tide_images(
         d_off, c(s.dt_box[d_rows]), c(s.dt_label[d_rows]), c(s.dt_score[d_rows]),
         g_off, c(s.gt_box[g_rows]), c(s.gt_label[g_rows]), r_off, c(s.gt_box[r_rows]),
-        c(s.gt_label[r_rows]), float(pos), float(bg), nthreads(threads))
+        c(s.gt_label[r_rows]), float(pos), float(bg), nthreads(threads), cthr)
     dt_cls = s.dt_label[d_rows]
     gt_cls = s.gt_label[g_rows]
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
     return TideRecords(dt_image=s.dt_image[d_rows], dt_cls=dt_cls, dt_score=s.dt_score[d_rows],
                        dt_label=label, dt_err=err, dt_fix=fix, dt_fixcls=fixcls,
-                       gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss)
+                       gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
 
 
 def _small(values):
