@@ -135,13 +135,9 @@ static int offsets_ok(const int64_t *off, size_t nimg) {
     return 1;
 }
 
-int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
-                      const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
-                      const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
-                      const double *ig_box, const int64_t *ig_cls, double pos, double bg,
-                      int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
-                      uint8_t *gt_used, uint8_t *gt_miss, const double *cthr, size_t nct,
-                      int64_t *conf_match, int nthreads) {
+int detap_tide_images(const detap_tide_io *io, int nthreads) {
+    size_t nimg = io->nimg;
+    const int64_t *dt_off = io->dt_off, *gt_off = io->gt_off, *ig_off = io->ig_off;
     if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
         return DETAP_EINDEX;
     size_t maxd = 0, maxg = 0;
@@ -152,7 +148,7 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
     }
     int rc = DETAP_OK;
     size_t nd = (size_t)dt_off[nimg];
-    detap_match_spec cspec = {DETAP_RULE_COCO, 0, cthr, conf_match ? nct : 0};
+    detap_match_spec cspec = {DETAP_RULE_COCO, 0, io->cthr, io->conf_match ? io->nct : 0};
     (void)nthreads;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
@@ -179,12 +175,13 @@ int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
             size_t i = (size_t)il;
             size_t d0 = (size_t)dt_off[i], g0 = (size_t)gt_off[i], r0 = (size_t)ig_off[i];
             if (scratch)
-                tide_image((size_t)dt_off[i + 1] - d0, dt_box + 4 * d0, dt_cls + d0, dt_score + d0,
-                           (size_t)gt_off[i + 1] - g0, gt_box + 4 * g0, gt_cls + g0,
-                           (size_t)ig_off[i + 1] - r0, ig_box + 4 * r0, ig_cls + r0, pos, bg,
-                           dt_label + d0, dt_err + d0, dt_fix + d0, dt_gt + d0, gt_used + g0,
-                           gt_miss + g0, (int64_t)g0, iou, usable, best_score, best_d, &cspec,
-                           conf_match ? conf_match + d0 : NULL, nd, taken, m);
+                tide_image((size_t)dt_off[i + 1] - d0, io->dt_box + 4 * d0, io->dt_cls + d0,
+                           io->dt_score + d0, (size_t)gt_off[i + 1] - g0, io->gt_box + 4 * g0,
+                           io->gt_cls + g0, (size_t)ig_off[i + 1] - r0, io->ig_box + 4 * r0,
+                           io->ig_cls + r0, io->pos, io->bg, io->dt_label + d0, io->dt_err + d0,
+                           io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0, io->gt_miss + g0,
+                           (int64_t)g0, iou, usable, best_score, best_d, &cspec,
+                           io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);
         }
         free(scratch);
     }

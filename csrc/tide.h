@@ -39,21 +39,28 @@
 #define DETAP_TIDE_DUPE 4
 #define DETAP_TIDE_BKG 5
 
-/* Outputs: dt_label (1 TP, 0 FP, -1 ignored), dt_err, dt_fix (1: fixing
- * this error gives a TP), dt_gt (matched GT for a TP, target GT for Loc /
- * Cls / Dupe, as a global GT row; -1 otherwise), gt_used, gt_miss.
- * With nct > 0 thresholds cthr, also the COCO-style confusion matrix's
- * matching of the same detections on the same IoUs (match.h's matcher,
- * DETAP_RULE_COCO, every class as one): conf_match[t * nd + d] the GT row
- * detection d took at cthr[t], or -1.
- * Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending). */
-int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
-                      const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
-                      const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
-                      const double *ig_box, const int64_t *ig_cls, double pos, double bg,
-                      int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
-                      uint8_t *gt_used, uint8_t *gt_miss, const double *cthr, size_t nct,
-                      int64_t *conf_match, int nthreads);
+/* One call's arrays: inputs as laid out above (pos, bg: TIDE's foreground
+ * and background IoU thresholds) and outputs, one per detection / GT:
+ * dt_label (1 TP, 0 FP, -1 ignored), dt_err, dt_fix (1: fixing this error
+ * gives a TP), dt_gt (matched GT for a TP, target GT for Loc / Cls / Dupe,
+ * as a global GT row; -1 otherwise), gt_used, gt_miss.  With nct > 0
+ * thresholds cthr and conf_match not NULL, also the COCO-style confusion
+ * matrix's matching of the same detections on the same IoUs (match.h's
+ * matcher, DETAP_RULE_COCO, every class as one): conf_match[t * nd + d]
+ * the GT row detection d took at cthr[t], or -1. */
+typedef struct {
+    size_t nimg;
+    const int64_t *dt_off, *dt_cls, *gt_off, *gt_cls, *ig_off, *ig_cls;
+    const double *dt_box, *dt_score, *gt_box, *ig_box, *cthr;
+    double pos, bg;
+    size_t nct;
+    int8_t *dt_label;
+    uint8_t *dt_err, *dt_fix, *gt_used, *gt_miss;
+    int64_t *dt_gt, *conf_match;
+} detap_tide_io;
+
+/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending). */
+int detap_tide_images(const detap_tide_io *io, int nthreads);
 
 /* tidecv's APDataObject.get_ap on K segments of ranked points: segment k
  * is points off[k] .. off[k+1]-1 (ranked), tp[i] 1 for a true positive;

@@ -1,13 +1,30 @@
 # The analysis kernels (csrc/tide.h): included by _core.pyx.
 
 cdef extern from "tide.h" nogil:
-    int detap_tide_images(size_t nimg, const int64_t *dt_off, const double *dt_box,
-                          const int64_t *dt_cls, const double *dt_score, const int64_t *gt_off,
-                          const double *gt_box, const int64_t *gt_cls, const int64_t *ig_off,
-                          const double *ig_box, const int64_t *ig_cls, double pos, double bg,
-                          int8_t *dt_label, uint8_t *dt_err, uint8_t *dt_fix, int64_t *dt_gt,
-                          uint8_t *gt_used, uint8_t *gt_miss, const double *cthr, size_t nct,
-                          int64_t *conf_match, int nthreads)
+    ctypedef struct detap_tide_io:
+        size_t nimg
+        const int64_t *dt_off
+        const int64_t *dt_cls
+        const int64_t *gt_off
+        const int64_t *gt_cls
+        const int64_t *ig_off
+        const int64_t *ig_cls
+        const double *dt_box
+        const double *dt_score
+        const double *gt_box
+        const double *ig_box
+        const double *cthr
+        double pos
+        double bg
+        size_t nct
+        int8_t *dt_label
+        uint8_t *dt_err
+        uint8_t *dt_fix
+        uint8_t *gt_used
+        uint8_t *gt_miss
+        int64_t *dt_gt
+        int64_t *conf_match
+    int detap_tide_images(const detap_tide_io *io, int nthreads)
 
 
 cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
@@ -54,16 +71,26 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
     cdef int8_t zl = 0
     cdef uint8_t zu = 0
     cdef int rc
+    cdef detap_tide_io io
+    io.nimg = <size_t>nimg
+    io.dt_off, io.gt_off, io.ig_off = &dt_off[0], &gt_off[0], &ig_off[0]
+    io.dt_box = &dt_box[0, 0] if nd else zero4
+    io.dt_cls = &dt_cls[0] if nd else &zero1
+    io.dt_score = &dt_score[0] if nd else zero4
+    io.gt_box = &gt_box[0, 0] if ng else zero4
+    io.gt_cls = &gt_cls[0] if ng else &zero1
+    io.ig_box = &ig_box[0, 0] if nr else zero4
+    io.ig_cls = &ig_cls[0] if nr else &zero1
+    io.pos, io.bg, io.cthr, io.nct = pos, bg, cthrp, <size_t>nct
+    io.dt_label = &v_label[0] if nd else &zl
+    io.dt_err = &v_err[0] if nd else &zu
+    io.dt_fix = &v_fix[0] if nd else &zu
+    io.dt_gt = &v_dgt[0] if nd else &zero1
+    io.gt_used = &v_used[0] if ng else &zu
+    io.gt_miss = &v_miss[0] if ng else &zu
+    io.conf_match = confp
     with nogil:
-        rc = detap_tide_images(<size_t>nimg, &dt_off[0], &dt_box[0, 0] if nd else zero4,
-                               &dt_cls[0] if nd else &zero1, &dt_score[0] if nd else zero4,
-                               &gt_off[0], &gt_box[0, 0] if ng else zero4,
-                               &gt_cls[0] if ng else &zero1, &ig_off[0],
-                               &ig_box[0, 0] if nr else zero4, &ig_cls[0] if nr else &zero1,
-                               pos, bg, &v_label[0] if nd else &zl, &v_err[0] if nd else &zu,
-                               &v_fix[0] if nd else &zu, &v_dgt[0] if nd else &zero1,
-                               &v_used[0] if ng else &zu, &v_miss[0] if ng else &zu,
-                               cthrp, <size_t>nct, confp, nthreads)
+        rc = detap_tide_images(&io, nthreads)
     _check(rc)
     return label, err, fix, dgt, used, miss, conf
 
