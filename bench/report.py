@@ -88,14 +88,20 @@ def run_benchmarks(full, json_path, extra):
 
 def collect(data):
     """{scenario: {"size":..., "n": ..., "roles": {role: bench dict}}} in scenario order."""
-    out = {}
+    out, paired = {}, {}
     for b in data["benchmarks"]:
         ei = b.get("extra_info", {})
+        if "paired_for" in ei:   # alternated rounds of an overhead goal
+            paired[ei["paired_for"]] = ei
+            continue
         sc, role = ei.get("scenario"), ei.get("role")
         if sc is None or role is None:
             continue
         entry = out.setdefault(sc, {"size": ei.get("size", ""), "extra": ei, "roles": {}})
         entry["roles"][role] = b
+    for sc, ei in paired.items():
+        if sc in out:
+            out[sc]["paired"] = ei
     return dict(sorted(out.items()))
 
 
@@ -158,11 +164,14 @@ def goals(scen, mode):
         md = median(e["roles"].get(d)) if e else None
         mb = median(e["roles"].get(base)) if e else None
         if md and mb:
-            verdict = "met" if md / mb - 1 <= most else "**NOT MET**"
             lo_d, lo_b = e["roles"][d]["stats"]["min"], e["roles"][base]["stats"]["min"]
-            lines.append(f"- {SCENARIOS[sc]} ({e['size']}): adds at most {most:.0%}: "
-                         f"{md / mb - 1:+.0%} ({fmt_time(mb)} -> {fmt_time(md)}; of the best "
-                         f"rounds {lo_d / lo_b - 1:+.0%}) - {verdict}")
+            p = e.get("paired")
+            got = p["paired_overhead"] if p else md / mb - 1
+            verdict = "met" if got <= most else "**NOT MET**"
+            how = (f"median of {len(p['paired_ratios'])} alternated pairs {got:+.0%}; " if p else "")
+            lines.append(f"- {SCENARIOS[sc]} ({e['size']}): adds at most {most:.0%}: {how}"
+                         f"medians {md / mb - 1:+.0%} ({fmt_time(mb)} -> {fmt_time(md)}), best "
+                         f"rounds {lo_d / lo_b - 1:+.0%} - {verdict}")
         else:
             lines.append(f"- {SCENARIOS[sc]}: adds at most {most:.0%} - not measured")
     for sc, d, limit in TIME_GOALS:
