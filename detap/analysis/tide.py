@@ -172,40 +172,54 @@ def tide_summary(rec, n_classes=None):
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
     fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
     P = fixed_rank[np.argsort(_small(r.dt_cls[fixed_rank]), kind="stable")]
-    cls_P, err_P, fix_P, tp_P, ok_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp, ok))
+    cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
     is_err = r.dt_err != 0
+    errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
+    base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
+    unfixed_order = first_seen(r.dt_cls[errok], K)
 
-    def fixed(code=0, npos_=npos, tp_first=False):
-        hit_P = err_P == code
-        keep_P = tp_P | np.where(hit_P, fix_P, (err_P != 0) & ok_P)
-        t_P = tp_P | (hit_P & fix_P)
+    def class_ap(keep_P, t_P, npos_):
+        c = np.bincount(cls_P[keep_P], minlength=K)
+        off = np.zeros(K + 1, np.int64)
+        np.cumsum(c, out=off[1:])
+        return _core.tide_class_ap(off, np.ascontiguousarray(t_P[keep_P], np.uint8),
+                                   np.asarray(npos_, np.int64)), c
+
+    def mean_fixed(code):
+        """The mAP with the errors of ``code`` fixed (tidecv's fix_errors)."""
         hit = r.dt_err == code
+        fixed_hit = hit & (r.dt_fix == 1)
         if code == _CLS:   # fixed Cls errors join their GT's class: regroup by rank
-            fixed_hit = hit & (r.dt_fix == 1)
             keep = tp | (is_err & np.where(hit, fixed_hit, ok))
             rows = fixed_rank[keep[fixed_rank]]
             cls = np.where(fixed_hit[rows], r.dt_fixcls[rows], r.dt_cls[rows])
-            a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos_, K)
-        else:
-            t = t_P[keep_P]
-            if tp_first:   # FalsePos: scores 1 for TPs, 0 otherwise: TPs first in a class
-                kc = cls_P[keep_P]
-                t = t[np.lexsort((~t, kc))]
-            c = np.bincount(cls_P[keep_P], minlength=K)
-            off = np.zeros(K + 1, np.int64)
-            np.cumsum(c, out=off[1:])
-            a = _core.tide_class_ap(off, np.ascontiguousarray(t, np.uint8), np.asarray(npos_, np.int64))
-        pushed = np.flatnonzero(is_err & np.where(hit, r.dt_fix == 1, ok))
-        pcls = np.where(hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
-        return _mean(a, c, npos_, _then(first_seen(pcls, K), first))
+            a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos, K)
+        else:              # Loc keeps its class; Both, Dupe, Bkg have no fix
+            hit_P = err_P == code
+            a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
+        pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
+        pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+        return _mean(a, c, npos, _then(first_seen(pcls, K), first))
+
+    # nothing fixed but the GT count (Miss, FalseNeg): the same points
+    order = _then(unfixed_order, first)
+
+    def mean_npos(npos_):
+        a, c = class_ap(base_P, tp_P, npos_)
+        return _mean(a, c, npos_, order)
+
+    # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
+    kc, kt = cls_P[base_P], tp_P[base_P]
+    a, c = segment_ap(kc, kt[np.lexsort((~kt, kc))], npos, K)
+    false_pos = _mean(a, c, npos, order)
 
     # tidecv clamps a main dAP at 0 ("binning differences"), not a special one
-    main = {name: max(float(fixed(code) - ap), 0.0)
+    main = {name: max(float(mean_fixed(code) - ap), 0.0)
             for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
-    main["Miss"] = max(float(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap),
+    main["Miss"] = max(float(mean_npos(npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap),
                        0.0)
-    special = {"FalsePos": float(fixed(tp_first=True) - ap),
-               "FalseNeg": float(fixed(npos_=npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap)}
+    special = {"FalsePos": float(false_pos - ap),
+               "FalseNeg": float(mean_npos(npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap)}
     counts = {name: int(np.count_nonzero(r.dt_err == code))
               for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
     counts["Miss"] = int(np.count_nonzero(r.gt_miss))
