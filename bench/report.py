@@ -102,6 +102,8 @@ def collect(data):
     for sc, ei in paired.items():
         if sc in out:
             out[sc]["paired"] = ei
+        elif sc.endswith("-cli") and sc[:-4] in out:
+            out[sc[:-4]]["paired_cli"] = ei
     return dict(sorted(out.items()))
 
 
@@ -172,6 +174,12 @@ def goals(scen, mode):
             lines.append(f"- {SCENARIOS[sc]} ({e['size']}): adds at most {most:.0%}: {how}"
                          f"medians {md / mb - 1:+.0%} ({fmt_time(mb)} -> {fmt_time(md)}), best "
                          f"rounds {lo_d / lo_b - 1:+.0%} - {verdict}")
+            pc = e.get("paired_cli")
+            if pc:
+                walls = sorted(pc["paired_eval_s"])
+                lines.append(f"  - the `detap eval` command in fresh processes, median of "
+                             f"{len(pc['paired_ratios'])} alternated pairs: "
+                             f"{pc['paired_overhead']:+.0%} (eval alone {fmt_time(walls[len(walls) // 2])})")
         else:
             lines.append(f"- {SCENARIOS[sc]}: adds at most {most:.0%} - not measured")
     for sc, d, limit in TIME_GOALS:

@@ -24,8 +24,14 @@ f-analysis  ``detap eval``'s work from the files: read + the "coco"
             (eval, eval + analysis, eval, ...) and records the median of the
             paired ratios in ``extra_info["paired_overhead"]``, which the
             goal line of ``bench/report.py`` prefers.
+            ``test_analysis_overhead_cli_paired`` does the same with the
+            command itself, ``detap eval --quiet`` and ``detap eval
+            --analysis --quiet`` in fresh processes (what a user waits
+            for: interpreter start and imports included).
 """
 import statistics
+import subprocess
+import sys
 import time
 
 import pytest
@@ -122,4 +128,22 @@ def test_analysis_overhead_paired(benchmark, request, preset, loaded):
     benchmark.extra_info.update(paired_for="f-analysis", preset=name,
                                 paired_overhead=statistics.median(ratios) - 1,
                                 paired_ratios=ratios, paired_eval_s=base)
+    benchmark.pedantic(lambda: None, rounds=1)
+
+
+def test_analysis_overhead_cli_paired(benchmark, request, preset):
+    name, gt, dt = preset
+    benchmark.group = "f-analysis-cli-paired"
+    cmd = [sys.executable, "-m", "detap", "eval", "--gt", gt, "--dt", dt, "--quiet"]
+
+    def wall(args):
+        t = time.perf_counter()
+        subprocess.run(args, stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - t
+    wall(cmd + ["--analysis"])   # warm the page cache
+    pairs = [(wall(cmd), wall(cmd + ["--analysis"])) for _ in range(7 if _full(request.config) else 2)]
+    ratios = [b / a for a, b in pairs]
+    benchmark.extra_info.update(paired_for="f-analysis-cli", preset=name,
+                                paired_overhead=statistics.median(ratios) - 1,
+                                paired_ratios=ratios, paired_eval_s=[a for a, _ in pairs])
     benchmark.pedantic(lambda: None, rounds=1)
