@@ -85,3 +85,8 @@ def test_dask_equals_one_evaluator():
         res = detap.dask.evaluate(db.from_sequence(recs, npartitions=nparts), "coco",
                                   split_every=2, analysis=True, client=None)
         same(res.analysis, one.compute().analysis)
+
+
+def test_lvis_evaluator_refuses_analysis():
+    with pytest.raises(DetapInputError, match="no error analysis"):
+        Evaluator("lvis", frequencies={1: "f"}, analysis=True)
