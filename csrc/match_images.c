@@ -13,7 +13,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int nthreads, int64_t *undefined) {
+                       int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined) {
     int quad = kind == DETAP_IOU_QUAD;
     if ((!quad && !detap_iou_kind_ok(kind)) || !detap_match_rule_ok(spec->rule))
         return DETAP_EVALUE;
@@ -97,6 +97,9 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                 int out = det_out ? det_out[order[k]] != 0 : 0;
                 for (size_t t = 0; t < nt; t++)
                     labels[t * nd + k] = detap_match_label(matched[t], ign, NULL, out);
+                if (gt_match)
+                    for (size_t t = 0; t < nt; t++)
+                        gt_match[t * nd + k] = matched[t] < 0 ? -1 : (int64_t)g0 + matched[t];
             }
         }
         free(row);

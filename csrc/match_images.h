@@ -30,6 +30,8 @@
  *             rule lets the GT match again;
  *  det_out    (indexed like det_boxes) an unmatched detection is ignored,
  *             not a FP (pycocotools' area range).
+ * gt_match (may be NULL) receives gt_match[t * nd + k], the GT row the
+ * k-th detection took at threshold t, or -1 (the confusion matrix reads it).
  * With kind DETAP_IOU_QUAD boxes are 8-value quadrilaterals (det_boxes
  * nd * 8, gt_boxes ng * 8) and the similarity is DOTA_devkit's
  * (quad_iou.h); *undefined (may be NULL) receives the number of polygon
@@ -41,6 +43,6 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int nthreads, int64_t *undefined);
+                       int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined);
 
 #endif

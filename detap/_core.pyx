@@ -56,7 +56,7 @@ cdef extern from "match_images.h" nogil:
                            const int64_t *det_img, const uint8_t *det_out,
                            const double *gt_boxes, const uint8_t *gt_ignore,
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                           int8_t *labels, int nthreads, int64_t *undefined)
+                           int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined)
 
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
@@ -255,10 +255,11 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
                  const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
                  const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
                  const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
-                 det_out=None, int64_t[::1] undefined=None):
+                 det_out=None, int64_t[::1] undefined=None, bint with_matches=False):
     """Greedy matching of one class over images (csrc/match_images.h), under
     ``rule`` (RULE_VOC or RULE_COCO): int8 labels (n_thresholds, nd) in
-    processing order.  gt_crowd (ng,) and det_out (nd,) uint8 or None.
+    processing order (and, ``with_matches``, the int64 GT row each took, or
+    -1, same shape).  gt_crowd (ng,) and det_out (nd,) uint8 or None.
     With kind IOU_QUAD the boxes are (n, 8) quadrilaterals and
     ``undefined[0]`` (an int64 array, if given) receives the count of
     polygon IoUs that depend on polyiou's stale memory (quad_iou.h)."""
@@ -294,9 +295,12 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
         if out.shape[0] != nd:
             raise ValueError("det_out must hold one flag per detection")
     labels = np.empty((nt, nd), dtype=np.int8)
+    gt_match = np.full((nt, nd), -1, dtype=np.int64) if with_matches else None
     if nd == 0 or nt == 0:
-        return labels
+        return (labels, gt_match) if with_matches else labels
     cdef int8_t[:, ::1] lab = labels
+    cdef int64_t[:, ::1] gm = gt_match
+    cdef int64_t *gmp = &gm[0, 0] if with_matches else NULL
     cdef double zero8[8]
     cdef uint8_t zero1 = 0
     cdef int64_t undef = 0
@@ -313,11 +317,11 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     with nogil:
         rc = detap_match_images(<detap_iou_kind>kind, &spec, &order[0], nd, &det_boxes[0, 0],
                                 &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, &lab[0, 0],
-                                nthreads, &undef)
+                                gmp, nthreads, &undef)
     _check(rc)
     if undefined is not None:
         undefined[0] = undef
-    return labels
+    return (labels, gt_match) if with_matches else labels
 
 
 def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
@@ -505,3 +509,4 @@ include "_core_masks.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
 include "_core_federated.pxi"
+include "_core_analysis.pxi"

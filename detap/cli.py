@@ -189,6 +189,9 @@ def _eval(args, out):
     t0 = time.perf_counter()
     _check_out_dir(args.out)
     gate = _gate_setup(args)
+    if getattr(args, "analysis", False) and (args.protocol == "lvis" or args.iou_type != "bbox"):
+        raise DetapInputError("--analysis compares boxes: it works with --iou-type bbox and "
+                              "a protocol other than lvis")
     if args.protocol == "lvis":
         fmt, results, counts = _eval_lvis(args)
         protocols = ["lvis"]
@@ -201,6 +204,11 @@ def _eval(args, out):
             raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
         protocols = _protocols(args, fmt)
         results = _evaluate(args, ds, protocols)
+        if getattr(args, "analysis", False):
+            from .analysis import analyze
+            a = analyze(ds, iou=args.iou, threads=args.threads)
+            for r in results:
+                r.analysis = a
         counts = (len(ds.images), len(ds.gt_boxes), len(ds.det_boxes))
     elapsed = time.perf_counter() - t0
     prov = build(args.argv, args.gt, args.dt, fmt, args.dt_format,
@@ -226,6 +234,9 @@ def _eval(args, out):
         if results[0].summary is not None:
             from .lvis.report import summary_text
             _write(out, summary_text(results[0]), fancy)
+        if results[0].analysis is not None:
+            from .report_analysis import analysis_text
+            _write(out, "\n" + analysis_text(results[0].analysis), fancy)
     else:
         _write(out, report.format_side_by_side(results), _fancy(args, out))
     out.flush()
@@ -442,6 +453,10 @@ def _eval_options(p, compare=False):
     p.add_argument("--out", help="write report.json, per_class.csv, report.md, report.html "
                                  "and plots into this folder")
     p.add_argument("--no-plots", action="store_true", help="with --out: text reports only")
+    if not compare:
+        p.add_argument("--analysis", action="store_true",
+                       help="also analyse the errors: TIDE breakdown (tidecv's numbers), confusion "
+                            "matrix, calibration, worst images (boxes only)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (schema in detap.result.SCHEMA)")
     p.add_argument("--quiet", action="store_true",

@@ -222,9 +222,12 @@ def sort_detections(scores, tie_order="stable", image=None, n_images=None):
     return _core.argsort_desc(np.ascontiguousarray(s))
 
 
-def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None):
+def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None,
+          with_matches=False):
     """Stage 2: labels (T, nd) int8 in processing order (1 TP, 0 FP, -1 ignored),
-    under the convention's matching rule (csrc/match.h).
+    under the convention's matching rule (csrc/match.h); ``with_matches``:
+    (labels, gt_match), gt_match (T, nd) int64 the row of ``gt`` each
+    detection took, or -1.
 
     Images are matched in parallel on ``threads`` threads (None: all
     cores); the labels do not depend on the thread count."""
@@ -238,7 +241,7 @@ def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None)
     labels = _core.match_images(_kind(conv), _RULES[conv.match],
                                 np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
                                 gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
-                                nthreads(threads), gt.crowd, det_out, undefined)
+                                nthreads(threads), gt.crowd, det_out, undefined, with_matches)
     if undefined[0]:
         warnings.warn(
             f"{int(undefined[0])} polygon IoU(s) hit DOTA_devkit polyiou's stale memory (edges "

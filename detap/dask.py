@@ -63,10 +63,12 @@ RECORD_KEYS = frozenset(_UPDATE_KEYS + ("box_format", "class_names"))
 # tokenizes them deterministically and workers unpickle them by reference.
 
 
-def _partition_state(records, protocol, iou, classes, threads, box_format, iou_type="bbox"):
+def _partition_state(records, protocol, iou, classes, threads, box_format, iou_type="bbox",
+                     analysis=False):
     """Worker side: one partition's records (an iterable of dicts) matched
     into a fresh ``Evaluator``.  No side effects."""
-    ev = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
+    ev = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
+                   analysis=analysis)
     by_format = {}
     names = None
     for r in records:
@@ -90,11 +92,12 @@ def _partition_state(records, protocol, iou, classes, threads, box_format, iou_t
     return ev
 
 
-def _merge_states(states, protocol, iou, classes, threads, iou_type="bbox"):
+def _merge_states(states, protocol, iou, classes, threads, iou_type="bbox", analysis=False):
     """Worker side: merge an iterable of ``Evaluator`` into a new one (the
     inputs are left untouched).  An empty iterable (every partition below
     was empty) gives an empty ``Evaluator``."""
-    out = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
+    out = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
+                    analysis=analysis)
     names = None
     for st in states:
         out.merge(st)
@@ -120,7 +123,7 @@ def _same_names(have, new):
 
 
 def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, client=None,
-             threads=1, box_format="xyxy", iou_type="bbox"):
+             threads=1, box_format="xyxy", iou_type="bbox", analysis=False):
     """AP of every image in the bag ``records``, as one ``EvalResult``.
 
     records      ``dask.bag.Bag`` of per-image dicts (see the module doc);
@@ -139,6 +142,9 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     iou_type     "coco": "bbox", "segm" (records with ``gt_masks`` /
                  ``det_masks``) or "keypoints" (``gt_keypoints`` /
                  ``det_keypoints``), as ``Evaluator``
+    analysis     True or ``detap.analysis.AnalysisSettings``: the result's
+                 ``.analysis`` (as ``Evaluator(analysis=...)``), its
+                 per-image state merged in the same tree
 
     Matching happens per partition on the workers, merging in a tree on the
     workers, and the final AP on the caller.  The result is exactly what
@@ -160,12 +166,14 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     if box_format not in ("xyxy", "xywh"):
         raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
     # fail on a bad protocol / IoU here rather than in every task
-    Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type)
+    Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
+              analysis=analysis)
     item = records.reduction(
         functools.partial(_partition_state, protocol=protocol, iou=iou, classes=classes,
-                          threads=threads, box_format=box_format, iou_type=iou_type),
+                          threads=threads, box_format=box_format, iou_type=iou_type,
+                          analysis=analysis),
         functools.partial(_merge_states, protocol=protocol, iou=iou, classes=classes,
-                          threads=threads, iou_type=iou_type),
+                          threads=threads, iou_type=iou_type, analysis=analysis),
         split_every=int(split_every), name=f"detap-{protocol}")
     if client is None:
         # Dask's own resolution: the current distributed client when there is

@@ -14,7 +14,10 @@
 - ``report.html``    the same, self-contained: inline CSS, plots as base64
                      data URIs, no script, no external resource
 - ``plots/...``      the PNGs of ``detap.plots`` (``plots/<tag>/...`` with
-                     several results), when matplotlib is installed
+                     several results), when matplotlib is installed; with an
+                     analysis (``EvalResult.analysis``) also its heatmap,
+                     TIDE bars and reliability diagram (``detap.plots_analysis``),
+                     and report sections for it (``detap.report_analysis``)
 
 ``write_compare_report(runs, out_dir, provenance=...)`` writes
 ``compare.json``, ``compare.csv``, ``compare.md``, ``compare.html`` and
@@ -51,6 +54,8 @@ from .provenance import complete as complete_provenance
 from .report_folder import staged_folder
 from .document import (Bullets, Document, Figure, FigureGroup, Heading, Paragraph, Section,
                        Strong, Table, number, percent, to_html, to_markdown, to_text)
+from .plots_analysis import plot_analysis
+from .report_analysis import analysis_blocks
 from .result import stat_labels
 
 __all__ = ["write_report", "write_compare_report", "compare_table", "format_table",
@@ -198,7 +203,8 @@ def _write_report_files(results, many, out_dir, title, plots, dataset_info, prov
             for i, (r, tag) in enumerate(zip(results, tags)):
                 rel_dir = "plots" if tag is None else f"plots/{tag}"
                 plot_dir = os.path.join(out_dir, *rel_dir.split("/"))
-                for kind, p in _plots.plot_figures(r, plot_dir):
+                for kind, p in _plots.plot_figures(r, plot_dir) + (
+                        plot_analysis(r.analysis, plot_dir) if r.analysis is not None else []):
                     rel = rel_dir + "/" + os.path.relpath(p, plot_dir).replace(os.sep, "/")
                     figures[i].setdefault(kind, []).append(rel)
                     written[f"plot:{rel}"] = p
@@ -344,6 +350,9 @@ def _result_section(r, figs, base_dir):
         if pr:
             blocks.append(FigureGroup("PR curve per class", [
                 _figure(p, base_dir, f"PR curve: {c}") for c, p in zip(r.classes, pr)]))
+    if r.analysis is not None:
+        blocks += analysis_blocks(r.analysis, {k: v[0] for k, v in figs.items()},
+                                  lambda rel, caption: _figure(rel, base_dir, caption))
     return Section(blocks)
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "COCO_STAT_LABELS",
+__all__ = ["ClassReport", "EvalResult", "SCHEMA_VERSION", "SCHEMA", "ANALYSIS_SCHEMA", "COCO_STAT_LABELS",
            "KEYPOINTS_STAT_LABELS", "stat_labels",
            "best_f1", "f1_score"]
 
@@ -34,6 +34,51 @@ KEYPOINTS_STAT_LABELS = ("AP @[.50:.95] all", "AP @.50", "AP @.75", "AP medium",
 def stat_labels(stats):
     """The labels of a ``stats`` array: 12 box / mask numbers or 10 keypoint ones."""
     return KEYPOINTS_STAT_LABELS if len(stats) == len(KEYPOINTS_STAT_LABELS) else COCO_STAT_LABELS
+
+_NUM = {"type": ["number", "null"]}
+
+
+def _errs(names):
+    return {"type": "object", "required": list(names), "properties": {k: _NUM for k in names},
+            "additionalProperties": False}
+
+
+#: JSON Schema of the ``"analysis"`` object (version 1): TIDE in tidecv's names
+#: and units (AP points, 0-100), the confusion matrix, calibration, images.
+ANALYSIS_SCHEMA = {
+    "type": "object",
+    "required": ["schema_version", "tide", "confusion", "calibration", "images"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "tide": {"type": "object", "required": ["ap", "main", "special", "counts"],
+                 "properties": {"ap": _NUM, "units": {"type": "string"},
+                                "pos_threshold": {"type": "number"},
+                                "background_threshold": {"type": "number"},
+                                "max_dets": {"type": "integer"},
+                                "main": _errs(("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")),
+                                "special": _errs(("FalsePos", "FalseNeg")),
+                                "counts": {"type": "object",
+                                           "additionalProperties": {"type": "integer", "minimum": 0}}}},
+        "confusion": {"type": "object",
+                      "required": ["convention", "iou", "score", "classes", "matrix", "top_confusions"],
+                      "properties": {"convention": {"enum": ["coco", "ultralytics"]},
+                                     "iou": {"type": "number"}, "score": {"type": "number"},
+                                     "classes": {"type": "array", "items": {"type": "string"}},
+                                     "matrix": {"type": "array", "items": {
+                                         "type": "array", "items": {"type": "integer", "minimum": 0}}},
+                                     "top_confusions": {"type": "array", "items": {
+                                         "type": "object", "required": ["true", "predicted", "count"]}}}},
+        # null when a score lies outside [0, 1]
+        "calibration": {"type": ["object", "null"], "required": ["ece", "mce", "bins", "n_detections"],
+                        "properties": {"ece": _NUM, "mce": _NUM,
+                                       "n_detections": {"type": "integer", "minimum": 0},
+                                       "bins": {"type": "object",
+                                                "required": ["lo", "hi", "count", "confidence", "accuracy"]}}},
+        "images": {"type": "object", "required": ["worst", "tp", "fp", "fn", "names"],
+                   "properties": {"worst": {"type": "array", "items": {
+                       "type": "object", "required": ["image", "tp", "fp", "fn", "n_gt", "ap"]}}}},
+    },
+}
 
 #: JSON Schema (draft 2020-12) of ``EvalResult.to_dict()``, version 1.
 SCHEMA = {
@@ -68,6 +113,9 @@ SCHEMA = {
                 "date": {"type": "string", "format": "date-time"},
             },
         },
+        # ``detap eval --analysis`` / ``Evaluator(analysis=True)``: optional and
+        # additive, with its own version (``detap.analysis.ANALYSIS_SCHEMA_VERSION``)
+        "analysis": ANALYSIS_SCHEMA,
         "classes": {
             "type": "object",
             "additionalProperties": {
@@ -221,6 +269,9 @@ class EvalResult:
     n_images: int = 0
     iou_type: Optional[str] = None
     summary: Optional[dict] = None
+    # ``detap.analysis.Analysis`` when asked for (``detap eval --analysis``,
+    # ``Evaluator(analysis=True)``): "analysis" in to_dict()
+    analysis: Optional[object] = None
 
     @property
     def protocol_label(self):
@@ -253,4 +304,6 @@ class EvalResult:
             d["iou_type"] = self.iou_type
         if self.summary is not None:
             d["summary"] = {k: float(v) for k, v in self.summary.items()}
+        if self.analysis is not None:
+            d["analysis"] = self.analysis.to_dict()
         return d

@@ -51,6 +51,7 @@ from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
 from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
+from .analysis import AnalysisSettings, AnalysisState
 from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
                         coco_result, convention_dict, iou_index, mean_ap,
                         reported_iou_index)
@@ -198,6 +199,11 @@ class Evaluator:
     threads    threads for matching (None: all cores); no effect on results
     iou_type   "coco" only: "bbox" (default), "segm" or "keypoints" (the
                17 COCO person sigmas, or ``kpt_oks_sigmas``)
+    analysis   True (or a ``detap.analysis.AnalysisSettings``): also keep the
+               analysis' per-image state (boxes only); ``compute()``'s
+               result then has ``.analysis`` (TIDE, confusion matrix,
+               calibration, per-image results), the same bits however the
+               images were split and merged
     """
 
     def __new__(cls, protocol="coco", *args, **kwargs):
@@ -207,7 +213,7 @@ class Evaluator:
         return super().__new__(cls)
 
     def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None, iou_type="bbox",
-                 kpt_oks_sigmas=None):
+                 kpt_oks_sigmas=None, analysis=False):
         if protocol not in PROTOCOLS:
             raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
@@ -221,6 +227,9 @@ class Evaluator:
         if iou_type != "bbox" and protocol != "coco":
             raise DetapInputError(f"iou_type={iou_type!r} needs protocol 'coco'")
         self.iou_type = iou_type
+        self.analysis = AnalysisSettings(iou=self.iou) if analysis is True else (analysis or None)
+        if self.analysis is not None and iou_type != "bbox":
+            raise DetapInputError("analysis=True compares boxes: iou_type must be 'bbox'")
         if protocol == "coco":
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
@@ -234,6 +243,7 @@ class Evaluator:
         """Forget every image."""
         self._chunks = {"img": [], "gt": [], "det": [], "cell": [], "raw": []}
         self._id_kind = None  # "i" or "U" once an image has been added
+        self._analysis = AnalysisState(self.analysis) if getattr(self, "analysis", None) else None
 
     def _check_id_kind(self, kind):
         if kind is None:
@@ -257,6 +267,11 @@ class Evaluator:
             raise DetapInputError(f"cannot merge an Evaluator{other._key()} into an "
                                   f"Evaluator{self._key()} (protocol, iou, iou_type)")
         self._check_id_kind(getattr(other, "_id_kind", None))
+        mine, theirs = getattr(self, "_analysis", None), getattr(other, "_analysis", None)
+        if (mine is None) != (theirs is None):
+            raise DetapInputError("cannot merge an Evaluator with analysis into one without")
+        if mine is not None:
+            mine.merge(theirs)
         for k, v in other._chunks.items():
             self._chunks[k].extend(v)
         return self
@@ -358,6 +373,11 @@ class Evaluator:
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
         self._chunks["img"].append({"id": c.images})
         gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
+        if getattr(self, "_analysis", None) is not None:
+            self._analysis.add_columns(c.images, c.gt_image, gt_xywh, c.gt_labels,
+                                       c.gt_iscrowd | c.gt_difficult, c.det_image,
+                                       boxes_as(c.det_boxes, box_format, "xywh"), c.det_labels,
+                                       c.det_scores, self.threads)
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
                                    "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
                                    "h": gt_xywh[:, 3]})
@@ -498,6 +518,12 @@ class Evaluator:
                                           + [np.unique(c["label"]) for c in det_chunks]))
         go = np.lexsort((gt["pos"], gt["img"]))
         ann = _ann_stats(gt["label"][go], gt["w"][go], gt["h"][go], labels)
+        res = self._compute_ap(images, labels, det_chunks, raw, ann)
+        if getattr(self, "_analysis", None) is not None:
+            res.analysis = self._analysis.compute(labels, self._names(labels))
+        return res
+
+    def _compute_ap(self, images, labels, det_chunks, raw, ann):
         if self._raw:
             res = self._compute_raw(images, labels)
             # the sizes as given, not as recovered from converted boxes

@@ -54,7 +54,10 @@ class LVISEvaluator(Evaluator):
     """
 
     def __init__(self, protocol="lvis", iou=0.5, classes=None, threads=None, iou_type="bbox",
-                 frequencies=None, max_dets=300):
+                 frequencies=None, max_dets=300, analysis=False):
+        if analysis:
+            raise DetapInputError("Evaluator('lvis') has no error analysis (analysis=True): "
+                                  "use another protocol for it")
         if iou_type != "bbox":
             raise DetapInputError("Evaluator('lvis') compares boxes (iou_type 'bbox')")
         if not frequencies:

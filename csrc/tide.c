@@ -1,0 +1,232 @@
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "iou.h"
+#include "match.h"
+#include "tide.h"
+
+/* numpy's argmax over one row of G values v(g): the first maximum */
+#define FIRST_ARGMAX(G, EXPR, idx, best)          \
+    do {                                          \
+        size_t g = 0;                             \
+        idx = 0;                                  \
+        best = (EXPR);                            \
+        for (g = 1; g < (G); g++) {               \
+            double v_ = (EXPR);                   \
+            if (v_ > best) { best = v_; idx = g; } \
+        }                                         \
+    } while (0)
+
+static void tide_image(size_t D, const double *db, const int64_t *dc, const double *ds,
+                      size_t G, const double *gb, const int64_t *gc, size_t R,
+                      const double *rb, const int64_t *rc, double pos, double bg,
+                      int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
+                      uint8_t *miss, int64_t g_base, double *iou, uint8_t *usable,
+                      double *best_score, int64_t *best_d, const detap_match_spec *cspec,
+                      int64_t *cmatch, size_t nd, uint8_t *taken, int64_t *m) {
+    for (size_t g = 0; g < G; g++) {
+        used[g] = 0;
+        usable[g] = 0;
+        best_score[g] = -1.0;
+        best_d[g] = -1;
+    }
+    for (size_t d = 0; d < D; d++) {
+        const double *b = db + 4 * d;
+        double da = detap_area_coco(b);
+        for (size_t g = 0; g < G; g++)
+            iou[d * G + g] = detap_iou_coco_pair(b, da, gb + 4 * g, detap_area_coco(gb + 4 * g), 0);
+        label[d] = DETAP_FP;
+        err[d] = DETAP_TIDE_NONE;
+        fix[d] = 0;
+        dgt[d] = -1;
+    }
+    if (cspec->nt) {   /* the confusion matrix's class-agnostic matching, same IoUs */
+        memset(taken, 0, cspec->nt * G + 1);
+        for (size_t d = 0; d < D; d++) {
+            detap_match_det(cspec, iou + d * G, G, NULL, NULL, NULL, 0, 1, taken, m);
+            for (size_t t = 0; t < cspec->nt; t++) cmatch[t * nd + d] = m[t] < 0 ? -1 : g_base + m[t];
+        }
+    }
+    /* matching (tidecv skips it when the image has no GT) */
+    if (G) {
+        for (size_t d = 0; d < D; d++) {
+            const double *row = iou + d * G;
+            size_t idx;
+            double v;
+            FIRST_ARGMAX(G, (dc[d] == gc[g] && !used[g]) ? row[g] : 0.0, idx, v);
+            if (v >= pos) {
+                used[idx] = 1;
+                label[d] = DETAP_TP;
+                dgt[d] = g_base + (int64_t)idx;
+            }
+        }
+    }
+    for (size_t r = 0; r < R; r++) {
+        const double *ra = rb + 4 * r;
+        double aa = detap_area_coco(ra);
+        for (size_t d = 0; d < D; d++) {
+            if (label[d] == DETAP_TP || !(rc[r] == dc[d] || rc[r] == -1)) continue;
+            const double *b = db + 4 * d;
+            if (detap_iou_coco_pair(b, detap_area_coco(b), ra, aa, 1) > pos) label[d] = DETAP_IGNORE;
+        }
+    }
+    for (size_t d = 0; d < D; d++) {
+        if (label[d] == DETAP_TP) continue;
+        if (G == 0) {
+            err[d] = DETAP_TIDE_BKG;
+            continue;
+        }
+        /* tidecv's four argmaxes of the row in one pass, each keeping its
+         * first maximum: same class, other class, used GT of the same
+         * class, any class */
+        const double *row = iou + d * G;
+        int same = dc[d] == gc[0];
+        double v_same = same ? row[0] : 0.0, v_other = same ? 0.0 : row[0];
+        double v_used = same && used[0] ? row[0] : 0.0, v_all = row[0];
+        size_t i_same = 0, i_other = 0, i_used = 0, idx = 0;
+        for (size_t g = 1; g < G; g++) {
+            double x = row[g];
+            same = dc[d] == gc[g];
+            double xs = same ? x : 0.0, xo = same ? 0.0 : x, xu = same && used[g] ? x : 0.0;
+            if (xs > v_same) { v_same = xs; i_same = g; }
+            if (xo > v_other) { v_other = xo; i_other = g; }
+            if (xu > v_used) { v_used = xu; i_used = g; }
+            if (x > v_all) v_all = x;
+        }
+        int e;
+        if (bg <= v_same && v_same <= pos) {
+            e = DETAP_TIDE_LOC;
+            idx = i_same;
+        } else if (v_other >= pos) {
+            e = DETAP_TIDE_CLS;
+            idx = i_other;
+        } else if (v_used >= pos) {
+            e = DETAP_TIDE_DUPE;
+            idx = i_used;
+        } else {
+            e = v_all <= bg ? DETAP_TIDE_BKG : DETAP_TIDE_BOTH;
+        }
+        err[d] = (uint8_t)e;
+        if (e == DETAP_TIDE_LOC || e == DETAP_TIDE_CLS || e == DETAP_TIDE_DUPE)
+            dgt[d] = g_base + (int64_t)idx;
+        if ((e == DETAP_TIDE_LOC || e == DETAP_TIDE_CLS) && !used[idx]) {
+            usable[idx] = 1;
+            if (best_score[idx] < ds[d]) {
+                best_score[idx] = ds[d];
+                best_d[idx] = (int64_t)d;
+            }
+        }
+    }
+    for (size_t d = 0; d < D; d++) {
+        if ((err[d] == DETAP_TIDE_LOC || err[d] == DETAP_TIDE_CLS)) {
+            size_t g = (size_t)(dgt[d] - g_base);
+            fix[d] = !used[g] && best_d[g] == (int64_t)d;
+        }
+    }
+    for (size_t g = 0; g < G; g++) miss[g] = !used[g] && !usable[g];
+}
+
+static int offsets_ok(const int64_t *off, size_t nimg) {
+    if (off[0] != 0) return 0;
+    for (size_t i = 0; i < nimg; i++)
+        if (off[i + 1] < off[i]) return 0;
+    return 1;
+}
+
+int detap_tide_images(const detap_tide_io *io, int nthreads) {
+    size_t nimg = io->nimg;
+    const int64_t *dt_off = io->dt_off, *gt_off = io->gt_off, *ig_off = io->ig_off;
+    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
+        return DETAP_EINDEX;
+    size_t maxd = 0, maxg = 0;
+    for (size_t i = 0; i < nimg; i++) {
+        size_t D = (size_t)(dt_off[i + 1] - dt_off[i]), G = (size_t)(gt_off[i + 1] - gt_off[i]);
+        if (D > maxd) maxd = D;
+        if (G > maxg) maxg = G;
+    }
+    int rc = DETAP_OK;
+    size_t nd = (size_t)dt_off[nimg];
+    detap_match_spec cspec = {DETAP_RULE_COCO, 0, io->cthr, io->conf_match ? io->nct : 0};
+    (void)nthreads;
+#ifdef _OPENMP
+    if (nthreads <= 0) nthreads = omp_get_max_threads();
+#pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
+#endif
+    {
+        /* one scratch block per thread: the image's D x G IoU and per GT the
+         * best competing score (doubles); its detection and the confusion
+         * matches (int64); the usable flags and the confusion's taken flags */
+        size_t nf = maxd * maxg + maxg + 1, ni = maxg + 1 + cspec.nt + 1;
+        char *scratch = malloc(nf * sizeof(double) + ni * sizeof(int64_t) + maxg + 1 +
+                               cspec.nt * maxg + 1);
+        double *iou = (double *)scratch;
+        double *best_score = scratch ? iou + maxd * maxg : NULL;
+        int64_t *best_d = scratch ? (int64_t *)(iou + nf) : NULL;
+        int64_t *m = scratch ? best_d + maxg + 1 : NULL;
+        uint8_t *usable = scratch ? (uint8_t *)(best_d + ni) : NULL;
+        uint8_t *taken = scratch ? usable + maxg + 1 : NULL;
+        if (!scratch) rc = DETAP_ENOMEM;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 64)
+#endif
+        for (long il = 0; il < (long)nimg; il++) {
+            size_t i = (size_t)il;
+            size_t d0 = (size_t)dt_off[i], g0 = (size_t)gt_off[i], r0 = (size_t)ig_off[i];
+            if (scratch)
+                tide_image((size_t)dt_off[i + 1] - d0, io->dt_box + 4 * d0, io->dt_cls + d0,
+                           io->dt_score + d0, (size_t)gt_off[i + 1] - g0, io->gt_box + 4 * g0,
+                           io->gt_cls + g0, (size_t)ig_off[i + 1] - r0, io->ig_box + 4 * r0,
+                           io->ig_cls + r0, io->pos, io->bg, io->dt_label + d0, io->dt_err + d0,
+                           io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0, io->gt_miss + g0,
+                           (int64_t)g0, iou, usable, best_score, best_d, &cspec,
+                           io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);
+        }
+        free(scratch);
+    }
+    return rc;
+}
+
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                        double *ap) {
+    size_t maxn = 0;
+    if (K && off[0] != 0) return DETAP_EINDEX;
+    for (size_t k = 0; k < K; k++) {
+        if (off[k + 1] < off[k]) return DETAP_EINDEX;
+        if ((size_t)(off[k + 1] - off[k]) > maxn) maxn = (size_t)(off[k + 1] - off[k]);
+    }
+    double *prec = malloc((maxn + 1) * sizeof *prec);
+    double *rec = malloc((maxn + 1) * sizeof *rec);
+    if (!prec || !rec) {
+        free(prec);
+        free(rec);
+        return DETAP_ENOMEM;
+    }
+    for (size_t k = 0; k < K; k++) {
+        size_t b = (size_t)off[k], n = (size_t)off[k + 1] - b;
+        if (npos[k] == 0) {
+            ap[k] = 0;
+            continue;
+        }
+        int64_t nt = 0;
+        for (size_t i = 0; i < n; i++) {
+            nt += tp[b + i] != 0;
+            prec[i] = (double)nt / (double)(int64_t)(i + 1);
+            rec[i] = (double)nt / (double)npos[k];
+        }
+        for (size_t i = n; i-- > 1;)
+            if (prec[i] > prec[i - 1]) prec[i - 1] = prec[i];
+        double sum = 0;
+        size_t j = 0;
+        for (int x = 0; x <= 100; x++) {
+            double r = (double)x / 100;
+            while (j < n && rec[j] < r) j++;   /* searchsorted, side "left" */
+            sum += j < n ? prec[j] : 0.0;
+        }
+        ap[k] = sum / 101 * 100;
+    }
+    free(prec);
+    free(rec);
+    return DETAP_OK;
+}

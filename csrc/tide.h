@@ -1,0 +1,74 @@
+/* TIDE's per-image pass (Bolya et al., ECCV 2020; PyPI tidecv 1.0.1).
+ *
+ * Per image, all classes together: greedy matching of the detections
+ * (highest score first, already cut at max_dets) to the same-class GT with
+ * pycocotools' box IoU on xywh boxes, then each detection that is not a
+ * true positive classified as one of TIDE's error types.  The rules are
+ * tidecv's, tie breaks included:
+ *
+ *  matching   a detection takes the first GT of largest IoU among the
+ *             unused same-class GT (numpy argmax: first maximum), if that
+ *             IoU >= pos;
+ *  ignoring   an unmatched detection whose crowd IoU (intersection over
+ *             the detection's area) with an ignore region of its class is
+ *             > pos is ignored (neither TP nor FP);
+ *  errors     for each unmatched or ignored detection, in this order:
+ *             no GT in the image: Bkg; first-argmax same-class IoU in
+ *             [bg, pos]: Loc; first-argmax other-class IoU >= pos: Cls;
+ *             first-argmax IoU with a used same-class GT >= pos: Dupe;
+ *             largest IoU <= bg: Bkg; otherwise Both;
+ *  fixes      a Loc or Cls error whose target GT is unused marks the GT
+ *             usable and competes for it: the first error of highest
+ *             score wins (fixing it makes a TP); the others are removed;
+ *  misses     a GT that is neither used nor usable is a Miss.
+ *
+ * Layout: image i owns detections dt_off[i] .. dt_off[i+1]-1 (processing
+ * order), GT gt_off[i] .. (not ignored, annotation order) and ignore
+ * regions ig_off[i] .. .  Boxes xywh float64, classes int64.
+ */
+#ifndef DETAP_TIDE_H
+#define DETAP_TIDE_H
+
+#include "detap_common.h"
+
+/* error codes of dt_err: tidecv's main error types (Miss is per GT) */
+#define DETAP_TIDE_NONE 0
+#define DETAP_TIDE_CLS 1
+#define DETAP_TIDE_LOC 2
+#define DETAP_TIDE_BOTH 3
+#define DETAP_TIDE_DUPE 4
+#define DETAP_TIDE_BKG 5
+
+/* One call's arrays: inputs as laid out above (pos, bg: TIDE's foreground
+ * and background IoU thresholds) and outputs, one per detection / GT:
+ * dt_label (1 TP, 0 FP, -1 ignored), dt_err, dt_fix (1: fixing this error
+ * gives a TP), dt_gt (matched GT for a TP, target GT for Loc / Cls / Dupe,
+ * as a global GT row; -1 otherwise), gt_used, gt_miss.  With nct > 0
+ * thresholds cthr and conf_match not NULL, also the COCO-style confusion
+ * matrix's matching of the same detections on the same IoUs (match.h's
+ * matcher, DETAP_RULE_COCO, every class as one): conf_match[t * nd + d]
+ * the GT row detection d took at cthr[t], or -1. */
+typedef struct {
+    size_t nimg;
+    const int64_t *dt_off, *dt_cls, *gt_off, *gt_cls, *ig_off, *ig_cls;
+    const double *dt_box, *dt_score, *gt_box, *ig_box, *cthr;
+    double pos, bg;
+    size_t nct;
+    int8_t *dt_label;
+    uint8_t *dt_err, *dt_fix, *gt_used, *gt_miss;
+    int64_t *dt_gt, *conf_match;
+} detap_tide_io;
+
+/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending). */
+int detap_tide_images(const detap_tide_io *io, int nthreads);
+
+/* tidecv's APDataObject.get_ap on K segments of ranked points: segment k
+ * is points off[k] .. off[k+1]-1 (ranked), tp[i] 1 for a true positive;
+ * npos[k] its GT count.  ap[k] in AP points (0-100): precision after each
+ * point, suffix maximum, sampled at recall x / 100 (x = 0..100: the first
+ * point whose recall reaches it, 0 past the end), summed left to right and
+ * divided by 101, times 100; 0 when npos[k] is 0. */
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                        double *ap);
+
+#endif

@@ -1,0 +1,119 @@
+# The analysis kernels (csrc/tide.h): included by _core.pyx.
+
+cdef extern from "tide.h" nogil:
+    ctypedef struct detap_tide_io:
+        size_t nimg
+        const int64_t *dt_off
+        const int64_t *dt_cls
+        const int64_t *gt_off
+        const int64_t *gt_cls
+        const int64_t *ig_off
+        const int64_t *ig_cls
+        const double *dt_box
+        const double *dt_score
+        const double *gt_box
+        const double *ig_box
+        const double *cthr
+        double pos
+        double bg
+        size_t nct
+        int8_t *dt_label
+        uint8_t *dt_err
+        uint8_t *dt_fix
+        uint8_t *gt_used
+        uint8_t *gt_miss
+        int64_t *dt_gt
+        int64_t *conf_match
+    int detap_tide_images(const detap_tide_io *io, int nthreads)
+
+
+cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
+    if off.shape[0] != nimg + 1 or off[0] != 0 or off[nimg] != n:
+        raise ValueError(f"{name} must have n_images + 1 entries from 0 to {n}")
+
+
+def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const int64_t[::1] dt_cls,
+                const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
+                const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
+                const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0,
+                const double[::1] conf_thr=None):
+    """TIDE's per-image pass (csrc/tide.h) over images grouped by the
+    offsets: (dt_label int8, dt_err uint8, dt_fix uint8, dt_gt int64,
+    gt_used uint8, gt_miss uint8, conf_match (T, nd) int64 or None): with
+    ``conf_thr`` (T,) also the COCO-style confusion matching."""
+    cdef Py_ssize_t nimg = dt_off.shape[0] - 1
+    cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
+    if nimg < 0:
+        raise ValueError("dt_off must have at least one entry")
+    _check_off(dt_off, nimg, nd, "dt_off")
+    _check_off(gt_off, nimg, ng, "gt_off")
+    _check_off(ig_off, nimg, nr, "ig_off")
+    if (dt_box.shape[1] != 4 or gt_box.shape[1] != 4 or ig_box.shape[1] != 4
+            or dt_cls.shape[0] != nd or dt_score.shape[0] != nd or gt_cls.shape[0] != ng
+            or ig_cls.shape[0] != nr):
+        raise ValueError("boxes (n, 4), classes and scores must agree in length")
+    label = np.zeros(nd, np.int8)
+    err = np.zeros(nd, np.uint8)
+    fix = np.zeros(nd, np.uint8)
+    dgt = np.full(nd, -1, np.int64)
+    used = np.zeros(ng, np.uint8)
+    miss = np.zeros(ng, np.uint8)
+    cdef int8_t[::1] v_label = label
+    cdef uint8_t[::1] v_err = err, v_fix = fix, v_used = used, v_miss = miss
+    cdef int64_t[::1] v_dgt = dgt
+    cdef Py_ssize_t nct = 0 if conf_thr is None else conf_thr.shape[0]
+    conf = np.full((nct, nd), -1, np.int64) if conf_thr is not None else None
+    cdef int64_t[:, ::1] v_conf = conf
+    cdef int64_t *confp = &v_conf[0, 0] if (nct and nd) else NULL
+    cdef const double *cthrp = &conf_thr[0] if nct else NULL
+    cdef double zero4[4]
+    cdef int64_t zero1 = 0
+    cdef int8_t zl = 0
+    cdef uint8_t zu = 0
+    cdef int rc
+    cdef detap_tide_io io
+    io.nimg = <size_t>nimg
+    io.dt_off, io.gt_off, io.ig_off = &dt_off[0], &gt_off[0], &ig_off[0]
+    io.dt_box = &dt_box[0, 0] if nd else zero4
+    io.dt_cls = &dt_cls[0] if nd else &zero1
+    io.dt_score = &dt_score[0] if nd else zero4
+    io.gt_box = &gt_box[0, 0] if ng else zero4
+    io.gt_cls = &gt_cls[0] if ng else &zero1
+    io.ig_box = &ig_box[0, 0] if nr else zero4
+    io.ig_cls = &ig_cls[0] if nr else &zero1
+    io.pos, io.bg, io.cthr, io.nct = pos, bg, cthrp, <size_t>nct
+    io.dt_label = &v_label[0] if nd else &zl
+    io.dt_err = &v_err[0] if nd else &zu
+    io.dt_fix = &v_fix[0] if nd else &zu
+    io.dt_gt = &v_dgt[0] if nd else &zero1
+    io.gt_used = &v_used[0] if ng else &zu
+    io.gt_miss = &v_miss[0] if ng else &zu
+    io.conf_match = confp
+    with nogil:
+        rc = detap_tide_images(&io, nthreads)
+    _check(rc)
+    return label, err, fix, dgt, used, miss, conf
+
+
+cdef extern from "tide.h" nogil:
+    int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
+                            double *ap)
+
+
+def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos):
+    """tidecv's AP (AP points) of each segment off[k]:off[k+1] of ranked
+    points (csrc/tide.h): (K,) float64."""
+    cdef Py_ssize_t K = off.shape[0] - 1
+    if K < 0 or npos.shape[0] != K or off[0] != 0 or off[K] != tp.shape[0]:
+        raise ValueError("off must run from 0 to len(tp) with one entry per npos, plus one")
+    ap = np.zeros(K, np.float64)
+    if K == 0:
+        return ap
+    cdef double[::1] v_ap = ap
+    cdef uint8_t zu = 0
+    cdef int rc
+    with nogil:
+        rc = detap_tide_class_ap(<size_t>K, &off[0], &tp[0] if tp.shape[0] else &zu, &npos[0],
+                                 &v_ap[0])
+    _check(rc)
+    return ap

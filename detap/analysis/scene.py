@@ -1,0 +1,135 @@
+"""The boxes an analysis reads: one evaluation as columns, in image order.
+
+Every analysis (TIDE, confusion matrix, calibration, per-image results)
+compares boxes with pycocotools' box IoU on ``[x, y, w, h]`` pixels in
+continuous coordinates, whatever the protocol of the AP: a VOC data set's
+``[x1, y1, x2, y2]`` boxes become ``[x1, y1, x2 - x1, y2 - y1]``.  Crowd
+and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
+detection on one is neither right nor wrong.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import group
+from ..boxes import boxes_as
+from ..core import sort_detections
+from ..errors import DetapInputError
+
+__all__ = ["Scene", "scene_from_dataset", "by_image"]
+
+
+@dataclass
+class Scene:
+    """Ground truth and detections of ``n_images`` images.
+
+    classes     class names; class k is ``classes[k]``
+    gt_box      (M, 4) float64 xywh pixels
+    gt_image    (M,) int64 image index, gt_label (M,) int64 class index
+    gt_ignore   (M,) bool: crowd or difficult (an ignore region)
+    dt_box      (N, 4) float64 xywh pixels
+    dt_image, dt_label (N,) int64; dt_score (N,) float64
+    images      image names (str), one per image, or None
+    """
+    n_images: int
+    classes: list
+    gt_box: np.ndarray
+    gt_image: np.ndarray
+    gt_label: np.ndarray
+    gt_ignore: np.ndarray
+    dt_box: np.ndarray
+    dt_image: np.ndarray
+    dt_label: np.ndarray
+    dt_score: np.ndarray
+    images: list = None
+
+    def __post_init__(self):
+        f64, i64 = np.float64, np.int64
+        self.gt_box = np.ascontiguousarray(self.gt_box, f64).reshape(-1, 4)
+        self.dt_box = np.ascontiguousarray(self.dt_box, f64).reshape(-1, 4)
+        self.gt_image = np.ascontiguousarray(self.gt_image, i64).reshape(-1)
+        self.gt_label = np.ascontiguousarray(self.gt_label, i64).reshape(-1)
+        self.gt_ignore = np.ascontiguousarray(self.gt_ignore, bool).reshape(-1)
+        self.dt_image = np.ascontiguousarray(self.dt_image, i64).reshape(-1)
+        self.dt_label = np.ascontiguousarray(self.dt_label, i64).reshape(-1)
+        self.dt_score = np.ascontiguousarray(self.dt_score, f64).reshape(-1)
+        m, n = len(self.gt_box), len(self.dt_box)
+        for name, want in (("gt_image", m), ("gt_label", m), ("gt_ignore", m), ("dt_image", n),
+                           ("dt_label", n), ("dt_score", n)):
+            if len(getattr(self, name)) != want:
+                raise DetapInputError(f"analysis: {name} has {len(getattr(self, name))} entries "
+                                      f"for {want} boxes")
+        for name in ("gt_image", "dt_image"):
+            a = getattr(self, name)
+            if len(a) and (a.min() < 0 or a.max() >= self.n_images):
+                raise DetapInputError(f"analysis: {name} holds an index outside 0..{self.n_images - 1}")
+        for name in ("gt_label", "dt_label"):
+            a = getattr(self, name)
+            if len(a) and (a.min() < 0 or a.max() >= len(self.classes)):
+                raise DetapInputError(f"analysis: {name} holds a class outside 0..{len(self.classes) - 1}")
+        for name in ("gt_box", "dt_box", "dt_score"):
+            a = getattr(self, name)
+            if not np.isfinite(a).all():
+                raise DetapInputError(f"analysis: {name} holds a value that is not finite")
+
+
+    def ranked(self, max_dets, min_score=None):
+        """Detections by image, by descending score, cut at ``max_dets``
+        (``by_image``), of those scoring >= ``min_score``: (offsets, rows);
+        kept for the next analysis asking the same."""
+        memo = self.__dict__.setdefault("_ranked", {})
+        sel = None
+        if min_score is not None and len(self.dt_score) and self.dt_score.min() < min_score:
+            sel = np.flatnonzero(self.dt_score >= min_score)
+        key = (max_dets, None if sel is None else min_score)
+        if key not in memo:
+            img = self.dt_image if sel is None else self.dt_image[sel]
+            score = self.dt_score if sel is None else self.dt_score[sel]
+            off, rows = by_image(img, self.n_images, score=score, max_dets=max_dets)
+            memo[key] = (off, rows if sel is None else sel[rows])
+        return memo[key]
+
+
+    def gt_groups(self):
+        """The GT by image, in row order: (offsets, rows) of the GT that are
+        not ignored, then of the ignore regions; kept like ``ranked``."""
+        memo = self.__dict__.setdefault("_ranked", {})
+        if "gt" not in memo:
+            out = []
+            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(self.gt_ignore)):
+                off, rows = by_image(self.gt_image[sel], self.n_images)
+                out += [off, sel[rows]]
+            memo["gt"] = tuple(out)
+        return memo["gt"]
+
+
+def scene_from_dataset(ds):
+    """The ``Scene`` of a ``detap.formats.Dataset`` (images in its order)."""
+    return Scene(n_images=len(ds.images), classes=list(ds.classes),
+                 gt_box=boxes_as(ds.gt_boxes, ds.box_format, "xywh"), gt_image=ds.gt_image,
+                 gt_label=ds.gt_label, gt_ignore=ds.gt_iscrowd | ds.gt_difficult,
+                 dt_box=boxes_as(ds.det_boxes, ds.box_format, "xywh"), dt_image=ds.det_image,
+                 dt_label=ds.det_label, dt_score=ds.det_scores, images=list(ds.images))
+
+
+def by_image(image, n_images, *, score=None, max_dets=None):
+    """Rows grouped by image: (offsets (n_images + 1,), rows).
+
+    Without ``score`` the rows of an image keep their order; with it they
+    are sorted by descending score, ties in row order (Python's stable
+    ``list.sort(key=-score)``, as tidecv and pycocotools sort), and cut at
+    ``max_dets`` rows per image."""
+    image = np.ascontiguousarray(image, np.int64)
+    if score is None:
+        return group.by_image(image, n_images)
+    rank = sort_detections(np.asarray(score, np.float64))  # stable C radix sort
+    off, perm = group.by_image(image[rank], n_images)
+    rows = rank[perm]
+    if max_dets is not None and len(rows):
+        counts = np.diff(off)
+        if counts.max(initial=0) > max_dets:
+            pos = np.arange(len(rows)) - np.repeat(off[:-1], counts)
+            rows = rows[pos < max_dets]
+            off = np.zeros(n_images + 1, np.int64)
+            np.cumsum(np.minimum(counts, max_dets), out=off[1:])
+    return off, rows

@@ -1,0 +1,88 @@
+"""``detap eval --analysis``: the JSON's "analysis" object (schema), equal
+to tidecv reading the same files; the text sections; the report's plots."""
+import io
+import json
+import os
+
+import jsonschema
+import numpy as np
+import pytest
+
+from detap import cli
+from detap.result import SCHEMA
+from tests.tide_support import coco_files, random_scene, tidecv_run
+
+
+def run(argv):
+    out = io.StringIO()
+    code = cli.main(argv, out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    scene = random_scene(np.random.default_rng(21), n_images=40, n_classes=5, max_gt=8,
+                         max_dt=30, ties=True)
+    return coco_files(scene, str(tmp_path_factory.mktemp("an")))
+
+
+def test_json_analysis_equals_tidecv(files):
+    pytest.importorskip("tidecv")
+    from tidecv import datasets
+    gt, dt = files
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--json"])
+    assert code == 0, text
+    doc = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    a = doc["analysis"]
+    ap, main, special, counts = tidecv_run(datasets.COCO(gt), datasets.COCOResult(dt))
+    assert a["tide"]["ap"] == ap
+    assert a["tide"]["main"] == main
+    assert a["tide"]["special"] == special
+    assert a["tide"]["counts"] == counts
+    m = np.array(a["confusion"]["matrix"])
+    assert m.shape == (6, 6)
+    assert a["calibration"]["n_detections"] == sum(a["calibration"]["bins"]["count"])
+
+
+def test_text_sections(files):
+    gt, dt = files
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis"])
+    assert code == 0
+    for title in ("Error analysis (TIDE)", "Confusion matrix", "Calibration", "Worst images"):
+        assert title in text
+    code, plain = run(["eval", "--gt", gt, "--dt", dt])
+    assert "Error analysis" not in plain
+
+
+def test_report_has_the_plots_and_sections(files, tmp_path):
+    pytest.importorskip("matplotlib")
+    gt, dt = files
+    out = str(tmp_path / "rep")
+    code, _ = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--out", out, "--quiet"])
+    assert code == 0
+    for f in ("confusion_matrix.png", "tide_errors.png", "reliability.png"):
+        assert os.path.getsize(os.path.join(out, "plots", f)) > 1000
+    md = open(os.path.join(out, "report.md")).read()
+    assert "Error analysis (TIDE)" in md and "plots/confusion_matrix.png" in md
+    doc = json.load(open(os.path.join(out, "report.json")))
+    assert doc["analysis"]["schema_version"] == 1
+
+
+def test_analysis_needs_boxes(files):
+    gt, dt = files
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--iou-type", "segm"])
+    assert code != 0
+
+
+def test_logit_scores_give_no_calibration_but_the_rest(tmp_path, capsys):
+    scene = random_scene(np.random.default_rng(5), n_images=6, n_classes=3)
+    scene.dt_score = scene.dt_score * 8 - 4
+    gt, dt = coco_files(scene, str(tmp_path))
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--json"])
+    assert code == 0
+    assert "no calibration" in capsys.readouterr().err
+    doc = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["analysis"]["calibration"] is None
+    assert doc["analysis"]["tide"]["ap"] is not None
