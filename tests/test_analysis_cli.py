@@ -86,3 +86,24 @@ def test_logit_scores_give_no_calibration_but_the_rest(tmp_path, capsys):
     jsonschema.validate(doc, SCHEMA)
     assert doc["analysis"]["calibration"] is None
     assert doc["analysis"]["tide"]["ap"] is not None
+
+
+PEER = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peer_data", "coco_val2014_100")
+
+
+def test_tide_on_cocoapi_fake_results_equals_tidecv():
+    """Real data: the 100 COCO val2014 images and cocoapi's fake box results
+    (../shared), read by tidecv's own COCO loaders and by detap eval."""
+    pytest.importorskip("tidecv")
+    gt = os.path.join(PEER, "instances_val2014_100.json")
+    dt = os.path.join(PEER, "instances_val2014_fakebbox100_results.json")
+    if not (os.path.exists(gt) and os.path.exists(dt)):
+        pytest.skip("../shared/peer_data/coco_val2014_100 is not beside the clone")
+    from tidecv import datasets
+    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--json"])
+    assert code == 0, text
+    tide = json.loads(text)["analysis"]["tide"]
+    ap, main, special, counts = tidecv_run(datasets.COCO(gt), datasets.COCOResult(dt))
+    assert tide["ap"] == ap and tide["main"] == main and tide["special"] == special
+    assert tide["counts"] == counts
+    assert main["Cls"] > 1 and main["Miss"] > 1   # errors of several kinds, not a trivial case
