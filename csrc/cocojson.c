@@ -544,18 +544,15 @@ static int box_result(cur *c, detap_ann_cols *a, size_t i) {
 static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     if (!ann_reserve(c, a)) return 0;
     ann_ctx x = {a, a->n, 0, base};
-    /* absent fields read as 0 (the has bits say which are absent): no
-     * column ever holds uninitialised memory */
-    a->image_id[x.i] = a->category_id[x.i] = 0;
-    a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
-    a->score[x.i] = 0;
     detap_ann_row_defaults(a, x.i);
-    if (box_result(c, a, x.i)) {
+    if (box_result(c, a, x.i)) { /* (it sets the four fields it reads) */
         a->has[x.i] = DETAP_HAS_IMAGE_ID | DETAP_HAS_CATEGORY_ID | DETAP_HAS_BBOX | DETAP_HAS_SCORE;
         a->n++;
         return 1;
     }
-    /* (what box_result wrote is overwritten or reset: every field is read again) */
+    /* absent fields read as 0 (the has bits say which are absent): no
+     * column ever holds uninitialised memory, nor what box_result wrote
+     * before it gave up */
     a->image_id[x.i] = a->category_id[x.i] = 0;
     a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
     a->score[x.i] = 0;

@@ -110,14 +110,13 @@ int detap_cap_per_image(const int64_t *image_pos, const double *score, size_t n,
 int detap_federated_flags(const int64_t *image_pos, const int64_t *cat_pos, const double *area,
                           const uint8_t *keep, size_t n, const uint8_t *verified,
                           const uint8_t *not_exhaustive, size_t n_images, size_t n_cats,
-                          int nthreads, uint8_t *flags, size_t *m) {
+                          int nthreads, uint8_t *flags) {
     int bad = 0;
-    size_t kept = 0;
     long r;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
 #pragma omp parallel for schedule(static) num_threads(nthreads) reduction(|:bad) \
-    reduction(+:kept) if (n > 100000)
+    if (n > 100000)
 #endif
     for (r = 0; r < (long)n; r++) {
         int64_t i = image_pos[r], k = cat_pos[r];
@@ -128,9 +127,7 @@ int detap_federated_flags(const int64_t *image_pos, const int64_t *cat_pos, cons
             if (verified[key]) f = not_exhaustive[key] ? 3 : 1;
         }
         flags[r] = f;
-        kept += f != 0;
     }
     (void)nthreads;
-    *m = kept;
     return bad ? DETAP_EINDEX : DETAP_OK;
 }

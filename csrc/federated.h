@@ -27,11 +27,11 @@ int detap_cap_per_image(const int64_t *image_pos, const double *score, size_t n,
  * not_exhaustive are n_images * n_cats tables (image * n_cats + category):
  * a row is evaluated when verified[...] is non-zero.  flags[n] receives 0
  * (not evaluated), 1 (evaluated) or 3 (evaluated, and its category is not
- * exhaustively annotated in its image: ignored when unmatched); *m the
- * number evaluated.  DETAP_EINDEX for a position out of range. */
+ * exhaustively annotated in its image: ignored when unmatched).
+ * DETAP_EINDEX for a position out of range. */
 int detap_federated_flags(const int64_t *image_pos, const int64_t *cat_pos, const double *area,
                           const uint8_t *keep, size_t n, const uint8_t *verified,
                           const uint8_t *not_exhaustive, size_t n_images, size_t n_cats,
-                          int nthreads, uint8_t *flags, size_t *m);
+                          int nthreads, uint8_t *flags);
 
 #endif

@@ -9,8 +9,7 @@ cdef extern from "federated.h" nogil:
     int detap_federated_flags(const int64_t *image_pos, const int64_t *cat_pos,
                               const double *area, const uint8_t *keep, size_t n,
                               const uint8_t *verified, const uint8_t *not_exhaustive,
-                              size_t n_images, size_t n_cats, int nthreads, uint8_t *flags,
-                              size_t *m)
+                              size_t n_images, size_t n_cats, int nthreads, uint8_t *flags)
 
 
 def cap_per_image(const int64_t[::1] image_pos, const double[::1] score, Py_ssize_t n_images,
@@ -40,8 +39,8 @@ def federated_flags(const int64_t[::1] image_pos, const int64_t[::1] cat_pos,
                     const double[::1] area, keep, const uint8_t[::1] verified,
                     const uint8_t[::1] not_exhaustive, Py_ssize_t n_images, Py_ssize_t n_cats,
                     int nthreads=0):
-    """(flags (n,) uint8: 0 not evaluated, 1 evaluated, 3 evaluated and not
-    exhaustive; count evaluated).  keep (n,) uint8 or None; verified and
+    """flags (n,) uint8: 0 not evaluated, 1 evaluated, 3 evaluated and not
+    exhaustive.  keep (n,) uint8 or None; verified and
     not_exhaustive (n_images * n_cats,) tables."""
     cdef Py_ssize_t n = image_pos.shape[0]
     if cat_pos.shape[0] != n or area.shape[0] != n:
@@ -60,7 +59,6 @@ def federated_flags(const int64_t[::1] image_pos, const int64_t[::1] cat_pos,
             kptr = &kp[0]
     flags = np.empty(n, dtype=np.uint8)
     cdef uint8_t[::1] f = flags
-    cdef size_t m = 0
     cdef int rc
     cdef int64_t zi = 0
     cdef double zd = 0
@@ -70,6 +68,6 @@ def federated_flags(const int64_t[::1] image_pos, const int64_t[::1] cat_pos,
                                    &area[0] if n else &zd, kptr, n,
                                    &verified[0] if verified.shape[0] else &zu,
                                    &not_exhaustive[0] if not_exhaustive.shape[0] else &zu,
-                                   n_images, n_cats, nthreads, &f[0] if n else &zu, &m)
+                                   n_images, n_cats, nthreads, &f[0] if n else &zu)
     _check(rc)
-    return flags, m
+    return flags

@@ -381,21 +381,17 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     # the strings Python's json reads: their UTF-8 text is never longer
     # than their escaped form, so it is written back in place
     cdef bytes text
-    cdef uint32_t *one
-    for i in np.flatnonzero(rcs == 2):
+    odd = np.flatnonzero(rcs == 2)
+    counts = np.empty(maxlen + 1 if len(odd) else 0, np.uint32)  # (no string grows)
+    cdef uint32_t[::1] v_counts = counts
+    for i in odd:
         text = _json_counts(blob, v_st[i], v_ln[i], where, i)
         if len(text) > v_ln[i]:
             raise ValueError("a decoded counts string is longer than its JSON form")
         memcpy(src + v_st[i], <const char *>text, len(text))
         v_ln[i] = len(text)
-        one = <uint32_t *>malloc((<size_t>v_ln[i] + 1) * sizeof(uint32_t))
-        if one == NULL:
-            raise MemoryError()
-        v_rc[i] = _string_box(src + v_st[i], &v_ln[i], one, v_hw[i, 0], v_hw[i, 1], &v_a[i],
-                              &v_bb[i, 0])
-        free(one)
-    if (rcs < 0).any():
-        raise MemoryError()
+        v_rc[i] = _string_box(src + v_st[i], &v_ln[i], &v_counts[0], v_hw[i, 0], v_hw[i, 1],
+                              &v_a[i], &v_bb[i, 0])
     if rcs.any():
         i = int(np.flatnonzero(rcs)[0])
         raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "

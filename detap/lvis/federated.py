@@ -115,7 +115,7 @@ def federated_rows(gt, dt, img_ids, cat_ids, neg, not_exhaustive, dt_keep=None, 
     verified[pos] = 1
     verified[neg_keys] = 1
     nel[nel_keys] = 1
-    flags, _ = _core.federated_flags(
+    flags = _core.federated_flags(
         index_of(img_ids, dt.image_id), index_of(cat_ids, dt.category_id),
         np.ascontiguousarray(dt.area, dtype=np.float64),
         None if dt_keep is None else np.ascontiguousarray(dt_keep).view(np.uint8),
