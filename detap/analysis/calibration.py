@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DetapInputError
 
-__all__ = ["Calibration", "calibration"]
+__all__ = ["Calibration", "calibration", "not_confidences"]
 
 
 @dataclass
@@ -52,6 +52,17 @@ def _num(x):
     return float(x) if np.isfinite(x) else None
 
 
+def not_confidences(scores):
+    """Why ``scores`` are not confidences in [0, 1] (the first that is not,
+    NaN included), or None when they all are."""
+    s = np.asarray(scores, np.float64).reshape(-1)
+    bad = ~((s >= 0) & (s <= 1))
+    if not bad.any():
+        return None
+    return (f"calibration needs confidences in [0, 1]; score {s[np.argmax(bad)]!r} is not "
+            "(are these logits?)")
+
+
 def calibration(scores, correct, n_bins=10):
     """``Calibration`` of scores (n,) in [0, 1] and correct (n,) bool."""
     if int(n_bins) != n_bins or n_bins < 1:
@@ -61,10 +72,9 @@ def calibration(scores, correct, n_bins=10):
     c = np.asarray(correct, bool).reshape(-1)
     if len(s) != len(c):
         raise DetapInputError(f"calibration: {len(s)} scores for {len(c)} outcomes")
-    bad = ~((s >= 0) & (s <= 1))
-    if bad.any():
-        raise DetapInputError(f"calibration needs confidences in [0, 1]; score "
-                              f"{s[np.argmax(bad)]!r} is not (are these logits?)")
+    why = not_confidences(s)
+    if why:
+        raise DetapInputError(why)
     b = np.minimum(np.floor(s * n_bins), n_bins - 1).astype(np.int64)
     count = np.bincount(b, minlength=n_bins)
     sconf = np.bincount(b, weights=s, minlength=n_bins)

@@ -36,7 +36,7 @@ from ..core import GroundTruth, match
 from ..errors import DetapInputError
 from .scene import by_image
 
-__all__ = ["ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
+__all__ = ["DEFAULTS", "thresholds", "ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
            "coco_pairs", "ultralytics_pairs", "matrix_of_pairs"]
 
 
@@ -193,12 +193,24 @@ def confusion_ultralytics(scene, iou=0.45, score=0.25):
                            "ultralytics", float(iou), float(score))
 
 
+#: each convention's (IoU, score) thresholds when none are given
+DEFAULTS = {"coco": (0.5, 0.0), "ultralytics": (0.45, 0.25)}
+
+
+def thresholds(convention, iou=None, score=None):
+    """(IoU, score) thresholds of ``convention``: the given ones, else its
+    DEFAULTS."""
+    if convention not in DEFAULTS:
+        raise DetapInputError(f"confusion convention must be 'coco' or 'ultralytics', "
+                              f"got {convention!r}")
+    d_iou, d_score = DEFAULTS[convention]
+    return (d_iou if iou is None else iou), (d_score if score is None else score)
+
+
 def confusion_matrix(scene, convention="coco", iou=None, score=None, **kw):
     """The matrix of ``convention`` ("coco" or "ultralytics") with its
-    defaults (coco: IoU 0.5, score 0; ultralytics: IoU 0.45, score 0.25)."""
+    DEFAULTS (coco: IoU 0.5, score 0; ultralytics: IoU 0.45, score 0.25)."""
+    iou, score = thresholds(convention, iou, score)
     if convention == "coco":
-        return confusion_coco(scene, 0.5 if iou is None else iou, 0.0 if score is None else score, **kw)
-    if convention == "ultralytics":
-        return confusion_ultralytics(scene, 0.45 if iou is None else iou,
-                                     0.25 if score is None else score)
-    raise DetapInputError(f"confusion convention must be 'coco' or 'ultralytics', got {convention!r}")
+        return confusion_coco(scene, iou, score, **kw)
+    return confusion_ultralytics(scene, iou, score)

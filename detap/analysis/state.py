@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DetapInputError, DetapWarning
-from .calibration import Calibration, calibration
-from .confusion import ConfusionMatrix, coco_pairs, matrix_of_pairs, ultralytics_pairs
+from .calibration import Calibration, calibration, not_confidences
+from .confusion import (ConfusionMatrix, coco_pairs, matrix_of_pairs, thresholds,
+                        ultralytics_pairs)
 from .images import ImageResults, image_results
 from .scene import Scene
 from .tide import MAIN_ERRORS, SPECIAL_ERRORS, TideRecords, tide_pass, tide_summary
@@ -46,14 +47,12 @@ class AnalysisSettings:
     n_bins: int = 10
 
     def confusion_thresholds(self):
-        if self.confusion == "coco":
-            return (self.iou if self.confusion_iou is None else self.confusion_iou,
-                    0.0 if self.confusion_score is None else self.confusion_score)
-        if self.confusion == "ultralytics":
-            return (0.45 if self.confusion_iou is None else self.confusion_iou,
-                    0.25 if self.confusion_score is None else self.confusion_score)
-        raise DetapInputError(f"confusion convention must be 'coco' or 'ultralytics', "
-                              f"got {self.confusion!r}")
+        """(IoU, score) of the confusion matrix: the given ones, else its
+        convention's, but the COCO-style one counts at ``iou``."""
+        iou = self.confusion_iou
+        if iou is None and self.confusion == "coco":
+            iou = self.iou
+        return thresholds(self.confusion, iou, self.confusion_score)
 
 
 @dataclass
@@ -187,13 +186,11 @@ class AnalysisState:
 def _calibration(scores, correct, n_bins):
     """``calibration``, or None with a warning when the scores are not
     confidences (logits, say): the rest of the analysis does not need them."""
-    try:
-        return calibration(scores, correct, n_bins)
-    except DetapInputError as e:
-        if "confidences in [0, 1]" not in str(e):
-            raise
-        warnings.warn(f"analysis: no calibration: {e}", DetapWarning, stacklevel=3)
+    why = not_confidences(scores)
+    if why:
+        warnings.warn(f"analysis: no calibration: {why}", DetapWarning, stacklevel=3)
         return None
+    return calibration(scores, correct, n_bins)
 
 
 def _canonical(rec, images):
