@@ -1,5 +1,7 @@
 """The analysis state: merging random splits gives the same bits as one
 run; calibration and per-image results against direct definitions."""
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -102,3 +104,22 @@ def test_confusion_from_tide_pass_equals_its_own_matching(seed, iou, score):
     cfg = AnalysisSettings(confusion_iou=iou, confusion_score=score)
     got = AnalysisState(cfg).add_scene(scene).compute(np.arange(4)).confusion.matrix
     assert np.array_equal(got, confusion_coco(scene, iou, score).matrix)
+
+
+@pytest.mark.parametrize("kw", [{"iou": 0}, {"iou": -0.1}, {"iou": 1.5}, {"bg": 0.5},
+                                {"iou": 0.3, "bg": 0.3}, {"bg": -0.1}, {"max_dets": 0},
+                                {"max_dets": 2.5}, {"n_bins": 0}, {"confusion": "yolo"}])
+def test_settings_that_cannot_mean_anything_are_refused(kw):
+    """At IoU 0 every pair would match (TIDE's AP read 100 on the sample)."""
+    with pytest.raises(DetapInputError):
+        AnalysisSettings(**kw)
+
+
+def test_cli_iou_zero_with_analysis_is_an_error(capsys):
+    from detap import cli
+    import detap
+    sample = os.path.join(os.path.dirname(detap.__file__), "data", "sample_voc")
+    code = cli.main(["eval", "--gt", sample, "--dt", os.path.join(sample, "results"),
+                     "--analysis", "--iou", "0"])
+    assert code == 2
+    assert "IoU threshold must be in (0, 1]" in capsys.readouterr().err

@@ -46,6 +46,20 @@ class AnalysisSettings:
     confusion_score: float = None
     n_bins: int = 10
 
+    def __post_init__(self):
+        # an IoU threshold of 0 makes every pair a match (a detection of
+        # another class too: TIDE's AP would read 100); bg must stay below it
+        if not 0 < self.iou <= 1:
+            raise DetapInputError(f"analysis: the IoU threshold must be in (0, 1], got {self.iou!r}")
+        if not 0 <= self.bg < self.iou:
+            raise DetapInputError(f"analysis: the background threshold must be in [0, iou) = "
+                                  f"[0, {self.iou!r}), got {self.bg!r}")
+        for name in ("max_dets", "n_bins"):
+            v = getattr(self, name)
+            if int(v) != v or v < 1:
+                raise DetapInputError(f"analysis: {name} must be a positive whole number, got {v!r}")
+        thresholds(self.confusion)  # (checks the convention's name)
+
     def confusion_thresholds(self):
         """(IoU, score) of the confusion matrix: the given ones, else its
         convention's, but the COCO-style one counts at ``iou``."""
