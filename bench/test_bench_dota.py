@@ -35,16 +35,9 @@ import detap.dota
 
 from .dota_data import make_dota, write_dota
 from .refdota import devkit_loop, devkit_recs
+from .test_bench_voc import assert_same, info  # (the same checks and record fields)
 
 CLS = "small-vehicle"
-
-
-def assert_same(got, want, what=""):
-    rec, prec, ap = got
-    rec2, prec2, ap2 = want
-    assert np.array_equal(rec, rec2, equal_nan=True), f"{what}: rec differs"
-    assert np.array_equal(prec, prec2, equal_nan=True), f"{what}: prec differs"
-    assert ap == ap2 or (np.isnan(ap) and np.isnan(ap2)), f"{what}: ap {ap!r} != {ap2!r}"
 
 
 class DotaFiles:
@@ -63,12 +56,6 @@ def dota_files(sizes, tmp_path_factory):
 @pytest.fixture(scope="session")
 def dota_big(sizes):
     return make_dota(sizes.n_images, sizes.big_n, classes=(CLS,), seed=2)
-
-
-def info(sizes, scenario, n_det, data):
-    return dict(scenario=scenario, size=f"{sizes.label(n_det)} dets", n_det=int(n_det),
-                n_images=len(data.names), n_gt=int(len(data.gt_img)), n_classes=1,
-                mode=sizes.mode)
 
 
 def _detap(f):

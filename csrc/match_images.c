@@ -37,12 +37,12 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     int64_t *kimg = malloc((nd + 1) * sizeof *kimg);
     int64_t *doff = calloc(nimg + 1, sizeof *doff);
     int64_t *pos = malloc((nd + 1) * sizeof *pos);
-    double *garea = malloc((ng + 1) * sizeof *garea);
+    double *garea = quad ? NULL : malloc((ng + 1) * sizeof *garea);
     detap_quad *gquad = quad ? malloc((ng + 1) * sizeof *gquad) : NULL;
     double *dbox = malloc((stride * nd + stride) * sizeof *dbox);
     int64_t undef = 0;
     int rc = DETAP_ENOMEM;
-    if (!kimg || !doff || !pos || !garea || !dbox || (quad && !gquad)) goto done;
+    if (!kimg || !doff || !pos || !dbox || (quad ? !gquad : !garea)) goto done;
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
     rc = detap_group_by_image(kimg, nd, nimg, doff, pos);
     if (rc != DETAP_OK) goto done;

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 #include "iou.h"
@@ -184,14 +185,14 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
 
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                           double *out, int64_t *undefined) {
+    detap_quad *g = malloc((ng ? ng : 1) * sizeof *g); /* each GT prepared once */
+    if (!g) return DETAP_ENOMEM;
+    for (size_t j = 0; j < ng; j++) detap_quad_prep(gt + 8 * j, g + j);
     for (size_t i = 0; i < nd; i++) {
         detap_quad d;
         detap_quad_prep(dt + 8 * i, &d);
-        for (size_t j = 0; j < ng; j++) {
-            detap_quad g;
-            detap_quad_prep(gt + 8 * j, &g);
-            out[i * ng + j] = detap_quad_iou(&g, &d, undefined);
-        }
+        for (size_t j = 0; j < ng; j++) out[i * ng + j] = detap_quad_iou(g + j, &d, undefined);
     }
+    free(g);
     return DETAP_OK;
 }

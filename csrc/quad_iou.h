@@ -54,7 +54,7 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
                         int64_t *undefined);
 
 /* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
- * 8 values each. */
+ * 8 values each.  DETAP_ENOMEM when the prepared GT do not fit. */
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                           double *out, int64_t *undefined);
 

@@ -335,8 +335,10 @@ def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
     if nd == 0 or ng == 0:
         return out, 0
     cdef double[:, ::1] o = out
+    cdef int rc
     with nogil:
-        detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
+        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
+    _check(rc)
     return out, int(undef)
 
 

@@ -26,22 +26,12 @@ bit-for-bit copy of mmrotate's float32 torch or OpenCV arithmetic.
 """
 import numpy as np
 
+from ..core import as_boxes
 from ..errors import DetapInputError
 
 __all__ = ["ANGLE_CONVENTIONS", "obb_to_quad", "quad_to_obb", "normalize_obb"]
 
 ANGLE_CONVENTIONS = ("le90", "le135", "oc")
-
-
-def _array(a, width, name):
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.size == 0:
-        return np.zeros((0, width))
-    if arr.ndim != 2 or arr.shape[1] != width:
-        raise DetapInputError(f"{name} must have shape (N, {width}), got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise DetapInputError(f"{name}[{int(np.argwhere(~np.isfinite(arr))[0][0])}] is not finite")
-    return arr
 
 
 def _check(convention):
@@ -52,7 +42,7 @@ def _check(convention):
 
 def obb_to_quad(obbs):
     """(N, 5) ``cx cy w h angle`` -> (N, 8) vertices p1..p4 (any convention)."""
-    b = _array(obbs, 5, "obbs")
+    b = as_boxes(obbs, "obbs", width=5)
     cx, cy, w, h, a = b.T
     c, s = np.cos(a), np.sin(a)
     ux, uy = w / 2 * c, w / 2 * s
@@ -64,7 +54,7 @@ def obb_to_quad(obbs):
 def normalize_obb(obbs, convention="le90"):
     """The same rectangles spelled in ``convention`` (see the module doc)."""
     _check(convention)
-    b = _array(obbs, 5, "obbs").copy()
+    b = as_boxes(obbs, "obbs", width=5).copy()
     w, h, a = b[:, 2].copy(), b[:, 3].copy(), b[:, 4].copy()
     half = np.pi / 2
     if convention == "oc":
@@ -88,7 +78,7 @@ def quad_to_obb(quads, convention="le90"):
     the rectangle of sides |p1p2| and |p2p3|, angle of p1p2, centre the
     midpoint of p1 and p3 (mmrotate's reading of a DOTA polygon)."""
     _check(convention)
-    q = _array(quads, 8, "quads")
+    q = as_boxes(quads, "quads", width=8)
     x, y = q[:, 0::2], q[:, 1::2]
     e1 = np.hypot(x[:, 1] - x[:, 0], y[:, 1] - y[:, 0])
     e2 = np.hypot(x[:, 2] - x[:, 1], y[:, 2] - y[:, 1])
