@@ -10,7 +10,41 @@ import numpy as np
 
 from .engine import cell_ious, match_cell
 
-__all__ = ["eval_img", "ious_dict", "CellList", "LazyEvalImgs"]
+__all__ = ["cell_matching", "gt_matches", "eval_img", "ious_dict", "CellList", "LazyEvalImgs"]
+
+
+def cell_matching(state, c, a, max_det):
+    """Cell c's matching in area range a (the first ``max_det`` detections),
+    as pycocotools' and lvis-api's per-cell dicts read it: (gt_rows, rows,
+    labels (T, D) int8, matched (T, D): the matched GT's position in the
+    cell's GT or -1, gig (G,) bool: GT ignored (its flag or the area range),
+    gtind: the GT in their ignored-last order (a stable sort, as both
+    tools'), dtm (T, D) float64: the matched GT's id, 0 for none and for a
+    GT whose id is 0)."""
+    r = state.rows
+    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
+    rows, labels, matched = match_cell(state, c, a, max_det)
+    lo, hi = state.cells.area_rng[a]
+    garea = r.gt.area[gt_rows]
+    gig = r.gt.ignore[gt_rows].astype(bool) | (garea < lo) | (garea > hi)
+    gtind = np.argsort(gig, kind="mergesort")
+    ids = r.gt.id[gt_rows]
+    dtm = np.where(matched >= 0, ids[np.maximum(matched, 0)] if len(gt_rows) else 0,
+                   0).astype(np.float64)
+    return gt_rows, rows, labels, matched, gig, gtind, dtm
+
+
+def gt_matches(matched, gtind, dt_ids):
+    """(T, G) float64, the GT in ``gtind`` order: the id (``dt_ids``, one
+    per detection) of the last detection that matched each GT (a crowd GT
+    can be matched again), 0 for none."""
+    G = len(gtind)
+    pos = np.empty(G, np.int64)
+    pos[gtind] = np.arange(G)
+    gtm = np.zeros((matched.shape[0], G))
+    for t, d in zip(*np.nonzero(matched >= 0)):   # thresholds, then detections in order
+        gtm[t, pos[matched[t, d]]] = dt_ids[d]
+    return gtm
 
 
 def eval_img(state, c, a, max_det, a_rng=None):
@@ -20,36 +54,18 @@ def eval_img(state, c, a, max_det, a_rng=None):
     if c is None:
         return None
     r, cells = state.rows, state.cells
-    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
-    rows, labels, matched = match_cell(state, c, a, max_det)
-    rng = cells.area_rng[a]
-    garea = r.gt.area[gt_rows]
-    gig = r.gt.ignore[gt_rows].astype(bool) | (garea < rng[0]) | (garea > rng[1])
-    gtind = np.argsort(gig, kind="mergesort")  # pycocotools: ignored GT last
-    T, D, G = len(cells.iou_thrs), len(rows), len(gt_rows)
-    gt_ids = r.gt.id[gt_rows][gtind]
+    gt_rows, rows, labels, matched, gig, gtind, dtm = cell_matching(state, c, a, max_det)
     dt_ids = r.dt.id[rows]
-    # dtMatches: the matched GT's id (0 for none, and for a GT whose id is 0)
-    cell_ids = r.gt.id[gt_rows]
-    dtm = np.where(matched >= 0, cell_ids[np.maximum(matched, 0)] if G else 0, 0).astype(np.float64)
-    # gtMatches: the id of the last detection that matched the GT (a crowd
-    # GT can be matched again), in the sorted GT order
-    pos = np.empty(G, np.int64)
-    pos[gtind] = np.arange(G)
-    gtm = np.zeros((T, G))
-    for t in range(T):
-        for d in range(D):
-            if matched[t, d] >= 0:
-                gtm[t, pos[matched[t, d]]] = dt_ids[d]
     k, i = divmod(int(cells.cell_key[c]), cells.I)
     return {
         "image_id": cells.img_label(i), "category_id": cells.cat_label(k) if cells.use_cats else -1,
-        "aRng": list(rng) if a_rng is None else a_rng, "maxDet": max_det,
-        "dtIds": dt_ids.tolist(), "gtIds": gt_ids.tolist(),
-        "dtMatches": dtm, "gtMatches": gtm,
+        "aRng": list(cells.area_rng[a]) if a_rng is None else a_rng, "maxDet": max_det,
+        "dtIds": dt_ids.tolist(), "gtIds": r.gt.id[gt_rows][gtind].tolist(),
+        "dtMatches": dtm, "gtMatches": gt_matches(matched, gtind, dt_ids),
         "dtScores": r.dt.score[rows].tolist(),
         # np.array of the GT's int flags: float64 when the cell has no GT
-        "gtIgnore": gig[gtind].astype(np.int64 if G else np.float64), "dtIgnore": labels == -1,
+        "gtIgnore": gig[gtind].astype(np.int64 if len(gt_rows) else np.float64),
+        "dtIgnore": labels == -1,
     }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..coco import engine
-from ..coco.views import CellList
+from ..coco.views import CellList, cell_matching, gt_matches
 
 __all__ = ["DtPointers", "LazyEvalImgs", "eval_img", "ious_dict"]
 
@@ -78,35 +78,25 @@ def eval_img(state, c, area_rng, unmatched_ignored, api_ids, img_id, cat_id):
         return None
     r = state.rows
     a = _area_position(state, area_rng)
-    gt_rows = r.gt_rows[r.gt_off[c]:r.gt_off[c + 1]]
     n_cell = int(state.matches.kept_off[c + 1] - state.matches.kept_off[c])
-    rows, _, matched = engine.match_cell(state, c, a, max(n_cell, 1))
+    gt_rows, rows, _, matched, gig, gtind, dt_m = cell_matching(state, c, a, max(n_cell, 1))
     lo, hi = state.cells.area_rng[a]
-    garea = r.gt.area[gt_rows]
-    gig = r.gt.ignore[gt_rows].astype(bool) | (garea < lo) | (garea > hi)
-    gtind = np.argsort(gig, kind="mergesort")   # lvis-api: ignored GT last
-    T, G = matched.shape[0], len(gt_rows)
-    cell_gt_ids = r.gt.id[gt_rows]
     dt_ids = api_ids()[r.dt.id[rows] - 1]
     hit = matched >= 0
-    m = np.maximum(matched, 0)
-    dt_m = np.where(hit, cell_gt_ids[m] if G else 0, 0).astype(np.float64)
-    dt_ig = hit & (gig[m] if G else False)
+    dt_ig = hit & (gig[np.maximum(matched, 0)] if len(gt_rows) else False)
     darea = r.dt.area[rows]
     mask = (darea < lo) | (darea > hi) | unmatched_ignored[rows].astype(bool)
     dt_ig = dt_ig | ((dt_m == 0) & mask[None, :])
-    pos = np.empty(G, np.int64)
-    pos[gtind] = np.arange(G)
-    gt_m = np.zeros((T, G))
-    for t, d in zip(*np.nonzero(hit)):          # (a GT is matched at most once per threshold)
-        gt_m[t, pos[matched[t, d]]] = dt_ids[d]
+    cell_gt_ids = r.gt.id[gt_rows]
+    gt_m = gt_matches(matched, gtind, dt_ids)
     return {
         "image_id": img_id, "category_id": cat_id, "area_rng": area_rng,
         "dt_ids": dt_ids.tolist(), "gt_ids": cell_gt_ids[gtind].tolist(),
         "dt_matches": dt_m, "gt_matches": gt_m,
         "dt_scores": r.dt.score[rows].tolist(),
         # np.array of int flags: float64 when the cell has no GT (as lvis-api)
-        "gt_ignore": gig[gtind].astype(np.int64 if G else np.float64), "dt_ignore": dt_ig,
+        "gt_ignore": gig[gtind].astype(np.int64 if len(gt_rows) else np.float64),
+        "dt_ignore": dt_ig,
     }
 
 
