@@ -342,3 +342,50 @@ def test_decode_of_any_counts_is_safe(counts, h):
     assert np.array_equal(out[:total], want) and not out[total:].any()
     if total == 3 * h:
         assert_same_outcome("decode", [rle])
+
+
+def _read_counts(s):
+    """pycocotools' rleFrString, transcribed: the counts of a complete
+    string (up to a NUL), with its 32-bit wrap-around (shift counts mod 32,
+    as on x86-64) and the differences from the fourth value on."""
+    out, p, s = [], 0, s.split(b"\0")[0]
+    while p < len(s):
+        x, k, more = 0, 0, True
+        while more:
+            c = (s[p] - 48) & 0x3f
+            x |= ((c & 0x1f) << (5 * k % 32)) & 0xFFFFFFFF
+            more = bool(c & 0x20)
+            p, k = p + 1, k + 1
+            if not more and c & 0x10:
+                x |= (0xFFFFFFFF << (5 * k % 32)) & 0xFFFFFFFF
+        if len(out) > 2:
+            x = (x + out[-2]) & 0xFFFFFFFF
+        out.append(x)
+    return out
+
+
+# one-character values (as most of a COCO-like mask's) and longer ones, in
+# any mix: the reader takes eight one-character values at a time
+SHORT = st.sampled_from([bytes([b]) for b in range(48, 80)])
+LONG = st.builds(lambda body, last: body + last,
+                 st.binary(min_size=1, max_size=7).map(lambda b: bytes(48 + 32 + x % 32 for x in b)),
+                 SHORT)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(SHORT, SHORT, SHORT, LONG), max_size=120), st.integers(0, 9))
+def test_long_strings_decode_as_pycocotools_reads_them(values, pad):
+    """Strings long enough for every word alignment, decoded by both C
+    paths (rle_columns from the objects, decode_text_spans from one text
+    blob), equal to the transcription of pycocotools' reader."""
+    from detap import _core
+    s = b"".join(values)
+    want = np.array(_read_counts(s), np.uint32)
+    counts, off = _core.rle_columns([{"size": [3, 4], "counts": s}], np.zeros(1, np.int64),
+                                    np.zeros(1, np.int64), "t")[:2]
+    assert np.array_equal(counts[off[0]:off[1]], want)
+    blob = np.frombuffer(b"x" * pad + s + b"y" * pad, np.uint8).copy()
+    got, off, _ = _core.decode_text_spans(blob, np.array([pad], np.int64),
+                                          np.array([len(s)], np.int64),
+                                          np.array([3], np.uint32), np.array([4], np.uint32), "t", 1)
+    assert np.array_equal(got, want)
