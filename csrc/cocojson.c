@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cocojson.h"
 #include "numparse.h"
+#include "results_stream.h"
 
 #define MAX_DEPTH 256
 
@@ -562,9 +563,10 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     return 1;
 }
 
-int detap_coco_record(const char *p, const char *end, const char *base, int copy_rle,
+int detap_coco_record(const char *p, const char *end, const char *base, int flags,
                       detap_ann_cols *a, const char **next, int *nomem) {
-    cur c = {p, end, 0, 0, base, copy_rle, 0};
+    cur c = {p, end, 0, 0, base, (flags & DETAP_PARSE_COPY_RLE) != 0,
+             (flags & DETAP_PARSE_NO_POLYGONS) != 0};
     int ok = annotation(&c, a, base);
     *next = c.p;
     *nomem = c.nomem;
@@ -649,21 +651,39 @@ static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
     if (!seen) return skip_value(c, 1);
     ws(c);
     if (*seen || c->p >= c->end || *c->p != '[') { c->slow = 1; return 0; }
-    if (!array_of(c, f, cols)) return 0;
+    if (f == ann_elem) {
+        int flags = (c->copy_rle ? DETAP_PARSE_COPY_RLE : 0) | (c->no_polygons ? DETAP_PARSE_NO_POLYGONS : 0);
+        const char *after = c->p;
+        int rc = detap_ann_array(c->p + 1, c->end, c->base, flags, doc->nthreads, &doc->ann, &after);
+        if (rc != DETAP_OK) {
+            c->nomem = rc == DETAP_ENOMEM;
+            c->slow = 1;
+            return 0;
+        }
+        c->p = after;
+    } else if (!array_of(c, f, cols)) {
+        return 0;
+    }
     *seen = 1;
     return 1;
 }
 
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, detap_coco_doc *doc) {
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, int nthreads,
+                     detap_coco_doc *doc) {
     cur c = {buf, buf + len, 0, 0, buf, (flags & DETAP_PARSE_COPY_RLE) != 0,
              (flags & DETAP_PARSE_NO_POLYGONS) != 0};
     doc->ann.hint = ann_hint;
+    doc->nthreads = nthreads;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) { doc->stop = 0; return DETAP_PARSE_SLOW; }
     ws(&c);
     int ok = 0;
     if (c.p < c.end && *c.p == '[') {
         doc->top_is_array = 1;
-        ok = array_of(&c, ann_elem, &doc->ann);
+        const char *after = c.p;
+        int rc = detap_ann_array(c.p + 1, c.end, buf, flags, nthreads, &doc->ann, &after);
+        ok = rc == DETAP_OK;
+        c.nomem = rc == DETAP_ENOMEM;
+        c.p = after;
     } else if (c.p < c.end && *c.p == '{') {
         ok = object_fields(&c, top_field, doc);
     } else {

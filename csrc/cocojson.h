@@ -65,6 +65,7 @@ typedef struct {
     detap_ann_cols ann;
     detap_id_cols img, cat;
     size_t stop;                                    /* where the fast path gave up */
+    int nthreads;                                   /* (set by detap_coco_parse) */
 } detap_coco_doc;
 
 /* Parses buf[0..len).  DETAP_OK, DETAP_PARSE_SLOW or DETAP_ENOMEM.  The doc
@@ -75,18 +76,23 @@ typedef struct {
  * counts strings are copied into doc->ann.blob (rle_start then indexes it,
  * and buf need not outlive the columns); else rle_start indexes buf.
  * DETAP_PARSE_NO_POLYGONS: polygon segmentations are checked as JSON but
- * not read (poly_* stay absent; for callers that never rasterise them). */
+ * not read (poly_* stay absent; for callers that never rasterise them).
+ * nthreads: the "annotations" array is parsed on this many threads (0: all
+ * cores) when it is large (results_stream.h's pieces); the columns are the
+ * sequential parse's whatever the count. */
 #define DETAP_PARSE_COPY_RLE 1
 #define DETAP_PARSE_NO_POLYGONS 2
-int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, detap_coco_doc *doc);
+int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, int nthreads,
+                     detap_coco_doc *doc);
 void detap_coco_doc_free(detap_coco_doc *doc);
 
 /* One annotation or result object at p (white space before it allowed)
  * into a's next row, its RLE counts strings given as offsets from base, or
- * copied into a->blob with copy_rle.  1 with *next just after the object;
- * 0 when it is not the fast path's (*nomem: out of memory), a's row count
- * unchanged. */
-int detap_coco_record(const char *p, const char *end, const char *base, int copy_rle,
+ * copied into a->blob with DETAP_PARSE_COPY_RLE in flags (and polygons
+ * skipped with DETAP_PARSE_NO_POLYGONS).  1 with *next just after the
+ * object; 0 when it is not the fast path's (*nomem: out of memory), a's row
+ * count unchanged. */
+int detap_coco_record(const char *p, const char *end, const char *base, int flags,
                       detap_ann_cols *a, const char **next, int *nomem);
 
 #endif

@@ -43,7 +43,7 @@ static inline const char *skip_ws(const char *p, const char *end) {
 }
 
 /* The records of one piece; the last piece (stop == end) reads to the end. */
-static void parse_piece(piece *pc, const char *base, const char *end, int final) {
+static void parse_piece(piece *pc, const char *base, const char *end, int final, int flags) {
     detap_ann_cols *a = &pc->ann;
     const char *p = pc->start;
     int first = pc->first;
@@ -59,7 +59,7 @@ static void parse_piece(piece *pc, const char *base, const char *end, int final)
         if (rec >= pc->stop) { pc->status = PIECE_REACHED; pc->next = rec; return; }
         size_t n = a->n, kp_n = a->kp_n, blob_n = a->blob_n;
         int nomem = 0;
-        int parsed = detap_coco_record(rec, end, base, 1, a, &p, &nomem), ok = parsed;
+        int parsed = detap_coco_record(rec, end, base, flags, a, &p, &nomem), ok = parsed;
         if (ok) { p = skip_ws(p, end); ok = p < end; } /* its ',' or ']' must be in the block too */
         if (!ok) {
             a->n = n; a->kp_n = kp_n; a->blob_n = blob_n; /* the record is read again */
@@ -128,7 +128,7 @@ static int stream_array(detap_results_stream *r, const char *buf, const char *p,
 #endif
     /* every piece is told final: a kept piece whose record runs into the
      * end of the last block is a truncated document, wherever it started */
-    for (i = 0; i < np; i++) parse_piece(&pcs[i], buf, end, final);
+    for (i = 0; i < np; i++) parse_piece(&pcs[i], buf, end, final, r->flags);
     /* keep piece i + 1 only when piece i, read from a known record start,
      * ended exactly at its start */
     int rc = DETAP_OK;
@@ -163,6 +163,7 @@ int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int
         if (*p != '[') return DETAP_PARSE_SLOW;
         r->state = 1;
         r->first = 1;
+        r->flags |= DETAP_PARSE_COPY_RLE; /* the block does not stay */
         p++;
     }
     if (r->state == 1) {
@@ -175,6 +176,27 @@ int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int
     if (p != end) return DETAP_PARSE_SLOW;
     *consumed = len;
     return DETAP_OK;
+}
+
+int detap_ann_array(const char *p, const char *end, const char *base, int flags, int nthreads,
+                    detap_ann_cols *out, const char **after) {
+    detap_results_stream r;
+    memset(&r, 0, sizeof r);
+    r.ann = *out; /* (its hint and anything read before: appended to) */
+    r.state = 1;
+    r.first = 1;
+    r.flags = flags;
+    int rc = DETAP_OK;
+    /* the whole text is here (final): each round keeps at least one piece's
+     * records or fails, so the loop ends */
+    while (rc == DETAP_OK && r.state == 1) {
+        size_t consumed = 0;
+        rc = stream_array(&r, base, p, end, 1, nthreads, &consumed);
+        p = base + consumed;
+    }
+    *out = r.ann;
+    *after = p;
+    return rc;
 }
 
 void detap_results_free(detap_results_stream *r) {

@@ -24,6 +24,7 @@ typedef struct {
     detap_ann_cols ann;
     int state; /* 0: before '[', 1: inside the array, 2: after ']' */
     int first; /* inside: no record yet (a ']' may close the array) */
+    int flags; /* detap_coco_record's (DETAP_PARSE_COPY_RLE is added) */
 } detap_results_stream;
 
 /* DETAP_OK: *consumed bytes are read; call again with the rest (and more
@@ -36,5 +37,14 @@ typedef struct {
 int detap_results_feed(detap_results_stream *r, const char *buf, size_t len, int final,
                        int nthreads, size_t *consumed);
 void detap_results_free(detap_results_stream *r);
+
+/* The annotation records of a JSON array whose text is all in memory, p
+ * just after its '[' (end: the end of the buffer, base: its start, for RLE
+ * offsets), appended to *out on nthreads threads (0: all cores) as the
+ * pieces above; flags as detap_coco_record's.  DETAP_OK with *after just
+ * after the array's ']'; DETAP_PARSE_SLOW (not the fast path's) or
+ * DETAP_ENOMEM, out's row count then unspecified (the caller frees it). */
+int detap_ann_array(const char *p, const char *end, const char *base, int flags, int nthreads,
+                    detap_ann_cols *out, const char **after);
 
 #endif

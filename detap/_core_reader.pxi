@@ -53,7 +53,8 @@ cdef extern from "cocojson.h" nogil:
         detap_id_cols img
         detap_id_cols cat
         size_t stop
-    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, detap_coco_doc *doc)
+    int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, int nthreads,
+                         detap_coco_doc *doc)
     int DETAP_PARSE_COPY_RLE
     int DETAP_PARSE_NO_POLYGONS
     void detap_coco_doc_free(detap_coco_doc *doc)
@@ -145,12 +146,15 @@ cdef list _strings(const unsigned char[::1] data, detap_id_cols *a):
 ID_OTHER = DETAP_ID_OTHER
 
 
-def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False, bint polygons=True):
+def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False, bint polygons=True,
+                    int nthreads=0):
     """Columns of a COCO JSON document (csrc/cocojson.h), or None when the
     fast path hands the document to Python's json module.  RLE counts
     strings are located in ``data`` (rle_start), or with ``copy_rle`` copied
     into the "rle_blob" array (so that ``data`` may be dropped).  Without
-    ``polygons``, polygon segmentations are checked but not read."""
+    ``polygons``, polygon segmentations are checked but not read.  A large
+    annotations array is parsed on ``nthreads`` threads (0: all cores,
+    threads.py); the columns do not depend on it."""
     cdef detap_coco_doc doc
     memset(&doc, 0, sizeof(doc))
     cdef size_t n = data.shape[0]
@@ -162,7 +166,7 @@ def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False, bint pol
     with nogil:
         rc = detap_coco_parse(buf, n, hint,
                               (DETAP_PARSE_COPY_RLE if copy_rle else 0)
-                              | (0 if polygons else DETAP_PARSE_NO_POLYGONS), &doc)
+                              | (0 if polygons else DETAP_PARSE_NO_POLYGONS), nthreads, &doc)
     try:
         if rc == DETAP_ENOMEM:
             raise MemoryError("COCO JSON reader: out of memory")

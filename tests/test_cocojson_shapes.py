@@ -255,3 +255,55 @@ def test_polygons_skipped_read_the_same_otherwise(doc, cuts):
             data[p:p + len(chunk)] = chunk
     same_but_polygons(bytes(data))
     same_but_polygons(b'{"annotations": ' + bytes(data) + b', "images": []}')
+
+
+def _same_columns(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        x, y = a[k], b[k]
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), k
+        else:
+            assert x == y, k
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["images first", "annotations first"]))
+def test_annotations_in_pieces_read_as_in_one(seed, order):
+    """A GT document whose annotations array is large enough to be cut into
+    pieces (1 MB each) reads into the same columns on 1, 2 and 3 threads:
+    records of every kind, and strings holding the '}, {' a piece start is
+    guessed from (a wrong guess must be dropped, never kept)."""
+    rng = np.random.default_rng(seed)
+    anns = []
+    for i in range(12000):
+        a = {"id": i + 1, "image_id": int(rng.integers(1, 50)), "category_id": 1,
+             "bbox": [float(v) for v in rng.random(4).round(3) * 100],
+             "area": float(rng.random()), "iscrowd": int(rng.integers(0, 2))}
+        kind = rng.integers(0, 4)
+        if kind == 0:
+            a["segmentation"] = {"size": [20, 30], "counts": "".join(
+                ALPHABET[j] for j in rng.integers(0, 64, rng.integers(1, 40)))}
+        elif kind == 1:
+            a["segmentation"] = [[float(v) for v in rng.random(8).round(2) * 50]]
+        elif kind == 2:
+            # (most of the text: a guess mostly lands in one)
+            a["note"] = "}, {" * int(rng.integers(20, 60)) + '"id": 7}, {'
+        a = dict(sorted(a.items(), key=lambda kv: rng.random()))
+        anns.append(a)
+    parts = {"images": [{"id": i, "width": 30, "height": 20} for i in range(1, 50)],
+             "annotations": anns, "categories": [{"id": 1, "name": "a}, {b"}]}
+    keys = ["images", "annotations", "categories"]
+    if order == "annotations first":
+        keys = ["annotations", "categories", "images"]
+    data = json.dumps({k: parts[k] for k in keys}).encode()
+    assert len(data) > 2 << 20
+    for polygons in (True, False):
+        one = _core.parse_coco_json(data, copy_rle=True, polygons=polygons, nthreads=1)
+        assert one is not None and len(one["ann_id"] if "ann_id" in one else one["image_id"]) == 12000
+        for nt in (2, 3):
+            _same_columns(one, _core.parse_coco_json(data, copy_rle=True, polygons=polygons,
+                                                     nthreads=nt))
+    # and where the fast path gives up (a record it does not read), so do the pieces
+    bad = data.replace(b'"iscrowd": 0', b'"iscrowd": [0]', 1)
+    assert [_core.parse_coco_json(bad, nthreads=nt) for nt in (1, 3)] == [None, None]

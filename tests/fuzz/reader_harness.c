@@ -172,9 +172,9 @@ static int same_doc(const detap_coco_doc *x, const detap_coco_doc *y) {
     return 1;
 }
 
-static int coco_once(const char *buf, size_t len, size_t hint, detap_coco_doc *doc) {
+static int coco_once(const char *buf, size_t len, size_t hint, int nthreads, detap_coco_doc *doc) {
     memset(doc, 0, sizeof *doc);
-    int rc = detap_coco_parse(buf, len, hint, 0, doc);
+    int rc = detap_coco_parse(buf, len, hint, 0, nthreads, doc);
     CHECK("coco", rc == DETAP_OK || rc == DETAP_PARSE_SLOW || rc == DETAP_ENOMEM);
     CHECK("coco", doc->stop <= len);
     if (rc == DETAP_OK) check_doc(doc, buf, len);
@@ -182,22 +182,24 @@ static int coco_once(const char *buf, size_t len, size_t hint, detap_coco_doc *d
 }
 
 /* detap_coco_parse with the size hints 0 (grow from nothing), 1, 3 (grow
- * at once), 1500, and the one detap._core passes; the columns must not
- * depend on the hint. */
+ * at once), 1500, and the one detap._core passes, the annotations cut into
+ * 2 or 3 pieces (this build cuts at any size); the columns must not depend
+ * on the hint nor the pieces. */
 static void read_coco(const char *buf, size_t len) {
     const size_t hints[] = {1, 3, 1500, len / 60 + 16};
     detap_coco_doc ref, doc;
-    int rc0 = coco_once(buf, len, 0, &ref);
+    int rc0 = coco_once(buf, len, 0, 1, &ref);
     for (size_t k = 0; k < sizeof hints / sizeof *hints; k++) {
-        int rc = coco_once(buf, len, hints[k], &doc);
+        int rc = coco_once(buf, len, hints[k], 2 + (int)(k % 2), &doc);
         CHECK("coco", rc == rc0);
         if (rc == DETAP_OK && rc0 == DETAP_OK && !same_doc(&ref, &doc))
-            fail("coco", "hint %zu gives other columns than hint 0", hints[k]);
+            fail("coco", "hint %zu, %d pieces give other columns than hint 0, one piece",
+                 hints[k], 2 + (int)(k % 2));
         detap_coco_doc_free(&doc);
     }
     /* polygons skipped: the same verdict (the columns are compared in Python) */
     memset(&doc, 0, sizeof doc);
-    int rc = detap_coco_parse(buf, len, 0, DETAP_PARSE_NO_POLYGONS, &doc);
+    int rc = detap_coco_parse(buf, len, 0, DETAP_PARSE_NO_POLYGONS, 2, &doc);
     CHECK("coco", rc == rc0 || rc == DETAP_ENOMEM || rc0 == DETAP_ENOMEM);
     if (rc == DETAP_OK) check_doc(&doc, buf, len);
     detap_coco_doc_free(&doc);
@@ -247,7 +249,7 @@ static int stream_once(const char *buf, size_t len, size_t block, int nthreads,
 static void read_stream(const char *buf, size_t len) {
     detap_coco_doc ref;
     memset(&ref, 0, sizeof ref);
-    int rc0 = detap_coco_parse(buf, len, 0, 0, &ref);
+    int rc0 = detap_coco_parse(buf, len, 0, 0, 1, &ref);
     int want = rc0 == DETAP_OK && ref.top_is_array;
     /* tiny blocks only on small inputs: each call copies the window */
     const size_t blocks[] = {len <= 2048 ? 1 : 4096, len <= 2048 ? 5 : 16384, 64, len + 1};
