@@ -1,4 +1,5 @@
 #include <float.h>
+#include <math.h>
 #include <string.h>
 #include <stdlib.h>
 #include "accumulate.h"
@@ -102,42 +103,39 @@ int detap_ap_all_point(const double *rec, const double *prec, size_t n,
  *   rc = tp / npig; pr = tp / (fp + tp + eps); pr[i-1] = max(pr[i-1], pr[i])
  *   backwards; q[r] = pr[searchsorted(rc, recThrs[r], "left")] (and the
  *   score there) until the first index past the end, then zeros.
- * Labels are read as L[idx[j]] (idx NULL: L[j]).
  *
  * Only the TPs matter: rc only rises at a TP, so a searched index is 0 or
  * the position of the c-th TP, c the smallest count with c / npig >= thr
  * (found by bisection on the same division); and between TPs tp is constant
  * and fp does not fall, so pr does not rise, and the suffix maximum from a
  * TP is the max of pr over that TP and the later ones (the same values, so
- * the same bits).  tp_pos, tp_fp: scratch of n. */
-static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const double *scores_sorted,
-                    size_t nd, double npig, const double *rec_thrs, size_t R,
-                    double *precision, double *scores, size_t stride, double *recall,
-                    int64_t *tp_pos, int64_t *tp_fp) {
+ * the same bits).
+ *
+ * A cell's labels arrive as its TPs: tp_pos[c] the position of the c-th
+ * (among nd, in score order), tp_fp[c] the FPs before it; first_tp /
+ * first_fp: the label at position 0.  tp_fp's slots are reused. */
+typedef struct {
+    int64_t ntp, fp0, tp0;
+    int64_t *tp_pos, *tp_fp;
+} tp_list;
+
+static void coco101_curve(const tp_list *L, const double *scores_sorted, size_t nd, double npig,
+                          const double *rec_thrs, size_t R, double *precision, double *scores,
+                          size_t stride, double *recall) {
     const double eps = DBL_EPSILON; /* np.spacing(1) */
-    int64_t ntp = 0, fp = 0, fp0 = 0, tp0 = 0;
-    /* branch-free: TP, FP and ignored come in no predictable order, and a
-     * mispredicted branch per label costs more than the stores (tp_pos and
-     * tp_fp have room for nd + 1 entries) */
-    for (size_t j = 0; j < nd; j++) {
-        int8_t l = L[(idx ? (size_t)idx[j] : j) * lstride];
-        tp_pos[ntp] = (int64_t)j;
-        tp_fp[ntp] = fp;
-        ntp += l == DETAP_TP;
-        fp += l == DETAP_FP;
-        if (j == 0) { fp0 = fp; tp0 = ntp; }
-    }
+    int64_t ntp = L->ntp;
+    const int64_t *tp_pos = L->tp_pos;
     *recall = nd ? (double)ntp / npig : 0.;
     /* suffix maxima of pr over the TPs, stored over tp_fp's slots */
-    double *env = (double *)tp_fp; /* same size: int64_t and double */
+    double *env = (double *)L->tp_fp; /* same size: int64_t and double */
     double run = -1.;
     for (size_t c = (size_t)ntp; c-- > 0;) {
-        double tp = (double)(c + 1), f = (double)tp_fp[c];
+        double tp = (double)(c + 1), f = (double)L->tp_fp[c];
         double p = tp / (f + tp + eps);
         if (p > run) run = p;
         env[c] = run;
     }
-    double p0 = (double)tp0 / ((double)fp0 + (double)tp0 + eps);
+    double p0 = (double)L->tp0 / ((double)L->fp0 + (double)L->tp0 + eps);
     double env0 = ntp && env[0] > p0 ? env[0] : p0; /* position 0 may not be a TP */
     for (size_t r = 0; r < R; r++) {
         double v = rec_thrs[r];
@@ -145,13 +143,15 @@ static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const d
             for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
             break;
         }
-        /* smallest c in [0, ntp] with c / npig >= v, else past the end */
-        size_t lo = 0, hi = (size_t)ntp + 1;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (mid <= (size_t)ntp && !((double)mid / npig < v)) hi = mid;
-            else lo = mid + 1;
-        }
+        /* smallest c in [0, ntp] with c / npig >= v, else past the end:
+         * c / npig does not fall as c grows, so from the guess ceil(v * npig)
+         * (off by one at most, by its rounding) a step or two on the same
+         * division finds it, where a bisection would divide ~log2(ntp) times */
+        size_t lo, top = (size_t)ntp;
+        double g = ceil(v * npig);
+        lo = !(g > 0) ? 0 : g > (double)top ? top + 1 : (size_t)g;
+        while (lo > 0 && !((double)(lo - 1) / npig < v)) lo--;
+        while (lo <= top && (double)lo / npig < v) lo++;
         if (lo > (size_t)ntp) {
             for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
             break;
@@ -162,22 +162,124 @@ static void coco101(const int8_t *L, size_t lstride, const int64_t *idx, const d
     }
 }
 
+/* The TPs of int8 labels L[0..nd) (1 TP, 0 FP, -1 ignored). */
+static void tps_of_labels(const int8_t *L, size_t nd, tp_list *out) {
+    int64_t ntp = 0, fp = 0;
+    out->fp0 = out->tp0 = 0;
+    /* branch-free: TP, FP and ignored come in no predictable order, and a
+     * mispredicted branch per label costs more than the stores (tp_pos and
+     * tp_fp have room for nd + 1 entries) */
+    for (size_t j = 0; j < nd; j++) {
+        int8_t l = L[j];
+        out->tp_pos[ntp] = (int64_t)j;
+        out->tp_fp[ntp] = fp;
+        ntp += l == DETAP_TP;
+        fp += l == DETAP_FP;
+        if (j == 0) { out->fp0 = fp; out->tp0 = ntp; }
+    }
+    out->ntp = ntp;
+}
+
+/* ------------------------------------------------- labels as bit planes */
+
+/* The 8 x 8 bit matrix x (row i: byte i, column j: bit j) transposed
+ * (Hacker's Delight, 7-3). */
+static inline uint64_t transpose8(uint64_t x) {
+    uint64_t t;
+    t = (x ^ (x >> 7)) & UINT64_C(0x00AA00AA00AA00AA);
+    x = x ^ t ^ (t << 7);
+    t = (x ^ (x >> 14)) & UINT64_C(0x0000CCCC0000CCCC);
+    x = x ^ t ^ (t << 14);
+    t = (x ^ (x >> 28)) & UINT64_C(0x00000000F0F0F0F0);
+    x = x ^ t ^ (t << 28);
+    return x;
+}
+
+/* A category's labels in score order as bit planes: plane ((a * T + t) * 2
+ * + kind) holds, in W words, bit j for the j-th detection (sel[j]'s block)
+ * being a TP (kind 0) or ignored (kind 1) at (area range a, threshold t).
+ * Eight detections at a time: a byte of each block becomes eight planes'
+ * bytes through one 8 x 8 transpose, instead of a shift and mask per label. */
+static void label_planes(const uint8_t *labels, const int64_t *sel, size_t nall, size_t A,
+                         size_t T, size_t W, uint64_t *planes) {
+    size_t LB = DETAP_LAB_BLOCK(T), half = DETAP_LAB_BYTES(T);
+    memset(planes, 0, A * T * 2 * W * sizeof *planes);
+    for (size_t j0 = 0; j0 < nall; j0 += 8) {
+        size_t nb = nall - j0 < 8 ? nall - j0 : 8;
+        const uint8_t *blk[8];
+        for (size_t i = 0; i < nb; i++) blk[i] = labels + (size_t)sel[j0 + i] * A * LB;
+        size_t w = j0 / 64, sh = j0 % 64;
+        for (size_t a = 0; a < A; a++)
+            for (size_t k = 0; k < LB; k++) {
+                uint64_t x = 0;
+                for (size_t i = 0; i < nb; i++) x |= (uint64_t)blk[i][a * LB + k] << (8 * i);
+                if (!x) continue;
+                x = transpose8(x);
+                size_t kind = k >= half, t0 = 8 * (k - kind * half);
+                for (size_t b = 0; b < 8 && t0 + b < T; b++)
+                    planes[((a * T + t0 + b) * 2 + kind) * W + w] |= ((x >> (8 * b)) & 0xff) << sh;
+            }
+    }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    defined(__linux__)
+/* the hardware popcount where the CPU has it (not in x86-64's baseline) */
+#define POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#else
+#define POPCNT_CLONES
+#endif
+
+static inline size_t pop64(uint64_t x) { return (size_t)__builtin_popcountll(x); }
+
+/* The TPs of one plane pair (tp, ig: W words over nall detections) among
+ * the detections of keep (NULL: all), positions counted among those kept.
+ * Cost: a few operations per word and per TP, not per detection. */
+POPCNT_CLONES
+static void tps_of_planes(const uint64_t *tp, const uint64_t *ig, const uint64_t *keep, size_t W,
+                          size_t nall, tp_list *out) {
+    int64_t ntp = 0, fp = 0, base = 0;
+    int first = 1;
+    out->fp0 = out->tp0 = 0;
+    for (size_t w = 0; w < W; w++) {
+        uint64_t kw = keep ? keep[w]
+                           : (w + 1 < W || nall % 64 == 0 ? ~UINT64_C(0)
+                                                          : (UINT64_C(1) << (nall % 64)) - 1);
+        if (!kw) continue;
+        uint64_t tw = tp[w] & kw, fw = kw & ~tw & ~ig[w];
+        if (first) { /* the label at position 0: the lowest kept bit */
+            uint64_t low = kw & (~kw + 1);
+            out->tp0 = (tw & low) != 0;
+            out->fp0 = (fw & low) != 0;
+            first = 0;
+        }
+        while (tw) {
+            unsigned b = (unsigned)__builtin_ctzll(tw);
+            uint64_t below = (UINT64_C(1) << b) - 1;
+            out->tp_pos[ntp] = base + (int64_t)pop64(kw & below);
+            out->tp_fp[ntp] = fp + (int64_t)pop64(fw & below);
+            ntp++;
+            tw &= tw - 1;
+        }
+        fp += (int64_t)pop64(fw);
+        base += (int64_t)pop64(kw);
+    }
+    out->ntp = ntp;
+}
+
 int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
                      size_t nd, double npig, const double *rec_thrs, size_t R,
                      double *precision, double *scores, double *recall) {
-    int64_t *tp_pos = malloc((nd + 1) * sizeof *tp_pos);
-    int64_t *tp_fp = malloc((nd + 1) * sizeof *tp_fp);
-    if (!tp_pos || !tp_fp) { free(tp_pos); free(tp_fp); return DETAP_ENOMEM; }
-    coco101(labels, 1, NULL, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall,
-            tp_pos, tp_fp);
-    free(tp_pos);
-    free(tp_fp);
+    tp_list L;
+    L.tp_pos = malloc((nd + 1) * sizeof *L.tp_pos);
+    L.tp_fp = malloc((nd + 1) * sizeof *L.tp_fp);
+    if (!L.tp_pos || !L.tp_fp) { free(L.tp_pos); free(L.tp_fp); return DETAP_ENOMEM; }
+    tps_of_labels(labels, nd, &L);
+    coco101_curve(&L, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall);
+    free(L.tp_pos);
+    free(L.tp_fp);
     return DETAP_OK;
 }
-
-#ifndef LAB_BUDGET /* a build with -DLAB_BUDGET=1 tests the one-range chunks */
-#define LAB_BUDGET ((size_t)64 << 20)
-#endif
 
 int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                           const int64_t *kept_off, const double *kept_score,
@@ -197,10 +299,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         if (n > maxk) maxk = n;
     }
     for (size_t m = 0; m < M; m++) if (max_dets[m] < 0) return DETAP_EVALUE;
-    /* area ranges per label gather: all of them, unless the scratch of the
-     * largest category would pass LAB_BUDGET bytes per thread */
-    size_t achunk = A ? A : 1;
-    while (achunk > 1 && (maxk + 1) * achunk * (T ? T : 1) > LAB_BUDGET) achunk--;
+    size_t maxw = (maxk + 63) / 64 + 1;
     int rc = DETAP_OK;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
@@ -216,8 +315,9 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         int64_t *rank = malloc((maxk + 1) * sizeof *rank);
         int64_t *sel = malloc((maxk + 1) * sizeof *sel);
         int64_t *sel_prev = malloc((maxk + 1) * sizeof *sel_prev);
-        int8_t *lab = malloc((maxk + 1) * achunk * (T ? T : 1));
-        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev && lab)
+        uint64_t *planes = malloc((A * T * 2 + 1) * maxw * sizeof *planes);
+        uint64_t *keep = malloc(maxw * sizeof *keep);
+        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev && planes && keep)
                      ? DETAP_OK : DETAP_ENOMEM;
         /* -1 everywhere first, split over the threads (the first touch of
          * these pages is most of the cost); the loop below overwrites */
@@ -261,60 +361,55 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                     sel[j] = q[o];
                     sel_prev[j] = rank[o];
                 }
-                /* the labels of a chunk of area ranges in score order, one
-                 * row per (range, threshold): each detection's labels are
-                 * read once (one scattered read), the curves then scan rows */
-                for (size_t a0 = 0; a0 < A; a0 += achunk) {
-                    size_t a1 = a0 + achunk < A ? a0 + achunk : A;
-                    size_t LB = DETAP_LAB_BLOCK(T);
-                    for (size_t j = 0; j < nall; j++) {
-                        const uint8_t *src = labels + ((size_t)sel[j] * A + a0) * LB;
-                        for (size_t a = 0; a < a1 - a0; a++)
-                            for (size_t t = 0; t < T; t++)
-                                lab[(a * T + t) * nall + j] = detap_lab_get(src + a * LB, T, t);
-                    }
-                    size_t prev_n = (size_t)-1, prev_m = 0;
-                    for (size_t m = 0; m < M; m++) {
-                        /* the first max_dets[m] of each image: positions jsel */
-                        size_t n = 0;
-                        for (size_t j = 0; j < nall; j++)
-                            if (sel_prev[j] < max_dets[m]) { ord[n] = (int64_t)j; sc[n] = ss[j]; n++; }
-                        size_t stride = K * A * M;
-                        if (m > 0 && n == prev_n) {
-                            /* the sets are nested: the same count is the same
-                             * detections, so the same curves, copied */
-                            for (size_t a = a0; a < a1; a++)
-                                for (size_t t = 0; t < T; t++) {
-                                    size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
-                                    for (size_t r = 0; r < R; r++) {
-                                        precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
-                                        if (scores) scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
-                                    }
-                                    recall[t * stride + dst] = recall[t * stride + src];
-                                }
-                            continue;
+                size_t W = (nall + 63) / 64;
+                label_planes(labels, sel, nall, A, T, W, planes);
+                tp_list L = {0, 0, 0, tp_pos, tp_fp};
+                size_t prev_n = (size_t)-1, prev_m = 0, stride = K * A * M;
+                for (size_t m = 0; m < M; m++) {
+                    /* the first max_dets[m] of each image: bits of keep, their
+                     * scores compacted into sc */
+                    size_t n = 0;
+                    memset(keep, 0, W * sizeof *keep);
+                    for (size_t j = 0; j < nall; j++)
+                        if (sel_prev[j] < max_dets[m]) {
+                            keep[j / 64] |= UINT64_C(1) << (j % 64);
+                            sc[n++] = ss[j];
                         }
-                        prev_n = n;
-                        prev_m = m;
-                        const int64_t *jsel = n == nall ? NULL : ord;
-                        for (size_t a = a0; a < a1; a++) {
-                            int64_t np_ = 0;
-                            for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
-                            if (np_ == 0) continue;
+                    if (m > 0 && n == prev_n) {
+                        /* the sets are nested: the same count is the same
+                         * detections, so the same curves, copied */
+                        for (size_t a = 0; a < A; a++)
                             for (size_t t = 0; t < T; t++) {
-                                size_t cell = ((k * A + a) * M + m);
-                                coco101(lab + ((a - a0) * T + t) * nall, 1, jsel, sc, n, (double)np_,
-                                        rec_thrs, R, precision + t * R * stride + cell,
-                                        scores ? scores + t * R * stride + cell : NULL, stride,
-                                        recall + t * stride + cell, tp_pos, tp_fp);
+                                size_t dst = (k * A + a) * M + m, src = (k * A + a) * M + prev_m;
+                                for (size_t r = 0; r < R; r++) {
+                                    precision[(t * R + r) * stride + dst] = precision[(t * R + r) * stride + src];
+                                    if (scores) scores[(t * R + r) * stride + dst] = scores[(t * R + r) * stride + src];
+                                }
+                                recall[t * stride + dst] = recall[t * stride + src];
                             }
+                        continue;
+                    }
+                    prev_n = n;
+                    prev_m = m;
+                    for (size_t a = 0; a < A; a++) {
+                        int64_t np_ = 0;
+                        for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
+                        if (np_ == 0) continue;
+                        for (size_t t = 0; t < T; t++) {
+                            size_t cell = ((k * A + a) * M + m);
+                            const uint64_t *pl = planes + (a * T + t) * 2 * W;
+                            tps_of_planes(pl, pl + W, n == nall ? NULL : keep, W, nall, &L);
+                            coco101_curve(&L, sc, n, (double)np_, rec_thrs, R,
+                                          precision + t * R * stride + cell,
+                                          scores ? scores + t * R * stride + cell : NULL, stride,
+                                          recall + t * stride + cell);
                         }
                     }
                 }
             }
         }
         free(q); free(sc); free(ord); free(ss); free(tp_pos); free(tp_fp);
-        free(rank); free(sel); free(sel_prev); free(lab);
+        free(rank); free(sel); free(sel_prev); free(planes); free(keep);
         if (my < rc) rc = my;
     }
     (void)nthreads;

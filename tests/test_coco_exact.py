@@ -666,6 +666,10 @@ PARAMS = {
     # cuts that select the same detections (accumulate reuses the curves)
     "maxDets_repeated": lambda gt: setter(maxDets=[10, 10, 100]),
     "maxDets_all_above": lambda gt: setter(maxDets=[200, 300, 400]),
+    # thresholds over three label bytes (accumulate reads 8 at a time)
+    "iouThrs_17": lambda gt: setter(iouThrs=np.linspace(0.1, 0.9, 17)),
+    "iouThrs_8": lambda gt: setter(iouThrs=np.linspace(0.5, 0.85, 8)),
+    "maxDets_1_2_3": lambda gt: setter(maxDets=[1, 2, 3]),
     "all_custom": lambda gt: setter(iouThrs=np.array([0.3, 0.5, 0.75]), recThrs=np.linspace(0, 1, 11),
                                     maxDets=[3, 30, 60], areaRng=AREAS4,
                                     areaRngLbl=["all", "small", "medium", "large"]),
