@@ -35,6 +35,7 @@ import numpy as np
 from ..core import GroundTruth, match
 from ..errors import DetapInputError
 from .scene import by_image
+from .tide import tide_pass
 
 __all__ = ["DEFAULTS", "thresholds", "ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
            "coco_pairs", "ultralytics_pairs", "matrix_of_pairs"]
@@ -94,7 +95,11 @@ def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None, matched=No
     K = len(s.classes)
     d_off, d_rows = s.ranked(max_dets, score)
     g_off, g_rows = s.gt_groups()[:2]
-    if matched is None:
+    if matched is None and s.shapes is not None:
+        # masks, keypoints: the same matcher on the similarity stage's blocks
+        matched = tide_pass(s, max_dets=max_dets, threads=threads, confusion_iou=thr,
+                            min_score=score)[1]
+    elif matched is None:
         # detap's one matcher under pycocotools' rule, every class as one
         gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
                          ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))

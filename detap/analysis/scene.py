@@ -1,22 +1,64 @@
-"""The boxes an analysis reads: one evaluation as columns, in image order.
+"""What an analysis reads: one evaluation as columns, in image order.
 
 Every analysis (TIDE, confusion matrix, calibration, per-image results)
-compares boxes with pycocotools' box IoU on ``[x, y, w, h]`` pixels in
-continuous coordinates, whatever the protocol of the AP: a VOC data set's
-``[x1, y1, x2, y2]`` boxes become ``[x1, y1, x2 - x1, y2 - y1]``.  Crowd
-and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
-detection on one is neither right nor wrong.
+compares detections with GT through one similarity, whatever the protocol
+of the AP:
+
+- boxes (default): pycocotools' box IoU on ``[x, y, w, h]`` pixels in
+  continuous coordinates (a VOC data set's ``[x1, y1, x2, y2]`` boxes
+  become ``[x1, y1, x2 - x1, y2 - y1]``);
+- ``Shapes("segm")``: pycocotools' mask IoU on the RLEs (tidecv's
+  ``TIDE.MASK`` mode), computed by the evaluation's similarity stage;
+- ``Shapes("keypoints")``: pycocotools' OKS (``computeOks``: the GT's
+  area, its box for GT without visible points) in place of the IoU, every
+  threshold unchanged (detap's definition: tidecv has no keypoints mode).
+
+Crowd and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
+detection on one is neither right nor wrong.  Against them the similarity
+is pycocotools' crowd IoU (intersection over the detection's box or mask);
+OKS has no crowd form (pycocotools ignores ``iscrowd`` in it) and stays
+OKS.  ``gt_whole`` marks ignore regions that cover the whole image (tidecv's
+region without box or mask: every detection of its class is inside), as
+LVIS's not-exhaustive classes are (``detap.lvis``).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import group
+from .. import _core, group
 from ..boxes import boxes_as
 from ..core import sort_detections
 from ..errors import DetapInputError
 
-__all__ = ["Scene", "scene_from_dataset", "by_image"]
+__all__ = ["Scene", "Shapes", "scene_from_dataset", "by_image"]
+
+
+@dataclass
+class Shapes:
+    """What the similarity compares instead of the boxes.
+
+    kind      "segm" (mask IoU) or "keypoints" (OKS)
+    gt, dt    ``detap.coco.masks.MaskColumns`` (segm), or (n, 3K) float64
+              keypoints x, y, v in pixels, one row per GT / detection row
+    gt_area   (M,) float64 square pixels: the areas OKS scales by
+    kpt_vars  (K,) float64: pycocotools' (2 sigma) ** 2 per point
+    """
+    kind: str
+    gt: object
+    dt: object
+    gt_area: np.ndarray = None
+    kpt_vars: np.ndarray = None
+
+    def __post_init__(self):
+        if self.kind not in ("segm", "keypoints"):
+            raise DetapInputError(f"analysis: shapes must be 'segm' or 'keypoints', got {self.kind!r}")
+
+    def similarity_args(self):
+        """``_core.tide_similarity``'s keyword arguments (the GT's mask counts
+        decoded, as the evaluation does: only detections stay strings)."""
+        if self.kind == "segm":
+            return {"masks": (self.gt.decoded().arrays(), self.dt.arrays())}
+        return {"kpts": (self.gt, self.dt, self.kpt_vars)}
 
 
 @dataclass
@@ -30,6 +72,8 @@ class Scene:
     dt_box      (N, 4) float64 xywh pixels
     dt_image, dt_label (N,) int64; dt_score (N,) float64
     images      image names (str), one per image, or None
+    shapes      ``Shapes`` (masks, keypoints) or None: the boxes are compared
+    gt_whole    (M,) bool or None: an ignore region covering its whole image
     """
     n_images: int
     classes: list
@@ -42,6 +86,8 @@ class Scene:
     dt_label: np.ndarray
     dt_score: np.ndarray
     images: list = None
+    shapes: Shapes = None
+    gt_whole: np.ndarray = None
 
     def __post_init__(self):
         f64, i64 = np.float64, np.int64
@@ -54,6 +100,11 @@ class Scene:
         self.dt_label = np.ascontiguousarray(self.dt_label, i64).reshape(-1)
         self.dt_score = np.ascontiguousarray(self.dt_score, f64).reshape(-1)
         m, n = len(self.gt_box), len(self.dt_box)
+        if self.gt_whole is not None:
+            self.gt_whole = np.ascontiguousarray(self.gt_whole, bool).reshape(-1)
+            if len(self.gt_whole) != m:
+                raise DetapInputError(f"analysis: gt_whole has {len(self.gt_whole)} entries for {m} boxes")
+            self.gt_ignore = self.gt_ignore | self.gt_whole
         for name, want in (("gt_image", m), ("gt_label", m), ("gt_ignore", m), ("dt_image", n),
                            ("dt_label", n), ("dt_score", n)):
             if len(getattr(self, name)) != want:
@@ -90,6 +141,26 @@ class Scene:
         return memo[key]
 
 
+    def similarities(self, d_off, d_rows, threads=None):
+        """The similarity blocks of the ranked detections (``ranked``) against
+        each image's GT and ignore regions, for ``_core.tide_images``' sims;
+        None when they are the boxes' IoU (computed there)."""
+        whole = self.gt_whole is not None and bool(self.gt_whole.any())
+        if self.shapes is None and not whole:
+            return None
+        g_off, g_rows, r_off, r_rows = self.gt_groups()
+        sh = self.shapes
+        kw = {} if sh is None else sh.similarity_args()
+        area = self.gt_box[:, 2] * self.gt_box[:, 3] if sh is None or sh.gt_area is None else sh.gt_area
+        crowd = self.gt_ignore.view(np.uint8)   # crowd IoU against the ignore regions
+        out = []
+        for off, rows in ((g_off, g_rows), (r_off, r_rows)):
+            out += _core.tide_similarity(d_off, d_rows, off, rows, self.gt_box, area, crowd,
+                                         self.dt_box, nthreads=threads, **kw)
+        if whole:
+            _inside(self.gt_whole[r_rows], self.gt_image[r_rows], d_off, r_off, out[2], out[3])
+        return tuple(out)
+
     def gt_groups(self):
         """The GT by image, in row order: (offsets, rows) of the GT that are
         not ignored, then of the ignore regions; kept like ``ranked``."""
@@ -101,6 +172,19 @@ class Scene:
                 out += [off, sel[rows]]
             memo["gt"] = tuple(out)
         return memo["gt"]
+
+
+def _inside(whole, image, d_off, r_off, sim, sim_off):
+    """Every detection of an image is inside its whole-image regions
+    (similarity 1): ``sim`` (image i's D x R block at sim_off[i]) updated."""
+    w = np.flatnonzero(whole)
+    if not len(w):
+        return
+    img = image[w]
+    D, R = np.diff(d_off)[img], np.diff(r_off)[img]
+    rep = np.repeat(np.arange(len(w)), D)
+    d = np.arange(len(rep)) - np.repeat(np.cumsum(D) - D, D)
+    sim[sim_off[img][rep] + d * R[rep] + (w - r_off[img])[rep]] = 1.0
 
 
 def scene_from_dataset(ds):

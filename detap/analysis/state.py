@@ -115,8 +115,8 @@ class AnalysisState:
         labs = np.arange(len(scene.classes)) if label_values is None else np.asarray(label_values)
         ciou, cscore = s.confusion_thresholds()
         # the COCO-style matrix matches the same ranked detections on the same
-        # IoUs as TIDE when its score threshold drops none: one pass for both
-        shared = s.confusion == "coco" and scene.ranked(s.max_dets, cscore) is scene.ranked(s.max_dets)
+        # similarities as TIDE when its score threshold drops none: one pass
+        shared = s.confusion == "coco" and not (len(scene.dt_score) and scene.dt_score.min() < cscore)
         r, matched = tide_pass(scene, s.iou, s.bg, s.max_dets, threads, [ciou] if shared else None)
         r = TideRecords(**dict(vars(r), dt_image=ids[r.dt_image], gt_image=ids[r.gt_image],
                                dt_cls=labs[r.dt_cls], dt_fixcls=labs[r.dt_fixcls], gt_cls=labs[r.gt_cls]))
@@ -133,15 +133,20 @@ class AnalysisState:
         return self
 
     def add_columns(self, images, gt_image, gt_box, gt_label, gt_ignore, dt_image, dt_box, dt_label,
-                    dt_score, threads=None):
+                    dt_score, threads=None, shapes=None, gt_whole=None):
         """Analyse a batch given as columns: image ids (sortable: ints or
-        strs; ``images`` every id of the batch), xywh boxes, label values."""
-        ids = np.unique(np.asarray(images))
+        strs; ``images`` every id of the batch, sorted and distinct as the
+        streaming batch keeps them, else made so), xywh boxes, label
+        values; ``shapes`` and ``gt_whole`` as ``Scene``'s."""
+        ids = np.asarray(images)
+        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
+            ids = np.unique(ids)
         labs = np.unique(np.concatenate([np.asarray(gt_label, np.int64), np.asarray(dt_label, np.int64)]))
         sc = Scene(n_images=len(ids), classes=list(labs), gt_box=gt_box,
                    gt_image=np.searchsorted(ids, gt_image), gt_label=np.searchsorted(labs, gt_label),
                    gt_ignore=gt_ignore, dt_box=dt_box, dt_image=np.searchsorted(ids, dt_image),
-                   dt_label=np.searchsorted(labs, dt_label), dt_score=dt_score)
+                   dt_label=np.searchsorted(labs, dt_label), dt_score=dt_score, shapes=shapes,
+                   gt_whole=gt_whole)
         return self.add_scene(sc, ids, labs, threads)
 
     def merge(self, other):

@@ -83,14 +83,17 @@ def tide_records(scene, pos=0.5, bg=0.1, max_dets=100, threads=None):
     return tide_pass(scene, pos, bg, max_dets, threads)[0]
 
 
-def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=None):
+def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=None,
+              min_score=None):
     """``tide_records`` and, with ``confusion_iou`` (a sequence), the
     COCO-style confusion matching of the same ranked detections
-    (``confusion.coco_pairs``' ``matched``) from the same IoUs: (records,
-    matched (T, n) or None)."""
+    (``confusion.coco_pairs``' ``matched``) from the same similarities:
+    (records, matched (T, n) or None).  ``min_score``: only detections
+    scoring at least this take part (``Scene.ranked``)."""
     s = scene
-    d_off, d_rows = s.ranked(max_dets)
+    d_off, d_rows = s.ranked(max_dets, min_score)
     g_off, g_rows, r_off, r_rows = s.gt_groups()
+    threads = nthreads(threads)
 
     def c(a):
         return np.ascontiguousarray(a)
@@ -98,7 +101,8 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
     label, err, fix, dgt, used, miss, conf = _core.tide_images(
         d_off, c(s.dt_box[d_rows]), c(s.dt_label[d_rows]), c(s.dt_score[d_rows]),
         g_off, c(s.gt_box[g_rows]), c(s.gt_label[g_rows]), r_off, c(s.gt_box[r_rows]),
-        c(s.gt_label[r_rows]), float(pos), float(bg), nthreads(threads), cthr)
+        c(s.gt_label[r_rows]), float(pos), float(bg), threads, cthr,
+        sims=s.similarities(d_off, d_rows, threads))
     dt_cls = s.dt_label[d_rows]
     gt_cls = s.gt_label[g_rows]
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
