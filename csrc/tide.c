@@ -39,7 +39,8 @@ static void tide_box_sims(size_t D, const double *db, size_t G, const double *gb
 }
 
 static void tide_image(size_t D, const int64_t *dc, const double *ds, size_t G,
-                      const int64_t *gc, size_t R, const int64_t *rc, const double *iou,
+                      const int64_t *gc, size_t R, const int64_t *rc, size_t W,
+                      const int64_t *wc, const double *iou,
                       const double *igs, double pos, double bg,
                       int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
                       uint8_t *miss, int64_t g_base, uint8_t *usable,
@@ -82,6 +83,9 @@ static void tide_image(size_t D, const int64_t *dc, const double *ds, size_t G,
         for (size_t d = 0; d < D; d++)
             if (label[d] != DETAP_TP && (rc[r] == dc[d] || rc[r] == -1) && igs[d * R + r] > pos)
                 label[d] = DETAP_IGNORE;
+    for (size_t w = 0; w < W; w++)   /* regions covering the image: every detection is inside */
+        for (size_t d = 0; d < D; d++)
+            if (label[d] != DETAP_TP && (wc[w] == dc[d] || wc[w] == -1)) label[d] = DETAP_IGNORE;
     for (size_t d = 0; d < D; d++) {
         if (label[d] == DETAP_TP) continue;
         if (G == 0) {
@@ -155,7 +159,8 @@ static int blocks_ok(const int64_t *off, const int64_t *a_off, const int64_t *b_
 int detap_tide_images(const detap_tide_io *io, int nthreads) {
     size_t nimg = io->nimg;
     const int64_t *dt_off = io->dt_off, *gt_off = io->gt_off, *ig_off = io->ig_off;
-    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
+    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg) ||
+        (io->wh_off && !offsets_ok(io->wh_off, nimg)))
         return DETAP_EINDEX;
     int given = io->sim != NULL;   /* the caller's similarities, else box IoU here */
     if (given && (!io->ig_sim || !blocks_ok(io->sim_off, dt_off, gt_off, nimg) ||
@@ -214,8 +219,10 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
                 iou = s_iou;
                 igs = s_igs;
             }
+            size_t w0 = io->wh_off ? (size_t)io->wh_off[i] : 0;
+            size_t W = io->wh_off ? (size_t)io->wh_off[i + 1] - w0 : 0;
             tide_image(D, io->dt_cls + d0, io->dt_score + d0, G, io->gt_cls + g0, R,
-                       io->ig_cls + r0, iou, igs, io->pos, io->bg, io->dt_label + d0,
+                       io->ig_cls + r0, W, io->wh_off ? io->wh_cls + w0 : NULL, iou, igs, io->pos, io->bg, io->dt_label + d0,
                        io->dt_err + d0, io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0,
                        io->gt_miss + g0, (int64_t)g0, usable, best_score, best_d, &cspec,
                        io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);

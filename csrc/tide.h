@@ -11,7 +11,9 @@
  *             IoU >= pos;
  *  ignoring   an unmatched detection whose crowd IoU (intersection over
  *             the detection's area) with an ignore region of its class is
- *             > pos is ignored (neither TP nor FP);
+ *             > pos is ignored (neither TP nor FP), as is every unmatched
+ *             detection of a class with a whole-image region (tidecv's
+ *             region without box or mask; class -1: any class);
  *  errors     for each unmatched or ignored detection, in this order:
  *             no GT in the image: Bkg; first-argmax same-class IoU in
  *             [bg, pos]: Loc; first-argmax other-class IoU >= pos: Cls;
@@ -24,7 +26,8 @@
  *
  * Layout: image i owns detections dt_off[i] .. dt_off[i+1]-1 (processing
  * order), GT gt_off[i] .. (not ignored, annotation order) and ignore
- * regions ig_off[i] .. .  Boxes xywh float64, classes int64.
+ * regions ig_off[i] .. ; whole-image regions' classes wh_cls[wh_off[i] ..]
+ * (wh_off NULL: none).  Boxes xywh float64, classes int64.
  *
  * Similarity: pycocotools' box IoU of the boxes (crowd IoU against the
  * ignore regions, similarity.h's row), or the caller's: sim holds image i's
@@ -61,6 +64,7 @@ typedef struct {
     const double *dt_box, *dt_score, *gt_box, *ig_box, *cthr;
     const double *sim, *ig_sim;          /* NULL: box IoU */
     const int64_t *sim_off, *ig_sim_off;
+    const int64_t *wh_off, *wh_cls;      /* NULL: no whole-image regions */
     double pos, bg;
     size_t nct;
     int8_t *dt_label;

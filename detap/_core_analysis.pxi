@@ -18,6 +18,8 @@ cdef extern from "tide.h" nogil:
         const double *ig_sim
         const int64_t *sim_off
         const int64_t *ig_sim_off
+        const int64_t *wh_off
+        const int64_t *wh_cls
         double pos
         double bg
         size_t nct
@@ -40,13 +42,14 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
                 const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
                 const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
                 const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0,
-                const double[::1] conf_thr=None, sims=None):
+                const double[::1] conf_thr=None, sims=None, whole=None):
     """TIDE's per-image pass (csrc/tide.h) over images grouped by the
     offsets: (dt_label int8, dt_err uint8, dt_fix uint8, dt_gt int64,
     gt_used uint8, gt_miss uint8, conf_match (T, nd) int64 or None): with
     ``conf_thr`` (T,) also the COCO-style confusion matching.  ``sims``:
     None (box IoU of the boxes) or the images' similarity blocks
-    (sim, sim_off, ig_sim, ig_sim_off) of ``tide_similarity``."""
+    (sim, sim_off, ig_sim, ig_sim_off) of ``tide_similarity``.  ``whole``:
+    None or (wh_off (n_images + 1,), wh_cls): whole-image regions' classes."""
     cdef Py_ssize_t nimg = dt_off.shape[0] - 1
     cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
     if nimg < 0:
@@ -108,6 +111,13 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
         io.sim = &v_sim[0] if v_sim.shape[0] else &zerod
         io.ig_sim = &v_igsim[0] if v_igsim.shape[0] else &zerod
         io.sim_off, io.ig_sim_off = &v_soff[0], &v_igoff[0]
+    io.wh_off = io.wh_cls = NULL
+    cdef const int64_t[::1] v_whoff, v_whcls
+    if whole is not None:
+        v_whoff, v_whcls = whole
+        _check_off(v_whoff, nimg, v_whcls.shape[0], "wh_off")
+        io.wh_off = &v_whoff[0]
+        io.wh_cls = &v_whcls[0] if v_whcls.shape[0] else &zero1
     with nogil:
         rc = detap_tide_images(&io, nthreads)
     _check(rc)

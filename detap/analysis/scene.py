@@ -40,6 +40,7 @@ class Shapes:
     kind      "segm" (mask IoU) or "keypoints" (OKS)
     gt, dt    ``detap.coco.masks.MaskColumns`` (segm), or (n, 3K) float64
               keypoints x, y, v in pixels, one row per GT / detection row
+              (whole-image regions, the GT's last rows, may have none)
     gt_area   (M,) float64 square pixels: the areas OKS scales by
     kpt_vars  (K,) float64: pycocotools' (2 sigma) ** 2 per point
     """
@@ -52,6 +53,9 @@ class Shapes:
     def __post_init__(self):
         if self.kind not in ("segm", "keypoints"):
             raise DetapInputError(f"analysis: shapes must be 'segm' or 'keypoints', got {self.kind!r}")
+
+    def n_gt(self):
+        return len(self.gt.hw) if self.kind == "segm" else len(self.gt)
 
     def similarity_args(self):
         """``_core.tide_similarity``'s keyword arguments (the GT's mask counts
@@ -143,48 +147,47 @@ class Scene:
 
     def similarities(self, d_off, d_rows, threads=None):
         """The similarity blocks of the ranked detections (``ranked``) against
-        each image's GT and ignore regions, for ``_core.tide_images``' sims;
-        None when they are the boxes' IoU (computed there)."""
-        whole = self.gt_whole is not None and bool(self.gt_whole.any())
-        if self.shapes is None and not whole:
+        each image's GT and ignore regions (``gt_groups``), for
+        ``_core.tide_images``' sims; None for boxes (their IoU is computed
+        there)."""
+        if self.shapes is None:
             return None
         g_off, g_rows, r_off, r_rows = self.gt_groups()
         sh = self.shapes
-        kw = {} if sh is None else sh.similarity_args()
-        area = self.gt_box[:, 2] * self.gt_box[:, 3] if sh is None or sh.gt_area is None else sh.gt_area
-        crowd = self.gt_ignore.view(np.uint8)   # crowd IoU against the ignore regions
+        m = sh.n_gt()
+        box = self.gt_box[:m]
+        area = box[:, 2] * box[:, 3] if sh.gt_area is None else sh.gt_area
+        crowd = self.gt_ignore[:m].view(np.uint8)   # crowd IoU against the ignore regions
         out = []
         for off, rows in ((g_off, g_rows), (r_off, r_rows)):
-            out += _core.tide_similarity(d_off, d_rows, off, rows, self.gt_box, area, crowd,
-                                         self.dt_box, nthreads=threads, **kw)
-        if whole:
-            _inside(self.gt_whole[r_rows], self.gt_image[r_rows], d_off, r_off, out[2], out[3])
+            out += _core.tide_similarity(d_off, d_rows, off, rows, box, area, crowd,
+                                         self.dt_box, nthreads=threads, **sh.similarity_args())
         return tuple(out)
+
+    def whole_groups(self):
+        """(offsets, classes) of the whole-image regions by image, or None."""
+        if self.gt_whole is None or not self.gt_whole.any():
+            return None
+        memo = self.__dict__.setdefault("_ranked", {})
+        if "whole" not in memo:
+            sel = np.flatnonzero(self.gt_whole)
+            off, rows = by_image(self.gt_image[sel], self.n_images)
+            memo["whole"] = (off, np.ascontiguousarray(self.gt_label[sel[rows]]))
+        return memo["whole"]
 
     def gt_groups(self):
         """The GT by image, in row order: (offsets, rows) of the GT that are
-        not ignored, then of the ignore regions; kept like ``ranked``."""
+        not ignored, then of the ignore regions (but whole-image ones:
+        ``whole_groups``); kept like ``ranked``."""
         memo = self.__dict__.setdefault("_ranked", {})
         if "gt" not in memo:
             out = []
-            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(self.gt_ignore)):
+            region = self.gt_ignore if self.gt_whole is None else self.gt_ignore & ~self.gt_whole
+            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(region)):
                 off, rows = by_image(self.gt_image[sel], self.n_images)
                 out += [off, sel[rows]]
             memo["gt"] = tuple(out)
         return memo["gt"]
-
-
-def _inside(whole, image, d_off, r_off, sim, sim_off):
-    """Every detection of an image is inside its whole-image regions
-    (similarity 1): ``sim`` (image i's D x R block at sim_off[i]) updated."""
-    w = np.flatnonzero(whole)
-    if not len(w):
-        return
-    img = image[w]
-    D, R = np.diff(d_off)[img], np.diff(r_off)[img]
-    rep = np.repeat(np.arange(len(w)), D)
-    d = np.arange(len(rep)) - np.repeat(np.cumsum(D) - D, D)
-    sim[sim_off[img][rep] + d * R[rep] + (w - r_off[img])[rep]] = 1.0
 
 
 def scene_from_dataset(ds):

@@ -102,7 +102,7 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
         d_off, c(s.dt_box[d_rows]), c(s.dt_label[d_rows]), c(s.dt_score[d_rows]),
         g_off, c(s.gt_box[g_rows]), c(s.gt_label[g_rows]), r_off, c(s.gt_box[r_rows]),
         c(s.gt_label[r_rows]), float(pos), float(bg), threads, cthr,
-        sims=s.similarities(d_off, d_rows, threads))
+        sims=s.similarities(d_off, d_rows, threads), whole=s.whole_groups())
     dt_cls = s.dt_label[d_rows]
     gt_cls = s.gt_label[g_rows]
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
