@@ -15,7 +15,7 @@ what lvis-api evaluates,
   (image, category) pairs: the category has a GT in the image or is in its
   ``neg_category_ids``; a detection of any other pair is dropped, as
   lvis-api drops it (it is neither right nor wrong: nobody looked);
-- the GT of area > 0 (LVIS has no crowd);
+- the GT of area in (0, inf) (a GT flagged ``ignore`` is an ignore region);
 - each (image, category) pair of ``not_exhaustive_category_ids`` with a
   detection is a whole-image ignore region of that category (tidecv's
   region without box or mask): an unmatched detection there is ignored, as
@@ -91,5 +91,5 @@ def scene_from_lvis_eval(ev):
     gt_rows = _evaluated(gt, cells.img_ids, cells.cat_ids)
     nel = ev.unmatched_ignored[dt_rows] != 0
     pairs = np.unique(np.stack([dt.image_id[dt_rows][nel], dt.category_id[dt_rows][nel]], 1), axis=0)
-    return _scene(st, gt_rows, dt_rows, names, np.zeros(len(gt), bool),
+    return _scene(st, gt_rows, dt_rows, names, (gt.crowd != 0) | (gt.ignore != 0),
                   extra=(pairs[:, 0], pairs[:, 1]) if len(pairs) else None)
