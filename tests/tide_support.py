@@ -172,7 +172,8 @@ def oks_transcription(dts, gts, vars_):
 
 def keypoint_scene(scene, rng):
     """``scene`` with 17 keypoints per box (some unlabelled, some GT with
-    none: pycocotools' box rule) and GT areas: (the scene with
+    none: ignored, as pycocotools does, and compared by its box rule) and GT
+    areas: (the scene with
     ``Shapes("keypoints")``, (GT records, detection records) for
     ``tidecv_with_oks``)."""
     from detap.analysis.scene import Shapes
@@ -185,10 +186,26 @@ def keypoint_scene(scene, rng):
             out[n, 2::3] = (rng.random(17) < (0.0 if gt and rng.random() < 0.15 else 0.8)) * 2
         return out
     gk, dk = kpts(scene.gt_box, True), kpts(scene.dt_box, False)
+    # a detection on a GT (the same image, box IoU > 0.3) takes its points,
+    # moved by up to a fraction of the box: OKS at every level
+    from pycocotools import mask as cmask
+    for n in range(len(dk)):
+        g = np.flatnonzero(scene.gt_image == scene.dt_image[n])
+        if not len(g):
+            continue
+        iou = np.asarray(cmask.iou([scene.dt_box[n].tolist()], scene.gt_box[g].tolist(),
+                                   [0] * len(g))).reshape(-1)
+        if iou.max() > 0.3:
+            j = g[int(np.argmax(iou))]
+            spread = rng.choice([0.0, 0.05, 0.15, 0.4]) * scene.gt_box[j, 2:].mean()
+            dk[n, 0::3] = gk[j, 0::3] + rng.normal(0, spread + 1e-9, 17)
+            dk[n, 1::3] = gk[j, 1::3] + rng.normal(0, spread + 1e-9, 17)
     area = scene.gt_box[:, 2] * scene.gt_box[:, 3] * rng.uniform(0.3, 1.0, len(scene.gt_box))
     vars_ = (SIGMAS * 2) ** 2
-    sc = Scene(**{k: getattr(scene, k) for k in ("n_images", "classes", "gt_box", "gt_image", "gt_label",
-                                                  "gt_ignore", "dt_box", "dt_image", "dt_label", "dt_score")},
+    keep = {k: getattr(scene, k) for k in ("n_images", "classes", "gt_box", "gt_image", "gt_label",
+                                           "dt_box", "dt_image", "dt_label", "dt_score")}
+    # pycocotools ignores a GT without labelled points (its OKS is the box rule)
+    sc = Scene(**keep, gt_ignore=scene.gt_ignore | ~(gk[:, 2::3] > 0).any(1),
                shapes=Shapes("keypoints", gk, dk, area, vars_))
     g = [{"keypoints": gk[n], "bbox": scene.gt_box[n].tolist(), "area": float(area[n])}
          for n in range(len(gk))]

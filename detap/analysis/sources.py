@@ -25,7 +25,7 @@ import numpy as np
 
 from .scene import Scene, Shapes
 
-__all__ = ["scene_from_coco_eval", "scene_from_lvis_eval"]
+__all__ = ["scene_from_coco_eval", "scene_from_lvis_eval", "scene_from_federated"]
 
 
 def _names(ids, cats):
@@ -82,14 +82,19 @@ def scene_from_coco_eval(ev):
 def scene_from_lvis_eval(ev):
     """The ``Scene`` of a ``detap.lvis.LVISEval`` after ``evaluate()``, on
     LVIS's federated rules (see the module)."""
-    st = ev.state
-    cells = st.cells
-    names = _names(cells.cat_ids, ev.lvis_gt.cats)
-    gt, dt = st.rows.gt, st.rows.dt
+    return scene_from_federated(ev.state, ev.unmatched_ignored,
+                                _names(ev.state.cells.cat_ids, ev.lvis_gt.cats))
+
+
+def scene_from_federated(state, unmatched_ignored, names):
+    """The ``Scene`` of a federated evaluation (``lvis.evaluation.
+    evaluate_federated``: its state and per-result not-exhaustive flags)."""
+    cells = state.cells
+    gt, dt = state.rows.gt, state.rows.dt
     # the evaluation's own selection: rows outside it carry no evaluated category
     dt_rows = _evaluated(dt, cells.img_ids, cells.cat_ids)
     gt_rows = _evaluated(gt, cells.img_ids, cells.cat_ids)
-    nel = ev.unmatched_ignored[dt_rows] != 0
+    nel = unmatched_ignored[dt_rows] != 0
     pairs = np.unique(np.stack([dt.image_id[dt_rows][nel], dt.category_id[dt_rows][nel]], 1), axis=0)
-    return _scene(st, gt_rows, dt_rows, names, (gt.crowd != 0) | (gt.ignore != 0),
+    return _scene(state, gt_rows, dt_rows, names, (gt.crowd != 0) | (gt.ignore != 0),
                   extra=(pairs[:, 0], pairs[:, 1]) if len(pairs) else None)
