@@ -8,6 +8,23 @@ GT that no detection matched (misses, by true class).  Ultralytics stores
 the transpose (rows predicted, columns true): ``matrix.T`` is its layout.
 Ignored GT (crowd, VOC difficult) take no part.
 
+Ignore regions differ here from the rest of the analysis, on purpose: a
+detection on a crowd or difficult region (or, under LVIS, an unmatched
+detection of a category not exhaustively annotated in its image) is
+ignored by TIDE, the calibration and the per-image results, but the
+confusion matrix counts it in the background row (a false positive of its
+class).  That is hotcoco's ``confusion_matrix``, which drops crowd GT before
+matching (a crowd column could absorb several detections and count them
+twice), and Ultralytics', which knows no crowd: users compare these counts
+with those tools, so they keep their rule.  The background row is thus an
+upper bound of the false positives TIDE counts.
+
+Masks and keypoints ("coco" convention): the matching reads the
+evaluation's similarity (mask IoU, OKS; ``scene.Shapes``), as TIDE does;
+hotcoco compares boxes on keypoint runs.  The "ultralytics" convention
+always compares boxes, as Ultralytics' ``ConfusionMatrix`` does for its
+segment and pose tasks.
+
 "coco"         (hotcoco's ``confusion_matrix``, on detap's matcher, ``core.match``
                with the "coco" rule and the GT row each detection took) per image,
                detections with score >= ``score`` sorted by descending

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import group
 from ..errors import DetapInputError, DetapWarning
 from .calibration import Calibration, calibration, not_confidences
 from .confusion import (ConfusionMatrix, coco_pairs, matrix_of_pairs, thresholds,
@@ -222,7 +223,8 @@ def _canonical(rec, images):
     rec = TideRecords(**dict(vars(rec), dt_image=di, gt_image=gi))
     if np.all(di[1:] >= di[:-1]) and np.all(gi[1:] >= gi[:-1]):
         return rec
-    return rec.take(np.argsort(di, kind="stable"), np.argsort(gi, kind="stable"))
+    n = len(images)
+    return rec.take(group.by_image(di, n)[1], group.by_image(gi, n)[1])
 
 
 def analyze(dataset_or_scene, settings=None, threads=None, **kw):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .. import _core
+from .. import _core, group
 from ..core import sort_detections
 from ..threads import nthreads
 
@@ -111,11 +111,6 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
 
 
-def _small(values):
-    """Class indices in a dtype numpy radix-sorts (stable sorts stay fast)."""
-    return values.astype(np.int16) if len(values) and values.max() < 2 ** 15 else values
-
-
 def first_seen(values, K):
     """The distinct values (ints in [0, K)) in order of first appearance."""
     n = len(values)
@@ -131,15 +126,18 @@ def _then(a, b):
 
 
 def segment_ap(cls, tp, npos, K):
-    """tidecv's AP (AP points) of each class k < K: points (cls, tp) already
-    in ranked order (grouped by a stable sort on class); npos (K,) int64."""
-    o = np.argsort(_small(cls), kind="stable")
-    off = np.zeros(K + 1, np.int64)
-    counts = np.bincount(cls, minlength=K)
-    np.cumsum(counts, out=off[1:])
+    """tidecv's AP (AP points) of each class k < K, and each class's point
+    count: points (cls, tp) in ranked order, grouped by class with the one
+    stable grouping (``group.by_image``); npos (K,) int64."""
+    off, o = group.by_image(cls, K)
     ap = _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
                              np.ascontiguousarray(npos, np.int64))
-    return ap, counts
+    return ap, np.diff(off)
+
+
+def _n_images(r):
+    """The image count the records' image indices need."""
+    return 1 + int(max(r.dt_image.max(initial=-1), r.gt_image.max(initial=-1)))
 
 
 def _mean(ap, counts, npos, class_order):
@@ -163,7 +161,7 @@ def tide_summary(rec, n_classes=None):
     # GT, then its scored detections
     ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
     ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
-    first = first_seen(ev_cls[np.argsort(ev_img, kind="stable")], K)
+    first = first_seen(ev_cls[group.by_image(ev_img, _n_images(r))[1]], K)
     rank = sort_detections(r.dt_score)        # by descending score, ties in record order
     pts = rank[ok[rank]]
     ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
@@ -175,19 +173,15 @@ def tide_summary(rec, n_classes=None):
     s = r.dt_score[rank]
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
     fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
-    P = fixed_rank[np.argsort(_small(r.dt_cls[fixed_rank]), kind="stable")]
+    P = fixed_rank[group.by_image(r.dt_cls[fixed_rank], K)[1]]
     cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
     is_err = r.dt_err != 0
     errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
     base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
     unfixed_order = first_seen(r.dt_cls[errok], K)
 
-    def class_ap(keep_P, t_P, npos_):
-        c = np.bincount(cls_P[keep_P], minlength=K)
-        off = np.zeros(K + 1, np.int64)
-        np.cumsum(c, out=off[1:])
-        return _core.tide_class_ap(off, np.ascontiguousarray(t_P[keep_P], np.uint8),
-                                   np.asarray(npos_, np.int64)), c
+    def class_ap(keep_P, t_P, npos_):   # (P is grouped already: the grouping keeps it)
+        return segment_ap(cls_P[keep_P], t_P[keep_P], npos_, K)
 
     def mean_fixed(code):
         """The mAP with the errors of ``code`` fixed (tidecv's fix_errors)."""
