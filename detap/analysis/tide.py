@@ -180,34 +180,45 @@ def tide_summary(rec, n_classes=None):
     base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
     unfixed_order = first_seen(r.dt_cls[errok], K)
 
-    def class_ap(keep_P, t_P, npos_):   # (P is grouped already: the grouping keeps it)
-        return segment_ap(cls_P[keep_P], t_P[keep_P], npos_, K)
+    def class_ap(keep_P, t_P, npos_):
+        # P is grouped by class already: a class's segment starts where its
+        # value does in the ascending classes (no second grouping)
+        off = np.searchsorted(cls_P[keep_P], np.arange(K + 1)).astype(np.int64)
+        return _core.tide_class_ap(off, t_P[keep_P].view(np.uint8),
+                                   np.asarray(npos_, np.int64)), np.diff(off)
+
+    fix1 = r.dt_fix == 1
 
     def mean_fixed(code):
         """The mAP with the errors of ``code`` fixed (tidecv's fix_errors)."""
         hit = r.dt_err == code
-        fixed_hit = hit & (r.dt_fix == 1)
         if code == _CLS:   # fixed Cls errors join their GT's class: regroup by rank
+            fixed_hit = hit & fix1
             keep = tp | (is_err & np.where(hit, fixed_hit, ok))
             rows = fixed_rank[keep[fixed_rank]]
             cls = np.where(fixed_hit[rows], r.dt_fixcls[rows], r.dt_cls[rows])
             a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos, K)
-        else:              # Loc keeps its class; Both, Dupe, Bkg have no fix
+            pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
+            pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+        elif code == _LOC:  # fixed Loc errors keep their class
             hit_P = err_P == code
             a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
-        pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
-        pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+            pcls = r.dt_cls[np.where(hit, fix1, errok)]
+        else:              # Both, Dupe, Bkg have no fix: their errors go
+            a, c = class_ap(base_P & (err_P != code), tp_P, npos)
+            pcls = r.dt_cls[errok & ~hit]
         return _mean(a, c, npos, _then(first_seen(pcls, K), first))
 
     # nothing fixed but the GT count (Miss, FalseNeg): the same points
     order = _then(unfixed_order, first)
+    kc, kt = cls_P[base_P], tp_P[base_P]
+    k_off = np.searchsorted(kc, np.arange(K + 1)).astype(np.int64)
 
     def mean_npos(npos_):
-        a, c = class_ap(base_P, tp_P, npos_)
-        return _mean(a, c, npos_, order)
+        a = _core.tide_class_ap(k_off, kt.view(np.uint8), np.asarray(npos_, np.int64))
+        return _mean(a, np.diff(k_off), npos_, order)
 
     # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
-    kc, kt = cls_P[base_P], tp_P[base_P]
     a, c = segment_ap(kc, kt[np.lexsort((~kt, kc))], npos, K)
     false_pos = _mean(a, c, npos, order)
 
