@@ -89,6 +89,7 @@ def test_segm_json_analysis_equals_tidecv_mask_mode(tmp_path, seed):
     assert code == 0
     doc = json.loads(text)
     jsonschema.validate(doc, SCHEMA)
+    assert doc["analysis"]["similarity"] == "mask IoU"
     tide = TIDE()
     run_ = tide.evaluate(datasets.COCO(str(gp)), datasets.COCOResult(str(dp)), mode=TIDE.MASK, name="dt")
     errs = tide.get_all_errors()
@@ -122,7 +123,8 @@ def test_keypoints_cli_analysis_is_the_evaluations(tmp_path):
     assert a["tide"]["ap"] == ref.tide["ap"] and a["tide"]["main"] == ref.tide["main"]
     assert a["confusion"]["matrix"] == ref.confusion.matrix.tolist()
     code, text = run(["eval", "--gt", str(gp), "--dt", str(dp), "--iou-type", "keypoints", "--analysis"])
-    assert code == 0 and "Error analysis (TIDE)" in text
+    assert code == 0 and "Error analysis (TIDE)" in text and "points at OKS 0.5" in text
+    assert a["similarity"] == "OKS"
 
 
 def test_logit_scores_give_no_calibration_but_the_rest(tmp_path, capsys):

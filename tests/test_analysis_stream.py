@@ -180,6 +180,16 @@ def test_lvis_evaluator_splits_merge_to_one_run(seed, n_parts, cap):
     assert ref.settings.max_dets == cap
 
 
+def test_merge_of_other_similarities_is_an_error():
+    from detap.analysis import AnalysisState
+    from tests.tide_support import keypoint_scene
+    rng = np.random.default_rng(3)
+    a = AnalysisState().add_scene(random_scene(rng), image_ids=np.arange(6))
+    b = AnalysisState().add_scene(keypoint_scene(random_scene(rng), rng)[0], image_ids=np.arange(6, 12))
+    with pytest.raises(DetapInputError, match="OKS"):
+        a.merge(b)
+
+
 def test_lvis_merge_of_other_analysis_settings_is_an_error():
     a = Evaluator("lvis", frequencies={1: "f"}, analysis=True)
     with pytest.raises(DetapInputError):

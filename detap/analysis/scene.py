@@ -145,6 +145,10 @@ class Scene:
         return memo[key]
 
 
+    def similarity_name(self):
+        """What the analysis compares: "IoU" (boxes), "mask IoU" or "OKS"."""
+        return "IoU" if self.shapes is None else {"segm": "mask IoU", "keypoints": "OKS"}[self.shapes.kind]
+
     def similarities(self, d_off, d_rows, threads=None):
         """The similarity blocks of the ranked detections (``ranked``) against
         each image's GT and ignore regions (``gt_groups``), for

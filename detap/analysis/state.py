@@ -82,6 +82,7 @@ class Analysis:
     calibration: Calibration
     images: ImageResults
     settings: AnalysisSettings
+    similarity: str = "IoU"    # what matched: "IoU" (boxes), "mask IoU" or "OKS"
 
     def to_dict(self, n_worst=20, top_confusions=20):
         """The ``"analysis"`` object of ``detap eval --json`` (schema version 1)."""
@@ -90,7 +91,7 @@ class Analysis:
 
         def num(v):
             return float(v) if np.isfinite(v) else None
-        return {"schema_version": ANALYSIS_SCHEMA_VERSION,
+        return {"schema_version": ANALYSIS_SCHEMA_VERSION, "similarity": self.similarity,
                 "tide": {"units": "AP points (0-100)", "pos_threshold": s.iou,
                          "background_threshold": s.bg, "max_dets": s.max_dets, "ap": num(t["ap"]),
                          "main": {k: num(t["main"][k]) for k in MAIN_ERRORS},
@@ -107,11 +108,13 @@ class AnalysisState:
     """Per-image analysis records of some images (see the module)."""
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
     parts: list = field(default_factory=list)   # (image ids, TideRecords, (true, pred, count))
+    similarity: str = None   # the scenes' (``Scene.similarity_name``), once one was added
 
     def add_scene(self, scene, image_ids=None, label_values=None, threads=None):
         """Analyse ``scene`` (its images get ``image_ids``, default 0..; its
         class indices stand for ``label_values``, default 0..)."""
         s = self.settings
+        self._same_similarity(scene.similarity_name())
         ids = np.arange(scene.n_images) if image_ids is None else np.asarray(image_ids)
         labs = np.arange(len(scene.classes)) if label_values is None else np.asarray(label_values)
         ciou, cscore = s.confusion_thresholds()
@@ -150,9 +153,15 @@ class AnalysisState:
                    gt_whole=gt_whole)
         return self.add_scene(sc, ids, labs, threads)
 
+    def _same_similarity(self, name):
+        if name is not None and self.similarity not in (None, name):
+            raise DetapInputError(f"analysis states of {self.similarity} and of {name} cannot be merged")
+        self.similarity = self.similarity or name
+
     def merge(self, other):
         if other.settings != self.settings:
             raise DetapInputError("analysis states with different settings cannot be merged")
+        self._same_similarity(getattr(other, "similarity", None))
         self.parts.extend(other.parts)
         return self
 
@@ -200,7 +209,8 @@ class AnalysisState:
         ok = rec.dt_label != -1
         return Analysis(tide=tide_summary(rec, K), confusion=conf,
                         calibration=_calibration(rec.dt_score[ok], rec.dt_label[ok] == 1, s.n_bins),
-                        images=image_results(rec, len(images), images.tolist()), settings=s)
+                        images=image_results(rec, len(images), images.tolist()), settings=s,
+                        similarity=getattr(self, "similarity", None) or "IoU")
 
 
 def _calibration(scores, correct, n_bins):
