@@ -60,13 +60,21 @@ def test_whole_image_region_ignores_only_unmatched_of_its_class():
     assert r.dt_label.tolist() == [1, -1, 0]   # TP; class b anywhere: ignored; class a: FP
 
 
-def lvis_tidecv(gt, dets, max_dets):
+def lvis_tidecv(gt, dets, max_dets, mode="box"):
     """tidecv on what lvis-api evaluates, written out from the dicts: per
     image the ``max_dets`` best results (stable), of verified (image,
-    category) pairs (a GT of area in (0, inf) or neg_category_ids), area > 0;
-    GT of area in (0, inf) ('ignore' ones as ignore regions); every
-    not_exhaustive category a whole-image ignore region."""
+    category) pairs (a GT of area in (0, inf) or neg_category_ids), area > 0
+    (the box's, or the mask's for mask results); GT of area in (0, inf)
+    ('ignore' ones as ignore regions); every not_exhaustive category a
+    whole-image ignore region.  ``mode`` "mask": tidecv's mask mode, GT
+    polygons rasterised in their image's size."""
+    from pycocotools import mask as cmask
     from tidecv import Data
+    sizes = {i["id"]: (i["height"], i["width"]) for i in gt["images"]}
+
+    def gmask(a):
+        return cmask.merge(cmask.frPyObjects(a["segmentation"], *sizes[a["image_id"]])) \
+            if mode == "mask" else None
     cats = sorted(c["id"] for c in gt["categories"])
     k_of = {c: k for k, c in enumerate(cats)}
     g, d = Data("gt", max_dets=300), Data("dt")
@@ -82,9 +90,9 @@ def lvis_tidecv(gt, dets, max_dets):
                 and 0 < a["area"] < float("inf")]
         for a in anns:
             if a.get("ignore"):
-                g.add_ignore_region(i, k_of[a["category_id"]], box=a["bbox"])
+                g.add_ignore_region(i, k_of[a["category_id"]], box=a["bbox"], mask=gmask(a))
             else:
-                g.add_ground_truth(i, k_of[a["category_id"]], box=a["bbox"])
+                g.add_ground_truth(i, k_of[a["category_id"]], box=a["bbox"], mask=gmask(a))
         for c in img["not_exhaustive_category_ids"]:
             if c in k_of:
                 g.add_ignore_region(i, k_of[c])
@@ -93,10 +101,13 @@ def lvis_tidecv(gt, dets, max_dets):
         if max_dets >= 0 and len(mine) > max_dets:
             mine = sorted(mine, key=lambda r: r["score"], reverse=True)[:max_dets]
         for r in mine:
-            x, y, w, h = r["bbox"]
-            if r["category_id"] in k_of and r["category_id"] in verified and w * h > 0:
-                d.add_detection(i, k_of[r["category_id"]], r["score"], box=r["bbox"])
-    return tidecv_run(g, d)
+            if mode == "mask":
+                area, box, m = float(cmask.area(r["segmentation"])), None, r["segmentation"]
+            else:
+                area, box, m = r["bbox"][2] * r["bbox"][3], r["bbox"], None
+            if r["category_id"] in k_of and r["category_id"] in verified and area > 0:
+                d.add_detection(i, k_of[r["category_id"]], r["score"], box=box, mask=m)
+    return tidecv_run(g, d, mode=mode)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
@@ -107,6 +118,32 @@ def test_federated_analysis_equals_tidecv_on_lvis_rules(case):
     ev = run_detap(gt, dets, max_dets=max_dets)
     scene = scene_from_lvis_eval(ev)
     assert same(ours(scene, max_dets=300), guarded(lvis_tidecv, copy.deepcopy(gt), dets, max_dets))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(lvis_cases(), st.randoms(use_true_random=False))
+def test_federated_segm_analysis_equals_tidecv_mask_mode(case, rnd):
+    """LVIS mask results (the masks of moved boxes, some with holes)."""
+    from pycocotools import mask as cmask
+    gt, dets, max_dets = case
+    max_dets = 300 if max_dets < 0 else max_dets
+    sizes = {i["id"]: (i["height"], i["width"]) for i in gt["images"]}
+    res = []
+    for r in dets:
+        h, w = sizes[r["image_id"]]
+        x, y, bw, bh = (int(v) for v in r["bbox"])
+        m = np.zeros((h, w), np.uint8)
+        m[y:y + bh, x:x + bw] = 1
+        if rnd.random() < 0.5:
+            m[y + bh // 2:y + bh, x:x + bw // 2] = 0
+        rle = cmask.encode(np.asfortranarray(m))
+        rle["counts"] = rle["counts"].decode()
+        res.append({"image_id": r["image_id"], "category_id": r["category_id"], "score": r["score"],
+                    "segmentation": rle})
+    ev = run_detap(gt, res, iou_type="segm", max_dets=max_dets)
+    scene = scene_from_lvis_eval(ev)
+    assert scene.shapes is not None and scene.similarity_name() == "mask IoU"
+    assert same(ours(scene, max_dets=300), guarded(lvis_tidecv, copy.deepcopy(gt), res, max_dets, "mask"))
 
 
 def test_federated_rows_hand_case():
