@@ -3,8 +3,8 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include "iou.h"
 #include "match.h"
+#include "similarity.h"
 #include "tide.h"
 
 /* numpy's argmax over one row of G values v(g): the first maximum */
@@ -19,11 +19,31 @@
         }                                         \
     } while (0)
 
-static void tide_image(size_t D, const double *db, const int64_t *dc, const double *ds,
-                      size_t G, const double *gb, const int64_t *gc, size_t R,
-                      const double *rb, const int64_t *rc, double pos, double bg,
+/* The image's similarities when the caller gave none: pycocotools' box IoU
+ * of every detection against the GT (iou, D x G) and its crowd IoU
+ * (intersection over the detection's area) against the ignore regions
+ * (igs, D x R), each GT's area computed once (ga, G + R scratch). */
+static void tide_box_sims(size_t D, const double *db, size_t G, const double *gb, size_t R,
+                          const double *rb, double *ga, uint8_t *ones, double *iou, double *igs) {
+    for (size_t g = 0; g < G; g++) ga[g] = detap_area_coco(gb + 4 * g);
+    for (size_t r = 0; r < R; r++) {
+        ga[G + r] = detap_area_coco(rb + 4 * r);
+        ones[r] = 1;
+    }
+    for (size_t d = 0; d < D; d++) {
+        const double *b = db + 4 * d;
+        double da = detap_area_coco(b);
+        detap_box_sim_row(DETAP_IOU_COCO, b, da, gb, ga, NULL, G, iou + d * G);
+        detap_box_sim_row(DETAP_IOU_COCO, b, da, rb, ga + G, ones, R, igs + d * R);
+    }
+}
+
+static void tide_image(size_t D, const int64_t *dc, const double *ds, size_t G,
+                      const int64_t *gc, size_t R, const int64_t *rc, size_t W,
+                      const int64_t *wc, const double *iou,
+                      const double *igs, double pos, double bg,
                       int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
-                      uint8_t *miss, int64_t g_base, double *iou, uint8_t *usable,
+                      uint8_t *miss, int64_t g_base, uint8_t *usable,
                       double *best_score, int64_t *best_d, const detap_match_spec *cspec,
                       int64_t *cmatch, size_t nd, uint8_t *taken, int64_t *m) {
     for (size_t g = 0; g < G; g++) {
@@ -33,10 +53,6 @@ static void tide_image(size_t D, const double *db, const int64_t *dc, const doub
         best_d[g] = -1;
     }
     for (size_t d = 0; d < D; d++) {
-        const double *b = db + 4 * d;
-        double da = detap_area_coco(b);
-        for (size_t g = 0; g < G; g++)
-            iou[d * G + g] = detap_iou_coco_pair(b, da, gb + 4 * g, detap_area_coco(gb + 4 * g), 0);
         label[d] = DETAP_FP;
         err[d] = DETAP_TIDE_NONE;
         fix[d] = 0;
@@ -63,15 +79,13 @@ static void tide_image(size_t D, const double *db, const int64_t *dc, const doub
             }
         }
     }
-    for (size_t r = 0; r < R; r++) {
-        const double *ra = rb + 4 * r;
-        double aa = detap_area_coco(ra);
-        for (size_t d = 0; d < D; d++) {
-            if (label[d] == DETAP_TP || !(rc[r] == dc[d] || rc[r] == -1)) continue;
-            const double *b = db + 4 * d;
-            if (detap_iou_coco_pair(b, detap_area_coco(b), ra, aa, 1) > pos) label[d] = DETAP_IGNORE;
-        }
-    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t d = 0; d < D; d++)
+            if (label[d] != DETAP_TP && (rc[r] == dc[d] || rc[r] == -1) && igs[d * R + r] > pos)
+                label[d] = DETAP_IGNORE;
+    for (size_t w = 0; w < W; w++)   /* regions covering the image: every detection is inside */
+        for (size_t d = 0; d < D; d++)
+            if (label[d] != DETAP_TP && (wc[w] == dc[d] || wc[w] == -1)) label[d] = DETAP_IGNORE;
     for (size_t d = 0; d < D; d++) {
         if (label[d] == DETAP_TP) continue;
         if (G == 0) {
@@ -135,38 +149,55 @@ static int offsets_ok(const int64_t *off, size_t nimg) {
     return 1;
 }
 
+static int blocks_ok(const int64_t *off, const int64_t *a_off, const int64_t *b_off, size_t nimg) {
+    if (off[0] != 0) return 0;
+    for (size_t i = 0; i < nimg; i++)
+        if (off[i + 1] - off[i] != (a_off[i + 1] - a_off[i]) * (b_off[i + 1] - b_off[i])) return 0;
+    return 1;
+}
+
 int detap_tide_images(const detap_tide_io *io, int nthreads) {
     size_t nimg = io->nimg;
     const int64_t *dt_off = io->dt_off, *gt_off = io->gt_off, *ig_off = io->ig_off;
-    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg))
+    if (!offsets_ok(dt_off, nimg) || !offsets_ok(gt_off, nimg) || !offsets_ok(ig_off, nimg) ||
+        (io->wh_off && !offsets_ok(io->wh_off, nimg)))
         return DETAP_EINDEX;
-    size_t maxd = 0, maxg = 0;
+    int given = io->sim != NULL;   /* the caller's similarities, else box IoU here */
+    if (given && (!io->ig_sim || !blocks_ok(io->sim_off, dt_off, gt_off, nimg) ||
+                  !blocks_ok(io->ig_sim_off, dt_off, ig_off, nimg)))
+        return DETAP_EINDEX;
+    size_t maxd = 0, maxg = 0, maxr = 0;
     for (size_t i = 0; i < nimg; i++) {
         size_t D = (size_t)(dt_off[i + 1] - dt_off[i]), G = (size_t)(gt_off[i + 1] - gt_off[i]);
+        size_t R = (size_t)(ig_off[i + 1] - ig_off[i]);
         if (D > maxd) maxd = D;
         if (G > maxg) maxg = G;
+        if (R > maxr) maxr = R;
     }
     int rc = DETAP_OK;
     size_t nd = (size_t)dt_off[nimg];
     detap_match_spec cspec = {DETAP_RULE_COCO, 0, io->cthr, io->conf_match ? io->nct : 0};
+    /* the box similarities' scratch: D x G and D x R blocks, GT areas */
+    size_t nsim = given ? 0 : maxd * (maxg + maxr) + maxg + maxr;
     (void)nthreads;
 #ifdef _OPENMP
     if (nthreads <= 0) nthreads = omp_get_max_threads();
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
 #endif
     {
-        /* one scratch block per thread: the image's D x G IoU and per GT the
+        /* one scratch block per thread: the box similarities and per GT the
          * best competing score (doubles); its detection and the confusion
-         * matches (int64); the usable flags and the confusion's taken flags */
-        size_t nf = maxd * maxg + maxg + 1, ni = maxg + 1 + cspec.nt + 1;
+         * matches (int64); the usable, crowd and confusion's taken flags */
+        size_t nf = nsim + maxg + 1, ni = maxg + 1 + cspec.nt + 1;
         char *scratch = malloc(nf * sizeof(double) + ni * sizeof(int64_t) + maxg + 1 +
-                               cspec.nt * maxg + 1);
-        double *iou = (double *)scratch;
-        double *best_score = scratch ? iou + maxd * maxg : NULL;
-        int64_t *best_d = scratch ? (int64_t *)(iou + nf) : NULL;
+                               (given ? 0 : maxr) + cspec.nt * maxg + 1);
+        double *sims = (double *)scratch;
+        double *best_score = scratch ? sims + nsim : NULL;
+        int64_t *best_d = scratch ? (int64_t *)(sims + nf) : NULL;
         int64_t *m = scratch ? best_d + maxg + 1 : NULL;
         uint8_t *usable = scratch ? (uint8_t *)(best_d + ni) : NULL;
-        uint8_t *taken = scratch ? usable + maxg + 1 : NULL;
+        uint8_t *ones = scratch ? usable + maxg + 1 : NULL;
+        uint8_t *taken = scratch ? ones + (given ? 0 : maxr) : NULL;
         if (!scratch) rc = DETAP_ENOMEM;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
@@ -174,14 +205,27 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
         for (long il = 0; il < (long)nimg; il++) {
             size_t i = (size_t)il;
             size_t d0 = (size_t)dt_off[i], g0 = (size_t)gt_off[i], r0 = (size_t)ig_off[i];
-            if (scratch)
-                tide_image((size_t)dt_off[i + 1] - d0, io->dt_box + 4 * d0, io->dt_cls + d0,
-                           io->dt_score + d0, (size_t)gt_off[i + 1] - g0, io->gt_box + 4 * g0,
-                           io->gt_cls + g0, (size_t)ig_off[i + 1] - r0, io->ig_box + 4 * r0,
-                           io->ig_cls + r0, io->pos, io->bg, io->dt_label + d0, io->dt_err + d0,
-                           io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0, io->gt_miss + g0,
-                           (int64_t)g0, iou, usable, best_score, best_d, &cspec,
-                           io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);
+            size_t D = (size_t)dt_off[i + 1] - d0, G = (size_t)gt_off[i + 1] - g0;
+            size_t R = (size_t)ig_off[i + 1] - r0;
+            if (!scratch) continue;
+            const double *iou, *igs;
+            if (given) {
+                iou = io->sim + io->sim_off[i];
+                igs = io->ig_sim + io->ig_sim_off[i];
+            } else {
+                double *s_iou = sims, *s_igs = sims + D * G;
+                tide_box_sims(D, io->dt_box + 4 * d0, G, io->gt_box + 4 * g0, R,
+                              io->ig_box + 4 * r0, s_igs + D * R, ones, s_iou, s_igs);
+                iou = s_iou;
+                igs = s_igs;
+            }
+            size_t w0 = io->wh_off ? (size_t)io->wh_off[i] : 0;
+            size_t W = io->wh_off ? (size_t)io->wh_off[i + 1] - w0 : 0;
+            tide_image(D, io->dt_cls + d0, io->dt_score + d0, G, io->gt_cls + g0, R,
+                       io->ig_cls + r0, W, io->wh_off ? io->wh_cls + w0 : NULL, iou, igs, io->pos, io->bg, io->dt_label + d0,
+                       io->dt_err + d0, io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0,
+                       io->gt_miss + g0, (int64_t)g0, usable, best_score, best_d, &cspec,
+                       io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);
         }
         free(scratch);
     }

@@ -11,7 +11,9 @@
  *             IoU >= pos;
  *  ignoring   an unmatched detection whose crowd IoU (intersection over
  *             the detection's area) with an ignore region of its class is
- *             > pos is ignored (neither TP nor FP);
+ *             > pos is ignored (neither TP nor FP), as is every unmatched
+ *             detection of a class with a whole-image region (tidecv's
+ *             region without box or mask; class -1: any class);
  *  errors     for each unmatched or ignored detection, in this order:
  *             no GT in the image: Bkg; first-argmax same-class IoU in
  *             [bg, pos]: Loc; first-argmax other-class IoU >= pos: Cls;
@@ -24,7 +26,15 @@
  *
  * Layout: image i owns detections dt_off[i] .. dt_off[i+1]-1 (processing
  * order), GT gt_off[i] .. (not ignored, annotation order) and ignore
- * regions ig_off[i] .. .  Boxes xywh float64, classes int64.
+ * regions ig_off[i] .. ; whole-image regions' classes wh_cls[wh_off[i] ..]
+ * (wh_off NULL: none).  Boxes xywh float64, classes int64.
+ *
+ * Similarity: pycocotools' box IoU of the boxes (crowd IoU against the
+ * ignore regions, similarity.h's row), or the caller's: sim holds image i's
+ * D x G block (row-major, detection-major) at sim_off[i], ig_sim its D x R
+ * block against the ignore regions at ig_sim_off[i] (mask IoU, OKS, ...:
+ * the evaluation's similarity stage, computed by the caller); the boxes
+ * are then not read.
  */
 #ifndef DETAP_TIDE_H
 #define DETAP_TIDE_H
@@ -52,6 +62,9 @@ typedef struct {
     size_t nimg;
     const int64_t *dt_off, *dt_cls, *gt_off, *gt_cls, *ig_off, *ig_cls;
     const double *dt_box, *dt_score, *gt_box, *ig_box, *cthr;
+    const double *sim, *ig_sim;          /* NULL: box IoU */
+    const int64_t *sim_off, *ig_sim_off;
+    const int64_t *wh_off, *wh_cls;      /* NULL: no whole-image regions */
     double pos, bg;
     size_t nct;
     int8_t *dt_label;
@@ -59,7 +72,8 @@ typedef struct {
     int64_t *dt_gt, *conf_match;
 } detap_tide_io;
 
-/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending). */
+/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending, or
+ * a similarity block not D x G / D x R). */
 int detap_tide_images(const detap_tide_io *io, int nthreads);
 
 /* tidecv's APDataObject.get_ap on K segments of ranked points: segment k

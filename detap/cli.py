@@ -189,9 +189,6 @@ def _eval(args, out):
     t0 = time.perf_counter()
     _check_out_dir(args.out)
     gate = _gate_setup(args)
-    if getattr(args, "analysis", False) and (args.protocol == "lvis" or args.iou_type != "bbox"):
-        raise DetapInputError("--analysis compares boxes: it works with --iou-type bbox and "
-                              "a protocol other than lvis")
     if args.protocol == "lvis":
         fmt, results, counts = _eval_lvis(args)
         protocols = ["lvis"]
@@ -263,7 +260,8 @@ def _eval_shapes(args):
                               "protocol only")
     if not args.dt:
         raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
-    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
+    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads,
+                               _analysis_settings(args))
     return "coco", [res], read
 
 
@@ -277,8 +275,18 @@ def _eval_lvis(args):
                               "results list, with --iou-type bbox or segm")
     if not args.dt:
         raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
-    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads)
+    res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads,
+                               _analysis_settings(args, max_dets=300))
     return "lvis", [res], read
+
+
+def _analysis_settings(args, **kw):
+    """``--analysis``' settings (TIDE at the reported IoU), or None without
+    it; LVIS keeps its 300 detections per image (``max_dets``)."""
+    if not getattr(args, "analysis", False):
+        return None
+    from .analysis import AnalysisSettings
+    return AnalysisSettings(iou=args.iou, **kw)
 
 
 def _coco_stats_text(stats):
@@ -456,7 +464,8 @@ def _eval_options(p, compare=False):
     if not compare:
         p.add_argument("--analysis", action="store_true",
                        help="also analyse the errors: TIDE breakdown (tidecv's numbers), confusion "
-                            "matrix, calibration, worst images (boxes only)")
+                            "matrix, calibration, worst images; with --iou-type segm|keypoints on masks / "
+                            "OKS, with --protocol lvis on its federated rules")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (schema in detap.result.SCHEMA)")
     p.add_argument("--quiet", action="store_true",

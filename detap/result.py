@@ -50,6 +50,8 @@ ANALYSIS_SCHEMA = {
     "required": ["schema_version", "tide", "confusion", "calibration", "images"],
     "properties": {
         "schema_version": {"const": 1},
+        # what the analysis matched on (optional: absent before masks, keypoints and LVIS)
+        "similarity": {"enum": ["IoU", "mask IoU", "OKS"]},
         "tide": {"type": "object", "required": ["ap", "main", "special", "counts"],
                  "properties": {"ap": _NUM, "units": {"type": "string"},
                                 "pos_threshold": {"type": "number"},

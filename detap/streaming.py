@@ -51,7 +51,6 @@ from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
 from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
-from .analysis import AnalysisSettings, AnalysisState
 from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
                         coco_result, convention_dict, iou_index, mean_ap,
                         reported_iou_index)
@@ -227,9 +226,10 @@ class Evaluator:
         if iou_type != "bbox" and protocol != "coco":
             raise DetapInputError(f"iou_type={iou_type!r} needs protocol 'coco'")
         self.iou_type = iou_type
-        self.analysis = AnalysisSettings(iou=self.iou) if analysis is True else (analysis or None)
-        if self.analysis is not None and iou_type != "bbox":
-            raise DetapInputError("analysis=True compares boxes: iou_type must be 'bbox'")
+        if analysis is True:   # (imported here: most users of detap never analyse)
+            from .analysis import AnalysisSettings
+            analysis = AnalysisSettings(iou=self.iou)
+        self.analysis = analysis or None
         if protocol == "coco":
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
@@ -243,7 +243,10 @@ class Evaluator:
         """Forget every image."""
         self._chunks = {"img": [], "gt": [], "det": [], "cell": [], "raw": []}
         self._id_kind = None  # "i" or "U" once an image has been added
-        self._analysis = AnalysisState(self.analysis) if getattr(self, "analysis", None) else None
+        self._analysis = None
+        if getattr(self, "analysis", None):
+            from .analysis import AnalysisState
+            self._analysis = AnalysisState(self.analysis)
 
     def _check_id_kind(self, kind):
         if kind is None:
@@ -374,10 +377,10 @@ class Evaluator:
         self._chunks["img"].append({"id": c.images})
         gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
         if getattr(self, "_analysis", None) is not None:
-            self._analysis.add_columns(c.images, c.gt_image, gt_xywh, c.gt_labels,
-                                       c.gt_iscrowd | c.gt_difficult, c.det_image,
-                                       boxes_as(c.det_boxes, box_format, "xywh"), c.det_labels,
-                                       c.det_scores, self.threads)
+            shapes, ignore = self._analysis_shapes(c, gt_xywh)
+            self._analysis.add_columns(c.images, c.gt_image, gt_xywh, c.gt_labels, ignore,
+                                       c.det_image, boxes_as(c.det_boxes, box_format, "xywh"),
+                                       c.det_labels, c.det_scores, self.threads, shapes)
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
                                    "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
                                    "h": gt_xywh[:, 3]})
@@ -429,10 +432,29 @@ class Evaluator:
         if t == "keypoints":
             K = len(self._params.kpt_oks_sigmas)
             nk = shapes.get("gt_num_keypoints")
+            nk = None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")
+            if nk is not None and len(nk) != ng:
+                raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
             return {"gt": _kpts(shapes.get("gt_keypoints"), ng, K, "gt_keypoints"),
-                    "dt": _kpts(shapes.get("det_keypoints"), nd, K, "det_keypoints"),
-                    "nk": None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")}
+                    "dt": _kpts(shapes.get("det_keypoints"), nd, K, "det_keypoints"), "nk": nk}
         return None
+
+    def _analysis_shapes(self, c, gt_xywh):
+        """What the analysis of a batch compares (``analysis.scene.Shapes``:
+        masks, keypoints; None: boxes) and its ignore regions: crowd and
+        difficult GT, and keypoint GT without labelled points (as
+        pycocotools ignores them)."""
+        t, sh = getattr(self, "iou_type", "bbox"), c.shapes
+        ignore = c.gt_iscrowd | c.gt_difficult
+        if t == "bbox":
+            return None, ignore
+        from .analysis.scene import Shapes
+        if t == "segm":
+            return Shapes("segm", sh["gt"], sh["dt"]), ignore
+        area = gt_xywh[:, 2] * gt_xywh[:, 3] if c.gt_area is None else c.gt_area
+        nk = sh["nk"] if sh["nk"] is not None else (sh["gt"][:, 2::3] > 0).sum(1)
+        return (Shapes("keypoints", sh["gt"], sh["dt"], np.asarray(area, np.float64),
+                       engine.kpt_vars(self._params.kpt_oks_sigmas)), ignore | (np.asarray(nk) == 0))
 
     def _update_coco(self, c):
         gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
@@ -450,8 +472,6 @@ class Evaluator:
         elif t == "keypoints":
             d_area = keypoints_box(sh["dt"])[1] if nd else np.zeros(0)
             nk = sh["nk"] if sh["nk"] is not None else (sh["gt"][:, 2::3] > 0).sum(1)
-            if len(nk) != ng:
-                raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
             ignore = (crowd | (nk == 0)).astype(np.uint8)  # pycocotools' _prepare
         # the engine takes integer ids: string ids go in as their rank in the
         # batch (the same order) and come back as strings below

@@ -69,10 +69,62 @@ def test_report_has_the_plots_and_sections(files, tmp_path):
     assert doc["analysis"]["schema_version"] == 1
 
 
-def test_analysis_needs_boxes(files):
-    gt, dt = files
-    code, text = run(["eval", "--gt", gt, "--dt", dt, "--analysis", "--iou-type", "segm"])
-    assert code != 0
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_segm_json_analysis_equals_tidecv_mask_mode(tmp_path, seed):
+    """detap eval --iou-type segm --analysis: TIDE equal to tidecv reading
+    the same files with its own loaders in mask mode (crowd masks its ignore
+    regions); the JSON valid against the schema."""
+    pytest.importorskip("tidecv")
+    from tidecv import TIDE, datasets
+    from tests.test_coco_segm import make_segm
+    gt, res = make_segm(seed, "rle", n_images=12, n_cats=3)
+    for im in gt["images"]:
+        im["file_name"] = f"{im['id']}.jpg"
+    gt.setdefault("categories", [{"id": k, "name": f"c{k}"} for k in (1, 2, 3)])
+    gp, dp = tmp_path / "gt.json", tmp_path / "dt.json"
+    gp.write_text(json.dumps(gt))
+    dp.write_text(json.dumps(res))
+    code, text = run(["eval", "--gt", str(gp), "--dt", str(dp), "--iou-type", "segm", "--analysis",
+                      "--json"])
+    assert code == 0
+    doc = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["analysis"]["similarity"] == "mask IoU"
+    tide = TIDE()
+    run_ = tide.evaluate(datasets.COCO(str(gp)), datasets.COCOResult(str(dp)), mode=TIDE.MASK, name="dt")
+    errs = tide.get_all_errors()
+    a = doc["analysis"]["tide"]
+    assert a["ap"] == run_.ap
+    assert a["main"] == errs["main"]["dt"] and a["special"] == errs["special"]["dt"]
+    assert a["counts"] == {e.short_name: n for e, n in run_.count_errors().items()}
+
+
+def test_keypoints_cli_analysis_is_the_evaluations(tmp_path):
+    """--iou-type keypoints --analysis: the analysis of the evaluated rows
+    (OKS; GT without labelled points ignored), text and JSON."""
+    from detap.analysis import AnalysisSettings, analyze
+    from detap.analysis.sources import scene_from_coco_eval
+    from detap.coco import COCO, COCOeval
+    from tests.test_coco_keypoints import make_keypoints
+    gt, res = make_keypoints(21)
+    gp, dp = tmp_path / "gt.json", tmp_path / "dt.json"
+    gp.write_text(json.dumps(gt))
+    dp.write_text(json.dumps(res))
+    code, text = run(["eval", "--gt", str(gp), "--dt", str(dp), "--iou-type", "keypoints",
+                      "--analysis", "--json"])
+    assert code == 0
+    g = COCO(str(gp), verbose=False)
+    ev = COCOeval(g, g.loadRes(str(dp)), "keypoints", verbose=False)
+    ev.evaluate()
+    scene = scene_from_coco_eval(ev)
+    assert scene.shapes.kind == "keypoints"
+    ref = analyze(scene, AnalysisSettings())
+    a = json.loads(text)["analysis"]
+    assert a["tide"]["ap"] == ref.tide["ap"] and a["tide"]["main"] == ref.tide["main"]
+    assert a["confusion"]["matrix"] == ref.confusion.matrix.tolist()
+    code, text = run(["eval", "--gt", str(gp), "--dt", str(dp), "--iou-type", "keypoints", "--analysis"])
+    assert code == 0 and "Error analysis (TIDE)" in text and "points at OKS 0.5" in text
+    assert a["similarity"] == "OKS"
 
 
 def test_logit_scores_give_no_calibration_but_the_rest(tmp_path, capsys):

@@ -57,3 +57,26 @@ def test_top_confusions():
     m = np.array([[5, 3, 0, 1], [0, 2, 7, 0], [3, 0, 1, 0], [4, 4, 4, 0]])
     cm = ConfusionMatrix(m, ["a", "b", "c"], "coco", 0.5, 0.0)
     assert cm.top_confusions(3) == [("b", "c", 7), ("a", "b", 3), ("c", "a", 3)]
+
+
+def test_detection_on_a_crowd_region_is_background_in_the_matrix_only():
+    """A detection on a crowd region: ignored by TIDE, the calibration and
+    the per-image results; a background-row false positive in the COCO-style
+    matrix, as in hotcoco (crowd GT dropped before matching) and in the
+    transcription; no ignore region in Ultralytics' matrix either."""
+    from detap.analysis import analyze
+    from detap.analysis.scene import Scene
+    from detap.analysis.tide import tide_records
+    from tests.confusion_support import hotcoco_coco
+    scene = Scene(n_images=1, classes=["a", "b"], gt_box=[[0, 0, 10, 10], [50, 50, 40, 40]],
+                  gt_image=[0, 0], gt_label=[0, 1], gt_ignore=[False, True],
+                  dt_box=[[0, 0, 10, 10], [55, 55, 20, 20]], dt_image=[0, 0], dt_label=[0, 1],
+                  dt_score=[0.9, 0.8])
+    assert tide_records(scene).dt_label.tolist() == [1, -1]
+    a = analyze(scene)
+    assert a.images.fp.tolist() == [0] and a.calibration.n_detections == 1
+    m = a.confusion.matrix
+    assert m.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 0]]
+    assert np.array_equal(m, hotcoco_coco(scene, 0.5, 0.0, 100))
+    u = analyze(scene, confusion="ultralytics", confusion_score=0.0).confusion.matrix
+    assert u[2, 1] == 1

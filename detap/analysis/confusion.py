@@ -8,6 +8,23 @@ GT that no detection matched (misses, by true class).  Ultralytics stores
 the transpose (rows predicted, columns true): ``matrix.T`` is its layout.
 Ignored GT (crowd, VOC difficult) take no part.
 
+Ignore regions differ here from the rest of the analysis, on purpose: a
+detection on a crowd or difficult region (or, under LVIS, an unmatched
+detection of a category not exhaustively annotated in its image) is
+ignored by TIDE, the calibration and the per-image results, but the
+confusion matrix counts it in the background row (a false positive of its
+class).  That is hotcoco's ``confusion_matrix``, which drops crowd GT before
+matching (a crowd column could absorb several detections and count them
+twice), and Ultralytics', which knows no crowd: users compare these counts
+with those tools, so they keep their rule.  The background row is thus an
+upper bound of the false positives TIDE counts.
+
+Masks and keypoints ("coco" convention): the matching reads the
+evaluation's similarity (mask IoU, OKS; ``scene.Shapes``), as TIDE does;
+hotcoco compares boxes on keypoint runs.  The "ultralytics" convention
+always compares boxes, as Ultralytics' ``ConfusionMatrix`` does for its
+segment and pose tasks.
+
 "coco"         (hotcoco's ``confusion_matrix``, on detap's matcher, ``core.match``
                with the "coco" rule and the GT row each detection took) per image,
                detections with score >= ``score`` sorted by descending
@@ -35,6 +52,7 @@ import numpy as np
 from ..core import GroundTruth, match
 from ..errors import DetapInputError
 from .scene import by_image
+from .tide import tide_pass
 
 __all__ = ["DEFAULTS", "thresholds", "ConfusionMatrix", "confusion_coco", "confusion_ultralytics", "confusion_matrix",
            "coco_pairs", "ultralytics_pairs", "matrix_of_pairs"]
@@ -94,7 +112,11 @@ def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None, matched=No
     K = len(s.classes)
     d_off, d_rows = s.ranked(max_dets, score)
     g_off, g_rows = s.gt_groups()[:2]
-    if matched is None:
+    if matched is None and s.shapes is not None:
+        # masks, keypoints: the same matcher on the similarity stage's blocks
+        matched = tide_pass(s, max_dets=max_dets, threads=threads, confusion_iou=thr,
+                            min_score=score)[1]
+    elif matched is None:
         # detap's one matcher under pycocotools' rule, every class as one
         gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
                          ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))

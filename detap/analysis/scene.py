@@ -1,22 +1,68 @@
-"""The boxes an analysis reads: one evaluation as columns, in image order.
+"""What an analysis reads: one evaluation as columns, in image order.
 
 Every analysis (TIDE, confusion matrix, calibration, per-image results)
-compares boxes with pycocotools' box IoU on ``[x, y, w, h]`` pixels in
-continuous coordinates, whatever the protocol of the AP: a VOC data set's
-``[x1, y1, x2, y2]`` boxes become ``[x1, y1, x2 - x1, y2 - y1]``.  Crowd
-and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
-detection on one is neither right nor wrong.
+compares detections with GT through one similarity, whatever the protocol
+of the AP:
+
+- boxes (default): pycocotools' box IoU on ``[x, y, w, h]`` pixels in
+  continuous coordinates (a VOC data set's ``[x1, y1, x2, y2]`` boxes
+  become ``[x1, y1, x2 - x1, y2 - y1]``);
+- ``Shapes("segm")``: pycocotools' mask IoU on the RLEs (tidecv's
+  ``TIDE.MASK`` mode), computed by the evaluation's similarity stage;
+- ``Shapes("keypoints")``: pycocotools' OKS (``computeOks``: the GT's
+  area, its box for GT without visible points) in place of the IoU, every
+  threshold unchanged (detap's definition: tidecv has no keypoints mode).
+
+Crowd and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
+detection on one is neither right nor wrong.  Against them the similarity
+is pycocotools' crowd IoU (intersection over the detection's box or mask);
+OKS has no crowd form (pycocotools ignores ``iscrowd`` in it) and stays
+OKS.  ``gt_whole`` marks ignore regions that cover the whole image (tidecv's
+region without box or mask: every detection of its class is inside), as
+LVIS's not-exhaustive classes are (``detap.lvis``).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import group
+from .. import _core, group
 from ..boxes import boxes_as
 from ..core import sort_detections
 from ..errors import DetapInputError
 
-__all__ = ["Scene", "scene_from_dataset", "by_image"]
+__all__ = ["Scene", "Shapes", "scene_from_dataset", "by_image"]
+
+
+@dataclass
+class Shapes:
+    """What the similarity compares instead of the boxes.
+
+    kind      "segm" (mask IoU) or "keypoints" (OKS)
+    gt, dt    ``detap.coco.masks.MaskColumns`` (segm), or (n, 3K) float64
+              keypoints x, y, v in pixels, one row per GT / detection row
+              (whole-image regions, the GT's last rows, may have none)
+    gt_area   (M,) float64 square pixels: the areas OKS scales by
+    kpt_vars  (K,) float64: pycocotools' (2 sigma) ** 2 per point
+    """
+    kind: str
+    gt: object
+    dt: object
+    gt_area: np.ndarray = None
+    kpt_vars: np.ndarray = None
+
+    def __post_init__(self):
+        if self.kind not in ("segm", "keypoints"):
+            raise DetapInputError(f"analysis: shapes must be 'segm' or 'keypoints', got {self.kind!r}")
+
+    def n_gt(self):
+        return len(self.gt.hw) if self.kind == "segm" else len(self.gt)
+
+    def similarity_args(self):
+        """``_core.tide_similarity``'s keyword arguments (the GT's mask counts
+        decoded, as the evaluation does: only detections stay strings)."""
+        if self.kind == "segm":
+            return {"masks": (self.gt.decoded().arrays(), self.dt.arrays())}
+        return {"kpts": (self.gt, self.dt, self.kpt_vars)}
 
 
 @dataclass
@@ -30,6 +76,8 @@ class Scene:
     dt_box      (N, 4) float64 xywh pixels
     dt_image, dt_label (N,) int64; dt_score (N,) float64
     images      image names (str), one per image, or None
+    shapes      ``Shapes`` (masks, keypoints) or None: the boxes are compared
+    gt_whole    (M,) bool or None: an ignore region covering its whole image
     """
     n_images: int
     classes: list
@@ -42,6 +90,8 @@ class Scene:
     dt_label: np.ndarray
     dt_score: np.ndarray
     images: list = None
+    shapes: Shapes = None
+    gt_whole: np.ndarray = None
 
     def __post_init__(self):
         f64, i64 = np.float64, np.int64
@@ -54,6 +104,11 @@ class Scene:
         self.dt_label = np.ascontiguousarray(self.dt_label, i64).reshape(-1)
         self.dt_score = np.ascontiguousarray(self.dt_score, f64).reshape(-1)
         m, n = len(self.gt_box), len(self.dt_box)
+        if self.gt_whole is not None:
+            self.gt_whole = np.ascontiguousarray(self.gt_whole, bool).reshape(-1)
+            if len(self.gt_whole) != m:
+                raise DetapInputError(f"analysis: gt_whole has {len(self.gt_whole)} entries for {m} boxes")
+            self.gt_ignore = self.gt_ignore | self.gt_whole
         for name, want in (("gt_image", m), ("gt_label", m), ("gt_ignore", m), ("dt_image", n),
                            ("dt_label", n), ("dt_score", n)):
             if len(getattr(self, name)) != want:
@@ -90,13 +145,49 @@ class Scene:
         return memo[key]
 
 
+    def similarity_name(self):
+        """What the analysis compares: "IoU" (boxes), "mask IoU" or "OKS"."""
+        return "IoU" if self.shapes is None else {"segm": "mask IoU", "keypoints": "OKS"}[self.shapes.kind]
+
+    def similarities(self, d_off, d_rows, threads=None):
+        """The similarity blocks of the ranked detections (``ranked``) against
+        each image's GT and ignore regions (``gt_groups``), for
+        ``_core.tide_images``' sims; None for boxes (their IoU is computed
+        there)."""
+        if self.shapes is None:
+            return None
+        g_off, g_rows, r_off, r_rows = self.gt_groups()
+        sh = self.shapes
+        m = sh.n_gt()
+        box = self.gt_box[:m]
+        area = box[:, 2] * box[:, 3] if sh.gt_area is None else sh.gt_area
+        crowd = self.gt_ignore[:m].view(np.uint8)   # crowd IoU against the ignore regions
+        out = []
+        for off, rows in ((g_off, g_rows), (r_off, r_rows)):
+            out += _core.tide_similarity(d_off, d_rows, off, rows, box, area, crowd,
+                                         self.dt_box, nthreads=threads, **sh.similarity_args())
+        return tuple(out)
+
+    def whole_groups(self):
+        """(offsets, classes) of the whole-image regions by image, or None."""
+        if self.gt_whole is None or not self.gt_whole.any():
+            return None
+        memo = self.__dict__.setdefault("_ranked", {})
+        if "whole" not in memo:
+            sel = np.flatnonzero(self.gt_whole)
+            off, rows = by_image(self.gt_image[sel], self.n_images)
+            memo["whole"] = (off, np.ascontiguousarray(self.gt_label[sel[rows]]))
+        return memo["whole"]
+
     def gt_groups(self):
         """The GT by image, in row order: (offsets, rows) of the GT that are
-        not ignored, then of the ignore regions; kept like ``ranked``."""
+        not ignored, then of the ignore regions (but whole-image ones:
+        ``whole_groups``); kept like ``ranked``."""
         memo = self.__dict__.setdefault("_ranked", {})
         if "gt" not in memo:
             out = []
-            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(self.gt_ignore)):
+            region = self.gt_ignore if self.gt_whole is None else self.gt_ignore & ~self.gt_whole
+            for sel in (np.flatnonzero(~self.gt_ignore), np.flatnonzero(region)):
                 off, rows = by_image(self.gt_image[sel], self.n_images)
                 out += [off, sel[rows]]
             memo["gt"] = tuple(out)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import group
 from ..errors import DetapInputError, DetapWarning
 from .calibration import Calibration, calibration, not_confidences
 from .confusion import (ConfusionMatrix, coco_pairs, matrix_of_pairs, thresholds,
@@ -81,6 +82,7 @@ class Analysis:
     calibration: Calibration
     images: ImageResults
     settings: AnalysisSettings
+    similarity: str = "IoU"    # what matched: "IoU" (boxes), "mask IoU" or "OKS"
 
     def to_dict(self, n_worst=20, top_confusions=20):
         """The ``"analysis"`` object of ``detap eval --json`` (schema version 1)."""
@@ -89,7 +91,7 @@ class Analysis:
 
         def num(v):
             return float(v) if np.isfinite(v) else None
-        return {"schema_version": ANALYSIS_SCHEMA_VERSION,
+        return {"schema_version": ANALYSIS_SCHEMA_VERSION, "similarity": self.similarity,
                 "tide": {"units": "AP points (0-100)", "pos_threshold": s.iou,
                          "background_threshold": s.bg, "max_dets": s.max_dets, "ap": num(t["ap"]),
                          "main": {k: num(t["main"][k]) for k in MAIN_ERRORS},
@@ -106,17 +108,19 @@ class AnalysisState:
     """Per-image analysis records of some images (see the module)."""
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
     parts: list = field(default_factory=list)   # (image ids, TideRecords, (true, pred, count))
+    similarity: str = None   # the scenes' (``Scene.similarity_name``), once one was added
 
     def add_scene(self, scene, image_ids=None, label_values=None, threads=None):
         """Analyse ``scene`` (its images get ``image_ids``, default 0..; its
         class indices stand for ``label_values``, default 0..)."""
         s = self.settings
+        self._same_similarity(scene.similarity_name())
         ids = np.arange(scene.n_images) if image_ids is None else np.asarray(image_ids)
         labs = np.arange(len(scene.classes)) if label_values is None else np.asarray(label_values)
         ciou, cscore = s.confusion_thresholds()
         # the COCO-style matrix matches the same ranked detections on the same
-        # IoUs as TIDE when its score threshold drops none: one pass for both
-        shared = s.confusion == "coco" and scene.ranked(s.max_dets, cscore) is scene.ranked(s.max_dets)
+        # similarities as TIDE when its score threshold drops none: one pass
+        shared = s.confusion == "coco" and not (len(scene.dt_score) and scene.dt_score.min() < cscore)
         r, matched = tide_pass(scene, s.iou, s.bg, s.max_dets, threads, [ciou] if shared else None)
         r = TideRecords(**dict(vars(r), dt_image=ids[r.dt_image], gt_image=ids[r.gt_image],
                                dt_cls=labs[r.dt_cls], dt_fixcls=labs[r.dt_fixcls], gt_cls=labs[r.gt_cls]))
@@ -133,20 +137,31 @@ class AnalysisState:
         return self
 
     def add_columns(self, images, gt_image, gt_box, gt_label, gt_ignore, dt_image, dt_box, dt_label,
-                    dt_score, threads=None):
+                    dt_score, threads=None, shapes=None, gt_whole=None):
         """Analyse a batch given as columns: image ids (sortable: ints or
-        strs; ``images`` every id of the batch), xywh boxes, label values."""
-        ids = np.unique(np.asarray(images))
+        strs; ``images`` every id of the batch, sorted and distinct as the
+        streaming batch keeps them, else made so), xywh boxes, label
+        values; ``shapes`` and ``gt_whole`` as ``Scene``'s."""
+        ids = np.asarray(images)
+        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
+            ids = np.unique(ids)
         labs = np.unique(np.concatenate([np.asarray(gt_label, np.int64), np.asarray(dt_label, np.int64)]))
         sc = Scene(n_images=len(ids), classes=list(labs), gt_box=gt_box,
                    gt_image=np.searchsorted(ids, gt_image), gt_label=np.searchsorted(labs, gt_label),
                    gt_ignore=gt_ignore, dt_box=dt_box, dt_image=np.searchsorted(ids, dt_image),
-                   dt_label=np.searchsorted(labs, dt_label), dt_score=dt_score)
+                   dt_label=np.searchsorted(labs, dt_label), dt_score=dt_score, shapes=shapes,
+                   gt_whole=gt_whole)
         return self.add_scene(sc, ids, labs, threads)
+
+    def _same_similarity(self, name):
+        if name is not None and self.similarity not in (None, name):
+            raise DetapInputError(f"analysis states of {self.similarity} and of {name} cannot be merged")
+        self.similarity = self.similarity or name
 
     def merge(self, other):
         if other.settings != self.settings:
             raise DetapInputError("analysis states with different settings cannot be merged")
+        self._same_similarity(getattr(other, "similarity", None))
         self.parts.extend(other.parts)
         return self
 
@@ -194,7 +209,8 @@ class AnalysisState:
         ok = rec.dt_label != -1
         return Analysis(tide=tide_summary(rec, K), confusion=conf,
                         calibration=_calibration(rec.dt_score[ok], rec.dt_label[ok] == 1, s.n_bins),
-                        images=image_results(rec, len(images), images.tolist()), settings=s)
+                        images=image_results(rec, len(images), images.tolist()), settings=s,
+                        similarity=getattr(self, "similarity", None) or "IoU")
 
 
 def _calibration(scores, correct, n_bins):
@@ -217,7 +233,8 @@ def _canonical(rec, images):
     rec = TideRecords(**dict(vars(rec), dt_image=di, gt_image=gi))
     if np.all(di[1:] >= di[:-1]) and np.all(gi[1:] >= gi[:-1]):
         return rec
-    return rec.take(np.argsort(di, kind="stable"), np.argsort(gi, kind="stable"))
+    n = len(images)
+    return rec.take(group.by_image(di, n)[1], group.by_image(gi, n)[1])
 
 
 def analyze(dataset_or_scene, settings=None, threads=None, **kw):

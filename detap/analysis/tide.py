@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .. import _core
+from .. import _core, group
 from ..core import sort_detections
 from ..threads import nthreads
 
@@ -83,14 +83,17 @@ def tide_records(scene, pos=0.5, bg=0.1, max_dets=100, threads=None):
     return tide_pass(scene, pos, bg, max_dets, threads)[0]
 
 
-def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=None):
+def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=None,
+              min_score=None):
     """``tide_records`` and, with ``confusion_iou`` (a sequence), the
     COCO-style confusion matching of the same ranked detections
-    (``confusion.coco_pairs``' ``matched``) from the same IoUs: (records,
-    matched (T, n) or None)."""
+    (``confusion.coco_pairs``' ``matched``) from the same similarities:
+    (records, matched (T, n) or None).  ``min_score``: only detections
+    scoring at least this take part (``Scene.ranked``)."""
     s = scene
-    d_off, d_rows = s.ranked(max_dets)
+    d_off, d_rows = s.ranked(max_dets, min_score)
     g_off, g_rows, r_off, r_rows = s.gt_groups()
+    threads = nthreads(threads)
 
     def c(a):
         return np.ascontiguousarray(a)
@@ -98,18 +101,14 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
     label, err, fix, dgt, used, miss, conf = _core.tide_images(
         d_off, c(s.dt_box[d_rows]), c(s.dt_label[d_rows]), c(s.dt_score[d_rows]),
         g_off, c(s.gt_box[g_rows]), c(s.gt_label[g_rows]), r_off, c(s.gt_box[r_rows]),
-        c(s.gt_label[r_rows]), float(pos), float(bg), nthreads(threads), cthr)
+        c(s.gt_label[r_rows]), float(pos), float(bg), threads, cthr,
+        sims=s.similarities(d_off, d_rows, threads), whole=s.whole_groups())
     dt_cls = s.dt_label[d_rows]
     gt_cls = s.gt_label[g_rows]
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
     return TideRecords(dt_image=s.dt_image[d_rows], dt_cls=dt_cls, dt_score=s.dt_score[d_rows],
                        dt_label=label, dt_err=err, dt_fix=fix, dt_fixcls=fixcls,
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
-
-
-def _small(values):
-    """Class indices in a dtype numpy radix-sorts (stable sorts stay fast)."""
-    return values.astype(np.int16) if len(values) and values.max() < 2 ** 15 else values
 
 
 def first_seen(values, K):
@@ -127,15 +126,18 @@ def _then(a, b):
 
 
 def segment_ap(cls, tp, npos, K):
-    """tidecv's AP (AP points) of each class k < K: points (cls, tp) already
-    in ranked order (grouped by a stable sort on class); npos (K,) int64."""
-    o = np.argsort(_small(cls), kind="stable")
-    off = np.zeros(K + 1, np.int64)
-    counts = np.bincount(cls, minlength=K)
-    np.cumsum(counts, out=off[1:])
+    """tidecv's AP (AP points) of each class k < K, and each class's point
+    count: points (cls, tp) in ranked order, grouped by class with the one
+    stable grouping (``group.by_image``); npos (K,) int64."""
+    off, o = group.by_image(cls, K)
     ap = _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
                              np.ascontiguousarray(npos, np.int64))
-    return ap, counts
+    return ap, np.diff(off)
+
+
+def _n_images(r):
+    """The image count the records' image indices need."""
+    return 1 + int(max(r.dt_image.max(initial=-1), r.gt_image.max(initial=-1)))
 
 
 def _mean(ap, counts, npos, class_order):
@@ -159,7 +161,7 @@ def tide_summary(rec, n_classes=None):
     # GT, then its scored detections
     ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
     ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
-    first = first_seen(ev_cls[np.argsort(ev_img, kind="stable")], K)
+    first = first_seen(ev_cls[group.by_image(ev_img, _n_images(r))[1]], K)
     rank = sort_detections(r.dt_score)        # by descending score, ties in record order
     pts = rank[ok[rank]]
     ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
@@ -171,7 +173,7 @@ def tide_summary(rec, n_classes=None):
     s = r.dt_score[rank]
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
     fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
-    P = fixed_rank[np.argsort(_small(r.dt_cls[fixed_rank]), kind="stable")]
+    P = fixed_rank[group.by_image(r.dt_cls[fixed_rank], K)[1]]
     cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
     is_err = r.dt_err != 0
     errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
@@ -179,37 +181,44 @@ def tide_summary(rec, n_classes=None):
     unfixed_order = first_seen(r.dt_cls[errok], K)
 
     def class_ap(keep_P, t_P, npos_):
-        c = np.bincount(cls_P[keep_P], minlength=K)
-        off = np.zeros(K + 1, np.int64)
-        np.cumsum(c, out=off[1:])
-        return _core.tide_class_ap(off, np.ascontiguousarray(t_P[keep_P], np.uint8),
-                                   np.asarray(npos_, np.int64)), c
+        # P is grouped by class already: a class's segment starts where its
+        # value does in the ascending classes (no second grouping)
+        off = np.searchsorted(cls_P[keep_P], np.arange(K + 1)).astype(np.int64)
+        return _core.tide_class_ap(off, t_P[keep_P].view(np.uint8),
+                                   np.asarray(npos_, np.int64)), np.diff(off)
+
+    fix1 = r.dt_fix == 1
 
     def mean_fixed(code):
         """The mAP with the errors of ``code`` fixed (tidecv's fix_errors)."""
         hit = r.dt_err == code
-        fixed_hit = hit & (r.dt_fix == 1)
         if code == _CLS:   # fixed Cls errors join their GT's class: regroup by rank
+            fixed_hit = hit & fix1
             keep = tp | (is_err & np.where(hit, fixed_hit, ok))
             rows = fixed_rank[keep[fixed_rank]]
             cls = np.where(fixed_hit[rows], r.dt_fixcls[rows], r.dt_cls[rows])
             a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos, K)
-        else:              # Loc keeps its class; Both, Dupe, Bkg have no fix
+            pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
+            pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+        elif code == _LOC:  # fixed Loc errors keep their class
             hit_P = err_P == code
             a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
-        pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
-        pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+            pcls = r.dt_cls[np.where(hit, fix1, errok)]
+        else:              # Both, Dupe, Bkg have no fix: their errors go
+            a, c = class_ap(base_P & (err_P != code), tp_P, npos)
+            pcls = r.dt_cls[errok & ~hit]
         return _mean(a, c, npos, _then(first_seen(pcls, K), first))
 
     # nothing fixed but the GT count (Miss, FalseNeg): the same points
     order = _then(unfixed_order, first)
+    kc, kt = cls_P[base_P], tp_P[base_P]
+    k_off = np.searchsorted(kc, np.arange(K + 1)).astype(np.int64)
 
     def mean_npos(npos_):
-        a, c = class_ap(base_P, tp_P, npos_)
-        return _mean(a, c, npos_, order)
+        a = _core.tide_class_ap(k_off, kt.view(np.uint8), np.asarray(npos_, np.int64))
+        return _mean(a, np.diff(k_off), npos_, order)
 
     # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
-    kc, kt = cls_P[base_P], tp_P[base_P]
     a, c = segment_ap(kc, kt[np.lexsort((~kt, kc))], npos, K)
     false_pos = _mean(a, c, npos, order)
 

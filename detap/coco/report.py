@@ -50,9 +50,11 @@ def eval_result(ev, iou=0.5):
                        (count, area, aspect), len(p.imgIds), p.iouType)
 
 
-def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None):
+def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None, analysis=None):
     """COCOeval(gt, gt.loadRes(dt), iou_type) on two COCO JSON files, silent:
-    (``EvalResult``, (images, GT annotations, results) read)."""
+    (``EvalResult``, (images, GT annotations, results) read).  ``analysis``:
+    None, or the ``detap.analysis.AnalysisSettings`` of the result's
+    ``.analysis`` (comparing masks or keypoints as the AP does)."""
     gt = COCO(gt_path, verbose=False)
     dt = gt.loadRes(dt_path)
     if iou_type == "segm" and dt.boxes_without_masks:
@@ -67,4 +69,9 @@ def evaluate_files(gt_path, dt_path, iou_type, iou=0.5, threads=None):
     with contextlib.redirect_stdout(io.StringIO()):  # the caller prints the numbers its way
         ev.summarize()
     read = (len(gt.getImgIds()), len(ev.state.rows.gt), len(ev.state.rows.dt))
-    return eval_result(ev, iou), read
+    res = eval_result(ev, iou)
+    if analysis is not None:
+        from ..analysis import analyze
+        from ..analysis.sources import scene_from_coco_eval
+        res.analysis = analyze(scene_from_coco_eval(ev), analysis, threads)
+    return res, read

@@ -134,6 +134,13 @@ class LVISEval:
         K in sorted distinct category ids), or None before."""
         return self._state
 
+    @property
+    def unmatched_ignored(self):
+        """After evaluate(): (n results,) uint8, 1 for a result whose category
+        is not exhaustively annotated in its image (ignored when it matches
+        nothing); None before."""
+        return self._unmatched_ignored
+
     def evaluate(self):
         """Match every verified (category, image) cell, per area range and
         IoU threshold (the engine's C matcher)."""

@@ -53,12 +53,19 @@ def summary_text(result):
     return "\n".join(lines)
 
 
-def evaluate_files(gt_path, dt_path, iou_type="bbox", iou=0.5, threads=None):
+def evaluate_files(gt_path, dt_path, iou_type="bbox", iou=0.5, threads=None, analysis=None):
     """LVISEval on an LVIS ground-truth file and a results file, silent:
-    (``EvalResult``, (images, GT annotations, results kept))."""
+    (``EvalResult``, (images, GT annotations, results kept)).  ``analysis``:
+    None, or the ``detap.analysis.AnalysisSettings`` of the result's
+    ``.analysis`` (on LVIS's federated rules: ``analysis.sources``)."""
     gt = LVIS(gt_path)
     dt = LVISResults(gt, dt_path)
     ev = LVISEval(gt, dt, iou_type, threads=threads)
     ev.run()
     read = (len(ev.params.img_ids), len(gt.gt_columns()), dt.n_kept)
-    return eval_result(ev, iou), read
+    res = eval_result(ev, iou)
+    if analysis is not None:
+        from ..analysis import analyze
+        from ..analysis.sources import scene_from_lvis_eval
+        res.analysis = analyze(scene_from_lvis_eval(ev), analysis, threads)
+    return res, read

@@ -51,13 +51,15 @@ class LVISEvaluator(Evaluator):
     iou          IoU threshold of ``map`` and the per-class APs (one of
                  the ten); the 13 numbers cover all of them
     max_dets     the per-image cap (300; -1: none)
+    analysis     True (or a ``detap.analysis.AnalysisSettings``): the
+                 result's ``.analysis`` on LVIS's federated rules
+                 (``detap.analysis.sources``), TIDE keeping the cap's
+                 detections per image; computed from the kept boxes, so
+                 merges give the bits of one run
     """
 
     def __init__(self, protocol="lvis", iou=0.5, classes=None, threads=None, iou_type="bbox",
                  frequencies=None, max_dets=300, analysis=False):
-        if analysis:
-            raise DetapInputError("Evaluator('lvis') has no error analysis (analysis=True): "
-                                  "use another protocol for it")
         if iou_type != "bbox":
             raise DetapInputError("Evaluator('lvis') compares boxes (iou_type 'bbox')")
         if not frequencies:
@@ -66,6 +68,11 @@ class LVISEvaluator(Evaluator):
         self.protocol, self.iou_type, self.classes, self.threads = "lvis", "bbox", classes, threads
         self.iou = check_iou(iou)
         self.max_dets = int(max_dets)
+        if analysis is True:
+            from ..analysis import AnalysisSettings
+            analysis = AnalysisSettings(iou=self.iou, max_dets=max(self.max_dets, 1)
+                                        if self.max_dets >= 0 else 2 ** 31 - 1)
+        self.analysis = analysis or None
         labels = sorted(int(k) for k in frequencies)
         self.frequencies = {k: frequencies[k] for k in labels}
         frequency_groups(labels, list(self.frequencies.values()))  # checks the letters
@@ -78,7 +85,8 @@ class LVISEvaluator(Evaluator):
         self._id_kind = "i"
 
     def _key(self):
-        return ("lvis", self.iou, "bbox", self.max_dets, tuple(self.frequencies.items()))
+        return ("lvis", self.iou, "bbox", self.max_dets, tuple(self.frequencies.items()),
+                getattr(self, "analysis", None))
 
     def update(self, image_id, gt_boxes, gt_labels, det_boxes, det_scores, det_labels, *,
                neg_labels=(), not_exhaustive_labels=(), gt_area=None, box_format="xyxy"):
@@ -164,7 +172,7 @@ class LVISEvaluator(Evaluator):
                           s["label"].astype(np.int64)))
         p = self._params
         p.img_ids, p.cat_ids = img_ids.tolist(), cat_ids.tolist()
-        state, n_dt, _ = evaluate_federated(gt_cols, dt_cols, img_ids, cat_ids, lists[0], lists[1],
+        state, n_dt, unmatched_ignored = evaluate_federated(gt_cols, dt_cols, img_ids, cat_ids, lists[0], lists[1],
                                          p, self.threads)
         precision, recall = accumulate_federated(state, n_dt, p.rec_thrs, self.threads)
         letters = list(self.frequencies.values())
@@ -173,9 +181,15 @@ class LVISEvaluator(Evaluator):
         names = [self._name(c) for c in p.cat_ids]
         k = index_of(cat_ids, gt_cols.category_id)
         stats = annotation_stats(k, gt_cols.bbox[:, 2], gt_cols.bbox[:, 3], len(cat_ids))
-        return coco_result(None, state.matches, precision[..., None],
-                           iou_index(p.iou_thrs, self.iou), names, self.iou, stats,
-                           len(img_ids), "bbox", protocol="lvis", summary=dict(results))
+        res = coco_result(None, state.matches, precision[..., None],
+                          iou_index(p.iou_thrs, self.iou), names, self.iou, stats,
+                          len(img_ids), "bbox", protocol="lvis", summary=dict(results))
+        if getattr(self, "analysis", None) is not None:
+            from ..analysis import analyze
+            from ..analysis.sources import scene_from_federated
+            res.analysis = analyze(scene_from_federated(state, unmatched_ignored, names),
+                                   self.analysis, self.threads)
+        return res
 
     def _name(self, label):
         c = self.classes
