@@ -189,15 +189,9 @@ static int skip_value(cur *c, int depth) {
 
 static inline int grow(void **p, size_t elem, size_t cap) { return detap_grow_array(p, elem, cap); }
 
-static int need_group(cur *c, detap_ann_cols *a, int g) {
-    if (!detap_ann_group(a, g)) { c->nomem = 1; return 0; }
-    return 1;
-}
-
-static int ann_reserve(cur *c, detap_ann_cols *a) {
-    if (!detap_ann_reserve(a)) { c->nomem = 1; return 0; }
-    return 1;
-}
+/* ok, noting a failed allocation in c */
+static inline int mem_ok(cur *c, int ok) { c->nomem |= !ok; return ok; }
+static int need_group(cur *c, detap_ann_cols *a, int g) { return mem_ok(c, detap_ann_group(a, g)); }
 
 static int id_reserve(cur *c, detap_id_cols *a) {
     if (a->n < a->cap) return 1;
@@ -543,7 +537,7 @@ static int box_result(cur *c, detap_ann_cols *a, size_t i) {
 
 /* One annotation object. */
 static int annotation(cur *c, detap_ann_cols *a, const char *base) {
-    if (!ann_reserve(c, a)) return 0;
+    if (!mem_ok(c, detap_ann_reserve(a))) return 0;
     ann_ctx x = {a, a->n, 0, base};
     detap_ann_row_defaults(a, x.i);
     if (box_result(c, a, x.i)) { /* (it sets the four fields it reads) */
@@ -619,7 +613,6 @@ static int id_object(cur *c, detap_id_cols *a, const char *str_key, int sizes) {
 }
 
 typedef int (*elem_fn)(cur *, void *);
-static int ann_elem(cur *c, void *a) { return annotation(c, (detap_ann_cols *)a, c->base); }
 static int img_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a, "file_name", 1); }
 static int cat_elem(cur *c, void *a) { return id_object(c, (detap_id_cols *)a, "name", 0); }
 
@@ -637,33 +630,30 @@ static int array_of(cur *c, elem_fn f, void *cols) {
     }
 }
 
+/* The annotations array at c->p on doc->nthreads threads (results_stream.h) */
+static int ann_array(cur *c, detap_coco_doc *doc) {
+    int flags = (c->copy_rle ? DETAP_PARSE_COPY_RLE : 0) | (c->no_polygons ? DETAP_PARSE_NO_POLYGONS : 0);
+    int rc = detap_ann_array(c->p + 1, c->end, c->base, flags, doc->nthreads, &doc->ann, &c->p);
+    c->nomem = rc == DETAP_ENOMEM;
+    c->slow = rc != DETAP_OK;
+    return rc == DETAP_OK;
+}
+
 /* A member of the top-level object: the three sections are read, anything
  * else skipped.  A repeated section goes to the slow path (Python's json
  * keeps the last one). */
 static int top_field(cur *c, const char *key, size_t klen, void *ctx) {
     detap_coco_doc *doc = ctx;
     int *seen = NULL;
-    elem_fn f = NULL;
+    elem_fn f = NULL; /* (NULL for the annotations: ann_array) */
     void *cols = NULL;
-    if (KEY_IS("annotations")) { seen = &doc->has_annotations; f = ann_elem; cols = &doc->ann; }
+    if (KEY_IS("annotations")) seen = &doc->has_annotations;
     else if (KEY_IS("images")) { seen = &doc->has_images; f = img_elem; cols = &doc->img; }
     else if (KEY_IS("categories")) { seen = &doc->has_categories; f = cat_elem; cols = &doc->cat; }
     if (!seen) return skip_value(c, 1);
     ws(c);
     if (*seen || c->p >= c->end || *c->p != '[') { c->slow = 1; return 0; }
-    if (f == ann_elem) {
-        int flags = (c->copy_rle ? DETAP_PARSE_COPY_RLE : 0) | (c->no_polygons ? DETAP_PARSE_NO_POLYGONS : 0);
-        const char *after = c->p;
-        int rc = detap_ann_array(c->p + 1, c->end, c->base, flags, doc->nthreads, &doc->ann, &after);
-        if (rc != DETAP_OK) {
-            c->nomem = rc == DETAP_ENOMEM;
-            c->slow = 1;
-            return 0;
-        }
-        c->p = after;
-    } else if (!array_of(c, f, cols)) {
-        return 0;
-    }
+    if (!(f ? array_of(c, f, cols) : ann_array(c, doc))) return 0;
     *seen = 1;
     return 1;
 }
@@ -679,11 +669,7 @@ int detap_coco_parse(const char *buf, size_t len, size_t ann_hint, int flags, in
     int ok = 0;
     if (c.p < c.end && *c.p == '[') {
         doc->top_is_array = 1;
-        const char *after = c.p;
-        int rc = detap_ann_array(c.p + 1, c.end, buf, flags, nthreads, &doc->ann, &after);
-        ok = rc == DETAP_OK;
-        c.nomem = rc == DETAP_ENOMEM;
-        c.p = after;
+        ok = ann_array(&c, doc);
     } else if (c.p < c.end && *c.p == '{') {
         ok = object_fields(&c, top_field, doc);
     } else {
