@@ -82,6 +82,11 @@ class Convention:
             if value not in allowed:
                 raise ValueError(
                     f"Convention.{field} must be one of {allowed}, got {value!r}")
+        if self.iou == "dota" and self.match != "voc":
+            # the C matcher's "coco" rule needs box areas for its area
+            # ranges, which quadrilaterals do not carry
+            raise ValueError("Convention(iou='dota') is matched under the 'voc' rule only, "
+                             f"got match={self.match!r}")
 
     def replace(self, **changes):
         return replace(self, **changes)

@@ -1,10 +1,6 @@
 """The polygon IoU of DOTA_devkit (polyiou.cpp's ``iou_poly``) on arrays."""
-import warnings
-
-import numpy as np
-
 from .. import _core
-from ..core import as_boxes
+from ..core import as_boxes, warn_stale_memory
 
 __all__ = ["polygon_iou"]
 
@@ -21,8 +17,5 @@ def polygon_iou(dets, gts):
     d = as_boxes(dets, "dets", width=8)
     g = as_boxes(gts, "gts", width=8)
     out, undefined = _core.quad_iou_matrix(d, g)
-    if undefined:
-        warnings.warn(f"{undefined} polygon IoU(s) depend on polyiou's stale memory (see "
-                      "csrc/quad_iou.h); computed with the point (0, 0)", RuntimeWarning,
-                      stacklevel=2)
+    warn_stale_memory(int(undefined))
     return out
