@@ -112,8 +112,9 @@ def _to_xywh(boxes):
 
 
 def box_width(conv):
-    """Values per box under a convention: 8 for the "dota" quadrilaterals, else 4."""
-    return 8 if conv.iou == "dota" else 4
+    """Values per box under a convention: 8 for the "dota" quadrilaterals, 5
+    for "obb" rotated rectangles, else 4."""
+    return {"dota": 8, "obb": 5}.get(conv.iou, 4)
 
 
 def _check_box_format(box_format, conv):
@@ -135,7 +136,7 @@ def _thresholds(iou_threshold):
 
 
 _KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY,
-          "dota": _core.IOU_QUAD}
+          "dota": _core.IOU_QUAD, "obb": _core.IOU_OBB}
 _RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
 
 #: pycocotools' area range "all", square pixels: the one range the "coco"
