@@ -94,3 +94,44 @@ int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t n
     free(p);
     return DETAP_OK;
 }
+
+void detap_gbox_prep(const double *b, detap_gbox *out) {
+    double a0 = b[2] * b[2] / 12, b0 = b[3] * b[3] / 12;
+    double co = cos(b[4]), si = sin(b[4]);
+    double co2 = co * co, si2 = si * si;
+    out->x = b[0];
+    out->y = b[1];
+    out->a = a0 * co2 + b0 * si2;
+    out->b = a0 * si2 + b0 * co2;
+    out->c = (a0 - b0) * co * si;
+}
+
+static inline double probiou(const detap_gbox *g, const detap_gbox *d) {
+    const double eps = 1e-7;
+    double sa = g->a + d->a, sb = g->b + d->b, sc = g->c + d->c;
+    double dy = g->y - d->y, dx = g->x - d->x;
+    double den = sa * sb - sc * sc + eps;
+    double t1 = (sa * (dy * dy) + sb * (dx * dx)) / den * 0.25;
+    double t2 = (sc * (d->x - g->x) * dy) / den * 0.5;
+    double d1 = g->a * g->b - g->c * g->c, d2 = d->a * d->b - d->c * d->c;
+    d1 = d1 > 0 ? d1 : 0;  /* clamp_(0) */
+    d2 = d2 > 0 ? d2 : 0;
+    double t3 = log((sa * sb - sc * sc) / (4 * sqrt(d1 * d2) + eps) + eps) * 0.5;
+    double bd = t1 + t2 + t3;
+    bd = bd < eps ? eps : bd > 100.0 ? 100.0 : bd;  /* clamp(eps, 100), NaN kept */
+    return 1 - sqrt(1.0 - exp(-bd) + eps);
+}
+
+void detap_probiou_sim_row(const detap_gbox *d, const detap_gbox *gt, size_t G, double *row) {
+    for (size_t j = 0; j < G; j++) row[j] = probiou(gt + j, d);
+}
+
+int detap_probiou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, double *out) {
+    detap_gbox *p = malloc((nd + ng + 1) * sizeof *p);
+    if (!p) return DETAP_ENOMEM;
+    for (size_t k = 0; k < nd + ng; k++)
+        detap_gbox_prep(k < nd ? dt + 5 * k : gt + 5 * (k - nd), p + k);
+    for (size_t i = 0; i < nd; i++) detap_probiou_sim_row(p + i, p + nd, ng, out + i * ng);
+    free(p);
+    return DETAP_OK;
+}

@@ -1,6 +1,8 @@
-/* Similarity of oriented boxes: the IoU of rotated rectangles as hotcoco
- * defines it for COCO-style oriented-box evaluation (its geometry.rs),
- * in its float64 arithmetic and operation order.
+/* Similarity of oriented boxes [cx, cy, w, h, angle]: the IoU of rotated
+ * rectangles as hotcoco defines it for COCO-style oriented-box evaluation
+ * (its geometry.rs), in its float64 arithmetic and operation order; and
+ * Ultralytics' probabilistic IoU (ProbIoU, its batch_probiou), in float64
+ * with its operation order (Ultralytics computes it in float32).
  *
  * A box is 5 float64 values [cx, cy, w, h, angle]: centre and size in
  * pixels, angle in radians.  Its corners, in this order, are
@@ -42,5 +44,25 @@ void detap_obb_sim_row(const detap_obb *d, const detap_obb *gt, const uint8_t *c
  * crowd (ng,) or NULL.  DETAP_ENOMEM when the prepared GT do not fit. */
 int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                          const uint8_t *crowd, double *out);
+
+/* ProbIoU: each box a Gaussian of covariance [[a, c], [c, b]] with
+ * a0 = w^2 / 12, b0 = h^2 / 12, a = a0 cos^2 + b0 sin^2,
+ * b = a0 sin^2 + b0 cos^2, c = (a0 - b0) cos sin; for GT 1 and detection 2,
+ * with A = a1 + a2, B = b1 + b2, C = c1 + c2, D = A B - C^2, eps = 1e-7:
+ *   t1 = (A (y1 - y2)^2 + B (x1 - x2)^2) / (D + eps) * 0.25
+ *   t2 = (C (x2 - x1) (y1 - y2)) / (D + eps) * 0.5
+ *   t3 = log(D / (4 sqrt(max(a1 b1 - c1^2, 0) max(a2 b2 - c2^2, 0)) + eps) + eps) * 0.5
+ *   bd = clamp(t1 + t2 + t3, eps, 100);  1 - sqrt(1 - exp(-bd) + eps). */
+typedef struct {
+    double x, y, a, b, c;
+} detap_gbox;
+
+void detap_gbox_prep(const double *b, detap_gbox *out);
+
+/* row[j] = ProbIoU of detection d against GT gt[j], j < G. */
+void detap_probiou_sim_row(const detap_gbox *d, const detap_gbox *gt, size_t G, double *row);
+
+/* out[i * ng + j] = ProbIoU of dt[i] against gt[j] (5 values each). */
+int detap_probiou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, double *out);
 
 #endif

@@ -5,7 +5,7 @@ says which of the small rules to follow.  Named presets reproduce known tools.
 
 Fields
 ------
-iou : "voc" | "coco" | "xyxy" | "dota" | "obb"
+iou : "voc" | "coco" | "xyxy" | "dota" | "obb" | "probiou"
     "voc": boxes [x1, y1, x2, y2] in inclusive pixels, width = x2 - x1 + 1
     (py-faster-rcnn, VOCdevkit, Cartucho/mAP, mmdet's legacy mode).
     "coco": continuous boxes, pycocotools' arithmetic on [x, y, w, h]
@@ -18,6 +18,8 @@ iou : "voc" | "coco" | "xyxy" | "dota" | "obb"
     matching rule only.  "obb": rotated rectangles [cx, cy, w, h, angle]
     (5 values, pixels and radians) under hotcoco's rotated IoU
     (csrc/obb_iou.h: Sutherland-Hodgman clipping in float64, areas w * h);
+    "probiou": the same boxes under Ultralytics' probabilistic IoU
+    (batch_probiou, in float64 where Ultralytics uses float32).  Both
     "voc" matching rule only.
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
@@ -59,7 +61,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 _CHOICES = {
-    "iou": ("voc", "coco", "xyxy", "dota", "obb"),
+    "iou": ("voc", "coco", "xyxy", "dota", "obb", "probiou"),
     "iou_cmp": (">", ">="),
     "match": ("voc", "coco"),
     "tie_order": ("stable", "numpy", "coco"),
@@ -85,7 +87,7 @@ class Convention:
             if value not in allowed:
                 raise ValueError(
                     f"Convention.{field} must be one of {allowed}, got {value!r}")
-        if self.iou in ("dota", "obb") and self.match != "voc":
+        if self.iou in ("dota", "obb", "probiou") and self.match != "voc":
             # the "coco" rule's area ranges are computed from axis-aligned
             # boxes, which quadrilaterals and rotated boxes are not
             raise ValueError(f"Convention(iou={self.iou!r}) is matched under the 'voc' rule "
@@ -144,6 +146,10 @@ PRESETS = {
     # curve float64 (see the README)
     "mmrotate": Convention(iou="obb", iou_cmp=">=", tie_order="numpy", ap="voc07"),
     "mmrotate-area": Convention(iou="obb", iou_cmp=">=", tie_order="numpy"),
+    # Ultralytics' OBBValidator: "ultralytics" with batch_probiou as the IoU
+    # (float64 here, float32 torch there)
+    "ultralytics-obb": Convention(iou="probiou", iou_cmp=">=", tie_order="numpy",
+                                  ap="ultralytics", difficult="count"),
 }
 
 

@@ -113,8 +113,8 @@ def _to_xywh(boxes):
 
 def box_width(conv):
     """Values per box under a convention: 8 for the "dota" quadrilaterals, 5
-    for "obb" rotated rectangles, else 4."""
-    return {"dota": 8, "obb": 5}.get(conv.iou, 4)
+    for "obb" / "probiou" rotated rectangles, else 4."""
+    return {"dota": 8, "obb": 5, "probiou": 5}.get(conv.iou, 4)
 
 
 def _check_box_format(box_format, conv):
@@ -136,7 +136,7 @@ def _thresholds(iou_threshold):
 
 
 _KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY,
-          "dota": _core.IOU_QUAD, "obb": _core.IOU_OBB}
+          "dota": _core.IOU_QUAD, "obb": _core.IOU_OBB, "probiou": _core.IOU_PROBIOU}
 _RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
 
 #: pycocotools' area range "all", square pixels: the one range the "coco"

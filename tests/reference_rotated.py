@@ -1,4 +1,4 @@
-"""Transcriptions, written for detap's tests, of two rotated-box evaluators:
+"""Transcriptions, written for detap's tests, of rotated-box evaluators:
 
 - hotcoco's rotated IoU (crates/hotcoco/src/geometry.rs: obb_to_corners,
   Sutherland-Hodgman clipping, shoelace area, obb_iou_pair) on Python
@@ -10,7 +10,12 @@
   float32 arrays.  Its IoU, mmcv's box_iou_rotated (float32, CUDA/C++), is
   not transcribed: ``iou_fn`` is injected (the tests pass the hotcoco
   transcription), so what is checked is the protocol: matching, tie order,
-  counting and AP.
+  counting and AP;
+- Ultralytics' batch_probiou (ultralytics/utils/metrics.py,
+  _get_covariance_matrix and batch_probiou) on Python floats in its
+  operation order (Ultralytics runs it on float32 tensors; this is the
+  float64 reading detap computes); its OBBValidator is the detection
+  validator's loop (tests/reference_protocols.py) with this similarity.
 
 Do not "improve" this file: it is the yardstick.
 """
@@ -192,3 +197,47 @@ def eval_rbbox_class(dets, gts, gts_ignore, iou_thr, use_07_metric, iou_fn):
     ap = average_precision(recalls, precisions, "area" if not use_07_metric else "11points")
     return {"num_gts": num_gts.item(), "num_dets": num_dets, "recall": recalls,
             "precision": precisions, "ap": ap}
+
+
+# --------------------------------------------------------------- Ultralytics
+
+
+def _sq(x):
+    """torch's pow(2): x * x (Python's x ** 2 calls pow(), which can be
+    off by an ulp)."""
+    return x * x
+
+
+def _log(x):
+    """torch's log: -inf at 0, NaN below (math.log raises there)."""
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+def _covariance(b):
+    a = _sq(float(b[2])) / 12
+    bb = _sq(float(b[3])) / 12
+    cos, sin = math.cos(float(b[4])), math.sin(float(b[4]))
+    cos2, sin2 = _sq(cos), _sq(sin)
+    return a * cos2 + bb * sin2, a * sin2 + bb * cos2, (a - bb) * cos * sin
+
+
+def batch_probiou(obb1, obb2, eps=1e-7):
+    """(N, M) batch_probiou(obb1, obb2): obb1 the GT, obb2 the predictions."""
+    out = np.zeros((len(obb1), len(obb2)))
+    for i, p in enumerate(obb1):
+        x1, y1 = float(p[0]), float(p[1])
+        a1, b1, c1 = _covariance(p)
+        for j, q in enumerate(obb2):
+            x2, y2 = float(q[0]), float(q[1])
+            a2, b2, c2 = _covariance(q)
+            t1 = (((a1 + a2) * _sq(y1 - y2) + (b1 + b2) * _sq(x1 - x2))
+                  / ((a1 + a2) * (b1 + b2) - _sq(c1 + c2) + eps)) * 0.25
+            t2 = (((c1 + c2) * (x2 - x1) * (y1 - y2))
+                  / ((a1 + a2) * (b1 + b2) - _sq(c1 + c2) + eps)) * 0.5
+            t3 = _log(((a1 + a2) * (b1 + b2) - _sq(c1 + c2))
+                          / (4 * math.sqrt(max(a1 * b1 - _sq(c1), 0.0)
+                                           * max(a2 * b2 - _sq(c2), 0.0)) + eps) + eps) * 0.5
+            bd = min(max(t1 + t2 + t3, eps), 100.0)
+            hd = math.sqrt(1.0 - math.exp(-bd) + eps)
+            out[i, j] = 1 - hd
+    return out

@@ -3,6 +3,8 @@ hotcoco's (tests/reference_rotated.py) bit for bit, agrees with shapely on
 well-formed boxes, and the "mmrotate" convention is mmrotate's
 eval_rbbox_map (transcribed, with that IoU injected) on the labels, recall
 and float32 precision, its float32 AP to float32 rounding."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,9 +77,10 @@ def test_obb_iou_known_values():
 
 
 @st.composite
-def rbox_class(draw):
-    """One class over a few images: GT (some ignored) and detections with
-    distinct scores (see test_mmrotate_convention)."""
+def rbox_class(draw, ignored=True):
+    """One class over a few images: GT (some ignored, with ``ignored``),
+    detections near them and others, distinct scores (the references'
+    tie orders are not detap's: see the tests)."""
     n_img = draw(st.integers(1, 4))
     images = []
     for _ in range(n_img):
@@ -85,11 +88,13 @@ def rbox_class(draw):
         dets = draw(st.lists(obb, max_size=3))
         for g in gts:
             if draw(st.booleans()):
-                dets.append([g[0] + draw(st.floats(-3, 3)), g[1], g[2], g[3], g[4]])
-        ignore = draw(st.lists(st.booleans(), min_size=len(gts), max_size=len(gts)))
+                dets.append([g[0] + draw(st.floats(-4, 4)), g[1] + draw(st.floats(-4, 4)),
+                             g[2], g[3], g[4] + draw(st.sampled_from([0.0, 0.2, -0.5]))])
+        ignore = draw(st.lists(st.booleans(), min_size=len(gts), max_size=len(gts))) \
+            if ignored else [False] * len(gts)
         images.append((gts, ignore, dets))
     n_det = sum(len(d) for _, _, d in images)
-    scores = draw(st.lists(st.integers(0, 10 ** 6), min_size=n_det, max_size=n_det,
+    scores = draw(st.lists(st.integers(1, 10 ** 6), min_size=n_det, max_size=n_det,
                            unique=True))
     return images, [s / 10 ** 6 for s in scores]
 
@@ -141,3 +146,52 @@ def test_mmrotate_refuses_other_boxes():
                              convention="mmrotate")
     with pytest.raises(ValueError, match="'voc' rule only"):
         detap.Convention(iou="obb", match="coco")
+
+
+# ------------------------------------------------------------ Ultralytics OBB
+
+@settings(max_examples=300, deadline=None)
+@given(pair=obb_pairs())
+def test_probiou_is_ultralytics_formula(pair):
+    dets, gts, _ = pair
+    got = detap.dota.probiou(np.reshape(dets, (-1, 5)), gts)
+    want = RP_probiou(gts, dets)
+    assert got.shape == want.shape
+    assert np.array_equal(got, want, equal_nan=True), (dets, gts, got, want)
+
+
+def RP_probiou(gts, dets):
+    """(D, G) from batch_probiou(gt, det) (G, D)."""
+    return R.batch_probiou(gts, dets).T.reshape(len(dets), len(gts))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cls=rbox_class(ignored=False), thr=st.sampled_from([0.3, 0.5, 0.75]))
+def test_ultralytics_obb_convention(cls, thr):
+    """detap.evaluate_class(convention="ultralytics-obb") against the
+    Ultralytics validator's loop (match_predictions, ap_per_class,
+    compute_ap) with batch_probiou as its similarity."""
+    from tests import reference_protocols as RP
+    images, scores = cls
+    ref_images, det_rows, det_img, gt_rows, gt_img, k = [], [], [], [], [], 0
+    for i, (g, _, d) in enumerate(images):
+        s = np.asarray(scores[k:k + len(d)])
+        k += len(d)
+        o = np.argsort(-s, kind="stable")  # the validator's per-image order
+        d = np.reshape(d, (-1, 5))
+        g = np.reshape(g, (-1, 5))
+        ref_images.append((g, np.zeros(len(g), int), d[o], s[o], np.zeros(len(d), int)))
+        det_rows += list(d)
+        det_img += [i] * len(d)
+        gt_rows += list(g)
+        gt_img += [i] * len(g)
+    with warnings.catch_warnings():  # its mean over no class
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_class, _ = RP.ultralytics_map(ref_images, thr, R.batch_probiou)
+    got = detap.evaluate_class(np.reshape(det_rows, (-1, 5)), scores, det_img,
+                               np.reshape(gt_rows, (-1, 5)), gt_img, iou_threshold=thr,
+                               convention="ultralytics-obb", n_images=len(images))
+    if 0 in per_class:
+        assert got.ap == per_class[0], (got.ap, per_class[0])
+    else:
+        assert not gt_rows or not det_rows or np.isnan(got.ap) or got.ap == 0

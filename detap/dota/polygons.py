@@ -4,7 +4,7 @@
 from .. import _core
 from ..core import as_boxes, warn_stale_memory
 
-__all__ = ["polygon_iou", "obb_iou"]
+__all__ = ["polygon_iou", "obb_iou", "probiou"]
 
 
 def polygon_iou(dets, gts):
@@ -33,4 +33,15 @@ def obb_iou(dets, gts, gt_crowd=None):
     convention."""
     d = as_boxes(dets, "dets", width=5)
     g = as_boxes(gts, "gts", width=5)
-    return _core.obb_iou_matrix(d, g, gt_crowd)
+    return _core.rotated_matrix(_core.IOU_OBB, d, g, gt_crowd)
+
+
+def probiou(dets, gts):
+    """(N, M) float64 Ultralytics ProbIoU (``batch_probiou(gts, dets).T``)
+    of ``(cx, cy, w, h, angle)`` boxes dets (N, 5) and gts (M, 5), its
+    operations in its order in float64 (Ultralytics computes in float32, so
+    its values differ in the last float32 bits): the similarity of the
+    "ultralytics-obb" convention."""
+    d = as_boxes(dets, "dets", width=5)
+    g = as_boxes(gts, "gts", width=5)
+    return _core.rotated_matrix(_core.IOU_PROBIOU, d, g)
