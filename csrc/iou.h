@@ -25,10 +25,14 @@
 #include "npmath.h"
 
 /* DETAP_IOU_QUAD: 8-value quadrilaterals, DOTA_devkit's polygon IoU
- * (quad_iou.h); only the per-image matcher (match_images.h) takes it, and
- * detap_iou_kind_ok, the check of the 4-value kernels, refuses it. */
+ * (quad_iou.h); DETAP_IOU_OBB / DETAP_IOU_PROBIOU: 5-value rotated
+ * rectangles [cx, cy, w, h, angle], hotcoco's rotated IoU or Ultralytics'
+ * ProbIoU (obb_iou.h).  Only the per-image matcher
+ * (match_images.h) takes them, and detap_iou_kind_ok, the check of the
+ * 4-value kernels, refuses them. */
 typedef enum { DETAP_IOU_VOC = 0, DETAP_IOU_COCO = 1, DETAP_IOU_XYXY = 2,
-               DETAP_IOU_QUAD = 3 } detap_iou_kind;
+               DETAP_IOU_QUAD = 3, DETAP_IOU_OBB = 4,
+               DETAP_IOU_PROBIOU = 5 } detap_iou_kind;
 
 /* Box areas as each reference computes them (computing an area once per
  * box instead of once per pair gives the same bits). */

@@ -5,6 +5,7 @@
 #endif
 #include "group.h"
 #include "match_images.h"
+#include "obb_iou.h"
 #include "quad_iou.h"
 #include "similarity.h"
 
@@ -14,10 +15,11 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
                        int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined) {
-    int quad = kind == DETAP_IOU_QUAD;
-    if ((!quad && !detap_iou_kind_ok(kind)) || !detap_match_rule_ok(spec->rule))
+    int quad = kind == DETAP_IOU_QUAD, obb = kind == DETAP_IOU_OBB;
+    int prob = kind == DETAP_IOU_PROBIOU;
+    if ((!quad && !obb && !prob && !detap_iou_kind_ok(kind)) || !detap_match_rule_ok(spec->rule))
         return DETAP_EVALUE;
-    size_t stride = quad ? 8 : 4;
+    size_t stride = quad ? 8 : obb || prob ? 5 : 4;
     if (gt_off[0] != 0) return DETAP_EINDEX;
     size_t maxg = 0;
     for (size_t i = 0; i < nimg; i++) {
@@ -37,17 +39,24 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     int64_t *kimg = malloc((nd + 1) * sizeof *kimg);
     int64_t *doff = calloc(nimg + 1, sizeof *doff);
     int64_t *pos = malloc((nd + 1) * sizeof *pos);
-    double *garea = quad ? NULL : malloc((ng + 1) * sizeof *garea);
+    double *garea = quad || obb || prob ? NULL : malloc((ng + 1) * sizeof *garea);
     detap_quad *gquad = quad ? malloc((ng + 1) * sizeof *gquad) : NULL;
+    detap_obb *gobb = obb ? malloc((ng + 1) * sizeof *gobb) : NULL;
+    detap_gbox *gg = prob ? malloc((ng + 1) * sizeof *gg) : NULL;
     double *dbox = malloc((stride * nd + stride) * sizeof *dbox);
     int64_t undef = 0;
     int rc = DETAP_ENOMEM;
-    if (!kimg || !doff || !pos || !dbox || (quad ? !gquad : !garea)) goto done;
+    if (!kimg || !doff || !pos || !dbox || (quad ? !gquad : obb ? !gobb : prob ? !gg : !garea))
+        goto done;
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
     rc = detap_group_by_image(kimg, nd, nimg, doff, pos);
     if (rc != DETAP_OK) goto done;
     if (quad)
         for (size_t j = 0; j < ng; j++) detap_quad_prep(gt_boxes + 8 * j, gquad + j);
+    else if (obb)
+        for (size_t j = 0; j < ng; j++) detap_obb_prep(gt_boxes + 5 * j, gobb + j);
+    else if (prob)
+        for (size_t j = 0; j < ng; j++) detap_gbox_prep(gt_boxes + 5 * j, gg + j);
     else
         for (size_t j = 0; j < ng; j++) garea[j] = detap_area(kind, gt_boxes + 4 * j);
     /* one gather pass (independent loads overlap well) so that the
@@ -64,7 +73,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     if (nthreads <= 0) nthreads = omp_get_max_threads();
     /* a polygon IoU costs about 100 box IoUs */
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) reduction(+:undef) \
-    if (nd > (quad ? 500 : 20000))
+    if (nd > (quad || obb || prob ? 500 : 20000))
 #endif
     {
         double *row = malloc((maxg + 1) * sizeof *row);
@@ -89,6 +98,14 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                     detap_quad dq;
                     detap_quad_prep(d, &dq);
                     detap_quad_sim_row(&dq, gquad + g0, G, row, &undef);
+                } else if (obb) {
+                    detap_obb dob;
+                    detap_obb_prep(d, &dob);
+                    detap_obb_sim_row(&dob, gobb + g0, crowd, G, row);
+                } else if (prob) {
+                    detap_gbox dgb;
+                    detap_gbox_prep(d, &dgb);
+                    detap_probiou_sim_row(&dgb, gg + g0, G, row);
                 } else {
                     detap_box_sim_row(kind, d, detap_area(kind, d), gt_boxes + 4 * g0,
                                       garea + g0, crowd, G, row);
@@ -113,6 +130,8 @@ done:
     free(pos);
     free(garea);
     free(gquad);
+    free(gobb);
+    free(gg);
     free(dbox);
     if (undefined) *undefined = undef;
     return rc;

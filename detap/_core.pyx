@@ -25,6 +25,8 @@ cdef extern from "iou.h" nogil:
         DETAP_IOU_COCO
         DETAP_IOU_XYXY
         DETAP_IOU_QUAD
+        DETAP_IOU_OBB
+        DETAP_IOU_PROBIOU
     int detap_iou_matrix(detap_iou_kind kind, const double *dt, size_t nd,
                          const double *gt, size_t ng, const uint8_t *crowd, double *out)
 
@@ -61,6 +63,12 @@ cdef extern from "match_images.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               double *out, int64_t *undefined)
+
+cdef extern from "obb_iou.h" nogil:
+    int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+                             const uint8_t *crowd, double *out)
+    int detap_probiou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+                             double *out)
 
 cdef extern from "coco_eval.h" nogil:
     ctypedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
@@ -151,6 +159,8 @@ IOU_VOC = DETAP_IOU_VOC
 IOU_COCO = DETAP_IOU_COCO
 IOU_XYXY = DETAP_IOU_XYXY
 IOU_QUAD = DETAP_IOU_QUAD
+IOU_OBB = DETAP_IOU_OBB
+IOU_PROBIOU = DETAP_IOU_PROBIOU
 RULE_VOC = DETAP_RULE_VOC
 RULE_COCO = DETAP_RULE_COCO
 
@@ -262,9 +272,11 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     -1, same shape).  gt_crowd (ng,) and det_out (nd,) uint8 or None.
     With kind IOU_QUAD the boxes are (n, 8) quadrilaterals and
     ``undefined[0]`` (an int64 array, if given) receives the count of
-    polygon IoUs that depend on polyiou's stale memory (quad_iou.h)."""
-    cdef Py_ssize_t width = 8 if kind == DETAP_IOU_QUAD else 4
-    if kind != DETAP_IOU_QUAD:
+    polygon IoUs that depend on polyiou's stale memory (quad_iou.h); with
+    IOU_OBB and IOU_PROBIOU they are (n, 5) rotated rectangles (obb_iou.h)."""
+    cdef bint rot = kind == DETAP_IOU_OBB or kind == DETAP_IOU_PROBIOU
+    cdef Py_ssize_t width = 8 if kind == DETAP_IOU_QUAD else 5 if rot else 4
+    if kind != DETAP_IOU_QUAD and not rot:
         _check_kind(kind)
     if rule != DETAP_RULE_VOC and rule != DETAP_RULE_COCO:
         raise ValueError(f"unknown matching rule {rule}")
@@ -301,7 +313,7 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     cdef int8_t[:, ::1] lab = labels
     cdef int64_t[:, ::1] gm = gt_match
     cdef int64_t *gmp = &gm[0, 0] if with_matches else NULL
-    cdef double zero8[8]
+    cdef double zero8[8]  # (the widest box)
     cdef uint8_t zero1 = 0
     cdef int64_t undef = 0
     cdef const double *gb = &gt_boxes[0, 0] if ng else zero8
@@ -340,6 +352,35 @@ def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
         rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
     _check(rc)
     return out, int(undef)
+
+
+def rotated_matrix(int kind, const double[:, ::1] dt, const double[:, ::1] gt, gt_crowd=None):
+    """(nd, ng) similarity of (n, 5) [cx, cy, w, h, angle] boxes, detection
+    dt[i] against GT gt[j] (csrc/obb_iou.h): kind IOU_OBB (hotcoco's IoU;
+    gt_crowd (ng,) flags or None) or IOU_PROBIOU (Ultralytics' ProbIoU)."""
+    if kind != DETAP_IOU_OBB and kind != DETAP_IOU_PROBIOU:
+        raise ValueError(f"not a rotated-box similarity: {kind}")
+    _check_boxes(dt, "dt", 5)
+    _check_boxes(gt, "gt", 5)
+    cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
+    out = np.zeros((nd, ng), dtype=np.float64)
+    if nd == 0 or ng == 0:
+        return out
+    cdef const uint8_t[::1] crowd = None
+    if gt_crowd is not None:
+        crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8)
+        if crowd.shape[0] != ng or kind != DETAP_IOU_OBB:
+            raise ValueError("gt_crowd must hold one flag per GT, for the IOU_OBB kind")
+    cdef const uint8_t *cp = &crowd[0] if crowd is not None else NULL
+    cdef double[:, ::1] o = out
+    cdef int rc
+    with nogil:
+        if kind == DETAP_IOU_OBB:
+            rc = detap_obb_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, cp, &o[0, 0])
+        else:
+            rc = detap_probiou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0])
+    _check(rc)
+    return out
 
 
 def pr_voc(const int8_t[::1] labels, double npos):

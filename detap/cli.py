@@ -28,10 +28,10 @@ from .errors import DetapCacheError, DetapInputError, DetapOutputError
 from .result import SCHEMA_VERSION, stat_labels
 from .voc import evaluate
 
-FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text")
+FORMATS = ("auto", "voc", "coco", "yolo", "cartucho", "text", "dota", "yolo-obb")
 #: the protocol a format's own tool uses, for ``--protocol auto``
 NATIVE_PROTOCOL = {"voc": "voc", "coco": "coco", "cartucho": "cartucho", "yolo": "ultralytics",
-                   "text": "vocdevkit"}
+                   "text": "vocdevkit", "dota": "dota", "yolo-obb": "dota"}
 
 #: the demo's per-class columns: ``detap voc``'s, with AP in percent
 DEMO_COLUMNS = ("gt", "dets", "tp", "fp", "ap")
@@ -135,11 +135,13 @@ def _read(args, dt):
     return fmt, formats.read(args.gt, dt, format=both, **_read_options(args))
 
 
-def _protocols(args, fmt):
-    from .protocols import PROTOCOLS
+def _protocols(args, fmt, oriented=False):
+    from .protocols import ORIENTED_PROTOCOLS, PROTOCOLS
     if args.protocol == "all":
-        return list(PROTOCOLS)
-    return [NATIVE_PROTOCOL[fmt] if args.protocol == "auto" else args.protocol]
+        return list(ORIENTED_PROTOCOLS if oriented else PROTOCOLS)
+    if args.protocol == "auto":  # text lines of quadrilaterals are oriented boxes too
+        return ["dota" if oriented else NATIVE_PROTOCOL[fmt]]
+    return [args.protocol]
 
 
 def _evaluate(args, ds, protocols):
@@ -199,7 +201,10 @@ def _eval(args, out):
         fmt, ds = _read(args, args.dt)
         if not ds.has_dets:
             raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
-        protocols = _protocols(args, fmt)
+        protocols = _protocols(args, fmt, ds.oriented)
+        if getattr(args, "analysis", False) and ds.oriented:
+            raise DetapInputError("--analysis compares axis-aligned boxes; it does not take "
+                                  "oriented boxes (quadrilaterals) yet")
         results = _evaluate(args, ds, protocols)
         if getattr(args, "analysis", False):
             from .analysis import analyze
@@ -328,7 +333,7 @@ def _compare(args, out):
     runs, fmts, protocols = [], [], []
     for name, run in zip(names, args.runs):
         fmt, ds = _read(args, run)
-        p = _protocols(args, fmt)
+        p = _protocols(args, fmt, ds.oriented)
         if len(p) != 1:
             raise DetapInputError("compare takes one protocol, not 'all'")
         fmts.append(fmt)
@@ -429,22 +434,22 @@ def _input_options(p, with_dt=True):
     if with_dt is not None:
         p.add_argument("--dt-format", choices=FORMATS[1:],
                        help="detections in another format than the ground truth "
-                            "(a per-image one: yolo, cartucho, text)")
-    p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh"),
-                   help="box layout of the text format (default: xywh, i.e. x y w h; the "
-                        "other formats fix their own); implies --format text when --format "
-                        "is not given")
+                            "(a per-image one: yolo, cartucho, text, yolo-obb)")
+    p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh", "quad"),
+                   help="box layout of the text format (default: xywh, i.e. x y w h; quad: "
+                        "x1 y1 ... x4 y4, oriented boxes; the other formats fix their own); "
+                        "implies --format text when --format is not given")
     p.add_argument("--relative", action="store_true", default=None,
                    help="text coordinates are fractions of the image size (implies "
                         "--format text when --format is not given)")
     p.add_argument("--names", help="class names file (one per line) or YOLO data.yaml")
     p.add_argument("--image-sizes", help="image folder or sizes file, for relative coordinates")
-    p.add_argument("--imageset", help="VOC image set file (default: every annotation)")
+    p.add_argument("--imageset", help="VOC or DOTA image set file (default: every annotation)")
 
 
 def _eval_options(p, compare=False):
-    from .protocols import PROTOCOLS
-    choices = ("auto",) + PROTOCOLS + (() if compare else ("lvis",)) + ("all",)
+    from .protocols import ORIENTED_PROTOCOLS, PROTOCOLS
+    choices = ("auto",) + PROTOCOLS + ORIENTED_PROTOCOLS + (() if compare else ("lvis",)) + ("all",)
     p.add_argument("--protocol", choices=choices, default="auto",
                    help="whose rules (default: the format's own tool; 'all': every protocol "
                         "side by side; 'lvis': lvis-api's federated evaluation of an LVIS "
@@ -510,7 +515,7 @@ def build_parser():
     k.add_argument("--to", dest="dst_format", choices=FORMATS[1:], required=True)
     k.add_argument("--out-gt", required=True, help="where to write the ground truth")
     k.add_argument("--out-dt", help="where to write the detections")
-    k.add_argument("--out-box-format", choices=("xyxy", "xywh", "cxcywh"),
+    k.add_argument("--out-box-format", choices=("xyxy", "xywh", "cxcywh", "quad"),
                    help="box layout for text output")
     k.add_argument("--out-relative", action="store_true", help="relative text coordinates")
     k.add_argument("--quiet", action="store_true")

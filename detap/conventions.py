@@ -5,7 +5,7 @@ says which of the small rules to follow.  Named presets reproduce known tools.
 
 Fields
 ------
-iou : "voc" | "coco" | "xyxy" | "dota"
+iou : "voc" | "coco" | "xyxy" | "dota" | "obb" | "probiou"
     "voc": boxes [x1, y1, x2, y2] in inclusive pixels, width = x2 - x1 + 1
     (py-faster-rcnn, VOCdevkit, Cartucho/mAP, mmdet's legacy mode).
     "coco": continuous boxes, pycocotools' arithmetic on [x, y, w, h]
@@ -15,7 +15,12 @@ iou : "voc" | "coco" | "xyxy" | "dota"
     x4, y4] (8 values, pixels) under DOTA_devkit's task1 overlaps: the
     polygon IoU of polyiou.cpp for the GT whose axis-aligned boxes (+1
     pixel) overlap the detection's, no overlap for the others; "voc"
-    matching rule only.
+    matching rule only.  "obb": rotated rectangles [cx, cy, w, h, angle]
+    (5 values, pixels and radians) under hotcoco's rotated IoU
+    (csrc/obb_iou.h: Sutherland-Hodgman clipping in float64, areas w * h);
+    "probiou": the same boxes under Ultralytics' probabilistic IoU
+    (batch_probiou, in float64 where Ultralytics uses float32).  Both
+    "voc" matching rule only.
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
     IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
@@ -56,7 +61,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 _CHOICES = {
-    "iou": ("voc", "coco", "xyxy", "dota"),
+    "iou": ("voc", "coco", "xyxy", "dota", "obb", "probiou"),
     "iou_cmp": (">", ">="),
     "match": ("voc", "coco"),
     "tie_order": ("stable", "numpy", "coco"),
@@ -82,6 +87,11 @@ class Convention:
             if value not in allowed:
                 raise ValueError(
                     f"Convention.{field} must be one of {allowed}, got {value!r}")
+        if self.iou in ("dota", "obb", "probiou") and self.match != "voc":
+            # the "coco" rule's area ranges are computed from axis-aligned
+            # boxes, which quadrilaterals and rotated boxes are not
+            raise ValueError(f"Convention(iou={self.iou!r}) is matched under the 'voc' rule "
+                             f"only, got match={self.match!r}")
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -128,6 +138,18 @@ PRESETS = {
     # the same with a reproducible (stable) tie order: detap.dota.evaluate's default
     "dota-stable": Convention(iou="dota", ap="voc07"),
     # (dota_evaluation_task2.py, horizontal boxes, is "py-faster-rcnn-07")
+    # mmrotate's eval_rbbox_map (DOTAMetric's default use_07_metric=True):
+    # (cx, cy, w, h, angle) boxes, ious_max >= t, np.argsort(-scores), each
+    # detection's best GT (ignored GT: neither TP nor FP), 11-point AP.  Its
+    # IoU is mmcv's box_iou_rotated in float32 and its precision and AP are
+    # float32; here the IoU is hotcoco's rotated IoU in float64 and the
+    # curve float64 (see the README)
+    "mmrotate": Convention(iou="obb", iou_cmp=">=", tie_order="numpy", ap="voc07"),
+    "mmrotate-area": Convention(iou="obb", iou_cmp=">=", tie_order="numpy"),
+    # Ultralytics' OBBValidator: "ultralytics" with batch_probiou as the IoU
+    # (float64 here, float32 torch there)
+    "ultralytics-obb": Convention(iou="probiou", iou_cmp=">=", tie_order="numpy",
+                                  ap="ultralytics", difficult="count"),
 }
 
 

@@ -31,7 +31,8 @@ from .threads import nthreads
 
 __all__ = ["ClassResult", "GroundTruth", "evaluate_class", "evaluate_prepared", "prepare_gt", "as_boxes",
            "as_index", "box_width",
-           "sort_detections", "match", "accumulate", "voc_ap_from_curve", "ap_ultralytics"]
+           "sort_detections", "match", "accumulate", "voc_ap_from_curve", "ap_ultralytics",
+           "warn_stale_memory"]
 
 
 @dataclass
@@ -111,13 +112,12 @@ def _to_xywh(boxes):
 
 
 def box_width(conv):
-    """Values per box under a convention: 8 for the "dota" quadrilaterals, else 4."""
-    return 8 if conv.iou == "dota" else 4
+    """Values per box under a convention: 8 for the "dota" quadrilaterals, 5
+    for "obb" / "probiou" rotated rectangles, else 4."""
+    return {"dota": 8, "obb": 5, "probiou": 5}.get(conv.iou, 4)
 
 
 def _check_box_format(box_format, conv):
-    if conv.iou == "dota" and conv.match == "coco":
-        raise DetapInputError("the 'dota' polygon IoU is matched under the 'voc' rule only")
     if box_format not in ("xyxy", "xywh"):
         raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
     if conv.iou != "coco" and box_format != "xyxy":
@@ -136,7 +136,7 @@ def _thresholds(iou_threshold):
 
 
 _KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY,
-          "dota": _core.IOU_QUAD}
+          "dota": _core.IOU_QUAD, "obb": _core.IOU_OBB, "probiou": _core.IOU_PROBIOU}
 _RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
 
 #: pycocotools' area range "all", square pixels: the one range the "coco"
@@ -242,14 +242,20 @@ def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None,
                                 np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
                                 gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
                                 nthreads(threads), gt.crowd, det_out, undefined, with_matches)
-    if undefined[0]:
-        warnings.warn(
-            f"{int(undefined[0])} polygon IoU(s) hit DOTA_devkit polyiou's stale memory (edges "
-            "within 1e-8 of collinear, or a clipped polygon over its 10-point array): the "
-            "devkit's value there depends on earlier calls, not on the input; detap computed "
-            "them with the point (0, 0), polyiou's buffer in a fresh process", RuntimeWarning,
-            stacklevel=2)
+    warn_stale_memory(int(undefined[0]))
     return labels
+
+
+def warn_stale_memory(count, stacklevel=3):
+    """The one warning for polygon IoUs whose DOTA_devkit value is not a
+    function of the input (csrc/quad_iou.h); nothing when ``count`` is 0."""
+    if count:
+        warnings.warn(
+            f"{count} polygon IoU(s) hit DOTA_devkit polyiou's stale memory (edges within 1e-8 "
+            "of collinear, or a clipped polygon over its 10-point array): the devkit's value "
+            "there depends on earlier calls, not on the input; detap computed them with the "
+            "point (0, 0), polyiou's buffer in a fresh process", RuntimeWarning,
+            stacklevel=stacklevel)
 
 
 def accumulate(labels, npos, convention, scores_sorted=None, rec_thrs=None):

@@ -5,9 +5,9 @@ Needs the ``[dask]`` extra (``pip install "detap[dask]"``).
 A record is one image as a dict with ``Evaluator.update``'s keyword names:
 
     image_id      int, unique over the whole bag
-    gt_boxes      (m, 4) float, pixels, in ``box_format``
+    gt_boxes      (m, 4) float, pixels, in ``box_format`` ((m, 8) for "quad")
     gt_labels     (m,) int class labels
-    det_boxes     (n, 4) float, pixels, in ``box_format``
+    det_boxes     (n, 4) float, pixels, in ``box_format`` ((n, 8) for "quad")
     det_scores    (n,) float confidences
     det_labels    (n,) int class labels
     gt_difficult  (m,) bool, optional (default all False)
@@ -17,7 +17,8 @@ A record is one image as a dict with ``Evaluator.update``'s keyword names:
 and two optional keys that ``records_from_dataset`` fills in so that its
 records describe themselves:
 
-    box_format    "xyxy" or "xywh" for this record's boxes (default: the
+    box_format    "xyxy", "xywh" or "quad" (quadrilaterals, protocol
+                  "dota") for this record's boxes (default: the
                   ``box_format`` argument of ``evaluate``)
     class_names   {label: name} (used when ``evaluate`` gets no ``classes``)
 
@@ -138,7 +139,7 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
                  without any, Dask's default scheduler)
     threads      matching threads inside each partition task; 1 leaves the
                  worker's other task slots their cores.  None: all cores
-    box_format   "xyxy" or "xywh", for records without a ``box_format`` key
+    box_format   "xyxy", "xywh" or "quad", for records without a ``box_format`` key
     iou_type     "coco": "bbox", "segm" (records with ``gt_masks`` /
                  ``det_masks``) or "keypoints" (``gt_keypoints`` /
                  ``det_keypoints``), as ``Evaluator``
@@ -163,8 +164,8 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     if isinstance(split_every, bool) or not isinstance(split_every, (int, np.integer)) \
             or split_every < 2:
         raise DetapInputError(f"split_every must be an int >= 2, got {split_every!r}")
-    if box_format not in ("xyxy", "xywh"):
-        raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
+    if box_format not in ("xyxy", "xywh", "quad"):
+        raise DetapInputError(f"box_format must be 'xyxy', 'xywh' or 'quad', got {box_format!r}")
     # fail on a bad protocol / IoU here rather than in every task
     Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
               analysis=analysis)

@@ -17,7 +17,16 @@ mmdet          >= t    no     numpy  all-point  ignored     classes with GT, np.
 mmdet-legacy   >= t    yes    numpy  all-point  ignored     classes with GT, np.mean
 coco           >= t    no     merge  101-point  counted     pycocotools' mean of precision
 ultralytics    >= t    no     numpy  101 trapz  counted     classes with GT, np.mean
+dota           > t     poly   numpy  11-point   ignored     classes with GT, Python sum / n
 =============  ======  =====  =====  =========  ==========  ======================
+
+"dota" (``ORIENTED_PROTOCOLS``) evaluates oriented boxes (a Dataset of
+quadrilaterals, box_format "quad") as DOTA_devkit's task1 main() does:
+polyiou's polygon IoU for the GT whose axis-aligned boxes (+1 pixel)
+overlap; the other protocols take axis-aligned boxes, and a protocol given
+the other kind is an error.  The per-class annotation statistics (mean
+area, mean aspect w/h) of quadrilaterals are those of their axis-aligned
+extent.
 
 "stable": tied scores keep input order (Python's and MATLAB's sorts);
 "numpy": ``np.argsort(-scores)`` (quicksort; its tie order depends on the
@@ -41,12 +50,16 @@ from .errors import DetapInputError
 from .progress import progress
 from .result import ClassReport, EvalResult, best_f1
 
-__all__ = ["PROTOCOLS", "evaluate", "evaluate_all"]
+__all__ = ["PROTOCOLS", "ORIENTED_PROTOCOLS", "evaluate", "evaluate_all"]
 
 #: protocol name -> how the mean over classes is summed
 MEAN_RULE = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
-         "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy"}
-PROTOCOLS = tuple(MEAN_RULE)
+         "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy",
+         "dota": "python"}
+#: the protocols of oriented boxes (quadrilaterals)
+ORIENTED_PROTOCOLS = ("dota",)
+#: the protocols of axis-aligned boxes
+PROTOCOLS = tuple(p for p in MEAN_RULE if p not in ORIENTED_PROTOCOLS)
 
 
 def convention_dict(conv):
@@ -111,7 +124,8 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     """Evaluate every class of ``dataset`` under ``protocol`` at IoU ``iou``.
 
     dataset   a ``detap.formats.Dataset`` (boxes in pixels)
-    protocol  one of ``PROTOCOLS``
+    protocol  one of ``PROTOCOLS`` (axis-aligned boxes) or
+              ``ORIENTED_PROTOCOLS`` (quadrilaterals)
     iou       IoU threshold in [0, 1]
     threads   threads for matching (None or 0: all cores); results do not
               depend on it
@@ -122,7 +136,9 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     pycocotools' AP at ``iou`` (= stats[1] at 0.5, stats[2] at 0.75).
     """
     if protocol not in MEAN_RULE:
-        raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+        raise DetapInputError(f"unknown protocol {protocol!r}; known: "
+                              f"{', '.join(PROTOCOLS + ORIENTED_PROTOCOLS)}")
+    check_box_kind(dataset.oriented, protocol)
     iou = check_iou(iou)
     if protocol == "coco":
         if ap not in (None, "coco101"):
@@ -133,8 +149,22 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     return _evaluate_voc_family(dataset, protocol, iou, threads, ap)
 
 
-def evaluate_all(dataset, iou=0.5, *, threads=None, protocols=PROTOCOLS):
-    """``evaluate`` under each protocol: a list of ``EvalResult``."""
+def check_box_kind(oriented, protocol):
+    """A protocol of the other box kind (oriented or axis-aligned) is an
+    error: its IoU cannot be computed on these boxes."""
+    if oriented and protocol not in ORIENTED_PROTOCOLS:
+        raise DetapInputError(f"oriented boxes (quadrilaterals) are evaluated by the "
+                              f"{' or '.join(ORIENTED_PROTOCOLS)} protocol, not {protocol!r}")
+    if not oriented and protocol in ORIENTED_PROTOCOLS:
+        raise DetapInputError(f"the {protocol!r} protocol evaluates oriented boxes "
+                              "(quadrilaterals); these are axis-aligned boxes")
+
+
+def evaluate_all(dataset, iou=0.5, *, threads=None, protocols=None):
+    """``evaluate`` under each protocol (default: every protocol of the
+    dataset's box kind): a list of ``EvalResult``."""
+    if protocols is None:
+        protocols = ORIENTED_PROTOCOLS if dataset.oriented else PROTOCOLS
     return [evaluate(dataset, p, iou, threads=threads) for p in protocols]
 
 
@@ -143,7 +173,9 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
     if ap is not None:
         conv = conv.replace(ap=ap)
     fmt = "xywh" if conv.iou == "coco" else "xyxy"
-    gt_boxes, det_boxes = ds.gt_as(fmt), ds.dets_as(fmt)
+    # the "dota" IoU takes the quadrilaterals themselves
+    gt_boxes, det_boxes = ((ds.gt_boxes, ds.det_boxes) if conv.iou == "dota" else
+                           (ds.gt_as(fmt), ds.dets_as(fmt)))
     ignore = ds.gt_difficult | ds.gt_iscrowd
     K, I = len(ds.classes), len(ds.images)
     g_off, g_perm = group.by_image(ds.gt_label, K)

@@ -32,8 +32,10 @@ mask's area, or the area of the box spanning its keypoints, as
 pycocotools' loadRes sets it for results without a "bbox"; a GT's area is
 ``gt_area``, else its mask's area (segm) or its box's (keypoints).
 
-Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh"; labels
-are integer class ids.  Image ids are integers or strings (one kind per
+Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh", or
+(n, 8) quadrilaterals (``box_format="quad"``, protocol "dota", kept as
+given: its numpy tie order evaluates them at ``compute``); labels are
+integer class ids.  Image ids are integers or strings (one kind per
 evaluator).  String ids are kept as strings and compared by value, so the
 canonical order is their sorted (code point) order, the same in every
 evaluator that is merged or unpickled; they give the same result as
@@ -44,16 +46,16 @@ import numpy as np
 from .conventions import PRESETS
 from .core import accumulate, as_boxes, match, prepare_gt, sort_detections
 from .errors import DetapInputError
-from .boxes import boxes_as
+from .boxes import BOX_WIDTHS, boxes_as
 from . import mask as mask_api
 from .coco import Params, engine
 from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
 from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
-from .protocols import (MEAN_RULE, PROTOCOLS, annotation_stats, check_iou, class_report,
-                        coco_result, convention_dict, iou_index, mean_ap,
-                        reported_iou_index)
+from .protocols import (MEAN_RULE, ORIENTED_PROTOCOLS, PROTOCOLS, annotation_stats,
+                        check_box_kind, check_iou, class_report, coco_result, convention_dict,
+                        iou_index, mean_ap, reported_iou_index)
 from .result import EvalResult
 
 __all__ = ["Evaluator"]
@@ -72,10 +74,10 @@ def _arr(x, dtype, name, shape_tail=()):
     return np.ascontiguousarray(a)
 
 
-def _boxes(x, name):
-    """(n, 4) float64 boxes, checked for shape and finiteness by the array
-    API's own check; None is no boxes."""
-    return as_boxes(x if x is not None else [], name)
+def _boxes(x, name, box_format="xyxy"):
+    """(n, 4) float64 boxes ((n, 8) for "quad"), checked for shape and
+    finiteness by the array API's own check; None is no boxes."""
+    return as_boxes(x if x is not None else [], name, width=BOX_WIDTHS.get(box_format, 4))
 
 
 def _labels(x, name):
@@ -136,10 +138,10 @@ class _Batch:
     def __init__(self, gt_image, gt_boxes, gt_labels, det_image, det_boxes, det_scores,
                  det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, images,
                  nonneg_sizes):
-        if box_format not in ("xyxy", "xywh"):
-            raise DetapInputError(f"box_format must be 'xyxy' or 'xywh', got {box_format!r}")
-        self.gt_boxes = _boxes(gt_boxes, "gt_boxes")
-        self.det_boxes = _boxes(det_boxes, "det_boxes")
+        if box_format not in BOX_WIDTHS:
+            raise DetapInputError(f"box_format must be 'xyxy', 'xywh' or 'quad', got {box_format!r}")
+        self.gt_boxes = _boxes(gt_boxes, "gt_boxes", box_format)
+        self.det_boxes = _boxes(det_boxes, "det_boxes", box_format)
         ng, nd = len(self.gt_boxes), len(self.det_boxes)
         self.gt_image = _image_ids(gt_image, "gt image ids")
         self.det_image = _image_ids(det_image, "det image ids")
@@ -213,8 +215,9 @@ class Evaluator:
 
     def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None, iou_type="bbox",
                  kpt_oks_sigmas=None, analysis=False):
-        if protocol not in PROTOCOLS:
-            raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+        if protocol not in PROTOCOLS + ORIENTED_PROTOCOLS:
+            raise DetapInputError(f"unknown protocol {protocol!r}; known: "
+                                  f"{', '.join(PROTOCOLS + ORIENTED_PROTOCOLS)}")
         self.protocol = protocol
         self.iou = check_iou(iou)
         self.conv = PRESETS[protocol]
@@ -230,6 +233,9 @@ class Evaluator:
             from .analysis import AnalysisSettings
             analysis = AnalysisSettings(iou=self.iou)
         self.analysis = analysis or None
+        if self.analysis is not None and protocol in ORIENTED_PROTOCOLS:
+            raise DetapInputError(f"analysis=True compares axis-aligned boxes, masks or keypoints, "
+                                  f"not the oriented boxes of protocol {protocol!r}")
         if protocol == "coco":
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
@@ -299,7 +305,8 @@ class Evaluator:
         ``gt_masks`` / ``det_masks`` or ``gt_keypoints`` / ``det_keypoints``
         (and optionally ``gt_num_keypoints``).  Each image id (an int or a
         str) may be added once."""
-        gt_boxes, det_boxes = _boxes(gt_boxes, "gt_boxes"), _boxes(det_boxes, "det_boxes")
+        gt_boxes = _boxes(gt_boxes, "gt_boxes", box_format)
+        det_boxes = _boxes(det_boxes, "det_boxes", box_format)
         ng, nd = len(gt_boxes), len(det_boxes)
         self.update_batch(_repeat_id(image_id, ng), gt_boxes, gt_labels,
                           _repeat_id(image_id, nd), det_boxes, det_scores, det_labels,
@@ -336,7 +343,8 @@ class Evaluator:
             ids.append(r["image_id"])
             gi.append(_repeat_id(r["image_id"], ng))
             di.append(_repeat_id(r["image_id"], nd))
-            for k, n, tail in (("gt_boxes", ng, (4,)), ("det_boxes", nd, (4,)), ("gt_labels", ng, ()),
+            box = (BOX_WIDTHS.get(box_format, 4),)
+            for k, n, tail in (("gt_boxes", ng, box), ("det_boxes", nd, box), ("gt_labels", ng, ()),
                                ("det_labels", nd, ()), ("det_scores", nd, ())):
                 cols[k].append(_arr(r.get(k), np.float64 if k != "gt_labels" and k != "det_labels"
                                     else None, k, tail) if n else np.zeros((0,) + tail))
@@ -371,6 +379,7 @@ class Evaluator:
                    det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                    nonneg_sizes=self.protocol == "coco")
         c.shapes = self._shapes(shapes, len(c.gt_boxes), len(c.det_boxes))
+        check_box_kind(box_format == "quad", self.protocol)
         if not len(c.images):
             return
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
@@ -384,12 +393,13 @@ class Evaluator:
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
                                    "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
                                    "h": gt_xywh[:, 3]})
-        if self._raw:
+        if self._raw:  # (quadrilaterals stay quadrilaterals)
+            keep = "quad" if box_format == "quad" else "xyxy"
             self._chunks["raw"].append({
-                "gt_boxes": boxes_as(c.gt_boxes, box_format, "xyxy"), "gt_image": c.gt_image,
+                "gt_boxes": boxes_as(c.gt_boxes, box_format, keep), "gt_image": c.gt_image,
                 "gt_labels": c.gt_labels, "gt_difficult": c.gt_difficult,
                 "gt_iscrowd": c.gt_iscrowd,
-                "det_boxes": boxes_as(c.det_boxes, box_format, "xyxy"), "det_image": c.det_image,
+                "det_boxes": boxes_as(c.det_boxes, box_format, keep), "det_image": c.det_image,
                 "det_labels": c.det_labels, "det_scores": c.det_scores})
         elif self.protocol == "coco":
             self._update_coco(c)
@@ -620,12 +630,13 @@ class Evaluator:
         from .formats.dataset import Dataset
         from .protocols import evaluate
         r = _concat(self._chunks["raw"])
+        fmt = "quad" if self.protocol in ORIENTED_PROTOCOLS else "xyxy"
         if not r:
-            return evaluate(Dataset(images=[str(i) for i in images], classes=[]), self.protocol,
-                            self.iou)
+            return evaluate(Dataset(images=[str(i) for i in images], classes=[], box_format=fmt),
+                            self.protocol, self.iou)
         go = np.lexsort((_positions(r["gt_image"]), r["gt_image"]))
         do = np.lexsort((_positions(r["det_image"]), r["det_image"]))
-        ds = Dataset(images=[str(i) for i in images], classes=self._names(labels),
+        ds = Dataset(images=[str(i) for i in images], classes=self._names(labels), box_format=fmt,
                      gt_boxes=r["gt_boxes"][go], gt_image=_dense(r["gt_image"][go], images),
                      gt_label=_dense(r["gt_labels"][go], labels),
                      gt_difficult=r["gt_difficult"][go], gt_iscrowd=r["gt_iscrowd"][go],
@@ -676,7 +687,7 @@ def _kpts(k, n, K, name):
 
 
 def _box_area(b, fmt):
-    b = boxes_as(np.asarray(b, dtype=np.float64).reshape(-1, 4), fmt, "xywh")
+    b = boxes_as(np.asarray(b, dtype=np.float64).reshape(-1, BOX_WIDTHS[fmt]), fmt, "xywh")
     return b[:, 2] * b[:, 3]
 
 

@@ -139,16 +139,18 @@ def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
     return dict(zip(unique_classes.tolist(), ap[:, 0].tolist())), ap[:, 0].mean()
 
 
-def ultralytics_map(images, iou_thr):
+def ultralytics_map(images, iou_thr, iou_fn=box_iou):
     """images: list of (gt_boxes, gt_cls, det_boxes, det_scores, det_cls),
     detections of an image in the validator's order (by confidence).
-    Returns ({class: AP}, mAP) at one threshold, as DetMetrics reports."""
+    Returns ({class: AP}, mAP) at one threshold, as DetMetrics reports.
+    ``iou_fn(gt, det)`` is the similarity: box_iou (DetectionValidator) or
+    batch_probiou (OBBValidator, tests/reference_rotated.py)."""
     tps, confs, pcls, tcls = [], [], [], []
     for gb, gc, db, ds, dc in images:
         tcls.append(gc)
         if len(db) == 0:
             continue
-        correct = (match_predictions(dc, gc, box_iou(gb, db), [iou_thr]) if len(gb)
+        correct = (match_predictions(dc, gc, iou_fn(gb, db), [iou_thr]) if len(gb)
                    else np.zeros((len(db), 1), bool))
         tps.append(correct)
         confs.append(ds)

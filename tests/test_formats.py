@@ -521,7 +521,7 @@ def test_write_errors(tmp_path):
 
 def test_read_option_errors(tmp_path):
     F.write(sample(), "cartucho", tmp_path / "g")
-    with pytest.raises(DetapInputError, match="imageset applies to the voc format"):
+    with pytest.raises(DetapInputError, match="imageset applies to the voc and dota formats"):
         F.read(tmp_path / "g", format="cartucho", imageset="test")
     with pytest.raises(DetapInputError, match="apply to the text format"):
         F.read(tmp_path / "g", format="cartucho", box_format="xywh")

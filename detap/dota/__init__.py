@@ -7,7 +7,9 @@
 - ``parse_gt`` / ``parse_gt_task2``: the devkit's labelTxt readers
   (``detap.dota.labeltxt``);
 - ``polygon_iou``: the devkit's polygon IoU (polyiou's ``iou_poly``) as a
-  matrix;
+  matrix; ``obb_iou``: hotcoco's IoU of ``(cx, cy, w, h, angle)`` rotated
+  rectangles (the "obb" IoU of the "mmrotate" convention); ``probiou``:
+  Ultralytics' probabilistic IoU of them ("ultralytics-obb");
 - ``obb_to_quad`` / ``quad_to_obb`` / ``normalize_obb``: ``(cx, cy, w, h,
   angle)`` boxes in the le90, le135 and oc angle conventions
   (``detap.dota.angles``);
@@ -20,9 +22,9 @@ y4]`` in any vertex order.
 from .angles import ANGLE_CONVENTIONS, normalize_obb, obb_to_quad, quad_to_obb
 from .evaluation import evaluate, load_annotations, voc_eval, voc_eval_task2
 from .labeltxt import parse_gt, parse_gt_task2
-from .polygons import polygon_iou
+from .polygons import obb_iou, polygon_iou, probiou
 from ..voc import voc_ap
 
 __all__ = ["voc_eval", "voc_eval_task2", "evaluate", "load_annotations", "parse_gt",
-           "parse_gt_task2", "polygon_iou", "voc_ap", "obb_to_quad", "quad_to_obb",
+           "parse_gt_task2", "polygon_iou", "obb_iou", "probiou", "voc_ap", "obb_to_quad", "quad_to_obb",
            "normalize_obb", "ANGLE_CONVENTIONS"]

@@ -30,28 +30,42 @@ _READERS = {1: TASK1_READER, 2: TASK2_READER}
 _DEVKIT = {1: PRESETS["dota"], 2: PRESETS["py-faster-rcnn-07"]}
 
 
+#: the checks' warnings per parsed GT array (voc.load_annotations hands out
+#: the same arrays on every call of a loop over classes): id -> (array, msgs)
+_checked = {}
+
+
 def load_annotations(annopath, imagenames, task=1, cachedir=None):
     """The labelTxt annotations of ``imagenames`` as ``detap.voc.VocAnnotations``
     (boxes (n, 8) quadrilaterals for task 1, (n, 4) task2 boxes for task 2),
-    parsed once and kept in memory (and in ``cachedir`` if given)."""
+    parsed once and kept in memory (and in ``cachedir`` if given).  Each
+    parsed set is checked once; its warnings are repeated on every call."""
     if task not in _READERS:
         raise DetapInputError(f"task must be 1 or 2, got {task!r}")
     ann = voc.load_annotations(annopath, imagenames, cachedir, reader=_READERS[task])
+    seen = _checked.get(id(ann.boxes))
+    if seen is None or seen[0] is not ann.boxes:
+        seen = (ann.boxes, _check_loaded(ann, annopath, task))
+        _checked.clear()  # keep only the last set's arrays alive
+        _checked[id(ann.boxes)] = seen
+    for msg in seen[1]:
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    return ann
+
+
+def _check_loaded(ann, annopath, task):
+    """Warnings (messages) about a parsed set that looks like a mistake."""
     if not len(ann.boxes):
-        warnings.warn(
-            f"no objects in the {len(ann.names)} labelTxt file(s) of {annopath!r}: every line "
-            "has fewer than 9 fields (x1 y1 ... y4 class); is the template right?",
-            RuntimeWarning, stacklevel=3)
-    if task == 2 and len(ann.boxes):
-        b = ann.boxes
-        flipped = int(np.count_nonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])))
-        if flipped:
-            warnings.warn(
-                f"{flipped} of {len(b)} ground-truth boxes under {annopath!r} have x3 < x1 or "
+        return [f"no objects in the {len(ann.names)} labelTxt file(s) of {annopath!r}: every "
+                "line has fewer than 9 fields (x1 y1 ... y4 class); is the template right?"]
+    b = ann.boxes
+    flipped = int(np.count_nonzero((b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1]))) if task == 2 else 0
+    if flipped:
+        return [f"{flipped} of {len(b)} ground-truth boxes under {annopath!r} have x3 < x1 or "
                 "y3 < y1: task 2 takes vertex 1 as the top-left corner and vertex 3 as the "
                 "bottom-right one (as DOTA_devkit does); are these oriented labels? "
-                "(task 1 evaluates them as quadrilaterals)", RuntimeWarning, stacklevel=3)
-    return ann
+                "(task 1 evaluates them as quadrilaterals)"]
+    return []
 
 
 def _voc_eval(task, detpath, annopath, imagesetfile, classname, ovthresh, use_07_metric):

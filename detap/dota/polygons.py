@@ -1,12 +1,10 @@
-"""The polygon IoU of DOTA_devkit (polyiou.cpp's ``iou_poly``) on arrays."""
-import warnings
-
-import numpy as np
-
+"""Oriented-box IoUs on arrays: DOTA_devkit's polygon IoU (polyiou.cpp's
+``iou_poly``) of quadrilaterals, and hotcoco's rotated-rectangle IoU of
+``(cx, cy, w, h, angle)`` boxes."""
 from .. import _core
-from ..core import as_boxes
+from ..core import as_boxes, warn_stale_memory
 
-__all__ = ["polygon_iou"]
+__all__ = ["polygon_iou", "obb_iou", "probiou"]
 
 
 def polygon_iou(dets, gts):
@@ -21,8 +19,29 @@ def polygon_iou(dets, gts):
     d = as_boxes(dets, "dets", width=8)
     g = as_boxes(gts, "gts", width=8)
     out, undefined = _core.quad_iou_matrix(d, g)
-    if undefined:
-        warnings.warn(f"{undefined} polygon IoU(s) depend on polyiou's stale memory (see "
-                      "csrc/quad_iou.h); computed with the point (0, 0)", RuntimeWarning,
-                      stacklevel=2)
+    warn_stale_memory(int(undefined))
     return out
+
+
+def obb_iou(dets, gts, gt_crowd=None):
+    """(N, M) float64 IoU of rotated rectangles dets (N, 5) and gts (M, 5),
+    ``[cx, cy, w, h, angle]`` (pixels, radians; corners as ``obb_to_quad``),
+    computed as hotcoco computes it (csrc/obb_iou.h: the detection's
+    corners clipped by the GT's edges, areas w * h, IoU 0 for a box with
+    w * h <= 0), bit for bit; ``gt_crowd`` (M,) flags: intersection over
+    the detection's area for those GT.  The "obb" IoU of the "mmrotate"
+    convention."""
+    d = as_boxes(dets, "dets", width=5)
+    g = as_boxes(gts, "gts", width=5)
+    return _core.rotated_matrix(_core.IOU_OBB, d, g, gt_crowd)
+
+
+def probiou(dets, gts):
+    """(N, M) float64 Ultralytics ProbIoU (``batch_probiou(gts, dets).T``)
+    of ``(cx, cy, w, h, angle)`` boxes dets (N, 5) and gts (M, 5), its
+    operations in its order in float64 (Ultralytics computes in float32, so
+    its values differ in the last float32 bits): the similarity of the
+    "ultralytics-obb" convention."""
+    d = as_boxes(dets, "dets", width=5)
+    g = as_boxes(gts, "gts", width=5)
+    return _core.rotated_matrix(_core.IOU_PROBIOU, d, g)

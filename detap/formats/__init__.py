@@ -12,11 +12,21 @@ voc        XML folder / VOC root / VOCdevkit    per-class ``image score      xyx
 coco       COCO JSON file                       results JSON file            xywh pixels
 yolo       ``id cx cy w h`` per image           ``id cx cy w h conf``        xyxy pixels
 cartucho   ``class x1 y1 x2 y2 [difficult]``    ``class conf x1 y1 x2 y2``   xyxy pixels
-text       ``class <box>`` per image            ``class conf <box>``         xywh or xyxy
+text       ``class <box>`` per image            ``class conf <box>``         xywh, xyxy
+                                                                             or quad
+dota       labelTxt folder ``x1 y1 .. y4        per-class Task1 files        quad pixels
+           class [difficult]``                  ``image score x1 y1 .. y4``
+yolo-obb   ``id x1 y1 .. x4 y4`` per image      ``id x1 y1 .. y4 conf``      quad pixels
 =========  ===================================  ===========================  ============
 
-(text: ``box_format`` xyxy, xywh (default) or cxcywh, in pixels or, with
-``relative``, fractions of the image size; cxcywh becomes xyxy.)
+(text: ``box_format`` xyxy, xywh (default), cxcywh or quad, in pixels or,
+with ``relative``, fractions of the image size; cxcywh becomes xyxy.)
+
+Oriented boxes ("quad": four vertices, pixels) are evaluated by the "dota"
+protocol (DOTA_devkit's polygon IoU); they are written only to formats
+that hold them (dota, yolo-obb, text with box_format quad), never
+silently reduced to their axis-aligned extent.  Axis-aligned boxes may be
+written to those as the quadrilateral of their corners.
 
 Matching: images are matched across ground truth and detections by key (the
 file stem for per-image files, the ``file_name`` stem for COCO).  In the
@@ -38,19 +48,22 @@ import warnings
 import numpy as np
 
 from ..errors import DetapInputError
-from . import cartucho, coco, sanity, text, voc, yolo
+from . import cartucho, coco, dota, sanity, text, voc, yolo, yolo_obb
 from .dataset import Dataset, boxes_as
 from .detect import detect_format
 from .image_sizes import default_image_dirs, size_source
 from .names import load_names
 
-__all__ = ["Dataset", "boxes_as", "FORMATS", "read", "write", "detect_format", "convert"]
+__all__ = ["Dataset", "boxes_as", "FORMATS", "ORIENTED", "read", "write", "detect_format",
+           "convert"]
 
-FORMATS = ("voc", "coco", "yolo", "cartucho", "text")
-_PER_IMAGE = ("yolo", "cartucho", "text")
+FORMATS = ("voc", "coco", "yolo", "cartucho", "text", "dota", "yolo-obb")
+_PER_IMAGE = ("yolo", "cartucho", "text", "yolo-obb")
 # (box format, relative) of the formats whose files fix them
 _GEOMETRY = {"voc": ("xyxy", False), "cartucho": ("xyxy", False), "coco": ("xywh", False),
-             "yolo": ("cxcywh", True)}
+             "yolo": ("cxcywh", True), "dota": ("quad", False), "yolo-obb": ("quad", True)}
+#: the formats that hold oriented boxes (text: with box_format "quad")
+ORIENTED = ("dota", "yolo-obb")
 
 
 def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=None,
@@ -71,7 +84,8 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
                  (``name width height`` lines) or a JSON {name: [w, h]};
                  needed for relative coordinates, and otherwise kept as
                  ``Dataset.image_sizes`` when the files give none
-    imageset     VOC: an image-set file, or a set name in ImageSets/Main
+    imageset     VOC: an image-set file, or a set name in ImageSets/Main;
+                 DOTA: an image-set file
 
     A Cartucho ``input/`` folder as ``gt`` (with ``dt`` None) reads its
     ``ground-truth/`` and ``detection-results/`` both.
@@ -98,7 +112,10 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
         base = _read_one(gt_fmt, gt, None, opts)
         if image_sizes is None and base.image_sizes is not None:
             opts["image_sizes"] = dict(zip(base.images, base.image_sizes.tolist()))
-        ds = base.with_detections(_read_one(dt_fmt, None, dt, opts))
+        try:
+            ds = base.with_detections(_read_one(dt_fmt, None, dt, opts))
+        except ValueError as e:  # boxes and quadrilaterals
+            raise DetapInputError(str(e), dt) from None
     ds = _order_classes(ds, name_list, names_path, gt_fmt)
     if ds.image_sizes is None and image_sizes is not None:
         known = size_source(image_sizes)(ds.images)
@@ -131,8 +148,8 @@ def _check_options(used, box_format, relative, imageset):
     if box_format is not None and box_format not in text.BOX_FORMATS:
         raise DetapInputError(f"box_format must be one of {', '.join(text.BOX_FORMATS)}, "
                               f"got {box_format!r}")
-    if imageset is not None and "voc" not in used:
-        raise DetapInputError("imageset applies to the voc format only")
+    if imageset is not None and not used & {"voc", "dota"}:
+        raise DetapInputError("imageset applies to the voc and dota formats only")
     if "text" in used:
         return
     for fmt in used:
@@ -152,6 +169,11 @@ def _check_geometry(fmt, box_format, relative):
 def _read_one(fmt, gt, dt, o):
     if fmt == "voc":
         return voc.read(gt, dt, imageset=o["imageset"])
+    if fmt == "dota":
+        return dota.read(gt, dt, imageset=o["imageset"])
+    if fmt == "yolo-obb":
+        return yolo_obb.read(gt, dt, names=o["names"], image_sizes=o["image_sizes"],
+                             exclude=o["exclude"])
     if fmt == "coco":
         return coco.read(gt, dt)
     if fmt == "yolo":
@@ -175,7 +197,7 @@ def _order_classes(ds, names, names_path, gt_fmt):
             raise DetapInputError(f"class {missing[0]!r} of the data is not in the class names",
                                   names_path or "names")
         return ds.reindex(classes=names)
-    if gt_fmt in ("coco", "yolo"):
+    if gt_fmt in ("coco", "yolo", "yolo-obb"):
         return ds
     return ds.reindex(classes=sorted(ds.classes))
 
@@ -192,6 +214,9 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
     cartucho  gt_out, dt_out: folders (ground-truth/, detection-results/)
     text      gt_out, dt_out: folders; ``box_format`` (default "xywh") and
               ``relative`` (needs image sizes) choose the coordinates
+    dota      gt_out: a labelTxt folder; dt_out: a folder (Task1_<class>.txt)
+              or a template with {}
+    yolo-obb  gt_out, dt_out: label folders, as yolo; needs image sizes
 
     The per-image formats write a file for every image (empty when it has
     no boxes).  A flag the format cannot hold is dropped with a warning,
@@ -201,6 +226,11 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
         raise DetapInputError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     if format != "text":
         _check_geometry(format, box_format, relative or None)
+    quad_out = format in ORIENTED or (format == "text" and box_format == "quad")
+    if dataset.oriented and not quad_out:
+        raise DetapInputError(f"oriented boxes cannot be written as {format} boxes (their "
+                              "orientation would be lost): write dota, yolo-obb or text with "
+                              "box_format quad", gt_out)
     dataset = _fit_flags(dataset, format)
     if format == "voc":
         voc.write(dataset, gt_out, dt_out)
@@ -210,6 +240,10 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
         yolo.write(dataset, gt_out, dt_out)
     elif format == "cartucho":
         cartucho.write(dataset, gt_out, dt_out)
+    elif format == "dota":
+        dota.write(dataset, gt_out, dt_out)
+    elif format == "yolo-obb":
+        yolo_obb.write(dataset, gt_out, dt_out)
     else:
         fmt = box_format or "xywh"
         text.write_dir(dataset, gt_out, text.layout(fmt, False), relative=relative)
@@ -219,7 +253,7 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
 
 # the object flags each format can hold
 _FLAGS = {"voc": ("difficult",), "cartucho": ("difficult",), "coco": ("iscrowd",), "yolo": (),
-          "text": ()}
+          "text": (), "dota": ("difficult",), "yolo-obb": ()}
 
 
 def _fit_flags(ds, format):

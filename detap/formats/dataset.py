@@ -4,9 +4,11 @@ A ``Dataset`` is ground truth and (optionally) detections as flat columns, one
 row per box.  Images and classes are referred to by integer index into
 ``images`` and ``classes``.
 
-Coordinates: boxes are float64 (n, 4) in absolute pixels, in ``box_format``:
-``"xyxy"`` = [x1, y1, x2, y2] (VOC XML, Cartucho, YOLO after conversion) or
-``"xywh"`` = [x, y, w, h] (COCO JSON).  Readers keep the file's own numbers
+Coordinates: boxes are float64 in absolute pixels, in ``box_format``:
+``"xyxy"`` = [x1, y1, x2, y2] (VOC XML, Cartucho, YOLO after conversion),
+``"xywh"`` = [x, y, w, h] (COCO JSON), both (n, 4), or ``"quad"`` = [x1,
+y1, ..., x4, y4] (n, 8), oriented boxes as their four vertices (DOTA
+labelTxt, YOLO-OBB), evaluated with the polygon IoU.  Readers keep the file's own numbers
 (no conversion) so that an evaluator can reproduce the source tool's float
 arithmetic bit for bit; ``boxes_as`` converts when a caller needs the other
 form.  Whether x2 is inclusive (VOC, ``+1`` pixel) is a property of the
@@ -17,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..boxes import boxes_as
+from ..boxes import BOX_WIDTHS, boxes_as
 
 __all__ = ["Dataset", "boxes_as", "rows_by"]
 
@@ -52,15 +54,15 @@ class Dataset:
     images        image keys (str): file stem (VOC, YOLO, Cartucho) or
                   COCO ``file_name``/id; index i is image i
     classes       class names (str); index k is class k
-    box_format    "xyxy" or "xywh" for both gt_boxes and det_boxes
-    gt_boxes      (M, 4) float64, pixels
+    box_format    "xyxy", "xywh" or "quad" for both gt_boxes and det_boxes
+    gt_boxes      (M, 4) float64, pixels ((M, 8) for "quad")
     gt_image      (M,) int64 image index
     gt_label      (M,) int64 class index
     gt_difficult  (M,) bool, VOC ``difficult`` (Cartucho's "difficult" word)
     gt_iscrowd    (M,) bool, COCO ``iscrowd``
     gt_area       (M,) float64 or None: COCO's ``area`` field (segmentation
                   area; None means box area)
-    det_boxes     (N, 4) float64, pixels
+    det_boxes     (N, 4) float64, pixels ((N, 8) for "quad")
     det_image     (N,) int64
     det_label     (N,) int64
     det_scores    (N,) float64 confidences
@@ -90,12 +92,14 @@ class Dataset:
     source: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.box_format not in ("xyxy", "xywh"):
-            raise ValueError(f"box_format must be 'xyxy' or 'xywh', got {self.box_format!r}")
+        if self.box_format not in BOX_WIDTHS:
+            raise ValueError(f"box_format must be one of {sorted(BOX_WIDTHS)}, "
+                             f"got {self.box_format!r}")
         self.images = list(self.images)
         self.classes = list(self.classes)
-        self.gt_boxes = np.ascontiguousarray(self.gt_boxes, dtype=np.float64).reshape(-1, 4)
-        self.det_boxes = np.ascontiguousarray(self.det_boxes, dtype=np.float64).reshape(-1, 4)
+        width = BOX_WIDTHS[self.box_format]
+        self.gt_boxes = np.ascontiguousarray(self.gt_boxes, dtype=np.float64).reshape(-1, width)
+        self.det_boxes = np.ascontiguousarray(self.det_boxes, dtype=np.float64).reshape(-1, width)
         for name in ("gt_image", "gt_label", "det_image", "det_label"):
             setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.int64).reshape(-1))
         for name in ("gt_difficult", "gt_iscrowd"):
@@ -119,17 +123,24 @@ class Dataset:
             if idx.size and (idx.min() < 0 or idx.max() >= bound):
                 raise ValueError(f"Dataset.{name} holds an index outside 0..{bound - 1}")
 
+    @property
+    def oriented(self):
+        """True for quadrilaterals ("quad"), evaluated with the polygon IoU."""
+        return self.box_format == "quad"
+
     def gt_as(self, box_format):
-        """GT boxes in ``box_format``, (M, 4) float64."""
+        """GT boxes in ``box_format``, float64 (a quadrilateral as "xyxy" or
+        "xywh" is its axis-aligned extent)."""
         return boxes_as(self.gt_boxes, self.box_format, box_format)
 
     def dets_as(self, box_format):
-        """Detection boxes in ``box_format``, (N, 4) float64."""
+        """Detection boxes in ``box_format``, float64 (see ``gt_as``)."""
         return boxes_as(self.det_boxes, self.box_format, box_format)
 
     def gt_areas(self):
         """(M,) float64 GT areas: ``gt_area`` where given, else box w * h
-        (continuous convention, no +1)."""
+        (continuous convention, no +1; a quadrilateral's axis-aligned
+        extent)."""
         if self.gt_area is not None:
             return self.gt_area
         b = self.gt_as("xywh")
@@ -164,8 +175,11 @@ class Dataset:
         """This dataset's ground truth with ``other``'s detections, matched
         by image key and class name.  Images and classes only ``other`` has
         are appended in ``other``'s order; detection boxes are converted to
-        this dataset's ``box_format``; an image size unknown here is taken
-        from ``other``."""
+        this dataset's ``box_format`` (boxes and quadrilaterals do not mix:
+        ValueError); an image size unknown here is taken from ``other``."""
+        if self.oriented != other.oriented:
+            raise ValueError("oriented boxes (quadrilaterals) and axis-aligned boxes do not mix: "
+                             f"ground truth {self.box_format}, detections {other.box_format}")
         images = list(dict.fromkeys(self.images + other.images))
         classes = list(dict.fromkeys(self.classes + other.classes))
         base = self.reindex(images, classes)

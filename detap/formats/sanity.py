@@ -40,7 +40,7 @@ __all__ = ["check", "MIN_BOXES", "SAMPLE"]
 MIN_BOXES = 10
 SAMPLE = 2000
 _EXAMPLES = 4
-_SUGGEST = {".xml": "voc", ".json": "coco", ".txt": "yolo, cartucho or text"}
+_SUGGEST = {".xml": "voc", ".json": "coco", ".txt": "yolo, cartucho, text, dota or yolo-obb"}
 
 
 def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
@@ -76,7 +76,8 @@ def _check_overflow(ds, side, where):
     with np.errstate(all="ignore"):
         other = "xywh" if ds.box_format == "xyxy" else "xyxy"
         conv = ds.gt_as(other) if side == "gt" else ds.dets_as(other)
-        xywh = raw if ds.box_format == "xywh" else conv
+        # a quadrilateral's width and area: those of its axis-aligned extent
+        xywh = ds.gt_as("xywh") if side == "gt" else ds.dets_as("xywh")
         ok = (np.isfinite(conv).all(axis=1) & np.isfinite(xywh[:, 2] * xywh[:, 3])
               & np.isfinite((xywh[:, 2] + 1) * (xywh[:, 3] + 1)))
     if ok.all():
@@ -161,7 +162,7 @@ def _check_text_boxes(ds, side, where, box_format):
     if n < MIN_BOXES:
         return
     what = "ground-truth boxes" if side == "gt" else "detection boxes"
-    hint = (f"pass --box-format (xyxy, xywh or cxcywh) to match the files; text boxes are "
+    hint = (f"pass --box-format (xyxy, xywh, cxcywh or quad) to match the files; text boxes are "
             f"read as {box_format or 'xywh'} by default")
     if ds.image_sizes is not None:
         xyxy = ds.gt_as("xyxy") if side == "gt" else ds.dets_as("xyxy")
@@ -172,7 +173,7 @@ def _check_text_boxes(ds, side, where, box_format):
             _warn(f"{where}: {int(out.sum())} of {n} {what} extend past their image when read "
                   f"as {box_format or 'xywh'}: {hint}")
             return
-    if ds.box_format == "xywh":
+    if ds.box_format == "xywh":  # (quadrilaterals: only the extent check above)
         corner_like = (raw[:, 2] > raw[:, 0]) & (raw[:, 3] > raw[:, 1])
         if corner_like.sum() >= 0.9 * n:
             _warn(f"{where}: {int(corner_like.sum())} of {n} {what} read as x y w h have "

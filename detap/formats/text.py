@@ -19,10 +19,12 @@ that use these layouts do), sorted by file name, which is the order the
 tools read them in.  Rows keep file order, then line order.
 
 Box formats of a line: "xyxy" = x1 y1 x2 y2 (corners), "xywh" = x y w h
-(top-left corner and size), "cxcywh" = cx cy w h (centre and size).
-Relative coordinates are fractions of the image width (x, w) and height
-(y, h).  A Dataset keeps "xyxy" and "xywh" numbers as written (scaled to
-pixels when relative); "cxcywh" becomes "xyxy".
+(top-left corner and size), "cxcywh" = cx cy w h (centre and size),
+"quad" = x1 y1 x2 y2 x3 y3 x4 y4 (an oriented box's four vertices, as
+YOLO-OBB writes them).  Relative coordinates are fractions of the image
+width (x, w) and height (y, h).  A Dataset keeps "xyxy", "xywh" and "quad"
+numbers as written (scaled to pixels when relative); "cxcywh" becomes
+"xyxy".
 """
 import os
 from dataclasses import dataclass
@@ -33,12 +35,13 @@ from ..errors import DetapInputError
 from ..progress import progress
 from .dataset import Dataset, rows_by
 
-__all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs",
+__all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs", "dataset_format",
            "write_dir", "read_text", "list_files", "fmt_num", "first_negative", "check_field",
            "check_stem"]
 
 _COORDS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"),
-           "cxcywh": ("cx", "cy", "w", "h")}
+           "cxcywh": ("cx", "cy", "w", "h"),
+           "quad": ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")}
 BOX_FORMATS = tuple(_COORDS)
 
 
@@ -77,7 +80,8 @@ class Layout:
 
 def layout(box_format, dets, *, score_last=False, class_ids=False, difficult=False):
     """The ``Layout`` of ground-truth (``dets`` False) or detection lines:
-    ``class [confidence] c1 c2 c3 c4``, or with the confidence last when
+    ``class [confidence] c1 c2 c3 c4`` (eight coordinates for "quad"), or
+    with the confidence last when
     ``score_last`` (YOLO)."""
     if box_format not in _COORDS:
         raise DetapInputError(f"box format must be one of {', '.join(BOX_FORMATS)}, "
@@ -104,7 +108,7 @@ class Parsed:
     file       (n,) int64 index into ``paths``
     line       (n,) int64 1-based line number
     label      list of n class fields, as written
-    coords     (n, 4) float64 the coordinate fields, as written
+    coords     (n, 4) float64 the coordinate fields, as written ((n, 8) quad)
     score      (n,) float64 confidences (zeros for ground truth)
     difficult  (n,) bool
     """
@@ -212,7 +216,7 @@ def parse_dir(directory, lay, exclude=()):
         file=np.repeat(np.arange(len(paths), dtype=np.int64), counts),
         line=np.concatenate([f[2] for f in per_file] or [np.zeros(0, np.int64)]),
         label=[t for f in per_file for t in f[0]],
-        coords=values[:, lay.coords].reshape(-1, 4),
+        coords=values[:, lay.coords].reshape(-1, len(lay.coords)),
         score=values[:, lay.score] if lay.score is not None else np.zeros(len(values)),
         difficult=np.concatenate([f[3] for f in per_file] or [np.zeros(0, bool)]))
 
@@ -243,7 +247,7 @@ def read_dirs(gt, dt, gt_layout, dt_layout, *, names=None, sizes=None, relative=
                         for p in (g, d))
     return Dataset(
         images=images, classes=classes,
-        box_format="xywh" if gt_layout.box_format == "xywh" else "xyxy",
+        box_format=dataset_format(gt_layout.box_format),
         gt_image=g_image, gt_label=g_label, gt_difficult=g.difficult,
         gt_boxes=_pixels(g, images, g_image, known, relative),
         det_image=d_image, det_label=d_label, det_scores=d.score,
@@ -251,6 +255,11 @@ def read_dirs(gt, dt, gt_layout, dt_layout, *, names=None, sizes=None, relative=
         image_sizes=(np.array([known[k] for k in images], np.int64).reshape(-1, 2)
                      if images and all(k in known for k in images) else None),
         has_dets=dt is not None, source={"gt": gt, "dt": dt})
+
+
+def dataset_format(box_format):
+    """The ``Dataset`` box format lines in ``box_format`` become."""
+    return "xyxy" if box_format == "cxcywh" else box_format
 
 
 def _labels(parts, names, class_ids):
@@ -288,11 +297,12 @@ def _class_index(token, by_name, n, class_ids):
 
 
 def _pixels(p, images, image, known, relative):
-    """The rows' boxes in pixels, "xyxy" (for "xyxy" and "cxcywh" lines) or
-    "xywh", after checking for negative sizes and scaling relative ones."""
+    """The rows' boxes in pixels, "xyxy" (for "xyxy" and "cxcywh" lines),
+    "xywh" or "quad", after checking for negative sizes and scaling
+    relative ones."""
     c = p.coords
     fmt = p.layout.box_format
-    bad = first_negative(c, fmt)
+    bad = first_negative(c, fmt) if fmt != "quad" else None  # a quad has no sign
     if bad is not None:
         row, axis = bad
         what = ((f"{'y' if axis else 'x'}2 < {'y' if axis else 'x'}1 (negative "
@@ -300,7 +310,7 @@ def _pixels(p, images, image, known, relative):
                 else f"'{'h' if axis else 'w'}' is negative")
         raise p.fail(row, f"{what}: {' '.join(fmt_num(v) for v in c[row].tolist())}")
     if relative:
-        c = c * _row_sizes(p, images, image, known)
+        c = c * _row_sizes(p, images, image, known, c.shape[1] // 2)
     if fmt == "cxcywh":
         half = c[:, 2:] / 2
         c = np.concatenate([c[:, :2] - half, c[:, :2] + half], axis=1)
@@ -321,9 +331,9 @@ def first_negative(boxes, box_format):
     return int(row), int(axis)
 
 
-def _row_sizes(p, images, image, known):
-    """(n, 4) [w, h, w, h] of each row's image; a missing size is an error
-    at the image's first row."""
+def _row_sizes(p, images, image, known, points=2):
+    """(n, 2 points) [w, h, w, h, ...] of each row's image; a missing size
+    is an error at the image's first row."""
     table = np.zeros((len(images), 2))
     for i, k in enumerate(images):
         table[i] = known.get(k, (np.nan, np.nan))
@@ -333,7 +343,7 @@ def _row_sizes(p, images, image, known):
         raise p.fail(row, f"no image size for image {images[image[row]]!r} (relative "
                      "coordinates need it): give image sizes (an images folder, a sizes "
                      "file or a dict) with image_sizes / --image-sizes")
-    return np.tile(table[image], 2)
+    return np.tile(table[image], points)
 
 
 # -------------------------------------------------------------------- writing
@@ -353,7 +363,10 @@ def write_dir(ds, directory, lay, *, relative=False):
     ``directory``: its GT lines, or its detection lines for a detection
     ``lay``.  Relative coordinates need ``ds.image_sizes``."""
     dets = lay.score is not None
-    out_fmt = "xywh" if lay.box_format == "xywh" else "xyxy"
+    out_fmt = dataset_format(lay.box_format)
+    if ds.oriented and out_fmt != "quad":
+        raise DetapInputError(f"oriented boxes cannot be written as {lay.box_format} boxes (their "
+                              "orientation would be lost); write them as quad", directory)
     boxes = ds.dets_as(out_fmt) if dets else ds.gt_as(out_fmt)
     image = ds.det_image if dets else ds.gt_image
     if lay.box_format == "cxcywh":
@@ -363,7 +376,7 @@ def write_dir(ds, directory, lay, *, relative=False):
             raise DetapInputError("relative coordinates need the image sizes, which this data "
                                   "set does not have: give image_sizes when reading it",
                                   directory)
-        boxes = boxes / np.tile(ds.image_sizes[image].astype(np.float64), 2)
+        boxes = boxes / np.tile(ds.image_sizes[image].astype(np.float64), boxes.shape[1] // 2)
     tokens = _class_tokens(ds, lay, directory)
     label = ds.det_label if dets else ds.gt_label
     score = ds.det_scores if dets else None

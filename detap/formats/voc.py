@@ -37,7 +37,7 @@ from .dataset import Dataset, rows_by
 from .text import check_field, check_stem, first_negative, fmt_num
 
 __all__ = ["ANNOTATIONS", "IMAGE_SETS", "WRITTEN_SET", "DET_TEMPLATE", "locate", "is_layout",
-           "det_files", "read", "write"]
+           "det_files", "read", "write", "read_class_dets", "dataset_from", "write_class_dets"]
 
 ANNOTATIONS = "Annotations"
 IMAGE_SETS = os.path.join("ImageSets", "Main")
@@ -108,20 +108,28 @@ def read(gt, dt=None, *, imageset=None):
         raise DetapInputError(f"no such annotation file (image listed in {set_path})",
                               e.filename) from None
     _check_gt(ann, template)
-    det_classes, (d_img, d_cls, d_score, d_box) = _read_dets(dt, ann, set_path or ann_dir)
+    dets = read_class_dets(dt, ann, set_path or ann_dir)
+    sizes = [_xml_size(template.format(n)) for n in ann.names]
+    return dataset_from(ann, dets, "xyxy", sizes if None not in sizes else None, gt, dt)
+
+
+def dataset_from(ann, dets, box_format, sizes, gt, dt):
+    """A ``Dataset`` from annotations (``detap.voc.VocAnnotations``) and
+    ``read_class_dets``' result; ``sizes`` a [width, height] per image or
+    None.  Classes: the sorted union of both sides'."""
+    det_classes, (d_img, d_cls, d_score, d_box) = dets
     classes = sorted(set(ann.classes) | set(det_classes))
     position = {c: i for i, c in enumerate(classes)}
 
     def labels(names, k):
         return np.array([position[c] for c in names], np.int64)[k.astype(np.int64)]
 
-    sizes = [_xml_size(template.format(n)) for n in ann.names]
     return Dataset(
-        images=ann.names, classes=classes, box_format="xyxy",
+        images=ann.names, classes=classes, box_format=box_format,
         gt_boxes=ann.boxes, gt_image=ann.obj_img, gt_label=labels(ann.classes, ann.obj_cls),
         gt_difficult=ann.difficult.astype(bool),
         det_boxes=d_box, det_image=d_img, det_label=labels(det_classes, d_cls), det_scores=d_score,
-        image_sizes=np.array(sizes, np.int64).reshape(-1, 2) if None not in sizes else None,
+        image_sizes=np.array(sizes, np.int64).reshape(-1, 2) if sizes is not None else None,
         has_dets=dt is not None, source={"gt": gt, "dt": dt})
 
 
@@ -144,28 +152,34 @@ def _negative(boxes):
     return row, f"{what}: {' '.join(fmt_num(v) for v in boxes[row].tolist())}"
 
 
-def _read_dets(dt, ann, set_name):
+_VOC_LINES = ("VOC per-class det files, det_test_<class>.txt with 'image score x1 y1 x2 y2' "
+              "lines")
+
+
+def read_class_dets(dt, ann, set_name, ncoord=4, described=_VOC_LINES):
     """(class names, (image, class position, score, boxes)) of the per-class
-    files (classes sorted by name; no classes and no rows when ``dt`` is
-    None)."""
+    files ``dt`` (a folder or a template, ``det_files``; classes sorted by
+    name; no classes and no rows when ``dt`` is None).  ncoord 4: VOC lines
+    (boxes checked for x2 >= x1, y2 >= y1), 8: DOTA Task1 lines (exactly
+    ten fields).  ``described`` names the layout in error messages."""
     files = det_files(os.fspath(dt), ann.classes) if dt is not None else {}
-    parts = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 4)))]
+    parts = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros((0, ncoord)))]
     for k, (cls, path) in enumerate(files.items()):
         try:
-            img, score, boxes = _voc.read_detections(path, ann, set_name)
+            img, score, boxes = _voc.read_detections(path, ann, set_name, ncoord,
+                                                     extra_ok=ncoord == 4)
         except DetapInputError as e:
-            err = DetapInputError(f"{e} (the detections were read as VOC per-class det files, "
-                                  f"det_test_<class>.txt with 'image score x1 y1 x2 y2' lines, "
+            err = DetapInputError(f"{e} (the detections were read as {described}, "
                                   f"this one as class {cls!r}; per-image detection files need "
-                                  "--dt-format yolo, cartucho or text)")
+                                  "--dt-format yolo, yolo-obb, cartucho or text)")
             err.path, err.line = e.path, e.line
             raise err from None
-        bad = _negative(boxes)
+        bad = _negative(boxes) if ncoord == 4 else None
         if bad is not None:
             raise DetapInputError(bad[1], path, _line_of(path, bad[0]))
         parts.append((img, np.full(len(img), k, np.int64), score, boxes))
     cols = [np.concatenate([p[j] for p in parts]) for j in range(4)]
-    return list(files), (cols[0], cols[1], cols[2], cols[3].reshape(-1, 4))
+    return list(files), (cols[0], cols[1], cols[2], cols[3].reshape(-1, ncoord))
 
 
 def _line_of(path, row):
@@ -182,7 +196,10 @@ def _line_of(path, row):
 
 def det_files(dt, gt_classes=()):
     """{class name: path}, sorted by class name, of the per-class detection
-    files in folder ``dt`` or matching template ``dt`` (``{}`` = class)."""
+    files in folder ``dt`` or matching template ``dt`` (``{}``, or the
+    devkits' ``{:s}``, = class)."""
+    folder, base = os.path.split(dt)
+    dt = os.path.join(folder, base.replace("{:s}", "{}"))
     if "{}" in os.path.basename(dt):
         folder, base = os.path.split(dt)
         prefix, suffix = base.split("{}", 1)
@@ -191,7 +208,7 @@ def det_files(dt, gt_classes=()):
         common = os.path.commonprefix([n for n in os.listdir(dt) if n.endswith(suffix)])
         prefix = common[:common.rfind("_") + 1]
     else:
-        raise DetapInputError("VOC detections must be a folder of per-class files or a "
+        raise DetapInputError("per-class detections must be a folder of per-class files or a "
                               "file-name template with {} for the class name", dt)
     folder = folder or "."
     if not os.path.isdir(folder):
@@ -290,9 +307,16 @@ def _xml(size, objects):
 
 
 def _write_dets(ds, dt_out):
-    template = dt_out if "{}" in os.path.basename(dt_out) else os.path.join(dt_out, DET_TEMPLATE)
+    write_class_dets(ds, dt_out, DET_TEMPLATE, "xyxy")
+
+
+def write_class_dets(ds, dt_out, file_template, box_format):
+    """One ``file_template.format(class)`` per class (empty when it has no
+    detections) in folder ``dt_out``, or ``dt_out`` itself when it is a
+    template with ``{}``: lines ``image score <box in box_format>``."""
+    template = dt_out if "{}" in os.path.basename(dt_out) else os.path.join(dt_out, file_template)
     os.makedirs(os.path.dirname(template) or ".", exist_ok=True)
-    boxes = ds.dets_as("xyxy").tolist()
+    boxes = ds.dets_as(box_format).tolist()
     scores, image = ds.det_scores.tolist(), ds.det_image.tolist()
     for k, rows in enumerate(rows_by(ds.det_label, len(ds.classes))):
         check_stem(ds.classes[k], "class name", dt_out)

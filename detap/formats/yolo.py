@@ -37,30 +37,31 @@ GT = text.layout("cxcywh", dets=False, class_ids=True)
 DT = text.layout("cxcywh", dets=True, class_ids=True, score_last=True)
 
 
-def read(gt, dt=None, *, names=None, image_sizes=None, exclude=()):
+def read(gt, dt=None, *, names=None, image_sizes=None, exclude=(), layouts=(GT, DT)):
     """A ``Dataset`` ("xyxy" pixels) from a YOLO labels directory ``gt`` and
     optionally a detections directory ``dt`` (either may be None, not both).
 
     names        class names (list) or None to find them (see module doc)
     image_sizes  anything ``size_source`` takes, or None for the default
                  image folders
+    layouts      the (GT, detection) line layouts (YOLO-OBB passes its own)
     """
     dirs = [d for d in (gt, dt) if d is not None]
     if names is None:
         names = load_names(find_names(dirs))[0]
     exclude = tuple(exclude) + tuple(os.path.join(d, NAMES_FILE) for d in dirs)
     sizes = size_source(image_sizes, default_image_dirs(dirs))
-    return text.read_dirs(gt, dt, GT, DT, names=names, sizes=sizes, relative=True,
+    return text.read_dirs(gt, dt, *layouts, names=names, sizes=sizes, relative=True,
                           exclude=exclude)
 
 
-def write(ds, gt_out, dt_out=None):
+def write(ds, gt_out, dt_out=None, layouts=(GT, DT)):
     """Label files for ``ds`` in ``gt_out`` (plus its class names in
     ``gt_out/classes.txt``) and detection files in ``dt_out``.  Needs
     ``ds.image_sizes``."""
     if os.path.splitext(NAMES_FILE)[0] in ds.images:
         raise DetapInputError(f"an image named 'classes' would collide with {NAMES_FILE}", gt_out)
-    text.write_dir(ds, gt_out, GT, relative=True)
+    text.write_dir(ds, gt_out, layouts[0], relative=True)
     write_names_file(os.path.join(gt_out, NAMES_FILE), ds.classes)
     if dt_out is not None:
-        text.write_dir(ds, dt_out, DT, relative=True)
+        text.write_dir(ds, dt_out, layouts[1], relative=True)

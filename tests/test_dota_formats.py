@@ -1,0 +1,193 @@
+"""Oriented boxes through detap.formats and detap eval/convert: DOTA labelTxt
+and Task1 files, YOLO-OBB labels and text quadrilaterals, evaluated by the
+"dota" protocol, which must equal DOTA_devkit (our transcription,
+tests/reference_dota.py) class by class, bit for bit."""
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import detap
+import detap.formats as F
+from detap.errors import DetapInputError
+from tests.test_dota_exact import dota_dataset, reference_call, write_dota
+
+LABELTXT = """imagesource:GoogleEarth
+gsd:0.146343590398
+10 10 50 10 50 40 10 40 plane 0
+60 60 90 65 85 95 55 90 ship 1
+100 100 140 100 140 130 100 130 plane
+"""
+TASK1 = {"plane": "P0001 0.9 11 10 50 11 50 40 10 40\nP0001 0.8 100 100 140 100 140 130 100 131\n"
+                  "P0002 0.3 5 5 25 5 25 30 5 30\n",
+         "ship": "P0002 0.7 5 5 25 5 25 29 5 30\nP0001 0.6 60 60 90 65 85 95 55 90\n"}
+
+
+def small_dota(root):
+    os.makedirs(os.path.join(root, "labelTxt"))
+    os.makedirs(os.path.join(root, "res"))
+    with open(os.path.join(root, "labelTxt", "P0001.txt"), "w") as f:
+        f.write(LABELTXT)
+    with open(os.path.join(root, "labelTxt", "P0002.txt"), "w") as f:
+        f.write("5 5 25 5 25 30 5 30 ship 0\n")
+    for cls, text in TASK1.items():
+        with open(os.path.join(root, "res", f"Task1_{cls}.txt"), "w") as f:
+            f.write(text)
+    return os.path.join(root, "labelTxt"), os.path.join(root, "res")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ds=dota_dataset())
+def test_dota_protocol_is_the_devkit(ds):
+    """detap.formats.read(..., "dota") + protocol "dota" == DOTA_devkit's
+    voc_eval (11-point, np.argsort ties) on every class with GT and dets."""
+    imageset, gts, dets = ds
+    imageset = list(dict.fromkeys(imageset))  # a Dataset lists an image once
+    with tempfile.TemporaryDirectory() as root:
+        det, anno, iset = write_dota(root, imageset, gts, dets)
+        if not any(gts.values()):
+            with pytest.raises(DetapInputError, match="no ground-truth"), \
+                    pytest.warns(RuntimeWarning):
+                F.read(os.path.dirname(anno), det, "dota", imageset=iset)
+            return
+        with _quiet():
+            data = F.read(os.path.dirname(anno), det, "dota", imageset=iset)
+            got = detap.evaluate(data, "dota", 0.5)
+        assert data.box_format == "quad" and data.gt_boxes.shape[1] == 8
+        for cls in "ab":
+            n_gt = sum(1 for g in gts.values() for q, c, d in g if c == cls and d != 1)
+            if not any(d[3] == cls for d in dets) or n_gt == 0:
+                continue
+            ref, stale = reference_call(det, anno, iset, cls, 0.5, True)
+            if stale is None or stale:
+                continue  # polyiou's stale memory: tests/test_dota_exact.py
+            pc = got.per_class[cls]  # (a report's AP is a float, the devkit's np.float64)
+            assert np.array_equal(pc.recall, ref[0]) and np.array_equal(pc.precision, ref[1])
+            assert pc.ap == ref[2], (cls, pc.ap, ref[2])
+
+
+class _quiet:
+    """Warnings (stale memory, classes without GT) are not this test's subject."""
+
+    def __enter__(self):
+        import warnings
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("ignore")
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def test_read_labeltxt_and_task1(tmp_path):
+    gt, dt = small_dota(str(tmp_path))
+    for where in (gt, str(tmp_path)):  # the labelTxt folder or the split folder
+        assert F.detect_format(where) == "dota"
+        ds = F.read(where, dt)
+        assert ds.images == ["P0001", "P0002"] and ds.classes == ["plane", "ship"]
+        assert ds.box_format == "quad" and ds.oriented
+        assert ds.gt_boxes[1].tolist() == [60, 60, 90, 65, 85, 95, 55, 90]
+        assert ds.gt_difficult.tolist() == [False, True, False, False]
+        assert len(ds.det_boxes) == 5
+    res = detap.evaluate(ds, "dota")
+    (tmp_path / "set.txt").write_text("P0001\nP0002\n")
+    ref = detap.dota.evaluate(os.path.join(dt, "Task1_{}.txt"), os.path.join(gt, "{}.txt"),
+                              str(tmp_path / "set.txt"), convention="dota")
+    for c in ds.classes:
+        assert res.per_class[c].ap == ref.per_class[c].ap
+        assert np.array_equal(res.per_class[c].precision, ref.per_class[c].precision)
+    assert res.map == ref.map
+    # the annotation statistics are those of the axis-aligned extent
+    assert res.per_class["ship"].mean_area == (35 * 35 + 20 * 25) / 2
+
+
+def test_protocol_and_box_kind_must_agree(tmp_path):
+    gt, dt = small_dota(str(tmp_path))
+    ds = F.read(gt, dt)
+    with pytest.raises(DetapInputError, match="evaluated by the dota protocol"):
+        detap.evaluate(ds, "voc")
+    boxes = F.Dataset(images=["a"], classes=["x"], gt_boxes=[[0, 0, 1, 1]], gt_image=[0],
+                      gt_label=[0])
+    with pytest.raises(DetapInputError, match="evaluates oriented boxes"):
+        detap.evaluate(boxes, "dota")
+    assert [r.protocol for r in detap.protocols.evaluate_all(ds)] == ["dota"]
+
+
+@pytest.mark.parametrize("side, name, line, msg, at", [
+    ("gt", "P0002.txt", "1 2 3 4 5 6 7 x8 ship 0\n", "y4 is not a number", 2),
+    ("dt", "Task1_ship.txt", "P0001 0.5 1 2 3 4\n", "Task1", 3),
+])
+def test_bad_line_names_file_and_line(tmp_path, side, name, line, msg, at):
+    gt, dt = small_dota(str(tmp_path))
+    with open(os.path.join(gt if side == "gt" else dt, name), "a") as f:
+        f.write(line)
+    with pytest.raises(DetapInputError, match=msg) as e:
+        F.read(gt, dt, "dota")
+    assert e.value.path.endswith(name) and e.value.line == at
+
+
+def test_convert_round_trips(tmp_path):
+    gt, dt = small_dota(str(tmp_path))
+    sizes = {"P0001": (200, 150), "P0002": (64, 48)}
+    ds = F.read(gt, dt, "dota", image_sizes=sizes)
+    # dota -> dota and text quad: the same numbers
+    F.write(ds, "dota", str(tmp_path / "d2"), str(tmp_path / "d2res"))
+    again = F.read(str(tmp_path / "d2"), str(tmp_path / "d2res"), "dota")
+    assert np.array_equal(again.gt_boxes, ds.gt_boxes)
+    assert np.array_equal(again.det_boxes, ds.det_boxes)
+    assert np.array_equal(again.gt_difficult, ds.gt_difficult)
+    with pytest.warns(UserWarning, match="cannot mark 1 difficult"):
+        F.write(ds, "text", str(tmp_path / "t"), str(tmp_path / "tres"), box_format="quad")
+    t = F.read(str(tmp_path / "t"), str(tmp_path / "tres"), "text", box_format="quad")
+    assert t.oriented and np.array_equal(t.gt_boxes, ds.gt_boxes)
+    # dota -> yolo-obb (relative): the same quadrilaterals, to a rounding
+    with pytest.warns(UserWarning, match="cannot mark 1 difficult"):
+        F.write(ds, "yolo-obb", str(tmp_path / "y"), str(tmp_path / "yres"))
+    assert F.detect_format(str(tmp_path / "y"), str(tmp_path / "yres")) == "yolo-obb"
+    y = F.read(str(tmp_path / "y"), str(tmp_path / "yres"), "yolo-obb", image_sizes=sizes)
+    assert y.oriented and y.classes == ds.classes
+    assert np.allclose(y.gt_boxes, ds.gt_boxes, rtol=0, atol=1e-9)
+    assert np.allclose(y.det_boxes[np.lexsort((y.det_scores,))],
+                       ds.det_boxes[np.lexsort((ds.det_scores,))], rtol=0, atol=1e-9)
+    line = (tmp_path / "y" / "P0002.txt").read_text().split()
+    assert line[0] == "1" and float(line[1]) == 5 / 64 and float(line[2]) == 5 / 48
+    # the orientation is never dropped silently
+    for fmt in ("voc", "coco", "yolo", "cartucho"):
+        with pytest.raises(DetapInputError, match="orientation would be lost"):
+            F.write(ds, fmt, str(tmp_path / fmt))
+    with pytest.raises(DetapInputError, match="orientation would be lost"):
+        F.write(ds, "text", str(tmp_path / "txy"), box_format="xyxy")
+
+
+def test_boxes_and_quads_do_not_mix(tmp_path):
+    gt, dt = small_dota(str(tmp_path))
+    (tmp_path / "boxes").mkdir()
+    (tmp_path / "boxes" / "P0001.txt").write_text("plane 0.5 10 10 50 40\n")
+    with pytest.raises(DetapInputError, match="do not mix"):
+        F.read(gt, str(tmp_path / "boxes"), ("dota", "cartucho"))
+
+
+def test_cli_eval_and_convert(tmp_path, capsys):
+    from detap.cli import main
+    gt, dt = small_dota(str(tmp_path))
+    assert main(["eval", "--gt", gt, "--dt", dt, "--json"]) == 0
+    import json
+    doc = json.loads(capsys.readouterr().out)
+    res = detap.evaluate(F.read(gt, dt), "dota")
+    assert doc["protocol"] == "dota" and doc["mAP"] == res.map
+    assert main(["eval", "--gt", gt, "--dt", dt, "--protocol", "voc"]) == 2
+    assert "dota protocol" in capsys.readouterr().err
+    assert main(["eval", "--gt", gt, "--dt", dt, "--analysis"]) == 2
+    sizes = tmp_path / "sizes.txt"
+    sizes.write_text("P0001 200 150\nP0002 64 48\n")
+    assert main(["convert", "--gt", gt, "--dt", dt, "--to", "yolo-obb", "--image-sizes",
+                 str(sizes), "--out-gt", str(tmp_path / "y"), "--out-dt",
+                 str(tmp_path / "yres"), "--quiet"]) == 0
+    assert main(["eval", "--gt", str(tmp_path / "y"), "--dt", str(tmp_path / "yres"),
+                 "--image-sizes", str(sizes), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["convert", "--gt", gt, "--to", "voc", "--out-gt", str(tmp_path / "v"),
+                 "--quiet"]) == 2
+    assert "orientation would be lost" in capsys.readouterr().err
