@@ -47,16 +47,15 @@ from .conventions import PRESETS
 from .core import accumulate, as_boxes, match, prepare_gt, sort_detections
 from .errors import DetapInputError
 from .boxes import BOX_WIDTHS, boxes_as
-from . import mask as mask_api
 from .coco import Params, engine
 from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
-from .coco.masks import mask_columns
 from .coco.summarize import stats_table, summarize
 from .protocols import (MEAN_RULE, ORIENTED_PROTOCOLS, PROTOCOLS, annotation_stats,
                         check_box_kind, check_iou, class_report, coco_result, convention_dict,
                         iou_index, mean_ap, reported_iou_index)
 from .result import EvalResult
+from .stream_shapes import SHAPE_KEYS, keypoint_rows, mask_rows
 
 __all__ = ["Evaluator"]
 
@@ -437,16 +436,17 @@ class Evaluator:
         if extra:
             raise DetapInputError(f"unexpected arguments {sorted(extra)} for iou_type={t!r}")
         if t == "segm":
-            return {"gt": _masks(shapes.get("gt_masks"), ng, "gt_masks"),
-                    "dt": _masks(shapes.get("det_masks"), nd, "det_masks")}
+            return {"gt": mask_rows(shapes.get("gt_masks"), ng, "gt_masks"),
+                    "dt": mask_rows(shapes.get("det_masks"), nd, "det_masks")}
         if t == "keypoints":
             K = len(self._params.kpt_oks_sigmas)
             nk = shapes.get("gt_num_keypoints")
             nk = None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")
             if nk is not None and len(nk) != ng:
                 raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
-            return {"gt": _kpts(shapes.get("gt_keypoints"), ng, K, "gt_keypoints"),
-                    "dt": _kpts(shapes.get("det_keypoints"), nd, K, "det_keypoints"), "nk": nk}
+            return {"gt": keypoint_rows(shapes.get("gt_keypoints"), ng, K, "gt_keypoints"),
+                    "dt": keypoint_rows(shapes.get("det_keypoints"), nd, K, "det_keypoints"),
+                    "nk": nk}
         return None
 
     def _analysis_shapes(self, c, gt_xywh):
@@ -644,46 +644,6 @@ class Evaluator:
                      det_label=_dense(r["det_labels"][do], labels),
                      det_scores=r["det_scores"][do])
         return evaluate(ds, self.protocol, self.iou, threads=self.threads)
-
-
-#: Per-row masks and keypoints of iou_type "segm" / "keypoints"
-SHAPE_KEYS = ("gt_masks", "det_masks", "gt_keypoints", "det_keypoints", "gt_num_keypoints")
-
-
-def _masks(masks, n, name):
-    """``MaskColumns`` of n masks: COCO RLE dicts (compressed, or
-    uncompressed with their "size") or (h, w) binary arrays."""
-    if masks is None:
-        raise DetapInputError(f"iou_type='segm' needs {name}")
-    masks = list(masks)
-    if len(masks) != n:
-        raise DetapInputError(f"{name} has {len(masks)} masks for {n} boxes")
-    objs = []
-    for i, m in enumerate(masks):
-        if isinstance(m, dict):
-            if isinstance(m.get("counts"), list):  # uncompressed: its own size
-                h, w = m["size"]
-                m = mask_api.frPyObjects(m, h, w)
-            objs.append(m)
-        else:
-            a = np.asarray(m)
-            if a.ndim != 2:
-                raise DetapInputError(f"{name}[{i}] must be an RLE dict or an (h, w) array, "
-                                      f"got shape {a.shape}")
-            objs.append(mask_api.encode(np.asfortranarray(a.astype(np.uint8))))
-    return mask_columns(objs, [None] * n, {}, name)
-
-
-def _kpts(k, n, K, name):
-    if k is None:
-        raise DetapInputError(f"iou_type='keypoints' needs {name}")
-    a = np.asarray(k, dtype=np.float64).reshape(n, -1) if n else np.zeros((0, 3 * K))
-    if a.shape != (n, 3 * K):
-        raise DetapInputError(f"{name} must have shape ({n}, {3 * K}) (x, y, v of {K} points), "
-                              f"got {a.shape}")
-    if not np.isfinite(a).all():
-        raise DetapInputError(f"{name} holds a value that is not finite")
-    return a
 
 
 def _box_area(b, fmt):

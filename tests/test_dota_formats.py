@@ -52,6 +52,13 @@ def test_dota_protocol_is_the_devkit(ds):
                     pytest.warns(RuntimeWarning):
                 F.read(os.path.dirname(anno), det, "dota", imageset=iset)
             return
+        gt_classes = {c for g in gts.values() for _, c, _ in g}
+        if dets and not gt_classes & {d[3] for d in dets}:
+            # detections of no ground-truth class: refused as a likely naming
+            # mistake, where the devkit would score each class 0
+            with pytest.raises(DetapInputError, match="no detection class"), _quiet():
+                F.read(os.path.dirname(anno), det, "dota", imageset=iset)
+            return
         with _quiet():
             data = F.read(os.path.dirname(anno), det, "dota", imageset=iset)
             got = detap.evaluate(data, "dota", 0.5)
