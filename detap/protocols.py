@@ -38,6 +38,8 @@ the VOC family; under "coco" it is pycocotools' crowd region.
 """
 import dataclasses
 
+import warnings
+
 import numpy as np
 
 from . import group
@@ -50,14 +52,19 @@ from .errors import DetapInputError
 from .progress import progress
 from .result import ClassReport, EvalResult, best_f1
 
-__all__ = ["PROTOCOLS", "ORIENTED_PROTOCOLS", "evaluate", "evaluate_all"]
+__all__ = ["PROTOCOLS", "ORIENTED_PROTOCOLS", "SCORES_EMPTY_CLASSES", "evaluate", "evaluate_all"]
 
 #: protocol name -> how the mean over classes is summed
 MEAN_RULE = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
          "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy",
-         "dota": "python"}
+         "dota": "sum-all"}
 #: the protocols of oriented boxes (quadrilaterals)
 ORIENTED_PROTOCOLS = ("dota",)
+#: protocols whose reference scores a class without (non-difficult) GT and
+#: counts it in the mean: DOTA_devkit's main() sums voc_eval's AP over its
+#: class list, and the 11-point voc_ap of a NaN recall is 0.  Elsewhere such
+#: a class has no AP (NaN) and is left out of the mean.
+SCORES_EMPTY_CLASSES = ("dota",)
 #: the protocols of axis-aligned boxes
 PROTOCOLS = tuple(p for p in MEAN_RULE if p not in ORIENTED_PROTOCOLS)
 
@@ -91,6 +98,15 @@ def _annotation_stats(ds):
 
 
 def mean_ap(aps, how):
+    """The mean AP over classes by a reference's rule: "sum-all" (DOTA_devkit's
+    main(): map += ap over every class, a NaN included, then / n); else over
+    the finite APs, summed left to right ("python": Cartucho's sum_AP += ap)
+    or by np.mean."""
+    if how == "sum-all":
+        total = 0.0
+        for a in aps:
+            total = total + a
+        return float(total / len(aps)) if len(aps) else float("nan")
     aps = [a for a in aps if np.isfinite(a)]
     if not aps:
         return float("nan")
@@ -102,10 +118,19 @@ def mean_ap(aps, how):
     return float(np.mean(aps))
 
 
-def class_report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect):
+def class_report(name, ap, npos, scores, tp, fp, prec, rec, n_ann, area, aspect,
+                 protocol=None):
+    """A class's ``ClassReport``; its AP is NaN without GT unless the
+    protocol scores such classes (SCORES_EMPTY_CLASSES: then the computed AP,
+    with a warning, since it pulls the mean down)."""
     nd = len(scores)
     f1 = best_f1(scores, tp, fp, npos)
-    return ClassReport(name=name, ap=float(ap) if npos > 0 else float("nan"), n_gt=int(npos),
+    if npos <= 0 and protocol in SCORES_EMPTY_CLASSES:
+        warnings.warn(f"class {name!r} has no ground truth that counts (none, or only difficult): "
+                      f"its AP {float(ap):g} is counted in the mean, as the {protocol} reference "
+                      "does", RuntimeWarning, stacklevel=3)
+    keep = npos > 0 or protocol in SCORES_EMPTY_CLASSES
+    return ClassReport(name=name, ap=float(ap) if keep else float("nan"), n_gt=int(npos),
                        n_det=nd, tp=int(tp[-1]) if nd else 0, fp=int(fp[-1]) if nd else 0,
                        precision=np.asarray(prec, np.float64), recall=np.asarray(rec, np.float64),
                        scores=np.asarray(scores, np.float64), f1=f1[0], f1_confidence=f1[1],
@@ -189,7 +214,7 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
                            ds.gt_image[gi], ignore[gi], iou_threshold=iou, convention=conv,
                            n_images=I, box_format=fmt, threads=threads)
         per_class[name] = class_report(name, r.ap, r.npos, r.scores, r.tp, r.fp, r.prec, r.rec,
-                                  count[k], area[k], aspect[k])
+                                       count[k], area[k], aspect[k], protocol)
     mean = mean_ap([per_class[c].ap for c in ds.classes], MEAN_RULE[protocol])
     return EvalResult(protocol=protocol, iou=iou, classes=list(ds.classes), per_class=per_class,
                       map=mean, convention=convention_dict(conv), n_images=I)

@@ -581,7 +581,7 @@ class Evaluator:
             lab = det["lab"][rows] if len(rows) else np.zeros(0, np.int8)
             tp, fp, rec, prec, ap = accumulate(lab, int(npos[k]), conv, scores)
             per_class[name] = class_report(name, ap, int(npos[k]), scores, tp, fp, prec, rec,
-                                           ann[0][k], ann[1][k], ann[2][k])
+                                           ann[0][k], ann[1][k], ann[2][k], self.protocol)
         mean = mean_ap([per_class[c].ap for c in names], MEAN_RULE[self.protocol])
         return EvalResult(protocol=self.protocol, iou=self.iou, classes=names, per_class=per_class,
                           map=mean, convention=convention_dict(conv), n_images=len(images))

@@ -63,16 +63,24 @@ def test_dota_protocol_is_the_devkit(ds):
             data = F.read(os.path.dirname(anno), det, "dota", imageset=iset)
             got = detap.evaluate(data, "dota", 0.5)
         assert data.box_format == "quad" and data.gt_boxes.shape[1] == 8
-        for cls in "ab":
-            n_gt = sum(1 for g in gts.values() for q, c, d in g if c == cls and d != 1)
-            if not any(d[3] == cls for d in dets) or n_gt == 0:
+        # the devkit's main() over the dataset's classes: map += ap; map / n,
+        # a class without (non-difficult) GT included with its AP 0
+        total, comparable = 0.0, True
+        for cls in data.classes:
+            if not any(d[3] == cls for d in dets):
+                comparable = False  # the devkit fails on an empty det file
                 continue
             ref, stale = reference_call(det, anno, iset, cls, 0.5, True)
             if stale is None or stale:
-                continue  # polyiou's stale memory: tests/test_dota_exact.py
+                comparable = False  # polyiou's stale memory: tests/test_dota_exact.py
+                continue
+            total = total + ref[2]
             pc = got.per_class[cls]  # (a report's AP is a float, the devkit's np.float64)
-            assert np.array_equal(pc.recall, ref[0]) and np.array_equal(pc.precision, ref[1])
             assert pc.ap == ref[2], (cls, pc.ap, ref[2])
+            assert np.array_equal(pc.recall, ref[0], equal_nan=True)  # (NaN without GT)
+            assert np.array_equal(pc.precision, ref[1], equal_nan=True)
+        if comparable:
+            assert got.map == total / len(data.classes), (got.map, total / len(data.classes))
 
 
 class _quiet:
@@ -198,3 +206,37 @@ def test_cli_eval_and_convert(tmp_path, capsys):
     assert main(["convert", "--gt", gt, "--to", "voc", "--out-gt", str(tmp_path / "v"),
                  "--quiet"]) == 2
     assert "orientation would be lost" in capsys.readouterr().err
+
+
+def test_class_without_counted_gt_scores_zero_as_in_the_devkit(tmp_path):
+    """A class whose only GT is difficult, with detections: the devkit's
+    main() scores it 0 (11-point voc_ap of a NaN recall) and divides by every
+    class; detap eval's "dota" protocol, the streaming Evaluator and
+    detap.dota.evaluate give that mean (it printed 100 with exit 0)."""
+    (tmp_path / "labelTxt").mkdir()
+    (tmp_path / "labelTxt" / "P0001.txt").write_text(
+        "10 10 50 10 50 40 10 40 plane 0\n60 60 90 65 85 95 55 90 ship 1\n")
+    (tmp_path / "set.txt").write_text("P0001\n")
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "Task1_plane.txt").write_text("P0001 0.9 10 10 50 10 50 40 10 40\n")
+    (tmp_path / "res" / "Task1_ship.txt").write_text("P0001 0.8 60 60 90 65 85 95 55 90\n"
+                                             "P0001 0.7 200 200 220 200 220 220 200 220\n")
+    det, anno, iset = (str(tmp_path / "res" / "Task1_{:s}.txt"), str(tmp_path / "labelTxt" / "{:s}.txt"),
+                       str(tmp_path / "set.txt"))
+    refs = [reference_call(det, anno, iset, c, 0.5, True)[0][2] for c in ("plane", "ship")]
+    want = (0.0 + refs[0] + refs[1]) / 2
+    assert refs[1] == 0 and want < 0.6
+    with pytest.warns(RuntimeWarning, match="ship"):
+        data = F.read(str(tmp_path / "labelTxt"), str(tmp_path / "res"), "dota", imageset=iset)
+        got = detap.evaluate(data, "dota", 0.5)
+    assert got.map == want and got.per_class["ship"].ap == 0.0
+    ev = detap.Evaluator("dota", classes=list(data.classes))
+    for k, name in enumerate(data.images):
+        g, d = data.gt_image == k, data.det_image == k
+        ev.update(name, data.gt_boxes[g], data.gt_label[g],
+                  data.det_boxes[d], data.det_scores[d], data.det_label[d],
+                  gt_difficult=data.gt_difficult[g], box_format="quad")
+    with pytest.warns(RuntimeWarning, match="ship"):
+        assert ev.compute().map == want
+    with pytest.warns(RuntimeWarning):
+        assert detap.dota.evaluate(det, anno, iset, convention="dota").map == want

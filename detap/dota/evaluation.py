@@ -21,6 +21,7 @@ import numpy as np
 from .. import voc
 from ..conventions import PRESETS, get_convention
 from ..errors import DetapInputError
+from ..protocols import MEAN_RULE, mean_ap
 from .labeltxt import TASK1_READER, TASK2_READER
 
 __all__ = ["voc_eval", "voc_eval_task2", "evaluate", "load_annotations"]
@@ -162,8 +163,6 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, task=1, cached
                               "classes given: nothing to evaluate")
     res = voc.evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh,
                               missing_ok=missing_ok, threads=threads, extra_ok=False)
-    total = 0.0
-    for c in res.classes:  # the devkit's main(): map = map + ap; map / len(classnames)
-        total = total + res.per_class[c].ap
-    res.map = float(total / len(res.classes)) if res.classes else float("nan")
+    # the devkit's main(): map = map + ap over its classes; map / len(classnames)
+    res.map = mean_ap([res.per_class[c].ap for c in res.classes], MEAN_RULE["dota"])
     return res
