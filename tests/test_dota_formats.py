@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 import detap
 import detap.formats as F
-from detap.errors import DetapInputError
+from detap.errors import DetapInputError, DetapWarning
 from tests.test_dota_exact import dota_dataset, reference_call, write_dota
 
 LABELTXT = """imagesource:GoogleEarth
@@ -240,3 +240,28 @@ def test_class_without_counted_gt_scores_zero_as_in_the_devkit(tmp_path):
         assert ev.compute().map == want
     with pytest.warns(RuntimeWarning):
         assert detap.dota.evaluate(det, anno, iset, convention="dota").map == want
+
+
+def test_pixel_coordinates_in_yolo_obb_labels_are_reported(tmp_path):
+    """YOLO-OBB labels hold fractions of the image size; pixel coordinates
+    written there parse, and would score 100 with GT written the same way:
+    a warning names the folder (the review found them silent)."""
+    for side in ("y", "yres"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "y" / "classes.txt").write_text("plane\n")
+    sizes = {f"i{k}": (200, 100) for k in range(12)}
+    for k in range(12):
+        quad = f"{10 + k} 10 {60 + k} 10 {60 + k} 40 {10 + k} 40"
+        (tmp_path / "y" / f"i{k}.txt").write_text(f"0 {quad}\n")
+        (tmp_path / "yres" / f"i{k}.txt").write_text(f"0 {quad} 0.9\n")
+    with pytest.warns(DetapWarning, match="extend past their image: yolo-obb labels hold fractions"):
+        F.read(str(tmp_path / "y"), str(tmp_path / "yres"), "yolo-obb", image_sizes=sizes)
+    # the same labels as fractions: no warning
+    for side, tail in (("y", ""), ("yres", " 0.9")):
+        for k in range(12):
+            quad = f"{(10 + k) / 200} 0.1 {(60 + k) / 200} 0.1 {(60 + k) / 200} 0.4 {(10 + k) / 200} 0.4"
+            (tmp_path / side / f"i{k}.txt").write_text(f"0 {quad}{tail}\n")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DetapWarning)
+        F.read(str(tmp_path / "y"), str(tmp_path / "yres"), "yolo-obb", image_sizes=sizes)

@@ -15,10 +15,11 @@ Rules (each needs enough boxes that a healthy data set cannot trip it):
 - no detection read: warning;
 - no detection class among the ground-truth classes: error; fewer than half
   of them: warning (both show a few class names of each side);
-- text boxes (the layout is a flag, not written in the files): a warning
-  when most boxes (> 50 %, at least ``MIN_BOXES``) of a side extend past
-  their image by more than 1 % (+1 pixel), when image sizes are known; and,
-  for xywh boxes, when nearly all (>= 90 %) have w > x and h > y, which is
+- text, YOLO and YOLO-OBB boxes: a warning when most boxes (> 50 %, at
+  least ``MIN_BOXES``) of a side extend past their image by more than 1 %
+  (+1 pixel), when image sizes are known (a text layout flag or pixel
+  coordinates in normalised labels); and, for text boxes,
+  in xywh, when nearly all (>= 90 %) have w > x and h > y, which is
   what x1 y1 x2 y2 corners read as x y w h look like;
 - YOLO detections: the confidence is the last field (ultralytics'
   ``save_conf``).  Files written as ``class conf cx cy w h`` parse just as
@@ -63,6 +64,9 @@ def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
     for side, fmt, where in (("gt", gt_fmt, gt_where), ("det", dt_fmt, dt_where)):
         if fmt == "text":
             _check_text_boxes(ds, side, where, box_format)
+        elif fmt in ("yolo", "yolo-obb"):
+            _check_extent(ds, side, where, f": {fmt} labels hold fractions of the image size "
+                          "(0 to 1); these look like pixel coordinates")
     if dt_fmt == "yolo":
         _check_yolo_confidence(ds, dt_where)
 
@@ -157,27 +161,37 @@ def _image_wh(ds, image):
 
 def _check_text_boxes(ds, side, where, box_format):
     raw = ds.gt_boxes if side == "gt" else ds.det_boxes
-    image = ds.gt_image if side == "gt" else ds.det_image
     n = len(raw)
     if n < MIN_BOXES:
         return
     what = "ground-truth boxes" if side == "gt" else "detection boxes"
     hint = (f"pass --box-format (xyxy, xywh, cxcywh or quad) to match the files; text boxes are "
             f"read as {box_format or 'xywh'} by default")
-    if ds.image_sizes is not None:
-        xyxy = ds.gt_as("xyxy") if side == "gt" else ds.dets_as("xyxy")
-        w, h = _image_wh(ds, image)
-        with np.errstate(all="ignore"):
-            out = (xyxy[:, 2] > w * 1.01 + 1) | (xyxy[:, 3] > h * 1.01 + 1)
-        if out.sum() * 2 > n:
-            _warn(f"{where}: {int(out.sum())} of {n} {what} extend past their image when read "
-                  f"as {box_format or 'xywh'}: {hint}")
-            return
+    if _check_extent(ds, side, where, f" when read as {box_format or 'xywh'}: {hint}"):
+        return
     if ds.box_format == "xywh":  # (quadrilaterals: only the extent check above)
         corner_like = (raw[:, 2] > raw[:, 0]) & (raw[:, 3] > raw[:, 1])
         if corner_like.sum() >= 0.9 * n:
             _warn(f"{where}: {int(corner_like.sum())} of {n} {what} read as x y w h have "
                   f"w > x and h > y, as x1 y1 x2 y2 corners do: {hint}")
+
+
+def _check_extent(ds, side, where, hint):
+    """Warn (and return True) when most boxes of a side (> 50 %, at least
+    MIN_BOXES) extend past their image by more than 1 % (+1 pixel), where
+    image sizes are known; a quadrilateral by its axis-aligned extent."""
+    n = len(ds.gt_boxes if side == "gt" else ds.det_boxes)
+    if n < MIN_BOXES or ds.image_sizes is None:
+        return False
+    xyxy = ds.gt_as("xyxy") if side == "gt" else ds.dets_as("xyxy")
+    w, h = _image_wh(ds, ds.gt_image if side == "gt" else ds.det_image)
+    with np.errstate(all="ignore"):
+        out = int(((xyxy[:, 2] > w * 1.01 + 1) | (xyxy[:, 3] > h * 1.01 + 1)).sum())
+    if out * 2 <= n:
+        return False
+    what = "ground-truth boxes" if side == "gt" else "detection boxes"
+    _warn(f"{where}: {out} of {n} {what} extend past their image{hint}")
+    return True
 
 
 def _hits(boxes, image, label, gt_boxes, gt_image, gt_label):
