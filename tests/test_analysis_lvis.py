@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from detap.analysis import AnalysisSettings, analyze
 from detap.analysis.scene import Scene
@@ -27,8 +27,10 @@ def ours(scene, **kw):
 
 
 def same(got, ref):
-    return ref is None or (got[0] == ref[0] and got[1] == ref[1] and got[2] == ref[2]
-                           and got[3] == ref[3])
+    """Equal summaries; an input where tidecv divides by zero (no AP to
+    compare) is discarded, so that every counted example compares."""
+    assume(ref is not None)
+    return got[0] == ref[0] and got[1] == ref[1] and got[2] == ref[2] and got[3] == ref[3]
 
 
 def guarded(fn, *a, **kw):
@@ -38,7 +40,7 @@ def guarded(fn, *a, **kw):
         return None
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(seed=st.integers(0, 2 ** 32 - 1), ties=st.booleans(), n_classes=st.integers(1, 4))
 def test_whole_image_regions_equal_tidecv(seed, ties, n_classes):
     rng = np.random.default_rng(seed)
