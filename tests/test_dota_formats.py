@@ -265,3 +265,12 @@ def test_pixel_coordinates_in_yolo_obb_labels_are_reported(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DetapWarning)
         F.read(str(tmp_path / "y"), str(tmp_path / "yres"), "yolo-obb", image_sizes=sizes)
+
+
+def test_image_listed_twice_in_the_set_is_reported(tmp_path):
+    gt, dt = small_dota(str(tmp_path))
+    iset = tmp_path / "set.txt"
+    iset.write_text("P0001\nP0002\nP0001\n")
+    with pytest.warns(DetapWarning, match="listed more than once.*P0001"):
+        ds = F.read(gt, dt, "dota", imageset=str(iset))
+    assert ds.images == ["P0001", "P0002"]

@@ -22,7 +22,6 @@ import os
 
 from ..dota.evaluation import load_annotations
 from ..errors import DetapInputError
-from ..voc import read_imageset
 from . import voc
 from .dataset import rows_by
 from .text import check_field, check_stem, fmt_num
@@ -61,7 +60,7 @@ def read(gt, dt=None, *, imageset=None):
         set_name = os.fspath(imageset)
         if not os.path.isfile(set_name):
             raise DetapInputError("image set not found", set_name)
-        names = read_imageset(set_name)
+        names = voc.read_set(set_name)
     # the folder becomes part of a str.format template: keep its braces literal
     template = os.path.join(folder.replace("{", "{{").replace("}", "}}"), "{}.txt")
     try:

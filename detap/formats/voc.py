@@ -27,17 +27,19 @@ Classes: the sorted union of annotation and detection-file class names.
 An image set listing an image twice is read once.
 """
 import os
+import warnings
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 import numpy as np
 
 from .. import voc as _voc
-from ..errors import DetapInputError
+from ..errors import DetapInputError, DetapWarning
 from .dataset import Dataset, rows_by
 from .text import check_field, check_stem, first_negative, fmt_num
 
 __all__ = ["ANNOTATIONS", "IMAGE_SETS", "WRITTEN_SET", "DET_TEMPLATE", "locate", "is_layout",
-           "det_files", "read", "write", "read_class_dets", "dataset_from", "write_class_dets"]
+           "read_set", "det_files", "read", "write", "read_class_dets", "dataset_from", "write_class_dets"]
 
 ANNOTATIONS = "Annotations"
 IMAGE_SETS = os.path.join("ImageSets", "Main")
@@ -90,7 +92,22 @@ def _image_names(ann_dir, root, imageset):
             raise DetapInputError(f"image set not found (neither a file nor "
                                   f"{named or 'a set name under a VOC root'})", path)
         path = named
-    return _voc.read_imageset(path), path
+    return read_set(path), path
+
+
+def read_set(path):
+    """The image ids an image-set file lists, each once; a warning when one
+    is listed again (voc_eval and DOTA_devkit count such an image's GT once
+    per listing; a Dataset holds an image once)."""
+    names = _voc.read_imageset(path)
+    once = list(dict.fromkeys(names))
+    if len(once) < len(names):
+        again = [n for n, c in Counter(names).items() if c > 1]
+        warnings.warn(f"{path}: {len(again)} image(s) listed more than once (e.g. {again[0]!r}): "
+                      "each is evaluated once here, where voc_eval and DOTA_devkit count its "
+                      "ground truth again (detap.voc.voc_eval / detap.dota.voc_eval do that too)",
+                      DetapWarning, stacklevel=3)
+    return once
 
 
 # ------------------------------------------------------------------- reading
