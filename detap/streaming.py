@@ -428,7 +428,7 @@ class Evaluator:
 
     def _shapes(self, shapes, ng, nd):
         """The masks / keypoints of a batch, checked against iou_type:
-        {"gt": MaskColumns or (ng, 3K), "dt": ..., "nk": (ng,) or None}."""
+        {"gt": MaskColumns or (ng, 3K), "dt": ..., "nk": (ng,) num_keypoints}."""
         t = getattr(self, "iou_type", "bbox")
         allowed = {"segm": {"gt_masks", "det_masks"},
                    "keypoints": {"gt_keypoints", "det_keypoints", "gt_num_keypoints"}}.get(t, set())
@@ -444,9 +444,10 @@ class Evaluator:
             nk = None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")
             if nk is not None and len(nk) != ng:
                 raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
-            return {"gt": keypoint_rows(shapes.get("gt_keypoints"), ng, K, "gt_keypoints"),
-                    "dt": keypoint_rows(shapes.get("det_keypoints"), nd, K, "det_keypoints"),
-                    "nk": nk}
+            gt = keypoint_rows(shapes.get("gt_keypoints"), ng, K, "gt_keypoints")
+            # pycocotools' num_keypoints: given, else the labelled points (v > 0)
+            dt = keypoint_rows(shapes.get("det_keypoints"), nd, K, "det_keypoints")
+            return {"gt": gt, "dt": dt, "nk": nk if nk is not None else (gt[:, 2::3] > 0).sum(1)}
         return None
 
     def _analysis_shapes(self, c, gt_xywh):
@@ -462,9 +463,8 @@ class Evaluator:
         if t == "segm":
             return Shapes("segm", sh["gt"], sh["dt"]), ignore
         area = gt_xywh[:, 2] * gt_xywh[:, 3] if c.gt_area is None else c.gt_area
-        nk = sh["nk"] if sh["nk"] is not None else (sh["gt"][:, 2::3] > 0).sum(1)
         return (Shapes("keypoints", sh["gt"], sh["dt"], np.asarray(area, np.float64),
-                       engine.kpt_vars(self._params.kpt_oks_sigmas)), ignore | (np.asarray(nk) == 0))
+                       engine.kpt_vars(self._params.kpt_oks_sigmas)), ignore | (sh["nk"] == 0))
 
     def _update_coco(self, c):
         gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
@@ -481,8 +481,7 @@ class Evaluator:
             d_area = sh["dt"].area
         elif t == "keypoints":
             d_area = keypoints_box(sh["dt"])[1] if nd else np.zeros(0)
-            nk = sh["nk"] if sh["nk"] is not None else (sh["gt"][:, 2::3] > 0).sum(1)
-            ignore = (crowd | (nk == 0)).astype(np.uint8)  # pycocotools' _prepare
+            ignore = (crowd | (sh["nk"] == 0)).astype(np.uint8)  # pycocotools' _prepare
         # the engine takes integer ids: string ids go in as their rank in the
         # batch (the same order) and come back as strings below
         gimg, dimg, images = c.gt_image, c.det_image, c.images
