@@ -27,6 +27,16 @@
 #define DETAP_EINDEX (-2) /* an index array holds a value out of range */
 #define DETAP_EVALUE (-3) /* a parameter is out of its domain */
 
+/* The team size of a parallel loop for a thread count of detap/threads.py's
+ * policy: n > 0 threads, or 0 (or less) for all cores (OpenMP's default
+ * team, which OMP_NUM_THREADS sets); 1 in a build without OpenMP. */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int detap_team(int n) { return n > 0 ? n : omp_get_max_threads(); }
+#else
+static inline int detap_team(int n) { (void)n; return 1; }
+#endif
+
 /* Detection labels produced by matching, consumed by accumulation. */
 #define DETAP_FP 0
 #define DETAP_TP 1

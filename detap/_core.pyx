@@ -18,6 +18,7 @@ cimport numpy as cnp
 
 cdef extern from "detap_common.h":
     int DETAP_OK, DETAP_ENOMEM, DETAP_EINDEX, DETAP_EVALUE
+    int detap_team(int n) nogil
 
 cdef extern from "iou.h" nogil:
     ctypedef enum detap_iou_kind:
@@ -203,6 +204,12 @@ cdef int _check_boxes(const double[:, ::1] boxes, str name, Py_ssize_t width=4) 
     if bad >= 0:
         raise ValueError(f"{name}[{bad}] has a NaN coordinate")
     return 0
+
+
+def team(int nthreads):
+    """The threads a parallel loop of the Cython layer runs on for a count
+    of threads.py's policy (0: all cores; 1 without OpenMP)."""
+    return detap_team(nthreads)
 
 
 def argsort_desc(score_t[::1] scores):

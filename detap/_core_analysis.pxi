@@ -186,7 +186,7 @@ def tide_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const i
     cdef double[::1] v_out = out
     status = np.zeros(max(nimg, 1), np.int32)   # per image: no shared write in the loop
     cdef int32_t[::1] v_st = status
-    cdef int nth = nthreads if nthreads > 0 else 1
+    cdef int nth = detap_team(nthreads)
     if off[nimg] == 0:
         return out, off
     memset(&inp, 0, sizeof(inp))

@@ -231,7 +231,7 @@ def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str whe
         for j in range(npart):
             xy[j] = base + v_st[j] if v_pl[j] >= 2 else NULL
             k[j] = <size_t>(v_pl[j] // 2)
-        _rasterize_all(xy, k, pfirst, pcount, objs, hw, out, outm, rcs, nj, max(nthreads, 1))
+        _rasterize_all(xy, k, pfirst, pcount, objs, hw, out, outm, rcs, nj, detap_team(nthreads))
         for j in range(nj):
             if rcs[j] == DETAP_ENOMEM:
                 raise MemoryError()
@@ -310,7 +310,7 @@ def rle_from_spans(const unsigned char[::1] data, start, length, esc, h, w, str 
     string i is data[start[i]:start[i] + length[i]] (raw JSON string bytes;
     esc[i]: it holds escapes), of size h[i] x w[i]."""
     counts, off, hw = _decode_spans(data, start, length, esc, h, w, where, nthreads)
-    cdef int nth = nthreads if nthreads > 0 else 1
+    cdef int nth = detap_team(nthreads)
     bbox, area = _rle_boxes(counts, off, hw, nth)
     return counts, off, hw, bbox, area
 
@@ -349,7 +349,7 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     cdef int64_t[::1] v_st = st, v_ln = ln
     cdef uint8_t[::1] v_es = es
     cdef char *src = <char *>&blob[0] if blob.shape[0] else NULL
-    cdef int nth = nthreads if nthreads > 0 else 1
+    cdef int nth = detap_team(nthreads)
     hw = np.empty((n, 2), np.uint32)
     hw[:, 0], hw[:, 1] = hh, ww
     bbox = np.zeros((n, 4))
@@ -423,7 +423,7 @@ def _decode_spans(const unsigned char[::1] data, start, length, esc, h, w, str w
     # strings with escapes other than \\ \/ \" (\u...): Python's json reads them
     odd = {}
     cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
-    cdef int nth = nthreads if nthreads > 0 else 1
+    cdef int nth = detap_team(nthreads)
     with nogil:
         for i in prange(n, num_threads=nth, schedule="static"):
             v_nv[i] = _count_values(src + v_st[i], <size_t>v_ln[i], v_es[i], raw)
@@ -598,7 +598,7 @@ def _rle_boxes(counts, off, hw, int nth=1):
     cdef const uint32_t[:, ::1] v_hw = hw
     cdef const uint32_t *base = <const uint32_t *>cnp.PyArray_DATA(counts) if counts.shape[0] else NULL
     with nogil:
-        for i in prange(n, num_threads=max(nth, 1), schedule="static"):
+        for i in prange(n, num_threads=detap_team(nth), schedule="static"):
             v_a[i] = _box_one(base, v_off[i], v_off[i + 1], v_hw[i, 0], v_hw[i, 1], &v_bb[i, 0])
     return bbox, area
 
