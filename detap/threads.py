@@ -6,9 +6,10 @@ positive number caps the team, a negative one is an error.  Results never
 depend on the thread count (the kernels split work by image, cell or
 category, never a floating-point sum).
 """
+from . import _core
 from .errors import DetapInputError
 
-__all__ = ["nthreads"]
+__all__ = ["nthreads", "team"]
 
 
 def nthreads(threads):
@@ -22,3 +23,10 @@ def nthreads(threads):
     if (isinstance(threads, float) and n != threads) or n < 0:
         raise DetapInputError(f"threads must be >= 0 (0 or None: all cores), got {threads!r}")
     return n
+
+
+def team(threads=None):
+    """How many threads the parallel loops run on for a user's ``threads``
+    (None or 0: every core OpenMP sees, which OMP_NUM_THREADS can cap; 1 in
+    a build without OpenMP)."""
+    return _core.team(nthreads(threads))
