@@ -274,3 +274,14 @@ def test_image_listed_twice_in_the_set_is_reported(tmp_path):
     with pytest.warns(DetapWarning, match="listed more than once.*P0001"):
         ds = F.read(gt, dt, "dota", imageset=str(iset))
     assert ds.images == ["P0001", "P0002"]
+
+
+def test_yolo_obb_vertices_just_outside_the_image_are_detected(tmp_path):
+    """Ultralytics' DOTA conversion leaves border vertices at -0.002 or
+    1.0004 (unclipped): still YOLO-OBB labels, not text boxes."""
+    for side in ("y", "yres"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "y" / "a.txt").write_text("0 -0.002 0.1 0.5 0.1 0.5 0.4 -0.002 0.4\n")
+    (tmp_path / "yres" / "a.txt").write_text("0 -0.002 0.1 0.5 0.1 0.5 0.4 -0.002 0.4 0.9\n")
+    (tmp_path / "y" / "b.txt").write_text("0 0.6 0.6 1.0004 0.6 1.0004 0.9 0.6 0.9\n")
+    assert F.detect_format(str(tmp_path / "y"), str(tmp_path / "yres")) == "yolo-obb"

@@ -126,6 +126,13 @@ def _line_kinds(parts, dets):
 
 
 _DOTA_HEADERS = ("imagesource", "gsd")
+# Ultralytics' DOTA-to-YOLO-OBB conversion does not clip: vertices of
+# objects at an image's border come out slightly below 0 or above 1
+_OBB_MARGIN = 0.05
+
+
+def _normalised(values):
+    return all(-_OBB_MARGIN <= v <= 1 + _OBB_MARGIN for v in values)
 
 
 def _quad_kinds(parts, dets):
@@ -134,13 +141,12 @@ def _quad_kinds(parts, dets):
     nums = [_number(s) for s in parts]
     if dets:
         if len(parts) == 10 and None not in nums[1:]:
-            if nums[0] is not None and parts[0].isdigit() and all(0 <= v <= 1 for v in nums[1:]):
+            if nums[0] is not None and parts[0].isdigit() and _normalised(nums[1:]):
                 return {"yolo-obb", "text"}
             return {"dota", "text"}
         return set()
     if len(parts) in (9, 10) and None not in nums[:8] and nums[8] is None:
         return {"dota"} if len(parts) == 9 or parts[9].lstrip("-").isdigit() else set()
-    if len(parts) == 9 and parts[0].isdigit() and None not in nums and \
-            all(0 <= v <= 1 for v in nums[1:]):
+    if len(parts) == 9 and parts[0].isdigit() and None not in nums and _normalised(nums[1:]):
         return {"yolo-obb", "text"}
     return {"text"} if len(parts) == 9 and None not in nums[1:] else set()
