@@ -25,7 +25,7 @@ ANALYSIS_TITLES = {"confusion": "Confusion matrix (rows: true class, share of it
 HEATMAP_INCHES_PER_CLASS = 0.16
 
 
-def plot_confusion(cm, path):
+def plot_confusion(cm, path, similarity="IoU"):
     """The heatmap of a ``ConfusionMatrix``: rows true (then background:
     the false positives, normalised by their total), columns predicted
     (then background: the misses)."""
@@ -55,7 +55,7 @@ def plot_confusion(cm, path):
         for i, j in zip(*np.nonzero(m)):
             ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=6,
                     color="white" if share[i, j] < 0.3 else "black")
-    ax.set_title(f"Confusion matrix ({cm.convention}, IoU {cm.iou:g}, score >= {cm.score:g})")
+    ax.set_title(f"Confusion matrix ({cm.convention}, {similarity} {cm.iou:g}, score >= {cm.score:g})")
     fig.colorbar(im, ax=ax, shrink=0.6, label="share of the row")
     return save(fig, path)
 
@@ -117,7 +117,8 @@ def plot_analysis(analysis, out_dir):
     with style():
         out.append(("tide", plot_tide(analysis.tide, os.path.join(out_dir, ANALYSIS_FILES["tide"]))))
         out.append(("confusion", plot_confusion(analysis.confusion,
-                                                os.path.join(out_dir, ANALYSIS_FILES["confusion"]))))
+                                                os.path.join(out_dir, ANALYSIS_FILES["confusion"]),
+                                                analysis.similarity)))
         if analysis.calibration is not None:
             out.append(("reliability", plot_reliability(
                 analysis.calibration, os.path.join(out_dir, ANALYSIS_FILES["reliability"]))))
