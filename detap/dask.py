@@ -47,6 +47,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from .errors import DetapInputError
 from .protocols import dataset_ids
+from .lvis.stream import UPDATE_KEYS as LVIS_UPDATE_KEYS
 from .streaming import SHAPE_KEYS, Evaluator
 
 __all__ = ["evaluate", "records_from_dataset", "records_from_files", "dataset_records", "class_names",
@@ -65,26 +66,28 @@ RECORD_KEYS = frozenset(_UPDATE_KEYS + ("box_format", "class_names"))
 
 
 def _partition_state(records, protocol, iou, classes, threads, box_format, iou_type="bbox",
-                     analysis=False):
+                     analysis=False, **lvis):
     """Worker side: one partition's records (an iterable of dicts) matched
     into a fresh ``Evaluator``.  No side effects."""
     ev = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
-                   analysis=analysis)
+                   analysis=analysis, **lvis)
+    update_keys = LVIS_UPDATE_KEYS - {"box_format"} if protocol == "lvis" else set(_UPDATE_KEYS)
+    allowed = update_keys | {"box_format", "class_names"}
     by_format = {}
     names = None
     for r in records:
         if not isinstance(r, dict):
             raise DetapInputError(f"a record must be a dict, got {type(r).__name__}")
-        extra = r.keys() - RECORD_KEYS
+        extra = r.keys() - allowed
         if extra:
             # a misspelt key ("det_label") would otherwise silently read as
             # "no detections" and give a wrong AP
             raise DetapInputError(f"record of image {r.get('image_id')!r} has unknown keys "
-                                  f"{sorted(extra)}; allowed: {sorted(RECORD_KEYS)}")
+                                  f"{sorted(extra)}; allowed: {sorted(allowed)}")
         if "image_id" not in r:
             raise DetapInputError("a record has no 'image_id'")
         by_format.setdefault(r.get("box_format", box_format), []).append(
-            {k: v for k, v in r.items() if k in _UPDATE_KEYS})
+            {k: v for k, v in r.items() if k in update_keys})
         names = _same_names(names, r.get("class_names"))
     for fmt, recs in by_format.items():
         ev.update_many(recs, box_format=fmt)
@@ -93,12 +96,13 @@ def _partition_state(records, protocol, iou, classes, threads, box_format, iou_t
     return ev
 
 
-def _merge_states(states, protocol, iou, classes, threads, iou_type="bbox", analysis=False):
+def _merge_states(states, protocol, iou, classes, threads, iou_type="bbox", analysis=False,
+                  **lvis):
     """Worker side: merge an iterable of ``Evaluator`` into a new one (the
     inputs are left untouched).  An empty iterable (every partition below
     was empty) gives an empty ``Evaluator``."""
     out = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
-                    analysis=analysis)
+                    analysis=analysis, **lvis)
     names = None
     for st in states:
         out.merge(st)
@@ -124,7 +128,8 @@ def _same_names(have, new):
 
 
 def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, client=None,
-             threads=1, box_format="xyxy", iou_type="bbox", analysis=False):
+             threads=1, box_format="xyxy", iou_type="bbox", analysis=False, frequencies=None,
+             max_dets=None):
     """AP of every image in the bag ``records``, as one ``EvalResult``.
 
     records      ``dask.bag.Bag`` of per-image dicts (see the module doc);
@@ -146,6 +151,10 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     analysis     True or ``detap.analysis.AnalysisSettings``: the result's
                  ``.analysis`` (as ``Evaluator(analysis=...)``), its
                  per-image state merged in the same tree
+    frequencies, max_dets
+                 protocol "lvis" only, as ``Evaluator("lvis", ...)``
+                 (records may then hold ``neg_labels`` and
+                 ``not_exhaustive_labels``; boxes only)
 
     Matching happens per partition on the workers, merging in a tree on the
     workers, and the final AP on the caller.  The result is exactly what
@@ -166,15 +175,21 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
         raise DetapInputError(f"split_every must be an int >= 2, got {split_every!r}")
     if box_format not in ("xyxy", "xywh", "quad"):
         raise DetapInputError(f"box_format must be 'xyxy', 'xywh' or 'quad', got {box_format!r}")
+    lvis = {}
+    if protocol == "lvis":
+        lvis = {"frequencies": frequencies} if max_dets is None else \
+            {"frequencies": frequencies, "max_dets": max_dets}
+    elif frequencies is not None or max_dets is not None:
+        raise DetapInputError("frequencies and max_dets are for protocol 'lvis'")
     # fail on a bad protocol / IoU here rather than in every task
     Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
-              analysis=analysis)
+              analysis=analysis, **lvis)
     item = records.reduction(
         functools.partial(_partition_state, protocol=protocol, iou=iou, classes=classes,
                           threads=threads, box_format=box_format, iou_type=iou_type,
-                          analysis=analysis),
+                          analysis=analysis, **lvis),
         functools.partial(_merge_states, protocol=protocol, iou=iou, classes=classes,
-                          threads=threads, iou_type=iou_type, analysis=analysis),
+                          threads=threads, iou_type=iou_type, analysis=analysis, **lvis),
         split_every=int(split_every), name=f"detap-{protocol}")
     if client is None:
         # Dask's own resolution: the current distributed client when there is

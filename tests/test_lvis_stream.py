@@ -102,3 +102,65 @@ def test_iou_off_the_grid_is_refused_with_the_value_to_pass(protocol):
     with pytest.raises(DetapInputError, match=r"got 0\.52$"):
         Evaluator(protocol, iou=0.52, **kw)
     assert Evaluator(protocol, iou=0.8999999999999999, **kw).iou == 0.8999999999999999
+
+
+def _records(gt, dets):
+    imgs = {img["id"]: img for img in gt["images"]}
+    out = []
+    for i in imgs:
+        g = [a for a in gt["annotations"] if a["image_id"] == i]
+        d = [x for x in dets if x["image_id"] == i]
+        out.append({"image_id": i, "gt_boxes": [a["bbox"] for a in g],
+                    "gt_labels": [a["category_id"] for a in g],
+                    "det_boxes": [x["bbox"] for x in d], "det_scores": [x["score"] for x in d],
+                    "det_labels": [x["category_id"] for x in d], "gt_area": [a["area"] for a in g],
+                    "neg_labels": imgs[i]["neg_category_ids"],
+                    "not_exhaustive_labels": imgs[i]["not_exhaustive_category_ids"]})
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(lvis_cases(), st.integers(1, 4))
+def test_update_many_and_dask_equal_one_evaluator(case, nparts):
+    """Evaluator("lvis").update_many (it raised TypeError) and
+    detap.dask.evaluate(..., "lvis", frequencies=...) with the analysis give
+    the streamed result, bit for bit."""
+    db = pytest.importorskip("dask.bag")
+    import detap.dask
+    gt, dets, max_dets = case
+    gt = copy.deepcopy(gt)
+    for j, a in enumerate(gt["annotations"]):
+        a["id"] = j + 1
+        a.pop("ignore", None)
+    freq = {c["id"]: c["frequency"] for c in gt["categories"]}
+    recs = _records(gt, dets)
+    one = Evaluator("lvis", frequencies=freq, max_dets=max_dets, analysis=True)
+    for r in recs:
+        one.update(r["image_id"], r["gt_boxes"], r["gt_labels"], r["det_boxes"], r["det_scores"],
+                   r["det_labels"], gt_area=r["gt_area"], neg_labels=r["neg_labels"],
+                   not_exhaustive_labels=r["not_exhaustive_labels"], box_format="xywh")
+    want = one.compute()
+    many = Evaluator("lvis", frequencies=freq, max_dets=max_dets, analysis=True)
+    many.update_many(recs, box_format="xywh")
+    got = detap.dask.evaluate(db.from_sequence(recs, npartitions=nparts), "lvis",
+                              frequencies=freq, max_dets=max_dets, box_format="xywh",
+                              analysis=True, threads=1)
+    for res in (many.compute(), got):
+        assert _same(res.summary, want.summary) and _same(res.map, want.map)
+        assert _same(res.analysis.tide, want.analysis.tide)
+        assert np.array_equal(res.analysis.confusion.matrix, want.analysis.confusion.matrix)
+    with pytest.raises(DetapInputError, match="gt_difficult"):
+        Evaluator("lvis", frequencies=freq).update_many([dict(recs[0], gt_difficult=[])])
+    with pytest.raises(DetapInputError, match="for protocol 'lvis'"):
+        detap.dask.evaluate(db.from_sequence(recs), "coco", frequencies=freq)
+
+
+def _same(a, b):
+    """Equal values, NaN equal to NaN, through dicts and lists."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return a == b

@@ -42,6 +42,12 @@ def _ints(x, name, n=None):
     return a
 
 
+_BOX_KEYS = ("gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels")
+#: the keys of one image's record (``update_many``, ``detap.dask``)
+UPDATE_KEYS = frozenset(("image_id", "neg_labels", "not_exhaustive_labels", "gt_area",
+                         "box_format") + _BOX_KEYS)
+
+
 class LVISEvaluator(Evaluator):
     """The streaming LVIS evaluator (made by ``Evaluator("lvis", ...)``).
 
@@ -101,6 +107,19 @@ class LVISEvaluator(Evaluator):
                           neg_labels={image_id: neg_labels},
                           not_exhaustive_labels={image_id: not_exhaustive_labels},
                           gt_area=gt_area, box_format=box_format)
+
+    def update_many(self, records, box_format="xyxy"):
+        """Add several images given as dicts with ``update``'s keywords
+        (``image_id`` and the boxes, plus ``neg_labels``,
+        ``not_exhaustive_labels``, ``gt_area``, ``box_format``)."""
+        for r in records:
+            extra = set(r) - UPDATE_KEYS
+            if extra:
+                raise DetapInputError(f"record of image {r.get('image_id')!r}: the lvis Evaluator "
+                                      f"takes no {sorted(extra)} (allowed: {sorted(UPDATE_KEYS)})")
+            kw = dict(r)
+            kw.setdefault("box_format", box_format)
+            self.update(kw.pop("image_id"), *(kw.pop(k, None) for k in _BOX_KEYS), **kw)
 
     def update_batch(self, gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                      det_labels, *, image_ids, neg_labels=None, not_exhaustive_labels=None,
