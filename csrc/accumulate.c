@@ -302,7 +302,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
     size_t maxw = (maxk + 63) / 64 + 1;
     int rc = DETAP_OK;
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
 #pragma omp parallel num_threads(nthreads) reduction(min:rc)
 #endif
     {

@@ -220,7 +220,7 @@ int detap_coco_evaluate(const detap_coco_eval_in *in, const int64_t *kept_off,
     }
     int rc = DETAP_OK;
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
 #pragma omp parallel num_threads(nthreads) reduction(min:rc)
 #endif
     {

@@ -92,7 +92,7 @@ int detap_cap_per_image(const int64_t *image_pos, const double *score, size_t n,
         if (off[i + 1] > off[i]) over[j++] = i;
     long x;
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
 #pragma omp parallel for schedule(dynamic, 64) num_threads(nthreads) if (n_over > 256)
 #endif
     for (x = 0; x < (long)n_over; x++) {
@@ -114,7 +114,7 @@ int detap_federated_flags(const int64_t *image_pos, const int64_t *cat_pos, cons
     int bad = 0;
     long r;
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
 #pragma omp parallel for schedule(static) num_threads(nthreads) reduction(|:bad) \
     if (n > 100000)
 #endif

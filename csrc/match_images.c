@@ -70,7 +70,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     /* images are independent (their detections, GT and taken flags are
      * disjoint), so they can go to different threads in any order */
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
     /* a polygon IoU costs about 100 box IoUs */
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) reduction(+:undef) \
     if (nd > (quad || obb || prob ? 500 : 20000))

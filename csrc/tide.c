@@ -181,7 +181,7 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
     size_t nsim = given ? 0 : maxd * (maxg + maxr) + maxg + maxr;
     (void)nthreads;
 #ifdef _OPENMP
-    if (nthreads <= 0) nthreads = omp_get_max_threads();
+    nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
 #pragma omp parallel num_threads(nthreads) reduction(min:rc) if (dt_off[nimg] > 20000)
 #endif
     {
