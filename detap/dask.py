@@ -47,7 +47,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from .errors import DetapInputError
 from .protocols import dataset_ids
-from .lvis.stream import UPDATE_KEYS as LVIS_UPDATE_KEYS
 from .streaming import SHAPE_KEYS, Evaluator
 
 __all__ = ["evaluate", "records_from_dataset", "records_from_files", "dataset_records", "class_names",
@@ -71,8 +70,12 @@ def _partition_state(records, protocol, iou, classes, threads, box_format, iou_t
     into a fresh ``Evaluator``.  No side effects."""
     ev = Evaluator(protocol, iou, classes=classes, threads=threads, iou_type=iou_type,
                    analysis=analysis, **lvis)
-    update_keys = LVIS_UPDATE_KEYS - {"box_format"} if protocol == "lvis" else set(_UPDATE_KEYS)
-    allowed = update_keys | {"box_format", "class_names"}
+    if protocol == "lvis":   # (imported here: only LVIS records need its keys)
+        from .lvis.stream import UPDATE_KEYS as allowed
+        allowed = allowed | {"class_names"}
+    else:
+        allowed = RECORD_KEYS
+    update_keys = allowed - {"box_format", "class_names"}
     by_format = {}
     names = None
     for r in records:

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..boxes import boxes_as
 from ..core import GroundTruth, match
 from ..errors import DetapInputError
 from .scene import by_image
@@ -182,10 +183,8 @@ def ultralytics_pairs(scene, iou=0.45, score=0.25):
     gsel = np.flatnonzero(~s.gt_ignore)
     g_off, g_rows = by_image(s.gt_image[gsel], s.n_images)
     g_rows = gsel[g_rows]
-    dbox = s.dt_box[d_rows].copy()
-    dbox[:, 2:] += dbox[:, :2]
-    gbox = s.gt_box[g_rows].copy()
-    gbox[:, 2:] += gbox[:, :2]
+    dbox = boxes_as(s.dt_box[d_rows], "xywh", "xyxy")
+    gbox = boxes_as(s.gt_box[g_rows], "xywh", "xyxy")
     dcls, gcls = s.dt_label[d_rows], s.gt_label[g_rows]
     true, pred = [], []
     for i in range(s.n_images):

@@ -32,7 +32,7 @@ def _names(ids, cats):
     return [str(cats.get(int(c), {}).get("name", c)) if isinstance(cats, dict) else str(c) for c in ids]
 
 
-def _scene(state, gt_rows, dt_rows, names, gt_ignore, gt_whole=None, extra=None):
+def _scene(state, gt_rows, dt_rows, names, gt_ignore, extra=None):
     """A Scene of the evaluated rows of ``state`` (``coco.engine.EvalState``)."""
     cells, gt, dt = state.cells, state.rows.gt, state.rows.dt
     img_ids, cat_ids = cells.img_ids, cells.cat_ids
@@ -43,7 +43,7 @@ def _scene(state, gt_rows, dt_rows, names, gt_ignore, gt_whole=None, extra=None)
         shapes = Shapes("keypoints", gt.kpts[gt_rows], dt.kpts[dt_rows], gt.area[gt_rows],
                         cells.kpt_vars)
     g_box, g_img, g_lab = gt.bbox[gt_rows], gt.image_id[gt_rows], gt.category_id[gt_rows]
-    ignore = gt_ignore[gt_rows]
+    ignore, gt_whole = gt_ignore[gt_rows], None
     if extra is not None:   # whole-image regions: (image ids, category ids)
         e_img, e_cat = extra
         g_box = np.concatenate([g_box, np.zeros((len(e_img), 4))])

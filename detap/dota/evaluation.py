@@ -31,25 +31,16 @@ _READERS = {1: TASK1_READER, 2: TASK2_READER}
 _DEVKIT = {1: PRESETS["dota"], 2: PRESETS["py-faster-rcnn-07"]}
 
 
-#: the checks' warnings per parsed GT array (voc.load_annotations hands out
-#: the same arrays on every call of a loop over classes): id -> (array, msgs)
-_checked = {}
-
-
 def load_annotations(annopath, imagenames, task=1, cachedir=None):
     """The labelTxt annotations of ``imagenames`` as ``detap.voc.VocAnnotations``
     (boxes (n, 8) quadrilaterals for task 1, (n, 4) task2 boxes for task 2),
-    parsed once and kept in memory (and in ``cachedir`` if given).  Each
-    parsed set is checked once; its warnings are repeated on every call."""
+    parsed once and kept in memory (and in ``cachedir`` if given); a set
+    that looks like a mistake gets its warnings on every call."""
     if task not in _READERS:
         raise DetapInputError(f"task must be 1 or 2, got {task!r}")
     ann = voc.load_annotations(annopath, imagenames, cachedir, reader=_READERS[task])
-    seen = _checked.get(id(ann.boxes))
-    if seen is None or seen[0] is not ann.boxes:
-        seen = (ann.boxes, _check_loaded(ann, annopath, task))
-        _checked.clear()  # keep only the last set's arrays alive
-        _checked[id(ann.boxes)] = seen
-    for msg in seen[1]:
+    # (a length and one vectorised count: cheaper to redo than to cache)
+    for msg in _check_loaded(ann, annopath, task):
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
     return ann
 
