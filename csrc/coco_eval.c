@@ -134,9 +134,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             npig[a * in->ncells + c] = 0;
             for (size_t d = 0; d < D; d++) {
                 int v = dt_out(in, drow[d], s->darea[d], rng) ? DETAP_IGNORE : DETAP_FP;
-                uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
-                memset(blk, 0, LB);
-                for (size_t t = 0; t < T; t++) detap_lab_set(blk, T, t, v);
+                detap_lab_fill(labels + ((k0 + d) * A + a) * LB, T, v);
             }
         }
         return DETAP_OK;
@@ -185,11 +183,21 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
         }
         for (size_t d = 0; d < D; d++) {
             int out = dt_out(in, drow[d], s->darea[d], rng);
-            uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
             const int64_t *m = mres + d * T;
-            memset(blk, 0, LB);
-            for (size_t t = 0; t < T; t++)
-                detap_lab_set(blk, T, t, detap_match_label(m[t], key, s->gcount, out));
+            uint8_t *blk = labels + ((k0 + d) * A + a) * LB;
+            if (T <= 64) {
+                uint64_t tp = 0, ig = 0;
+                for (size_t t = 0; t < T; t++) {
+                    int v = detap_match_label(m[t], key, s->gcount, out);
+                    tp |= (uint64_t)(v == DETAP_TP) << t;
+                    ig |= (uint64_t)(v == DETAP_IGNORE) << t;
+                }
+                detap_lab_put(blk, T, tp, ig);
+            } else {
+                memset(blk, 0, LB);
+                for (size_t t = 0; t < T; t++)
+                    detap_lab_set(blk, T, t, detap_match_label(m[t], key, s->gcount, out));
+            }
             if (matched)
                 for (size_t t = 0; t < T; t++)
                     matched[((k0 + d) * A + a) * T + t] = m[t];

@@ -23,11 +23,14 @@ int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
  * lut_img[v] (v in [0, n_lut_img)) is the image position of image id v or
  * -1; lut_cat likewise for categories (positions below nimg and ncat); an
  * id outside a table is not evaluated.  rows and keys hold n entries;
- * *m receives the number kept. */
+ * *m receives the number kept.  nimg and ncat below 2^31 (else
+ * DETAP_EVALUE).  Rows already in image order (as detectors write them)
+ * are sorted by category on nthreads threads (detap_team's policy);
+ * others take a second, serial counting sort by image first. */
 int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
                      const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
                      size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
-                     int64_t *keys, size_t *m);
+                     int64_t *keys, size_t *m, int nthreads);
 
 /* The cells present in either of two sorted key lists (repeats allowed):
  * keys[*nkeys] ascending and unique, and each list's offsets: cell c owns

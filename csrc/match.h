@@ -32,6 +32,8 @@
 #ifndef DETAP_MATCH_H
 #define DETAP_MATCH_H
 
+#include <math.h>
+
 #include "detap_common.h"
 
 #define DETAP_RULE_VOC 0
@@ -101,10 +103,44 @@ static inline void detap_match_det(const detap_match_spec *s, const double *sim,
         return;
     }
     size_t n = cand ? ncand : G;
+    /* One pass finds the last maximum of the regular GT (j0) and of the
+     * ignored ones (j1).  A threshold's search ends at j0 when it passes
+     * and is free, else (the regular GT all below the start) at j1 when it
+     * passes and is free; only a taken maximum needs the search itself.
+     * That holds when the visiting order puts the regular GT first and no
+     * similarity is NaN (which replaces the best whatever it is), as the
+     * COCO driver's candidates are; otherwise every threshold searches. */
+    int fast = 1, in_ignored = 0;
+    double b0 = -INFINITY, b1 = -INFINITY;
+    int64_t j0 = -1, j1 = -1;
+    for (size_t x = 0; x < n; x++) {
+        size_t g = cand ? cand[x] : x;
+        double v = sim[g];
+        if (v != v) { fast = 0; break; }
+        if (ignore && ignore[g]) {
+            in_ignored = 1;
+            if (v >= b1) { b1 = v; j1 = (int64_t)g; }
+        } else {
+            if (in_ignored) { fast = 0; break; }
+            if (v >= b0) { b0 = v; j0 = (int64_t)g; }
+        }
+    }
+    if (fast && j0 < 0 && j1 < 0) { /* no candidate: unmatched at every threshold */
+        for (size_t t = 0; t < s->nt; t++) matched[t] = -1;
+        return;
+    }
     for (size_t t = 0; t < s->nt; t++) {
         const uint8_t *tk = taken + t * G;
         double best = detap_coco_start(s->thr[t]);
         int64_t m = -1;
+        if (fast && best == best) {
+            int64_t j = j0 >= 0 && b0 >= best ? j0 : (j1 >= 0 && b1 >= best ? j1 : -1);
+            if (j < 0 || !tk[j] || (reuse && reuse[j])) {
+                if (j > -1 && mark) taken[t * G + (size_t)j] = 1;
+                matched[t] = j;
+                continue;
+            }
+        }
         for (size_t x = 0; x < n; x++) {
             size_t g = cand ? cand[x] : x;
             if (tk[g] && !(reuse && reuse[g])) continue;

@@ -43,7 +43,7 @@ cdef extern from "group.h" nogil:
     int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
                          const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
                          size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
-                         int64_t *keys, size_t *m)
+                         int64_t *keys, size_t *m, int nthreads)
 
 cdef extern from "match.h" nogil:
     int DETAP_RULE_VOC, DETAP_RULE_COCO

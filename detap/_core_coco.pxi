@@ -199,9 +199,8 @@ def merge_cells(a_key, b_key):
 
 def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg,
                Py_ssize_t ncat, int nthreads=0):
-    """pycocotools' cells of the GT and the detection side at once (the two
-    sides on two threads): (g_rows, g_keys, d_rows, d_keys); see
-    detap_coco_group in csrc/group.h."""
+    """pycocotools' cells of the GT and the detection side: (g_rows, g_keys,
+    d_rows, d_keys); see detap_coco_group in csrc/group.h."""
     cdef const int64_t[::1] gi = np.ascontiguousarray(g_image, dtype=np.int64)
     cdef const int64_t[::1] gc = np.ascontiguousarray(g_cat, dtype=np.int64)
     cdef const int64_t[::1] di = np.ascontiguousarray(d_image, dtype=np.int64)
@@ -210,7 +209,7 @@ def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg
     cdef const int64_t[::1] lc = np.ascontiguousarray(lut_cat, dtype=np.int64)
     if gi.shape[0] != gc.shape[0] or di.shape[0] != dc.shape[0]:
         raise ValueError("image and category columns must have equal lengths")
-    if nimg < 0 or ncat < 0 or ncat >= 2 ** 31:
+    if nimg < 0 or ncat < 0 or ncat >= 2 ** 31 or nimg >= 2 ** 31:
         raise ValueError("nimg and ncat must be in range")
     cdef size_t ng = gi.shape[0], nd = di.shape[0], mg = 0, md = 0
     g_rows = np.empty(max(ng, 1), np.int64)
@@ -219,20 +218,17 @@ def coco_group(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, Py_ssize_t nimg
     d_keys = np.empty(max(nd, 1), np.int64)
     cdef int64_t[::1] gr = g_rows, gk = g_keys, dr = d_rows, dk = d_keys
     cdef int64_t z = -1
-    cdef int rc_g = 0, rc_d = 0, side
-    cdef int nth = 1 if nthreads == 1 else 2
-    with nogil:
-        for side in prange(2, num_threads=nth, schedule="static", chunksize=1):
-            if side == 0:
-                rc_g = detap_coco_group(ng, &gi[0] if ng else &z, &gc[0] if ng else &z,
-                                        &li[0] if li.shape[0] else &z, li.shape[0],
-                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
-                                        nimg, ncat, &gr[0], &gk[0], &mg)
-            else:
-                rc_d = detap_coco_group(nd, &di[0] if nd else &z, &dc[0] if nd else &z,
-                                        &li[0] if li.shape[0] else &z, li.shape[0],
-                                        &lc[0] if lc.shape[0] else &z, lc.shape[0],
-                                        nimg, ncat, &dr[0], &dk[0], &md)
+    cdef int rc_g = 0, rc_d = 0
+    with nogil:  # (each side on the whole team: the detection side is the large one)
+        rc_g = detap_coco_group(ng, &gi[0] if ng else &z, &gc[0] if ng else &z,
+                                &li[0] if li.shape[0] else &z, li.shape[0],
+                                &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                nimg, ncat, &gr[0], &gk[0], &mg, nthreads)
+        if rc_g == 0:
+            rc_d = detap_coco_group(nd, &di[0] if nd else &z, &dc[0] if nd else &z,
+                                    &li[0] if li.shape[0] else &z, li.shape[0],
+                                    &lc[0] if lc.shape[0] else &z, lc.shape[0],
+                                    nimg, ncat, &dr[0], &dk[0], &md, nthreads)
     _check(rc_g)
     _check(rc_d)
     return g_rows[:mg], g_keys[:mg], d_rows[:md], d_keys[:md]

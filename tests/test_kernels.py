@@ -801,10 +801,13 @@ def test_parse_dets_slow_errors_propagate():
 
 
 @settings(max_examples=80, deadline=None)
-@given(n_img=st.integers(0, 6), n_cat=st.integers(0, 5), seed=st.integers(0, 2 ** 32 - 1))
-def test_coco_group_equals_the_python_grouping(n_img, n_cat, seed):
+@given(n_img=st.integers(0, 6), n_cat=st.integers(0, 5), seed=st.integers(0, 2 ** 32 - 1),
+       image_order=st.booleans())
+def test_coco_group_equals_the_python_grouping(n_img, n_cat, seed, image_order):
     """The C cell grouping (the common case: useCats, unique ids) gives the
-    rows and keys of the general Python path, both sides at once."""
+    rows and keys of the general Python path, both sides at once; rows in
+    image order (a detector's output, where the kernel skips its image
+    sort), ids not evaluated among them, or in any order."""
     from detap.coco import cells as dcells
     from detap.coco.columns import Columns
     rng = np.random.default_rng(seed)
@@ -812,7 +815,10 @@ def test_coco_group_equals_the_python_grouping(n_img, n_cat, seed):
     cat_ids = np.unique(rng.integers(1, 9, n_cat)).astype(np.int64)
 
     def side(n):
-        return Columns(rng.integers(0, 14, n), rng.integers(0, 10, n),
+        image = rng.integers(0, 14, n)
+        if image_order:
+            image = np.sort(image)
+        return Columns(image, rng.integers(0, 10, n),
                               np.arange(1, n + 1), np.ones((n, 4)), np.ones(n),
                               np.zeros(n, np.uint8), np.zeros(n, np.uint8), np.ones(n))
     g, d = side(int(rng.integers(0, 40))), side(int(rng.integers(0, 40)))
@@ -822,6 +828,36 @@ def test_coco_group_equals_the_python_grouping(n_img, n_cat, seed):
     for cols, rows, keys in ((g, got[0], got[1]), (d, got[2], got[3])):
         r, i, k = dcells._prepare_rows(cols, img_ids, cat_ids, True)
         want_rows, want_keys = dcells._sort_rows(r, i, k, I, K, True, True)
+        assert np.array_equal(rows, want_rows) and np.array_equal(keys, want_keys)
+
+
+@pytest.mark.parametrize("image_order", [True, False])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_coco_group_in_pieces_equals_the_python_grouping(image_order, threads):
+    """Above 2^16 rows the kernel counts and scatters in one piece per
+    thread; the pieces' boundaries must keep the sort stable, and a piece
+    boundary inside an image (or out of image order) must be seen."""
+    from detap.coco import cells as dcells
+    from detap.coco.columns import Columns
+    rng = np.random.default_rng(7)
+    n = 200_003
+    img_ids = np.unique(rng.integers(0, 3000, 2500)).astype(np.int64)
+    cat_ids = np.arange(1, 80, dtype=np.int64)
+    image = rng.integers(0, 3100, n)  # some images and categories not evaluated
+    if image_order:
+        image = np.sort(image)
+    else:  # in order but for one row: the check must look at every piece
+        image = np.sort(image)
+        image[n // 2 + 5], image[n - 3] = image[n - 3], image[n // 2 + 5]
+    cols = Columns(image, rng.integers(0, 85, n), np.arange(1, n + 1), np.ones((n, 4)),
+                   np.ones(n), np.zeros(n, np.uint8), np.zeros(n, np.uint8), np.ones(n))
+    I, K = len(img_ids), len(cat_ids)
+    li, lc = dcells._luts(img_ids, cat_ids, cols, cols)
+    got = _core.coco_group(cols.image_id, cols.category_id, cols.image_id, cols.category_id,
+                           li, lc, I, K, threads)
+    r, i, k = dcells._prepare_rows(cols, img_ids, cat_ids, True)
+    want_rows, want_keys = dcells._sort_rows(r, i, k, I, K, True, True)
+    for rows, keys in ((got[0], got[1]), (got[2], got[3])):
         assert np.array_equal(rows, want_rows) and np.array_equal(keys, want_keys)
 
 
