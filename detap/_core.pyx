@@ -7,6 +7,7 @@ here: it is all in ``csrc/`` so that every front end shares one
 implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
+from libc.math cimport isfinite
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcpy, memmove, memset

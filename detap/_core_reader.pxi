@@ -247,3 +247,41 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
         return cols
     finally:
         detap_results_free(&r)
+
+
+def box_result_facts(bbox, score, int nthreads=0):
+    """What loadRes needs of (n, 4) xywh result boxes and their (n,) scores,
+    in one parallel pass instead of one numpy pass each: (area = w * h
+    (n,) float64, as pycocotools sets it; whether every box value and
+    score is finite; the number of boxes with a negative width or height).
+    A caller that finds a problem names it with its own (slower) checks."""
+    cdef const double[:, ::1] b = np.ascontiguousarray(bbox, dtype=np.float64)
+    cdef const double[::1] s = np.ascontiguousarray(score, dtype=np.float64)
+    cdef Py_ssize_t n = b.shape[0], i
+    if b.shape[1] != 4 or s.shape[0] != n:
+        raise ValueError("bbox must be (n, 4) and score (n,)")
+    area = np.empty(n, np.float64)
+    cdef double[::1] a = area
+    cdef Py_ssize_t bad = 0, neg = 0
+    cdef int nth = detap_team(nthreads)
+    with nogil:
+        for i in prange(n, num_threads=nth, schedule="static"):
+            a[i] = b[i, 2] * b[i, 3]
+            bad += not (isfinite(b[i, 0]) and isfinite(b[i, 1]) and isfinite(b[i, 2])
+                        and isfinite(b[i, 3]) and isfinite(s[i]))
+            neg += b[i, 2] < 0 or b[i, 3] < 0
+    return area, bad == 0, neg
+
+
+def lut_absent(const int64_t[::1] lut, const int64_t[::1] values, int nthreads=0):
+    """How many of ``values`` have no entry in the position table ``lut``
+    (outside it, or -1): a membership test of ids without (n,) temporaries.
+    A caller that finds some names the first with its own checks."""
+    cdef Py_ssize_t n = values.shape[0], m = lut.shape[0], i, absent = 0
+    cdef int64_t v
+    cdef int nth = detap_team(nthreads)
+    with nogil:
+        for i in prange(n, num_threads=nth, schedule="static"):
+            v = values[i]
+            absent += v < 0 or v >= m or lut[v] < 0
+    return absent

@@ -13,9 +13,10 @@ from typing import Optional
 
 import numpy as np
 
-from .. import group
+from .. import _core, group
+from ..threads import nthreads
 
-__all__ = ["CellGroups", "group_cells", "index_of"]
+__all__ = ["CellGroups", "all_in", "group_cells", "index_of"]
 
 
 @dataclass
@@ -130,6 +131,16 @@ def index_of(ids, values):
     i = np.searchsorted(ids, values)
     i = np.minimum(i, len(ids) - 1)
     return np.where(ids[i] == values, i, -1)
+
+
+def all_in(ids, values, threads=None):
+    """Whether every value is one of the sorted int64 ``ids`` (one parallel
+    pass over a position table when the ids are dense enough for one)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    lut = _lut(ids, len(values))
+    if lut is not None:
+        return _core.lut_absent(lut, values, nthreads(threads)) == 0
+    return bool((index_of(ids, values) >= 0).all())
 
 
 def _prepare_rows(cols, img_ids, cat_ids, use_cats, records=None):

@@ -77,13 +77,19 @@ class Columns:
         (one computed as w * h needs no check).  Boxes of negative size are
         an error, or with ``negative="warn"`` (pycocotools' API, which
         evaluates them: their IoU is 0) a DetapWarning.  crowd and ignore
-        default to zeros (results)."""
-        check_finite(bbox, "bbox", where)
-        check_negative_size(bbox, where, warn=negative == "warn")
-        if check_area:
-            check_finite(area, "area", where)
-        if score is not None:
-            check_finite(score, "score", where)
+        default to zeros (results).  ``area`` None: w * h (pycocotools'
+        result area), computed in the pass that checks boxes and scores."""
+        clean = False
+        if area is None:  # one parallel pass; the checks below only name a problem it found
+            area, finite, negatives = _core.box_result_facts(bbox, score)
+            clean, check_area = finite and not negatives, False
+        if not clean:
+            check_finite(bbox, "bbox", where)
+            check_negative_size(bbox, where, warn=negative == "warn")
+            if check_area:
+                check_finite(area, "area", where)
+            if score is not None:
+                check_finite(score, "score", where)
         n = len(image_id)
         zeros = np.zeros(n, np.uint8)
         return cls(image_id, category_id, ids, bbox, area,

@@ -16,10 +16,10 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_api
 from ..errors import DetapInputError
-from .cells import index_of
+from .cells import all_in, index_of
 from .ids import IdCodes, needs_codes
 from .masks import box_polygons, mask_columns, reader_masks, result_masks
-from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, box_area, check_finite,
+from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, check_finite,
                       column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
                       load_json, read_fast, read_json)
@@ -34,6 +34,13 @@ def _member(values, known):
     if values.dtype.kind == "i" and known.dtype.kind == "i":
         return index_of(np.unique(known), values) >= 0
     return np.isin(values, known)
+
+
+def _all_members(values, known):
+    """_member(values, known).all() without its (n,) temporaries."""
+    if values.dtype.kind == "i" and known.dtype.kind == "i":
+        return all_in(np.unique(known), values)
+    return bool(np.isin(values, known).all())
 
 
 def _unique_in_order(ids):
@@ -338,16 +345,15 @@ class COCO:
             kind = fast_kind
             img_ids, score, cat_ids = fast["image_id"], fast["score"], fast["category_id"]
         known = _id_array(self.getImgIds(), codes[0])
-        ok = _member(img_ids, known)
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
+        if not _all_members(img_ids, known):
+            i = int(np.flatnonzero(~_member(img_ids, known))[0])
             raise DetapResultsError(f"record {i}: 'image_id' {anns[i]['image_id'] if anns else int(img_ids[i])!r} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
         kpts, masks = (_fast_keypoints(fast) if fast is not None else None), fast_masks
         if kind == "bbox":
             bbox = fast["bbox"] if fast is not None else column(anns, "bbox", np.float64, where)
-            area = box_area(bbox)
+            area = None  # w * h, by Columns.checked
         elif kind == "keypoints":
             if kpts is None:
                 kpts = keypoints_column(anns, where)
@@ -364,8 +370,9 @@ class COCO:
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
                                bbox, area, score=score, check_area=False,
                                ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks)
-        unknown = ~_member(cat_ids, _id_array(self.getCatIds(), codes[1]))
-        if unknown.any():
+        known_cats = _id_array(self.getCatIds(), codes[1])
+        if not _all_members(cat_ids, known_cats):
+            unknown = ~_member(cat_ids, known_cats)
             i = int(np.flatnonzero(unknown)[0])
             warnings.warn(f"{where}: {int(unknown.sum())} result(s) have a 'category_id' not in the "
                           f"ground truth (first: record {i}, {anns[i]['category_id'] if anns else int(cat_ids[i])!r}); they are not evaluated, "

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core, group
 from ..coco.cells import index_of
 from ..core import sort_detections
-from ..coco.columns import (Columns, DetapResultsError, box_area, column, read_fast)
+from ..coco.columns import (Columns, DetapResultsError, column, read_fast)
 from ..coco.masks import box_polygons, mask_columns
 from .dataset import LVIS, read_document
 from .federated import cap_per_image
@@ -108,7 +108,7 @@ class LVISResults(LVIS):
         if self.kind == "bbox":
             if bbox is None:
                 bbox = column(records, "bbox", np.float64, where)
-            area = box_area(bbox)
+            area = None  # w * h, by Columns.checked
         else:
             masks = mask_columns([a.get("segmentation") for a in records], img.tolist(),
                                  gt.imgs, where)
