@@ -33,11 +33,6 @@ cdef extern from "tide.h" nogil:
     int detap_tide_images(const detap_tide_io *io, int nthreads)
 
 
-cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
-    if off.shape[0] != nimg + 1 or off[0] != 0 or off[nimg] != n:
-        raise ValueError(f"{name} must have n_images + 1 entries from 0 to {n}")
-
-
 def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const int64_t[::1] dt_cls,
                 const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
                 const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
@@ -48,7 +43,7 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
     gt_used uint8, gt_miss uint8, conf_match (T, nd) int64 or None): with
     ``conf_thr`` (T,) also the COCO-style confusion matching.  ``sims``:
     None (box IoU of the boxes) or the images' similarity blocks
-    (sim, sim_off, ig_sim, ig_sim_off) of ``tide_similarity``.  ``whole``:
+    (sim, sim_off, ig_sim, ig_sim_off) of ``image_similarity``.  ``whole``:
     None or (wh_off (n_images + 1,), wh_cls): whole-image regions' classes."""
     cdef Py_ssize_t nimg = dt_off.shape[0] - 1
     cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
@@ -146,65 +141,3 @@ def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[:
                                  &v_ap[0])
     _check(rc)
     return ap
-
-
-def tide_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const int64_t[::1] g_off,
-                    const int64_t[::1] g_rows, gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None,
-                    masks=None, int nthreads=0):
-    """Image i's (D_i, G_i) similarities of detection rows
-    d_rows[d_off[i]:d_off[i+1]] against GT rows g_rows[g_off[i]:g_off[i+1]]
-    (rows of the full columns), through the evaluation's similarity stage
-    (coco_similarity's: box IoU with crowd, OKS with ``kpts``, mask IoU on
-    RLE runs with ``masks``): (sims float64, block offsets (n_images + 1,)
-    int64), image i's block row-major at offsets[i]."""
-    cdef Py_ssize_t nimg = d_off.shape[0] - 1, i
-    ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
-    gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
-    db = np.ascontiguousarray(dt_boxes, dtype=np.float64).reshape(-1, 4)
-    gc = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(-1)
-    cdef Py_ssize_t G = ga.shape[0], D = db.shape[0]
-    if gb.shape[0] != G or gc.shape[0] != G:
-        raise ValueError("GT boxes, areas and crowd flags must have equal lengths")
-    if nimg < 0 or g_off.shape[0] != nimg + 1:
-        raise ValueError("d_off and g_off must have n_images + 1 entries")
-    _check_off(d_off, nimg, d_rows.shape[0], "d_off")
-    _check_off(g_off, nimg, g_rows.shape[0], "g_off")
-    if d_rows.shape[0] and (np.min(d_rows) < 0 or np.max(d_rows) >= D):
-        raise ValueError("d_rows holds a row outside the detections")
-    if g_rows.shape[0] and (np.min(g_rows) < 0 or np.max(g_rows) >= G):
-        raise ValueError("g_rows holds a row outside the GT")
-    sizes = np.diff(np.asarray(d_off)) * np.diff(np.asarray(g_off))
-    off = np.zeros(nimg + 1, np.int64)
-    np.cumsum(sizes, out=off[1:])
-    out = np.zeros(off[nimg])
-    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks)
-    cdef detap_coco_eval_in inp
-    cdef const double[:, ::1] v_gb = gb
-    cdef const double[:, ::1] v_db = db
-    cdef const uint8_t[::1] v_gc = gc
-    cdef int64_t[::1] v_off = off
-    cdef double[::1] v_out = out
-    status = np.zeros(max(nimg, 1), np.int32)   # per image: no shared write in the loop
-    cdef int32_t[::1] v_st = status
-    cdef int nth = detap_team(nthreads)
-    if off[nimg] == 0:
-        return out, off
-    memset(&inp, 0, sizeof(inp))
-    inp.gt_boxes = &v_gb[0, 0]
-    inp.dt_boxes = &v_db[0, 0]
-    inp.gt_crowd = &v_gc[0]
-    with nogil:
-        for i in prange(nimg, num_threads=nth, schedule="dynamic", chunksize=16):
-            if v_off[i + 1] == v_off[i]:
-                continue
-            if sim.fn != NULL:
-                v_st[i] = sim.fn(sim.ctx, &d_rows[d_off[i]], <size_t>(d_off[i + 1] - d_off[i]),
-                             &g_rows[g_off[i]], <size_t>(g_off[i + 1] - g_off[i]), &v_out[v_off[i]])
-            else:
-                v_st[i] = detap_coco_box_sim(&inp, &d_rows[d_off[i]], <size_t>(d_off[i + 1] - d_off[i]),
-                                         &g_rows[g_off[i]], <size_t>(g_off[i + 1] - g_off[i]),
-                                         &v_out[v_off[i]])
-    bad = np.flatnonzero(status)
-    if len(bad):
-        _check(int(status[bad[0]]))
-    return out, off

@@ -114,8 +114,29 @@ cdef class _CellSim:
 
 def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None):
     """The (D, G) similarity of every detection row against every GT row
-    (one cell's, in the caller's order): pycocotools' computeIoU for boxes,
-    computeOks with ``kpts``, mask IoU with ``masks`` (as in coco_evaluate)."""
+    (one cell's, in the caller's order): image_similarity of one image."""
+    cdef Py_ssize_t G = np.asarray(gt_area).size, D = np.asarray(dt_boxes).size // 4
+    sims, _ = image_similarity(np.array([0, D]), np.arange(D), np.array([0, G]), np.arange(G),
+                               gt_boxes, gt_area, gt_crowd, dt_boxes, kpts, masks, 1)
+    return sims.reshape(D, G)
+
+
+cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str name) except *:
+    if off.shape[0] != nimg + 1 or off[0] != 0 or off[nimg] != n:
+        raise ValueError(f"{name} must have n_images + 1 entries from 0 to {n}")
+
+
+def image_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const int64_t[::1] g_off,
+                     const int64_t[::1] g_rows, gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None,
+                     masks=None, int nthreads=0):
+    """Image i's (D_i, G_i) similarities of detection rows
+    d_rows[d_off[i]:d_off[i+1]] against GT rows g_rows[g_off[i]:g_off[i+1]]
+    (rows of the full columns), through the evaluation's similarity stage
+    (box IoU with crowd, as pycocotools' computeIoU; OKS with ``kpts``, as
+    its computeOks; mask IoU on the RLE runs with ``masks``): (sims float64,
+    block offsets (n_images + 1,) int64), image i's block row-major at
+    offsets[i]."""
+    cdef Py_ssize_t nimg = d_off.shape[0] - 1, i
     ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
     gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
     db = np.ascontiguousarray(dt_boxes, dtype=np.float64).reshape(-1, 4)
@@ -123,29 +144,49 @@ def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None
     cdef Py_ssize_t G = ga.shape[0], D = db.shape[0]
     if gb.shape[0] != G or gc.shape[0] != G:
         raise ValueError("GT boxes, areas and crowd flags must have equal lengths")
+    if nimg < 0 or g_off.shape[0] != nimg + 1:
+        raise ValueError("d_off and g_off must have n_images + 1 entries")
+    _check_off(d_off, nimg, d_rows.shape[0], "d_off")
+    _check_off(g_off, nimg, g_rows.shape[0], "g_off")
+    if d_rows.shape[0] and (np.min(d_rows) < 0 or np.max(d_rows) >= D):
+        raise ValueError("d_rows holds a row outside the detections")
+    if g_rows.shape[0] and (np.min(g_rows) < 0 or np.max(g_rows) >= G):
+        raise ValueError("g_rows holds a row outside the GT")
+    sizes = np.diff(np.asarray(d_off)) * np.diff(np.asarray(g_off))
+    off = np.zeros(nimg + 1, np.int64)
+    np.cumsum(sizes, out=off[1:])
+    out = np.zeros(off[nimg])
     cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks)
-    out = np.zeros((D, G))
-    cdef double[:, ::1] v_out = out
-    cdef const int64_t[::1] v_d = np.arange(D, dtype=np.int64)
-    cdef const int64_t[::1] v_g = np.arange(G, dtype=np.int64)
     cdef detap_coco_eval_in inp
     cdef const double[:, ::1] v_gb = gb
     cdef const double[:, ::1] v_db = db
     cdef const uint8_t[::1] v_gc = gc
-    cdef int rc = 0
-    if D == 0 or G == 0:
-        return out
+    cdef int64_t[::1] v_off = off
+    cdef double[::1] v_out = out
+    status = np.zeros(max(nimg, 1), np.int32)   # per image: no shared write in the loop
+    cdef int32_t[::1] v_st = status
+    cdef int nth = detap_team(nthreads)
+    if off[nimg] == 0:
+        return out, off
     memset(&inp, 0, sizeof(inp))
     inp.gt_boxes = &v_gb[0, 0]
     inp.dt_boxes = &v_db[0, 0]
     inp.gt_crowd = &v_gc[0]
     with nogil:
-        if sim.fn != NULL:
-            rc = sim.fn(sim.ctx, &v_d[0], D, &v_g[0], G, &v_out[0, 0])
-        else:
-            rc = detap_coco_box_sim(&inp, &v_d[0], D, &v_g[0], G, &v_out[0, 0])
-    _check(rc)
-    return out
+        for i in prange(nimg, num_threads=nth, schedule="dynamic", chunksize=16):
+            if v_off[i + 1] == v_off[i]:
+                continue
+            if sim.fn != NULL:
+                v_st[i] = sim.fn(sim.ctx, &d_rows[d_off[i]], <size_t>(d_off[i + 1] - d_off[i]),
+                             &g_rows[g_off[i]], <size_t>(g_off[i + 1] - g_off[i]), &v_out[v_off[i]])
+            else:
+                v_st[i] = detap_coco_box_sim(&inp, &d_rows[d_off[i]], <size_t>(d_off[i + 1] - d_off[i]),
+                                         &g_rows[g_off[i]], <size_t>(g_off[i + 1] - g_off[i]),
+                                         &v_out[v_off[i]])
+    bad = np.flatnonzero(status)
+    if len(bad):
+        _check(int(status[bad[0]]))
+    return out, off
 
 
 def numpy_exp(x):

@@ -58,7 +58,7 @@ class Shapes:
         return len(self.gt.hw) if self.kind == "segm" else len(self.gt)
 
     def similarity_args(self):
-        """``_core.tide_similarity``'s keyword arguments (the GT's mask counts
+        """``_core.image_similarity``'s keyword arguments (the GT's mask counts
         decoded, as the evaluation does: only detections stay strings)."""
         if self.kind == "segm":
             return {"masks": (self.gt.decoded().arrays(), self.dt.arrays())}
@@ -164,8 +164,8 @@ class Scene:
         crowd = self.gt_ignore[:m].view(np.uint8)   # crowd IoU against the ignore regions
         out = []
         for off, rows in ((g_off, g_rows), (r_off, r_rows)):
-            out += _core.tide_similarity(d_off, d_rows, off, rows, box, area, crowd,
-                                         self.dt_box, nthreads=threads, **sh.similarity_args())
+            out += _core.image_similarity(d_off, d_rows, off, rows, box, area, crowd,
+                                          self.dt_box, nthreads=threads, **sh.similarity_args())
         return tuple(out)
 
     def whole_groups(self):
