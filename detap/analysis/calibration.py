@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DetapInputError
 
-__all__ = ["Calibration", "calibration", "not_confidences"]
+__all__ = ["Calibration", "NotConfidences", "calibration", "not_confidences"]
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Calibration:
 
     def to_dict(self):
         def num(a):
-            return [None if not np.isfinite(v) else float(v) for v in a]
+            return [_num(v) for v in a]
         return {"binning": f"{len(self.count)} equal-width bins over [0, 1], "
                            "bin = min(floor(score * n_bins), n_bins - 1)",
                 "ece": _num(self.ece), "mce": _num(self.mce), "n_detections": self.n_detections,
@@ -50,6 +50,10 @@ class Calibration:
 
 def _num(x):
     return float(x) if np.isfinite(x) else None
+
+
+class NotConfidences(DetapInputError):
+    """Scores that are not confidences in [0, 1] (logits, say)."""
 
 
 def not_confidences(scores):
@@ -74,7 +78,7 @@ def calibration(scores, correct, n_bins=10):
         raise DetapInputError(f"calibration: {len(s)} scores for {len(c)} outcomes")
     why = not_confidences(s)
     if why:
-        raise DetapInputError(why)
+        raise NotConfidences(why)
     b = np.minimum(np.floor(s * n_bins), n_bins - 1).astype(np.int64)
     count = np.bincount(b, minlength=n_bins)
     sconf = np.bincount(b, weights=s, minlength=n_bins)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import group
+from ..coco.cells import index_of
 from ..errors import DetapInputError, DetapWarning
-from .calibration import Calibration, calibration, not_confidences
+from .calibration import Calibration, NotConfidences, calibration
 from .confusion import (ConfusionMatrix, coco_pairs, matrix_of_pairs, thresholds,
                         ultralytics_pairs)
 from .images import ImageResults, image_results
@@ -186,17 +187,13 @@ class AnalysisState:
         K = len(classes)
         names = [str(c) for c in classes] if names is None else list(names)
 
-        identity = np.array_equal(classes, np.arange(K))
+        order = np.argsort(classes, kind="stable")
 
-        def dense(v):
-            if identity:
-                if len(v) and (v.min() < 0 or v.max() >= K):
-                    raise DetapInputError("the analysis met a class label outside the class list")
-                return v
-            i = np.searchsorted(classes, v) if K else np.zeros(len(v), np.int64)
-            if len(v) and (i.max(initial=0) >= K or not np.array_equal(classes[np.minimum(i, K - 1)], v)):
+        def dense(v):  # class labels -> positions in the class list (in report order)
+            i = index_of(classes[order].astype(np.int64), np.asarray(v, np.int64))
+            if len(i) and i.min() < 0:
                 raise DetapInputError("the analysis met a class label outside the class list")
-            return i.astype(np.int64)
+            return order[i]
         rec = _canonical(rec, images)
         rec = TideRecords(**dict(vars(rec), dt_cls=dense(rec.dt_cls), dt_fixcls=dense(rec.dt_fixcls),
                                  gt_cls=dense(rec.gt_cls)))
@@ -216,11 +213,11 @@ class AnalysisState:
 def _calibration(scores, correct, n_bins):
     """``calibration``, or None with a warning when the scores are not
     confidences (logits, say): the rest of the analysis does not need them."""
-    why = not_confidences(scores)
-    if why:
-        warnings.warn(f"analysis: no calibration: {why}", DetapWarning, stacklevel=3)
+    try:
+        return calibration(scores, correct, n_bins)
+    except NotConfidences as e:
+        warnings.warn(f"analysis: no calibration: {e}", DetapWarning, stacklevel=3)
         return None
-    return calibration(scores, correct, n_bins)
 
 
 def _canonical(rec, images):

@@ -212,11 +212,9 @@ def tide_summary(rec, n_classes=None):
     # nothing fixed but the GT count (Miss, FalseNeg): the same points
     order = _then(unfixed_order, first)
     kc, kt = cls_P[base_P], tp_P[base_P]
-    k_off = np.searchsorted(kc, np.arange(K + 1)).astype(np.int64)
 
     def mean_npos(npos_):
-        a = _core.tide_class_ap(k_off, kt.view(np.uint8), np.asarray(npos_, np.int64))
-        return _mean(a, np.diff(k_off), npos_, order)
+        return _mean(*class_ap(base_P, tp_P, npos_), npos_, order)
 
     # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
     a, c = segment_ap(kc, kt[np.lexsort((~kt, kc))], npos, K)
