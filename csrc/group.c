@@ -1,18 +1,73 @@
 #include <stdlib.h>
 #include "group.h"
 
+/* Rows [lo, hi) of piece q of P: the same split in every pass. */
+static inline void piece(size_t n, size_t q, size_t P, size_t *lo, size_t *hi) {
+    *lo = n * q / P;
+    *hi = n * (q + 1) / P;
+}
+
 int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
-                         int64_t *off, int64_t *perm) {
-    for (size_t i = 0; i <= nimg; i++) off[i] = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (img[k] < 0 || (uint64_t)img[k] >= nimg) return DETAP_EINDEX;
-        off[img[k] + 1]++;
+                         int64_t *off, int64_t *perm, int nthreads) {
+    /* P pieces of rows, each counted and scattered by one thread; piece
+     * q's rows of image i go after pieces 0..q-1's, so the sort is stable.
+     * Pieces only when the per-piece counts stay small beside the rows. */
+    size_t P = n < (1u << 16) ? 1 : (size_t)detap_team(nthreads);
+    if (P > 1 && (nimg + 1) * P > 2 * n) P = 1;
+    int64_t *cnt = calloc(P * (nimg + 1), sizeof *cnt);
+    if (!cnt) return DETAP_ENOMEM;
+    int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads((int)P) reduction(|:bad)
+#endif
+    {
+#ifdef _OPENMP
+        size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+#else
+        size_t me = 0, team = 1;
+#endif
+        for (size_t q = me; q < P; q += team) {
+            size_t lo, hi;
+            piece(n, q, P, &lo, &hi);
+            int64_t *c = cnt + q * (nimg + 1);
+            for (size_t k = lo; k < hi; k++) {
+                if (img[k] < 0 || (uint64_t)img[k] >= nimg) { bad = 1; break; }
+                c[img[k]]++;
+            }
+        }
     }
-    for (size_t i = 0; i < nimg; i++) off[i + 1] += off[i];
-    /* off[i] doubles as the fill cursor, then is shifted back */
-    for (size_t k = 0; k < n; k++) perm[off[img[k]]++] = (int64_t)k;
-    for (size_t i = nimg; i > 0; i--) off[i] = off[i - 1];
-    off[0] = 0;
+    if (bad) {
+        free(cnt);
+        return DETAP_EINDEX;
+    }
+    /* each (piece, image)'s first output position */
+    int64_t at = 0;
+    for (size_t i = 0; i < nimg; i++) {
+        off[i] = at;
+        for (size_t q = 0; q < P; q++) {
+            int64_t v = cnt[q * (nimg + 1) + i];
+            cnt[q * (nimg + 1) + i] = at;
+            at += v;
+        }
+    }
+    off[nimg] = at;
+#ifdef _OPENMP
+#pragma omp parallel num_threads((int)P)
+#endif
+    {
+#ifdef _OPENMP
+        size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+#else
+        size_t me = 0, team = 1;
+#endif
+        for (size_t q = me; q < P; q += team) {
+            size_t lo, hi;
+            piece(n, q, P, &lo, &hi);
+            int64_t *c = cnt + q * (nimg + 1);
+            for (size_t k = lo; k < hi; k++) perm[c[img[k]]++] = (int64_t)k;
+        }
+    }
+    free(cnt);
     return DETAP_OK;
 }
 
@@ -21,11 +76,6 @@ static inline int64_t lut_lookup(const int64_t *lut, size_t n_lut, int64_t v) {
 }
 
 /* Rows [lo, hi) of piece q of P: the same split in every pass. */
-static inline void piece(size_t n, size_t q, size_t P, size_t *lo, size_t *hi) {
-    *lo = n * q / P;
-    *hi = n * (q + 1) / P;
-}
-
 int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
                      const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
                      size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,

@@ -12,9 +12,10 @@
 
 /* Stable counting sort of rows by image index.  img[k] must lie in
  * [0, nimg).  Writes off[nimg + 1] (row ranges) and perm[n] (rows of image i
- * are perm[off[i] .. off[i+1]-1], in input order). */
+ * are perm[off[i] .. off[i+1]-1], in input order).  Large inputs are
+ * counted and scattered on nthreads threads (detap_team's policy). */
 int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
-                         int64_t *off, int64_t *perm);
+                         int64_t *off, int64_t *perm, int nthreads);
 
 /* pycocotools' cells for one side (GT or detections) with useCats and
  * unique annotation ids: the rows whose image and category are evaluated,

@@ -49,7 +49,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     if (!kimg || !doff || !pos || !dbox || (quad ? !gquad : obb ? !gobb : prob ? !gg : !garea))
         goto done;
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
-    rc = detap_group_by_image(kimg, nd, nimg, doff, pos);
+    rc = detap_group_by_image(kimg, nd, nimg, doff, pos, nthreads);
     if (rc != DETAP_OK) goto done;
     if (quad)
         for (size_t j = 0; j < ng; j++) detap_quad_prep(gt_boxes + 8 * j, gquad + j);

@@ -38,7 +38,7 @@ cdef extern from "sort.h" nogil:
 
 cdef extern from "group.h" nogil:
     int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
-                             int64_t *off, int64_t *perm)
+                             int64_t *off, int64_t *perm, int nthreads)
     int detap_merge_cells(const int64_t *a_key, size_t na, const int64_t *b_key, size_t nb,
                           int64_t *keys, size_t *nkeys, int64_t *a_off, int64_t *b_off)
     int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
@@ -252,7 +252,7 @@ def iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int kind,
     return out
 
 
-def group_by_image(const int64_t[::1] img, Py_ssize_t nimg):
+def group_by_image(const int64_t[::1] img, Py_ssize_t nimg, int nthreads=1):
     """Stable grouping of rows by image index: (offsets (nimg+1,), perm (n,))."""
     if nimg < 0:
         raise ValueError("nimg must be >= 0")
@@ -264,7 +264,7 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg):
     cdef int rc
     with nogil:
         rc = detap_group_by_image(&img[0] if n else &dummy, n, nimg, &o[0],
-                                  &p[0] if n else &dummy)
+                                  &p[0] if n else &dummy, nthreads)
     _check(rc)
     return off, perm
 

@@ -11,10 +11,11 @@ from . import _core
 __all__ = ["by_image", "coco_cells", "merge_cells"]
 
 
-def by_image(img, n):
+def by_image(img, n, threads=1):
     """Stable grouping of rows by index ``img`` (m,) in [0, n): (offsets
-    (n + 1,), perm (m,)); group i is rows perm[offsets[i]:offsets[i + 1]]."""
-    return _core.group_by_image(np.ascontiguousarray(img, dtype=np.int64), int(n))
+    (n + 1,), perm (m,)); group i is rows perm[offsets[i]:offsets[i + 1]].
+    ``threads`` as detap.threads (large inputs only; default one)."""
+    return _core.group_by_image(np.ascontiguousarray(img, dtype=np.int64), int(n), threads)
 
 
 def coco_cells(g_image, g_cat, d_image, d_cat, lut_img, lut_cat, n_images, n_cats, threads):

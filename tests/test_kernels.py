@@ -515,6 +515,21 @@ def test_group_by_image_out_of_range(img, nimg):
         _core.group_by_image(np.array(img, dtype=np.int64), nimg)
 
 
+@pytest.mark.parametrize("n, nimg", [(200_003, 5000), (70_000, 100), (300_000, 200_000)])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_group_by_image_in_pieces_is_a_stable_sort(n, nimg, threads):
+    """Above 2^16 rows the grouping counts and scatters one piece per
+    thread (few images or many, where it stays on one piece): still
+    numpy's stable argsort, and a bad index in the last piece is seen."""
+    img = np.random.default_rng(n).integers(0, nimg, n)
+    off, perm = _core.group_by_image(img, nimg, threads)
+    assert np.array_equal(perm, np.argsort(img, kind="stable"))
+    assert np.array_equal(off, np.r_[0, np.cumsum(np.bincount(img, minlength=nimg))])
+    img[-1] = nimg
+    with pytest.raises(IndexError):
+        _core.group_by_image(img, nimg, threads)
+
+
 def test_group_by_image_negative_nimg():
     with pytest.raises(ValueError):
         _core.group_by_image(np.zeros(0, np.int64), -1)

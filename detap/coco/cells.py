@@ -62,7 +62,7 @@ def group_cells(gt, dt, img_ids, cat_ids, use_cats, threads):
     if use_cats and I:
         cat_off = np.zeros(K + 1, np.int64)
         np.cumsum(np.bincount(cell_key // I, minlength=K), out=cat_off[1:])
-        cell_order = group.by_image(cell_key % I, I)[1]
+        cell_order = group.by_image(cell_key % I, I, threads)[1]
     elif use_cats:  # no images: no cells
         cat_off, cell_order = np.zeros(K + 1, np.int64), None
     else:
