@@ -47,7 +47,7 @@ from .coco import Params, engine
 from .coco.arrays import columns_from_arrays
 from .coco.summarize import summarize
 from .conventions import PRESETS
-from .core import evaluate_class
+from .core import evaluate_class, sort_detections
 from .errors import DetapInputError
 from .progress import progress
 from .result import ClassReport, EvalResult, best_f1
@@ -257,8 +257,8 @@ def _coco_class_curve(m, k, t):
     # a category's cells are consecutive, so are their kept detections
     k0, k1 = m.kept_off[c0], m.kept_off[c1]
     scores = m.kept_scores(k0, k1)
-    order = np.argsort(-scores, kind="mergesort")
-    lab = m.label_values(slice(k0, k1))[order, 0, t]
+    order = sort_detections(scores)  # (stable: np.argsort(-scores, kind="mergesort"))
+    lab = m.label_values_at(slice(k0, k1), 0, t)[order]
     keep = lab != -1
     lab, scores = lab[keep], scores[order][keep]
     tp = np.cumsum(lab == 1, dtype=np.float64)

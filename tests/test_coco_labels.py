@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from detap.coco import COCO, COCOeval
-from detap.coco.labels import pack, packed_shape, unpack
+from detap.coco.labels import pack, packed_shape, unpack, values_at
 from detap.synth import make_coco
 
 
@@ -28,6 +28,10 @@ def test_pack_unpack_round_trip(values):
     packed = pack(values)
     assert packed.shape == packed_shape(n, A, T) and packed.dtype == np.uint8
     assert np.array_equal(unpack(packed, T), values)
+    for a in range(A):  # one (area range, threshold) read alone
+        for t in range(T):
+            got = values_at(packed, a, t)
+            assert got.dtype == np.int8 and np.array_equal(got, values[:, a, t])
 
 
 @pytest.mark.parametrize("T", [1, 8, 9, 17])

@@ -25,7 +25,7 @@ from ..errors import DetapInputError
 from ..threads import nthreads
 from .cells import group_cells
 from .columns import Columns
-from .labels import pack, unpack
+from .labels import pack, unpack, values_at
 
 __all__ = ["Matches", "Cells", "Rows", "EvalState", "evaluate", "accumulate", "accumulate_params", "match_cell",
            "cell_ious", "state_from_eval_imgs", "kpt_vars"]
@@ -71,6 +71,11 @@ class Matches:
     def label_values(self, rows=slice(None)):
         """The labels of kept detections ``rows`` as (n, A, T) int8 values."""
         return unpack(self.labels[rows], self.T)
+
+    def label_values_at(self, rows, a, t):
+        """The (n,) int8 labels of kept detections ``rows`` in area range
+        ``a`` at threshold ``t``."""
+        return values_at(self.labels[rows], a, t)
 
     @property
     def K(self):

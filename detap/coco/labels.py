@@ -8,7 +8,7 @@ Arrays: values (n, A, T) int8; packed (n, A, 2, ceil(T / 8)) uint8.
 """
 import numpy as np
 
-__all__ = ["pack", "unpack", "packed_shape"]
+__all__ = ["pack", "unpack", "packed_shape", "values_at"]
 
 
 def packed_shape(n, A, T):
@@ -28,3 +28,13 @@ def unpack(packed, T):
     """Packed labels of T thresholds -> (n, A, T) int8 values (1, 0, -1)."""
     bits = np.unpackbits(np.asarray(packed, dtype=np.uint8), axis=-1, count=T, bitorder="little")
     return bits[:, :, 0].astype(np.int8) - bits[:, :, 1].astype(np.int8)
+
+
+def values_at(packed, a, t):
+    """The (n,) int8 label values of area range ``a`` and threshold ``t``
+    alone, read from the packed labels without unpacking the others."""
+    byte, bit = divmod(int(t), 8)
+    p = np.asarray(packed, dtype=np.uint8)
+    tp = (p[:, a, 0, byte] >> bit) & 1
+    ig = (p[:, a, 1, byte] >> bit) & 1
+    return tp.astype(np.int8) - ig.astype(np.int8)
