@@ -31,23 +31,26 @@ cdef int _numpy_exp_loop() except -1:
 cdef class _CellSim:
     """The similarity function of a COCO evaluation and its context, with
     the arrays it points into kept alive: box IoU (fn NULL: the driver's
-    default) or keypoint OKS."""
+    default), keypoint OKS, mask IoU or rotated-box IoU."""
     cdef detap_cell_sim_fn fn
     cdef const void *ctx
     cdef detap_oks_ctx oks
     cdef detap_mask_ctx mask
+    cdef detap_obb_cells obb
     cdef detap_rle *g_rle
     cdef detap_rle *d_rle
     cdef list keep
 
     def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, gt_crowd=None,
-                  kpts=None, masks=None):
+                  kpts=None, masks=None, obb=None):
         self.fn = NULL
         self.ctx = NULL
         self.g_rle = self.d_rle = NULL
         self.keep = []
         if masks is not None:
             self._masks(ng, nd, gt_crowd, masks)
+        if obb is not None:
+            self._obb(ng, nd, gt_crowd, obb)
         if kpts is None:
             return
         _numpy_exp_loop()
@@ -107,15 +110,34 @@ cdef class _CellSim:
         self.fn = detap_coco_mask_sim
         self.ctx = &self.mask
 
+    def _obb(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, obb):
+        """obb = (GT (ng, 5), detections (nd, 5)) [cx, cy, w, h, angle]
+        rows: hotcoco's rotated IoU (csrc/obb_iou.h)."""
+        go = np.ascontiguousarray(obb[0], dtype=np.float64)
+        do = np.ascontiguousarray(obb[1], dtype=np.float64)
+        if go.shape != (ng, 5) or do.shape != (nd, 5):
+            raise ValueError(f"rotated boxes must have shape (n, 5), got {go.shape} (GT) and "
+                             f"{do.shape} (detections) for {ng} and {nd} rows")
+        if not (np.isfinite(go).all() and np.isfinite(do).all()):
+            raise ValueError("rotated boxes must be finite")
+        crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
+        self.keep = [go, do, crowd]
+        self.obb.gt = <const double *>cnp.PyArray_DATA(go)
+        self.obb.dt = <const double *>cnp.PyArray_DATA(do)
+        self.obb.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+        self.fn = detap_coco_obb_sim
+        self.ctx = &self.obb
+
     def __dealloc__(self):
         free(self.g_rle)
         free(self.d_rle)
 
 
-def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None):
+def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None, obb=None):
     """The (D, G) similarity of every detection row against every GT row
     (one cell's, in the caller's order): pycocotools' computeIoU for boxes,
-    computeOks with ``kpts``, mask IoU with ``masks`` (as in coco_evaluate)."""
+    computeOks with ``kpts``, mask IoU with ``masks``, hotcoco's rotated IoU
+    with ``obb`` (as in coco_evaluate)."""
     ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
     gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
     db = np.ascontiguousarray(dt_boxes, dtype=np.float64).reshape(-1, 4)
@@ -123,7 +145,7 @@ def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None
     cdef Py_ssize_t G = ga.shape[0], D = db.shape[0]
     if gb.shape[0] != G or gc.shape[0] != G:
         raise ValueError("GT boxes, areas and crowd flags must have equal lengths")
-    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks)
+    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks, obb)
     out = np.zeros((D, G))
     cdef double[:, ::1] v_out = out
     cdef const int64_t[::1] v_d = np.arange(D, dtype=np.int64)
@@ -250,7 +272,8 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
-                  bint with_matches=False, kpts=None, masks=None, dt_unmatched_ignored=None):
+                  bint with_matches=False, kpts=None, masks=None, dt_unmatched_ignored=None,
+                  obb=None):
     """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
@@ -267,6 +290,9 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     gt_boxes and gt_area then are the GT boxes and areas it reads.  ``masks``
     = ((counts, off, hw, bbox) of the GT rows, the same of the detection
     rows; see rle_columns) makes it pycocotools' mask IoU (csrc/mask_cells.h).
+    ``obb`` = (gt (ng, 5), dt (nd, 5)) rotated rectangles [cx, cy, w, h,
+    angle] makes it hotcoco's rotated IoU (csrc/obb_iou.h; crowd GT divide
+    by the detection's area).
 
     ``dt_unmatched_ignored`` (nd,) uint8, or None: a detection flagged
     non-zero is ignored when unmatched, in every area range (lvis-api's
@@ -362,7 +388,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.max_det = max_det
     inp.sim = NULL  # pycocotools' bbox IoU
     inp.sim_ctx = NULL
-    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks)
+    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks, obb)
     if sim.fn != NULL:
         inp.sim = sim.fn
         inp.sim_ctx = sim.ctx
