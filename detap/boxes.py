@@ -11,12 +11,24 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["BOX_WIDTHS", "ORIENTED_FORMATS", "boxes_as"]
+__all__ = ["BOX_WIDTHS", "ORIENTED_FORMATS", "box_kind", "boxes_as", "obb_size"]
 
 #: values per box of each layout
 BOX_WIDTHS = {"xyxy": 4, "xywh": 4, "quad": 8, "obb": 5}
 #: the layouts of oriented boxes (their IoU is not the axis-aligned one)
 ORIENTED_FORMATS = ("quad", "obb")
+
+
+def box_kind(box_format):
+    """What a layout's IoU compares: "quad" (polygons), "obb" (rotated
+    rectangles) or "box" (axis-aligned: xyxy, xywh)."""
+    return box_format if box_format in ORIENTED_FORMATS else "box"
+
+
+def obb_size(obb):
+    """(w, h) of (n, 5) rotated boxes: the rectangle's own sides (its area
+    is w * h, hotcoco's), not those of its axis-aligned extent."""
+    return obb[:, 2], obb[:, 3]
 
 
 def boxes_as(boxes, src, dst):

@@ -378,7 +378,7 @@ class Evaluator:
                    det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                    nonneg_sizes=self.protocol == "coco")
         c.shapes = self._shapes(shapes, len(c.gt_boxes), len(c.det_boxes))
-        check_box_kind(box_format == "quad", self.protocol)
+        check_box_kind("quad" if box_format == "quad" else "box", self.protocol)
         if not len(c.images):
             return
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")

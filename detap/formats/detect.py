@@ -35,7 +35,7 @@ _SAMPLE_FILES = 50     # files looked at per folder
 _SAMPLE_LINES = 2000   # lines looked at per folder
 _ALL = frozenset({"cartucho", "yolo", "text", "dota", "yolo-obb"})
 _HINT = ("pass --format (format=) voc, coco, yolo, cartucho, text, dota or yolo-obb; for text "
-         "also --box-format xyxy|xywh|cxcywh|quad and --relative when coordinates are fractions")
+         "also --box-format xyxy|xywh|cxcywh|quad|obb and --relative when coordinates are fractions")
 
 
 def detect_format(gt, dt=None):

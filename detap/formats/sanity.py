@@ -165,7 +165,7 @@ def _check_text_boxes(ds, side, where, box_format):
     if n < MIN_BOXES:
         return
     what = "ground-truth boxes" if side == "gt" else "detection boxes"
-    hint = (f"pass --box-format (xyxy, xywh, cxcywh or quad) to match the files; text boxes are "
+    hint = (f"pass --box-format (xyxy, xywh, cxcywh, quad or obb) to match the files; text boxes are "
             f"read as {box_format or 'xywh'} by default")
     if _check_extent(ds, side, where, f" when read as {box_format or 'xywh'}: {hint}"):
         return
