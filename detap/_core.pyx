@@ -64,6 +64,12 @@ cdef extern from "match_images.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               double *out, int64_t *undefined)
+    ctypedef struct detap_quad_cells:
+        const double *gt
+        const double *dt
+        const uint8_t *gt_crowd
+    int detap_coco_quad_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                            size_t G, double *out)
 
 cdef extern from "obb_iou.h" nogil:
     int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,

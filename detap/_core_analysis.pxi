@@ -150,12 +150,13 @@ def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[:
 
 def tide_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const int64_t[::1] g_off,
                     const int64_t[::1] g_rows, gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None,
-                    masks=None, int nthreads=0, obb=None):
+                    masks=None, int nthreads=0, obb=None, quad=None):
     """Image i's (D_i, G_i) similarities of detection rows
     d_rows[d_off[i]:d_off[i+1]] against GT rows g_rows[g_off[i]:g_off[i+1]]
     (rows of the full columns), through the evaluation's similarity stage
     (coco_similarity's: box IoU with crowd, OKS with ``kpts``, mask IoU on
-    RLE runs with ``masks``, rotated IoU with ``obb``): (sims float64, block offsets (n_images + 1,)
+    RLE runs with ``masks``, rotated IoU with ``obb``, polyiou's with
+    ``quad``; crowd GT: intersection over the detection's area): (sims float64, block offsets (n_images + 1,)
     int64), image i's block row-major at offsets[i]."""
     cdef Py_ssize_t nimg = d_off.shape[0] - 1, i
     ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
@@ -177,7 +178,7 @@ def tide_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const i
     off = np.zeros(nimg + 1, np.int64)
     np.cumsum(sizes, out=off[1:])
     out = np.zeros(off[nimg])
-    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks, obb)
+    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks, obb, quad)
     cdef detap_coco_eval_in inp
     cdef const double[:, ::1] v_gb = gb
     cdef const double[:, ::1] v_db = db

@@ -37,12 +37,13 @@ cdef class _CellSim:
     cdef detap_oks_ctx oks
     cdef detap_mask_ctx mask
     cdef detap_obb_cells obb
+    cdef detap_quad_cells quad
     cdef detap_rle *g_rle
     cdef detap_rle *d_rle
     cdef list keep
 
     def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, gt_crowd=None,
-                  kpts=None, masks=None, obb=None):
+                  kpts=None, masks=None, obb=None, quad=None):
         self.fn = NULL
         self.ctx = NULL
         self.g_rle = self.d_rle = NULL
@@ -50,7 +51,9 @@ cdef class _CellSim:
         if masks is not None:
             self._masks(ng, nd, gt_crowd, masks)
         if obb is not None:
-            self._obb(ng, nd, gt_crowd, obb)
+            self._obb(ng, nd, gt_crowd, obb, 5)
+        if quad is not None:
+            self._obb(ng, nd, gt_crowd, quad, 8)
         if kpts is None:
             return
         _numpy_exp_loop()
@@ -110,23 +113,32 @@ cdef class _CellSim:
         self.fn = detap_coco_mask_sim
         self.ctx = &self.mask
 
-    def _obb(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, obb):
-        """obb = (GT (ng, 5), detections (nd, 5)) [cx, cy, w, h, angle]
-        rows: hotcoco's rotated IoU (csrc/obb_iou.h)."""
+    def _obb(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, obb, Py_ssize_t width):
+        """obb = (GT (ng, width), detections (nd, width)) rows: width 5,
+        [cx, cy, w, h, angle] rotated boxes under hotcoco's rotated IoU
+        (csrc/obb_iou.h); width 8, quadrilaterals under polyiou's
+        (csrc/quad_iou.h)."""
         go = np.ascontiguousarray(obb[0], dtype=np.float64)
         do = np.ascontiguousarray(obb[1], dtype=np.float64)
-        if go.shape != (ng, 5) or do.shape != (nd, 5):
-            raise ValueError(f"rotated boxes must have shape (n, 5), got {go.shape} (GT) and "
-                             f"{do.shape} (detections) for {ng} and {nd} rows")
+        if go.shape != (ng, width) or do.shape != (nd, width):
+            raise ValueError(f"oriented boxes must have shape (n, {width}), got {go.shape} (GT) "
+                             f"and {do.shape} (detections) for {ng} and {nd} rows")
         if not (np.isfinite(go).all() and np.isfinite(do).all()):
-            raise ValueError("rotated boxes must be finite")
+            raise ValueError("oriented boxes must be finite")
         crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
         self.keep = [go, do, crowd]
-        self.obb.gt = <const double *>cnp.PyArray_DATA(go)
-        self.obb.dt = <const double *>cnp.PyArray_DATA(do)
-        self.obb.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
-        self.fn = detap_coco_obb_sim
-        self.ctx = &self.obb
+        if width == 5:
+            self.obb.gt = <const double *>cnp.PyArray_DATA(go)
+            self.obb.dt = <const double *>cnp.PyArray_DATA(do)
+            self.obb.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+            self.fn = detap_coco_obb_sim
+            self.ctx = &self.obb
+        else:
+            self.quad.gt = <const double *>cnp.PyArray_DATA(go)
+            self.quad.dt = <const double *>cnp.PyArray_DATA(do)
+            self.quad.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+            self.fn = detap_coco_quad_sim
+            self.ctx = &self.quad
 
     def __dealloc__(self):
         free(self.g_rle)

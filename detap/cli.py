@@ -205,9 +205,6 @@ def _eval(args, out):
         if not ds.has_dets:
             raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
         protocols = _protocols(args, fmt, ds.box_kind)
-        if getattr(args, "analysis", False) and ds.oriented:
-            raise DetapInputError("--analysis compares axis-aligned boxes; it does not take "
-                                  "oriented boxes (quadrilaterals) yet")
         results = _evaluate(args, ds, protocols)
         if getattr(args, "analysis", False):
             from .analysis import analyze
