@@ -172,13 +172,24 @@ def _parse_file(path, lay):
             parts.pop()
         if len(parts) != n:
             raise DetapInputError(f"expected {n} fields '{lay.usage()}', got {len(parts)}: "
-                                  f"{raw.strip()!r}", path, no)
+                                  f"{raw.strip()!r}{_confidence_hint(lay, len(parts))}", path, no)
         labels.append(parts[0])
         numbers.extend(parts[1:])
         lines.append(no)
         difficult.append(hard)
     values = _floats(numbers, lay, path, lines).reshape(len(lines), n - 1)
     return labels, values, np.array(lines, dtype=np.int64), np.array(difficult, dtype=bool)
+
+
+def _confidence_hint(lay, got):
+    """Why a line may have one field too few or too many: a detection file
+    without its confidence column, or a ground-truth file with one."""
+    n = len(lay.fields)
+    if lay.score is not None and got == n - 1:
+        return " (no confidence: detection lines need one, as the usage says)"
+    if lay.score is None and got == n + 1:
+        return " (a confidence? ground-truth lines have none: detections go to --dt)"
+    return ""
 
 
 def _floats(tokens, lay, path, lines):
