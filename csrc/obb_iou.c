@@ -95,21 +95,10 @@ int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t n
     return DETAP_OK;
 }
 
-int detap_coco_obb_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                       size_t G, double *out) {
-    const detap_obb_cells *x = ctx;
-    if (D == 0 || G == 0) return DETAP_OK;
-    detap_obb *g = malloc(G * sizeof *g);
-    if (!g) return DETAP_ENOMEM;
-    for (size_t j = 0; j < G; j++) detap_obb_prep(x->gt + 5 * (size_t)grow[j], g + j);
-    for (size_t i = 0; i < D; i++) {
-        detap_obb d;
-        detap_obb_prep(x->dt + 5 * (size_t)drow[i], &d);
-        for (size_t j = 0; j < G; j++)
-            out[i * G + j] = detap_obb_iou(&d, g + j, x->gt_crowd[grow[j]]);
-    }
-    free(g);
-    return DETAP_OK;
+void detap_obb_prep_shape(const double *b, void *out) { detap_obb_prep(b, out); }
+
+double detap_obb_pair(const void *d, const void *g, int crowd) {
+    return detap_obb_iou(d, g, crowd);
 }
 
 void detap_gbox_prep(const double *b, detap_gbox *out) {

@@ -45,17 +45,12 @@ void detap_obb_sim_row(const detap_obb *d, const detap_obb *gt, const uint8_t *c
 int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                          const uint8_t *crowd, double *out);
 
-/* The COCO cell similarity of rotated rectangles (coco_eval.h's
- * detap_cell_sim_fn, as hotcoco's compute_obb_iou_static):
- * out[d * G + g] = detap_obb_iou(dt row drow[d], GT row grow[g], crowd of
- * that GT row).  ctx is a detap_obb_cells.  DETAP_OK or DETAP_ENOMEM. */
-typedef struct {
-    const double *gt, *dt;    /* 5 per row: cx, cy, w, h, angle */
-    const uint8_t *gt_crowd;  /* per GT row: intersection over the detection's area */
-} detap_obb_cells;
-
-int detap_coco_obb_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                       size_t G, double *out);
+/* The COCO cell similarity of rotated rectangles (hotcoco's
+ * compute_obb_iou_static), through coco_eval.h's detap_shape_cells with
+ * width 5, prep_size sizeof(detap_obb): prep = detap_obb_prep_shape, pair =
+ * detap_obb_pair (detap_obb_iou of the detection against the GT). */
+void detap_obb_prep_shape(const double *b, void *out);
+double detap_obb_pair(const void *d, const void *g, int crowd);
 
 /* ProbIoU: each box a Gaussian of covariance [[a, c], [c, b]] with
  * a0 = w^2 / 12, b0 = h^2 / 12, a = a0 cos^2 + b0 sin^2,

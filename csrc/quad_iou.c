@@ -191,27 +191,13 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
         row[g] = hbb_overlap(d, gt + g) ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
 }
 
-int detap_coco_quad_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                        size_t G, double *out) {
-    const detap_quad_cells *x = ctx;
-    if (D == 0 || G == 0) return DETAP_OK;
-    detap_quad *g = malloc(G * sizeof *g);
-    if (!g) return DETAP_ENOMEM;
-    for (size_t j = 0; j < G; j++) detap_quad_prep(x->gt + 8 * (size_t)grow[j], g + j);
+void detap_quad_prep_shape(const double *q, void *out) { detap_quad_prep(q, out); }
+
+double detap_quad_pair(const void *dv, const void *gv, int crowd) {
+    const detap_quad *d = dv, *g = gv;
     int64_t undefined = 0; /* (counted and warned of by the evaluation, not here) */
-    for (size_t i = 0; i < D; i++) {
-        detap_quad d;
-        detap_quad_prep(x->dt + 8 * (size_t)drow[i], &d);
-        for (size_t j = 0; j < G; j++) {
-            double v = 0.0;
-            if (hbb_overlap(&d, g + j))
-                v = x->gt_crowd[grow[j]] ? quad_inter(g + j, &d, &undefined) / d.area
-                                         : detap_quad_iou(g + j, &d, &undefined);
-            out[i * G + j] = v;
-        }
-    }
-    free(g);
-    return DETAP_OK;
+    if (!hbb_overlap(d, g)) return 0.0;
+    return crowd ? quad_inter(g, d, &undefined) / d->area : detap_quad_iou(g, d, &undefined);
 }
 
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,

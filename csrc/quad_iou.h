@@ -53,18 +53,14 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
                         int64_t *undefined);
 
-/* The cell similarity (coco_eval.h's detap_cell_sim_fn) of quadrilaterals,
- * for the analysis: out[d * G + g] = iou_poly(GT row grow[g], dt row
- * drow[d]) where the devkit's prefilter keeps the pair, else 0; against a
- * crowd GT (an ignore region) polyiou's intersection over the detection's
- * area instead.  Undefined reads are not counted.  ctx: detap_quad_cells. */
-typedef struct {
-    const double *gt, *dt;    /* 8 per row */
-    const uint8_t *gt_crowd;  /* per GT row */
-} detap_quad_cells;
-
-int detap_coco_quad_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                        size_t G, double *out);
+/* The cell similarity of quadrilaterals, for the analysis, through
+ * coco_eval.h's detap_shape_cells with width 8, prep_size
+ * sizeof(detap_quad): prep = detap_quad_prep_shape, pair = detap_quad_pair:
+ * iou_poly(GT, detection) where the devkit's prefilter keeps the pair, else
+ * 0; against a crowd GT (an ignore region) polyiou's intersection over the
+ * detection's area instead.  Undefined reads are not counted. */
+void detap_quad_prep_shape(const double *q, void *out);
+double detap_quad_pair(const void *d, const void *g, int crowd);
 
 /* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
  * 8 values each.  DETAP_ENOMEM when the prepared GT do not fit. */

@@ -64,24 +64,18 @@ cdef extern from "match_images.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               double *out, int64_t *undefined)
-    ctypedef struct detap_quad_cells:
-        const double *gt
-        const double *dt
-        const uint8_t *gt_crowd
-    int detap_coco_quad_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                            size_t G, double *out)
+    ctypedef struct detap_quad:
+        pass
+    void detap_quad_prep_shape(const double *q, void *out)
+    double detap_quad_pair(const void *d, const void *g, int crowd)
 
 cdef extern from "obb_iou.h" nogil:
     int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                              const uint8_t *crowd, double *out)
     int detap_probiou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                              double *out)
-    ctypedef struct detap_obb_cells:
-        const double *gt
-        const double *dt
-        const uint8_t *gt_crowd
-    int detap_coco_obb_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
-                           size_t G, double *out)
+    void detap_obb_prep_shape(const double *b, void *out)
+    double detap_obb_pair(const void *d, const void *g, int crowd)
     ctypedef struct detap_obb:
         double c[8]
         double area
@@ -114,6 +108,16 @@ cdef extern from "coco_eval.h" nogil:
         size_t max_det
         detap_cell_sim_fn sim
         const void *sim_ctx
+    ctypedef struct detap_shape_cells:
+        const double *gt
+        const double *dt
+        const uint8_t *gt_crowd
+        size_t width
+        size_t prep_size
+        void (*prep)(const double *box, void *out)
+        double (*pair)(const void *d, const void *g, int crowd)
+    int detap_coco_shape_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                             size_t G, double *out)
     int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                            size_t G, double *out)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,

@@ -36,8 +36,7 @@ cdef class _CellSim:
     cdef const void *ctx
     cdef detap_oks_ctx oks
     cdef detap_mask_ctx mask
-    cdef detap_obb_cells obb
-    cdef detap_quad_cells quad
+    cdef detap_shape_cells shape
     cdef detap_rle *g_rle
     cdef detap_rle *d_rle
     cdef list keep
@@ -127,18 +126,18 @@ cdef class _CellSim:
             raise ValueError("oriented boxes must be finite")
         crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
         self.keep = [go, do, crowd]
+        self.shape.gt = <const double *>cnp.PyArray_DATA(go)
+        self.shape.dt = <const double *>cnp.PyArray_DATA(do)
+        self.shape.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+        self.shape.width = width
         if width == 5:
-            self.obb.gt = <const double *>cnp.PyArray_DATA(go)
-            self.obb.dt = <const double *>cnp.PyArray_DATA(do)
-            self.obb.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
-            self.fn = detap_coco_obb_sim
-            self.ctx = &self.obb
+            self.shape.prep_size, self.shape.prep = sizeof(detap_obb), detap_obb_prep_shape
+            self.shape.pair = detap_obb_pair
         else:
-            self.quad.gt = <const double *>cnp.PyArray_DATA(go)
-            self.quad.dt = <const double *>cnp.PyArray_DATA(do)
-            self.quad.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
-            self.fn = detap_coco_quad_sim
-            self.ctx = &self.quad
+            self.shape.prep_size, self.shape.prep = sizeof(detap_quad), detap_quad_prep_shape
+            self.shape.pair = detap_quad_pair
+        self.fn = detap_coco_shape_sim
+        self.ctx = &self.shape
 
     def __dealloc__(self):
         free(self.g_rle)

@@ -92,18 +92,13 @@ def run(module, gt, res, setup=None, files=None):
     COCO and COCOeval (hotcoco or detap.coco), silenced; from dicts (each
     tool its own copy), or from the JSON files ``files`` = (gt, results)."""
     def body():
-        if files is not None:
-            g = module.COCO(os.fspath(files[0]))
-            d = g.loadRes(os.fspath(files[1]))
-        else:
-            g = module.COCO(copy.deepcopy(gt))
-            d = g.loadRes(copy.deepcopy(res))
-        ev = module.COCOeval(g, d, "obb")
+        g = module.COCO(os.fspath(files[0]) if files else copy.deepcopy(gt))
+        ev = module.COCOeval(g, g.loadRes(os.fspath(files[1]) if files else copy.deepcopy(res)),
+                             "obb")
         if setup is not None:
             setup(ev.params)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
+        for step in (ev.evaluate, ev.accumulate, ev.summarize):
+            step()
         return ev
     return quiet(body)
 

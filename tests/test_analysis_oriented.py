@@ -245,6 +245,9 @@ def test_cli_analysis_of_oriented_boxes(tmp_path, capsys):
     assert main(["eval", "--gt", str(tmp_path / "d"), "--dt", str(tmp_path / "dr"), "--analysis",
                  "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    import jsonschema
+    from detap.result import SCHEMA
+    jsonschema.validate(doc, SCHEMA)
     read = F.read(str(tmp_path / "d"), str(tmp_path / "dr"), "dota")
     assert doc["analysis"] == json.loads(json.dumps(analyze(read).to_dict()))
     assert doc["analysis"]["similarity"] == "polygon IoU"
@@ -255,7 +258,9 @@ def test_cli_analysis_of_oriented_boxes(tmp_path, capsys):
     (tmp_path / "r.json").write_text(json.dumps(res))
     assert main(["eval", "--gt", str(tmp_path / "g.json"), "--dt", str(tmp_path / "r.json"),
                  "--iou-type", "obb", "--analysis", "--json"]) == 0
-    coco = json.loads(capsys.readouterr().out)["analysis"]
+    coco = json.loads(capsys.readouterr().out)
+    jsonschema.validate(coco, SCHEMA)
+    coco = coco["analysis"]
     assert coco["similarity"] == "rotated IoU"
     obb = F.read(str(tmp_path / "g.json"), str(tmp_path / "r.json"), "coco", box_format="obb")
     F.write(obb, "text", str(tmp_path / "t"), str(tmp_path / "tr"), box_format="obb")

@@ -80,7 +80,9 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     format       "auto" (``detect_format``; "text" when ``box_format`` or
                  ``relative`` is given), one of ``FORMATS``, or a
                  (gt format, dt format) pair
-    box_format   text format: "xyxy", "xywh" (default) or "cxcywh"
+    box_format   text format: "xyxy", "xywh" (default), "cxcywh", "quad" or
+                 "obb" (cx cy w h angle, radians); coco: "obb" reads the
+                 records' rotated boxes ("obb") instead of their "bbox"
     relative     text format: coordinates are fractions of the image size
                  (default False)
     names        class names: a list, a names file (one per line) or a YAML
