@@ -18,6 +18,7 @@ static int group_grow(detap_ann_cols *a, int g, size_t cap) {
     case DETAP_GROUP_KP: return grow((void **)&a->kp_start, 8, cap) && grow((void **)&a->kp_len, 8, cap);
     case DETAP_GROUP_POLY:
         return grow((void **)&a->poly_first, 8, cap) && grow((void **)&a->poly_count, 8, cap);
+    case DETAP_GROUP_OBB: return grow((void **)&a->obb, 40, cap);
     default: return grow((void **)&a->num_kp, 8, cap);
     }
 }
@@ -34,6 +35,7 @@ static void group_defaults(detap_ann_cols *a, int g, size_t from, size_t to) {
             break;
         case DETAP_GROUP_KP: a->kp_start[i] = 0; a->kp_len[i] = -1; break;
         case DETAP_GROUP_POLY: a->poly_first[i] = 0; a->poly_count[i] = -1; break;
+        case DETAP_GROUP_OBB: for (int k = 0; k < 5; k++) a->obb[5 * i + k] = NAN; break;
         default: a->num_kp[i] = NAN;
         }
     }
@@ -137,6 +139,7 @@ int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
                 dst->poly_first[n0 + i] = src->poly_first[i] + (src->poly_count[i] >= 0 ? (int64_t)dst->plen_n : 0);
             memcpy(dst->poly_count + n0, src->poly_count, 8 * n);
             break;
+        case DETAP_GROUP_OBB: memcpy(dst->obb + 5 * n0, src->obb, 40 * n); break;
         default: memcpy(dst->num_kp + n0, src->num_kp, 8 * n);
         }
     }
@@ -155,7 +158,7 @@ void detap_ann_free(detap_ann_cols *a) {
     free(a->area); free(a->score); free(a->iscrowd); free(a->has);
     free(a->rle_start); free(a->rle_len); free(a->rle_h); free(a->rle_w); free(a->rle_esc);
     free(a->kp_start); free(a->kp_len); free(a->kp); free(a->num_kp); free(a->blob);
-    free(a->poly_first); free(a->poly_count); free(a->pv); free(a->plen);
+    free(a->poly_first); free(a->poly_count); free(a->pv); free(a->plen); free(a->obb);
     memset(a, 0, sizeof *a);
 }
 

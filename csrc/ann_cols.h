@@ -12,7 +12,8 @@
 
 /* Optional column groups: a group's arrays stay NULL until one record has
  * its field (then earlier records get the group's "absent" values: id 0,
- * area 0, iscrowd 0, rle_len -1, kp_len -1, num_kp NaN, poly_count -1). */
+ * area 0, iscrowd 0, rle_len -1, kp_len -1, num_kp NaN, poly_count -1, obb
+ * NaN). */
 #define DETAP_GROUP_ID 0
 #define DETAP_GROUP_AREA 1
 #define DETAP_GROUP_ISCROWD 2
@@ -20,7 +21,8 @@
 #define DETAP_GROUP_KP 4    /* kp_start, kp_len (and kp) */
 #define DETAP_GROUP_NUMKP 5
 #define DETAP_GROUP_POLY 6  /* poly_first, poly_count (and pv, plen) */
-#define DETAP_NGROUPS 7
+#define DETAP_GROUP_OBB 7   /* obb */
+#define DETAP_NGROUPS 8
 
 typedef struct {
     size_t n, cap, hint;
@@ -52,6 +54,9 @@ typedef struct {
     size_t pv_n, pv_cap;
     int64_t *plen;
     size_t plen_n, plen_cap;
+    /* rotated boxes "obb": [cx, cy, w, h, angle] (pixels, radians), 5 per
+     * row; NaN for a record without one (a JSON number is never NaN) */
+    double *obb;
 } detap_ann_cols;
 
 /* realloc of an array to cap elements of elem bytes; 0 when out of memory

@@ -93,6 +93,23 @@ int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int
     return DETAP_OK;
 }
 
+int detap_coco_shape_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                         size_t G, double *out) {
+    const detap_shape_cells *x = ctx;
+    if (D == 0 || G == 0) return DETAP_OK;
+    char *p = malloc((G + 1) * x->prep_size); /* the GT, then the detection */
+    if (!p) return DETAP_ENOMEM;
+    char *d = p + G * x->prep_size;
+    for (size_t g = 0; g < G; g++) x->prep(x->gt + x->width * (size_t)grow[g], p + g * x->prep_size);
+    for (size_t i = 0; i < D; i++) {
+        x->prep(x->dt + x->width * (size_t)drow[i], d);
+        for (size_t g = 0; g < G; g++)
+            out[i * G + g] = x->pair(d, p + g * x->prep_size, x->gt_crowd[grow[g]]);
+    }
+    free(p);
+    return DETAP_OK;
+}
+
 /* Whether an unmatched detection (array row r, area `area`) is ignored in
  * area range rng rather than a FP: outside the range (pycocotools), or
  * flagged by the caller (lvis-api's not-exhaustive categories). */

@@ -60,6 +60,22 @@ typedef struct {
 int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                        size_t G, double *out);
 
+/* The cell similarity of shapes prepared once per cell (rotated boxes:
+ * obb_iou.h, quadrilaterals: quad_iou.h): the cell's GT rows are prepared
+ * by `prep` (width values each, into prep_size bytes), then each detection
+ * row, and out[d * G + g] = pair(detection, GT, gt_crowd of that row).
+ * ctx is a detap_shape_cells.  DETAP_OK or DETAP_ENOMEM. */
+typedef struct {
+    const double *gt, *dt;     /* `width` values per row */
+    const uint8_t *gt_crowd;   /* per GT row: crowd (an ignore region) */
+    size_t width, prep_size;
+    void (*prep)(const double *box, void *out);
+    double (*pair)(const void *d, const void *g, int crowd);
+} detap_shape_cells;
+
+int detap_coco_shape_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                         size_t G, double *out);
+
 /* Per cell: detections sorted by descending score (stable) and truncated to
  * max_det; kept_off[c] .. kept_off[c+1]-1 must be precomputed by the caller
  * as the prefix sum of min(n_dt(c), max_det).  Outputs:

@@ -434,6 +434,14 @@ static int segmentation(cur *c, ann_ctx *x) {
     return skip_value(c, 2);
 }
 
+/* "[v0, ..., v(k-1)]": exactly k numbers into out (anything else: slow path) */
+static int numbers(cur *c, double *out, int k) {
+    if (!expect(c, '[')) return 0;
+    for (int j = 0; j < k; j++)
+        if ((j && !expect(c, ',')) || !num_field(c, out + j)) return 0;
+    return expect(c, ']');
+}
+
 static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
     ann_ctx *x = ctx;
     detap_ann_cols *a = x->a;
@@ -448,13 +456,10 @@ static int ann_field(cur *c, const char *key, size_t klen, void *ctx) {
         if (!int_field(c, &a->category_id[i])) return 0;
         x->has |= DETAP_HAS_CATEGORY_ID;
     } else if (KEY_IS("bbox")) {
-        if (!expect(c, '[')) return 0;
-        for (int k = 0; k < 4; k++) {
-            if (k && !expect(c, ',')) return 0;
-            if (!num_field(c, &a->bbox[4 * i + k])) return 0;
-        }
-        if (!expect(c, ']')) return 0;
+        if (!numbers(c, &a->bbox[4 * i], 4)) return 0;
         x->has |= DETAP_HAS_BBOX;
+    } else if (KEY_IS("obb")) { /* (absent: NaN, which JSON cannot write) */
+        return need_group(c, a, DETAP_GROUP_OBB) && numbers(c, &a->obb[5 * i], 5);
     } else if (KEY_IS("area")) {
         if (!need_group(c, a, DETAP_GROUP_AREA) || !num_field(c, &a->area[i])) return 0;
         x->has |= DETAP_HAS_AREA;
@@ -545,9 +550,8 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
         a->n++;
         return 1;
     }
-    /* absent fields read as 0 (the has bits say which are absent): no
-     * column ever holds uninitialised memory, nor what box_result wrote
-     * before it gave up */
+    /* absent fields read as 0 (the has bits say which): no column holds
+     * uninitialised memory, nor what box_result wrote before it gave up */
     a->image_id[x.i] = a->category_id[x.i] = 0;
     a->bbox[4 * x.i] = a->bbox[4 * x.i + 1] = a->bbox[4 * x.i + 2] = a->bbox[4 * x.i + 3] = 0;
     a->score[x.i] = 0;

@@ -10,11 +10,12 @@
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
  * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
  * "keypoints" array of numbers is read into kp (kp_start / kp_len per
- * annotation), "num_keypoints" into num_kp.  Polygons (a list of number
- * lists, the first of more than four) are read into pv / plen (poly_first /
- * poly_count per annotation).  Other segmentations (uncompressed RLE, boxes)
- * are only noted (DETAP_HAS_SEGMENTATION, which polygons set too) for the
- * caller to read.  Numbers convert exactly as Python's json module would (integers
+ * annotation), "num_keypoints" into num_kp, a rotated box "obb" (five
+ * numbers) into obb.  Polygons (a list of number lists, the first of more
+ * than four) are read into pv / plen (poly_first / poly_count per
+ * annotation).  Other segmentations (uncompressed RLE, boxes) are only
+ * noted (DETAP_HAS_SEGMENTATION, which polygons set too) for the caller to
+ * read.  Numbers convert exactly as Python's json module would (integers
  * as int64, others correctly rounded: numparse.h).  The columns are
  * ann_cols.h's; a results file can also be read in blocks on several
  * threads (results_stream.h), with the same records.

@@ -95,6 +95,12 @@ int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t n
     return DETAP_OK;
 }
 
+void detap_obb_prep_shape(const double *b, void *out) { detap_obb_prep(b, out); }
+
+double detap_obb_pair(const void *d, const void *g, int crowd) {
+    return detap_obb_iou(d, g, crowd);
+}
+
 void detap_gbox_prep(const double *b, detap_gbox *out) {
     double a0 = b[2] * b[2] / 12, b0 = b[3] * b[3] / 12;
     double co = cos(b[4]), si = sin(b[4]);

@@ -45,6 +45,13 @@ void detap_obb_sim_row(const detap_obb *d, const detap_obb *gt, const uint8_t *c
 int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                          const uint8_t *crowd, double *out);
 
+/* The COCO cell similarity of rotated rectangles (hotcoco's
+ * compute_obb_iou_static), through coco_eval.h's detap_shape_cells with
+ * width 5, prep_size sizeof(detap_obb): prep = detap_obb_prep_shape, pair =
+ * detap_obb_pair (detap_obb_iou of the detection against the GT). */
+void detap_obb_prep_shape(const double *b, void *out);
+double detap_obb_pair(const void *d, const void *g, int crowd);
+
 /* ProbIoU: each box a Gaussian of covariance [[a, c], [c, b]] with
  * a0 = w^2 / 12, b0 = h^2 / 12, a = a0 cos^2 + b0 sin^2,
  * b = a0 sin^2 + b0 cos^2, c = (a0 - b0) cos sin; for GT 1 and detection 2,

@@ -153,7 +153,8 @@ void detap_quad_prep(const double *q, detap_quad *out) {
     out->hbb_area = detap_area_voc(out->hbb);
 }
 
-double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
+/* polyiou's intersection of the two polygons (its fan sum) */
+static double quad_inter(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
     qscratch s;
     memset(s.written, 0, sizeof s.written);
     s.undefined = 0;
@@ -169,18 +170,34 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
     double inter = 0;
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) inter += qtri(p1[i], p1[i + 1], p2[j], p2[j + 1], &s);
-    double uni = gt->area + det->area - inter;
     *undefined += s.undefined;
+    return inter;
+}
+
+double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
+    double inter = quad_inter(gt, det, undefined);
+    double uni = gt->area + det->area - inter;
     return inter / uni;
+}
+
+/* the devkit's hbb overlap test (+1 pixel IoU > 0): BBGT first */
+static inline int hbb_overlap(const detap_quad *d, const detap_quad *g) {
+    return detap_iou_voc_pair(d->hbb, d->hbb_area, g->hbb, g->hbb_area) > 0;
 }
 
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
                         int64_t *undefined) {
-    for (size_t g = 0; g < G; g++) {
-        /* the devkit's hbb overlaps: BBGT first in each max / min */
-        double hov = detap_iou_voc_pair(d->hbb, d->hbb_area, gt[g].hbb, gt[g].hbb_area);
-        row[g] = hov > 0 ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
-    }
+    for (size_t g = 0; g < G; g++)
+        row[g] = hbb_overlap(d, gt + g) ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
+}
+
+void detap_quad_prep_shape(const double *q, void *out) { detap_quad_prep(q, out); }
+
+double detap_quad_pair(const void *dv, const void *gv, int crowd) {
+    const detap_quad *d = dv, *g = gv;
+    int64_t undefined = 0; /* (counted and warned of by the evaluation, not here) */
+    if (!hbb_overlap(d, g)) return 0.0;
+    return crowd ? quad_inter(g, d, &undefined) / d->area : detap_quad_iou(g, d, &undefined);
 }
 
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,

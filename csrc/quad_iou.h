@@ -53,6 +53,15 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
                         int64_t *undefined);
 
+/* The cell similarity of quadrilaterals, for the analysis, through
+ * coco_eval.h's detap_shape_cells with width 8, prep_size
+ * sizeof(detap_quad): prep = detap_quad_prep_shape, pair = detap_quad_pair:
+ * iou_poly(GT, detection) where the devkit's prefilter keeps the pair, else
+ * 0; against a crowd GT (an ignore region) polyiou's intersection over the
+ * detection's area instead.  Undefined reads are not counted. */
+void detap_quad_prep_shape(const double *q, void *out);
+double detap_quad_pair(const void *d, const void *g, int crowd);
+
 /* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
  * 8 values each.  DETAP_ENOMEM when the prepared GT do not fit. */
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,

@@ -65,12 +65,22 @@ cdef extern from "match_images.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               double *out, int64_t *undefined)
+    ctypedef struct detap_quad:
+        pass
+    void detap_quad_prep_shape(const double *q, void *out)
+    double detap_quad_pair(const void *d, const void *g, int crowd)
 
 cdef extern from "obb_iou.h" nogil:
     int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                              const uint8_t *crowd, double *out)
     int detap_probiou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                              double *out)
+    void detap_obb_prep_shape(const double *b, void *out)
+    double detap_obb_pair(const void *d, const void *g, int crowd)
+    ctypedef struct detap_obb:
+        double c[8]
+        double area
+    void detap_obb_prep(const double *b, detap_obb *out)
 
 cdef extern from "coco_eval.h" nogil:
     ctypedef int (*detap_cell_sim_fn)(const void *ctx, const int64_t *drow, size_t D,
@@ -99,6 +109,16 @@ cdef extern from "coco_eval.h" nogil:
         size_t max_det
         detap_cell_sim_fn sim
         const void *sim_ctx
+    ctypedef struct detap_shape_cells:
+        const double *gt
+        const double *dt
+        const uint8_t *gt_crowd
+        size_t width
+        size_t prep_size
+        void (*prep)(const double *box, void *out)
+        double (*pair)(const void *d, const void *g, int crowd)
+    int detap_coco_shape_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
+                             size_t G, double *out)
     int detap_coco_box_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                            size_t G, double *out)
     int detap_coco_evaluate(const detap_coco_eval_in *inp, const int64_t *kept_off,
@@ -388,6 +408,21 @@ def rotated_matrix(int kind, const double[:, ::1] dt, const double[:, ::1] gt, g
         else:
             rc = detap_probiou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0])
     _check(rc)
+    return out
+
+
+def obb_corners(const double[:, ::1] obb):
+    """(n, 8) [x0, y0, ..., x3, y3]: the corners of (n, 5) [cx, cy, w, h,
+    angle] boxes as hotcoco computes them (csrc/obb_iou.h)."""
+    _check_boxes(obb, "obb", 5)
+    cdef Py_ssize_t n = obb.shape[0], i
+    out = np.zeros((n, 8), dtype=np.float64)
+    cdef double[:, ::1] o = out
+    cdef detap_obb p
+    with nogil:
+        for i in range(n):
+            detap_obb_prep(&obb[i, 0], &p)
+            memcpy(&o[i, 0], p.c, 8 * sizeof(double))
     return out
 
 

@@ -31,23 +31,28 @@ cdef int _numpy_exp_loop() except -1:
 cdef class _CellSim:
     """The similarity function of a COCO evaluation and its context, with
     the arrays it points into kept alive: box IoU (fn NULL: the driver's
-    default) or keypoint OKS."""
+    default), keypoint OKS, mask IoU or rotated-box IoU."""
     cdef detap_cell_sim_fn fn
     cdef const void *ctx
     cdef detap_oks_ctx oks
     cdef detap_mask_ctx mask
+    cdef detap_shape_cells shape
     cdef detap_rle *g_rle
     cdef detap_rle *d_rle
     cdef list keep
 
     def __cinit__(self, Py_ssize_t ng, Py_ssize_t nd, gt_boxes, gt_area, gt_crowd=None,
-                  kpts=None, masks=None):
+                  kpts=None, masks=None, obb=None, quad=None):
         self.fn = NULL
         self.ctx = NULL
         self.g_rle = self.d_rle = NULL
         self.keep = []
         if masks is not None:
             self._masks(ng, nd, gt_crowd, masks)
+        if obb is not None:
+            self._obb(ng, nd, gt_crowd, obb, 5)
+        if quad is not None:
+            self._obb(ng, nd, gt_crowd, quad, 8)
         if kpts is None:
             return
         _numpy_exp_loop()
@@ -107,17 +112,44 @@ cdef class _CellSim:
         self.fn = detap_coco_mask_sim
         self.ctx = &self.mask
 
+    def _obb(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, obb, Py_ssize_t width):
+        """obb = (GT (ng, width), detections (nd, width)) rows: width 5,
+        [cx, cy, w, h, angle] rotated boxes under hotcoco's rotated IoU
+        (csrc/obb_iou.h); width 8, quadrilaterals under polyiou's
+        (csrc/quad_iou.h)."""
+        go = np.ascontiguousarray(obb[0], dtype=np.float64)
+        do = np.ascontiguousarray(obb[1], dtype=np.float64)
+        if go.shape != (ng, width) or do.shape != (nd, width):
+            raise ValueError(f"oriented boxes must have shape (n, {width}), got {go.shape} (GT) "
+                             f"and {do.shape} (detections) for {ng} and {nd} rows")
+        if not (np.isfinite(go).all() and np.isfinite(do).all()):
+            raise ValueError("oriented boxes must be finite")
+        crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
+        self.keep = [go, do, crowd]
+        self.shape.gt = <const double *>cnp.PyArray_DATA(go)
+        self.shape.dt = <const double *>cnp.PyArray_DATA(do)
+        self.shape.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
+        self.shape.width = width
+        if width == 5:
+            self.shape.prep_size, self.shape.prep = sizeof(detap_obb), detap_obb_prep_shape
+            self.shape.pair = detap_obb_pair
+        else:
+            self.shape.prep_size, self.shape.prep = sizeof(detap_quad), detap_quad_prep_shape
+            self.shape.pair = detap_quad_pair
+        self.fn = detap_coco_shape_sim
+        self.ctx = &self.shape
+
     def __dealloc__(self):
         free(self.g_rle)
         free(self.d_rle)
 
 
-def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None):
+def coco_similarity(gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None, masks=None, obb=None):
     """The (D, G) similarity of every detection row against every GT row
     (one cell's, in the caller's order): image_similarity of one image."""
     cdef Py_ssize_t G = np.asarray(gt_area).size, D = np.asarray(dt_boxes).size // 4
     sims, _ = image_similarity(np.array([0, D]), np.arange(D), np.array([0, G]), np.arange(G),
-                               gt_boxes, gt_area, gt_crowd, dt_boxes, kpts, masks, 1)
+                               gt_boxes, gt_area, gt_crowd, dt_boxes, kpts, masks, 1, obb)
     return sims.reshape(D, G)
 
 
@@ -128,14 +160,15 @@ cdef void _check_off(const int64_t[::1] off, Py_ssize_t nimg, Py_ssize_t n, str 
 
 def image_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const int64_t[::1] g_off,
                      const int64_t[::1] g_rows, gt_boxes, gt_area, gt_crowd, dt_boxes, kpts=None,
-                     masks=None, int nthreads=0):
+                     masks=None, int nthreads=0, obb=None, quad=None):
     """Image i's (D_i, G_i) similarities of detection rows
     d_rows[d_off[i]:d_off[i+1]] against GT rows g_rows[g_off[i]:g_off[i+1]]
     (rows of the full columns), through the evaluation's similarity stage
     (box IoU with crowd, as pycocotools' computeIoU; OKS with ``kpts``, as
-    its computeOks; mask IoU on the RLE runs with ``masks``): (sims float64,
-    block offsets (n_images + 1,) int64), image i's block row-major at
-    offsets[i]."""
+    its computeOks; mask IoU on the RLE runs with ``masks``; hotcoco's
+    rotated IoU with ``obb``; polyiou's with ``quad``; a crowd GT: the
+    intersection over the detection's area): (sims float64, block offsets
+    (n_images + 1,) int64), image i's block row-major at offsets[i]."""
     cdef Py_ssize_t nimg = d_off.shape[0] - 1, i
     ga = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(-1)
     gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
@@ -156,7 +189,7 @@ def image_similarity(const int64_t[::1] d_off, const int64_t[::1] d_rows, const 
     off = np.zeros(nimg + 1, np.int64)
     np.cumsum(sizes, out=off[1:])
     out = np.zeros(off[nimg])
-    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks)
+    cdef _CellSim sim = _CellSim(G, D, gb, ga, gc, kpts, masks, obb, quad)
     cdef detap_coco_eval_in inp
     cdef const double[:, ::1] v_gb = gb
     cdef const double[:, ::1] v_db = db
@@ -287,7 +320,8 @@ def _check_rows(rows, Py_ssize_t n_rows, Py_ssize_t n_arr, str name):
 def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_nz,
                   dt_off, dt_row, dt_boxes, dt_area, dt_score, dt_id_pos,
                   area_rng, iou_thrs, Py_ssize_t max_det, int nthreads=0, cell_order=None,
-                  bint with_matches=False, kpts=None, masks=None, dt_unmatched_ignored=None):
+                  bint with_matches=False, kpts=None, masks=None, dt_unmatched_ignored=None,
+                  obb=None):
     """pycocotools' evaluateImg for all cells (see csrc/coco_eval.h); cells are
     visited in ``cell_order`` (a permutation; None: in order).
 
@@ -304,6 +338,9 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     gt_boxes and gt_area then are the GT boxes and areas it reads.  ``masks``
     = ((counts, off, hw, bbox) of the GT rows, the same of the detection
     rows; see rle_columns) makes it pycocotools' mask IoU (csrc/mask_cells.h).
+    ``obb`` = (gt (ng, 5), dt (nd, 5)) rotated rectangles [cx, cy, w, h,
+    angle] makes it hotcoco's rotated IoU (csrc/obb_iou.h; crowd GT divide
+    by the detection's area).
 
     ``dt_unmatched_ignored`` (nd,) uint8, or None: a detection flagged
     non-zero is ignored when unmatched, in every area range (lvis-api's
@@ -399,7 +436,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.max_det = max_det
     inp.sim = NULL  # pycocotools' bbox IoU
     inp.sim_ctx = NULL
-    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks)
+    cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks, obb)
     if sim.fn != NULL:
         inp.sim = sim.fn
         inp.sim_ctx = sim.ctx

@@ -28,6 +28,7 @@ cdef extern from "ann_cols.h" nogil:
         double *num_kp
         int64_t *poly_first
         int64_t *poly_count
+        double *obb
         double *pv
         size_t pv_n
         int64_t *plen
@@ -126,6 +127,8 @@ cdef dict _ann_columns(detap_ann_cols *a):
         "poly_count": _own(<void **>&a.poly_count, na, "q", 8, -1),
         "pv": _own(<void **>&a.pv, a.pv_n, "d", 8),
         "plen": _own(<void **>&a.plen, a.plen_n, "q", 8),
+        # rotated boxes [cx, cy, w, h, angle] (NaN: none)
+        "obb": _own(<void **>&a.obb, 5 * na, "d", 8, np.nan).reshape(na, 5),
     }
 
 

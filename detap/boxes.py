@@ -1,26 +1,62 @@
 """Box layouts: float64 arrays in pixels, "xyxy" = [x1, y1, x2, y2] or
-"xywh" = [x, y, w, h] (n, 4; continuous coordinates: w = x2 - x1), and
+"xywh" = [x, y, w, h] (n, 4; continuous coordinates: w = x2 - x1),
 "quad" = [x1, y1, x2, y2, x3, y3, x4, y4] (n, 8), an oriented box or any
-quadrilateral as its four vertices (DOTA, YOLO-OBB)."""
+quadrilateral as its four vertices (DOTA, YOLO-OBB), and "obb" = [cx, cy,
+w, h, angle] (n, 5), a rotated rectangle as hotcoco writes one: centre and
+size in pixels, angle in radians, counter-clockwise positive in the image's
+x-right, y-down axes (so clockwise on screen); its corners are
+c + (-u - v), c + (u - v), c + (u + v), c + (-u + v) with
+u = (w/2) (cos a, sin a), v = (h/2) (-sin a, cos a)."""
 import numpy as np
 
-__all__ = ["BOX_WIDTHS", "boxes_as"]
+from . import _core
+
+__all__ = ["BOX_WIDTHS", "ORIENTED_FORMATS", "box_kind", "boxes_as", "obb_size"]
 
 #: values per box of each layout
-BOX_WIDTHS = {"xyxy": 4, "xywh": 4, "quad": 8}
+BOX_WIDTHS = {"xyxy": 4, "xywh": 4, "quad": 8, "obb": 5}
+#: the layouts of oriented boxes (their IoU is not the axis-aligned one)
+ORIENTED_FORMATS = ("quad", "obb")
+
+
+def box_kind(box_format):
+    """What a layout's IoU compares: "quad" (polygons), "obb" (rotated
+    rectangles) or "box" (axis-aligned: xyxy, xywh)."""
+    return box_format if box_format in ORIENTED_FORMATS else "box"
+
+
+def obb_size(obb):
+    """(w, h) of (n, 5) rotated boxes: the rectangle's own sides (its area
+    is w * h, hotcoco's), not those of its axis-aligned extent."""
+    return obb[:, 2], obb[:, 3]
 
 
 def boxes_as(boxes, src, dst):
     """``boxes`` converted from box format ``src`` to ``dst``; the same array
-    when they are equal.  A quadrilateral becomes its axis-aligned extent
-    (min and max of its vertices) and a box the quadrilateral of its four
-    corners (x1 y1, x2 y1, x2 y2, x1 y2); nothing converts back losslessly
-    from an oriented quadrilateral, so callers that must not lose the
-    orientation check the format first."""
+    when they are equal.  An oriented box ("quad", "obb") becomes its
+    axis-aligned extent (min and max of its vertices; an "obb"'s corners as
+    hotcoco computes them, so its xywh is hotcoco's ``obb_to_aabb``) and an
+    "obb" its quadrilateral of corners; an axis-aligned box becomes the
+    quadrilateral of its four corners (x1 y1, x2 y1, x2 y2, x1 y2) or the
+    "obb" [centre, w, h, 0].  Nothing converts to "obb" from a
+    quadrilateral (which need not be a rectangle: ``detap.dota.quad_to_obb``
+    reads one under a stated angle convention), so callers that must not
+    lose the orientation check the format first."""
     if src == dst:
         return boxes
     if src not in BOX_WIDTHS or dst not in BOX_WIDTHS:
         raise ValueError(f"unknown box formats {src!r} -> {dst!r}")
+    if dst == "obb":
+        if src == "quad":
+            raise ValueError("quadrilaterals do not convert to rotated rectangles without an "
+                             "angle convention (detap.dota.quad_to_obb)")
+        x1, y1, x2, y2 = boxes_as(boxes, src, "xyxy").T
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1,
+                             np.zeros(len(x1))], axis=1).reshape(-1, 5)
+    if src == "obb":  # its corners, then as a quadrilateral
+        corners = _core.obb_corners(np.ascontiguousarray(boxes, np.float64).reshape(-1, 5))
+        return boxes_as(corners, "quad", dst)
     if src == "quad":
         x, y = boxes[:, 0::2], boxes[:, 1::2]
         extent = np.stack([x.min(axis=1), y.min(axis=1), x.max(axis=1), y.max(axis=1)], axis=1)

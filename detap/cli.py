@@ -135,12 +135,15 @@ def _read(args, dt):
     return fmt, formats.read(args.gt, dt, format=both, **_read_options(args))
 
 
-def _protocols(args, fmt, oriented=False):
-    from .protocols import ORIENTED_PROTOCOLS, PROTOCOLS
+def _protocols(args, fmt, kind="box"):
+    """The protocols to run on a data set of box kind ``kind`` ("box",
+    "quad", "obb"): 'auto' is the format's own tool's ("dota" for
+    quadrilaterals, "coco" with hotcoco's rotated IoU for rotated boxes)."""
+    from .protocols import KIND_PROTOCOLS
     if args.protocol == "all":
-        return list(ORIENTED_PROTOCOLS if oriented else PROTOCOLS)
-    if args.protocol == "auto":  # text lines of quadrilaterals are oriented boxes too
-        return ["dota" if oriented else NATIVE_PROTOCOL[fmt]]
+        return list(KIND_PROTOCOLS[kind])
+    if args.protocol == "auto":  # text lines of oriented boxes too
+        return [{"quad": "dota", "obb": "coco"}.get(kind) or NATIVE_PROTOCOL[fmt]]
     return [args.protocol]
 
 
@@ -201,10 +204,7 @@ def _eval(args, out):
         fmt, ds = _read(args, args.dt)
         if not ds.has_dets:
             raise DetapInputError(f"{args.gt}: no detections were read; give them with --dt")
-        protocols = _protocols(args, fmt, ds.oriented)
-        if getattr(args, "analysis", False) and ds.oriented:
-            raise DetapInputError("--analysis compares axis-aligned boxes; it does not take "
-                                  "oriented boxes (quadrilaterals) yet")
+        protocols = _protocols(args, fmt, ds.box_kind)
         results = _evaluate(args, ds, protocols)
         if getattr(args, "analysis", False):
             from .analysis import analyze
@@ -256,13 +256,18 @@ def _eval(args, out):
 
 
 def _eval_shapes(args):
-    """detap eval --iou-type segm|keypoints: COCO JSON files through
-    COCOeval (masks and keypoints have no other format): (format,
-    [EvalResult], (images, GT, detections))."""
+    """detap eval --iou-type segm|keypoints|obb: COCO JSON files through
+    COCOeval (masks and keypoints have no other format; rotated boxes in
+    text files are --box-format obb): (format, [EvalResult], (images, GT,
+    detections))."""
     from .coco.report import evaluate_files
-    if args.format not in ("auto", "coco") or args.dt_format or args.protocol not in ("auto", "coco"):
+    json_gt = os.path.isfile(args.gt) and args.gt.lower().endswith(".json")
+    fmt = args.format if args.format != "auto" else "coco" if json_gt else "other"
+    if fmt != "coco" or args.dt_format or args.protocol not in ("auto", "coco"):
+        also = ("; rotated boxes in text files: --format text --box-format obb"
+                if args.iou_type == "obb" else "")
         raise DetapInputError(f"--iou-type {args.iou_type} takes COCO JSON files and the coco "
-                              "protocol only")
+                              f"protocol only{also}")
     if not args.dt:
         raise DetapInputError(f"{args.gt}: no detections; give them with --dt")
     res, read = evaluate_files(args.gt, args.dt, args.iou_type, args.iou, args.threads,
@@ -333,7 +338,7 @@ def _compare(args, out):
     runs, fmts, protocols = [], [], []
     for name, run in zip(names, args.runs):
         fmt, ds = _read(args, run)
-        p = _protocols(args, fmt, ds.oriented)
+        p = _protocols(args, fmt, ds.box_kind)
         if len(p) != 1:
             raise DetapInputError("compare takes one protocol, not 'all'")
         fmts.append(fmt)
@@ -435,10 +440,11 @@ def _input_options(p, with_dt=True):
         p.add_argument("--dt-format", choices=FORMATS[1:],
                        help="detections in another format than the ground truth "
                             "(a per-image one: yolo, cartucho, text, yolo-obb)")
-    p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh", "quad"),
+    p.add_argument("--box-format", choices=("xyxy", "xywh", "cxcywh", "quad", "obb"),
                    help="box layout of the text format (default: xywh, i.e. x y w h; quad: "
-                        "x1 y1 ... x4 y4, oriented boxes; the other formats fix their own); "
-                        "implies --format text when --format is not given")
+                        "x1 y1 ... x4 y4, oriented boxes; obb: cx cy w h angle, rotated boxes, "
+                        "angle in radians; the other formats fix their own); implies --format "
+                        "text when --format is not given")
     p.add_argument("--relative", action="store_true", default=None,
                    help="text coordinates are fractions of the image size (implies "
                         "--format text when --format is not given)")
@@ -448,17 +454,18 @@ def _input_options(p, with_dt=True):
 
 
 def _eval_options(p, compare=False):
-    from .protocols import ORIENTED_PROTOCOLS, PROTOCOLS
-    choices = ("auto",) + PROTOCOLS + ORIENTED_PROTOCOLS + (() if compare else ("lvis",)) + ("all",)
+    from .protocols import ALL_PROTOCOLS
+    choices = ("auto",) + ALL_PROTOCOLS + (() if compare else ("lvis",)) + ("all",)
     p.add_argument("--protocol", choices=choices, default="auto",
                    help="whose rules (default: the format's own tool; 'all': every protocol "
                         "side by side; 'lvis': lvis-api's federated evaluation of an LVIS "
                         "JSON ground truth)")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
     if not compare:
-        p.add_argument("--iou-type", choices=("bbox", "segm", "keypoints"), default="bbox",
-                       help="what the coco protocol compares: boxes (default), masks or "
-                            "keypoints (COCO JSON files: pycocotools' iouType)")
+        p.add_argument("--iou-type", choices=("bbox", "segm", "keypoints", "obb"), default="bbox",
+                       help="what the coco protocol compares: boxes (default), masks, "
+                            "keypoints (COCO JSON files: pycocotools' iouType) or rotated "
+                            "boxes ('obb': [cx, cy, w, h, angle in radians], hotcoco's)")
     p.add_argument("--ap", choices=("voc07", "all_point"),
                    help="override the protocol's AP rule (VOC-family protocols)")
     p.add_argument("--threads", type=int, default=None,
@@ -515,7 +522,7 @@ def build_parser():
     k.add_argument("--to", dest="dst_format", choices=FORMATS[1:], required=True)
     k.add_argument("--out-gt", required=True, help="where to write the ground truth")
     k.add_argument("--out-dt", help="where to write the detections")
-    k.add_argument("--out-box-format", choices=("xyxy", "xywh", "cxcywh", "quad"),
+    k.add_argument("--out-box-format", choices=("xyxy", "xywh", "cxcywh", "quad", "obb"),
                    help="box layout for text output")
     k.add_argument("--out-relative", action="store_true", help="relative text coordinates")
     k.add_argument("--quiet", action="store_true")

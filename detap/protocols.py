@@ -18,15 +18,23 @@ mmdet-legacy   >= t    yes    numpy  all-point  ignored     classes with GT, np.
 coco           >= t    no     merge  101-point  counted     pycocotools' mean of precision
 ultralytics    >= t    no     numpy  101 trapz  counted     classes with GT, np.mean
 dota           > t     poly   numpy  11-point   ignored     classes with GT, Python sum / n
+mmrotate       >= t    obb    numpy  11-point   ignored     classes with GT, np.mean
+mmrotate-area  >= t    obb    numpy  all-point  ignored     classes with GT, np.mean
+ultralytics-.. >= t    prob   numpy  101 trapz  counted     classes with GT, np.mean
 =============  ======  =====  =====  =========  ==========  ======================
 
-"dota" (``ORIENTED_PROTOCOLS``) evaluates oriented boxes (a Dataset of
-quadrilaterals, box_format "quad") as DOTA_devkit's task1 main() does:
+Each box kind has its protocols (``KIND_PROTOCOLS``), and a protocol
+given another kind is an error.  "dota" (``ORIENTED_PROTOCOLS``) evaluates
+quadrilaterals (box_format "quad") as DOTA_devkit's task1 main() does:
 polyiou's polygon IoU for the GT whose axis-aligned boxes (+1 pixel)
-overlap; the other protocols take axis-aligned boxes, and a protocol given
-the other kind is an error.  The per-class annotation statistics (mean
-area, mean aspect w/h) of quadrilaterals are those of their axis-aligned
-extent.
+overlap.  Rotated rectangles (box_format "obb", ``ROTATED_PROTOCOLS``) are
+evaluated by "coco" with hotcoco's rotated IoU (its iouType "obb": areas
+w * h of the rectangles; ``detap.coco.obb``), by mmrotate's eval_rbbox_map
+("mmrotate", its default 11-point AP; "mmrotate-area" all-point) with the
+same IoU, or by Ultralytics' OBB validator ("ultralytics-obb", ProbIoU).
+Axis-aligned boxes take the others, and "coco".  The per-class annotation
+statistics (mean area, mean aspect w/h) of quadrilaterals are those of
+their axis-aligned extent, of rotated rectangles their own w and h.
 
 "stable": tied scores keep input order (Python's and MATLAB's sorts);
 "numpy": ``np.argsort(-scores)`` (quicksort; its tie order depends on the
@@ -45,28 +53,39 @@ import numpy as np
 from . import group
 from .coco import Params, engine
 from .coco.arrays import columns_from_arrays
-from .coco.summarize import summarize
+from .boxes import obb_size
+from .coco.summarize import stats_table, summarize
 from .conventions import PRESETS
 from .core import evaluate_class, sort_detections
 from .errors import DetapInputError
 from .progress import progress
 from .result import ClassReport, EvalResult, best_f1
 
-__all__ = ["PROTOCOLS", "ORIENTED_PROTOCOLS", "SCORES_EMPTY_CLASSES", "evaluate", "evaluate_all"]
+__all__ = ["PROTOCOLS", "ORIENTED_PROTOCOLS", "ROTATED_PROTOCOLS", "KIND_PROTOCOLS", "ALL_PROTOCOLS",
+           "SCORES_EMPTY_CLASSES", "evaluate", "evaluate_all"]
 
 #: protocol name -> how the mean over classes is summed
 MEAN_RULE = {"voc07": "numpy", "voc": "numpy", "vocdevkit": "numpy", "cartucho": "python",
          "mmdet": "numpy", "mmdet-legacy": "numpy", "coco": "coco", "ultralytics": "numpy",
-         "dota": "sum-all"}
-#: the protocols of oriented boxes (quadrilaterals)
+         "dota": "sum-all", "mmrotate": "numpy", "mmrotate-area": "numpy",
+         "ultralytics-obb": "numpy"}
+#: the protocols of quadrilaterals (box_format "quad")
 ORIENTED_PROTOCOLS = ("dota",)
+#: the protocols of rotated rectangles (box_format "obb"): "coco" with
+#: hotcoco's rotated IoU, mmrotate's eval_rbbox_map, Ultralytics' OBB validator
+ROTATED_PROTOCOLS = ("coco", "mmrotate", "mmrotate-area", "ultralytics-obb")
 #: protocols whose reference scores a class without (non-difficult) GT and
 #: counts it in the mean: DOTA_devkit's main() sums voc_eval's AP over its
 #: class list, and the 11-point voc_ap of a NaN recall is 0.  Elsewhere such
 #: a class has no AP (NaN) and is left out of the mean.
 SCORES_EMPTY_CLASSES = ("dota",)
 #: the protocols of axis-aligned boxes
-PROTOCOLS = tuple(p for p in MEAN_RULE if p not in ORIENTED_PROTOCOLS)
+PROTOCOLS = tuple(p for p in MEAN_RULE if p not in ORIENTED_PROTOCOLS + ROTATED_PROTOCOLS
+                  or p == "coco")
+#: the protocols of each box kind (``detap.boxes.box_kind``)
+KIND_PROTOCOLS = {"box": PROTOCOLS, "quad": ORIENTED_PROTOCOLS, "obb": ROTATED_PROTOCOLS}
+#: every protocol name
+ALL_PROTOCOLS = tuple(MEAN_RULE)
 
 
 def convention_dict(conv):
@@ -93,8 +112,8 @@ def annotation_stats(label, w, h, K):
 
 
 def _annotation_stats(ds):
-    b = ds.gt_as("xywh")
-    return annotation_stats(ds.gt_label, b[:, 2], b[:, 3], len(ds.classes))
+    w, h = obb_size(ds.gt_boxes) if ds.box_format == "obb" else ds.gt_as("xywh")[:, 2:].T
+    return annotation_stats(ds.gt_label, w, h, len(ds.classes))
 
 
 def mean_ap(aps, how):
@@ -149,8 +168,9 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     """Evaluate every class of ``dataset`` under ``protocol`` at IoU ``iou``.
 
     dataset   a ``detap.formats.Dataset`` (boxes in pixels)
-    protocol  one of ``PROTOCOLS`` (axis-aligned boxes) or
-              ``ORIENTED_PROTOCOLS`` (quadrilaterals)
+    protocol  one of ``PROTOCOLS`` (axis-aligned boxes),
+              ``ORIENTED_PROTOCOLS`` (quadrilaterals) or
+              ``ROTATED_PROTOCOLS`` (rotated rectangles, box_format "obb")
     iou       IoU threshold in [0, 1]
     threads   threads for matching (None or 0: all cores); results do not
               depend on it
@@ -161,9 +181,8 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     pycocotools' AP at ``iou`` (= stats[1] at 0.5, stats[2] at 0.75).
     """
     if protocol not in MEAN_RULE:
-        raise DetapInputError(f"unknown protocol {protocol!r}; known: "
-                              f"{', '.join(PROTOCOLS + ORIENTED_PROTOCOLS)}")
-    check_box_kind(dataset.oriented, protocol)
+        raise DetapInputError(f"unknown protocol {protocol!r}; known: {', '.join(ALL_PROTOCOLS)}")
+    check_box_kind(dataset.box_kind, protocol)
     iou = check_iou(iou)
     if protocol == "coco":
         if ap not in (None, "coco101"):
@@ -174,22 +193,27 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     return _evaluate_voc_family(dataset, protocol, iou, threads, ap)
 
 
-def check_box_kind(oriented, protocol):
-    """A protocol of the other box kind (oriented or axis-aligned) is an
-    error: its IoU cannot be computed on these boxes."""
-    if oriented and protocol not in ORIENTED_PROTOCOLS:
-        raise DetapInputError(f"oriented boxes (quadrilaterals) are evaluated by the "
-                              f"{' or '.join(ORIENTED_PROTOCOLS)} protocol, not {protocol!r}")
-    if not oriented and protocol in ORIENTED_PROTOCOLS:
-        raise DetapInputError(f"the {protocol!r} protocol evaluates oriented boxes "
-                              "(quadrilaterals); these are axis-aligned boxes")
+_KIND_NAMES = {"box": "axis-aligned boxes", "quad": "oriented boxes (quadrilaterals)",
+               "obb": "rotated boxes (cx, cy, w, h, angle)"}
+
+
+def check_box_kind(kind, protocol):
+    """A protocol of another box kind ("box", "quad", "obb") is an error:
+    its IoU cannot be computed on these boxes."""
+    if protocol in KIND_PROTOCOLS[kind]:
+        return
+    takes = [k for k, ps in KIND_PROTOCOLS.items() if protocol in ps]
+    raise DetapInputError(f"{_KIND_NAMES[kind]} are evaluated by the "
+                          f"{', '.join(KIND_PROTOCOLS[kind])} protocol"
+                          f"{'s' if len(KIND_PROTOCOLS[kind]) > 1 else ''}, not {protocol!r}"
+                          + (f" (which evaluates {_KIND_NAMES[takes[0]]})" if takes else ""))
 
 
 def evaluate_all(dataset, iou=0.5, *, threads=None, protocols=None):
     """``evaluate`` under each protocol (default: every protocol of the
     dataset's box kind): a list of ``EvalResult``."""
     if protocols is None:
-        protocols = ORIENTED_PROTOCOLS if dataset.oriented else PROTOCOLS
+        protocols = KIND_PROTOCOLS[dataset.box_kind]
     return [evaluate(dataset, p, iou, threads=threads) for p in protocols]
 
 
@@ -198,9 +222,9 @@ def _evaluate_voc_family(ds, protocol, iou, threads, ap=None):
     if ap is not None:
         conv = conv.replace(ap=ap)
     fmt = "xywh" if conv.iou == "coco" else "xyxy"
-    # the "dota" IoU takes the quadrilaterals themselves
-    gt_boxes, det_boxes = ((ds.gt_boxes, ds.det_boxes) if conv.iou == "dota" else
-                           (ds.gt_as(fmt), ds.dets_as(fmt)))
+    # the oriented IoUs take the quadrilaterals and rotated boxes themselves
+    gt_boxes, det_boxes = ((ds.gt_boxes, ds.det_boxes) if conv.iou in ("dota", "obb", "probiou")
+                           else (ds.gt_as(fmt), ds.dets_as(fmt)))
     ignore = ds.gt_difficult | ds.gt_iscrowd
     K, I = len(ds.classes), len(ds.images)
     g_off, g_perm = group.by_image(ds.gt_label, K)
@@ -232,18 +256,21 @@ def dataset_ids(ids, n, what, start=1):
 
 
 def _run_coco(ds, img_ids, cat_ids, iou_thrs, threads):
-    """The COCO engine on a Dataset: (EvalState, Params, precision, recall)."""
-    p = Params("bbox")
+    """The COCO engine on a Dataset (rotated boxes: hotcoco's iouType
+    "obb"): (EvalState, Params, precision, recall)."""
+    iou_type = "obb" if ds.box_format == "obb" else "bbox"
+    p = Params(iou_type)
     p.imgIds, p.catIds = sorted(img_ids.tolist()), sorted(cat_ids.tolist())
     if iou_thrs is not None:
         p.iouThrs = np.asarray(iou_thrs, dtype=np.float64)
+    obb = dict(gt_obb=ds.gt_boxes, dt_obb=ds.det_boxes) if iou_type == "obb" else {}
     gt, dt = columns_from_arrays(img_ids[ds.gt_image], cat_ids[ds.gt_label], ds.gt_as("xywh"),
                                  ds.gt_areas(), ds.gt_iscrowd.astype(np.int64),
                                  dt_image_id=img_ids[ds.det_image],
                                  dt_category_id=cat_ids[ds.det_label], dt_bbox=ds.dets_as("xywh"),
-                                 dt_score=ds.det_scores)
+                                 dt_score=ds.det_scores, **obb)
     st = engine.evaluate(gt, dt, p.imgIds, p.catIds, p.useCats, p.areaRng, p.iouThrs,
-                         p.maxDets[-1], threads)
+                         p.maxDets[-1], threads, iou_type)
     precision, recall, _ = engine.accumulate(st.matches, p.maxDets, p.recThrs, threads)
     return st, p, precision, recall
 
@@ -272,7 +299,7 @@ def _evaluate_coco(ds, iou, threads):
     img_ids = dataset_ids(ds.image_ids, I, "image_ids")
     cat_ids = dataset_ids(ds.class_ids, K, "class_ids")
     st, p, precision, recall = _run_coco(ds, img_ids, cat_ids, None, threads)
-    stats, _ = summarize(precision, recall, p)
+    stats, _ = summarize(precision, recall, p, stats_table(p.iouType, p.maxDets))
     t = iou_index(p.iouThrs, iou)
     if t is None:  # a threshold outside the standard ten: evaluate at it alone
         st, _, precision, _ = _run_coco(ds, img_ids, cat_ids, [iou], threads)
@@ -280,7 +307,8 @@ def _evaluate_coco(ds, iou, threads):
     sorted_k = np.argsort(cat_ids, kind="stable")  # category j of the state is class sorted_k[j]
     names = [ds.classes[k] for k in sorted_k]
     count, area, aspect = (a[sorted_k] for a in _annotation_stats(ds))
-    return coco_result(stats, st.matches, precision, t, names, iou, (count, area, aspect), I)
+    return coco_result(stats, st.matches, precision, t, names, iou, (count, area, aspect), I,
+                       p.iouType)
 
 
 def iou_index(thrs, iou):

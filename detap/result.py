@@ -51,7 +51,7 @@ ANALYSIS_SCHEMA = {
     "properties": {
         "schema_version": {"const": 1},
         # what the analysis matched on (optional: absent before masks, keypoints and LVIS)
-        "similarity": {"enum": ["IoU", "mask IoU", "OKS"]},
+        "similarity": {"enum": ["IoU", "mask IoU", "OKS", "rotated IoU", "polygon IoU"]},
         "tide": {"type": "object", "required": ["ap", "main", "special", "counts"],
                  "properties": {"ap": _NUM, "units": {"type": "string"},
                                 "pos_threshold": {"type": "number"},
@@ -96,7 +96,7 @@ SCHEMA = {
         "n_images": {"type": "integer", "minimum": 0},
         "convention": {"type": "object"},
         "stats": {"type": "array", "items": {"type": "number"}, "minItems": 10, "maxItems": 12},
-        "iou_type": {"enum": ["bbox", "segm", "keypoints"]},
+        "iou_type": {"enum": ["bbox", "segm", "keypoints", "obb"]},
         # lvis-api's 13 results by name ("AP", ..., "ARl@300"); -1 where it gives -1
         "summary": {"type": "object", "additionalProperties": {"type": "number"}},
         # added by the command line (``detap eval --json``), optional and additive, so
@@ -258,7 +258,8 @@ class EvalResult:
                 for keypoints)
     convention  the rules the protocol set (a dict, for reports)
     n_images    number of images evaluated
-    iou_type    for "coco": what was compared, "bbox", "segm" or "keypoints"
+    iou_type    for "coco": what was compared, "bbox", "segm", "keypoints" or
+                "obb" (hotcoco's rotated boxes)
     summary     for "lvis": lvis-api's 13 results by name (AP ... ARl@300)
     """
     protocol: str
@@ -278,7 +279,7 @@ class EvalResult:
     @property
     def protocol_label(self):
         """The protocol's name, with what it compared when that is not
-        boxes: "coco (segm)", "coco (keypoints)"."""
+        boxes: "coco (segm)", "coco (keypoints)", "coco (obb)"."""
         t = self.iou_type
         return self.protocol if t in (None, "bbox") else f"{self.protocol} ({t})"
 

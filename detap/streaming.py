@@ -200,7 +200,8 @@ class Evaluator:
     iou_type   "coco" only: "bbox" (default), "segm" or "keypoints" (the
                17 COCO person sigmas, or ``kpt_oks_sigmas``)
     analysis   True (or a ``detap.analysis.AnalysisSettings``): also keep the
-               analysis' per-image state (boxes only); ``compute()``'s
+               analysis' per-image state (on what the AP compares: boxes,
+               masks, keypoints, quadrilaterals); ``compute()``'s
                result then has ``.analysis`` (TIDE, confusion matrix,
                calibration, per-image results), the same bits however the
                images were split and merged
@@ -232,9 +233,6 @@ class Evaluator:
             from .analysis import AnalysisSettings
             analysis = AnalysisSettings(iou=self.iou)
         self.analysis = analysis or None
-        if self.analysis is not None and protocol in ORIENTED_PROTOCOLS:
-            raise DetapInputError(f"analysis=True compares axis-aligned boxes, masks or keypoints, "
-                                  f"not the oriented boxes of protocol {protocol!r}")
         if protocol == "coco":
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
@@ -378,7 +376,7 @@ class Evaluator:
                    det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
                    nonneg_sizes=self.protocol == "coco")
         c.shapes = self._shapes(shapes, len(c.gt_boxes), len(c.det_boxes))
-        check_box_kind(box_format == "quad", self.protocol)
+        check_box_kind("quad" if box_format == "quad" else "box", self.protocol)
         if not len(c.images):
             return
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
@@ -452,14 +450,16 @@ class Evaluator:
 
     def _analysis_shapes(self, c, gt_xywh):
         """What the analysis of a batch compares (``analysis.scene.Shapes``:
-        masks, keypoints; None: boxes) and its ignore regions: crowd and
+        masks, keypoints, quadrilaterals; None: boxes) and its ignore regions: crowd and
         difficult GT, and keypoint GT without labelled points (as
         pycocotools ignores them)."""
         t, sh = getattr(self, "iou_type", "bbox"), c.shapes
         ignore = c.gt_iscrowd | c.gt_difficult
+        from .analysis.scene import Shapes
+        if c.box_format == "quad":  # (polyiou's polygon IoU, as the AP)
+            return Shapes("quad", c.gt_boxes, c.det_boxes), ignore
         if t == "bbox":
             return None, ignore
-        from .analysis.scene import Shapes
         if t == "segm":
             return Shapes("segm", sh["gt"], sh["dt"]), ignore
         area = gt_xywh[:, 2] * gt_xywh[:, 3] if c.gt_area is None else c.gt_area

@@ -60,7 +60,9 @@ def hotcoco_coco(scene, iou=0.5, min_score=0.0, max_det=100):
 
 def ultralytics_process_batch(matrix, nc, conf, iou_thres, detections, gt_bboxes, gt_cls):
     """One call of process_batch; ``matrix`` in Ultralytics' layout
-    [predicted, true]; detections (N, 6) x1 y1 x2 y2 conf class."""
+    [predicted, true]; detections (N, 6) x1 y1 x2 y2 conf class, or for
+    its OBB task (N, 7) cx cy w h conf class angle against (M, 5) GT
+    [cx, cy, w, h, angle], compared by batch_probiou as it does."""
     if gt_cls.shape[0] == 0:
         detections = detections[detections[:, 4] > conf]
         for dc in detections[:, 5].astype(int):
@@ -69,10 +71,15 @@ def ultralytics_process_batch(matrix, nc, conf, iou_thres, detections, gt_bboxes
     detections = detections[detections[:, 4] > conf]
     gt_classes = gt_cls.astype(int)
     detection_classes = detections[:, 5].astype(int)
-    a1, a2 = gt_bboxes[:, None, :2], gt_bboxes[:, None, 2:]
-    b1, b2 = detections[None, :, :2], detections[None, :, 2:4]
-    inter = (np.minimum(a2, b2) - np.maximum(a1, b1)).clip(0).prod(2)
-    iou = inter / ((a2 - a1).prod(2) + (b2 - b1).prod(2) - inter + 1e-7)
+    is_obb = detections.shape[1] == 7 and gt_bboxes.shape[1] == 5
+    if is_obb:
+        from tests.reference_rotated import batch_probiou
+        iou = batch_probiou(gt_bboxes, np.concatenate([detections[:, :4], detections[:, -1:]], 1))
+    else:
+        a1, a2 = gt_bboxes[:, None, :2], gt_bboxes[:, None, 2:]
+        b1, b2 = detections[None, :, :2], detections[None, :, 2:4]
+        inter = (np.minimum(a2, b2) - np.maximum(a1, b1)).clip(0).prod(2)
+        iou = inter / ((a2 - a1).prod(2) + (b2 - b1).prod(2) - inter + 1e-7)
     x = np.nonzero(iou > iou_thres)
     if x[0].shape[0]:
         matches = np.concatenate((np.stack(x, 1), iou[x[0], x[1]][:, None]), 1)
@@ -98,11 +105,21 @@ def ultralytics_process_batch(matrix, nc, conf, iou_thres, detections, gt_bboxes
 
 
 def ultralytics_matrix(scene, conf=0.25, iou_thres=0.45):
+    """Ultralytics' matrix of a scene (of rotated boxes: its OBB task's)."""
     K = len(scene.classes)
     mat = np.zeros((K + 1, K + 1))
+    obb = scene.shapes is not None and scene.shapes.kind == "obb"
     for im in range(scene.n_images):
         gsel = (scene.gt_image == im) & ~scene.gt_ignore
         dsel = scene.dt_image == im
+        if obb:
+            g = scene.shapes.gt[gsel]
+            d = scene.shapes.dt[dsel]
+            det = np.concatenate([d[:, :4], scene.dt_score[dsel][:, None],
+                                  scene.dt_label[dsel][:, None], d[:, 4:]], 1).reshape(-1, 7)
+            ultralytics_process_batch(mat, K, conf, iou_thres, det, g.reshape(-1, 5),
+                                      scene.gt_label[gsel].astype(float))
+            continue
         g = scene.gt_box[gsel].copy()
         g[:, 2:] += g[:, :2]
         d = scene.dt_box[dsel].copy()

@@ -1,7 +1,7 @@
 """The C COCO reader on masks and keypoints, against Python's json.
 
-The reader locates compressed RLE counts strings and reads keypoints and
-num_keypoints (csrc/cocojson.c).  Differential fuzzing: valid documents and
+The reader locates compressed RLE counts strings and reads keypoints,
+num_keypoints and rotated boxes "obb" (csrc/cocojson.c).  Differential fuzzing: valid documents and
 mutated ones (bytes flipped, truncated, spliced); whatever the reader
 accepts must say what json says (the same counts strings, keypoints and
 sizes), spans never leave the text, and decoding either works or raises
@@ -24,7 +24,7 @@ def documents(draw):
     recs = []
     for i in range(n):
         r = {"image_id": i + 1, "category_id": 1, "score": draw(st.floats(0, 1))}
-        kind = draw(st.sampled_from(["rle", "kp", "poly", "bbox"]))
+        kind = draw(st.sampled_from(["rle", "kp", "poly", "bbox", "obb"]))
         if kind == "rle":
             r["segmentation"] = {"size": [draw(st.integers(0, 50)), draw(st.integers(0, 50))],
                                  "counts": draw(st.text(ALPHABET, max_size=30))}
@@ -33,6 +33,8 @@ def documents(draw):
         elif kind == "kp":
             r["keypoints"] = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=9))
             r["num_keypoints"] = draw(st.integers(0, 3))
+        elif kind == "obb":  # (four or six values: not a rotated box, Python decides)
+            r["obb"] = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=4, max_size=6))
         elif kind == "poly":
             r["segmentation"] = [[1.5, 2, 3, 4, 5, 6]]
         else:
@@ -76,6 +78,11 @@ def check_against_json(data):
             assert cols["kp"][a:a + ln].tolist() == [float(v) for v in r["keypoints"]]
         if isinstance(r, dict) and "num_keypoints" in r:
             assert cols["num_kp"][i] == float(r["num_keypoints"])
+        got = cols["obb"][i]
+        if isinstance(r, dict) and isinstance(r.get("obb"), list):
+            assert got.tolist() == [float(v) for v in r["obb"]]  # (five: else not read at all)
+        else:
+            assert np.isnan(got).all()
     rle = cols["rle_len"] >= 0
     if rle.any():
         try:
@@ -286,6 +293,8 @@ def test_annotations_in_pieces_read_as_in_one(seed, order):
                 ALPHABET[j] for j in rng.integers(0, 64, rng.integers(1, 40)))}
         elif kind == 1:
             a["segmentation"] = [[float(v) for v in rng.random(8).round(2) * 50]]
+        elif kind == 3 and rng.random() < 0.5:
+            a["obb"] = [float(v) for v in rng.random(5).round(3) * 100]
         elif kind == 2:
             # (most of the text: a guess mostly lands in one)
             a["note"] = "}, {" * int(rng.integers(20, 60)) + '"id": 7}, {'

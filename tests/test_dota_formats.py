@@ -194,7 +194,8 @@ def test_cli_eval_and_convert(tmp_path, capsys):
     assert doc["protocol"] == "dota" and doc["mAP"] == res.map
     assert main(["eval", "--gt", gt, "--dt", dt, "--protocol", "voc"]) == 2
     assert "dota protocol" in capsys.readouterr().err
-    assert main(["eval", "--gt", gt, "--dt", dt, "--analysis"]) == 2
+    assert main(["eval", "--gt", gt, "--dt", dt, "--analysis"]) == 0  # (polygon IoU)
+    assert "polygon IoU" in capsys.readouterr().out
     sizes = tmp_path / "sizes.txt"
     sizes.write_text("P0001 200 150\nP0002 64 48\n")
     assert main(["convert", "--gt", gt, "--dt", dt, "--to", "yolo-obb", "--image-sizes",

@@ -101,8 +101,6 @@ def test_box_kind_must_match_the_protocol():
         ev.update(1, [[0, 0, 1, 1]], [0], [], [], [], box_format="quad")
     with pytest.raises(DetapInputError, match="dota protocol"):
         detap.Evaluator("voc").update(1, [SQ], [0], [SQ], [0.5], [0], box_format="quad")
-    with pytest.raises(DetapInputError, match="oriented"):
-        detap.Evaluator("dota", analysis=True)
 
 
 def test_update_many_and_dask_take_quads():

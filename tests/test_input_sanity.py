@@ -140,6 +140,58 @@ def test_yolo_confidence_first_warns(tmp_path):
     assert detap.evaluate(ds, "voc").map > 0.5
 
 
+def yolo_obb_fields(k, s, b, w, h):
+    """A YOLO-OBB line's fields: the box's corners (relative), conf last."""
+    x1, y1, x2, y2 = b
+    return (int(k),) + tuple(float(v) for v in (x1 / w, y1 / h, x2 / w, y1 / h, x2 / w, y2 / h,
+                                                  x1 / w, y2 / h)) + (float(s),)
+
+
+def test_yolo_obb_confidence_first_warns(tmp_path):
+    d = data()
+    sizes = {n: (int(w), int(h)) for n, w, h in zip(d.names, d.width, d.height)}
+    fmt = " ".join(["%d"] + ["%r"] * 9)
+    gt = per_image(tmp_path / "gt", d, lambda *a: " ".join(["%d"] + ["%r"] * 8) % yolo_obb_fields(*a)[:9],
+                   False)
+    wrong = per_image(tmp_path / "wrong", d, lambda *a: fmt % (
+        lambda f: (f[0], f[9]) + f[1:9])(yolo_obb_fields(*a)), True)
+    right = per_image(tmp_path / "right", d, lambda *a: fmt % yolo_obb_fields(*a), True)
+    with pytest.warns(DetapWarning, match=r"^" + wrong + r": .*'class conf x1 y1 .. x4 y4'"):
+        F.read(gt, wrong, "yolo-obb", names=list(CLASSES), image_sizes=sizes)
+    ds = no_warning(F.read, gt, right, "yolo-obb", names=list(CLASSES), image_sizes=sizes)
+    assert detap.evaluate(ds, "dota").map > 0.5
+
+
+@pytest.mark.parametrize("fmt", ["yolo", "yolo-obb"])
+def test_yolo_confidence_column_errors_name_file_and_line(tmp_path, fmt):
+    """A detections file without the confidence column, or ground truth
+    with one: an error naming the file and line, whether the format is
+    given (the line layout) or detected (which side the line fits)."""
+    box = "0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3" if fmt == "yolo-obb" else "0.2 0.2 0.1 0.1"
+    n = 9 if fmt == "yolo-obb" else 5
+    sizes = {"a": (100, 100)}
+    gt = write_lines(tmp_path / "gt", {"a.txt": f"0 {box}\n"})
+    gtc = write_lines(tmp_path / "gtc", {"a.txt": f"0 {box}\n0 {box} 0.9\n"})
+    dt = write_lines(tmp_path / "dt", {"a.txt": f"0 {box} 0.9\n"})
+    dtn = write_lines(tmp_path / "dtn", {"a.txt": f"0 {box} 0.9\n\n0 {box}\n"})
+    with pytest.raises(DetapInputError, match=rf"^{dtn}/a.txt:3: expected {n + 1} fields .* got "
+                                              rf"{n}: .*\(no confidence: detection lines need one"):
+        F.read(gt, dtn, fmt, names=["x"], image_sizes=sizes)
+    with pytest.raises(DetapInputError, match=rf"^{gtc}/a.txt:2: expected {n} fields .* got "
+                                              rf"{n + 1}: .*\(a confidence\? ground-truth lines"):
+        F.read(gtc, dt, fmt, names=["x"], image_sizes=sizes)
+    name = "YOLO-OBB" if fmt == "yolo-obb" else "YOLO"
+    with pytest.raises(DetapInputError, match=rf"^{dtn}/a.txt:3: this line fits no known format "
+                                              rf".*it reads as {name} ground truth"):
+        F.read(gt, dtn, names=["x"], image_sizes=sizes)
+    with pytest.raises(DetapInputError, match=rf"^{gtc}/a.txt:2: .*it reads as a {name} "
+                                              "detection"):
+        F.read(gtc, dt, names=["x"], image_sizes=sizes)
+    code, _ = run(["eval", "--gt", gt, "--dt", dtn, "--names", write_lines(
+        tmp_path / "n", {"n.txt": "x\n"}) + "/n.txt", "--image-sizes", str(tmp_path / "s.txt")])
+    assert code == 2
+
+
 # ------------------------------------------------------ 4. empty detections
 
 def test_empty_detection_folder_warns(tmp_path):

@@ -213,7 +213,7 @@ def _state(cols, iou="bbox"):
     bit for bit."""
     out = {}
     for f in ("image_id", "category_id", "id", "bbox", "area", "crowd", "ignore", "score") \
-            + (("kpts",) if iou == "keypoints" else ()):
+            + (("kpts",) if iou == "keypoints" else ()) + (("obb",) if iou == "obb" else ()):
         v = getattr(cols, f)
         out[f] = None if v is None else (np.asarray(v).dtype.str, np.shape(v), np.asarray(v).tobytes())
     if iou == "segm":
@@ -281,7 +281,7 @@ def _check(path, what, mine, ref, ref_json_error=None):
 
 
 def _iou_states(o):
-    return [v for k, v in o[1].items() if k in ("bbox", "segm", "keypoints")]
+    return [v for k, v in o[1].items() if k in ("bbox", "segm", "keypoints", "obb")]
 
 
 def _show(o):
@@ -333,8 +333,8 @@ def test_coco_ground_truth_contract(corpus):
 
 def _ious(data):
     """The iouTypes worth evaluating a document with."""
-    return ["bbox"] + [k for k, word in (("segm", b"segmentation"), ("keypoints", b"keypoints"))
-                       if word in data]
+    return ["bbox"] + [k for k, word in (("segm", b"segmentation"), ("keypoints", b"keypoints"),
+                                         ("obb", b'"obb"')) if word in data]
 
 
 def _res_state(gt, source, ious):

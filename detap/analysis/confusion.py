@@ -19,11 +19,14 @@ twice), and Ultralytics', which knows no crowd: users compare these counts
 with those tools, so they keep their rule.  The background row is thus an
 upper bound of the false positives TIDE counts.
 
-Masks and keypoints ("coco" convention): the matching reads the
-evaluation's similarity (mask IoU, OKS; ``scene.Shapes``), as TIDE does;
-hotcoco compares boxes on keypoint runs.  The "ultralytics" convention
-always compares boxes, as Ultralytics' ``ConfusionMatrix`` does for its
-segment and pose tasks.
+Masks, keypoints and oriented boxes ("coco" convention): the matching
+reads the evaluation's similarity (mask IoU, OKS, rotated IoU, polygon
+IoU; ``scene.Shapes``), as TIDE does; hotcoco compares boxes on keypoint
+runs (and its rotated IoU on "obb" runs).  The "ultralytics" convention
+compares boxes, as Ultralytics' ``ConfusionMatrix`` does for its segment
+and pose tasks, and rotated boxes by ProbIoU (``batch_probiou``, in
+float64), as it does for its OBB task; it takes no quadrilaterals
+(Ultralytics has no polygon IoU).
 
 "coco"         (hotcoco's ``confusion_matrix``, on detap's matcher, ``core.match``
                with the "coco" rule and the GT row each detection took) per image,
@@ -51,6 +54,7 @@ import numpy as np
 
 from ..boxes import boxes_as
 from ..core import GroundTruth, match
+from ..dota.polygons import probiou
 from ..errors import DetapInputError
 from .scene import by_image
 from .tide import tide_pass
@@ -177,6 +181,10 @@ def ultralytics_pairs(scene, iou=0.45, score=0.25):
     background), as ``coco_pairs``."""
     s = scene
     K = len(s.classes)
+    kind = s.shapes.kind if s.shapes is not None else None
+    if kind == "quad":
+        raise DetapInputError("the ultralytics confusion matrix compares boxes or rotated boxes "
+                              "(ProbIoU), not quadrilaterals: use the coco convention")
     dsel = np.flatnonzero(s.dt_score > score)
     d_off, d_rows = by_image(s.dt_image[dsel], s.n_images)
     d_rows = dsel[d_rows]
@@ -194,7 +202,11 @@ def ultralytics_pairs(scene, iou=0.45, score=0.25):
             true.append(np.full(d1 - d0, K))
             pred.append(dc)
             continue
-        gi, di = _one_to_one(_iou_xyxy(gbox[g0:g1], dbox[d0:d1]), iou)
+        if kind == "obb":  # its OBB task: batch_probiou(gt, det)
+            sim = probiou(s.shapes.dt[d_rows[d0:d1]], s.shapes.gt[g_rows[g0:g1]]).T
+        else:
+            sim = _iou_xyxy(gbox[g0:g1], dbox[d0:d1])
+        gi, di = _one_to_one(sim, iou)
         missed = np.ones(g1 - g0, bool)
         missed[gi] = False
         spare = np.ones(d1 - d0, bool)

@@ -11,13 +11,21 @@ of the AP:
   ``TIDE.MASK`` mode), computed by the evaluation's similarity stage;
 - ``Shapes("keypoints")``: pycocotools' OKS (``computeOks``: the GT's
   area, its box for GT without visible points) in place of the IoU, every
-  threshold unchanged (detap's definition: tidecv has no keypoints mode).
+  threshold unchanged (detap's definition: tidecv has no keypoints mode);
+- ``Shapes("obb")``: hotcoco's rotated IoU of [cx, cy, w, h, angle] boxes
+  (its iouType "obb", ``csrc/obb_iou.h``), and ``Shapes("quad")``:
+  DOTA_devkit's polygon IoU of quadrilaterals, 0 where the devkit's
+  axis-aligned prefilter drops the pair (``csrc/quad_iou.h``): TIDE's
+  definitions with the IoU that the AP of those boxes uses (detap's
+  definition: tidecv has no oriented boxes); the boxes of the scene are
+  then the oriented boxes' axis-aligned extents (for reports only).
 
 Crowd and VOC-difficult ground truth are *ignore regions* (TIDE's term): a
 detection on one is neither right nor wrong.  Against them the similarity
-is pycocotools' crowd IoU (intersection over the detection's box or mask);
-OKS has no crowd form (pycocotools ignores ``iscrowd`` in it) and stays
-OKS.  ``gt_whole`` marks ignore regions that cover the whole image (tidecv's
+is pycocotools' crowd IoU (intersection over the detection's box or mask;
+hotcoco's for rotated boxes, the same over the polygon's area for
+quadrilaterals); OKS has no crowd form (pycocotools ignores ``iscrowd`` in
+it) and stays OKS.  ``gt_whole`` marks ignore regions that cover the whole image (tidecv's
 region without box or mask: every detection of its class is inside), as
 LVIS's not-exhaustive classes are (``detap.lvis``).
 """
@@ -30,17 +38,23 @@ from ..boxes import boxes_as
 from ..core import sort_detections
 from ..errors import DetapInputError
 
-__all__ = ["Scene", "Shapes", "scene_from_dataset", "by_image"]
+__all__ = ["Scene", "Shapes", "SIMILARITY_NAMES", "scene_from_dataset", "by_image"]
+
+#: what each kind of ``Shapes`` is compared by
+SIMILARITY_NAMES = {"segm": "mask IoU", "keypoints": "OKS", "obb": "rotated IoU",
+                    "quad": "polygon IoU"}
 
 
 @dataclass
 class Shapes:
     """What the similarity compares instead of the boxes.
 
-    kind      "segm" (mask IoU) or "keypoints" (OKS)
+    kind      "segm" (mask IoU), "keypoints" (OKS), "obb" (rotated IoU) or
+              "quad" (polygon IoU)
     gt, dt    ``detap.coco.masks.MaskColumns`` (segm), or (n, 3K) float64
-              keypoints x, y, v in pixels, one row per GT / detection row
-              (whole-image regions, the GT's last rows, may have none)
+              keypoints x, y, v in pixels, or (n, 5) / (n, 8) float64
+              rotated boxes / quadrilaterals, one row per GT / detection
+              row (whole-image regions, the GT's last rows, may have none)
     gt_area   (M,) float64 square pixels: the areas OKS scales by
     kpt_vars  (K,) float64: pycocotools' (2 sigma) ** 2 per point
     """
@@ -51,8 +65,9 @@ class Shapes:
     kpt_vars: np.ndarray = None
 
     def __post_init__(self):
-        if self.kind not in ("segm", "keypoints"):
-            raise DetapInputError(f"analysis: shapes must be 'segm' or 'keypoints', got {self.kind!r}")
+        if self.kind not in SIMILARITY_NAMES:
+            raise DetapInputError(f"analysis: shapes must be one of {', '.join(SIMILARITY_NAMES)}, "
+                                  f"got {self.kind!r}")
 
     def n_gt(self):
         return len(self.gt.hw) if self.kind == "segm" else len(self.gt)
@@ -62,6 +77,8 @@ class Shapes:
         decoded, as the evaluation does: only detections stay strings)."""
         if self.kind == "segm":
             return {"masks": (self.gt.decoded().arrays(), self.dt.arrays())}
+        if self.kind in ("obb", "quad"):
+            return {self.kind: (self.gt, self.dt)}
         return {"kpts": (self.gt, self.dt, self.kpt_vars)}
 
 
@@ -146,8 +163,9 @@ class Scene:
 
 
     def similarity_name(self):
-        """What the analysis compares: "IoU" (boxes), "mask IoU" or "OKS"."""
-        return "IoU" if self.shapes is None else {"segm": "mask IoU", "keypoints": "OKS"}[self.shapes.kind]
+        """What the analysis compares: "IoU" (boxes), "mask IoU", "OKS",
+        "rotated IoU" or "polygon IoU"."""
+        return "IoU" if self.shapes is None else SIMILARITY_NAMES[self.shapes.kind]
 
     def similarities(self, d_off, d_rows, threads=None):
         """The similarity blocks of the ranked detections (``ranked``) against
@@ -195,12 +213,16 @@ class Scene:
 
 
 def scene_from_dataset(ds):
-    """The ``Scene`` of a ``detap.formats.Dataset`` (images in its order)."""
+    """The ``Scene`` of a ``detap.formats.Dataset`` (images in its order);
+    oriented boxes are compared by their own IoU (``Shapes("obb")``,
+    ``Shapes("quad")``)."""
+    shapes = Shapes(ds.box_format, ds.gt_boxes, ds.det_boxes) if ds.oriented else None
     return Scene(n_images=len(ds.images), classes=list(ds.classes),
                  gt_box=boxes_as(ds.gt_boxes, ds.box_format, "xywh"), gt_image=ds.gt_image,
                  gt_label=ds.gt_label, gt_ignore=ds.gt_iscrowd | ds.gt_difficult,
                  dt_box=boxes_as(ds.det_boxes, ds.box_format, "xywh"), dt_image=ds.det_image,
-                 dt_label=ds.det_label, dt_score=ds.det_scores, images=list(ds.images))
+                 dt_label=ds.det_label, dt_score=ds.det_scores, images=list(ds.images),
+                 shapes=shapes)
 
 
 def by_image(image, n_images, *, score=None, max_dets=None):

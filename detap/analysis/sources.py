@@ -2,7 +2,8 @@
 
 The analysis reads the rows the evaluation read, with what its similarity
 compares (``scene.Shapes``: the RLE masks of iou_type "segm", the keypoints,
-GT areas and sigmas of "keypoints"), so TIDE, the confusion matrix,
+GT areas and sigmas of "keypoints", the rotated boxes of "obb"), so TIDE,
+the confusion matrix,
 calibration and the per-image results of ``detap eval --iou-type
 segm|keypoints --analysis`` compare masks or keypoints as the AP does.
 Images come in the evaluation's order (sorted ids), classes in sorted
@@ -42,6 +43,8 @@ def _scene(state, gt_rows, dt_rows, names, gt_ignore, extra=None):
     elif cells.iou_type == "keypoints":
         shapes = Shapes("keypoints", gt.kpts[gt_rows], dt.kpts[dt_rows], gt.area[gt_rows],
                         cells.kpt_vars)
+    elif cells.iou_type == "obb":
+        shapes = Shapes("obb", gt.obb[gt_rows], dt.obb[dt_rows])
     g_box, g_img, g_lab = gt.bbox[gt_rows], gt.image_id[gt_rows], gt.category_id[gt_rows]
     ignore, gt_whole = gt_ignore[gt_rows], None
     if extra is not None:   # whole-image regions: (image ids, category ids)

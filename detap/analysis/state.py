@@ -83,7 +83,7 @@ class Analysis:
     calibration: Calibration
     images: ImageResults
     settings: AnalysisSettings
-    similarity: str = "IoU"    # what matched: "IoU" (boxes), "mask IoU" or "OKS"
+    similarity: str = "IoU"    # what matched: "IoU" (boxes), "mask IoU", "OKS", "rotated IoU", "polygon IoU"
 
     def to_dict(self, n_worst=20, top_confusions=20):
         """The ``"analysis"`` object of ``detap eval --json`` (schema version 1)."""

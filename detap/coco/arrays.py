@@ -4,16 +4,21 @@ import numpy as np
 from ..errors import DetapInputError
 from .cocoeval import COCOeval
 from .columns import Columns, box_area, check_finite
+from .obb import check_obb
 
 __all__ = ["columns_from_arrays", "evaluate_arrays"]
 
 
 def columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_iscrowd=None,
-                        *, dt_image_id, dt_category_id, dt_bbox, dt_score, gt_id=None):
+                        *, dt_image_id, dt_category_id, dt_bbox, dt_score, gt_id=None,
+                        gt_obb=None, dt_obb=None):
     """(gt, dt) ``Columns`` from arrays, checked: finite boxes of
     non-negative size, finite scores, one value per box.  Boxes are (N, 4)
     [x, y, w, h] pixels; ``gt_area`` defaults to w * h, ``gt_iscrowd`` to
-    zeros, annotation ids to 1..N in array order (``gt_id`` overrides GT's)."""
+    zeros, annotation ids to 1..N in array order (``gt_id`` overrides GT's).
+    ``gt_obb`` and ``dt_obb``: (N, 5) rotated boxes [cx, cy, w, h, angle]
+    for iouType "obb" (the boxes are then their extents, for reports); a
+    detection's area is then its obb's w * h, as hotcoco's loadRes sets."""
     gb = np.ascontiguousarray(gt_bbox, dtype=np.float64).reshape(-1, 4)
     db = np.ascontiguousarray(dt_bbox, dtype=np.float64).reshape(-1, 4)
     check_finite(gb, "bbox", "gt_bbox", nonneg_wh=True)
@@ -30,6 +35,12 @@ def columns_from_arrays(gt_image_id, gt_category_id, gt_bbox, gt_area=None, gt_i
     dt = Columns(np.asarray(dt_image_id, np.int64).reshape(-1), np.asarray(dt_category_id, np.int64).reshape(-1),
                  np.arange(1, nd + 1, dtype=np.int64), db, box_area(db),
                  np.zeros(nd, np.uint8), np.zeros(nd, np.uint8), score)
+    if gt_obb is not None:
+        gt.obb, dt.obb = (check_obb(np.ascontiguousarray(o, np.float64).reshape(-1, 5), name)
+                          for o, name in ((gt_obb, "gt_obb"), (dt_obb, "dt_obb")))
+        dt.area = dt.obb[:, 2] * dt.obb[:, 3]
+        if len(gt.obb) != ng or len(dt.obb) != nd:
+            raise DetapInputError("gt_obb and dt_obb must hold one rotated box per box")
     for name, c, n in (("gt", gt, ng), ("dt", dt, nd)):
         for field in ("image_id", "category_id", "area", "id"):
             if len(getattr(c, field)) != n:

@@ -51,7 +51,7 @@ class Params:
                                         1.07, 1.07, .87, .87, .89, .89]) / 10.0
 
     def __init__(self, iouType="segm"):
-        if iouType in ("segm", "bbox"):
+        if iouType in ("segm", "bbox", "obb"):  # ("obb": hotcoco's, with the box parameters)
             self.setDetParams()
         elif iouType == "keypoints":
             self.setKpParams()
@@ -247,7 +247,7 @@ class COCOeval:
         if not self.eval:
             raise Exception("Please run accumulate() first")
         self.stats, lines = summarize(self.eval["precision"], self.eval["recall"], self.params,
-                                      stats_table(self.params.iouType))
+                                      stats_table(self.params.iouType, self.params.maxDets))
         for line in lines:
             print(line)
 

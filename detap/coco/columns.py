@@ -40,19 +40,21 @@ class Columns:
              "keypoints", else None
     masks  : the annotations' masks as RLE columns (``masks.MaskColumns``)
              for iouType "segm", else None
+    obb    : float64 (n, 5) rotated rectangles [cx, cy, w, h, angle] (pixels,
+             radians) for iouType "obb", else None
     """
 
     def __init__(self, image_id, category_id, ids, bbox, area, crowd, ignore, score=None,
-                 ids_unique=False, kpts=None, masks=None):
+                 ids_unique=False, kpts=None, masks=None, obb=None):
         self.image_id, self.category_id, self.id = image_id, category_id, ids
         self.bbox, self.area, self.crowd, self.ignore, self.score = bbox, area, crowd, ignore, score
         self.ids_unique = ids_unique  # known without looking (loadRes numbers 1..N)
-        self.kpts, self.masks = kpts, masks
+        self.kpts, self.masks, self.obb = kpts, masks, obb
 
     def with_fields(self, **fields):
         """A copy sharing the arrays, with ``fields`` replaced."""
         new = Columns(self.image_id, self.category_id, self.id, self.bbox, self.area, self.crowd,
-                      self.ignore, self.score, self.ids_unique, self.kpts, self.masks)
+                      self.ignore, self.score, self.ids_unique, self.kpts, self.masks, self.obb)
         for name, value in fields.items():
             setattr(new, name, value)
         return new
@@ -67,7 +69,7 @@ class Columns:
         return Columns(self.image_id[rows], self.category_id[rows], self.id[rows],
                        self.bbox[rows], self.area[rows], self.crowd[rows], self.ignore[rows],
                        cut(self.score), self.ids_unique, cut(self.kpts),
-                       None if self.masks is None else self.masks.take(rows))
+                       None if self.masks is None else self.masks.take(rows), cut(self.obb))
 
     @classmethod
     def checked(cls, where, image_id, category_id, ids, bbox, area, crowd=None, ignore=None,

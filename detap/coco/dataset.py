@@ -19,6 +19,8 @@ from ..errors import DetapInputError
 from .cells import all_in, index_of
 from .ids import IdCodes, needs_codes
 from .masks import box_polygons, mask_columns, reader_masks, result_masks
+from .obb import check_obb, fast_obb, obb_column, obb_gt_columns, obb_result_box, reader_boxes
+from .result_kinds import fast_keypoints, fast_result_kind, result_kind
 from .columns import (DT_FIELDS, GT_FIELDS, Columns, DetapResultsError, check_finite,
                       column,
                       dt_columns, field_error, gt_columns, id_column, keypoints_box, keypoints_column,
@@ -315,7 +317,7 @@ class COCO:
         if isinstance(resFile, (str, os.PathLike)):
             where = os.fspath(resFile)
             data, fast = read_fast(where)
-            fast_kind = _fast_result_kind(fast)
+            fast_kind = fast_result_kind(fast)
             if fast_kind is None:
                 fast = None
                 anns = read_json(data, where)
@@ -336,7 +338,7 @@ class COCO:
         if fast is None:
             if not isinstance(anns, list):
                 raise DetapInputError("results must be a list of objects", where)
-            kind = _result_kind(anns, where)
+            kind = result_kind(anns, where)
             self._check_id_kinds(anns, where)
             img_ids = id_column(anns, "image_id", codes[0], where)
             score = column(anns, "score", np.float64, where)
@@ -350,10 +352,14 @@ class COCO:
             raise DetapResultsError(f"record {i}: 'image_id' {anns[i]['image_id'] if anns else int(img_ids[i])!r} is not an image of the "
                                     "ground truth (Results do not correspond to current coco set)",
                                     where)
-        kpts, masks = (_fast_keypoints(fast) if fast is not None else None), fast_masks
+        kpts, masks, obb = (fast_keypoints(fast) if fast is not None else None), fast_masks, None
         if kind == "bbox":
             bbox = fast["bbox"] if fast is not None else column(anns, "bbox", np.float64, where)
             area = None  # w * h, by Columns.checked
+            obb = fast_obb(fast)  # (for iouType "obb"; else read when asked for)
+        elif kind == "obb":  # (hotcoco's loadRes: obb.py)
+            obb = obb_column(anns, where) if fast is None else check_obb(fast["obb"], where)
+            bbox, area = obb_result_box(obb)
         elif kind == "keypoints":
             if kpts is None:
                 kpts = keypoints_column(anns, where)
@@ -369,7 +375,8 @@ class COCO:
             bbox, area = masks.result_box(anns)
         cols = Columns.checked(where, img_ids, cat_ids, np.arange(1, len(img_ids) + 1, dtype=np.int64),
                                bbox, area, score=score, check_area=False,
-                               ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks)
+                               ids_unique=True, negative="warn").with_fields(kpts=kpts, masks=masks,
+                                                                             obb=obb)
         known_cats = _id_array(self.getCatIds(), codes[1])
         if not _all_members(cat_ids, known_cats):
             unknown = ~_member(cat_ids, known_cats)
@@ -409,7 +416,7 @@ class COCO:
                         a["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
                 else:
                     a["area"] = area[i].item()
-                    if kind == "keypoints" or "bbox" not in a:
+                    if kind in ("keypoints", "obb") or "bbox" not in a:
                         a["bbox"] = bbox[i].tolist()
                 a["id"] = i + 1
                 if kind != "keypoints":
@@ -517,19 +524,23 @@ class COCO:
             return self._cols
         f = self._fast
         need = GT_FIELDS if role == "gt" else (DT_FIELDS | _core.HAS_ID | _core.HAS_AREA)
+        obb = fast_obb(f) if iou_type == "obb" and role == "gt" else None
+        if obb is not None:  # hotcoco's GT defaults (obb.py): no box, not crowd
+            need &= ~(_core.HAS_BBOX | _core.HAS_ISCROWD)
         kpts = None
         if iou_type == "keypoints" and f is not None and "kp_len" in f and (
                 role != "gt" or not bool(np.isnan(f["num_kp"]).any())):
-            kpts = _fast_keypoints(f)
+            kpts = fast_keypoints(f)
         fast = (codes == (None, None) and f is not None and self._loader is not None
                 and not self._exposed and bool(np.all((f["has"] & need) == need))
                 # an infinite iscrowd: 1e999 (int() fails) or a huge integer (int() does
                 # not), which the C reader cannot tell apart
                 and (role != "gt" or bool(np.isfinite(f["iscrowd"]).all())))
         masks = reader_masks(f, f"{self._source} annotations") if fast and iou_type == "segm" else None
-        if fast and (iou_type == "bbox" or kpts is not None or masks is not None):
+        if fast and (iou_type == "bbox" or kpts is not None or masks is not None or obb is not None):
             where = f"{self._source} annotations"
-            common = (where, f["image_id"], f["category_id"], f["id"], f["bbox"], f["area"])
+            common = (where, f["image_id"], f["category_id"], f["id"],
+                      f["bbox"] if obb is None else reader_boxes(f, obb), f["area"])
             if role == "gt":
                 isc = f["iscrowd"]  # int(iscrowd) != 0 and bool(iscrowd), on floats
                 cols = Columns.checked(*common, crowd=(np.trunc(isc) != 0).astype(np.uint8),
@@ -543,11 +554,15 @@ class COCO:
                     cols = cols.with_fields(ignore=(cols.ignore | (f["num_kp"] == 0)).astype(np.uint8))
             if masks is not None:
                 cols = cols.with_fields(masks=masks)
+            if obb is not None:
+                cols = cols.with_fields(obb=check_obb(obb, where))
         else:
             anns = self.dataset.get("annotations", [])
             where = f"{self._source} annotations"
             make = gt_columns if role == "gt" else dt_columns
-            if iou_type == "segm" and not all(isinstance(a, dict) and "bbox" in a for a in anns):
+            if iou_type == "obb" and role == "gt":  # hotcoco's defaults (obb.py)
+                cols = obb_gt_columns(anns, where, codes, self._mask_area)
+            elif iou_type == "segm" and not all(isinstance(a, dict) and "bbox" in a for a in anns):
                 # pycocotools' segm evaluation never reads "bbox" (torchmetrics' segm
                 # ground truth has none): the mask's own box stands in for a missing one
                 masks = self._masks(anns, where)
@@ -580,7 +595,26 @@ class COCO:
         elif iou_type == "segm":
             if cols.masks is None:
                 cols = cols.with_fields(masks=self._masks(anns, where, cols))
+        elif iou_type == "obb" and cols.obb is not None:
+            if self._result_cols and self.result_kind == "bbox":  # (the reader's, unchecked)
+                cols = cols.with_fields(obb=check_obb(cols.obb, where))
+        elif iou_type == "obb":
+            if self.result_kind in ("segm", "keypoints"):
+                raise DetapInputError(f"{where}: the first result has a '{self.result_kind}' "
+                                      "shape and no 'bbox': iouType 'obb' takes rotated-box "
+                                      "(or box) results")
+            recs = anns if anns is not None else load_json(self._source)
+            cols = cols.with_fields(obb=obb_column(recs, where))
         return cols
+
+    def _mask_area(self, ann):
+        """The pixel count of a record's segmentation, or None when its image
+        has no size (as hotcoco derives a missing area)."""
+        img = self.imgs.get(ann.get("image_id"))
+        if img is None or not ann["segmentation"] or (isinstance(ann["segmentation"], list)
+                           and not (img.get("height") and img.get("width"))):
+            return None
+        return int(mask_api.area(self.annToRLE(ann)))
 
     def _masks(self, anns, where, cols=None):
         """``masks.MaskColumns`` of the records (or, for box results read by
@@ -600,77 +634,11 @@ class COCO:
         return mask_columns(segs, image_ids, imgs, where)
 
 
-def _fast_result_kind(fast):
-    """The kind of a results file the C reader read ("bbox" or "segm"), as
-    pycocotools decides it from the first record, or None when Python's
-    json must read it: other shapes than boxes and compressed RLE masks,
-    missing fields, or boxes on only some box results."""
-    if fast is None or not fast["top_is_array"]:
-        return None
-    has = fast["has"]
-    if bool(np.any(has & _core.HAS_SEGMENTATION)):
-        return None
-    need = _core.HAS_IMAGE_ID | _core.HAS_CATEGORY_ID | _core.HAS_SCORE
-    if not bool(np.all((has & need) == need)):
-        return None
-    rle = fast["rle_len"] >= 0
-    some_kp = bool((fast["kp_len"] >= 0).any())
-    if some_kp and not _uniform_kp(fast):
-        return None  # keypoints on only some records, or of different lengths
-    if not len(has) or has[0] & _core.HAS_BBOX:
-        # box results: every record needs a box; masks on all or on none
-        ok = bool(np.all(has & _core.HAS_BBOX)) and (bool(rle.all()) or not rle.any())
-        return "bbox" if ok else None
-    if bool(rle.all()):
-        return "segm"
-    return "keypoints" if some_kp and not rle.any() else None
-
-
-def _uniform_kp(fast):
-    """True when the C reader read keypoints of one length, a multiple of 3,
-    on every record (anything else is for the dict path to judge)."""
-    kp = fast["kp_len"]
-    return bool(kp.size) and kp[0] >= 0 and kp[0] % 3 == 0 and bool(np.all(kp == kp[0]))
-
-
-def _fast_keypoints(fast):
-    """(n, 3K) keypoints the C reader read, or None unless every record has
-    keypoints of one length."""
-    if not _uniform_kp(fast):
-        return None
-    kp_len = fast["kp_len"]
-    n, width = len(kp_len), int(kp_len[0])
-    starts = fast["kp_start"]
-    if width and bool(np.all(starts == np.arange(n) * width)):
-        return fast["kp"].reshape(n, width)
-    return fast["kp"][starts[:, None] + np.arange(width)] if width else np.zeros((n, 0))
-
-
 def _id_array(ids, codes):
     """int64 ids, or their codes."""
     if codes is None:
         return np.array(ids, dtype=np.int64)
     return codes.encode(ids, "ids", "id")
-
-
-def _result_kind(anns, where):
-    """pycocotools' loadRes reads the first record to decide what results
-    are: "bbox", "segm" or "keypoints"."""
-    if not anns:
-        return "bbox"
-    first = anns[0]
-    if not isinstance(first, dict):
-        raise DetapInputError(f"{where}: record 0 is not an object: {first!r:.80}")
-    if "bbox" in first and not (isinstance(first["bbox"], list) and first["bbox"] == []):
-        return "bbox"
-    if "segmentation" in first:
-        return "segm"
-    if "keypoints" in first:
-        return "keypoints"
-    if "caption" in first:
-        raise DetapInputError(f"{where}: caption results are not detections (detap evaluates "
-                              "boxes, masks and keypoints)")
-    raise DetapInputError(f"{where}: record 0 has no 'bbox', 'segmentation' or 'keypoints'")
 
 
 def _is_seq(x):

@@ -174,6 +174,8 @@ def _similarity(gt, dt, iou_type, vars_, g_rows=slice(None), d_rows=slice(None))
     """coco_evaluate's keyword arguments for ``iou_type`` on the given rows."""
     if iou_type == "keypoints":
         return {"kpts": (gt.kpts[g_rows], dt.kpts[d_rows], vars_)}
+    if iou_type == "obb":
+        return {"obb": (gt.obb[g_rows], dt.obb[d_rows])}
     if iou_type == "segm":
         # (the GT's counts are decoded: only detections are compared from strings)
         return {"masks": (gt.masks.take(g_rows).decoded().arrays(), dt.masks.take(d_rows).arrays())}
@@ -190,7 +192,8 @@ def evaluate(gt, dt, img_ids, cat_ids, use_cats, area_rng, iou_thrs, max_det, th
     cat_ids   sorted unique category ids with use_cats; params.catIds as
               given without
     area_rng  (A, 2), iou_thrs (T,), max_det: maxDets[-1]
-    iou_type  "bbox", "segm" or "keypoints" (with ``sigmas``, one per point)
+    iou_type  "bbox", "segm", "keypoints" (with ``sigmas``, one per point) or
+              "obb" (``obb`` columns: hotcoco's rotated IoU)
     dt_unmatched_ignored  None, or (len(dt),) uint8: detections ignored
               when unmatched, in every area range, instead of FP (lvis-api's
               not-exhaustive categories; pycocotools has no such rule)

@@ -1,5 +1,5 @@
 """A COCOeval run as detap's ``EvalResult`` (tables, ``--json``, reports,
-the CI gate): ``detap eval --iou-type segm|keypoints`` goes through here.
+the CI gate): ``detap eval --iou-type segm|keypoints|obb`` goes through here.
 
 The numbers are COCOeval's own (pycocotools' to the last bit); the per-class
 curves come from the same engine state as the "coco" protocol's.  Class
@@ -37,7 +37,7 @@ def eval_result(ev, iou=0.5):
         rec = ev.cocoGt.cats.get(c, {}) if c != -1 else {}
         names.append(str(rec.get("name", c)))
     codes = ev.cocoGt.id_codes()
-    gt = ev.cocoGt.columns("gt", "bbox", codes)
+    gt = ev.cocoGt.columns("gt", "obb" if p.iouType == "obb" else "bbox", codes)
     if p.useCats and len(cats):
         # the GT's category column holds ids, or codes when ids are not integers
         keys = np.asarray(cats if codes[1] is None else codes[1].encode(cats, "params", "catIds"))
@@ -45,7 +45,8 @@ def eval_result(ev, iou=0.5):
         known = (k < len(keys)) & (keys[np.minimum(k, len(keys) - 1)] == gt.category_id)
     else:
         k, known = np.zeros(len(gt), np.int64), np.ones(len(gt), bool)
-    count, area, aspect = annotation_stats(k[known], gt.bbox[known, 2], gt.bbox[known, 3], len(cats))
+    size = gt.bbox if gt.obb is None else gt.obb  # (a rotated box's own w and h)
+    count, area, aspect = annotation_stats(k[known], size[known, 2], size[known, 3], len(cats))
     return coco_result(ev.stats, st.matches, ev.eval["precision"], t, names, iou,
                        (count, area, aspect), len(p.imgIds), p.iouType)
 

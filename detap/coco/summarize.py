@@ -3,7 +3,8 @@
 ``BBOX_STATS`` is the one definition of the 12 box numbers (what each
 averages); ``summarize`` computes them with pycocotools' own expressions
 (the mean of the entries > -1, or -1) and the lines pycocotools prints.
-``KEYPOINTS_STATS`` the 10 keypoint numbers (pycocotools' _summarizeKps).
+``KEYPOINTS_STATS`` the 10 keypoint numbers (pycocotools' _summarizeKps);
+``stats_table("obb", maxDets)`` hotcoco's 12 numbers of rotated boxes.
 """
 import numpy as np
 
@@ -43,9 +44,21 @@ KEYPOINTS_STATS = (
 )
 
 
-def stats_table(iou_type):
-    """The summary table of pycocotools' iouType: boxes and masks share one."""
-    return KEYPOINTS_STATS if iou_type == "keypoints" else BBOX_STATS
+def stats_table(iou_type, max_dets=(1, 10, 100)):
+    """The summary table of pycocotools' iouType: boxes and masks share one.
+    "obb" (hotcoco's, which pycocotools has not) is BBOX_STATS with hotcoco's
+    maxDets: every AP and the size ARs at the largest of ``max_dets``, AR@1
+    and AR@10 at the smallest two when there are three or more (else at the
+    largest too) -- pycocotools' own for [1, 10, 100]."""
+    if iou_type == "keypoints":
+        return KEYPOINTS_STATS
+    if iou_type != "obb":
+        return BBOX_STATS
+    m = sorted(max_dets)
+    cap = m[-1] if m else 100
+    low = (m[0], m[1]) if len(m) >= 3 else (cap, cap)
+    return tuple((ap, iou, area, low[j - 6] if j in (6, 7) else cap)
+                 for j, (ap, iou, area, _) in enumerate(BBOX_STATS))
 
 
 _LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"

@@ -12,21 +12,27 @@ voc        XML folder / VOC root / VOCdevkit    per-class ``image score      xyx
 coco       COCO JSON file                       results JSON file            xywh pixels
 yolo       ``id cx cy w h`` per image           ``id cx cy w h conf``        xyxy pixels
 cartucho   ``class x1 y1 x2 y2 [difficult]``    ``class conf x1 y1 x2 y2``   xyxy pixels
-text       ``class <box>`` per image            ``class conf <box>``         xywh, xyxy
-                                                                             or quad
+text       ``class <box>`` per image            ``class conf <box>``         xywh, xyxy,
+                                                                             quad or obb
 dota       labelTxt folder ``x1 y1 .. y4        per-class Task1 files        quad pixels
            class [difficult]``                  ``image score x1 y1 .. y4``
 yolo-obb   ``id x1 y1 .. x4 y4`` per image      ``id x1 y1 .. y4 conf``      quad pixels
 =========  ===================================  ===========================  ============
 
-(text: ``box_format`` xyxy, xywh (default), cxcywh or quad, in pixels or,
-with ``relative``, fractions of the image size; cxcywh becomes xyxy.)
+(text: ``box_format`` xyxy, xywh (default), cxcywh, quad or obb, in pixels
+or, with ``relative``, fractions of the image size (not obb); cxcywh
+becomes xyxy.  coco: ``box_format="obb"`` reads hotcoco's rotated boxes,
+the records' ``"obb"``.)
 
-Oriented boxes ("quad": four vertices, pixels) are evaluated by the "dota"
-protocol (DOTA_devkit's polygon IoU); they are written only to formats
-that hold them (dota, yolo-obb, text with box_format quad), never
+Oriented boxes are quadrilaterals ("quad": four vertices, pixels),
+evaluated by the "dota" protocol (DOTA_devkit's polygon IoU), and rotated
+rectangles ("obb": cx cy w h angle, pixels and radians), evaluated by
+"coco" with hotcoco's rotated IoU, "mmrotate", "mmrotate-area" or
+"ultralytics-obb".  They are written only to formats that hold them
+(quadrilaterals: dota, yolo-obb, text quad; rotated rectangles: those as
+the quadrilateral of their corners, text obb, coco with "obb"), never
 silently reduced to their axis-aligned extent.  Axis-aligned boxes may be
-written to those as the quadrilateral of their corners.
+written to any of those (as their corners, or as angle-0 rectangles).
 
 Matching: images are matched across ground truth and detections by key (the
 file stem for per-image files, the ``file_name`` stem for COCO).  In the
@@ -74,7 +80,9 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     format       "auto" (``detect_format``; "text" when ``box_format`` or
                  ``relative`` is given), one of ``FORMATS``, or a
                  (gt format, dt format) pair
-    box_format   text format: "xyxy", "xywh" (default) or "cxcywh"
+    box_format   text format: "xyxy", "xywh" (default), "cxcywh", "quad" or
+                 "obb" (cx cy w h angle, radians); coco: "obb" reads the
+                 records' rotated boxes ("obb") instead of their "bbox"
     relative     text format: coordinates are fractions of the image size
                  (default False)
     names        class names: a list, a names file (one per line) or a YAML
@@ -101,7 +109,8 @@ def read(gt, dt=None, format="auto", *, box_format=None, relative=None, names=No
     name_list, names_path = load_names(names) if names is not None else (None, None)
     opts = dict(box_format=box_format or "xywh", relative=bool(relative), names=name_list,
                 image_sizes=image_sizes, imageset=imageset,
-                exclude=(names_path,) if names_path else ())
+                exclude=(names_path,) if names_path else (),
+                coco_box="obb" if box_format == "obb" else "xywh")
     if dt is None or dt_fmt == gt_fmt:
         ds = _read_one(gt_fmt, gt, dt, opts)
     else:
@@ -158,8 +167,11 @@ def _check_options(used, box_format, relative, imageset):
 
 def _check_geometry(fmt, box_format, relative):
     """A format other than text fixes its box layout: ``box_format`` and
-    ``relative`` (None: unspecified) may only repeat it."""
+    ``relative`` (None: unspecified) may only repeat it (coco: or be "obb",
+    hotcoco's rotated boxes)."""
     fixed_box, fixed_rel = _GEOMETRY[fmt]
+    if fmt == "coco" and box_format == "obb":
+        fixed_box = "obb"
     if box_format not in (None, fixed_box) or relative not in (None, fixed_rel):
         raise DetapInputError(f"{fmt} files are {fixed_box} "
                               f"{'relative' if fixed_rel else 'pixel'} boxes; box_format "
@@ -175,7 +187,7 @@ def _read_one(fmt, gt, dt, o):
         return yolo_obb.read(gt, dt, names=o["names"], image_sizes=o["image_sizes"],
                              exclude=o["exclude"])
     if fmt == "coco":
-        return coco.read(gt, dt)
+        return coco.read(gt, dt, box_format=o["coco_box"])
     if fmt == "yolo":
         return yolo.read(gt, dt, names=o["names"], image_sizes=o["image_sizes"],
                          exclude=o["exclude"])
@@ -214,6 +226,7 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
     cartucho  gt_out, dt_out: folders (ground-truth/, detection-results/)
     text      gt_out, dt_out: folders; ``box_format`` (default "xywh") and
               ``relative`` (needs image sizes) choose the coordinates
+    (coco     rotated boxes as hotcoco's "obb" field)
     dota      gt_out: a labelTxt folder; dt_out: a folder (Task1_<class>.txt)
               or a template with {}
     yolo-obb  gt_out, dt_out: label folders, as yolo; needs image sizes
@@ -226,11 +239,16 @@ def write(dataset, format, gt_out, dt_out=None, *, box_format=None, relative=Fal
         raise DetapInputError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     if format != "text":
         _check_geometry(format, box_format, relative or None)
-    quad_out = format in ORIENTED or (format == "text" and box_format == "quad")
-    if dataset.oriented and not quad_out:
-        raise DetapInputError(f"oriented boxes cannot be written as {format} boxes (their "
-                              "orientation would be lost): write dota, yolo-obb or text with "
-                              "box_format quad", gt_out)
+    out_fmt = ("quad" if format in ORIENTED else box_format or "xywh" if format == "text" else
+               "obb" if format == "coco" and dataset.box_kind == "obb" else "xyxy")
+    try:
+        text.check_writable(dataset, out_fmt, gt_out)
+    except DetapInputError:
+        raise DetapInputError(f"{dataset.box_format} boxes cannot be written as {format} boxes "
+                              "(their orientation would be lost): write "
+                              + ("dota, yolo-obb, coco or text with box_format obb or quad"
+                                 if dataset.box_kind == "obb" else
+                                 "dota, yolo-obb or text with box_format quad"), gt_out) from None
     dataset = _fit_flags(dataset, format)
     if format == "voc":
         voc.write(dataset, gt_out, dt_out)

@@ -11,6 +11,14 @@ it matches the file names of the per-image formats), or the whole
 ``file_name`` when stems clash, or its id when a ``file_name`` is missing.
 ``width``/``height`` give ``image_sizes`` when every image has them.
 
+Rotated boxes (``box_format="obb"``): the records' ``"obb"`` [cx, cy, w,
+h, angle] (pixels, radians; hotcoco's iouType "obb", read by its rules:
+``detap.coco.obb``) instead of their ``"bbox"``: a Dataset of box_format
+"obb" whose GT areas are the records' (or hotcoco's derived ones).  Its
+detections keep no area: the "coco" protocol takes an obb's w * h, as
+hotcoco's loadRes does for rotated-box results (``detap eval --iou-type
+obb`` evaluates the files with COCOeval, hotcoco's own path).
+
 Detections (``dt``): a results file (a JSON list of
 ``{image_id, category_id, bbox, score}``), read with ``COCO.loadRes``;
 a JSON object whose ``annotations`` hold the results is accepted too.  As
@@ -34,17 +42,22 @@ from .image_sizes import IMAGE_EXTENSIONS
 __all__ = ["read", "write"]
 
 
-def read(gt, dt=None):
-    """A ``Dataset`` ("xywh" pixels) from a COCO ground-truth file ``gt``
-    and optionally a results file ``dt``."""
+def read(gt, dt=None, box_format="xywh"):
+    """A ``Dataset`` ("xywh" pixels, or "obb" with ``box_format="obb"``)
+    from a COCO ground-truth file ``gt`` and optionally a results file
+    ``dt``."""
     gt = os.fspath(gt)
+    obb = box_format == "obb"
     coco = COCO(gt, verbose=False)  # stdout is the command line's
     with warnings.catch_warnings():
         # detap eval refuses boxes of negative size (pycocotools' API only
         # warns and evaluates them), below
         warnings.simplefilter("ignore", DetapWarning)
-        cols = coco.columns("gt")  # before .dataset: the C reader's columns are still valid
-    check_negative_size(cols.bbox, f"{gt} annotations")
+        try:  # before .dataset: the C reader's columns are still valid
+            cols = coco.columns("gt", "obb" if obb else "bbox")
+        except DetapInputError as e:
+            raise _obb_hint(e, coco, obb) from None
+    check_negative_size(cols.obb[:, :4] if obb else cols.bbox, f"{gt} annotations")
     images, cats = coco.index_records()  # every record has an 'id' (else COCO said so)
     img_ids = _ids(images, "images", gt)
     cat_ids = _ids(cats, "categories", gt)
@@ -54,14 +67,25 @@ def read(gt, dt=None):
         raise DetapInputError(f"category name {dup!r} appears twice", gt)
     where = f"{gt} annotations"
     ds_kw = dict(
-        gt_boxes=cols.bbox, gt_area=cols.area, gt_iscrowd=cols.crowd.astype(bool),
+        gt_boxes=cols.obb if obb else cols.bbox, gt_area=cols.area,
+        gt_iscrowd=cols.crowd.astype(bool),
         gt_image=_index(cols.image_id, img_ids, where, "image_id", "images"),
         gt_label=_index(cols.category_id, cat_ids, where, "category_id", "categories"))
     if dt is not None:
-        ds_kw.update(_results(coco, os.fspath(dt), img_ids, cat_ids))
-    return Dataset(images=_keys(images), classes=classes, box_format="xywh",
+        ds_kw.update(_results(coco, os.fspath(dt), img_ids, cat_ids, obb))
+    return Dataset(images=_keys(images), classes=classes, box_format="obb" if obb else "xywh",
                    image_sizes=_sizes(images), image_ids=img_ids, class_ids=cat_ids,
                    has_dets=dt is not None, source={"gt": gt, "dt": dt}, **ds_kw)
+
+
+def _obb_hint(e, coco, obb):
+    """``e``, with a hint when the records hold the other kind of box."""
+    if not obb and "has no 'bbox'" in str(e):
+        anns = coco.dataset.get("annotations", [])
+        if anns and isinstance(anns[0], dict) and "obb" in anns[0]:
+            return DetapInputError(f"{e}: these annotations hold rotated boxes ('obb'): "
+                                   "evaluate them with --iou-type obb (box_format='obb')")
+    return e
 
 
 def _ids(recs, key, path):
@@ -115,7 +139,7 @@ def _sizes(images):
     return sizes.astype(np.int64).reshape(-1, 2)
 
 
-def _results(coco, dt, img_ids, cat_ids):
+def _results(coco, dt, img_ids, cat_ids, obb=False):
     with open(dt, "rb") as f:
         head = f.read(64).lstrip()
     source = dt
@@ -129,7 +153,7 @@ def _results(coco, dt, img_ids, cat_ids):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown categories are an error below
         try:
-            cols = coco.loadRes(source).columns("dt")
+            cols = coco.loadRes(source).columns("dt", "obb" if obb else "bbox")
         except DetapInputError as e:
             if source is dt:
                 raise
@@ -144,8 +168,9 @@ def _results(coco, dt, img_ids, cat_ids):
                               "box results ('bbox') for now: use detap.coco.COCOeval(gt, dt, "
                               f"'{'segm' if cols.masks is not None else 'keypoints'}')", dt)
     where = f"{dt} results"
-    check_negative_size(cols.bbox, os.fspath(dt) if source is dt else f"{dt} annotations")
-    return dict(det_boxes=cols.bbox, det_scores=cols.score,
+    check_negative_size(cols.obb[:, :4] if obb else cols.bbox,
+                        os.fspath(dt) if source is dt else f"{dt} annotations")
+    return dict(det_boxes=cols.obb if obb else cols.bbox, det_scores=cols.score,
                 det_image=_index(cols.image_id, img_ids, where, "image_id", "images"),
                 det_label=_index(cols.category_id, cat_ids, where, "category_id", "categories"))
 
@@ -158,7 +183,10 @@ def write(ds, gt_out, dt_out=None):
     [x, y, w, h]; ``area`` is ``gt_area`` or w * h; ids are ``image_ids`` /
     ``class_ids`` or 1, 2, ...; annotation ids are 1..M; an image's
     ``file_name`` is its key, with ".jpg" added when the key has no image
-    extension."""
+    extension.  Rotated boxes ("obb") are written as hotcoco reads them:
+    each annotation's "obb", its area (``gt_area`` or w * h) and "bbox" (the
+    obb's extent); results hold "obb" and no "bbox" (hotcoco's loadRes
+    would take a result's area from a box)."""
     img_ids = ds.image_ids if ds.image_ids is not None else list(range(1, len(ds.images) + 1))
     cat_ids = ds.class_ids if ds.class_ids is not None else list(range(1, len(ds.classes) + 1))
     images = [{"id": int(i), "file_name": _file_name(k)} for i, k in zip(img_ids, ds.images)]
@@ -171,13 +199,18 @@ def write(ds, gt_out, dt_out=None):
          "bbox": b, "area": a, "iscrowd": int(c)}
         for j, (i, k, b, a, c) in enumerate(zip(ds.gt_image.tolist(), ds.gt_label.tolist(), boxes,
                                                 areas, ds.gt_iscrowd.tolist()))]
+    obb = ds.box_format == "obb"
+    if obb:
+        for rec, o in zip(annotations, ds.gt_boxes.tolist()):
+            rec["obb"] = o
     categories = [{"id": int(c), "name": n, "supercategory": ""} for c, n in zip(cat_ids, ds.classes)]
     _dump({"images": images, "annotations": annotations, "categories": categories}, gt_out)
     if dt_out is not None:
-        results = [{"image_id": int(img_ids[i]), "category_id": int(cat_ids[k]), "bbox": b,
-                    "score": s}
+        results = [{"image_id": int(img_ids[i]), "category_id": int(cat_ids[k]),
+                    "obb" if obb else "bbox": b, "score": s}
                    for i, k, b, s in zip(ds.det_image.tolist(), ds.det_label.tolist(),
-                                         ds.dets_as("xywh").tolist(), ds.det_scores.tolist())]
+                                         (ds.det_boxes if obb else ds.dets_as("xywh")).tolist(),
+                                         ds.det_scores.tolist())]
         _dump(results, dt_out)
 
 

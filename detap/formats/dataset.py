@@ -6,9 +6,11 @@ row per box.  Images and classes are referred to by integer index into
 
 Coordinates: boxes are float64 in absolute pixels, in ``box_format``:
 ``"xyxy"`` = [x1, y1, x2, y2] (VOC XML, Cartucho, YOLO after conversion),
-``"xywh"`` = [x, y, w, h] (COCO JSON), both (n, 4), or ``"quad"`` = [x1,
+``"xywh"`` = [x, y, w, h] (COCO JSON), both (n, 4), ``"quad"`` = [x1,
 y1, ..., x4, y4] (n, 8), oriented boxes as their four vertices (DOTA
-labelTxt, YOLO-OBB), evaluated with the polygon IoU.  Readers keep the file's own numbers
+labelTxt, YOLO-OBB), evaluated with the polygon IoU, or ``"obb"`` = [cx,
+cy, w, h, angle] (n, 5), rotated rectangles (angle in radians; corners in
+``detap.boxes``), evaluated with hotcoco's rotated IoU.  Readers keep the file's own numbers
 (no conversion) so that an evaluator can reproduce the source tool's float
 arithmetic bit for bit; ``boxes_as`` converts when a caller needs the other
 form.  Whether x2 is inclusive (VOC, ``+1`` pixel) is a property of the
@@ -19,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..boxes import BOX_WIDTHS, boxes_as
+from ..boxes import BOX_WIDTHS, box_kind, boxes_as
 
 __all__ = ["Dataset", "boxes_as", "rows_by"]
 
@@ -54,15 +56,15 @@ class Dataset:
     images        image keys (str): file stem (VOC, YOLO, Cartucho) or
                   COCO ``file_name``/id; index i is image i
     classes       class names (str); index k is class k
-    box_format    "xyxy", "xywh" or "quad" for both gt_boxes and det_boxes
-    gt_boxes      (M, 4) float64, pixels ((M, 8) for "quad")
+    box_format    "xyxy", "xywh", "quad" or "obb" for both gt_boxes and det_boxes
+    gt_boxes      (M, 4) float64, pixels ((M, 8) for "quad", (M, 5) for "obb")
     gt_image      (M,) int64 image index
     gt_label      (M,) int64 class index
     gt_difficult  (M,) bool, VOC ``difficult`` (Cartucho's "difficult" word)
     gt_iscrowd    (M,) bool, COCO ``iscrowd``
     gt_area       (M,) float64 or None: COCO's ``area`` field (segmentation
                   area; None means box area)
-    det_boxes     (N, 4) float64, pixels ((N, 8) for "quad")
+    det_boxes     (N, 4) float64, pixels ((N, 8) for "quad", (N, 5) for "obb")
     det_image     (N,) int64
     det_label     (N,) int64
     det_scores    (N,) float64 confidences
@@ -125,8 +127,14 @@ class Dataset:
 
     @property
     def oriented(self):
-        """True for quadrilaterals ("quad"), evaluated with the polygon IoU."""
-        return self.box_format == "quad"
+        """True for oriented boxes: quadrilaterals ("quad", the polygon IoU)
+        or rotated rectangles ("obb", the rotated IoU)."""
+        return self.box_format in ("quad", "obb")
+
+    @property
+    def box_kind(self):
+        """What the IoU compares: "box", "quad" or "obb" (``detap.boxes.box_kind``)."""
+        return box_kind(self.box_format)
 
     def gt_as(self, box_format):
         """GT boxes in ``box_format``, float64 (a quadrilateral as "xyxy" or
@@ -140,10 +148,10 @@ class Dataset:
     def gt_areas(self):
         """(M,) float64 GT areas: ``gt_area`` where given, else box w * h
         (continuous convention, no +1; a quadrilateral's axis-aligned
-        extent)."""
+        extent; a rotated rectangle's own w * h, as hotcoco's)."""
         if self.gt_area is not None:
             return self.gt_area
-        b = self.gt_as("xywh")
+        b = self.gt_as("xywh") if self.box_format != "obb" else self.gt_boxes[:, :4]
         with np.errstate(over="ignore", invalid="ignore"):  # see boxes_as
             return b[:, 2] * b[:, 3]
 
@@ -175,10 +183,11 @@ class Dataset:
         """This dataset's ground truth with ``other``'s detections, matched
         by image key and class name.  Images and classes only ``other`` has
         are appended in ``other``'s order; detection boxes are converted to
-        this dataset's ``box_format`` (boxes and quadrilaterals do not mix:
-        ValueError); an image size unknown here is taken from ``other``."""
-        if self.oriented != other.oriented:
-            raise ValueError("oriented boxes (quadrilaterals) and axis-aligned boxes do not mix: "
+        this dataset's ``box_format`` (axis-aligned boxes, quadrilaterals
+        and rotated boxes do not mix: ValueError); an image size unknown
+        here is taken from ``other``."""
+        if self.box_kind != other.box_kind:
+            raise ValueError("quadrilaterals, rotated boxes and axis-aligned boxes do not mix: "
                              f"ground truth {self.box_format}, detections {other.box_format}")
         images = list(dict.fromkeys(self.images + other.images))
         classes = list(dict.fromkeys(self.classes + other.classes))

@@ -35,7 +35,7 @@ _SAMPLE_FILES = 50     # files looked at per folder
 _SAMPLE_LINES = 2000   # lines looked at per folder
 _ALL = frozenset({"cartucho", "yolo", "text", "dota", "yolo-obb"})
 _HINT = ("pass --format (format=) voc, coco, yolo, cartucho, text, dota or yolo-obb; for text "
-         "also --box-format xyxy|xywh|cxcywh|quad and --relative when coordinates are fractions")
+         "also --box-format xyxy|xywh|cxcywh|quad|obb and --relative when coordinates are fractions")
 
 
 def detect_format(gt, dt=None):
@@ -68,8 +68,8 @@ def _from_lines(gt, dt):
             kinds = _line_kinds(parts, dets)
             seen += 1
             if not kinds & fits:
-                raise DetapInputError(f"this line fits no known format ({' '.join(parts)!r}); "
-                                      f"{_HINT}", path, no)
+                raise DetapInputError(f"this line fits no known format ({' '.join(parts)!r})"
+                                      f"{_side_hint(parts, dets)}; {_HINT}", path, no)
             fits &= kinds
     if not seen:
         raise DetapInputError(f"no boxes to tell the format from (no .txt lines): {_HINT}", gt)
@@ -78,6 +78,19 @@ def _from_lines(gt, dt):
             return name
     raise DetapInputError("the lines look like 'class x y w h' text boxes, but which box "
                           f"format (and whether pixels or fractions) cannot be told: {_HINT}", gt)
+
+
+def _side_hint(parts, dets):
+    """A YOLO or YOLO-OBB line of the other side: a detection without its
+    confidence (last), or ground truth with one."""
+    other = _line_kinds(parts, not dets) & {"yolo", "yolo-obb"}
+    if not other:
+        return ""
+    name = "YOLO-OBB" if "yolo-obb" in other else "YOLO"
+    if dets:
+        return (f": it reads as {name} ground truth; {name} detection lines end with a "
+                "confidence")
+    return f": it reads as a {name} detection (a confidence last); ground-truth lines have none"
 
 
 def _sample(folder):

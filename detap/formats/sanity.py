@@ -67,8 +67,8 @@ def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
         elif fmt in ("yolo", "yolo-obb"):
             _check_extent(ds, side, where, f": {fmt} labels hold fractions of the image size "
                           "(0 to 1); these look like pixel coordinates")
-    if dt_fmt == "yolo":
-        _check_yolo_confidence(ds, dt_where)
+    if dt_fmt in ("yolo", "yolo-obb"):
+        _check_yolo_confidence(ds, dt_where, obb=dt_fmt == "yolo-obb")
 
 
 def _check_overflow(ds, side, where):
@@ -165,7 +165,7 @@ def _check_text_boxes(ds, side, where, box_format):
     if n < MIN_BOXES:
         return
     what = "ground-truth boxes" if side == "gt" else "detection boxes"
-    hint = (f"pass --box-format (xyxy, xywh, cxcywh or quad) to match the files; text boxes are "
+    hint = (f"pass --box-format (xyxy, xywh, cxcywh, quad or obb) to match the files; text boxes are "
             f"read as {box_format or 'xywh'} by default")
     if _check_extent(ds, side, where, f" when read as {box_format or 'xywh'}: {hint}"):
         return
@@ -216,28 +216,41 @@ def _hits(boxes, image, label, gt_boxes, gt_image, gt_label):
     return hits
 
 
-def _check_yolo_confidence(ds, where):
+def _check_yolo_confidence(ds, where, obb=False):
+    """Warn when YOLO (``obb``: YOLO-OBB) detections overlap their ground
+    truth far better read with the confidence first ('class conf ...')
+    than as written ('class ... conf', Ultralytics' order)."""
     if ds.image_sizes is None or len(ds.det_boxes) < MIN_BOXES:
         return
     pick = np.linspace(0, len(ds.det_boxes) - 1, min(SAMPLE, len(ds.det_boxes))).astype(np.int64)
     pick = np.unique(pick)
-    xyxy = boxes_as(ds.det_boxes[pick], ds.box_format, "xyxy")  # only the sample
     img, lab = ds.det_image[pick], ds.det_label[pick]
     w, h = _image_wh(ds, img)
     with np.errstate(all="ignore"):
-        # the fields as written: cx cy w h conf, relative
-        fields = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2 / w, (xyxy[:, 1] + xyxy[:, 3]) / 2 / h,
-                           (xyxy[:, 2] - xyxy[:, 0]) / w, (xyxy[:, 3] - xyxy[:, 1]) / h,
-                           ds.det_scores[pick]], axis=1)
-        cx, cy, bw, bh = fields[:, 1], fields[:, 2], fields[:, 3], fields[:, 4]
-        alt = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
-                        (cy + bh / 2) * h], axis=1)
+        if obb:  # the fields as written: x1 y1 .. x4 y4 conf, relative
+            scale = np.tile(np.stack([w, h], axis=1), 4)
+            quad = ds.det_boxes[pick]
+            fields = np.concatenate([quad / scale, ds.det_scores[pick][:, None]], axis=1)
+            xyxy = boxes_as(quad, "quad", "xyxy")
+            alt = boxes_as(fields[:, 1:9] * scale, "quad", "xyxy")
+        else:
+            xyxy = boxes_as(ds.det_boxes[pick], ds.box_format, "xyxy")  # only the sample
+            # the fields as written: cx cy w h conf, relative
+            fields = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2 / w, (xyxy[:, 1] + xyxy[:, 3]) / 2 / h,
+                               (xyxy[:, 2] - xyxy[:, 0]) / w, (xyxy[:, 3] - xyxy[:, 1]) / h,
+                               ds.det_scores[pick]], axis=1)
+            cx, cy, bw, bh = fields[:, 1], fields[:, 2], fields[:, 3], fields[:, 4]
+            alt = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
+                            (cy + bh / 2) * h], axis=1)
     gt = ds.gt_as("xyxy")
     as_read = _hits(xyxy, img, lab, gt, ds.gt_image, ds.gt_label)
     conf_first = _hits(alt, img, lab, gt, ds.gt_image, ds.gt_label)
     if conf_first >= 2 * max(as_read, 1) and conf_first >= 0.1 * len(pick):
-        _warn(f"{where}: these YOLO detections look like 'class conf cx cy w h' lines "
+        name, box = ("YOLO-OBB", "x1 y1 .. x4 y4") if obb else ("YOLO", "cx cy w h")
+        fix = ("read them with --dt-format text --box-format quad (pixels) after moving the "
+               "confidence" if obb else "read them with --dt-format text --box-format cxcywh "
+               "--relative --names <the class names>")
+        _warn(f"{where}: these {name} detections look like 'class conf {box}' lines "
               f"({conf_first} of {len(pick)} sampled detections overlap their ground truth "
-              f"read that way, {as_read} read as YOLO's 'class cx cy w h conf'): move the "
-              "confidence to the last field, or read them with --dt-format text "
-              "--box-format cxcywh --relative --names <the class names>")
+              f"read that way, {as_read} read as {name}'s 'class {box} conf'): move the "
+              f"confidence to the last field, or {fix}")

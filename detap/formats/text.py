@@ -21,10 +21,13 @@ tools read them in.  Rows keep file order, then line order.
 Box formats of a line: "xyxy" = x1 y1 x2 y2 (corners), "xywh" = x y w h
 (top-left corner and size), "cxcywh" = cx cy w h (centre and size),
 "quad" = x1 y1 x2 y2 x3 y3 x4 y4 (an oriented box's four vertices, as
-YOLO-OBB writes them).  Relative coordinates are fractions of the image
-width (x, w) and height (y, h).  A Dataset keeps "xyxy", "xywh" and "quad"
-numbers as written (scaled to pixels when relative); "cxcywh" becomes
-"xyxy".
+YOLO-OBB writes them), "obb" = cx cy w h angle (a rotated rectangle:
+centre and size in pixels, the angle in radians, hotcoco's and mmrotate's
+unit; ``detap.boxes`` gives its corners).  Relative coordinates are
+fractions of the image width (x, w) and height (y, h); rotated boxes have
+none (scaling x and y apart would shear them).  A Dataset keeps "xyxy",
+"xywh", "quad" and "obb" numbers as written (scaled to pixels when
+relative); "cxcywh" becomes "xyxy".
 """
 import os
 from dataclasses import dataclass
@@ -37,11 +40,12 @@ from .dataset import Dataset, rows_by
 
 __all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs", "dataset_format",
            "write_dir", "read_text", "list_files", "fmt_num", "first_negative", "check_field",
-           "check_stem"]
+           "check_stem", "check_writable"]
 
 _COORDS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"),
            "cxcywh": ("cx", "cy", "w", "h"),
-           "quad": ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")}
+           "quad": ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"),
+           "obb": ("cx", "cy", "w", "h", "angle")}
 BOX_FORMATS = tuple(_COORDS)
 
 
@@ -52,8 +56,8 @@ class Layout:
     """The fields of one kind of line.
 
     fields      field names in line order: "class", "confidence" (detection
-                lines only) and the four coordinate names of ``box_format``
-    box_format  "xyxy", "xywh" or "cxcywh"
+                lines only) and the coordinate names of ``box_format``
+    box_format  "xyxy", "xywh", "cxcywh", "quad" or "obb"
     class_ids   the class field is an integer index into the names list
                 (YOLO) rather than a class name
     difficult   a trailing word ``difficult`` marks a difficult object
@@ -66,7 +70,7 @@ class Layout:
 
     @property
     def coords(self):
-        """Positions of the four coordinates among the numeric fields."""
+        """Positions of the coordinates among the numeric fields."""
         return [self.fields.index(f) - 1 for f in _COORDS[self.box_format]]
 
     @property
@@ -80,7 +84,8 @@ class Layout:
 
 def layout(box_format, dets, *, score_last=False, class_ids=False, difficult=False):
     """The ``Layout`` of ground-truth (``dets`` False) or detection lines:
-    ``class [confidence] c1 c2 c3 c4`` (eight coordinates for "quad"), or
+    ``class [confidence] c1 c2 c3 c4`` (eight coordinates for "quad", five
+    for "obb"), or
     with the confidence last when
     ``score_last`` (YOLO)."""
     if box_format not in _COORDS:
@@ -108,7 +113,8 @@ class Parsed:
     file       (n,) int64 index into ``paths``
     line       (n,) int64 1-based line number
     label      list of n class fields, as written
-    coords     (n, 4) float64 the coordinate fields, as written ((n, 8) quad)
+    coords     (n, 4) float64 the coordinate fields, as written ((n, 8) quad,
+               (n, 5) obb)
     score      (n,) float64 confidences (zeros for ground truth)
     difficult  (n,) bool
     """
@@ -166,13 +172,24 @@ def _parse_file(path, lay):
             parts.pop()
         if len(parts) != n:
             raise DetapInputError(f"expected {n} fields '{lay.usage()}', got {len(parts)}: "
-                                  f"{raw.strip()!r}", path, no)
+                                  f"{raw.strip()!r}{_confidence_hint(lay, len(parts))}", path, no)
         labels.append(parts[0])
         numbers.extend(parts[1:])
         lines.append(no)
         difficult.append(hard)
     values = _floats(numbers, lay, path, lines).reshape(len(lines), n - 1)
     return labels, values, np.array(lines, dtype=np.int64), np.array(difficult, dtype=bool)
+
+
+def _confidence_hint(lay, got):
+    """Why a line may have one field too few or too many: a detection file
+    without its confidence column, or a ground-truth file with one."""
+    n = len(lay.fields)
+    if lay.score is not None and got == n - 1:
+        return " (no confidence: detection lines need one, as the usage says)"
+    if lay.score is None and got == n + 1:
+        return " (a confidence? ground-truth lines have none: detections go to --dt)"
+    return ""
 
 
 def _floats(tokens, lay, path, lines):
@@ -298,17 +315,21 @@ def _class_index(token, by_name, n, class_ids):
 
 def _pixels(p, images, image, known, relative):
     """The rows' boxes in pixels, "xyxy" (for "xyxy" and "cxcywh" lines),
-    "xywh" or "quad", after checking for negative sizes and scaling
+    "xywh", "quad" or "obb", after checking for negative sizes and scaling
     relative ones."""
     c = p.coords
     fmt = p.layout.box_format
-    bad = first_negative(c, fmt) if fmt != "quad" else None  # a quad has no sign
+    # (a quad has no sign; an obb's w and h are an xywh box's)
+    bad = None if fmt == "quad" else first_negative(c[:, :4], "xywh" if fmt == "obb" else fmt)
     if bad is not None:
         row, axis = bad
         what = ((f"{'y' if axis else 'x'}2 < {'y' if axis else 'x'}1 (negative "
                  f"{'height' if axis else 'width'})") if fmt == "xyxy"
                 else f"'{'h' if axis else 'w'}' is negative")
         raise p.fail(row, f"{what}: {' '.join(fmt_num(v) for v in c[row].tolist())}")
+    if relative and fmt == "obb" and len(c):
+        raise p.fail(0, "rotated boxes (obb) have no relative coordinates: scaling x and y by "
+                     "different image sides would shear them; give pixels")
     if relative:
         c = c * _row_sizes(p, images, image, known, c.shape[1] // 2)
     if fmt == "cxcywh":
@@ -364,9 +385,10 @@ def write_dir(ds, directory, lay, *, relative=False):
     ``lay``.  Relative coordinates need ``ds.image_sizes``."""
     dets = lay.score is not None
     out_fmt = dataset_format(lay.box_format)
-    if ds.oriented and out_fmt != "quad":
-        raise DetapInputError(f"oriented boxes cannot be written as {lay.box_format} boxes (their "
-                              "orientation would be lost); write them as quad", directory)
+    check_writable(ds, out_fmt, directory)
+    if relative and out_fmt == "obb":
+        raise DetapInputError("rotated boxes (obb) have no relative coordinates: write pixels",
+                              directory)
     boxes = ds.dets_as(out_fmt) if dets else ds.gt_as(out_fmt)
     image = ds.det_image if dets else ds.gt_image
     if lay.box_format == "cxcywh":
@@ -386,6 +408,22 @@ def write_dir(ds, directory, lay, *, relative=False):
     for key, rows in zip(ds.images, rows_by(image, len(ds.images))):
         with open(os.path.join(directory, _file_name(key, directory)), "w", encoding="utf-8") as f:
             f.write("".join(lines[r] for r in rows.tolist()))
+
+
+def check_writable(ds, out_fmt, where):
+    """``ds``' boxes can be written in box format ``out_fmt`` without losing
+    their orientation: axis-aligned boxes in any, rotated rectangles as
+    "obb" or as the quadrilateral of their corners, quadrilaterals as
+    "quad" only."""
+    fits = {"box": True, "obb": out_fmt in ("obb", "quad"), "quad": out_fmt == "quad"}
+    if not fits[ds.box_kind]:
+        kind = "rotated boxes" if ds.box_kind == "obb" else "oriented boxes (quadrilaterals)"
+        raise DetapInputError(f"{kind} cannot be written as {out_fmt} boxes (their orientation "
+                              f"would be lost); write them as {' or '.join(_KEEPS[ds.box_kind])}",
+                              where)
+
+
+_KEEPS = {"obb": ("obb", "quad"), "quad": ("quad",)}
 
 
 def _lines(lay, tokens, boxes, score, hard):

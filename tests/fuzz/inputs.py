@@ -98,6 +98,7 @@ UNCOMPRESSED = st.builds(lambda hw: Obj([("size", [Raw(str(hw[0])), Raw(str(hw[1
                                          ("counts", [Raw(str(hw[0] * hw[1]))])]), SIZE)
 POLYGON = st.lists(st.lists(JSON_NUMBER.map(Raw), min_size=6, max_size=10), min_size=1, max_size=2)
 BBOX = st.lists(JSON_NUMBER.map(Raw), min_size=4, max_size=4)
+OBB = st.lists(JSON_NUMBER.map(Raw), min_size=5, max_size=5)
 
 
 def keypoints(k):
@@ -120,7 +121,8 @@ def gt_document(draw):
                   ("iscrowd", st.sampled_from([Raw("0"), Raw("1"), True, False, Raw("0.5")]))],
                  [("segmentation", st.one_of(RLE, UNCOMPRESSED, POLYGON)),
                   ("keypoints", keypoints(k)), ("num_keypoints", st.integers(0, k).map(str).map(Raw)),
-                  ("score", JSON_NUMBER.map(Raw)), ("extra", st.lists(TEXT, max_size=2))])
+                  ("score", JSON_NUMBER.map(Raw)), ("extra", st.lists(TEXT, max_size=2)),
+                  ("obb", OBB)])
     cats = st.lists(fields([("id", ID.map(Raw)), ("name", TEXT)],
                            [("supercategory", TEXT), ("keypoints", st.lists(TEXT, max_size=3))]),
                     max_size=3)
@@ -133,14 +135,15 @@ def gt_document(draw):
 
 @st.composite
 def results_document(draw):
-    """A COCO results document (bytes): box, mask or keypoint results."""
-    kind = draw(st.sampled_from(["bbox", "bbox+segm", "segm", "keypoints"]))
+    """A COCO results document (bytes): box, mask, keypoint or rotated-box results."""
+    kind = draw(st.sampled_from(["bbox", "bbox+segm", "segm", "keypoints", "obb", "bbox+obb"]))
     k = draw(st.integers(1, 3))
     common = [("image_id", st.sampled_from(["1", "2", "3", "4"] * 5 + ["7"]).map(Raw)),
               ("category_id", st.sampled_from(["1", "2", "3"] * 5 + ["9"]).map(Raw)),
               ("score", JSON_NUMBER.map(Raw))]
     required = {"bbox": [("bbox", BBOX)], "bbox+segm": [("bbox", BBOX), ("segmentation", RLE)],
-                "segm": [("segmentation", RLE)], "keypoints": [("keypoints", keypoints(k))]}[kind]
+                "segm": [("segmentation", RLE)], "keypoints": [("keypoints", keypoints(k))],
+                "obb": [("obb", OBB)], "bbox+obb": [("bbox", BBOX), ("obb", OBB)]}[kind]
     rec = fields(common + required, [("id", ID.map(Raw)), ("area", JSON_NUMBER.map(Raw))])
     return dump(draw(st.lists(rec, max_size=6)), draw(STYLE)).encode("utf-8", "surrogatepass")
 

@@ -82,6 +82,10 @@ static int64_t kp_len_of(const detap_ann_cols *a, size_t i) { return a->kp_len ?
 static double iscrowd_of(const detap_ann_cols *a, size_t i) { return a->iscrowd ? a->iscrowd[i] : 0.; }
 static double num_kp_of(const detap_ann_cols *a, size_t i) { return a->num_kp ? a->num_kp[i] : NAN; }
 static int64_t poly_count_of(const detap_ann_cols *a, size_t i) { return a->poly_count ? a->poly_count[i] : -1; }
+/* a rotated box's 5 values (all NaN: none) */
+static void obb_of(const detap_ann_cols *a, size_t i, double out[5]) {
+    for (int k = 0; k < 5; k++) out[k] = a->obb ? a->obb[5 * i + k] : NAN;
+}
 
 /* Where row i's polygon coordinates start in pv (the plen before them). */
 static size_t poly_values_start(const detap_ann_cols *a, size_t i) {
@@ -121,7 +125,10 @@ static void check_doc(const detap_coco_doc *d, const char *buf, size_t len) {
             CHECK("coco", a->plen[a->poly_first[i]] > 4 && (a->has[i] & DETAP_HAS_SEGMENTATION));
         }
         /* every value the caller may read is initialised: touch them */
-        volatile double sink = iscrowd_of(a, i) + num_kp_of(a, i) + a->score[i] + a->bbox[4 * i];
+        double o[5];
+        obb_of(a, i, o);
+        volatile double sink = iscrowd_of(a, i) + num_kp_of(a, i) + a->score[i] + a->bbox[4 * i] +
+                               o[0] + o[4];
         (void)sink;
     }
 }
@@ -146,6 +153,10 @@ static int same_doc(const detap_coco_doc *x, const detap_coco_doc *y) {
         if (!same_bits(&ca, &cb, 8) || !same_bits(&na, &nb, 8)) return 0;
         if (rle_len_of(a, i) != rle_len_of(b, i) || kp_len_of(a, i) != kp_len_of(b, i)) return 0;
         if (poly_count_of(a, i) != poly_count_of(b, i)) return 0;
+        double oa[5], ob[5];
+        obb_of(a, i, oa);
+        obb_of(b, i, ob);
+        if (!same_bits(oa, ob, 40)) return 0;
         if (poly_count_of(a, i) > 0) {
             size_t nv = 0;
             for (int64_t j = 0; j < a->poly_count[i]; j++) {
