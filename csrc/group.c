@@ -7,6 +7,23 @@ static inline void piece(size_t n, size_t q, size_t P, size_t *lo, size_t *hi) {
     *hi = n * (q + 1) / P;
 }
 
+/* Per-piece counts cnt[q * stride + key] (keys 0..nkeys-1, pieces
+ * 0..P-1) become each (piece, key)'s first output position: keys in order,
+ * a key's pieces in order (so a stable sort stays stable); first[key] (if
+ * not NULL) receives the key's first position.  Returns the total. */
+static int64_t piece_starts(int64_t *cnt, size_t P, size_t stride, size_t nkeys, int64_t *first) {
+    int64_t at = 0;
+    for (size_t k = 0; k < nkeys; k++) {
+        if (first) first[k] = at;
+        for (size_t q = 0; q < P; q++) {
+            int64_t v = cnt[q * stride + k];
+            cnt[q * stride + k] = at;
+            at += v;
+        }
+    }
+    return at;
+}
+
 int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
                          int64_t *off, int64_t *perm, int nthreads) {
     /* P pieces of rows, each counted and scattered by one thread; piece
@@ -18,54 +35,30 @@ int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
     if (!cnt) return DETAP_ENOMEM;
     int bad = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads((int)P) reduction(|:bad)
+#pragma omp parallel for schedule(static, 1) num_threads((int)P) reduction(|:bad)
 #endif
-    {
-#ifdef _OPENMP
-        size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        size_t me = 0, team = 1;
-#endif
-        for (size_t q = me; q < P; q += team) {
-            size_t lo, hi;
-            piece(n, q, P, &lo, &hi);
-            int64_t *c = cnt + q * (nimg + 1);
-            for (size_t k = lo; k < hi; k++) {
-                if (img[k] < 0 || (uint64_t)img[k] >= nimg) { bad = 1; break; }
-                c[img[k]]++;
-            }
+    for (size_t q = 0; q < P; q++) {
+        size_t lo, hi;
+        piece(n, q, P, &lo, &hi);
+        int64_t *c = cnt + q * (nimg + 1);
+        for (size_t k = lo; k < hi; k++) {
+            if (img[k] < 0 || (uint64_t)img[k] >= nimg) { bad = 1; break; }
+            c[img[k]]++;
         }
     }
     if (bad) {
         free(cnt);
         return DETAP_EINDEX;
     }
-    /* each (piece, image)'s first output position */
-    int64_t at = 0;
-    for (size_t i = 0; i < nimg; i++) {
-        off[i] = at;
-        for (size_t q = 0; q < P; q++) {
-            int64_t v = cnt[q * (nimg + 1) + i];
-            cnt[q * (nimg + 1) + i] = at;
-            at += v;
-        }
-    }
-    off[nimg] = at;
+    off[nimg] = piece_starts(cnt, P, nimg + 1, nimg, off);
 #ifdef _OPENMP
-#pragma omp parallel num_threads((int)P)
+#pragma omp parallel for schedule(static, 1) num_threads((int)P)
 #endif
-    {
-#ifdef _OPENMP
-        size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        size_t me = 0, team = 1;
-#endif
-        for (size_t q = me; q < P; q += team) {
-            size_t lo, hi;
-            piece(n, q, P, &lo, &hi);
-            int64_t *c = cnt + q * (nimg + 1);
-            for (size_t k = lo; k < hi; k++) perm[c[img[k]]++] = (int64_t)k;
-        }
+    for (size_t q = 0; q < P; q++) {
+        size_t lo, hi;
+        piece(n, q, P, &lo, &hi);
+        int64_t *c = cnt + q * (nimg + 1);
+        for (size_t k = lo; k < hi; k++) perm[c[img[k]]++] = (int64_t)k;
     }
     free(cnt);
     return DETAP_OK;
@@ -75,7 +68,6 @@ static inline int64_t lut_lookup(const int64_t *lut, size_t n_lut, int64_t v) {
     return (v >= 0 && (uint64_t)v < n_lut) ? lut[v] : -1;
 }
 
-/* Rows [lo, hi) of piece q of P: the same split in every pass. */
 int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_id,
                      const int64_t *lut_img, size_t n_lut_img, const int64_t *lut_cat,
                      size_t n_lut_cat, size_t nimg, size_t ncat, int64_t *rows,
@@ -100,37 +92,30 @@ int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_
         return DETAP_ENOMEM;
     }
 #ifdef _OPENMP
-#pragma omp parallel num_threads((int)P)
+#pragma omp parallel for schedule(static, 1) num_threads((int)P)
 #endif
-    {
-#ifdef _OPENMP
-        size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-        size_t me = 0, team = 1;
-#endif
-        for (size_t q = me; q < P; q += team) {
-            size_t lo, hi;
-            piece(n, q, P, &lo, &hi);
-            int64_t *c = cnt + q * K1;
-            int32_t first = -1, last = -1;
-            uint8_t in_order = 1;
-            for (size_t r = lo; r < hi; r++) {
-                int64_t i = lut_lookup(lut_img, n_lut_img, image_id[r]);
-                int64_t k = lut_lookup(lut_cat, n_lut_cat, category_id[r]);
-                int ok = i >= 0 && k >= 0;
-                pos_i[r] = ok ? (int32_t)i : -1;
-                pos_k[r] = (int32_t)k;
-                if (ok) {
-                    c[k]++;
-                    in_order &= (int32_t)i >= last;
-                    if (first < 0) first = (int32_t)i;
-                    last = (int32_t)i;
-                }
+    for (size_t q = 0; q < P; q++) {
+        size_t lo, hi;
+        piece(n, q, P, &lo, &hi);
+        int64_t *c = cnt + q * K1;
+        int32_t first = -1, last = -1;
+        uint8_t in_order = 1;
+        for (size_t r = lo; r < hi; r++) {
+            int64_t i = lut_lookup(lut_img, n_lut_img, image_id[r]);
+            int64_t k = lut_lookup(lut_cat, n_lut_cat, category_id[r]);
+            int ok = i >= 0 && k >= 0;
+            pos_i[r] = ok ? (int32_t)i : -1;
+            pos_k[r] = (int32_t)k;
+            if (ok) {
+                c[k]++;
+                in_order &= (int32_t)i >= last;
+                if (first < 0) first = (int32_t)i;
+                last = (int32_t)i;
             }
-            ends[2 * q] = first;
-            ends[2 * q + 1] = last;
-            ordered[q] = in_order;
         }
+        ends[2 * q] = first;
+        ends[2 * q + 1] = last;
+        ordered[q] = in_order;
     }
     /* in image order overall (a detector's output): each piece is, and no
      * piece starts before the image where the previous one ended */
@@ -143,35 +128,21 @@ int detap_coco_group(size_t n, const int64_t *image_id, const int64_t *category_
             prev = ends[2 * q + 1];
         }
     }
-    /* each (piece, category)'s first output position */
-    size_t kept = 0;
-    for (size_t k = 0; k < ncat; k++)
-        for (size_t q = 0; q < P; q++) {
-            int64_t v = cnt[q * K1 + k];
-            cnt[q * K1 + k] = (int64_t)kept;
-            kept += (size_t)v;
-        }
+    size_t kept = (size_t)piece_starts(cnt, P, K1, ncat, NULL);
     int rc = DETAP_OK;
     if (in_order) { /* the image sort is the identity: scatter by category */
 #ifdef _OPENMP
-#pragma omp parallel num_threads((int)P)
+#pragma omp parallel for schedule(static, 1) num_threads((int)P)
 #endif
-        {
-#ifdef _OPENMP
-            size_t me = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
-#else
-            size_t me = 0, team = 1;
-#endif
-            for (size_t q = me; q < P; q += team) {
-                size_t lo, hi;
-                piece(n, q, P, &lo, &hi);
-                int64_t *c = cnt + q * K1;
-                for (size_t r = lo; r < hi; r++) {
-                    if (pos_i[r] < 0) continue;
-                    int64_t k = pos_k[r], at = c[k]++;
-                    rows[at] = (int64_t)r;
-                    keys[at] = k * (int64_t)nimg + pos_i[r];
-                }
+        for (size_t q = 0; q < P; q++) {
+            size_t lo, hi;
+            piece(n, q, P, &lo, &hi);
+            int64_t *c = cnt + q * K1;
+            for (size_t r = lo; r < hi; r++) {
+                if (pos_i[r] < 0) continue;
+                int64_t k = pos_k[r], at = c[k]++;
+                rows[at] = (int64_t)r;
+                keys[at] = k * (int64_t)nimg + pos_i[r];
             }
         }
     } else { /* stable counting sort by image, then scatter by category */
