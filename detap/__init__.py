@@ -10,14 +10,31 @@
 - ``detap.Evaluator``: streaming, mergeable evaluation (training loops,
   several processes, Dask via ``detap.dask``).
 """
-from .conventions import PRESETS, Convention
-from .core import ClassResult, evaluate_class
 from .errors import DetapCacheError, DetapInputError, DetapOutputError, DetapWarning
-from .protocols import PROTOCOLS, evaluate
-from .result import ClassReport, EvalResult
-from .streaming import Evaluator
-from .voc import parse_rec, voc_ap, voc_eval
-from . import dota  # noqa: F401  (detap.dota after `import detap`)
+
+# The rest loads on first use (PEP 562): ``from detap.coco import COCO``
+# then costs only the COCO modules, not the VOC reader, protocols and
+# streaming (2 MB of resident memory and their import time).
+_LAZY = {"PRESETS": "conventions", "Convention": "conventions", "ClassResult": "core",
+         "evaluate_class": "core", "PROTOCOLS": "protocols", "evaluate": "protocols",
+         "ClassReport": "result", "EvalResult": "result", "Evaluator": "streaming",
+         "parse_rec": "voc", "voc_ap": "voc", "voc_eval": "voc"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in ("dota", "voc", "coco", "lvis", "formats", "analysis", "mask"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 __all__ = ["voc_eval", "parse_rec", "voc_ap", "evaluate_class", "ClassResult",

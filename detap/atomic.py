@@ -6,7 +6,6 @@ so nothing is ever half-written.
 """
 import contextlib
 import os
-import secrets
 
 __all__ = ["atomic_file", "atomic_write"]
 
@@ -19,7 +18,7 @@ def atomic_file(path):
     folder, base = os.path.split(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     while True:
-        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(folder, f".{base}.{os.urandom(6).hex()}.tmp")  # (secrets would load OpenSSL)
         try:
             # mode 0o666 lets the umask decide, as for a plain open()
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),

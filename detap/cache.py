@@ -7,7 +7,6 @@ the file.  Writes go to a temporary file in the same directory, are flushed
 to disk, then renamed over the target, so a crash never leaves a partial
 cache behind.
 """
-import zipfile
 
 import numpy as np
 
@@ -25,6 +24,7 @@ def write_atomic(path, arrays):
 
 def read(path, keys):
     """The arrays of a cache file as a dict, or raise DetapCacheError."""
+    import zipfile  # (numpy's npz needs it; imported on use: it loads bz2 and lzma)
     try:
         with np.load(path, allow_pickle=False) as z:
             if "format" not in z.files or str(z["format"]) != FORMAT:

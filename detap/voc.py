@@ -13,7 +13,6 @@ tie order (see ``detap.conventions``).  ``evaluate`` does every class in one
 call, parsing annotations once, and defaults to a *stable* tie order
 (pass ``convention="py-faster-rcnn"`` for voc_eval's numbers).
 """
-import hashlib
 import numbers
 import os
 import warnings
@@ -180,7 +179,7 @@ def _fingerprint(annopath, names, reader=VOC_READER):
         stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     kind = "" if reader.name == "voc" else f"{reader.name}\0"
     text = f"{cache.FORMAT}\0{kind}{annopath}\0{stats!r}"
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return _hashlib().sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _parse_all(annopath, names, reader=VOC_READER):
@@ -202,8 +201,16 @@ def _parse_all(annopath, names, reader=VOC_READER):
         difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
 
 
+def _hashlib():
+    """hashlib, imported on first use: it loads OpenSSL (3.7 MB of resident
+    memory) into every process that imports detap, most of which never
+    cache annotations."""
+    import hashlib
+    return hashlib
+
+
 def _cache_path(cachedir, annopath, unique, reader=VOC_READER):
-    key = hashlib.sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
+    key = _hashlib().sha1(f"{annopath}\0{len(unique)}\0{unique[:1]}".encode(
         "utf-8", "surrogateescape")).hexdigest()[:16]
     kind = "" if reader.name == "voc" else f"{reader.name}_"
     return os.path.join(cachedir, f"detap_annots_{kind}{key}.npz")
