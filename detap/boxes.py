@@ -10,13 +10,24 @@ u = (w/2) (cos a, sin a), v = (h/2) (-sin a, cos a)."""
 import numpy as np
 
 from . import _core
+from .errors import DetapInputError
 
-__all__ = ["BOX_WIDTHS", "ORIENTED_FORMATS", "box_kind", "boxes_as", "obb_size"]
+__all__ = ["BOX_WIDTHS", "ORIENTED_FORMATS", "box_kind", "boxes_as", "check_box_format",
+           "obb_size"]
 
 #: values per box of each layout
 BOX_WIDTHS = {"xyxy": 4, "xywh": 4, "quad": 8, "obb": 5}
 #: the layouts of oriented boxes (their IoU is not the axis-aligned one)
 ORIENTED_FORMATS = ("quad", "obb")
+
+
+def check_box_format(box_format):
+    """``box_format`` when it is one of ``BOX_WIDTHS``' layouts, else a
+    DetapInputError naming them."""
+    if box_format not in BOX_WIDTHS:
+        raise DetapInputError(f"box_format must be one of {', '.join(map(repr, BOX_WIDTHS))}, "
+                              f"got {box_format!r}")
+    return box_format
 
 
 def box_kind(box_format):

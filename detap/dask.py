@@ -5,9 +5,11 @@ Needs the ``[dask]`` extra (``pip install "detap[dask]"``).
 A record is one image as a dict with ``Evaluator.update``'s keyword names:
 
     image_id      int, unique over the whole bag
-    gt_boxes      (m, 4) float, pixels, in ``box_format`` ((m, 8) for "quad")
+    gt_boxes      (m, 4) float, pixels, in ``box_format`` ((m, 8) for "quad",
+                  (m, 5) for "obb")
     gt_labels     (m,) int class labels
-    det_boxes     (n, 4) float, pixels, in ``box_format`` ((n, 8) for "quad")
+    det_boxes     (n, 4) float, pixels, in ``box_format`` ((n, 8) for "quad",
+                  (n, 5) for "obb")
     det_scores    (n,) float confidences
     det_labels    (n,) int class labels
     gt_difficult  (m,) bool, optional (default all False)
@@ -17,9 +19,12 @@ A record is one image as a dict with ``Evaluator.update``'s keyword names:
 and two optional keys that ``records_from_dataset`` fills in so that its
 records describe themselves:
 
-    box_format    "xyxy", "xywh" or "quad" (quadrilaterals, protocol
-                  "dota") for this record's boxes (default: the
-                  ``box_format`` argument of ``evaluate``)
+    box_format    "xyxy", "xywh", "quad" (quadrilaterals, protocol "dota")
+                  or "obb" (rotated rectangles [cx, cy, w, h, angle],
+                  the angle in radians; protocols "coco", "mmrotate",
+                  "mmrotate-area", "ultralytics-obb") for this record's
+                  boxes (default: the ``box_format`` argument of
+                  ``evaluate``)
     class_names   {label: name} (used when ``evaluate`` gets no ``classes``)
 
 Where things run: each partition's records are matched on a worker (one
@@ -45,6 +50,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError('detap.dask needs dask[bag] and distributed: '
                       'pip install "detap[dask]"') from exc
 
+from .boxes import check_box_format
 from .errors import DetapInputError
 from .protocols import dataset_ids
 from .streaming import SHAPE_KEYS, Evaluator
@@ -147,7 +153,8 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
                  without any, Dask's default scheduler)
     threads      matching threads inside each partition task; 1 leaves the
                  worker's other task slots their cores.  None: all cores
-    box_format   "xyxy", "xywh" or "quad", for records without a ``box_format`` key
+    box_format   "xyxy", "xywh", "quad" or "obb", for records without a
+                 ``box_format`` key
     iou_type     "coco": "bbox", "segm" (records with ``gt_masks`` /
                  ``det_masks``) or "keypoints" (``gt_keypoints`` /
                  ``det_keypoints``), as ``Evaluator``
@@ -176,8 +183,7 @@ def evaluate(records, protocol="coco", iou=0.5, *, classes=None, split_every=8, 
     if isinstance(split_every, bool) or not isinstance(split_every, (int, np.integer)) \
             or split_every < 2:
         raise DetapInputError(f"split_every must be an int >= 2, got {split_every!r}")
-    if box_format not in ("xyxy", "xywh", "quad"):
-        raise DetapInputError(f"box_format must be 'xyxy', 'xywh' or 'quad', got {box_format!r}")
+    check_box_format(box_format)
     lvis = {}
     if protocol == "lvis":
         lvis = {"frequencies": frequencies} if max_dets is None else \

@@ -32,11 +32,14 @@ mask's area, or the area of the box spanning its keypoints, as
 pycocotools' loadRes sets it for results without a "bbox"; a GT's area is
 ``gt_area``, else its mask's area (segm) or its box's (keypoints).
 
-Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh", or
-(n, 8) quadrilaterals (``box_format="quad"``, protocol "dota", kept as
-given: its numpy tie order evaluates them at ``compute``); labels are
-integer class ids.  Image ids are integers or strings (one kind per
-evaluator).  String ids are kept as strings and compared by value, so the
+Boxes are (n, 4) float in pixels, ``box_format`` "xyxy" or "xywh", (n, 8)
+quadrilaterals (``box_format="quad"``, protocol "dota") or (n, 5) rotated
+rectangles [cx, cy, w, h, angle] (``box_format="obb"``: pixels, the angle
+in radians as ``detap.boxes`` defines it; protocols "coco", with hotcoco's
+rotated IoU, "mmrotate", "mmrotate-area" and "ultralytics-obb").  The
+oriented boxes of the numpy-tie protocols are kept as given and evaluated
+at ``compute``.  Labels are integer class ids.  Image ids are integers or
+strings (one kind per evaluator).  String ids are kept as strings and compared by value, so the
 canonical order is their sorted (code point) order, the same in every
 evaluator that is merged or unpickled; they give the same result as
 integer ids in the same order.
@@ -44,147 +47,31 @@ integer ids in the same order.
 import numpy as np
 
 from .conventions import PRESETS
-from .core import accumulate, as_boxes, match, prepare_gt, sort_detections
+from .core import accumulate, match, prepare_gt, sort_detections
 from .errors import DetapInputError
-from .boxes import BOX_WIDTHS, boxes_as
+from .boxes import BOX_WIDTHS, ORIENTED_FORMATS, box_kind, boxes_as, check_box_format, obb_size
 from .coco import Params, engine
 from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
+from .coco.obb import check_obb
 from .coco.summarize import stats_table, summarize
-from .protocols import (MEAN_RULE, ORIENTED_PROTOCOLS, PROTOCOLS, annotation_stats,
+from .protocols import (ALL_PROTOCOLS, KIND_PROTOCOLS, MEAN_RULE, annotation_stats,
                         check_box_kind, check_iou, class_report, coco_result, convention_dict,
                         iou_index, mean_ap, reported_iou_index)
 from .result import EvalResult
+from .stream_batch import Batch, batch_boxes, column, concat, dense, positions, repeat_id
 from .stream_shapes import SHAPE_KEYS, keypoint_rows, mask_rows
 
-__all__ = ["Evaluator"]
+__all__ = ["Evaluator", "analysis_settings"]
 
 
-def _arr(x, dtype, name, shape_tail=()):
-    """numpy (or anything with ``__array__``, e.g. a CPU torch tensor) as a
-    contiguous array; an empty input becomes shape (0, *shape_tail)."""
-    a = np.asarray(x if x is not None else np.zeros((0,) + shape_tail), dtype=dtype)
-    if a.size == 0:
-        return np.zeros((0,) + shape_tail, dtype=dtype)
-    if shape_tail and (a.ndim != 2 or a.shape[1:] != shape_tail):
-        raise DetapInputError(f"{name} must have shape (n, {shape_tail[0]}), got {a.shape}")
-    if not shape_tail and a.ndim != 1:
-        a = a.reshape(-1)
-    return np.ascontiguousarray(a)
-
-
-def _boxes(x, name, box_format="xyxy"):
-    """(n, 4) float64 boxes ((n, 8) for "quad"), checked for shape and
-    finiteness by the array API's own check; None is no boxes."""
-    return as_boxes(x if x is not None else [], name, width=BOX_WIDTHS.get(box_format, 4))
-
-
-def _labels(x, name):
-    a = np.asarray(x if x is not None else np.zeros(0, np.int64))
-    if a.size and a.dtype.kind not in "iu":
-        if a.dtype.kind == "f" and np.all(a == np.round(a)):
-            a = a.astype(np.int64)
-        else:
-            raise DetapInputError(f"{name} must hold integer class ids, got dtype {a.dtype}")
-    return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
-
-
-def _image_ids(x, name):
-    """Image ids as an int64 array, or a str array when they are strings;
-    DetapInputError saying what is expected otherwise."""
-    a = np.asarray(x if x is not None else np.zeros(0, np.int64))
-    if a.size == 0:
-        return np.zeros(0, np.int64)
-    flat = a.reshape(-1)
-    if flat.dtype.kind == "U" or (flat.dtype.kind == "O" and all(isinstance(v, str) for v in flat)):
-        return flat.astype(str)
-    if flat.dtype.kind == "f" and np.isfinite(flat).all() and np.all(flat == np.round(flat)):
-        return flat.astype(np.int64)
-    if flat.dtype.kind not in "iu":
-        raise DetapInputError(f"{name} must be integers or strings (one id per image), got "
-                              f"{flat[0]!r} ({type(flat[0]).__name__})")
-    return np.ascontiguousarray(flat, dtype=np.int64)
-
-
-def _repeat_id(image_id, n):
-    """(n,) array holding one image's id (an int or a str)."""
-    if isinstance(image_id, str):
-        return np.full(n, image_id)
-    try:
-        return np.full(n, image_id, np.int64)
-    except (TypeError, ValueError, OverflowError):
-        raise DetapInputError(f"image_id must be an integer or a string, got {image_id!r} "
-                              f"({type(image_id).__name__})") from None
-
-
-def _positions(img):
-    """Index of each row among the rows of its image, in row order."""
-    n = len(img)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    order = np.argsort(img, kind="stable")
-    s = img[order]
-    start = np.r_[0, np.flatnonzero(s[1:] != s[:-1]) + 1]
-    run = np.repeat(start, np.diff(np.r_[start, n]))
-    pos = np.empty(n, np.int64)
-    pos[order] = np.arange(n) - run
-    return pos
-
-
-class _Batch:
-    """A batch of images as columns, validated (one image id per row)."""
-
-    def __init__(self, gt_image, gt_boxes, gt_labels, det_image, det_boxes, det_scores,
-                 det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, images,
-                 nonneg_sizes):
-        if box_format not in BOX_WIDTHS:
-            raise DetapInputError(f"box_format must be 'xyxy', 'xywh' or 'quad', got {box_format!r}")
-        self.gt_boxes = _boxes(gt_boxes, "gt_boxes", box_format)
-        self.det_boxes = _boxes(det_boxes, "det_boxes", box_format)
-        ng, nd = len(self.gt_boxes), len(self.det_boxes)
-        self.gt_image = _image_ids(gt_image, "gt image ids")
-        self.det_image = _image_ids(det_image, "det image ids")
-        self.gt_labels = _labels(gt_labels, "gt_labels")
-        self.det_labels = _labels(det_labels, "det_labels")
-        self.det_scores = _arr(det_scores, np.float64, "det_scores")
-        self.gt_difficult = (np.zeros(ng, bool) if gt_difficult is None
-                             else _arr(gt_difficult, bool, "gt_difficult"))
-        self.gt_iscrowd = (np.zeros(ng, bool) if gt_iscrowd is None
-                           else _arr(gt_iscrowd, bool, "gt_iscrowd"))
-        self.gt_area = None if gt_area is None else _arr(gt_area, np.float64, "gt_area")
-        for name, n in (("gt_image", ng), ("gt_labels", ng), ("gt_difficult", ng),
-                        ("gt_iscrowd", ng), ("det_image", nd), ("det_labels", nd),
-                        ("det_scores", nd)) + ((("gt_area", ng),) if gt_area is not None else ()):
-            if len(getattr(self, name)) != n:
-                raise DetapInputError(f"{name} has {len(getattr(self, name))} values for {n} boxes")
-        for name in ("det_scores",) + (("gt_area",) if gt_area is not None else ()):
-            bad = ~np.isfinite(getattr(self, name))
-            if bad.any():
-                i = int(np.argwhere(bad)[0][0])
-                raise DetapInputError(f"{name}[{i}] is not finite")
-        xywh = boxes_as(self.gt_boxes, box_format, "xywh")
-        dxywh = boxes_as(self.det_boxes, box_format, "xywh")
-        # as the one-shot front ends: pycocotools' rules refuse negative sizes,
-        # voc_eval's take degenerate boxes as they come
-        for name, b in (("gt_boxes", xywh), ("det_boxes", dxywh)) if nonneg_sizes else ():
-            if len(b) and (b[:, 2:] < 0).any():
-                i = int(np.argwhere((b[:, 2:] < 0).any(1))[0][0])
-                raise DetapInputError(f"{name}[{i}] has a negative width or height")
-        self.box_format = box_format
-        parts = [a for a in (self.gt_image, self.det_image,
-                             _image_ids(images, "image ids") if images is not None else ())
-                 if len(a)]
-        if len({a.dtype.kind for a in parts}) > 1:
-            raise DetapInputError("image ids mix integers and strings; use one kind")
-        self.images = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-        # empty id columns take the ids' kind, so that columns concatenate
-        self.gt_image = self.gt_image.astype(self.images.dtype, copy=False)
-        self.det_image = self.det_image.astype(self.images.dtype, copy=False)
-
-
-def _dense(values, universe):
-    """Index of each value in the sorted array ``universe``."""
-    return np.searchsorted(universe, values).astype(np.int64)
+def analysis_settings(analysis, **defaults):
+    """What an evaluator keeps of its ``analysis`` argument: True becomes
+    ``AnalysisSettings(**defaults)``, a falsy value None, settings stay."""
+    if analysis is True:   # (imported here: most users of detap never analyse)
+        from .analysis import AnalysisSettings
+        return AnalysisSettings(**defaults)
+    return analysis or None
 
 
 class Evaluator:
@@ -205,6 +92,10 @@ class Evaluator:
                result then has ``.analysis`` (TIDE, confusion matrix,
                calibration, per-image results), the same bits however the
                images were split and merged
+    box_format the updates' default box format (else "xyxy"); "quad" or
+               "obb" checked against the protocol here.  A "coco"
+               evaluator compares axis-aligned boxes or (box_format "obb")
+               rotated ones, as its first update or merge says, not both
     """
 
     def __new__(cls, protocol="coco", *args, **kwargs):
@@ -214,10 +105,10 @@ class Evaluator:
         return super().__new__(cls)
 
     def __init__(self, protocol="coco", iou=0.5, classes=None, threads=None, iou_type="bbox",
-                 kpt_oks_sigmas=None, analysis=False):
-        if protocol not in PROTOCOLS + ORIENTED_PROTOCOLS:
+                 kpt_oks_sigmas=None, analysis=False, box_format=None):
+        if protocol not in ALL_PROTOCOLS:
             raise DetapInputError(f"unknown protocol {protocol!r}; known: "
-                                  f"{', '.join(PROTOCOLS + ORIENTED_PROTOCOLS)}")
+                                  f"{', '.join(ALL_PROTOCOLS)}")
         self.protocol = protocol
         self.iou = check_iou(iou)
         self.conv = PRESETS[protocol]
@@ -229,10 +120,8 @@ class Evaluator:
         if iou_type != "bbox" and protocol != "coco":
             raise DetapInputError(f"iou_type={iou_type!r} needs protocol 'coco'")
         self.iou_type = iou_type
-        if analysis is True:   # (imported here: most users of detap never analyse)
-            from .analysis import AnalysisSettings
-            analysis = AnalysisSettings(iou=self.iou)
-        self.analysis = analysis or None
+        self.analysis = analysis_settings(analysis, iou=self.iou)
+        self.box_format = self._format(box_format) if box_format is not None else None
         if protocol == "coco":
             self._params = Params(iou_type)
             if iou_type == "keypoints" and kpt_oks_sigmas is not None:
@@ -246,6 +135,8 @@ class Evaluator:
         """Forget every image."""
         self._chunks = {"img": [], "gt": [], "det": [], "cell": [], "raw": []}
         self._id_kind = None  # "i" or "U" once an image has been added
+        # what the boxes are ("box", "quad", "obb") once known
+        self._box_kind = box_kind(self.box_format) if self.box_format else None
         self._analysis = None
         if getattr(self, "analysis", None):
             from .analysis import AnalysisState
@@ -260,8 +151,34 @@ class Evaluator:
                                   f"{have[self._id_kind]}, the new ones are {have[kind]}")
         self._id_kind = kind
 
+    def _format(self, box_format):
+        """An update's box format (None: the evaluator's, else "xyxy"),
+        checked against the protocol and iou_type."""
+        if box_format is None:
+            box_format = getattr(self, "box_format", None) or "xyxy"
+        check_box_format(box_format)
+        check_box_kind(box_kind(box_format), self.protocol)
+        if box_format == "obb" and self.iou_type != "bbox":
+            raise DetapInputError(f"rotated boxes (box_format 'obb') are compared by their rotated "
+                                  f"IoU, not by iou_type={self.iou_type!r}")
+        return box_format
+
+    def _same_box_kind(self, kind, whose):
+        have = getattr(self, "_box_kind", None)
+        if kind is not None and have not in (None, kind):
+            names = {"box": "axis-aligned boxes", "quad": "quadrilaterals",
+                     "obb": "rotated boxes (cx, cy, w, h, angle)"}
+            raise DetapInputError(f"this {self.protocol} Evaluator compares {names[have]}; "
+                                  f"{whose} {names[kind]}")
+        self._box_kind = have or kind
+
     def _key(self):
         return (self.protocol, self.iou, getattr(self, "iou_type", "bbox"))
+
+    def _iou_type(self):
+        """What "coco" compares: iou_type, or "obb" for rotated boxes."""
+        return "obb" if getattr(self, "_box_kind", None) == "obb" else getattr(self, "iou_type",
+                                                                              "bbox")
 
     def merge(self, other):
         """Add ``other``'s images to this evaluator (in place); returns self.
@@ -273,6 +190,7 @@ class Evaluator:
             raise DetapInputError(f"cannot merge an Evaluator{other._key()} into an "
                                   f"Evaluator{self._key()} (protocol, iou, iou_type)")
         self._check_id_kind(getattr(other, "_id_kind", None))
+        self._same_box_kind(getattr(other, "_box_kind", None), "the other one has")
         mine, theirs = getattr(self, "_analysis", None), getattr(other, "_analysis", None)
         if (mine is None) != (theirs is None):
             raise DetapInputError("cannot merge an Evaluator with analysis into one without")
@@ -287,7 +205,7 @@ class Evaluator:
         update; the old chunks are freed."""
         for k, v in self._chunks.items():
             if len(v) > 1 and k not in keep:
-                self._chunks[k] = [_concat(v)]
+                self._chunks[k] = [concat(v)]
 
     def __getstate__(self):
         self._consolidate()
@@ -296,22 +214,25 @@ class Evaluator:
     # -- updates ------------------------------------------------------------
 
     def update(self, image_id, gt_boxes, gt_labels, det_boxes, det_scores, det_labels, *,
-               gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format="xyxy", **shapes):
-        """Add one image: GT (m, 4) boxes with (m,) labels, detections (n, 4)
-        with (n,) scores and labels; with iou_type "segm" or "keypoints" also
-        ``gt_masks`` / ``det_masks`` or ``gt_keypoints`` / ``det_keypoints``
-        (and optionally ``gt_num_keypoints``).  Each image id (an int or a
-        str) may be added once."""
-        gt_boxes = _boxes(gt_boxes, "gt_boxes", box_format)
-        det_boxes = _boxes(det_boxes, "det_boxes", box_format)
+               gt_difficult=None, gt_iscrowd=None, gt_area=None, box_format=None, **shapes):
+        """Add one image: GT (m, 4) boxes ((m, 8) "quad", (m, 5) "obb") with
+        (m,) labels, detections (n, 4) with (n,) scores and labels; with
+        iou_type "segm" or "keypoints" also ``gt_masks`` / ``det_masks`` or
+        ``gt_keypoints`` / ``det_keypoints`` (and optionally
+        ``gt_num_keypoints``).  Each image id (an int or a str) may be
+        added once.  ``box_format`` None: the evaluator's (else "xyxy")."""
+        box_format = self._format(box_format)
+        gt_boxes = batch_boxes(gt_boxes, "gt_boxes", box_format)
+        det_boxes = batch_boxes(det_boxes, "det_boxes", box_format)
         ng, nd = len(gt_boxes), len(det_boxes)
-        self.update_batch(_repeat_id(image_id, ng), gt_boxes, gt_labels,
-                          _repeat_id(image_id, nd), det_boxes, det_scores, det_labels,
+        self.update_batch(repeat_id(image_id, ng), gt_boxes, gt_labels,
+                          repeat_id(image_id, nd), det_boxes, det_scores, det_labels,
                           gt_difficult=gt_difficult, gt_iscrowd=gt_iscrowd, gt_area=gt_area,
                           box_format=box_format, image_ids=[image_id], **shapes)
 
-    def update_many(self, records, box_format="xyxy"):
+    def update_many(self, records, box_format=None):
         """Add several images given as dicts with ``update``'s keywords."""
+        box_format = self._format(box_format)
         keys = ("gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels",
                 "gt_difficult", "gt_iscrowd", "gt_area")
         cols = {k: [] for k in keys}
@@ -338,13 +259,13 @@ class Evaluator:
             ng = len(np.asarray(r.get("gt_labels", [])).reshape(-1))
             nd = len(np.asarray(r.get("det_labels", [])).reshape(-1))
             ids.append(r["image_id"])
-            gi.append(_repeat_id(r["image_id"], ng))
-            di.append(_repeat_id(r["image_id"], nd))
-            box = (BOX_WIDTHS.get(box_format, 4),)
+            gi.append(repeat_id(r["image_id"], ng))
+            di.append(repeat_id(r["image_id"], nd))
+            box = (BOX_WIDTHS[box_format],)
             for k, n, tail in (("gt_boxes", ng, box), ("det_boxes", nd, box), ("gt_labels", ng, ()),
                                ("det_labels", nd, ()), ("det_scores", nd, ())):
-                cols[k].append(_arr(r.get(k), np.float64 if k != "gt_labels" and k != "det_labels"
-                                    else None, k, tail) if n else np.zeros((0,) + tail))
+                cols[k].append(column(r.get(k), None if k.endswith("labels") else np.float64, k,
+                                      tail) if n else np.zeros((0,) + tail))
             for k, default in (("gt_difficult", False), ("gt_iscrowd", False), ("gt_area", np.nan)):
                 v = r.get(k)
                 cols[k].append(np.full(ng, default) if v is None else np.asarray(v).reshape(-1))
@@ -366,19 +287,20 @@ class Evaluator:
 
     def update_batch(self, gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
                      det_labels, *, gt_difficult=None, gt_iscrowd=None, gt_area=None,
-                     box_format="xyxy", image_ids=None, **shapes):
+                     box_format=None, image_ids=None, **shapes):
         """Add many images as columns: one row per box, ``*_image_id`` (n,)
         saying whose.  ``image_ids`` declares images that may have no boxes.
         Rows of one image keep their order (it breaks score ties).
         ``shapes``: the masks or keypoints of iou_type "segm" / "keypoints"
         (see ``update``), one per row."""
-        c = _Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
-                   det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
-                   nonneg_sizes=self.protocol == "coco")
+        box_format = self._format(box_format)
+        c = Batch(gt_image_id, gt_boxes, gt_labels, det_image_id, det_boxes, det_scores,
+                  det_labels, gt_difficult, gt_iscrowd, gt_area, box_format, image_ids,
+                  nonneg_sizes=self.protocol == "coco")
         c.shapes = self._shapes(shapes, len(c.gt_boxes), len(c.det_boxes))
-        check_box_kind("quad" if box_format == "quad" else "box", self.protocol)
         if not len(c.images):
             return
+        self._same_box_kind(box_kind(box_format), "these are")
         self._check_id_kind("U" if c.images.dtype.kind == "U" else "i")
         self._chunks["img"].append({"id": c.images})
         gt_xywh = boxes_as(c.gt_boxes, box_format, "xywh")
@@ -387,11 +309,11 @@ class Evaluator:
             self._analysis.add_columns(c.images, c.gt_image, gt_xywh, c.gt_labels, ignore,
                                        c.det_image, boxes_as(c.det_boxes, box_format, "xywh"),
                                        c.det_labels, c.det_scores, self.threads, shapes)
+        w, h = obb_size(c.gt_boxes) if box_format == "obb" else gt_xywh[:, 2:].T
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
-                                   "pos": _positions(c.gt_image), "w": gt_xywh[:, 2],
-                                   "h": gt_xywh[:, 3]})
-        if self._raw:  # (quadrilaterals stay quadrilaterals)
-            keep = "quad" if box_format == "quad" else "xyxy"
+                                   "pos": positions(c.gt_image), "w": w, "h": h})
+        if self._raw:  # (oriented boxes stay as they are)
+            keep = box_format if box_format in ORIENTED_FORMATS else "xyxy"
             self._chunks["raw"].append({
                 "gt_boxes": boxes_as(c.gt_boxes, box_format, keep), "gt_image": c.gt_image,
                 "gt_labels": c.gt_labels, "gt_difficult": c.gt_difficult,
@@ -410,8 +332,8 @@ class Evaluator:
         # one "image" of the kernel per (image, class) cell of the batch
         labels_u = np.unique(np.concatenate([c.gt_labels, c.det_labels]))
         K = max(len(labels_u), 1)
-        g_cell = _dense(c.gt_image, c.images) * K + _dense(c.gt_labels, labels_u)
-        d_cell = _dense(c.det_image, c.images) * K + _dense(c.det_labels, labels_u)
+        g_cell = dense(c.gt_image, c.images) * K + dense(c.gt_labels, labels_u)
+        d_cell = dense(c.det_image, c.images) * K + dense(c.det_labels, labels_u)
         ignore = c.gt_difficult | c.gt_iscrowd
         gt = prepare_gt(gtb, g_cell, len(c.images) * K, ignore, convention=conv, box_format=fmt)
         order = sort_detections(c.det_scores, "stable")
@@ -420,7 +342,7 @@ class Evaluator:
         rows[order] = lab
         npos_rows = ~ignore if conv.difficult == "ignore" else np.ones(len(ignore), bool)
         self._chunks["det"].append({"label": c.det_labels, "img": c.det_image,
-                                    "pos": _positions(c.det_image), "score": c.det_scores,
+                                    "pos": positions(c.det_image), "score": c.det_scores,
                                     "lab": rows})
         self._chunks["cell"].append({"label": c.gt_labels[npos_rows]})
 
@@ -439,7 +361,7 @@ class Evaluator:
         if t == "keypoints":
             K = len(self._params.kpt_oks_sigmas)
             nk = shapes.get("gt_num_keypoints")
-            nk = None if nk is None else _arr(nk, np.float64, "gt_num_keypoints")
+            nk = None if nk is None else column(nk, np.float64, "gt_num_keypoints")
             if nk is not None and len(nk) != ng:
                 raise DetapInputError(f"gt_num_keypoints has {len(nk)} values for {ng} boxes")
             gt = keypoint_rows(shapes.get("gt_keypoints"), ng, K, "gt_keypoints")
@@ -456,8 +378,8 @@ class Evaluator:
         t, sh = getattr(self, "iou_type", "bbox"), c.shapes
         ignore = c.gt_iscrowd | c.gt_difficult
         from .analysis.scene import Shapes
-        if c.box_format == "quad":  # (polyiou's polygon IoU, as the AP)
-            return Shapes("quad", c.gt_boxes, c.det_boxes), ignore
+        if c.box_format in ORIENTED_FORMATS:  # (their own IoU, as the AP)
+            return Shapes(c.box_format, c.gt_boxes, c.det_boxes), ignore
         if t == "bbox":
             return None, ignore
         if t == "segm":
@@ -470,13 +392,14 @@ class Evaluator:
         gtb = boxes_as(c.gt_boxes, c.box_format, "xywh")
         dtb = boxes_as(c.det_boxes, c.box_format, "xywh")
         ng, nd = len(gtb), len(dtb)
-        t, sh = getattr(self, "iou_type", "bbox"), c.shapes
-        area = gtb[:, 2] * gtb[:, 3] if c.gt_area is None else c.gt_area
+        t, sh = self._iou_type(), c.shapes
+        # (a rotated box's area is its own w * h, hotcoco's)
+        area = _box_area(c.gt_boxes, c.box_format) if c.gt_area is None else c.gt_area
         if t == "segm" and c.gt_area is None:
             area = sh["gt"].area
         crowd = c.gt_iscrowd.astype(np.uint8)
         ignore = crowd
-        d_area = dtb[:, 2] * dtb[:, 3]
+        d_area = _box_area(c.det_boxes, c.box_format)
         if t == "segm":
             d_area = sh["dt"].area
         elif t == "keypoints":
@@ -486,7 +409,7 @@ class Evaluator:
         # batch (the same order) and come back as strings below
         gimg, dimg, images = c.gt_image, c.det_image, c.images
         if c.images.dtype.kind == "U":
-            gimg, dimg = _dense(gimg, images), _dense(dimg, images)
+            gimg, dimg = dense(gimg, images), dense(dimg, images)
             images = np.arange(len(images), dtype=np.int64)
         gt = CocoColumns(gimg, c.gt_labels, np.arange(1, ng + 1, dtype=np.int64), gtb, area,
                          crowd, ignore)
@@ -496,6 +419,9 @@ class Evaluator:
             gt, dt = gt.with_fields(masks=sh["gt"]), dt.with_fields(masks=sh["dt"])
         elif t == "keypoints":
             gt, dt = gt.with_fields(kpts=sh["gt"]), dt.with_fields(kpts=sh["dt"])
+        elif t == "obb":  # (a negative size is warned of, as one-shot)
+            gt = gt.with_fields(obb=check_obb(c.gt_boxes, "gt_boxes"))
+            dt = dt.with_fields(obb=check_obb(c.det_boxes, "det_boxes"))
         p = self._params
         st = engine.evaluate(gt, dt, images, np.unique(np.concatenate([c.gt_labels, c.det_labels])),
                              True, p.areaRng, p.iouThrs, p.maxDets[-1], self.threads, t,
@@ -526,7 +452,7 @@ class Evaluator:
         return [str(cl[int(k)]) if 0 <= int(k) < len(cl) else str(int(k)) for k in labels]
 
     def _images(self):
-        ids = _concat(self._chunks["img"]).get("id", np.zeros(0, np.int64))
+        ids = concat(self._chunks["img"]).get("id", np.zeros(0, np.int64))
         u, counts = np.unique(ids, return_counts=True)
         if (counts > 1).any():
             raise DetapInputError(f"image id {u[np.argmax(counts > 1)].item()!r} was added more than "
@@ -540,9 +466,9 @@ class Evaluator:
         # _compute_coco gathers them once, in their final order
         self._consolidate(keep=("det",) if self.protocol == "coco" else ())
         images = self._images()
-        gt = _concat(self._chunks["gt"], {"label": 0, "img": 0, "pos": 0, "w": 1, "h": 1})
+        gt = concat(self._chunks["gt"], {"label": 0, "img": 0, "pos": 0, "w": 1, "h": 1})
         det_chunks = self._chunks["det"]
-        raw = _concat(self._chunks["raw"])
+        raw = concat(self._chunks["raw"])
         labels = np.unique(np.concatenate([gt["label"], raw.get("det_labels", np.zeros(0, np.int64))]
                                           + [np.unique(c["label"]) for c in det_chunks]))
         go = np.lexsort((gt["pos"], gt["img"]))
@@ -562,15 +488,15 @@ class Evaluator:
             return res
         if self.protocol == "coco":
             return self._compute_coco(images, labels, det_chunks, ann)
-        return self._compute_voc(images, labels, _concat(det_chunks), ann)
+        return self._compute_voc(images, labels, concat(det_chunks), ann)
 
     def _compute_voc(self, images, labels, det, ann):
         conv = self.conv
-        npos_lab = _concat(self._chunks["cell"]).get("label", np.zeros(0, np.int64))
-        npos = np.bincount(_dense(npos_lab, labels), minlength=len(labels))
+        npos_lab = concat(self._chunks["cell"]).get("label", np.zeros(0, np.int64))
+        npos = np.bincount(dense(npos_lab, labels), minlength=len(labels))
         names = self._names(labels)
         dlab = det.get("label", np.zeros(0, np.int64))
-        k_of = _dense(dlab, labels)
+        k_of = dense(dlab, labels)
         order = np.lexsort((det["pos"], det["img"], -det["score"], k_of)) if len(dlab) else dlab
         bounds = np.searchsorted(k_of[order], np.arange(len(labels) + 1))
         per_class = {}
@@ -586,18 +512,18 @@ class Evaluator:
                           map=mean, convention=convention_dict(conv), n_images=len(images))
 
     def _compute_coco(self, images, labels, det, ann):
-        cells = _concat(self._chunks["cell"])
+        cells = concat(self._chunks["cell"])
         p = self._params
         A, T = len(p.areaRng), len(p.iouThrs)
         K, I = len(labels), len(images)
         c_lab = cells.get("label", np.zeros(0, np.int64))
-        c_key = _dense(c_lab, labels) * I + _dense(cells.get("img", np.zeros(0, np.int64)), images)
+        c_key = dense(c_lab, labels) * I + dense(cells.get("img", np.zeros(0, np.int64)), images)
         c_order = np.argsort(c_key, kind="stable")
         c_key = c_key[c_order]
         npig = cells["npig"][c_order].T.copy() if len(c_key) else np.zeros((A, 0), np.int32)
         # global order of the kept detections: by cell (a cell lives in one
         # chunk, in rank order), gathered chunk by chunk into the output
-        d_key = np.concatenate([_dense(c["label"], labels) * I + _dense(c["img"], images)
+        d_key = np.concatenate([dense(c["label"], labels) * I + dense(c["img"], images)
                                 for c in det] or [np.zeros(0, np.int64)])
         d_order = np.argsort(d_key, kind="stable")
         kept_off = np.r_[np.searchsorted(d_key[d_order], c_key, side="left"),
@@ -619,7 +545,7 @@ class Evaluator:
         m = engine.Matches(cat_off=cat_off, kept_off=kept_off, score=kept_score, labels=lab,
                            npig=npig, T=T)
         precision, recall, _ = engine.accumulate(m, p.maxDets, p.recThrs, self.threads)
-        iou_type = getattr(self, "iou_type", "bbox")
+        iou_type = self._iou_type()
         stats, _ = summarize(precision, recall, p, stats_table(iou_type))
         t = iou_index(p.iouThrs, self.iou)
         return coco_result(stats, m, precision, t, self._names(labels), self.iou, ann, I,
@@ -628,26 +554,29 @@ class Evaluator:
     def _compute_raw(self, images, labels):
         from .formats.dataset import Dataset
         from .protocols import evaluate
-        r = _concat(self._chunks["raw"])
-        fmt = "quad" if self.protocol in ORIENTED_PROTOCOLS else "xyxy"
+        r = concat(self._chunks["raw"])
+        fmt = next((f for f in ORIENTED_FORMATS if self.protocol in KIND_PROTOCOLS[f]), "xyxy")
         if not r:
             return evaluate(Dataset(images=[str(i) for i in images], classes=[], box_format=fmt),
                             self.protocol, self.iou)
-        go = np.lexsort((_positions(r["gt_image"]), r["gt_image"]))
-        do = np.lexsort((_positions(r["det_image"]), r["det_image"]))
+        go = np.lexsort((positions(r["gt_image"]), r["gt_image"]))
+        do = np.lexsort((positions(r["det_image"]), r["det_image"]))
         ds = Dataset(images=[str(i) for i in images], classes=self._names(labels), box_format=fmt,
-                     gt_boxes=r["gt_boxes"][go], gt_image=_dense(r["gt_image"][go], images),
-                     gt_label=_dense(r["gt_labels"][go], labels),
+                     gt_boxes=r["gt_boxes"][go], gt_image=dense(r["gt_image"][go], images),
+                     gt_label=dense(r["gt_labels"][go], labels),
                      gt_difficult=r["gt_difficult"][go], gt_iscrowd=r["gt_iscrowd"][go],
-                     det_boxes=r["det_boxes"][do], det_image=_dense(r["det_image"][do], images),
-                     det_label=_dense(r["det_labels"][do], labels),
+                     det_boxes=r["det_boxes"][do], det_image=dense(r["det_image"][do], images),
+                     det_label=dense(r["det_labels"][do], labels),
                      det_scores=r["det_scores"][do])
         return evaluate(ds, self.protocol, self.iou, threads=self.threads)
 
 
 def _box_area(b, fmt):
-    b = boxes_as(np.asarray(b, dtype=np.float64).reshape(-1, BOX_WIDTHS[fmt]), fmt, "xywh")
-    return b[:, 2] * b[:, 3]
+    """w * h of boxes in ``fmt``: a rotated box's own, others' xywh extent."""
+    b = np.asarray(b, dtype=np.float64).reshape(-1, BOX_WIDTHS[fmt])
+    w, h = obb_size(b) if fmt == "obb" else boxes_as(b, fmt, "xywh")[:, 2:].T
+    with np.errstate(over="ignore", invalid="ignore"):  # (as Dataset.gt_areas)
+        return w * h
 
 
 def _narrow(labels):
@@ -657,14 +586,7 @@ def _narrow(labels):
     return labels.astype(np.int32)
 
 
-def _concat(chunks, empty=None):
-    """Column-wise concatenation of a list of {name: array} dicts."""
-    if not chunks:
-        return {k: np.zeros(0, np.int64 if v == 0 else np.float64) for k, v in (empty or {}).items()}
-    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-
-
 def _ann_stats(label, w, h, labels):
     """Per class (count, mean area, mean aspect w/h), summed in canonical row
     order so that the result does not depend on update order."""
-    return annotation_stats(_dense(label, labels), w, h, len(labels))
+    return annotation_stats(dense(label, labels), w, h, len(labels))

@@ -24,7 +24,7 @@ from ..dota.evaluation import load_annotations
 from ..errors import DetapInputError
 from . import voc
 from .dataset import rows_by
-from .text import check_field, check_stem, fmt_num
+from .text import check_field, check_image_keys, fmt_num
 
 __all__ = ["LABELS", "DET_TEMPLATE", "is_layout", "locate", "read", "write"]
 
@@ -78,9 +78,7 @@ def write(ds, gt_out, dt_out=None):
     as difficult by ``detap.formats.write``) and, with ``dt_out`` (a folder
     or a template with ``{}``), one ``Task1_<class>.txt`` per class.  Axis-
     aligned boxes are written as the quadrilateral of their corners."""
-    for key in ds.images:  # a file name, and the first field of det lines
-        check_stem(key, "image id", gt_out)
-        check_field(key, "image id", gt_out)
+    check_image_keys(ds.images, gt_out)
     for name in ds.classes:
         check_field(name, "class name", gt_out)
     os.makedirs(gt_out, exist_ok=True)

@@ -40,7 +40,7 @@ from .dataset import Dataset, rows_by
 
 __all__ = ["BOX_FORMATS", "Layout", "layout", "Parsed", "parse_dir", "read_dirs", "dataset_format",
            "write_dir", "read_text", "list_files", "fmt_num", "first_negative", "check_field",
-           "check_stem", "check_writable"]
+           "check_stem", "check_image_keys", "check_writable"]
 
 _COORDS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"),
            "cxcywh": ("cx", "cy", "w", "h"),
@@ -463,3 +463,11 @@ def check_stem(name, what, where):
     """``name`` must be usable as a file name in one folder."""
     if not name or os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
         raise DetapInputError(f"{what} {name!r} cannot be a file name", where)
+
+
+def check_image_keys(images, where):
+    """Image keys written as per-image file names and as the first field of
+    per-class det lines (VOC, DOTA): each must be both."""
+    for key in images:
+        check_stem(key, "image id", where)
+        check_field(key, "image id", where)

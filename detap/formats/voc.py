@@ -36,7 +36,7 @@ import numpy as np
 from .. import voc as _voc
 from ..errors import DetapInputError, DetapWarning
 from .dataset import Dataset, rows_by
-from .text import check_field, check_stem, first_negative, fmt_num
+from .text import check_image_keys, check_stem, first_negative, fmt_num
 
 __all__ = ["ANNOTATIONS", "IMAGE_SETS", "WRITTEN_SET", "DET_TEMPLATE", "locate", "is_layout",
            "read_set", "det_files", "read", "write", "read_class_dets", "dataset_from", "write_class_dets"]
@@ -284,9 +284,7 @@ def write(ds, gt_out, dt_out=None):
     with ``dt_out`` (a folder, or a template with ``{}``), one
     ``det_test_<class>.txt`` per class (empty when it has no detections).
     Boxes are converted to "xyxy"; integral values are written as ints."""
-    for key in ds.images:  # a file name, and the first field of det lines
-        check_stem(key, "image id", gt_out)
-        check_field(key, "image id", gt_out)
+    check_image_keys(ds.images, gt_out)
     ann_dir = os.path.join(gt_out, ANNOTATIONS)
     os.makedirs(ann_dir, exist_ok=True)
     boxes = ds.gt_as("xyxy")

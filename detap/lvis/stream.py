@@ -23,7 +23,7 @@ from ..core import as_boxes
 from ..errors import DetapInputError
 from ..protocols import (annotation_stats, check_iou, coco_result, iou_index,
                          reported_iou_index)
-from ..streaming import Evaluator
+from ..streaming import Evaluator, analysis_settings
 from .evaluation import Params, accumulate_federated, evaluate_federated
 from .federated import cap_per_image
 from .summary import frequency_groups, summarize
@@ -40,6 +40,13 @@ def _ints(x, name, n=None):
     if n is not None and len(a) != n:
         raise DetapInputError(f"{name} has {len(a)} values for {n} boxes")
     return a
+
+
+def _box_format(box_format):
+    if box_format not in ("xyxy", "xywh"):
+        raise DetapInputError(f"Evaluator('lvis') compares axis-aligned boxes (box_format 'xyxy' "
+                              f"or 'xywh'), got box_format={box_format!r}")
+    return box_format
 
 
 _BOX_KEYS = ("gt_boxes", "gt_labels", "det_boxes", "det_scores", "det_labels")
@@ -74,11 +81,8 @@ class LVISEvaluator(Evaluator):
         self.protocol, self.iou_type, self.classes, self.threads = "lvis", "bbox", classes, threads
         self.iou = check_iou(iou)
         self.max_dets = int(max_dets)
-        if analysis is True:
-            from ..analysis import AnalysisSettings
-            analysis = AnalysisSettings(iou=self.iou, max_dets=max(self.max_dets, 1)
-                                        if self.max_dets >= 0 else 2 ** 31 - 1)
-        self.analysis = analysis or None
+        self.analysis = analysis_settings(analysis, iou=self.iou, max_dets=max(self.max_dets, 1)
+                                          if self.max_dets >= 0 else 2 ** 31 - 1)
         labels = sorted(int(k) for k in frequencies)
         self.frequencies = {k: frequencies[k] for k in labels}
         frequency_groups(labels, list(self.frequencies.values()))  # checks the letters
@@ -100,6 +104,7 @@ class LVISEvaluator(Evaluator):
         with (n,) scores and labels (file order: it breaks score ties), and
         the categories verified absent (``neg_labels``) and not exhaustively
         annotated (``not_exhaustive_labels``) on it."""
+        _box_format(box_format)
         ng = len(as_boxes(gt_boxes if gt_boxes is not None else [], "gt_boxes"))
         nd = len(as_boxes(det_boxes if det_boxes is not None else [], "det_boxes"))
         self.update_batch(np.full(ng, image_id), gt_boxes, gt_labels, np.full(nd, image_id),
@@ -127,6 +132,7 @@ class LVISEvaluator(Evaluator):
         """Add the images ``image_ids`` as columns (one row per box);
         ``neg_labels`` / ``not_exhaustive_labels``: image id -> labels."""
         images = _ints(image_ids, "image_ids")
+        _box_format(box_format)
         gb = boxes_as(as_boxes(gt_boxes if gt_boxes is not None else [], "gt_boxes"), box_format,
                       "xywh")
         db = boxes_as(as_boxes(det_boxes if det_boxes is not None else [], "det_boxes"),
