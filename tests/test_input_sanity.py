@@ -100,6 +100,32 @@ def test_corners_read_as_xywh_past_the_image_warn(tmp_path):
     assert detap.evaluate(ds, "voc").map > 0.5
 
 
+@pytest.mark.parametrize("degrees_on", ["gt", "dt", "both"])
+def test_rotated_box_angles_in_degrees_warn(tmp_path, degrees_on):
+    """Rotated boxes take radians; angles in degrees read as radians give a
+    plausible wrong AP (88 and 90 'radians' are 2 apart), so they warn."""
+    d = data()
+
+    def obb(deg, dets):
+        def line(k, s, b, w, h):
+            cx, cy, bw, bh = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1]
+            angle = float(30 + k * 20)  # degrees
+            head = f"{CLASSES[k]} {s}" if dets else CLASSES[k]
+            return f"{head} {cx} {cy} {bw} {bh} {angle if deg else float(np.deg2rad(angle))!r}"
+        return line
+    gt = per_image(tmp_path / "gt", d, obb(degrees_on in ("gt", "both"), False), False)
+    dt = per_image(tmp_path / "dt", d, obb(degrees_on in ("dt", "both"), True), True)
+    sides = {"gt": [gt], "dt": [dt], "both": [gt, dt]}[degrees_on]
+    with pytest.warns(DetapWarning) as rec:
+        F.read(gt, dt, "text", box_format="obb")
+    said = [str(w.message) for w in rec if "look like degrees" in str(w.message)]
+    assert sorted(m.split(":")[0] for m in said) == sorted(sides)
+    good_gt = per_image(tmp_path / "gt2", d, obb(False, False), False)
+    good_dt = per_image(tmp_path / "dt2", d, obb(False, True), True)
+    assert detap.evaluate(no_warning(F.read, good_gt, good_dt, "text", box_format="obb"),
+                          "coco").map > 0.5
+
+
 def test_corners_read_as_xywh_without_sizes_warn(tmp_path):
     d = data()
     gt = per_image(tmp_path / "gt", d, xyxy_line, False)

@@ -21,6 +21,10 @@ Rules (each needs enough boxes that a healthy data set cannot trip it):
   coordinates in normalised labels); and, for text boxes,
   in xywh, when nearly all (>= 90 %) have w > x and h > y, which is
   what x1 y1 x2 y2 corners read as x y w h look like;
+- rotated boxes (cx, cy, w, h, angle): a warning when at least half of a
+  side's angles exceed 2 pi in magnitude, as angles in degrees do (detap,
+  hotcoco and mmrotate read radians); no minimum count, since one such
+  angle in radians is already unusual;
 - YOLO detections: the confidence is the last field (ultralytics'
   ``save_conf``).  Files written as ``class conf cx cy w h`` parse just as
   well, so the rule re-reads the same numbers that way and compares how
@@ -62,6 +66,8 @@ def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
         return
     _check_classes(ds, dt_where)
     for side, fmt, where in (("gt", gt_fmt, gt_where), ("det", dt_fmt, dt_where)):
+        if ds.box_format == "obb":
+            _check_angles(ds, side, where)
         if fmt == "text":
             _check_text_boxes(ds, side, where, box_format)
         elif fmt in ("yolo", "yolo-obb"):
@@ -174,6 +180,16 @@ def _check_text_boxes(ds, side, where, box_format):
         if corner_like.sum() >= 0.9 * n:
             _warn(f"{where}: {int(corner_like.sum())} of {n} {what} read as x y w h have "
                   f"w > x and h > y, as x1 y1 x2 y2 corners do: {hint}")
+
+
+def _check_angles(ds, side, where):
+    angle = (ds.gt_boxes if side == "gt" else ds.det_boxes)[:, 4]
+    big = int((np.abs(angle) > 2 * np.pi).sum())
+    if len(angle) and big * 2 >= len(angle):
+        what = "ground-truth" if side == "gt" else "detection"
+        _warn(f"{where}: {big} of {len(angle)} {what} rotated boxes have an angle beyond 2 pi "
+              f"(e.g. {float(angle[np.argmax(np.abs(angle) > 2 * np.pi)])!r}): angles look like "
+              "degrees, but rotated boxes take radians (convert them with numpy.deg2rad)")
 
 
 def _check_extent(ds, side, where, hint):
