@@ -345,15 +345,22 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
     }
 }
 
-int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, int path,
                           double *out, int64_t *undefined) {
+    if (path != DETAP_QUAD_ANY && path != DETAP_QUAD_FAITHFUL && path != DETAP_QUAD_FAST)
+        return DETAP_EVALUE;
     detap_quad *g = malloc((ng ? ng : 1) * sizeof *g); /* each GT prepared once */
     if (!g) return DETAP_ENOMEM;
     for (size_t j = 0; j < ng; j++) detap_quad_prep(gt + 8 * j, g + j);
     for (size_t i = 0; i < nd; i++) {
         detap_quad d;
         detap_quad_prep(dt + 8 * i, &d);
-        for (size_t j = 0; j < ng; j++) out[i * ng + j] = detap_quad_iou(g + j, &d, undefined);
+        for (size_t j = 0; j < ng; j++) {
+            double *o = out + i * ng + j;
+            if (path == DETAP_QUAD_ANY) *o = detap_quad_iou(g + j, &d, undefined);
+            else if (path == DETAP_QUAD_FAITHFUL) *o = faithful_iou(g + j, &d, undefined);
+            else if (fast_iou(g + j, &d, o)) *o = NAN;
+        }
     }
     free(g);
     return DETAP_OK;

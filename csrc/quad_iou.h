@@ -53,9 +53,17 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
                         int64_t *undefined);
 
-/* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
- * 8 values each.  DETAP_ENOMEM when the prepared GT do not fit. */
-int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+/* The kernel's two paths (quad_iou.c): a fast one for generic pairs, and
+ * the faithful one (polyiou's buffer and all) for the pairs the fast one
+ * hands over; detap_quad_iou takes the first that decides. */
+#define DETAP_QUAD_ANY 0      /* detap_quad_iou */
+#define DETAP_QUAD_FAITHFUL 1 /* the faithful path alone */
+#define DETAP_QUAD_FAST 2     /* the fast path alone: NaN for a pair it hands over */
+
+/* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter) by `path`;
+ * quads row-major, 8 values each.  DETAP_ENOMEM when the prepared GT do
+ * not fit, DETAP_EVALUE for an unknown path. */
+int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, int path,
                           double *out, int64_t *undefined);
 
 #endif

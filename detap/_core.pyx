@@ -63,7 +63,8 @@ cdef extern from "match_images.h" nogil:
 
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
-                              double *out, int64_t *undefined)
+                              int path, double *out, int64_t *undefined)
+    int DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST
 
 cdef extern from "obb_iou.h" nogil:
     int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
@@ -343,9 +344,15 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     return (labels, gt_match) if with_matches else labels
 
 
-def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
+QUAD_ANY, QUAD_FAITHFUL, QUAD_FAST = DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST
+
+
+def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int path=DETAP_QUAD_ANY):
     """(nd, ng) DOTA_devkit polygon IoU iou_poly(gt[j], dt[i]) of (n, 8)
-    quadrilaterals (csrc/quad_iou.h), and the count of undefined values."""
+    quadrilaterals (csrc/quad_iou.h), and the count of undefined values.
+    ``path``: QUAD_ANY (the kernel), or for tests QUAD_FAITHFUL / QUAD_FAST
+    (one of its two paths alone; the fast one gives NaN where it hands a
+    pair over)."""
     _check_boxes(dt, "dt", 8)
     _check_boxes(gt, "gt", 8)
     cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
@@ -356,7 +363,7 @@ def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
     cdef double[:, ::1] o = out
     cdef int rc
     with nogil:
-        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
+        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, path, &o[0, 0], &undef)
     _check(rc)
     return out, int(undef)
 
