@@ -61,7 +61,11 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
         for (size_t j = 0; j < ng; j++) garea[j] = detap_area(kind, gt_boxes + 4 * j);
     /* one gather pass (independent loads overlap well) so that the
      * matching loop below reads detections sequentially */
-    for (size_t q = 0; q < nd; q++) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) if (nd > 100000)
+#endif
+    for (long ql = 0; ql < (long)nd; ql++) {
+        size_t q = (size_t)ql;
         const double *src = det_boxes + stride * (size_t)order[pos[q]];
         double *dst = dbox + stride * q;
         for (size_t c = 0; c < stride; c++) dst[c] = src[c];

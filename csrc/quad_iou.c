@@ -338,10 +338,15 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
 
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
                         int64_t *undefined) {
+    /* most GT of a scene are nowhere near the detection: a branch-free pass
+     * marks the few whose boxes meet (detap_voc_overlap_possible)... */
+    for (size_t g = 0; g < G; g++) row[g] = detap_voc_overlap_possible(d->hbb, gt[g].hbb);
+    /* ...then the devkit's hbb overlaps (BBGT first in each max / min) and
+     * polygon IoUs for those */
     for (size_t g = 0; g < G; g++) {
-        /* the devkit's hbb overlaps: BBGT first in each max / min */
-        double hov = detap_iou_voc_pair(d->hbb, d->hbb_area, gt[g].hbb, gt[g].hbb_area);
-        row[g] = hov > 0 ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
+        int keep = row[g] != 0. &&
+                   detap_iou_voc_pair(d->hbb, d->hbb_area, gt[g].hbb, gt[g].hbb_area) > 0;
+        row[g] = keep ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
     }
 }
 
