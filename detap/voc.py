@@ -30,6 +30,7 @@ from .boxes import boxes_as
 from .errors import DetapCacheError, DetapInputError
 from .protocols import annotation_stats, class_report, convention_dict, preset_name
 from .result import EvalResult
+from .threads import nthreads, team
 
 __all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "evaluate_loaded", "evaluate_class_file",
            "read_imageset", "load_annotations", "read_detections", "VocAnnotations",
@@ -147,12 +148,13 @@ class VocAnnotations:
             sel = np.flatnonzero(self.obj_cls == c)
         except ValueError:
             sel = np.zeros(0, dtype=np.int64)
-        img = self.obj_img[sel]
-        diff = self.difficult[sel]
+        if len(sel) == len(self.obj_cls):  # every object (one class): no copies
+            img, diff, boxes = self.obj_img, self.difficult, self.boxes
+        else:
+            img, diff, boxes = self.obj_img[sel], self.difficult[sel], np.take(self.boxes, sel, 0)
         counted = diff == 0 if convention.difficult == "ignore" else np.ones(len(sel), bool)
         npos = int(self.multiplicity[img[counted]].sum())
-        return prepare_gt(self.boxes[sel], img, len(self.names), diff,
-                          convention=convention, npos=npos)
+        return prepare_gt(boxes, img, len(self.names), diff, convention=convention, npos=npos)
 
 
 #: How one annotation file is read: ``parse(path)`` returns its objects as
@@ -329,16 +331,24 @@ def _slow_line(path, ids, imagesetfile, ncoord=4, extra_ok=True):
     return slow
 
 
-def read_detections(path, annotations, imagesetfile="the image set", ncoord=4, extra_ok=True):
+#: a det file is parsed in pieces of at least this many bytes, one per thread
+PIECE_BYTES = 1 << 20
+
+
+def read_detections(path, annotations, imagesetfile="the image set", ncoord=4, extra_ok=True,
+                    threads=None):
     """A det file's records: (image index int64, score float64, boxes
     (n, ncoord)).  ncoord 4: ``image_id score x1 y1 x2 y2`` lines, 8: DOTA
     Task1's ``image_id score x1 y1 ... x4 y4``; more fields on a line are
-    ignored when ``extra_ok``, else an error naming the file and line."""
+    ignored when ``extra_ok``, else an error naming the file and line.
+    A large file is parsed on ``threads`` threads (None or 0: all cores)."""
     with open(path, "rb") as f:
         data = f.read()
     ids = annotations.id_table
+    n = nthreads(threads)
+    pieces = max(1, min(team(n), len(data) // PIECE_BYTES))
     return _core.parse_dets(data, ids, _slow_line(path, ids, imagesetfile, ncoord, extra_ok),
-                            ncoord, extra_ok)
+                            ncoord, extra_ok, pieces, n)
 
 
 # ------------------------------------------------------------------------ AP
@@ -423,7 +433,7 @@ def evaluate_class_file(ann, detfile, classname, ovthresh, conv, imagesetfile, t
     as ``ann.boxes`` has columns (4, or 8 for DOTA Task1 quadrilaterals),
     and more fields only when ``extra_ok``."""
     width = ann.boxes.shape[1]
-    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok)
+    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok, threads)
     if conv.iou == "coco":  # det files hold xyxy; the COCO IoU kernel takes xywh
         boxes = boxes_as(boxes, "xyxy", "xywh")
     gt = ann.class_gt(classname, conv)
