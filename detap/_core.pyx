@@ -595,5 +595,6 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
 include "_core_masks.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
+include "_core_labeltxt.pxi"
 include "_core_federated.pxi"
 include "_core_analysis.pxi"

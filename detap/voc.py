@@ -159,8 +159,10 @@ class VocAnnotations:
 
 #: How one annotation file is read: ``parse(path)`` returns its objects as
 #: (class name, box values, difficult) triples, each box ``width`` numbers;
-#: ``name`` tells readers apart in caches.
-AnnotationReader = namedtuple("AnnotationReader", "name parse width")
+#: ``name`` tells readers apart in caches.  ``bulk(annopath, names)``, if
+#: given, reads every file at once, giving the same objects as columns:
+#: (class names, obj_img, obj_cls into the names, boxes, difficult).
+AnnotationReader = namedtuple("AnnotationReader", "name parse width bulk", defaults=(None,))
 
 
 def _voc_objects(path):
@@ -186,22 +188,25 @@ def _fingerprint(annopath, names, reader=VOC_READER):
 
 
 def _parse_all(annopath, names, reader=VOC_READER):
-    from .progress import progress
-    classes, rows = {}, []
-    for i, name in enumerate(progress(names, label="parsing annotations")):
-        for cls, bbox, difficult in reader.parse(annopath.format(name)):
-            rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
-    order = sorted(classes, key=lambda k: classes[k])
-    sorted_names = sorted(classes)
-    remap = np.array([sorted_names.index(k) for k in order], dtype=np.int32)
-    n = len(rows)
-    boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, reader.width)
+    if reader.bulk is not None:
+        seen, obj_img, first, boxes, difficult = reader.bulk(annopath, names)
+    else:
+        from .progress import progress
+        classes, rows = {}, []
+        for i, name in enumerate(progress(names, label="parsing annotations")):
+            for cls, bbox, difficult in reader.parse(annopath.format(name)):
+                rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
+        seen = sorted(classes, key=lambda k: classes[k])
+        obj_img = np.array([r[0] for r in rows], dtype=np.int64)
+        first = np.array([r[1] for r in rows], dtype=np.int64)
+        boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), reader.width)
+        difficult = np.array([r[3] != 0 for r in rows], dtype=np.uint8)
+    sorted_names = sorted(seen)
+    remap = np.array([sorted_names.index(k) for k in seen], dtype=np.int32)
     return dict(
-        names=list(names), classes=sorted_names,
-        obj_img=np.array([r[0] for r in rows], dtype=np.int64),
-        obj_cls=remap[np.array([r[1] for r in rows], dtype=np.int64)] if n else np.zeros(0, np.int32),
-        boxes=boxes,
-        difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
+        names=list(names), classes=sorted_names, obj_img=obj_img,
+        obj_cls=remap[first] if len(first) else np.zeros(0, np.int32),
+        boxes=boxes, difficult=difficult)
 
 
 def _cache_path(cachedir, annopath, unique, reader=VOC_READER):

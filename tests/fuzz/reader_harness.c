@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "cocojson.h"
+#include "labeltxt.h"
 #include "numparse.h"
 #include "parse.h"
 #include "results_stream.h"
@@ -448,6 +449,39 @@ static void read_dets(const char *buf, size_t len) {
     detap_idtable_free(t);
 }
 
+/* ============================================================ labelTxt */
+
+/* detap_labeltxt_parse on the input as one labelTxt file: within its
+ * capacity (and refusing the file, not writing past it, when the capacity
+ * is one object short), finite coordinates, class names inside the text
+ * and of non-space ASCII, 0/1 flags. */
+static void read_labeltxt(const char *buf, size_t len) {
+    size_t cap = detap_count_lines(buf, len);
+    double *quad = xmalloc(8 * cap * sizeof *quad);
+    size_t *at = xmalloc(cap * sizeof *at), *ln = xmalloc(cap * sizeof *ln);
+    uint8_t *diff = xmalloc(cap);
+    long n = detap_labeltxt_parse(buf, len, quad, at, ln, diff, cap);
+    CHECK("labeltxt", n >= -1 && n <= (long)cap);
+    for (long i = 0; i < n; i++) {
+        for (int k = 0; k < 8; k++) CHECK("labeltxt", isfinite(quad[8 * i + k]));
+        CHECK("labeltxt", ln[i] > 0 && at[i] + ln[i] <= len);
+        for (size_t c = 0; c < ln[i] && at[i] + ln[i] <= len; c++) {
+            unsigned char ch = (unsigned char)buf[at[i] + c];
+            CHECK("labeltxt", ch < 0x80 && ch != ' ' && ch != '\n' && ch != '\r');
+        }
+        CHECK("labeltxt", diff[i] <= 1);
+    }
+    /* with the same capacity, never more objects than it has room for */
+    if (n > 1) {
+        long m = detap_labeltxt_parse(buf, len, quad, at, ln, diff, (size_t)n - 1);
+        CHECK("labeltxt", m == -1);
+    }
+    free(quad);
+    free(at);
+    free(ln);
+    free(diff);
+}
+
 /* ================================================================== numbers */
 
 /* detap_parse_double on [p, end): the count is within the text, and the
@@ -526,6 +560,7 @@ static const struct {
     {"coco", read_coco, 1},
     {"stream", read_stream, 0},
     {"dets", read_dets, 1},
+    {"labeltxt", read_labeltxt, 1},
     {"numbers", read_numbers, 0},
 };
 
