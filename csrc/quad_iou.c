@@ -331,9 +331,15 @@ static int fast_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     return 0;
 }
 
+/* the fast path: in vector form where the CPU has one, else scalar */
+static int any_fast_iou(const detap_quad *gt, const detap_quad *det, double *out) {
+    int r = detap_quad_simd_iou(detap_quad_simd_level(), gt, det, out);
+    return r < 0 ? fast_iou(gt, det, out) : r;
+}
+
 double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
     double v;
-    return fast_iou(gt, det, &v) ? faithful_iou(gt, det, undefined) : v;
+    return any_fast_iou(gt, det, &v) ? faithful_iou(gt, det, undefined) : v;
 }
 
 void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
@@ -352,7 +358,8 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
 
 int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, int path,
                           double *out, int64_t *undefined) {
-    if (path != DETAP_QUAD_ANY && path != DETAP_QUAD_FAITHFUL && path != DETAP_QUAD_FAST)
+    int level = path == DETAP_QUAD_AVX2 ? 1 : path == DETAP_QUAD_AVX512 ? 2 : 0;
+    if (path < DETAP_QUAD_ANY || path > DETAP_QUAD_AVX512 || level > detap_quad_simd_level())
         return DETAP_EVALUE;
     detap_quad *g = malloc((ng ? ng : 1) * sizeof *g); /* each GT prepared once */
     if (!g) return DETAP_ENOMEM;
@@ -364,7 +371,9 @@ int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t 
             double *o = out + i * ng + j;
             if (path == DETAP_QUAD_ANY) *o = detap_quad_iou(g + j, &d, undefined);
             else if (path == DETAP_QUAD_FAITHFUL) *o = faithful_iou(g + j, &d, undefined);
-            else if (fast_iou(g + j, &d, o)) *o = NAN;
+            else if ((level ? detap_quad_simd_iou(level, g + j, &d, o)
+                            : (path == DETAP_QUAD_FAST ? any_fast_iou : fast_iou)(g + j, &d, o)))
+                *o = NAN;
         }
     }
     free(g);

@@ -59,6 +59,15 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
 #define DETAP_QUAD_ANY 0      /* detap_quad_iou */
 #define DETAP_QUAD_FAITHFUL 1 /* the faithful path alone */
 #define DETAP_QUAD_FAST 2     /* the fast path alone: NaN for a pair it hands over */
+#define DETAP_QUAD_SCALAR 3   /* the fast path in scalar form alone (the same) */
+#define DETAP_QUAD_AVX2 4     /* ... in vector form with AVX2 (where the CPU has it) */
+#define DETAP_QUAD_AVX512 5   /* ... with AVX-512VL */
+
+/* The fast path in vector form (quad_simd.c): the best level this CPU and
+ * build have (0: none, 1: AVX2, 2: AVX-512VL), and the pair at a level:
+ * 0 with *out set, 1 for a pair it hands over, -1 for a level not there. */
+int detap_quad_simd_level(void);
+int detap_quad_simd_iou(int level, const detap_quad *gt, const detap_quad *det, double *out);
 
 /* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter) by `path`;
  * quads row-major, 8 values each.  DETAP_ENOMEM when the prepared GT do

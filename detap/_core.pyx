@@ -64,7 +64,9 @@ cdef extern from "match_images.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               int path, double *out, int64_t *undefined)
-    int DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST
+    int DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST, DETAP_QUAD_SCALAR
+    int DETAP_QUAD_AVX2, DETAP_QUAD_AVX512
+    int detap_quad_simd_level()
 
 cdef extern from "obb_iou.h" nogil:
     int detap_obb_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
@@ -349,7 +351,15 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     return (labels, gt_match) if with_matches else labels
 
 
-QUAD_ANY, QUAD_FAITHFUL, QUAD_FAST = DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST
+QUAD_ANY, QUAD_FAITHFUL, QUAD_FAST, QUAD_SCALAR = (DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL,
+                                                   DETAP_QUAD_FAST, DETAP_QUAD_SCALAR)
+#: the vector forms of the fast path, by the level they need (quad_simd_level())
+QUAD_VECTOR = {1: DETAP_QUAD_AVX2, 2: DETAP_QUAD_AVX512}
+
+
+def quad_simd_level():
+    """The polygon IoU's vector form on this CPU: 0 none, 1 AVX2, 2 AVX-512VL."""
+    return detap_quad_simd_level()
 
 
 def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int path=DETAP_QUAD_ANY):
@@ -357,7 +367,9 @@ def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int path=D
     quadrilaterals (csrc/quad_iou.h), and the count of undefined values.
     ``path``: QUAD_ANY (the kernel), or for tests QUAD_FAITHFUL / QUAD_FAST
     (one of its two paths alone; the fast one gives NaN where it hands a
-    pair over)."""
+    pair over) / QUAD_SCALAR or QUAD_VECTOR[level] (one form of the fast
+    path: scalar, which runs where the CPU has no vector form, or vector at
+    a level up to quad_simd_level())."""
     _check_boxes(dt, "dt", 8)
     _check_boxes(gt, "gt", 8)
     cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]

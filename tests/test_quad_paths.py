@@ -3,8 +3,9 @@
 The faithful path is polyiou's computation with its static buffer (checked
 against tests/reference_dota.py's transcription in test_dota_exact.py); the
 fast path computes generic pairs without the buffer and hands every other
-pair over.  Here the fast path alone must equal the faithful one bit for bit
-(zero signs included) wherever it decides, the kernel (fast, then faithful)
+pair over, in vector form where the CPU has AVX2 (csrc/quad_simd.c), else
+in scalar form.  Here each form of the fast path alone must equal the
+faithful one bit for bit (zero signs included) wherever it decides, the kernel (fast, then faithful)
 must equal the faithful path everywhere, with the same count of stale-memory
 reads, and the fast path must decide nearly every pair of DOTA-shaped data
 (else the kernel is slow, which no value comparison would show).
@@ -48,6 +49,8 @@ def _family(name, rng):
         return rng.integers(0, 25, (N, 8)).astype(float), rng.integers(0, 25, (N, 8)).astype(float)
     if name == "tiny":  # coordinates near polyiou's 1e-8
         return rng.integers(0, 25, (N, 8)) * 1e-5, rng.integers(0, 25, (N, 8)) * 1e-5
+    if name == "at_origin":  # tiny detections at the origin (cross values near 1e-8) and GT
+        return rng.integers(0, 25, (N, 8)) * 1e-5, _rects(rng, N, (0, 60), (1, 30))
     if name == "nudged":  # vertices within 1e-7 .. 1e-10 of the GT's
         g = rng.integers(0, 40, (N, 8)).astype(float)
         d = g[rng.integers(0, N, N)] + rng.choice([-1, 0, 1], (N, 8)) * 10.0 ** -rng.integers(7, 11, (N, 8))
@@ -60,7 +63,7 @@ def _family(name, rng):
     raise ValueError(name)
 
 
-FAMILIES = ["dota", "far", "grid", "tiny", "nudged", "rays"]
+FAMILIES = ["dota", "far", "grid", "tiny", "at_origin", "nudged", "rays"]
 
 
 def _bits(a):
@@ -75,15 +78,18 @@ def test_fast_path_is_the_faithful_path(family, seed):
     want, want_stale = _core.quad_iou_matrix(d, g, _core.QUAD_FAITHFUL)
     got, got_stale = _core.quad_iou_matrix(d, g, _core.QUAD_ANY)
     assert np.array_equal(_bits(got), _bits(want)) and got_stale == want_stale
-    fast, fast_stale = _core.quad_iou_matrix(d, g, _core.QUAD_FAST)
-    assert fast_stale == 0
-    decided = ~np.isnan(fast)
-    assert np.array_equal(_bits(fast[decided]), _bits(want[decided]))
-    if family in ("dota", "far"):
-        # (generic data: the faithful path is the exception)
-        assert decided.mean() > 0.99, decided.mean()
-    else:
-        assert decided.any()
+    forms = [_core.QUAD_FAST, _core.QUAD_SCALAR] + [
+        p for level, p in _core.QUAD_VECTOR.items() if level <= _core.quad_simd_level()]
+    for path in forms:
+        fast, fast_stale = _core.quad_iou_matrix(d, g, path)
+        assert fast_stale == 0
+        decided = ~np.isnan(fast)
+        assert np.array_equal(_bits(fast[decided]), _bits(want[decided])), path
+        if family in ("dota", "far"):
+            # (generic data: the faithful path is the exception)
+            assert decided.mean() > 0.99, (path, decided.mean())
+        else:
+            assert decided.any(), path
 
 
 def test_path_is_checked():
