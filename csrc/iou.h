@@ -63,16 +63,6 @@ static inline double detap_iou_voc_pair(const double *b, double ab, const double
     return inters / uni;
 }
 
-/* Whether detap_iou_voc_pair(b, ., g, .) can be > 0: its clamped iw and ih
- * are both > 0 (else its intersection is 0, or NaN, and the IoU is not
- * > 0); clamp0(x) > 0 exactly when x > 0, NaN or not.  A cheap, branch-free
- * test that spares most pairs of a scene the division. */
-static inline int detap_voc_overlap_possible(const double *b, const double *g) {
-    double iw = detap_min_nn(g[2], b[2]) - detap_max_nn(g[0], b[0]) + 1.;
-    double ih = detap_min_nn(g[3], b[3]) - detap_max_nn(g[1], b[1]) + 1.;
-    return (iw > 0) & (ih > 0);
-}
-
 /* IoU of detection d (area da) against ground truth g (area ga),
  * pycocotools' bbIou on xywh boxes; a crowd GT divides by da. */
 static inline double detap_iou_coco_pair(const double *d, double da, const double *g,

@@ -342,17 +342,59 @@ double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *unde
     return any_fast_iou(gt, det, &v) ? faithful_iou(gt, det, undefined) : v;
 }
 
-void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
-                        int64_t *undefined) {
+int detap_quad_set_prep(const double *gt, size_t n, int nthreads, detap_quad_set *s) {
+    s->q = malloc((n + 1) * sizeof *s->q);
+    s->x0 = malloc((4 * n + 1) * sizeof *s->x0);
+    if (!s->q || !s->x0) {
+        detap_quad_set_free(s);
+        return DETAP_ENOMEM;
+    }
+    s->y0 = s->x0 + n;
+    s->x1 = s->y0 + n;
+    s->y1 = s->x1 + n;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) if (n > 50000)
+#endif
+    for (long jl = 0; jl < (long)n; jl++) {
+        size_t j = (size_t)jl;
+        detap_quad_prep(gt + 8 * j, s->q + j);
+        s->x0[j] = s->q[j].hbb[0];
+        s->y0[j] = s->q[j].hbb[1];
+        s->x1[j] = s->q[j].hbb[2];
+        s->y1[j] = s->q[j].hbb[3];
+    }
+    (void)nthreads;
+    return DETAP_OK;
+}
+
+void detap_quad_set_free(detap_quad_set *s) {
+    free(s->q);
+    free(s->x0);
+    s->q = NULL;
+    s->x0 = s->y0 = s->x1 = s->y1 = NULL;
+}
+
+void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0, size_t G,
+                        double *row, int64_t *undefined) {
     /* most GT of a scene are nowhere near the detection: a branch-free pass
-     * marks the few whose boxes meet (detap_voc_overlap_possible)... */
-    for (size_t g = 0; g < G; g++) row[g] = detap_voc_overlap_possible(d->hbb, gt[g].hbb);
+     * over the boxes' columns marks the few whose boxes meet... */
+    const double *restrict x0 = gt->x0 + g0, *restrict y0 = gt->y0 + g0;
+    const double *restrict x1 = gt->x1 + g0, *restrict y1 = gt->y1 + g0;
+    double *restrict mark = row;
+    double b0 = d->hbb[0], b1 = d->hbb[1], b2 = d->hbb[2], b3 = d->hbb[3];
+    for (size_t g = 0; g < G; g++) {
+        /* detap_iou_voc_pair's iw and ih, unclamped: it is > 0 only if both are */
+        double iw = detap_min_nn(x1[g], b2) - detap_max_nn(x0[g], b0) + 1.;
+        double ih = detap_min_nn(y1[g], b3) - detap_max_nn(y0[g], b1) + 1.;
+        mark[g] = (iw > 0) & (ih > 0) ? 1. : 0.;
+    }
     /* ...then the devkit's hbb overlaps (BBGT first in each max / min) and
      * polygon IoUs for those */
+    const detap_quad *q = gt->q + g0;
     for (size_t g = 0; g < G; g++) {
         int keep = row[g] != 0. &&
-                   detap_iou_voc_pair(d->hbb, d->hbb_area, gt[g].hbb, gt[g].hbb_area) > 0;
-        row[g] = keep ? detap_quad_iou(gt + g, d, undefined) : -INFINITY;
+                   detap_iou_voc_pair(d->hbb, d->hbb_area, q[g].hbb, q[g].hbb_area) > 0;
+        row[g] = keep ? detap_quad_iou(q + g, d, undefined) : -INFINITY;
     }
 }
 

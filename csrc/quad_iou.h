@@ -45,13 +45,28 @@ void detap_quad_prep(const double *q, detap_quad *out);
  * number of undefined reads (see above) to *undefined. */
 double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined);
 
-/* dota_evaluation_task1's overlaps of detection d against G GT:
- * row[g] = iou_poly(gt[g], d) when the GT's axis-aligned box overlaps the
- * detection's (the +1 pixel IoU is > 0), else -inf, which no polygon IoU
- * ties (so the VOC rule's first-maximum choice is the devkit's argmax over
- * the GT it kept, and a detection overlapping no GT has ovmax = -inf). */
-void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
-                        int64_t *undefined);
+/* Ground truth prepared once for matching: each quadrilateral, and the
+ * bounds of their axis-aligned boxes column by column (x0[j] = q[j].hbb[0]
+ * ...), which the prefilter's first pass reads in vector-friendly form. */
+typedef struct {
+    detap_quad *q;
+    double *x0, *y0, *x1, *y1;
+} detap_quad_set;
+
+/* Prepares the n quadrilaterals gt (8 values each) on nthreads threads:
+ * DETAP_OK, or DETAP_ENOMEM (s then holds nothing).  Free with
+ * detap_quad_set_free. */
+int detap_quad_set_prep(const double *gt, size_t n, int nthreads, detap_quad_set *s);
+void detap_quad_set_free(detap_quad_set *s);
+
+/* dota_evaluation_task1's overlaps of detection d against the G GT
+ * gt[g0 .. g0 + G): row[g] = iou_poly(gt[g0 + g], d) when the GT's
+ * axis-aligned box overlaps the detection's (the +1 pixel IoU is > 0), else
+ * -inf, which no polygon IoU ties (so the VOC rule's first-maximum choice
+ * is the devkit's argmax over the GT it kept, and a detection overlapping
+ * no GT has ovmax = -inf). */
+void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0, size_t G,
+                        double *row, int64_t *undefined);
 
 /* The kernel's two paths (quad_iou.c): a fast one for generic pairs, and
  * the faithful one (polyiou's buffer and all) for the pairs the fast one
