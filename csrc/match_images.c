@@ -63,7 +63,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     /* one gather pass (independent loads overlap well) so that the
      * matching loop below reads detections sequentially */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) if (nd > 100000)
+#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) if (nd > 20000)
 #endif
     for (long ql = 0; ql < (long)nd; ql++) {
         size_t q = (size_t)ql;

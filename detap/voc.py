@@ -172,19 +172,25 @@ def _voc_objects(path):
 VOC_READER = AnnotationReader("voc", _voc_objects, 4)
 
 _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
-_memo = OrderedDict()  # fingerprint -> VocAnnotations, a few recent ones
+_memo = OrderedDict()  # fingerprint -> (columns, their image-id table), a few recent ones
 
 
 def _fingerprint(annopath, names, reader=VOC_READER):
     """Digest of the annotation template, the image ids and each annotation
     file's (size, mtime, ctime, inode): any edit or replacement changes it."""
-    stats = []
-    for name in names:
-        st = os.stat(annopath.format(name))  # FileNotFoundError names the missing file
-        stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    paths = [annopath.format(name) for name in names]
+    stats = _core.stat_files([os.fsencode(p) for p in paths], nthreads(None))
+    if not isinstance(stats, np.ndarray):
+        # no C stat() on this system, or a file it could not stat: Python's
+        # (which raises FileNotFoundError & co. for the first such file)
+        stats = np.array([(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                          for st in map(os.stat, paths)], dtype=np.int64).reshape(-1, 4)
     kind = "" if reader.name == "voc" else f"{reader.name}\0"
-    text = f"{cache.FORMAT}\0{kind}{annopath}\0{stats!r}"
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    h = hashlib.sha256(f"{cache.FORMAT}\0{kind}{annopath}\0".encode("utf-8", "surrogateescape"))
+    h.update(np.fromiter(map(len, names), np.int64, len(names)).tobytes())
+    h.update("".join(names).encode("utf-8", "surrogateescape"))
+    h.update(np.ascontiguousarray(stats, dtype="<i8").tobytes())
+    return h.hexdigest()
 
 
 def _parse_all(annopath, names, reader=VOC_READER):
@@ -270,7 +276,7 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
     fp = _fingerprint(annopath, unique, reader)
-    cols = _memo.get(fp)
+    cols, ids = _memo.get(fp, (None, None))
     if cachedir is None:
         if cols is None:
             cols = _parse_all(annopath, unique, reader)
@@ -288,11 +294,12 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
                 cache.write_atomic(cachefile, arrays)
             except OSError as e:
                 warnings.warn(f"could not write annotation cache {cachefile}: {e}")
-    _memo[fp] = cols
+    ann = VocAnnotations(multiplicity=mult, _ids=ids, **cols)
+    _memo[fp] = cols, ann.id_table  # (the table is built once per set, not per call)
     _memo.move_to_end(fp)
     while len(_memo) > 4:
         _memo.popitem(last=False)
-    return VocAnnotations(multiplicity=mult, **cols)
+    return ann
 
 
 # ----------------------------------------------------------------- detections
