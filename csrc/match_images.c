@@ -40,28 +40,33 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     int64_t *doff = calloc(nimg + 1, sizeof *doff);
     int64_t *pos = malloc((nd + 1) * sizeof *pos);
     double *garea = quad || obb || prob ? NULL : malloc((ng + 1) * sizeof *garea);
-    detap_quad *gquad = quad ? malloc((ng + 1) * sizeof *gquad) : NULL;
+    detap_quad_set gquad = {NULL, NULL, NULL, NULL, NULL};
     detap_obb *gobb = obb ? malloc((ng + 1) * sizeof *gobb) : NULL;
     detap_gbox *gg = prob ? malloc((ng + 1) * sizeof *gg) : NULL;
     double *dbox = malloc((stride * nd + stride) * sizeof *dbox);
     int64_t undef = 0;
     int rc = DETAP_ENOMEM;
-    if (!kimg || !doff || !pos || !dbox || (quad ? !gquad : obb ? !gobb : prob ? !gg : !garea))
+    if (!kimg || !doff || !pos || !dbox || (!quad && (obb ? !gobb : prob ? !gg : !garea)))
         goto done;
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
     rc = detap_group_by_image(kimg, nd, nimg, doff, pos, nthreads);
     if (rc != DETAP_OK) goto done;
     if (quad)
-        for (size_t j = 0; j < ng; j++) detap_quad_prep(gt_boxes + 8 * j, gquad + j);
+        rc = detap_quad_set_prep(gt_boxes, ng, nthreads, &gquad);
     else if (obb)
         for (size_t j = 0; j < ng; j++) detap_obb_prep(gt_boxes + 5 * j, gobb + j);
     else if (prob)
         for (size_t j = 0; j < ng; j++) detap_gbox_prep(gt_boxes + 5 * j, gg + j);
     else
         for (size_t j = 0; j < ng; j++) garea[j] = detap_area(kind, gt_boxes + 4 * j);
+    if (rc != DETAP_OK) goto done;
     /* one gather pass (independent loads overlap well) so that the
      * matching loop below reads detections sequentially */
-    for (size_t q = 0; q < nd; q++) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) if (nd > 20000)
+#endif
+    for (long ql = 0; ql < (long)nd; ql++) {
+        size_t q = (size_t)ql;
         const double *src = det_boxes + stride * (size_t)order[pos[q]];
         double *dst = dbox + stride * q;
         for (size_t c = 0; c < stride; c++) dst[c] = src[c];
@@ -97,7 +102,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                 if (quad) {
                     detap_quad dq;
                     detap_quad_prep(d, &dq);
-                    detap_quad_sim_row(&dq, gquad + g0, G, row, &undef);
+                    detap_quad_sim_row(&dq, &gquad, g0, G, row, &undef);
                 } else if (obb) {
                     detap_obb dob;
                     detap_obb_prep(d, &dob);
@@ -129,7 +134,7 @@ done:
     free(doff);
     free(pos);
     free(garea);
-    free(gquad);
+    detap_quad_set_free(&gquad);
     free(gobb);
     free(gg);
     free(dbox);

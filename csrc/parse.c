@@ -99,8 +99,31 @@ int64_t detap_idtable_get(const detap_idtable *t, const char *key, size_t len) {
 
 size_t detap_count_lines(const char *buf, size_t len) {
     size_t n = 1;
-    for (size_t i = 0; i < len; i++) n += (buf[i] == '\n' || buf[i] == '\r');
+    for (size_t i = 0; i < len; i++) n += (buf[i] == '\n') | (buf[i] == '\r');
     return n;
+}
+
+size_t detap_line_number(const char *buf, size_t pos) {
+    size_t n = 1;
+    for (size_t i = 0; i < pos; i++)
+        n += buf[i] == '\n' || (buf[i] == '\r' && !(i + 1 < pos && buf[i + 1] == '\n'));
+    return n;
+}
+
+size_t detap_split_lines(const char *buf, size_t len, size_t n, size_t *starts) {
+    size_t k = 1;
+    starts[0] = 0;
+    for (size_t i = 1; i < n; i++) {
+        size_t s = len / n * i;
+        if (s < starts[k - 1]) s = starts[k - 1];
+        const char *nl = s < len ? memchr(buf + s, '\n', len - s) : NULL;
+        if (!nl) break;
+        s = (size_t)(nl - buf) + 1;
+        if (s >= len) break;
+        if (s > starts[k - 1]) starts[k++] = s;
+    }
+    starts[k] = len;
+    return k;
 }
 
 void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len) {
@@ -112,66 +135,91 @@ void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len) {
 }
 
 static inline int is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+static inline int is_eol(char c) { return c == '\n' || c == '\r'; }
+
+/* One number token at s (< e): its value, and where the token ends, or 0
+ * when the token is not all one number. */
+static inline const char *number_token(const char *s, const char *e, double *v) {
+    size_t n = detap_parse_double(s, e, v);
+    if (!n) return NULL;
+    s += n;
+    return s < e && !is_space(*s) && !is_eol(*s) ? NULL : s;
+}
 
 int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                      int64_t *img, double *score, double *boxes, size_t cap,
                      size_t *count) {
     if (ncoord != 4 && ncoord != 8) return DETAP_EVALUE;
-    const int nf = 2 + ncoord; /* fields a record needs */
-    const char *buf = p->buf;
-    size_t len = p->len;
-    while (p->pos < len) {
-        size_t start = p->pos, end = start;
-        while (end < len && buf[end] != '\n' && buf[end] != '\r') end++;
-        /* next line: \r\n counts as one break */
-        size_t next = end;
-        if (next < len) next += (buf[next] == '\r' && next + 1 < len && buf[next + 1] == '\n') ? 2 : 1;
-        size_t this_line = p->line_no;
-        p->line_start = start;
-        p->line_end = next;
-        p->bad_line_no = this_line;
-
-        const char *tok[11];
-        const char *tend[11];
-        int nt = 0;
-        size_t i = start;
-        while (i < end) {
-            while (i < end && is_space(buf[i])) i++;
-            if (i >= end) break;
-            size_t b = i;
-            while (i < end && !is_space(buf[i])) i++;
-            if (nt <= nf) { tok[nt] = buf + b; tend[nt] = buf + i; }
-            nt++;
-        }
-        if (nt == 0) { p->pos = next; p->line_no++; continue; }
-        if (nt < nf || (nt > nf && !extra_ok)) return DETAP_PARSE_SLOW;
+    const int nv = 1 + ncoord; /* numbers a record needs after its image id */
+    const char *buf = p->buf, *e = buf + p->len;
+    while (p->pos < p->len) {
+        /* one pass over the line's tokens: the image id, nv numbers, and
+         * (extra_ok) more numbers; anything else hands the line back */
+        const char *s = buf + p->pos;
+        while (s < e && is_space(*s)) s++;
+        int blank = s == e || is_eol(*s), slow = 0;
+        const char *id = s;
+        size_t idlen = 0;
         double v[9];
-        /* an overflow ("1e999") reads as inf, as float() reads it: the
-         * caller's line parser is the one that rejects non-finite values */
-        for (int k = 0; k < nf - 1; k++)
-            if (!detap_parse_double_all(tok[k + 1], tend[k + 1], &v[k]) || !isfinite(v[k]))
-                return DETAP_PARSE_SLOW;
-        if (nt > nf) {
-            /* extra columns must still be numbers, as the reference float()s them */
-            size_t j = (size_t)(tend[nf - 1] - buf);
-            while (j < end) {
-                while (j < end && is_space(buf[j])) j++;
-                if (j >= end) break;
-                size_t b = j;
-                while (j < end && !is_space(buf[j])) j++;
+        if (!blank) {
+            while (s < e && !is_space(*s) && !is_eol(*s)) s++;
+            idlen = (size_t)(s - id);
+            for (int k = 0; k < nv && !slow; k++) {
+                while (s < e && is_space(*s)) s++;
+                /* too few fields, or not a number; an overflow ("1e999")
+                 * reads as inf, as float() reads it: the caller's line
+                 * parser is the one that rejects non-finite values */
+                const char *t = s < e && !is_eol(*s) ? number_token(s, e, &v[k]) : NULL;
+                if (!t || !isfinite(v[k])) slow = 1;
+                else s = t;
+            }
+            while (!slow) {
+                while (s < e && is_space(*s)) s++;
+                if (s == e || is_eol(*s)) break;
+                /* extra columns must still be numbers, as the reference float()s them */
                 double dummy;
-                if (!detap_parse_double_all(buf + b, buf + j, &dummy)) return DETAP_PARSE_SLOW;
+                const char *t = extra_ok ? number_token(s, e, &dummy) : NULL;
+                if (!t) slow = 1;
+                else s = t;
             }
         }
-        int64_t id = detap_idtable_get(ids, tok[0], (size_t)(tend[0] - tok[0]));
-        if (id < 0) return DETAP_PARSE_UNKNOWN;
+        /* the line ends at the first \n or \r; \r\n counts as one break */
+        while (s < e && !is_eol(*s)) s++;
+        size_t end = (size_t)(s - buf), next = end;
+        if (next < p->len) next += (buf[next] == '\r' && next + 1 < p->len && buf[next + 1] == '\n') ? 2 : 1;
+        p->line_start = p->pos;
+        p->line_end = next;
+        p->bad_line_no = p->line_no;
+        if (blank) { p->pos = next; p->line_no++; continue; }
+        if (slow) return DETAP_PARSE_SLOW;
+        int64_t im = detap_idtable_get(ids, id, idlen);
+        if (im < 0) return DETAP_PARSE_UNKNOWN;
         if (*count >= cap) return DETAP_EVALUE;
         size_t c = (*count)++;
-        img[c] = id;
+        img[c] = im;
         score[c] = v[0];
         for (int k = 0; k < ncoord; k++) boxes[(size_t)ncoord * c + (size_t)k] = v[k + 1];
         p->pos = next;
         p->line_no++;
     }
     return DETAP_PARSE_DONE;
+}
+
+int detap_parse_dets_pieces(const char *buf, const size_t *starts, size_t npieces,
+                            const size_t *first, const detap_idtable *ids, int ncoord,
+                            int extra_ok, int64_t *img, double *score, double *boxes,
+                            detap_det_parser *p, int *rc, size_t *count, int nthreads) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(detap_team(nthreads)) schedule(dynamic, 1)
+#endif
+    for (long kl = 0; kl < (long)npieces; kl++) {
+        size_t k = (size_t)kl;
+        detap_det_parser_init(p + k, buf, starts[k + 1]);
+        if (k) p[k].pos = starts[k]; /* (a BOM only opens the first piece) */
+        count[k] = first[k];
+        rc[k] = detap_parse_dets(p + k, ids, ncoord, extra_ok, img, score, boxes, first[k + 1],
+                                 count + k);
+    }
+    (void)nthreads;
+    return DETAP_OK;
 }

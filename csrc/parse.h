@@ -46,6 +46,15 @@ typedef struct {
 /* Upper bound on the number of lines in buf. */
 size_t detap_count_lines(const char *buf, size_t len);
 
+/* The 1-based number of the line that starts at buf[pos] (\r\n, \n and a
+ * lone \r each end a line, as the parser counts them). */
+size_t detap_line_number(const char *buf, size_t pos);
+
+/* Cuts buf into at most n pieces that start lines: starts[0] = 0, each
+ * other start just after a '\n', starts[k] = len for the count k returned
+ * (starts has room for n + 1). */
+size_t detap_split_lines(const char *buf, size_t len, size_t n, size_t *starts);
+
 void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len);
 
 /* Parses lines of ncoord (4 or 8) coordinates into img[], score[] and
@@ -58,5 +67,18 @@ void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len);
 int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                      int64_t *img, double *score, double *boxes, size_t cap,
                      size_t *count);
+
+/* detap_parse_dets on each piece [starts[k], starts[k + 1]) of buf (from
+ * detap_split_lines) at once, on up to nthreads threads (0: all cores):
+ * piece k's records go to rows first[k] .. first[k + 1] - 1 (first[k + 1] -
+ * first[k] >= detap_count_lines of the piece), rc[k] and p[k] are its
+ * status and parser (line numbers counted from the piece's first line) and
+ * count[k] its next free row.  A piece that hands a line back stops there,
+ * as detap_parse_dets does; the caller goes on with p[k], piece by piece,
+ * and gathers the rows. */
+int detap_parse_dets_pieces(const char *buf, const size_t *starts, size_t npieces,
+                            const size_t *first, const detap_idtable *ids, int ncoord,
+                            int extra_ok, int64_t *img, double *score, double *boxes,
+                            detap_det_parser *p, int *rc, size_t *count, int nthreads);
 
 #endif

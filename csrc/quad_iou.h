@@ -45,13 +45,13 @@ void detap_quad_prep(const double *q, detap_quad *out);
  * number of undefined reads (see above) to *undefined. */
 double detap_quad_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined);
 
-/* dota_evaluation_task1's overlaps of detection d against G GT:
- * row[g] = iou_poly(gt[g], d) when the GT's axis-aligned box overlaps the
- * detection's (the +1 pixel IoU is > 0), else -inf, which no polygon IoU
- * ties (so the VOC rule's first-maximum choice is the devkit's argmax over
- * the GT it kept, and a detection overlapping no GT has ovmax = -inf). */
-void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, double *row,
-                        int64_t *undefined);
+/* Ground truth prepared once for matching: each quadrilateral, and the
+ * bounds of their axis-aligned boxes column by column (x0[j] = q[j].hbb[0]
+ * ...), which the prefilter's first pass reads in vector-friendly form. */
+typedef struct {
+    detap_quad *q;
+    double *x0, *y0, *x1, *y1;
+} detap_quad_set;
 
 /* The cell similarity of quadrilaterals, for the analysis, through
  * coco_eval.h's detap_shape_cells with width 8, prep_size
@@ -62,9 +62,41 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad *gt, size_t G, dou
 void detap_quad_prep_shape(const double *q, void *out);
 double detap_quad_pair(const void *d, const void *g, int crowd);
 
-/* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter); quads row-major,
- * 8 values each.  DETAP_ENOMEM when the prepared GT do not fit. */
-int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
+/* Prepares the n quadrilaterals gt (8 values each) on nthreads threads:
+ * DETAP_OK, or DETAP_ENOMEM (s then holds nothing).  Free with
+ * detap_quad_set_free. */
+int detap_quad_set_prep(const double *gt, size_t n, int nthreads, detap_quad_set *s);
+void detap_quad_set_free(detap_quad_set *s);
+
+/* dota_evaluation_task1's overlaps of detection d against the G GT
+ * gt[g0 .. g0 + G): row[g] = iou_poly(gt[g0 + g], d) when the GT's
+ * axis-aligned box overlaps the detection's (the +1 pixel IoU is > 0), else
+ * -inf, which no polygon IoU ties (so the VOC rule's first-maximum choice
+ * is the devkit's argmax over the GT it kept, and a detection overlapping
+ * no GT has ovmax = -inf). */
+void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0, size_t G,
+                        double *row, int64_t *undefined);
+
+/* The kernel's two paths (quad_iou.c): a fast one for generic pairs, and
+ * the faithful one (polyiou's buffer and all) for the pairs the fast one
+ * hands over; detap_quad_iou takes the first that decides. */
+#define DETAP_QUAD_ANY 0      /* detap_quad_iou */
+#define DETAP_QUAD_FAITHFUL 1 /* the faithful path alone */
+#define DETAP_QUAD_FAST 2     /* the fast path alone: NaN for a pair it hands over */
+#define DETAP_QUAD_SCALAR 3   /* the fast path in scalar form alone (the same) */
+#define DETAP_QUAD_AVX2 4     /* ... in vector form with AVX2 (where the CPU has it) */
+#define DETAP_QUAD_AVX512 5   /* ... with AVX-512VL */
+
+/* The fast path in vector form (quad_simd.c): the best level this CPU and
+ * build have (0: none, 1: AVX2, 2: AVX-512VL), and the pair at a level:
+ * 0 with *out set, 1 for a pair it hands over, -1 for a level not there. */
+int detap_quad_simd_level(void);
+int detap_quad_simd_iou(int level, const detap_quad *gt, const detap_quad *det, double *out);
+
+/* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter) by `path`;
+ * quads row-major, 8 values each.  DETAP_ENOMEM when the prepared GT do
+ * not fit, DETAP_EVALUE for an unknown path. */
+int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng, int path,
                           double *out, int64_t *undefined);
 
 #endif

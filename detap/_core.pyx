@@ -64,7 +64,10 @@ cdef extern from "match_images.h" nogil:
 
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
-                              double *out, int64_t *undefined)
+                              int path, double *out, int64_t *undefined)
+    int DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST, DETAP_QUAD_SCALAR
+    int DETAP_QUAD_AVX2, DETAP_QUAD_AVX512
+    int detap_quad_simd_level()
     ctypedef struct detap_quad:
         pass
     void detap_quad_prep_shape(const double *q, void *out)
@@ -172,10 +175,15 @@ cdef extern from "parse.h" nogil:
         size_t line_end
         size_t bad_line_no
     size_t detap_count_lines(const char *buf, size_t len)
-    void detap_det_parser_init(detap_det_parser *p, const char *buf, size_t len)
+    size_t detap_line_number(const char *buf, size_t pos)
+    size_t detap_split_lines(const char *buf, size_t len, size_t n, size_t *starts)
     int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
                          int64_t *img, double *score, double *boxes, size_t cap,
                          size_t *count)
+    int detap_parse_dets_pieces(const char *buf, const size_t *starts, size_t npieces,
+                                const size_t *first, const detap_idtable *ids, int ncoord,
+                                int extra_ok, int64_t *img, double *score, double *boxes,
+                                detap_det_parser *p, int *rc, size_t *count, int nthreads)
 
 IOU_VOC = DETAP_IOU_VOC
 IOU_COCO = DETAP_IOU_COCO
@@ -364,9 +372,25 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     return (labels, gt_match) if with_matches else labels
 
 
-def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
+QUAD_ANY, QUAD_FAITHFUL, QUAD_FAST, QUAD_SCALAR = (DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL,
+                                                   DETAP_QUAD_FAST, DETAP_QUAD_SCALAR)
+#: the vector forms of the fast path, by the level they need (quad_simd_level())
+QUAD_VECTOR = {1: DETAP_QUAD_AVX2, 2: DETAP_QUAD_AVX512}
+
+
+def quad_simd_level():
+    """The polygon IoU's vector form on this CPU: 0 none, 1 AVX2, 2 AVX-512VL."""
+    return detap_quad_simd_level()
+
+
+def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int path=DETAP_QUAD_ANY):
     """(nd, ng) DOTA_devkit polygon IoU iou_poly(gt[j], dt[i]) of (n, 8)
-    quadrilaterals (csrc/quad_iou.h), and the count of undefined values."""
+    quadrilaterals (csrc/quad_iou.h), and the count of undefined values.
+    ``path``: QUAD_ANY (the kernel), or for tests QUAD_FAITHFUL / QUAD_FAST
+    (one of its two paths alone; the fast one gives NaN where it hands a
+    pair over) / QUAD_SCALAR or QUAD_VECTOR[level] (one form of the fast
+    path: scalar, which runs where the CPU has no vector form, or vector at
+    a level up to quad_simd_level())."""
     _check_boxes(dt, "dt", 8)
     _check_boxes(gt, "gt", 8)
     cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
@@ -377,7 +401,7 @@ def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt):
     cdef double[:, ::1] o = out
     cdef int rc
     with nogil:
-        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, &o[0, 0], &undef)
+        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, path, &o[0, 0], &undef)
     _check(rc)
     return out, int(undef)
 
@@ -536,63 +560,89 @@ cdef Py_ssize_t ids_len(IdTable ids):
 
 
 def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int ncoord=4,
-               bint extra_ok=True):
+               bint extra_ok=True, Py_ssize_t pieces=1, int nthreads=0):
     """Parse a det file's bytes into (img int64, score float64, boxes (n, ncoord)),
     ncoord 4 (``image score x1 y1 x2 y2``) or 8 (DOTA Task1 quadrilaterals);
     more fields on a line are ignored when ``extra_ok``, else handed back.
 
     ``slow(line_bytes, line_no, unknown_id)`` is called for each line the C
-    fast path hands back; it returns ``(img, score, *coords)`` or raises.
-    ``unknown_id`` is True when the line parsed but its image id is not in
-    ``ids``.
+    fast path hands back, in file order; it returns ``(img, score,
+    *coords)`` or raises.  ``unknown_id`` is True when the line parsed but
+    its image id is not in ``ids``.  The text is cut into up to ``pieces``
+    runs of whole lines parsed on ``nthreads`` threads (0: all cores); the
+    records are the same for any cut.
     """
     if ncoord != 4 and ncoord != 8:
         raise ValueError(f"ncoord must be 4 or 8, got {ncoord}")
     cdef size_t n = data.shape[0]
     cdef char empty = 0
     cdef const char *buf = <const char *>&data[0] if n else &empty
-    cdef size_t cap = detap_count_lines(buf, n)
+    starts = np.zeros(max(pieces, 1) + 1, dtype=np.uintp)
+    cdef size_t[::1] st = starts
+    cdef size_t npc = detap_split_lines(buf, n, max(pieces, 1), &st[0])
+    first = np.zeros(npc + 1, dtype=np.uintp)  # piece k's rows: first[k] .. first[k + 1] - 1
+    cdef size_t[::1] fi = first
+    cdef size_t k
+    for k in range(npc):
+        fi[k + 1] = fi[k] + detap_count_lines(buf + st[k], st[k + 1] - st[k])
+    cdef size_t cap = fi[npc]
     img = np.empty(cap, dtype=np.int64)
     score = np.empty(cap, dtype=np.float64)
     boxes = np.empty((cap, ncoord), dtype=np.float64)
     cdef int64_t[::1] im = img
     cdef double[::1] sc = score
     cdef double[:, ::1] bx = boxes
-    cdef detap_det_parser p
-    cdef size_t count = 0
-    cdef int rc
-    detap_det_parser_init(&p, buf, n)
-    while True:
-        with nogil:
-            rc = detap_parse_dets(&p, ids.t, ncoord, extra_ok, &im[0], &sc[0], &bx[0, 0], cap,
-                                  &count)
-        if rc == DETAP_PARSE_DONE:
-            break
-        if rc != DETAP_PARSE_SLOW and rc != DETAP_PARSE_UNKNOWN:
-            _check(rc)
-        rec = slow(bytes(data[p.line_start:p.line_end]), p.bad_line_no,
-                   rc == DETAP_PARSE_UNKNOWN)
-        if rec is not None:
-            if count >= cap:
-                raise IndexError("det parser: more records than lines")
-            rec = tuple(rec)
-            if len(rec) != 2 + ncoord:
-                raise ValueError(f"det parser: the slow path returned {len(rec)} values, "
-                                 f"not {2 + ncoord}")
-            if not 0 <= rec[0] < ids_len(ids):
-                raise IndexError(f"det parser: image index {rec[0]} is not in the id table")
-            im[count] = rec[0]
-            sc[count] = rec[1]
-            for k in range(ncoord):
-                bx[count, k] = rec[2 + k]
-            count += 1
-        p.pos = p.line_end
-        p.line_no = p.bad_line_no + 1
-    return img[:count], score[:count], boxes[:count]
+    state = np.zeros(npc * sizeof(detap_det_parser), dtype=np.uint8)
+    cdef unsigned char[::1] stv = state
+    cdef detap_det_parser *ps = <detap_det_parser *>&stv[0]
+    rcs = np.zeros(npc, dtype=np.intc)
+    counts = np.zeros(npc, dtype=np.uintp)
+    cdef int[::1] rc = rcs
+    cdef size_t[::1] cnt = counts
+    cdef size_t total = 0, m, base
+    with nogil:
+        detap_parse_dets_pieces(buf, &st[0], npc, &fi[0], ids.t, ncoord, extra_ok, &im[0],
+                                &sc[0], &bx[0, 0], ps, &rc[0], &cnt[0], nthreads)
+    for k in range(npc):
+        base = 0  # the file's line number before the piece (counted when needed)
+        while rc[k] != DETAP_PARSE_DONE:
+            if rc[k] != DETAP_PARSE_SLOW and rc[k] != DETAP_PARSE_UNKNOWN:
+                _check(rc[k])
+            if base == 0:
+                base = detap_line_number(buf, st[k])
+            rec = slow(bytes(data[ps[k].line_start:ps[k].line_end]), base + ps[k].bad_line_no - 1,
+                       rc[k] == DETAP_PARSE_UNKNOWN)
+            if rec is not None:
+                if cnt[k] >= fi[k + 1]:
+                    raise IndexError("det parser: more records than lines")
+                rec = tuple(rec)
+                if len(rec) != 2 + ncoord:
+                    raise ValueError(f"det parser: the slow path returned {len(rec)} values, "
+                                     f"not {2 + ncoord}")
+                if not 0 <= rec[0] < ids_len(ids):
+                    raise IndexError(f"det parser: image index {rec[0]} is not in the id table")
+                im[cnt[k]] = rec[0]
+                sc[cnt[k]] = rec[1]
+                for j in range(ncoord):
+                    bx[cnt[k], j] = rec[2 + j]
+                cnt[k] += 1
+            ps[k].pos = ps[k].line_end
+            ps[k].line_no = ps[k].bad_line_no + 1
+            with nogil:
+                rc[k] = detap_parse_dets(ps + k, ids.t, ncoord, extra_ok, &im[0], &sc[0],
+                                         &bx[0, 0], fi[k + 1], &cnt[k])
+        m = cnt[k] - fi[k]
+        if m and fi[k] != total:  # the pieces' rows, gathered in file order
+            memmove(&im[total], &im[fi[k]], m * sizeof(int64_t))
+            memmove(&sc[total], &sc[fi[k]], m * sizeof(double))
+            memmove(&bx[total, 0], &bx[fi[k], 0], m * ncoord * sizeof(double))
+        total += m
+    return img[:total], score[:total], boxes[:total]
 
 
 include "_core_masks.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
+include "_core_labeltxt.pxi"
 include "_core_federated.pxi"
 include "_core_analysis.pxi"

@@ -197,6 +197,8 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
         off, perm = group.by_image(img, n_images)
     if npos is None:
         npos = int(ng - int(ignore.sum()))
+    if not ng or (perm[0] == 0 and perm[-1] == ng - 1 and np.array_equal(perm, np.arange(ng))):
+        perm = slice(None)  # already grouped (annotations are read image by image): no copy
     return GroundTruth(boxes=np.ascontiguousarray(boxes[perm]),
                        ignore=np.ascontiguousarray(ignore[perm]), off=off, npos=npos,
                        crowd=None if crowd is None else np.ascontiguousarray(crowd[perm]))

@@ -29,6 +29,7 @@ from .boxes import boxes_as
 from .errors import DetapCacheError, DetapInputError
 from .protocols import annotation_stats, class_report, convention_dict, preset_name
 from .result import EvalResult
+from .threads import nthreads, team
 
 __all__ = ["parse_rec", "voc_ap", "voc_eval", "evaluate", "evaluate_loaded", "evaluate_class_file",
            "read_imageset", "load_annotations", "read_detections", "VocAnnotations",
@@ -146,18 +147,21 @@ class VocAnnotations:
             sel = np.flatnonzero(self.obj_cls == c)
         except ValueError:
             sel = np.zeros(0, dtype=np.int64)
-        img = self.obj_img[sel]
-        diff = self.difficult[sel]
+        if len(sel) == len(self.obj_cls):  # every object (one class): no copies
+            img, diff, boxes = self.obj_img, self.difficult, self.boxes
+        else:
+            img, diff, boxes = self.obj_img[sel], self.difficult[sel], np.take(self.boxes, sel, 0)
         counted = diff == 0 if convention.difficult == "ignore" else np.ones(len(sel), bool)
         npos = int(self.multiplicity[img[counted]].sum())
-        return prepare_gt(self.boxes[sel], img, len(self.names), diff,
-                          convention=convention, npos=npos)
+        return prepare_gt(boxes, img, len(self.names), diff, convention=convention, npos=npos)
 
 
 #: How one annotation file is read: ``parse(path)`` returns its objects as
 #: (class name, box values, difficult) triples, each box ``width`` numbers;
-#: ``name`` tells readers apart in caches.
-AnnotationReader = namedtuple("AnnotationReader", "name parse width")
+#: ``name`` tells readers apart in caches.  ``bulk(annopath, names)``, if
+#: given, reads every file at once, giving the same objects as columns:
+#: (class names, obj_img, obj_cls into the names, boxes, difficult).
+AnnotationReader = namedtuple("AnnotationReader", "name parse width bulk", defaults=(None,))
 
 
 def _voc_objects(path):
@@ -167,38 +171,47 @@ def _voc_objects(path):
 VOC_READER = AnnotationReader("voc", _voc_objects, 4)
 
 _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
-_memo = OrderedDict()  # fingerprint -> VocAnnotations, a few recent ones
+_memo = OrderedDict()  # fingerprint -> (columns, their image-id table), a few recent ones
 
 
 def _fingerprint(annopath, names, reader=VOC_READER):
     """Digest of the annotation template, the image ids and each annotation
     file's (size, mtime, ctime, inode): any edit or replacement changes it."""
-    stats = []
-    for name in names:
-        st = os.stat(annopath.format(name))  # FileNotFoundError names the missing file
-        stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    paths = [annopath.format(name) for name in names]
+    stats = _core.stat_files([os.fsencode(p) for p in paths], nthreads(None))
+    if not isinstance(stats, np.ndarray):
+        # no C stat() on this system, or a file it could not stat: Python's
+        # (which raises FileNotFoundError & co. for the first such file)
+        stats = np.array([(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                          for st in map(os.stat, paths)], dtype=np.int64).reshape(-1, 4)
     kind = "" if reader.name == "voc" else f"{reader.name}\0"
-    text = f"{cache.FORMAT}\0{kind}{annopath}\0{stats!r}"
-    return _hashlib().sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    h = _hashlib().sha256(f"{cache.FORMAT}\0{kind}{annopath}\0".encode("utf-8", "surrogateescape"))
+    h.update(np.fromiter(map(len, names), np.int64, len(names)).tobytes())
+    h.update("".join(names).encode("utf-8", "surrogateescape"))
+    h.update(np.ascontiguousarray(stats, dtype="<i8").tobytes())
+    return h.hexdigest()
 
 
 def _parse_all(annopath, names, reader=VOC_READER):
-    from .progress import progress
-    classes, rows = {}, []
-    for i, name in enumerate(progress(names, label="parsing annotations")):
-        for cls, bbox, difficult in reader.parse(annopath.format(name)):
-            rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
-    order = sorted(classes, key=lambda k: classes[k])
-    sorted_names = sorted(classes)
-    remap = np.array([sorted_names.index(k) for k in order], dtype=np.int32)
-    n = len(rows)
-    boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, reader.width)
+    if reader.bulk is not None:
+        seen, obj_img, first, boxes, difficult = reader.bulk(annopath, names)
+    else:
+        from .progress import progress
+        classes, rows = {}, []
+        for i, name in enumerate(progress(names, label="parsing annotations")):
+            for cls, bbox, difficult in reader.parse(annopath.format(name)):
+                rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
+        seen = sorted(classes, key=lambda k: classes[k])
+        obj_img = np.array([r[0] for r in rows], dtype=np.int64)
+        first = np.array([r[1] for r in rows], dtype=np.int64)
+        boxes = np.array([r[2] for r in rows], dtype=np.float64).reshape(len(rows), reader.width)
+        difficult = np.array([r[3] != 0 for r in rows], dtype=np.uint8)
+    sorted_names = sorted(seen)
+    remap = np.array([sorted_names.index(k) for k in seen], dtype=np.int32)
     return dict(
-        names=list(names), classes=sorted_names,
-        obj_img=np.array([r[0] for r in rows], dtype=np.int64),
-        obj_cls=remap[np.array([r[1] for r in rows], dtype=np.int64)] if n else np.zeros(0, np.int32),
-        boxes=boxes,
-        difficult=np.array([r[3] != 0 for r in rows], dtype=np.uint8))
+        names=list(names), classes=sorted_names, obj_img=obj_img,
+        obj_cls=remap[first] if len(first) else np.zeros(0, np.int32),
+        boxes=boxes, difficult=difficult)
 
 
 def _hashlib():
@@ -270,7 +283,7 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
     fp = _fingerprint(annopath, unique, reader)
-    cols = _memo.get(fp)
+    cols, ids = _memo.get(fp, (None, None))
     if cachedir is None:
         if cols is None:
             cols = _parse_all(annopath, unique, reader)
@@ -288,11 +301,12 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
                 cache.write_atomic(cachefile, arrays)
             except OSError as e:
                 warnings.warn(f"could not write annotation cache {cachefile}: {e}")
-    _memo[fp] = cols
+    ann = VocAnnotations(multiplicity=mult, _ids=ids, **cols)
+    _memo[fp] = cols, ann.id_table  # (the table is built once per set, not per call)
     _memo.move_to_end(fp)
     while len(_memo) > 4:
         _memo.popitem(last=False)
-    return VocAnnotations(multiplicity=mult, **cols)
+    return ann
 
 
 # ----------------------------------------------------------------- detections
@@ -336,16 +350,24 @@ def _slow_line(path, ids, imagesetfile, ncoord=4, extra_ok=True):
     return slow
 
 
-def read_detections(path, annotations, imagesetfile="the image set", ncoord=4, extra_ok=True):
+#: a det file is parsed in pieces of at least this many bytes, one per thread
+PIECE_BYTES = 1 << 20
+
+
+def read_detections(path, annotations, imagesetfile="the image set", ncoord=4, extra_ok=True,
+                    threads=None):
     """A det file's records: (image index int64, score float64, boxes
     (n, ncoord)).  ncoord 4: ``image_id score x1 y1 x2 y2`` lines, 8: DOTA
     Task1's ``image_id score x1 y1 ... x4 y4``; more fields on a line are
-    ignored when ``extra_ok``, else an error naming the file and line."""
+    ignored when ``extra_ok``, else an error naming the file and line.
+    A large file is parsed on ``threads`` threads (None or 0: all cores)."""
     with open(path, "rb") as f:
         data = f.read()
     ids = annotations.id_table
+    n = nthreads(threads)
+    pieces = max(1, min(team(n), len(data) // PIECE_BYTES))
     return _core.parse_dets(data, ids, _slow_line(path, ids, imagesetfile, ncoord, extra_ok),
-                            ncoord, extra_ok)
+                            ncoord, extra_ok, pieces, n)
 
 
 # ------------------------------------------------------------------------ AP
@@ -430,7 +452,7 @@ def evaluate_class_file(ann, detfile, classname, ovthresh, conv, imagesetfile, t
     as ``ann.boxes`` has columns (4, or 8 for DOTA Task1 quadrilaterals),
     and more fields only when ``extra_ok``."""
     width = ann.boxes.shape[1]
-    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok)
+    img, score, boxes = read_detections(detfile, ann, imagesetfile, width, extra_ok, threads)
     if conv.iou == "coco":  # det files hold xyxy; the COCO IoU kernel takes xywh
         boxes = boxes_as(boxes, "xyxy", "xywh")
     gt = ann.class_gt(classname, conv)

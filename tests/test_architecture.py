@@ -133,8 +133,10 @@ def test_each_c_stage_has_one_calling_module():
     unused = [n for n in entry if not callers[n]]
     # kernels kept for tests and benchmarks only are listed here on purpose
     # (rle_from_spans: the decoded-counts reference the string form of
-    # results' masks is tested against)
-    assert set(unused) <= {"pairwise_sum", "iou_matrix", "numpy_exp", "rle_from_spans"}, \
+    # results' masks is tested against; quad_simd_level: which vector forms
+    # of the polygon IoU tests/test_quad_paths.py can check)
+    assert set(unused) <= {"pairwise_sum", "iou_matrix", "numpy_exp", "rle_from_spans",
+                           "quad_simd_level"}, \
         f"C entry points no module calls: {unused}"
 
 

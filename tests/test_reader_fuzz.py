@@ -9,7 +9,7 @@ malformed numbers, deep nesting, invalid UTF-8, bad escapes, NUL bytes,
 BOMs, CRLF, very long lines, repeated keys, malformed RLEs and keypoints),
 plus the hand-written SEEDS below.
 
-- test_sanitizer_harness: the C readers (csrc/cocojson.c, parse.c,
+- test_sanitizer_harness: the C readers (csrc/cocojson.c, parse.c, labeltxt.c,
   numparse.cpp) built with ASan, UBSan and LSan (tests/fuzz/build.py) read
   every input in one process; skipped without gcc/g++ or libasan.
 - test_*_contract: the same inputs through detap's Python readers
@@ -42,11 +42,18 @@ from tests.fuzz.build import harness
 
 LONG = os.environ.get("DETAP_FUZZ_LONG") == "1"
 SCALE = 20 if LONG else 1
-COUNTS = {"gt": 500, "res": 500, "det": 400}
+COUNTS = {"gt": 500, "res": 500, "det": 400, "lt": 300}
 
 # Hand-written inputs (regressions first): each is read by the harness and
 # by the Python readers like the generated ones.
 SEEDS = {
+    # labelTxt files as DOTA_devkit's data have them (v1.0 headers, v1.5 none,
+    # integer and decimal pixels, flags 0 / 1 and none): the C reader's own
+    "lt_dota_v1.txt": b"imagesource:GoogleEarth\ngsd:0.146343590398\n"
+                      b"2753 2408 2861 2385 2888 2468 2805 2502 plane 0\n"
+                      b"3445 3391 3484 3409 3478 3422 3437 3402 large-vehicle 1\n",
+    "lt_dota_v15.txt": b"1054.0 1028.0 1063.0 1032.0 1053.0 1046.0 1045.0 1040.0 small-vehicle 0\n"
+                       b"1.5 2.5 10.25 2.5 10.25 9.75 1.5 9.75 ship\n",
     # an empty counts string as the first RLE of a streamed file: memcpy of
     # zero bytes into the still-NULL blob (UBSan; found by DETAP_FUZZ_LONG)
     "res_rle_empty_counts_first.json": b'[{"image_id": 1, "category_id": 1, "score": 0.9, '
@@ -126,7 +133,7 @@ def _draw(strategy, n, label):
 
     collect.__name__ = f"collect_{label}"  # its own derandomized sequence
     if LONG and os.environ.get("DETAP_FUZZ_SEED"):
-        kind = ("gt", "res", "det").index(label)
+        kind = ("gt", "res", "det", "lt").index(label)
         collect = seed(int(os.environ["DETAP_FUZZ_SEED"]) * 7 + kind)(collect)
     collect()
     return out
@@ -135,13 +142,15 @@ def _draw(strategy, n, label):
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """{kind: [(path, bytes, description)]} written to one directory: kind
-    "gt" and "res" (JSON), "det" (det files)."""
+    "gt" and "res" (JSON), "det" (det files), "lt" (DOTA labelTxt files)."""
     root = tmp_path_factory.mktemp("reader_fuzz")
     drawn = {
         "gt": _draw(inputs.mutated(inputs.gt_document()), COUNTS["gt"] * SCALE, "gt"),
         "res": _draw(inputs.mutated(inputs.results_document()), COUNTS["res"] * SCALE, "res"),
         "det": _draw(inputs.mutated(inputs.det_file(), inputs.DET_MUTATIONS),
                      COUNTS["det"] * SCALE, "det"),
+        "lt": _draw(inputs.mutated(inputs.labeltxt_file(), inputs.DET_MUTATIONS),
+                    COUNTS["lt"] * SCALE, "lt"),
     }
     for name, data in SEEDS.items():
         drawn[name.split("_")[0]].append((data, f"seed {name}"))
@@ -149,7 +158,7 @@ def corpus(tmp_path_factory):
     for kind, examples in drawn.items():
         out[kind] = []
         for i, (data, what) in enumerate(examples):
-            path = root / f"{kind}-{i:05d}.{'txt' if kind == 'det' else 'json'}"
+            path = root / f"{kind}-{i:05d}.{'txt' if kind in ('det', 'lt') else 'json'}"
             path.write_bytes(data)
             out[kind].append((str(path), data, what))
     out["root"] = root
@@ -178,7 +187,7 @@ def test_sanitizer_harness(sanitized, corpus):
     if r.returncode != 0 or r.stderr.strip():
         pytest.fail(f"reader harness exit status {r.returncode}, first failing input: "
                     f"{_culprit(h, r, sorted(corpus['root'].iterdir()))}\n{r.stderr[-6000:]}")
-    n = sum(len(corpus[k]) for k in ("gt", "res", "det"))
+    n = sum(len(corpus[k]) for k in ("gt", "res", "det", "lt"))
     assert f"done: {n + 1} inputs" in r.stdout
 
 
@@ -438,6 +447,48 @@ def test_det_file_contract(corpus):
         if why:
             failures.append(f"{path} [{what}]: {why}")
     _report(failures, "det files")
+
+
+def test_labeltxt_contract(corpus):
+    """detap.dota's labelTxt reader (the C reader with its Python fallback,
+    labeltxt.read_all) on each labelTxt and det input, one file at a time:
+    the objects of the Python reader (_records, the devkit's parse_gt with
+    its errors), bit for bit, or its error; and the C reader takes a good
+    part of the unmutated files (the generator makes many it leaves:
+    tabs, "nan", non-ASCII names...)."""
+    from detap import _core
+    from detap.dota import labeltxt
+    failures, taken, valid = [], 0, 0
+    lt = {p for p, _, _ in corpus["lt"]}
+    for path, data, what in corpus["lt"] + corpus["det"]:
+        template = path.replace("{", "{{").replace("}", "}}")[:-4] + "{}.txt"
+        ref = _outcome(lambda: labeltxt.objects_task1(path))
+        mine = _outcome(lambda: labeltxt.read_all(template, [""]))
+        if ref[0] == "error":
+            ok = mine[0] == "error" and type(mine[1]) is type(ref[1]) and str(mine[1]) == str(ref[1])
+            why = None if ok else f"Python raises {_show(ref)}, detap gives {_show(mine)}"
+        elif mine[0] == "error":
+            why = f"Python reads it, detap raises {_show(mine)}"
+        else:
+            classes, img, cls, quad, diff = mine[1]
+            got = [(classes[c], q, d) for c, q, d in zip(cls.tolist(), quad.tolist(), diff.tolist())]
+            want = [(name, coords, int(d != 0)) for name, coords, d in ref[1]]
+            same = len(got) == len(want) and all(
+                g[0] == w[0] and g[2] == w[2] and np.array(g[1]).tobytes() == np.array(w[1]).tobytes()
+                for g, w in zip(got, want)) and not img.any()
+            why = None if same else f"other objects than Python's: {got[:2]} vs {want[:2]}"
+        if why:
+            failures.append(f"{path} [{what}]: {why}")
+        if (what == "valid" or what.startswith("seed lt_")) and path in lt:
+            valid += 1
+            took = _core.read_labeltxt([os.fsencode(path)])[0][0] == _core.LABELTXT_OK
+            taken += took
+            if what.startswith("seed lt_") and not took:
+                failures.append(f"{path} [{what}]: the C reader hands a devkit-style file back")
+    _report(failures, "labelTxt files")
+    # (how many generated files are plain enough for the C reader depends on
+    # the draws: tabs, BOMs, non-ASCII names...; the seeds above must be)
+    assert taken > len([n for n in SEEDS if n.startswith("lt_")]), (taken, valid)
 
 
 def test_text_format_contract(corpus, tmp_path):

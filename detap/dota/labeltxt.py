@@ -21,9 +21,13 @@ Task 2 (horizontal boxes) reads the same files the way
 int(y3)]`` (truncated toward zero), vertex 1 taken as the top-left corner
 and vertex 3 as the bottom-right one.
 """
+import os
+
 import numpy as np
 
+from .. import _core
 from ..errors import DetapInputError
+from ..threads import nthreads
 from ..voc import AnnotationReader
 
 __all__ = ["parse_gt", "parse_gt_task2", "objects_task1", "objects_task2", "TASK1_READER",
@@ -112,7 +116,45 @@ def objects_task2(filename):
     return [(name, _task2_box(coords), diff) for _, coords, name, diff in _records(filename)]
 
 
+def read_all(annopath, names, threads=None):
+    """Every labelTxt file ``annopath.format(name)`` at once, as columns:
+    (class names, obj_img (n,) int64, obj_cls (n,) int64 into the names,
+    quads (n, 8), difficult (n,) uint8), objects in image order, then line
+    order.  The C reader (csrc/labeltxt.h) reads the files on ``threads``
+    threads; a file it leaves (anything but plain ASCII object lines, or
+    one it cannot open) is read by ``_records``, so errors name the file
+    and line as ever."""
+    paths = [annopath.format(n) for n in names]
+    status, quad, img, cls, difficult, classes = _core.read_labeltxt(
+        [os.fsencode(p) for p in paths], nthreads(threads))
+    left = np.flatnonzero(status != _core.LABELTXT_OK)
+    if not len(left):
+        return classes, img, cls, quad, difficult
+    index = {c: k for k, c in enumerate(classes)}
+    rows = [(k, index.setdefault(name, len(index)), coords, diff != 0)
+            for k in left.tolist() for _, coords, name, diff in _records(paths[k])]
+    classes = list(index)
+    n = len(rows)
+    img = np.concatenate([img, np.array([r[0] for r in rows], dtype=np.int64)])
+    order = np.argsort(img, kind="stable")  # each file is read by one of the two
+    cat = lambda a, b, t: np.concatenate([a, np.array(b, dtype=t)])[order]  # noqa: E731
+    return (classes, img[order], cat(cls, [r[1] for r in rows], np.int64),
+            cat(quad, np.reshape([r[2] for r in rows], (n, 8)), np.float64),
+            cat(difficult, [r[3] for r in rows], np.uint8))
+
+
+def _read_task1(annopath, names):
+    return read_all(annopath, names)
+
+
+def _read_task2(annopath, names):
+    classes, img, cls, quad, difficult = read_all(annopath, names)
+    # _task2_box's float(int(v)) on x1, y1, x3, y3: truncation toward zero
+    # (+ 0.0: a +0.0 where np.trunc gives -0.0, as float(int(-0.5)))
+    return classes, img, cls, np.ascontiguousarray(np.trunc(quad[:, [0, 1, 4, 5]]) + 0.0), difficult
+
+
 #: labelTxt as quadrilaterals (n, 8), for task 1
-TASK1_READER = AnnotationReader("dota-task1", objects_task1, 8)
+TASK1_READER = AnnotationReader("dota-task1", objects_task1, 8, _read_task1)
 #: labelTxt as task2's truncated horizontal boxes (n, 4)
-TASK2_READER = AnnotationReader("dota-task2", objects_task2, 4)
+TASK2_READER = AnnotationReader("dota-task2", objects_task2, 4, _read_task2)

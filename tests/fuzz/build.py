@@ -28,7 +28,7 @@ CSRC = ROOT / "csrc"
 HARNESS = Path(__file__).with_name("reader_harness.c")
 # the reader sources the harness links: add a file here when a reader
 # entry point moves into one of its own
-C_SOURCES = ["parse.c", "cocojson.c", "ann_cols.c", "results_stream.c"]
+C_SOURCES = ["parse.c", "cocojson.c", "ann_cols.c", "results_stream.c", "labeltxt.c"]
 CXX_SOURCES = ["numparse.cpp"]
 
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1",

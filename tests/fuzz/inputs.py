@@ -170,6 +170,31 @@ def det_file(draw):
     return (draw(st.sampled_from(["", "\ufeff"])) + text).encode("utf-8")
 
 
+LABELTXT_CLASSES = ["plane", "small-vehicle", "ship", "a", "x\x00y", "vé", "1"]
+# integer pixels as labelTxt files write them, and what else a field may hold
+LABELTXT_NUMBER = st.one_of(st.integers(-5, 2000).map(str), DET_NUMBER)
+
+
+@st.composite
+def labeltxt_file(draw):
+    """A DOTA labelTxt file (bytes): header lines, then `x1 y1 ... y4 class
+    [difficult]` lines, mostly single-spaced, a few with other separators,
+    fields or flags."""
+    lines = [draw(st.sampled_from(["imagesource:GoogleEarth", "gsd:0.146343590398", "gsd:null"]))
+             for _ in range(draw(st.integers(0, 2)))]
+    for _ in range(draw(st.integers(0, 6))):
+        nums = draw(st.lists(LABELTXT_NUMBER, min_size=7, max_size=9))
+        cls = draw(st.sampled_from(LABELTXT_CLASSES))
+        flag = draw(st.sampled_from([[], ["0"], ["1"], ["2"], ["-0"], ["+1"], ["007"], ["x"], ["1.0"],
+                                     ["1", "1"]]))
+        sep = draw(st.sampled_from([" "] * 8 + ["  ", "\t", " \x1c"]))
+        pad = st.sampled_from(["", "", " ", "\t"])
+        lines.append(draw(pad) + sep.join([*nums[:8], cls, *flag]) + draw(pad))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = eol.join(lines) + draw(st.sampled_from(["", eol]))
+    return (draw(st.sampled_from(["", "\ufeff"])) + text).encode("utf-8")
+
+
 # ------------------------------------------------------------- mutations
 
 BIG_NUMBERS = ["1" + "0" * 400, "9" * 10000, "0." + "0" * 9000 + "1", "1" + "0" * 10000 + ".5",

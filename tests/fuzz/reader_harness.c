@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "cocojson.h"
+#include "labeltxt.h"
 #include "numparse.h"
 #include "parse.h"
 #include "results_stream.h"
@@ -289,52 +290,120 @@ static void read_stream(const char *buf, size_t len) {
 
 /* ================================================================ det files */
 
-static void dets_with(const char *buf, size_t len, const detap_idtable *ids, size_t nkeys,
-                      int ncoord) {
-    size_t cap = detap_count_lines(buf, len);
-    CHECK("dets", cap >= 1);
+/* A hand-back of the det parser: where and which line */
+typedef struct { size_t start, end, line; int rc; } handback;
+
+/* What detap._core.parse_dets does with the pieces [starts[k], starts[k+1])
+ * of buf: parse them (detap_parse_dets_pieces), then piece by piece take
+ * the handed-back lines (the Python side appends a record for each: here a
+ * zero one), go on, and gather the rows.  Returns the rows; the hand-backs
+ * go to hb (*nhb of them). */
+static size_t dets_pieces(const char *buf, size_t len, size_t want, const detap_idtable *ids,
+                          int ncoord, int64_t **img_out, double **score_out, double **boxes_out,
+                          handback *hb, size_t *nhb, size_t maxhb) {
+    size_t *starts = xmalloc((want + 1) * sizeof *starts);
+    size_t np = detap_split_lines(buf, len, want, starts);
+    CHECK("dets", np >= 1 && np <= want && starts[0] == 0 && starts[np] == len);
+    size_t *first = xmalloc((np + 1) * sizeof *first);
+    first[0] = 0;
+    for (size_t k = 0; k < np; k++) {
+        CHECK("dets", starts[k] < starts[k + 1] || len == 0);
+        CHECK("dets", k == 0 || buf[starts[k] - 1] == '\n');
+        first[k + 1] = first[k] + detap_count_lines(buf + starts[k], starts[k + 1] - starts[k]);
+    }
+    size_t cap = first[np];
     int64_t *img = xmalloc(cap * sizeof *img);
     double *score = xmalloc(cap * sizeof *score);
     double *boxes = xmalloc((size_t)ncoord * cap * sizeof *boxes);
-    detap_det_parser p;
-    detap_det_parser_init(&p, buf, len);
-    size_t count = 0, last_line = 0;
-    for (;;) {
-        size_t before = p.pos;
-        /* 8 coordinates: DOTA Task1, where extra fields are handed back */
-        int rc = detap_parse_dets(&p, ids, ncoord, ncoord == 4, img, score, boxes, cap, &count);
-        CHECK("dets", count <= cap);
-        if (rc == DETAP_PARSE_DONE) { CHECK("dets", p.pos >= len); break; }
-        if (rc != DETAP_PARSE_SLOW && rc != DETAP_PARSE_UNKNOWN) {
-            fail("dets", "status %d", rc);
-            break;
+    detap_det_parser *p = xmalloc(np * sizeof *p);
+    int *rc = xmalloc(np * sizeof *rc);
+    size_t *count = xmalloc(np * sizeof *count);
+    /* 8 coordinates: DOTA Task1, where extra fields are handed back */
+    detap_parse_dets_pieces(buf, starts, np, first, ids, ncoord, ncoord == 4, img, score, boxes,
+                            p, rc, count, (int)np);
+    size_t total = 0;
+    *nhb = 0;
+    for (size_t k = 0; k < np; k++) {
+        size_t before = starts[k];
+        while (rc[k] != DETAP_PARSE_DONE) {
+            if (rc[k] != DETAP_PARSE_SLOW && rc[k] != DETAP_PARSE_UNKNOWN) {
+                fail("dets", "status %d", rc[k]);
+                break;
+            }
+            int sane = p[k].line_start >= before && p[k].line_start < p[k].line_end &&
+                       p[k].line_end <= starts[k + 1];
+            if (!sane) {
+                fail("dets", "line handed back at [%zu, %zu) of piece [%zu, %zu)",
+                     p[k].line_start, p[k].line_end, starts[k], starts[k + 1]);
+                break;
+            }
+            if (*nhb < maxhb)
+                hb[(*nhb)++] = (handback){p[k].line_start, p[k].line_end,
+                    detap_line_number(buf, starts[k]) + p[k].bad_line_no - 1, rc[k]};
+            if (count[k] >= first[k + 1]) {
+                fail("dets", "more records than the lines counted");
+                break;
+            }
+            img[count[k]] = 0;
+            score[count[k]] = 0;
+            memset(boxes + (size_t)ncoord * count[k], 0, (size_t)ncoord * sizeof *boxes);
+            count[k]++;
+            before = p[k].pos = p[k].line_end;
+            p[k].line_no = p[k].bad_line_no + 1;
+            rc[k] = detap_parse_dets(p + k, ids, ncoord, ncoord == 4, img, score, boxes,
+                                     first[k + 1], count + k);
         }
-        int sane = p.line_start >= before && p.line_start < p.line_end && p.line_end <= len;
-        if (!sane) {
-            fail("dets", "line handed back at [%zu, %zu) of %zu (pos was %zu)", p.line_start,
-                 p.line_end, len, before);
-            break;
-        }
-        CHECK("dets", p.bad_line_no > last_line);
-        last_line = p.bad_line_no;
-        /* what detap._core.parse_dets does: the Python side may append the
-         * line's record, then the parser goes on after the line */
-        if (count < cap) {
-            img[count] = 0;
-            score[count] = 0;
-            memset(boxes + (size_t)ncoord * count, 0, (size_t)ncoord * sizeof *boxes);
-            count++;
-        } else {
-            fail("dets", "more records than the %zu lines counted", cap);
-            break;
-        }
-        p.pos = p.line_end;
-        p.line_no = p.bad_line_no + 1;
+        CHECK("dets", count[k] <= first[k + 1]);
+        size_t m = count[k] - first[k];
+        memmove(img + total, img + first[k], m * sizeof *img);
+        memmove(score + total, score + first[k], m * sizeof *score);
+        memmove(boxes + (size_t)ncoord * total, boxes + (size_t)ncoord * first[k],
+                m * (size_t)ncoord * sizeof *boxes);
+        total += m;
     }
-    for (size_t i = 0; i < count; i++) {
+    free(starts);
+    free(first);
+    free(p);
+    free(rc);
+    free(count);
+    *img_out = img;
+    *score_out = score;
+    *boxes_out = boxes;
+    return total;
+}
+
+static void dets_with(const char *buf, size_t len, const detap_idtable *ids, size_t nkeys,
+                      int ncoord) {
+    enum { MAXHB = 4096 };
+    static handback hb1[MAXHB], hbk[MAXHB];
+    size_t n1 = 0, nh1 = 0;
+    int64_t *img;
+    double *score, *boxes;
+    /* one piece: the sequential parse, line numbers increasing */
+    n1 = dets_pieces(buf, len, 1, ids, ncoord, &img, &score, &boxes, hb1, &nh1, MAXHB);
+    for (size_t i = 1; i < nh1; i++) CHECK("dets", hb1[i].line > hb1[i - 1].line);
+    for (size_t i = 0; i < n1; i++) {
         CHECK("dets", img[i] >= 0 && (size_t)img[i] < nkeys);
         CHECK("dets", isfinite(score[i]));
         for (int k = 0; k < ncoord; k++) CHECK("dets", isfinite(boxes[(size_t)ncoord * i + k]));
+    }
+    /* more pieces: the same rows and hand-backs, wherever the cuts fall */
+    for (size_t want = 2; want <= 5; want++) {
+        size_t nk = 0, nhk = 0;
+        int64_t *img2;
+        double *score2, *boxes2;
+        nk = dets_pieces(buf, len, want, ids, ncoord, &img2, &score2, &boxes2, hbk, &nhk, MAXHB);
+        int same = nk == n1 && nhk == nh1 &&
+                   (!n1 || (!memcmp(img, img2, n1 * sizeof *img) &&
+                            !memcmp(score, score2, n1 * sizeof *score) &&
+                            !memcmp(boxes, boxes2, n1 * (size_t)ncoord * sizeof *boxes)));
+        for (size_t i = 0; same && i < nh1; i++)
+            same = hb1[i].start == hbk[i].start && hb1[i].end == hbk[i].end &&
+                   hb1[i].line == hbk[i].line && hb1[i].rc == hbk[i].rc;
+        if (!same) fail("dets", "%zu pieces: other rows or hand-backs than one", want);
+        free(img2);
+        free(score2);
+        free(boxes2);
     }
     free(img);
     free(score);
@@ -389,6 +458,39 @@ static void read_dets(const char *buf, size_t len) {
     dets_with(buf, len, t, n, 4);
     dets_with(buf, len, t, n, 8);
     detap_idtable_free(t);
+}
+
+/* ============================================================ labelTxt */
+
+/* detap_labeltxt_parse on the input as one labelTxt file: within its
+ * capacity (and refusing the file, not writing past it, when the capacity
+ * is one object short), finite coordinates, class names inside the text
+ * and of non-space ASCII, 0/1 flags. */
+static void read_labeltxt(const char *buf, size_t len) {
+    size_t cap = detap_count_lines(buf, len);
+    double *quad = xmalloc(8 * cap * sizeof *quad);
+    size_t *at = xmalloc(cap * sizeof *at), *ln = xmalloc(cap * sizeof *ln);
+    uint8_t *diff = xmalloc(cap);
+    long n = detap_labeltxt_parse(buf, len, quad, at, ln, diff, cap);
+    CHECK("labeltxt", n >= -1 && n <= (long)cap);
+    for (long i = 0; i < n; i++) {
+        for (int k = 0; k < 8; k++) CHECK("labeltxt", isfinite(quad[8 * i + k]));
+        CHECK("labeltxt", ln[i] > 0 && at[i] + ln[i] <= len);
+        for (size_t c = 0; c < ln[i] && at[i] + ln[i] <= len; c++) {
+            unsigned char ch = (unsigned char)buf[at[i] + c];
+            CHECK("labeltxt", ch < 0x80 && ch != ' ' && ch != '\n' && ch != '\r');
+        }
+        CHECK("labeltxt", diff[i] <= 1);
+    }
+    /* with the same capacity, never more objects than it has room for */
+    if (n > 1) {
+        long m = detap_labeltxt_parse(buf, len, quad, at, ln, diff, (size_t)n - 1);
+        CHECK("labeltxt", m == -1);
+    }
+    free(quad);
+    free(at);
+    free(ln);
+    free(diff);
 }
 
 /* ================================================================== numbers */
@@ -469,6 +571,7 @@ static const struct {
     {"coco", read_coco, 1},
     {"stream", read_stream, 0},
     {"dets", read_dets, 1},
+    {"labeltxt", read_labeltxt, 1},
     {"numbers", read_numbers, 0},
 };
 
