@@ -153,12 +153,9 @@ void detap_quad_prep(const double *q, detap_quad *out) {
     out->hbb_area = detap_area_voc(out->hbb);
 }
 
-/* polyiou's intersection of the two polygons (its fan sum), buffer and all */
-static double quad_inter(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
-    qscratch s;
-    memset(s.written, 0, sizeof s.written);
-    s.undefined = 0;
-    qpt p1[5], p2[5];
+/* The two quadrilaterals as closed polygons (the first vertex repeated), as
+ * polyiou's loops walk them. */
+static void closed_pair(const detap_quad *gt, const detap_quad *det, qpt p1[5], qpt p2[5]) {
     for (int i = 0; i < 4; i++) {
         p1[i].x = gt->v[2 * i];
         p1[i].y = gt->v[2 * i + 1];
@@ -167,6 +164,15 @@ static double quad_inter(const detap_quad *gt, const detap_quad *det, int64_t *u
     }
     p1[4] = p1[0];
     p2[4] = p2[0];
+}
+
+/* polyiou's intersection of the two polygons (its fan sum), buffer and all */
+static double quad_inter(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
+    qscratch s;
+    memset(s.written, 0, sizeof s.written);
+    s.undefined = 0;
+    qpt p1[5], p2[5];
+    closed_pair(gt, det, p1, p2);
     double inter = 0;
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) inter += qtri(p1[i], p1[i + 1], p2[j], p2[j + 1], &s);
@@ -299,14 +305,7 @@ static double ftri(qpt a, qpt b, const fline *l, int *bad) {
 /* 0 and *out = iou_poly(gt, det), or 1: the faithful path must decide */
 static int fast_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     qpt p1[5], p2[5], o = {0., 0.};
-    for (int i = 0; i < 4; i++) {
-        p1[i].x = gt->v[2 * i];
-        p1[i].y = gt->v[2 * i + 1];
-        p2[i].x = det->v[2 * i];
-        p2[i].y = det->v[2 * i + 1];
-    }
-    p1[4] = p1[0];
-    p2[4] = p2[0];
+    closed_pair(gt, det, p1, p2);
     fline L[4];
     int s2[4];
     for (int j = 0; j < 4; j++) {
