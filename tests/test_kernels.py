@@ -882,3 +882,33 @@ def test_coco_group_checks_its_tables():
         _core.coco_group(ids, ids, ids, ids, np.array([-1, 0, 5]), np.array([-1, 0, 0]), 2, 1)
     with pytest.raises(ValueError):
         _core.coco_group(ids, ids[:1], ids, ids, np.array([-1, 0, 1]), np.array([-1, 0, 0]), 2, 1)
+
+
+def test_box_result_facts_and_the_checks_they_stand_for():
+    """Columns.checked(area=None) computes w * h and its checks in one pass:
+    the same area as the product, the same errors and warning as the named
+    checks, with or without scores."""
+    import warnings
+    from detap.coco.columns import Columns
+    from detap.errors import DetapInputError, DetapWarning
+
+    def make(boxes, score=None, negative="error"):
+        n = len(boxes)
+        return Columns.checked("f.json", np.ones(n, np.int64), np.ones(n, np.int64),
+                               np.arange(1, n + 1), np.asarray(boxes, np.float64), None,
+                               score=score, negative=negative)
+    boxes = [[0., 0., 2., 3.], [1., 1., 1e200, 1e200]]
+    with np.errstate(over="ignore"):
+        want = np.asarray(boxes)[:, 2] * np.asarray(boxes)[:, 3]
+    for score in (None, np.array([0.5, 0.25])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.array_equal(make(boxes, score).area, want)
+    with pytest.raises(DetapInputError, match="record 1 'bbox' is not finite"):
+        make([[0., 0., 1., 1.], [0., np.inf, 1., 1.]])
+    with pytest.raises(DetapInputError, match="record 0 'score' is not finite"):
+        make([[0., 0., 1., 1.]], np.array([np.nan]))
+    with pytest.raises(DetapInputError, match="record 0 'bbox' has a negative size"):
+        make([[0., 0., -1., 1.]])
+    with pytest.warns(DetapWarning, match="negative size"):
+        assert make([[0., 0., -1., 2.]], negative="warn").area[0] == -2.0

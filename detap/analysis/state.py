@@ -188,9 +188,10 @@ class AnalysisState:
         names = [str(c) for c in classes] if names is None else list(names)
 
         order = np.argsort(classes, kind="stable")
+        sorted_classes = classes[order].astype(np.int64)
 
         def dense(v):  # class labels -> positions in the class list (in report order)
-            i = index_of(classes[order].astype(np.int64), np.asarray(v, np.int64))
+            i = index_of(sorted_classes, np.asarray(v, np.int64))
             if len(i) and i.min() < 0:
                 raise DetapInputError("the analysis met a class label outside the class list")
             return order[i]

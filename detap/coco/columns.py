@@ -83,7 +83,8 @@ class Columns:
         result area), computed in the pass that checks boxes and scores."""
         clean = False
         if area is None:  # one parallel pass; the checks below only name a problem it found
-            area, finite, negatives = _core.box_result_facts(bbox, score)
+            area, finite, negatives = _core.box_result_facts(
+                bbox, score if score is not None else np.zeros(len(bbox)))
             clean, check_area = finite and not negatives, False
         if not clean:
             check_finite(bbox, "bbox", where)
