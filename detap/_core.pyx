@@ -547,8 +547,11 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
     first = np.zeros(npc + 1, dtype=np.uintp)  # piece k's rows: first[k] .. first[k + 1] - 1
     cdef size_t[::1] fi = first
     cdef size_t k
+    # a record's line holds 2 + ncoord fields and their separators: at most
+    # one record per 3 + 2 * ncoord bytes of a piece (cheaper than counting
+    # its lines; the rows are copied out below when that is generous)
     for k in range(npc):
-        fi[k + 1] = fi[k] + detap_count_lines(buf + st[k], st[k + 1] - st[k])
+        fi[k + 1] = fi[k] + (st[k + 1] - st[k]) // (3 + 2 * ncoord) + 1
     cdef size_t cap = fi[npc]
     img = np.empty(cap, dtype=np.int64)
     score = np.empty(cap, dtype=np.float64)
@@ -601,6 +604,8 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
             memmove(&sc[total], &sc[fi[k]], m * sizeof(double))
             memmove(&bx[total, 0], &bx[fi[k], 0], m * ncoord * sizeof(double))
         total += m
+    if 2 * total < cap:  # (do not keep the unused rows' memory alive)
+        return img[:total].copy(), score[:total].copy(), boxes[:total].copy()
     return img[:total], score[:total], boxes[:total]
 
 

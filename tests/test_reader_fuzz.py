@@ -446,9 +446,8 @@ def test_labeltxt_contract(corpus):
     """detap.dota's labelTxt reader (the C reader with its Python fallback,
     labeltxt.read_all) on each labelTxt and det input, one file at a time:
     the objects of the Python reader (_records, the devkit's parse_gt with
-    its errors), bit for bit, or its error; and the C reader takes a good
-    part of the unmutated files (the generator makes many it leaves:
-    tabs, "nan", non-ASCII names...)."""
+    its errors), bit for bit, or its error; and the C reader takes the
+    unmutated files written as DOTA writes them (half the generated ones)."""
     from detap import _core
     from detap.dota import labeltxt
     failures, taken, valid = [], 0, 0
@@ -476,7 +475,7 @@ def test_labeltxt_contract(corpus):
             valid += 1
             taken += _core.read_labeltxt([os.fsencode(path)])[0][0] == _core.LABELTXT_OK
     _report(failures, "labelTxt files")
-    assert taken > valid / 5, (taken, valid)
+    assert taken > valid / 4, (taken, valid)
 
 
 def test_text_format_contract(corpus, tmp_path):
