@@ -153,20 +153,23 @@ void detap_quad_prep(const double *q, detap_quad *out) {
     out->hbb_area = detap_area_voc(out->hbb);
 }
 
+/* a prepared quadrilateral's vertices, p[4] = p[0] */
+static void qring(const detap_quad *q, qpt *p) {
+    for (int i = 0; i < 4; i++) {
+        p[i].x = q->v[2 * i];
+        p[i].y = q->v[2 * i + 1];
+    }
+    p[4] = p[0];
+}
+
 /* polyiou's iou_poly, buffer and all */
 static double faithful_iou(const detap_quad *gt, const detap_quad *det, int64_t *undefined) {
     qscratch s;
     memset(s.written, 0, sizeof s.written);
     s.undefined = 0;
     qpt p1[5], p2[5];
-    for (int i = 0; i < 4; i++) {
-        p1[i].x = gt->v[2 * i];
-        p1[i].y = gt->v[2 * i + 1];
-        p2[i].x = det->v[2 * i];
-        p2[i].y = det->v[2 * i + 1];
-    }
-    p1[4] = p1[0];
-    p2[4] = p2[0];
+    qring(gt, p1);
+    qring(det, p2);
     double inter = 0;
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) inter += qtri(p1[i], p1[i + 1], p2[j], p2[j + 1], &s);
@@ -293,14 +296,8 @@ static double ftri(qpt a, qpt b, const fline *l, int *bad) {
 /* 0 and *out = iou_poly(gt, det), or 1: the faithful path must decide */
 static int fast_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     qpt p1[5], p2[5], o = {0., 0.};
-    for (int i = 0; i < 4; i++) {
-        p1[i].x = gt->v[2 * i];
-        p1[i].y = gt->v[2 * i + 1];
-        p2[i].x = det->v[2 * i];
-        p2[i].y = det->v[2 * i + 1];
-    }
-    p1[4] = p1[0];
-    p2[4] = p2[0];
+    qring(gt, p1);
+    qring(det, p2);
     fline L[4];
     int s2[4];
     for (int j = 0; j < 4; j++) {
