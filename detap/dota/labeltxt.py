@@ -143,12 +143,12 @@ def read_all(annopath, names, threads=None):
             cat(difficult, [r[3] for r in rows], np.uint8))
 
 
-def _read_task1(annopath, names):
-    return read_all(annopath, names)
+def _read_task1(annopath, names, threads=None):
+    return read_all(annopath, names, threads)
 
 
-def _read_task2(annopath, names):
-    classes, img, cls, quad, difficult = read_all(annopath, names)
+def _read_task2(annopath, names, threads=None):
+    classes, img, cls, quad, difficult = read_all(annopath, names, threads)
     # _task2_box's float(int(v)) on x1, y1, x3, y3: truncation toward zero
     # (+ 0.0: a +0.0 where np.trunc gives -0.0, as float(int(-0.5)))
     return classes, img, cls, np.ascontiguousarray(np.trunc(quad[:, [0, 1, 4, 5]]) + 0.0), difficult
