@@ -61,6 +61,9 @@ cdef extern from "match_images.h" nogil:
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
                            int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined)
 
+cdef extern from "npmath.h" nogil:
+    size_t detap_first_nan(const double *x, size_t n)
+
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
                               int path, double *out, int64_t *undefined)
@@ -200,17 +203,12 @@ cdef int _check_boxes(const double[:, ::1] boxes, str name, Py_ssize_t width=4) 
     if boxes.shape[0] > 0 and boxes.shape[1] != width:
         raise ValueError(f"{name} must have shape (N, {width}), got "
                          f"({boxes.shape[0]}, {boxes.shape[1]})")
-    cdef Py_ssize_t i, j, bad = -1
-    with nogil:
-        for i in range(boxes.shape[0]):
-            for j in range(boxes.shape[1]):
-                if boxes[i, j] != boxes[i, j]:
-                    bad = i
-                    break
-            if bad >= 0:
-                break
-    if bad >= 0:
-        raise ValueError(f"{name}[{bad}] has a NaN coordinate")
+    cdef size_t n = boxes.shape[0] * boxes.shape[1], k = 0
+    if n:
+        with nogil:
+            k = detap_first_nan(&boxes[0, 0], n)
+    if k < n:
+        raise ValueError(f"{name}[{k // boxes.shape[1]}] has a NaN coordinate")
     return 0
 
 
