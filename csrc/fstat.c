@@ -15,8 +15,9 @@ int detap_stat_files(const char *const *paths, size_t n, int nthreads, int64_t *
 #else
     size_t first = n;
 #ifdef _OPENMP
+/* (a stat() is short: below tens of thousands, threads cost more than they give) */
 #pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) \
-    reduction(min : first) if (n > 256)
+    reduction(min : first) if (n > 20000)
 #endif
     for (long il = 0; il < (long)n; il++) {
         size_t i = (size_t)il;

@@ -176,11 +176,30 @@ _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes",
 _memo = OrderedDict()  # fingerprint -> (columns, their image-id table), a few recent ones
 
 
+_path_memo = OrderedDict()  # (template, image ids) -> their paths, str and bytes
+
+
+def annotation_paths(annopath, names):
+    """The annotation files' paths (str) and their bytes for the C readers,
+    kept for the last few sets (formatting thousands of them each call of a
+    loop over classes is a visible part of it)."""
+    key = (annopath, tuple(names))
+    got = _path_memo.get(key)
+    if got is None:
+        paths = [annopath.format(name) for name in names]
+        got = paths, [os.fsencode(p) for p in paths]
+        _path_memo[key] = got
+        while len(_path_memo) > 4:
+            _path_memo.popitem(last=False)
+    _path_memo.move_to_end(key)
+    return got
+
+
 def _fingerprint(annopath, names, reader=VOC_READER, threads=None):
     """Digest of the annotation template, the image ids and each annotation
     file's (size, mtime, ctime, inode): any edit or replacement changes it."""
-    paths = [annopath.format(name) for name in names]
-    stats = _core.stat_files([os.fsencode(p) for p in paths], nthreads(threads))
+    paths, encoded = annotation_paths(annopath, names)
+    stats = _core.stat_files(encoded, nthreads(threads))
     if not isinstance(stats, np.ndarray):
         # no C stat() on this system, or a file it could not stat: Python's
         # (which raises FileNotFoundError & co. for the first such file)
