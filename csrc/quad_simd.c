@@ -120,32 +120,37 @@ QV vd vtri(vp a, vp b, const vlines *l, vl *bad_out) {
     vl d2N = vdiffer(p2, m2, pN, mN), d30 = n4 & vdiffer(p3, m3, p0, m0);
     vl bad3 = (d01 & vnil(u1 - u0)) | (d12 & vnil(u2 - u1)) | (d2N & vnil(uN - u2)) |
               (d30 & vnil(u0 - u3)); /* a lineCross that writes nothing */
-    /* the crossings; where the origin is S0 (its cross value is exactly 0),
-     * those on the edges to and from it are the origin, as polyiou computes
-     * them: where every lane has it so (the usual case: the origin is on
-     * the inner side of an edge facing it), they need no division */
-    vp C0 = z, C2, C3 = z;
-    if (vany(act & ~n0 & ~pz)) {
-        C0 = vcross(S0, S1, u0, u1);
-        C2 = vcross(S2, N2, u2, uN);
-        C3 = vcross(S3, S0, u3, u0);
-    } else {
-        C2 = vpsel(n4, vcross(S2, S3, u2, u3), z);
-    }
     vl none = {0, 0, 0, 0};
     vacc acc = {z, z, none, none, none, VB(0.)};
-    vemit(&acc, p0, S0);
-    vemit(&acc, d01, C0);
-    vemit(&acc, p1, S1);
-    vemit(&acc, d12, vcross(S1, S2, u1, u2));
-    vemit(&acc, p2, S2);
-    vemit(&acc, d2N, C2);
-    vemit(&acc, n4 & p3, S3);
-    vemit(&acc, d30, C3);
-    vd t = acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
-    acc.sum = acc.sum + VSEL(acc.has2, t, VB(0.));
-    bad3 |= acc.bad | (acc.has2 & vsame(acc.prev, acc.first) &
-                       ~(vexact0(acc.prev) & vexact0(acc.first)));
+    if (vany(act & ~n0 & ~pz)) {
+        vemit(&acc, p0, S0);
+        vemit(&acc, d01, vcross(S0, S1, u0, u1));
+        vemit(&acc, p1, S1);
+        vemit(&acc, d12, vcross(S1, S2, u1, u2));
+        vemit(&acc, p2, S2);
+        vemit(&acc, d2N, vcross(S2, N2, u2, uN));
+        vemit(&acc, n4 & p3, S3);
+        vemit(&acc, d30, vcross(S3, S0, u3, u0));
+        vd t = acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
+        acc.sum = acc.sum + VSEL(acc.has2, t, VB(0.));
+        bad3 |= acc.has2 & vsame(acc.prev, acc.first) & ~(vexact0(acc.prev) & vexact0(acc.first));
+    } else {
+        /* every lane has the origin as S0 (the usual case: it lies on the
+         * inner side of a detection edge facing it), with a cross value of
+         * exactly 0: where S1 and the last point are off the line, the
+         * points are [o', W.., o''], o' and o'' the crossings next to the
+         * origin, which polyiou computes as (+-0, +-0); their shoelace terms
+         * are +-0, so the sum is the chain W's (as the scalar fast path) */
+        vl pL = VSEL(n4, (vd)p3, (vd)p2) != VB(0.), mL = VSEL(n4, (vd)m3, (vd)m2) != VB(0.);
+        bad3 |= ~(p1 | m1) | ~(pL | mL);
+        vemit(&acc, p1, S1);
+        vemit(&acc, d12, vcross(S1, S2, u1, u2));
+        vemit(&acc, p2, S2);
+        vemit(&acc, n4 & vdiffer(p2, m2, p3, m3), vcross(S2, S3, u2, u3));
+        vemit(&acc, n4 & p3, S3);
+        bad3 |= acc.has & (vnear0(acc.first) | vnear0(acc.prev));
+    }
+    bad3 |= acc.bad;
     /* (a zero sign above is the faithful path's, even if nothing is kept) */
     *bad_out = act & (bad | (~n0 & bad3));
     act &= ~n0;
