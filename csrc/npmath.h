@@ -48,9 +48,12 @@ static inline double detap_fmax(double a, double b) { return (a > b || b != b) ?
 static inline size_t detap_first_nan(const double *x, size_t n) {
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
-        int any = 0;
-        for (size_t k = 0; k < 64; k++) any |= x[i + k] != x[i + k];
-        if (any) break;
+        double any = 0; /* (a select on doubles is what vectorises here) */
+        for (size_t k = 0; k < 64; k++) {
+            double v = x[i + k];
+            any = v != v ? 1. : any;
+        }
+        if (any != 0) break;
     }
     for (; i < n; i++)
         if (x[i] != x[i]) return i;
