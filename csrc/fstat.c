@@ -1,8 +1,10 @@
 /* File metadata for cache keys: detap.voc's annotation memo and cache are
  * keyed by each annotation file's size, times and inode, which thousands of
  * stat() calls from Python take tens of milliseconds to gather. */
+#if defined(__linux__)
+#define _POSIX_C_SOURCE 200809L /* (st_mtim; macOS has st_mtimespec without it) */
+#endif
 #if !defined(_WIN32)
-#define _POSIX_C_SOURCE 200809L
 #include <sys/stat.h>
 #endif
 #include "fstat.h"
