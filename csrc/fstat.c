@@ -1,8 +1,10 @@
 /* File metadata for cache keys: detap.voc's annotation memo and cache are
  * keyed by each annotation file's size, times and inode, which thousands of
  * stat() calls from Python take tens of milliseconds to gather. */
+#if defined(__linux__)
+#define _POSIX_C_SOURCE 200809L /* (st_mtim; macOS has st_mtimespec without it) */
+#endif
 #if !defined(_WIN32)
-#define _POSIX_C_SOURCE 200809L
 #include <sys/stat.h>
 #endif
 #include "fstat.h"
@@ -15,8 +17,9 @@ int detap_stat_files(const char *const *paths, size_t n, int nthreads, int64_t *
 #else
     size_t first = n;
 #ifdef _OPENMP
+/* (a stat() is short: below tens of thousands, threads cost more than they give) */
 #pragma omp parallel for num_threads(detap_team(nthreads)) schedule(static) \
-    reduction(min : first) if (n > 256)
+    reduction(min : first) if (n > 20000)
 #endif
     for (long il = 0; il < (long)n; il++) {
         size_t i = (size_t)il;

@@ -13,6 +13,13 @@
  *                   (difficult), the detection is ignored; if it is not yet
  *                   taken it becomes taken and the detection matches it;
  *                   otherwise the detection is a false positive.
+ *  DETAP_RULE_LAST  Ultralytics' match_predictions: the VOC rule, but of the
+ *                   GT of highest similarity the last one, and a NaN never
+ *                   matches.  Ultralytics orders the pairs that pass by
+ *                   argsort()[::-1] of their IoU; where numpy's sort keeps
+ *                   equal values in order (the insertion sort of its small
+ *                   partitions; not its AVX-512 sort), reversing it puts the
+ *                   GT of higher index first.
  *  DETAP_RULE_COCO  pycocotools' evaluateImg: GT are visited in the order
  *                   given (not-ignored first, as pycocotools sorts them);
  *                   a taken GT is skipped unless it may be reused (crowd);
@@ -38,16 +45,17 @@
 
 #define DETAP_RULE_VOC 0
 #define DETAP_RULE_COCO 1
+#define DETAP_RULE_LAST 2
 
 typedef struct {
-    int rule;           /* DETAP_RULE_VOC or DETAP_RULE_COCO */
-    int strict;         /* VOC rule: sim > t (1) or sim >= t (0) */
+    int rule;           /* DETAP_RULE_VOC, DETAP_RULE_LAST or DETAP_RULE_COCO */
+    int strict;         /* VOC and LAST rules: sim > t (1) or sim >= t (0) */
     const double *thr;  /* nt thresholds */
     size_t nt;
 } detap_match_spec;
 
 static inline int detap_match_rule_ok(int rule) {
-    return rule == DETAP_RULE_VOC || rule == DETAP_RULE_COCO;
+    return rule == DETAP_RULE_VOC || rule == DETAP_RULE_LAST || rule == DETAP_RULE_COCO;
 }
 
 /* pycocotools' starting similarity, Python's min([t, 1 - 1e-10]): the
@@ -73,19 +81,29 @@ static inline void detap_match_det(const detap_match_spec *s, const double *sim,
                                    const uint8_t *ignore, const uint8_t *reuse,
                                    const size_t *cand, size_t ncand, int mark,
                                    uint8_t *taken, int64_t *matched) {
-    if (s->rule == DETAP_RULE_VOC) {
+    if (s->rule != DETAP_RULE_COCO) {
         if (G == 0) {
             for (size_t t = 0; t < s->nt; t++) matched[t] = -1;
             return;
         }
         double best = sim[0];
         size_t j = 0;
-        for (size_t g = 1; g < G; g++) {
-            double v = sim[g];
-            /* once best is NaN nothing replaces it (the first NaN wins) */
-            int upd = !(v <= best) & (best == best);
-            best = upd ? v : best;
-            j = upd ? g : j;
+        if (s->rule == DETAP_RULE_LAST) {
+            /* a NaN best gives way to any number and never replaces one */
+            for (size_t g = 1; g < G; g++) {
+                double v = sim[g];
+                int upd = (v >= best) | (best != best);
+                best = upd ? v : best;
+                j = upd ? g : j;
+            }
+        } else {
+            for (size_t g = 1; g < G; g++) {
+                double v = sim[g];
+                /* once best is NaN nothing replaces it (the first NaN wins) */
+                int upd = !(v <= best) & (best == best);
+                best = upd ? v : best;
+                j = upd ? g : j;
+            }
         }
         for (size_t t = 0; t < s->nt; t++) {
             int pass = s->strict ? (best > s->thr[t]) : (best >= s->thr[t]);

@@ -43,4 +43,21 @@ static inline double detap_clamp0(double a) { return detap_floor_at(a, 0.); }
 static inline double detap_fmin(double a, double b) { return (a < b || b != b) ? a : b; }
 static inline double detap_fmax(double a, double b) { return (a > b || b != b) ? a : b; }
 
+/* The index of the first NaN of x[0..n), or n: a scan of blocks whose NaN
+ * test compilers vectorise (a loop that stops at the first NaN they do not). */
+static inline size_t detap_first_nan(const double *x, size_t n) {
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        double any = 0; /* (a select on doubles is what vectorises here) */
+        for (size_t k = 0; k < 64; k++) {
+            double v = x[i + k];
+            any = v != v ? 1. : any;
+        }
+        if (any != 0) break;
+    }
+    for (; i < n; i++)
+        if (x[i] != x[i]) return i;
+    return n;
+}
+
 #endif

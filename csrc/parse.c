@@ -214,11 +214,15 @@ int detap_parse_dets_pieces(const char *buf, const size_t *starts, size_t npiece
 #endif
     for (long kl = 0; kl < (long)npieces; kl++) {
         size_t k = (size_t)kl;
-        detap_det_parser_init(p + k, buf, starts[k + 1]);
-        if (k) p[k].pos = starts[k]; /* (a BOM only opens the first piece) */
-        count[k] = first[k];
-        rc[k] = detap_parse_dets(p + k, ids, ncoord, extra_ok, img, score, boxes, first[k + 1],
-                                 count + k);
+        /* (a thread's own parser and count: the arrays' neighbouring
+         * entries, other threads', share cache lines) */
+        detap_det_parser q;
+        detap_det_parser_init(&q, buf, starts[k + 1]);
+        if (k) q.pos = starts[k]; /* (a BOM only opens the first piece) */
+        size_t c = first[k];
+        rc[k] = detap_parse_dets(&q, ids, ncoord, extra_ok, img, score, boxes, first[k + 1], &c);
+        p[k] = q;
+        count[k] = c;
     }
     (void)nthreads;
     return DETAP_OK;

@@ -70,8 +70,9 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, 
 
 /* detap_parse_dets on each piece [starts[k], starts[k + 1]) of buf (from
  * detap_split_lines) at once, on up to nthreads threads (0: all cores):
- * piece k's records go to rows first[k] .. first[k + 1] - 1 (first[k + 1] -
- * first[k] >= detap_count_lines of the piece), rc[k] and p[k] are its
+ * piece k's records go to rows first[k] .. first[k + 1] - 1 (room for as
+ * many records as the piece can hold, e.g. detap_count_lines of the piece;
+ * a piece that would write past them returns DETAP_EVALUE), rc[k] and p[k] are its
  * status and parser (line numbers counted from the piece's first line) and
  * count[k] its next free row.  A piece that hands a line back stops there,
  * as detap_parse_dets does; the caller goes on with p[k], piece by piece,

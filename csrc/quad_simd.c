@@ -44,6 +44,7 @@ QV vl vsame(vp a, vp b) { return vnil(a.x - b.x) & vnil(a.y - b.y); }
 QV vl vnear0(vp a) { return vnil(a.x) & vnil(a.y); }
 QV vl vexact0(vp a) { return (a.x == VB(0.)) & (a.y == VB(0.)); }
 QV vl vdiffer(vl p1, vl n1, vl p2, vl n2) { return (p1 ^ p2) | (n1 ^ n2); }
+QV int vany(vl m) { return (m[0] | m[1] | m[2] | m[3]) != 0; }
 
 /* lineCross of segment p -> q whose cross values are sp, sq */
 QV vp vcross(vp p, vp q, vd sp, vd sq) {
@@ -81,11 +82,12 @@ QV vd vtri(vp a, vp b, const vlines *l, vl *bad_out) {
     vd ca = l->c.x * a.y - a.x * l->c.y, cb = l->c.x * b.y - b.x * l->c.y;
     vl pa = vpos(ca), na = vneg(ca), pb = vpos(cb), nb = vneg(cb);
     vl act = l->act & ~(na & nb); /* qtri's shortcut */
-    if (!(act[0] | act[1] | act[2] | act[3])) { /* (all four: no need to go on) */
+    if (!vany(act)) { /* (all four: no need to go on) */
         *bad_out = act;
         return VB(0.);
     }
-    vp X = vcross(a, b, ca, cb);
+    /* (a division spared where no lane needs the crossing on a-b) */
+    vp X = vany(act & (pa ^ pb)) ? vcross(a, b, ca, cb) : a;
     vp A = vpsel(pa, a, X), B = vpsel(pb, b, X);
     vl bad = ~((pa | na) & (pb | nb)) | vnear0(A) | vsame(B, A) | vnear0(B);
     /* cut by c -> d of [o, A, B]: two crossings of the three edges at most */
@@ -120,18 +122,35 @@ QV vd vtri(vp a, vp b, const vlines *l, vl *bad_out) {
               (d30 & vnil(u0 - u3)); /* a lineCross that writes nothing */
     vl none = {0, 0, 0, 0};
     vacc acc = {z, z, none, none, none, VB(0.)};
-    vemit(&acc, p0, S0);
-    vemit(&acc, d01, vcross(S0, S1, u0, u1));
-    vemit(&acc, p1, S1);
-    vemit(&acc, d12, vcross(S1, S2, u1, u2));
-    vemit(&acc, p2, S2);
-    vemit(&acc, d2N, vcross(S2, N2, u2, uN));
-    vemit(&acc, n4 & p3, S3);
-    vemit(&acc, d30, vcross(S3, S0, u3, u0));
-    vd t = acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
-    acc.sum = acc.sum + VSEL(acc.has2, t, VB(0.));
-    bad3 |= acc.bad | (acc.has2 & vsame(acc.prev, acc.first) &
-                       ~(vexact0(acc.prev) & vexact0(acc.first)));
+    if (vany(act & ~n0 & ~pz)) {
+        vemit(&acc, p0, S0);
+        vemit(&acc, d01, vcross(S0, S1, u0, u1));
+        vemit(&acc, p1, S1);
+        vemit(&acc, d12, vcross(S1, S2, u1, u2));
+        vemit(&acc, p2, S2);
+        vemit(&acc, d2N, vcross(S2, N2, u2, uN));
+        vemit(&acc, n4 & p3, S3);
+        vemit(&acc, d30, vcross(S3, S0, u3, u0));
+        vd t = acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
+        acc.sum = acc.sum + VSEL(acc.has2, t, VB(0.));
+        bad3 |= acc.has2 & vsame(acc.prev, acc.first) & ~(vexact0(acc.prev) & vexact0(acc.first));
+    } else {
+        /* every lane has the origin as S0 (the usual case: it lies on the
+         * inner side of a detection edge facing it), with a cross value of
+         * exactly 0: where S1 and the last point are off the line, the
+         * points are [o', W.., o''], o' and o'' the crossings next to the
+         * origin, which polyiou computes as (+-0, +-0); their shoelace terms
+         * are +-0, so the sum is the chain W's (as the scalar fast path) */
+        vl pL = VSEL(n4, (vd)p3, (vd)p2) != VB(0.), mL = VSEL(n4, (vd)m3, (vd)m2) != VB(0.);
+        bad3 |= ~(p1 | m1) | ~(pL | mL);
+        vemit(&acc, p1, S1);
+        vemit(&acc, d12, vcross(S1, S2, u1, u2));
+        vemit(&acc, p2, S2);
+        vemit(&acc, n4 & vdiffer(p2, m2, p3, m3), vcross(S2, S3, u2, u3));
+        vemit(&acc, n4 & p3, S3);
+        bad3 |= acc.has & (vnear0(acc.first) | vnear0(acc.prev));
+    }
+    bad3 |= acc.bad;
     /* (a zero sign above is the faithful path's, even if nothing is kept) */
     *bad_out = act & (bad | (~n0 & bad3));
     act &= ~n0;
@@ -185,7 +204,7 @@ QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
         for (int j = 0; j < 4; j++) /* the 16 terms summed in polyiou's order */
             if (s2[j]) inter += s1 * s2[j] == -1 ? -r[j] : r[j];
     }
-    if (bad[0] | bad[1] | bad[2] | bad[3]) return 1;
+    if (vany(bad)) return 1;
     *out = inter / (gt->area + det->area - inter);
     return 0;
 }

@@ -47,7 +47,7 @@ cdef extern from "group.h" nogil:
                          int64_t *keys, size_t *m, int nthreads)
 
 cdef extern from "match.h" nogil:
-    int DETAP_RULE_VOC, DETAP_RULE_COCO
+    int DETAP_RULE_VOC, DETAP_RULE_COCO, DETAP_RULE_LAST
     ctypedef struct detap_match_spec:
         int rule
         int strict
@@ -61,6 +61,9 @@ cdef extern from "match_images.h" nogil:
                            const double *gt_boxes, const uint8_t *gt_ignore,
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
                            int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined)
+
+cdef extern from "npmath.h" nogil:
+    size_t detap_first_nan(const double *x, size_t n)
 
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
@@ -193,6 +196,7 @@ IOU_OBB = DETAP_IOU_OBB
 IOU_PROBIOU = DETAP_IOU_PROBIOU
 RULE_VOC = DETAP_RULE_VOC
 RULE_COCO = DETAP_RULE_COCO
+RULE_LAST = DETAP_RULE_LAST
 
 ctypedef fused score_t:
     float
@@ -221,17 +225,12 @@ cdef int _check_boxes(const double[:, ::1] boxes, str name, Py_ssize_t width=4) 
     if boxes.shape[0] > 0 and boxes.shape[1] != width:
         raise ValueError(f"{name} must have shape (N, {width}), got "
                          f"({boxes.shape[0]}, {boxes.shape[1]})")
-    cdef Py_ssize_t i, j, bad = -1
-    with nogil:
-        for i in range(boxes.shape[0]):
-            for j in range(boxes.shape[1]):
-                if boxes[i, j] != boxes[i, j]:
-                    bad = i
-                    break
-            if bad >= 0:
-                break
-    if bad >= 0:
-        raise ValueError(f"{name}[{bad}] has a NaN coordinate")
+    cdef size_t n = boxes.shape[0] * boxes.shape[1], k = 0
+    if n:
+        with nogil:
+            k = detap_first_nan(&boxes[0, 0], n)
+    if k < n:
+        raise ValueError(f"{name}[{k // boxes.shape[1]}] has a NaN coordinate")
     return 0
 
 
@@ -303,7 +302,7 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
                  const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
                  det_out=None, int64_t[::1] undefined=None, bint with_matches=False):
     """Greedy matching of one class over images (csrc/match_images.h), under
-    ``rule`` (RULE_VOC or RULE_COCO): int8 labels (n_thresholds, nd) in
+    ``rule`` (RULE_VOC, RULE_LAST or RULE_COCO, match.h): int8 labels (n_thresholds, nd) in
     processing order (and, ``with_matches``, the int64 GT row each took, or
     -1, same shape).  gt_crowd (ng,) and det_out (nd,) uint8 or None.
     With kind IOU_QUAD the boxes are (n, 8) quadrilaterals and
@@ -314,7 +313,7 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     cdef Py_ssize_t width = 8 if kind == DETAP_IOU_QUAD else 5 if rot else 4
     if kind != DETAP_IOU_QUAD and not rot:
         _check_kind(kind)
-    if rule != DETAP_RULE_VOC and rule != DETAP_RULE_COCO:
+    if rule != DETAP_RULE_VOC and rule != DETAP_RULE_LAST and rule != DETAP_RULE_COCO:
         raise ValueError(f"unknown matching rule {rule}")
     if kind == DETAP_IOU_QUAD and (rule != DETAP_RULE_VOC or gt_crowd is not None
                                    or det_out is not None):
@@ -583,8 +582,11 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
     first = np.zeros(npc + 1, dtype=np.uintp)  # piece k's rows: first[k] .. first[k + 1] - 1
     cdef size_t[::1] fi = first
     cdef size_t k
+    # a record's line holds 2 + ncoord fields and their separators: at most
+    # one record per 3 + 2 * ncoord bytes of a piece (cheaper than counting
+    # its lines; the rows are copied out below when that is generous)
     for k in range(npc):
-        fi[k + 1] = fi[k] + detap_count_lines(buf + st[k], st[k + 1] - st[k])
+        fi[k + 1] = fi[k] + (st[k + 1] - st[k]) // (3 + 2 * ncoord) + 1
     cdef size_t cap = fi[npc]
     img = np.empty(cap, dtype=np.int64)
     score = np.empty(cap, dtype=np.float64)
@@ -637,6 +639,8 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
             memmove(&sc[total], &sc[fi[k]], m * sizeof(double))
             memmove(&bx[total, 0], &bx[fi[k], 0], m * ncoord * sizeof(double))
         total += m
+    if 2 * total < cap:  # (do not keep the unused rows' memory alive)
+        return img[:total].copy(), score[:total].copy(), boxes[:total].copy()
     return img[:total], score[:total], boxes[:total]
 
 

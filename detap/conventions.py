@@ -24,11 +24,15 @@ iou : "voc" | "coco" | "xyxy" | "dota" | "obb" | "probiou"
 iou_cmp : ">" | ">="
     A detection matches when IoU > threshold (py-faster-rcnn, Detectron2) or
     IoU >= threshold (VOCdevkit MATLAB, mmdet, Cartucho/mAP, pycocotools).
-match : "voc" | "coco"
+match : "voc" | "ultralytics" | "coco"
     The greedy matching rule (one C matcher, csrc/match.h).  "voc"
     (py-faster-rcnn and the tools that copy it): a detection takes the GT
-    of highest IoU among all of its image's GT; if that GT is already taken
-    the detection is a false positive.  "coco" (pycocotools' evaluateImg):
+    of highest IoU among all of its image's GT (the first of equal ones);
+    if that GT is already taken the detection is a false positive.
+    "ultralytics" (its match_predictions): the same, but of GT of equal
+    IoU the last one, as Ultralytics' reversed argsort puts them wherever
+    numpy's sort keeps ties in order (numpy's AVX-512 sort does not: there
+    Ultralytics' choice among equal IoUs depends on the CPU).  "coco" (pycocotools' evaluateImg):
     a detection takes the best GT not yet taken, visiting ignored (crowd,
     difficult when ignored, outside the area range) GT last; ties go to the
     later GT; a crowd GT can be matched again; the test is IoU >= t
@@ -63,7 +67,7 @@ import numpy as np
 _CHOICES = {
     "iou": ("voc", "coco", "xyxy", "dota", "obb", "probiou"),
     "iou_cmp": (">", ">="),
-    "match": ("voc", "coco"),
+    "match": ("voc", "ultralytics", "coco"),
     "tie_order": ("stable", "numpy", "coco"),
     "ap": ("voc07", "all_point", "coco101", "ultralytics"),
     "voc07_grid": ("arange", "tenths"),
@@ -87,11 +91,11 @@ class Convention:
             if value not in allowed:
                 raise ValueError(
                     f"Convention.{field} must be one of {allowed}, got {value!r}")
-        if self.iou in ("dota", "obb", "probiou") and self.match != "voc":
+        if self.iou in ("dota", "obb", "probiou") and self.match == "coco":
             # the "coco" rule's area ranges are computed from axis-aligned
             # boxes, which quadrilaterals and rotated boxes are not
-            raise ValueError(f"Convention(iou={self.iou!r}) is matched under the 'voc' rule "
-                             f"only, got match={self.match!r}")
+            raise ValueError(f"Convention(iou={self.iou!r}) is matched under the 'voc' or "
+                             f"'ultralytics' rule only, got match={self.match!r}")
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -129,9 +133,10 @@ PRESETS = {
     # Ultralytics (YOLOv8+) DetMetrics: iou >= t, continuous boxes,
     # np.argsort(-conf), 101-point interpolated trapezoid, no difficult flag.
     # Its match_predictions pairs each prediction with its best GT and each
-    # GT with its first (highest-confidence) claimant: the score-greedy rule
-    "ultralytics": Convention(iou="xyxy", iou_cmp=">=", tie_order="numpy", ap="ultralytics",
-                              difficult="count"),
+    # GT with its first (highest-confidence) claimant: the score-greedy rule,
+    # with the last of equally good GT
+    "ultralytics": Convention(iou="xyxy", iou_cmp=">=", match="ultralytics", tie_order="numpy",
+                              ap="ultralytics", difficult="count"),
     # DOTA_devkit's dota_evaluation_task1.py as its main() runs it: IoU > t
     # on quadrilaterals (polyiou), np.argsort(-confidence), 11-point AP
     "dota": Convention(iou="dota", tie_order="numpy", ap="voc07"),
@@ -148,8 +153,8 @@ PRESETS = {
     "mmrotate-area": Convention(iou="obb", iou_cmp=">=", tie_order="numpy"),
     # Ultralytics' OBBValidator: "ultralytics" with batch_probiou as the IoU
     # (float64 here, float32 torch there)
-    "ultralytics-obb": Convention(iou="probiou", iou_cmp=">=", tie_order="numpy",
-                                  ap="ultralytics", difficult="count"),
+    "ultralytics-obb": Convention(iou="probiou", iou_cmp=">=", match="ultralytics",
+                                  tie_order="numpy", ap="ultralytics", difficult="count"),
 }
 
 

@@ -137,7 +137,7 @@ def _thresholds(iou_threshold):
 
 _KINDS = {"voc": _core.IOU_VOC, "coco": _core.IOU_COCO, "xyxy": _core.IOU_XYXY,
           "dota": _core.IOU_QUAD, "obb": _core.IOU_OBB, "probiou": _core.IOU_PROBIOU}
-_RULES = {"voc": _core.RULE_VOC, "coco": _core.RULE_COCO}
+_RULES = {"voc": _core.RULE_VOC, "ultralytics": _core.RULE_LAST, "coco": _core.RULE_COCO}
 
 #: pycocotools' area range "all", square pixels: the one range the "coco"
 #: matching rule applies in ``evaluate_class``

@@ -159,8 +159,9 @@ class VocAnnotations:
 #: How one annotation file is read: ``parse(path)`` returns its objects as
 #: (class name, box values, difficult) triples, each box ``width`` numbers;
 #: ``name`` tells readers apart in caches.  ``bulk(annopath, names)``, if
-#: given, reads every file at once, giving the same objects as columns:
-#: (class names, obj_img, obj_cls into the names, boxes, difficult).
+#: given, reads every file at once on ``threads`` threads (threads.py's
+#: policy), giving the same objects as columns: (class names, obj_img,
+#: obj_cls into the names, boxes, difficult).
 AnnotationReader = namedtuple("AnnotationReader", "name parse width bulk", defaults=(None,))
 
 
@@ -174,11 +175,30 @@ _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes",
 _memo = OrderedDict()  # fingerprint -> (columns, their image-id table), a few recent ones
 
 
-def _fingerprint(annopath, names, reader=VOC_READER):
+_path_memo = OrderedDict()  # (template, image ids) -> their paths, str and bytes
+
+
+def annotation_paths(annopath, names):
+    """The annotation files' paths (str) and their bytes for the C readers,
+    kept for the last few sets (formatting thousands of them each call of a
+    loop over classes is a visible part of it)."""
+    key = (annopath, tuple(names))
+    got = _path_memo.get(key)
+    if got is None:
+        paths = [annopath.format(name) for name in names]
+        got = paths, [os.fsencode(p) for p in paths]
+        _path_memo[key] = got
+        while len(_path_memo) > 4:
+            _path_memo.popitem(last=False)
+    _path_memo.move_to_end(key)
+    return got
+
+
+def _fingerprint(annopath, names, reader=VOC_READER, threads=None):
     """Digest of the annotation template, the image ids and each annotation
     file's (size, mtime, ctime, inode): any edit or replacement changes it."""
-    paths = [annopath.format(name) for name in names]
-    stats = _core.stat_files([os.fsencode(p) for p in paths], nthreads(None))
+    paths, encoded = annotation_paths(annopath, names)
+    stats = _core.stat_files(encoded, nthreads(threads))
     if not isinstance(stats, np.ndarray):
         # no C stat() on this system, or a file it could not stat: Python's
         # (which raises FileNotFoundError & co. for the first such file)
@@ -192,9 +212,9 @@ def _fingerprint(annopath, names, reader=VOC_READER):
     return h.hexdigest()
 
 
-def _parse_all(annopath, names, reader=VOC_READER):
+def _parse_all(annopath, names, reader=VOC_READER, threads=None):
     if reader.bulk is not None:
-        seen, obj_img, first, boxes, difficult = reader.bulk(annopath, names)
+        seen, obj_img, first, boxes, difficult = reader.bulk(annopath, names, threads)
     else:
         from .progress import progress
         classes, rows = {}, []
@@ -269,7 +289,7 @@ def _check_cached_columns(cachefile, cols, width=4):
                               "delete it to rebuild")
 
 
-def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
+def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER, threads=None):
     """Parse (or load from cache) the annotations of ``imagenames``, each
     file read by ``reader`` (an ``AnnotationReader``; VOC XML by default).
 
@@ -277,23 +297,26 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER):
     template and image set, and is rebuilt when any annotation file changes
     (size, mtime, ctime or inode) or the image set changes.  Parsed sets are
     also kept in memory for repeated calls (the usual loop over classes).
+    ``threads``: for reading the files, where the reader does it in C (None
+    or 0: all cores).
     """
     unique = list(dict.fromkeys(imagenames))
     index = {n: i for i, n in enumerate(unique)}
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
-    fp = _fingerprint(annopath, unique, reader)
+    fp = _fingerprint(annopath, unique, reader, threads)
     cols, ids = _memo.get(fp, (None, None))
     if cachedir is None:
         if cols is None:
-            cols = _parse_all(annopath, unique, reader)
+            cols = _parse_all(annopath, unique, reader, threads)
     else:
         cachefile = _cache_path(cachedir, annopath, unique, reader)
         on_disk = None
         if os.path.isfile(cachefile):
             on_disk = _read_cache(cachefile, fp, unique, columns=cols is None, width=reader.width)
         if cols is None:
-            cols = on_disk if on_disk is not None else _parse_all(annopath, unique, reader)
+            cols = on_disk if on_disk is not None else _parse_all(annopath, unique, reader,
+                                                                  threads)
         if on_disk is None:  # missing or stale
             arrays = dict(cols, fingerprint=np.array(fp), names=np.array(unique, dtype=str),
                           classes=np.array(cols["classes"], dtype=str))
@@ -482,8 +505,8 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
     use_07_metric  True/False overrides the convention's AP rule
     missing_ok     a class whose det file does not exist counts as having no
                    detections (default: FileNotFoundError, as voc_eval)
-    threads        threads for matching (None or 0: all cores); the results
-                   do not depend on it
+    threads        threads for reading and matching (None or 0: all cores);
+                   the results do not depend on it
     """
     conv = get_convention(convention)
     if conv.iou == "dota":
@@ -494,7 +517,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, cachedir=None,
     if np.ndim(ovthresh) != 0:
         raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
     imagenames = read_imageset(imagesetfile)
-    ann = load_annotations(annopath, imagenames, cachedir)
+    ann = load_annotations(annopath, imagenames, cachedir, threads=threads)
     return evaluate_loaded(ann, detpath, imagesetfile, classnames, conv, ovthresh,
                            missing_ok=missing_ok, threads=threads)
 

@@ -103,7 +103,12 @@ def match_predictions(pred_classes, true_classes, iou, iouv):
         matches = np.array(matches).T
         if matches.shape[0]:
             if matches.shape[0] > 1:
-                matches = matches[iou[matches[:, 0], matches[:, 1]].argsort()[::-1]]
+                # Ultralytics' argsort() is numpy's quicksort: its small
+                # partitions' insertion sort keeps equal IoUs in order, its
+                # AVX-512 sort (this machine's) does not, so the stable kind
+                # stands for the former, the order detap's "ultralytics" rule
+                # follows (the last of equal GT); see conventions.py
+                matches = matches[iou[matches[:, 0], matches[:, 1]].argsort(kind="stable")[::-1]]
                 matches = matches[np.unique(matches[:, 1], return_index=True)[1]]
                 matches = matches[np.unique(matches[:, 0], return_index=True)[1]]
             correct[matches[:, 1].astype(int), i] = True

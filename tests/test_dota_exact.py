@@ -461,7 +461,7 @@ def test_stale_memory_is_reported():
 
 
 def test_convention_checks():
-    with pytest.raises(ValueError, match="'voc' rule only"):
+    with pytest.raises(ValueError, match="'ultralytics' rule only"):
         detap.Convention(iou="dota", match="coco")
     with pytest.raises(DetapInputError, match=r"\(N, 8\)"):
         detap.evaluate_class([[0, 0, 1, 1]], [1.0], [0], [[0, 0, 1, 1]], [0], convention="dota")

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from detap.conventions import PRESETS
 from detap.errors import DetapInputError
 from detap.formats.dataset import Dataset
 from detap.protocols import PROTOCOLS, evaluate, evaluate_all
@@ -348,6 +349,26 @@ def test_ultralytics_equals_its_reference(ds, iou):
         else:
             assert np.isnan(res.per_class[c].ap)
     assert same(res.map, want_map if per_class else np.nan)
+
+
+def test_ultralytics_takes_the_last_of_equally_good_gt():
+    """A detection equally close to two GT takes the later one under
+    Ultralytics' matching (its reversed sort of the pairs' IoU), which
+    leaves the first to the next detection; py-faster-rcnn's argmax takes
+    the first, and the next detection is a false positive."""
+    import detap
+    gts = np.array([[0, 0, 10, 10], [10, 0, 20, 10]], float)
+    dets = np.array([[5, 0, 15, 10], [0, 0, 10, 10]], float)   # IoU 1/3 with both; 1 with the first
+    scores = np.array([0.9, 0.8])
+    images = [(gts, np.zeros(2, int), dets, scores, np.zeros(2, int))]
+    per_class, _ = ref.ultralytics_map(images, 0.3)
+    got = detap.evaluate_class(dets, scores, [0, 0], gts, [0, 0], iou_threshold=0.3,
+                               convention="ultralytics", n_images=1)
+    assert got.ap == per_class[0] and got.tp[-1] == 2
+    voc = detap.evaluate_class(dets, scores, [0, 0], gts, [0, 0], iou_threshold=0.3,
+                               convention=PRESETS["ultralytics"].replace(match="voc"),
+                               n_images=1)
+    assert voc.tp[-1] == 1
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

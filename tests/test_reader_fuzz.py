@@ -453,9 +453,8 @@ def test_labeltxt_contract(corpus):
     """detap.dota's labelTxt reader (the C reader with its Python fallback,
     labeltxt.read_all) on each labelTxt and det input, one file at a time:
     the objects of the Python reader (_records, the devkit's parse_gt with
-    its errors), bit for bit, or its error; and the C reader takes a good
-    part of the unmutated files (the generator makes many it leaves:
-    tabs, "nan", non-ASCII names...)."""
+    its errors), bit for bit, or its error; and the C reader takes the
+    unmutated files written as DOTA writes them (half the generated ones)."""
     from detap import _core
     from detap.dota import labeltxt
     failures, taken, valid = [], 0, 0
@@ -486,9 +485,9 @@ def test_labeltxt_contract(corpus):
             if what.startswith("seed lt_") and not took:
                 failures.append(f"{path} [{what}]: the C reader hands a devkit-style file back")
     _report(failures, "labelTxt files")
-    # (how many generated files are plain enough for the C reader depends on
-    # the draws: tabs, BOMs, non-ASCII names...; the seeds above must be)
-    assert taken > len([n for n in SEEDS if n.startswith("lt_")]), (taken, valid)
+    # (half the generated files are written as DOTA writes them, and the
+    # seeds above must be taken: the C reader must take a good share)
+    assert taken > valid / 4, (taken, valid)
 
 
 def test_text_format_contract(corpus, tmp_path):

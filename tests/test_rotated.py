@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import detap
@@ -144,7 +144,7 @@ def test_mmrotate_refuses_other_boxes():
     with pytest.raises(DetapInputError, match=r"\(N, 5\)"):
         detap.evaluate_class([[0, 0, 1, 1]], [1.0], [0], [[0, 0, 1, 1]], [0],
                              convention="mmrotate")
-    with pytest.raises(ValueError, match="'voc' rule only"):
+    with pytest.raises(ValueError, match="'ultralytics' rule only"):
         detap.Convention(iou="obb", match="coco")
 
 
@@ -167,6 +167,11 @@ def RP_probiou(gts, dets):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cls=rbox_class(ignored=False), thr=st.sampled_from([0.3, 0.5, 0.75]))
+# duplicated GT: each detection's best ProbIoU is a tie, where Ultralytics'
+# choice is its sort's (the reference's note)
+@example(cls=([([[0.0, 0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.5, 0.0], [0.0, 0.0, 1.0, 0.5, 0.0],
+                 [0.0, 0.0, 1.0, 1.0, 0.0]], [False] * 4,
+                [[0.0, 0.0, 0.5, 0.5, 0.0], [0.0, 0.0, 1.0, 0.5, 0.0]])], [1e-06, 2e-06]), thr=0.3)
 def test_ultralytics_obb_convention(cls, thr):
     """detap.evaluate_class(convention="ultralytics-obb") against the
     Ultralytics validator's loop (match_predictions, ap_per_class,

@@ -31,14 +31,16 @@ _READERS = {1: TASK1_READER, 2: TASK2_READER}
 _DEVKIT = {1: PRESETS["dota"], 2: PRESETS["py-faster-rcnn-07"]}
 
 
-def load_annotations(annopath, imagenames, task=1, cachedir=None):
+def load_annotations(annopath, imagenames, task=1, cachedir=None, threads=None):
     """The labelTxt annotations of ``imagenames`` as ``detap.voc.VocAnnotations``
     (boxes (n, 8) quadrilaterals for task 1, (n, 4) task2 boxes for task 2),
-    parsed once and kept in memory (and in ``cachedir`` if given); a set
-    that looks like a mistake gets its warnings on every call."""
+    parsed once (on ``threads`` threads; None or 0: all cores) and kept in
+    memory (and in ``cachedir`` if given); a set that looks like a mistake
+    gets its warnings on every call."""
     if task not in _READERS:
         raise DetapInputError(f"task must be 1 or 2, got {task!r}")
-    ann = voc.load_annotations(annopath, imagenames, cachedir, reader=_READERS[task])
+    ann = voc.load_annotations(annopath, imagenames, cachedir, reader=_READERS[task],
+                               threads=threads)
     # (a length and one vectorised count: cheaper to redo than to cache)
     for msg in _check_loaded(ann, annopath, task):
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
@@ -130,7 +132,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, task=1, cached
                    what the devkit's main() prints.
     use_07_metric  True/False overrides the convention's AP rule
     missing_ok     a class without a det file counts as having no detections
-    threads        threads for matching (None or 0: all cores)
+    threads        threads for reading and matching (None or 0: all cores)
 
     ``map`` is the devkit's mean: the APs summed in class order, divided by
     the number of classes (NaN if one AP is NaN).
@@ -148,7 +150,7 @@ def evaluate(detpath, annopath, imagesetfile, classnames=None, *, task=1, cached
         conv = conv.replace(ap="voc07" if use_07_metric else "all_point")
     if np.ndim(ovthresh) != 0:
         raise DetapInputError(f"ovthresh must be one number, got {ovthresh!r}")
-    ann = load_annotations(annopath, voc.read_imageset(imagesetfile), task, cachedir)
+    ann = load_annotations(annopath, voc.read_imageset(imagesetfile), task, cachedir, threads)
     if classnames is None and not ann.classes:
         raise DetapInputError(f"no ground truth in the labelTxt files of {annopath!r} and no "
                               "classes given: nothing to evaluate")

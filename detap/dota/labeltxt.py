@@ -21,14 +21,12 @@ Task 2 (horizontal boxes) reads the same files the way
 int(y3)]`` (truncated toward zero), vertex 1 taken as the top-left corner
 and vertex 3 as the bottom-right one.
 """
-import os
-
 import numpy as np
 
 from .. import _core
 from ..errors import DetapInputError
 from ..threads import nthreads
-from ..voc import AnnotationReader
+from ..voc import AnnotationReader, annotation_paths
 
 __all__ = ["parse_gt", "parse_gt_task2", "objects_task1", "objects_task2", "TASK1_READER",
            "TASK2_READER"]
@@ -124,9 +122,8 @@ def read_all(annopath, names, threads=None):
     threads; a file it leaves (anything but plain ASCII object lines, or
     one it cannot open) is read by ``_records``, so errors name the file
     and line as ever."""
-    paths = [annopath.format(n) for n in names]
-    status, quad, img, cls, difficult, classes = _core.read_labeltxt(
-        [os.fsencode(p) for p in paths], nthreads(threads))
+    paths, encoded = annotation_paths(annopath, names)
+    status, quad, img, cls, difficult, classes = _core.read_labeltxt(encoded, nthreads(threads))
     left = np.flatnonzero(status != _core.LABELTXT_OK)
     if not len(left):
         return classes, img, cls, quad, difficult
@@ -143,12 +140,12 @@ def read_all(annopath, names, threads=None):
             cat(difficult, [r[3] for r in rows], np.uint8))
 
 
-def _read_task1(annopath, names):
-    return read_all(annopath, names)
+def _read_task1(annopath, names, threads=None):
+    return read_all(annopath, names, threads)
 
 
-def _read_task2(annopath, names):
-    classes, img, cls, quad, difficult = read_all(annopath, names)
+def _read_task2(annopath, names, threads=None):
+    classes, img, cls, quad, difficult = read_all(annopath, names, threads)
     # _task2_box's float(int(v)) on x1, y1, x3, y3: truncation toward zero
     # (+ 0.0: a +0.0 where np.trunc gives -0.0, as float(int(-0.5)))
     return classes, img, cls, np.ascontiguousarray(np.trunc(quad[:, [0, 1, 4, 5]]) + 0.0), difficult

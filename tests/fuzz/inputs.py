@@ -178,16 +178,20 @@ LABELTXT_NUMBER = st.one_of(st.integers(-5, 2000).map(str), DET_NUMBER)
 @st.composite
 def labeltxt_file(draw):
     """A DOTA labelTxt file (bytes): header lines, then `x1 y1 ... y4 class
-    [difficult]` lines, mostly single-spaced, a few with other separators,
-    fields or flags."""
+    [difficult]` lines; half the files as DOTA writes them (single spaces,
+    numbers, ASCII names, 0/1 flags), the others with any of the other
+    separators, fields, names or flags a line may hold."""
+    clean = draw(st.booleans())
     lines = [draw(st.sampled_from(["imagesource:GoogleEarth", "gsd:0.146343590398", "gsd:null"]))
              for _ in range(draw(st.integers(0, 2)))]
     for _ in range(draw(st.integers(0, 6))):
-        nums = draw(st.lists(LABELTXT_NUMBER, min_size=7, max_size=9))
-        cls = draw(st.sampled_from(LABELTXT_CLASSES))
-        flag = draw(st.sampled_from([[], ["0"], ["1"], ["2"], ["-0"], ["+1"], ["007"], ["x"], ["1.0"],
-                                     ["1", "1"]]))
-        sep = draw(st.sampled_from([" "] * 8 + ["  ", "\t", " \x1c"]))
+        number = st.one_of(st.integers(-5, 2000).map(str), JSON_NUMBER) if clean else LABELTXT_NUMBER
+        nums = draw(st.lists(number, min_size=8 if clean else 7, max_size=8 if clean else 9))
+        cls = draw(st.sampled_from(LABELTXT_CLASSES[:4] if clean else LABELTXT_CLASSES))
+        flags = [[], ["0"], ["1"]] if clean else [[], ["0"], ["1"], ["2"], ["-0"], ["+1"], ["007"],
+                                                  ["x"], ["1.0"], ["1", "1"]]
+        flag = draw(st.sampled_from(flags))
+        sep = " " if clean else draw(st.sampled_from([" "] * 8 + ["  ", "\t", " \x1c"]))
         pad = st.sampled_from(["", "", " ", "\t"])
         lines.append(draw(pad) + sep.join([*nums[:8], cls, *flag]) + draw(pad))
     eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
