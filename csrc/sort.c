@@ -1,5 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "sort.h"
 
 /* Map a double to an unsigned key whose ascending order is the double's
@@ -14,7 +17,9 @@ static inline uint64_t desc_key(double x) {
 
 typedef struct { uint64_t key; int64_t idx; } kv;
 
-static int radix_sort_kv(kv *a, size_t n, int64_t *order) {
+/* Stable sort of a[0..n) by key, the result left in a; b: n pairs of
+ * scratch. */
+static void sort_kv(kv *a, kv *b, size_t n) {
     if (n < 64) {
         /* insertion sort: stable, cheap for short runs */
         for (size_t i = 1; i < n; i++) {
@@ -23,12 +28,10 @@ static int radix_sort_kv(kv *a, size_t n, int64_t *order) {
             while (j > 0 && a[j - 1].key > t.key) { a[j] = a[j - 1]; j--; }
             a[j] = t;
         }
-        for (size_t i = 0; i < n; i++) order[i] = a[i].idx;
-        return DETAP_OK;
+        return;
     }
-    size_t (*hist)[256] = calloc(8, sizeof *hist);
-    kv *b = malloc(n * sizeof *b);
-    if (!hist || !b) { free(hist); free(b); return DETAP_ENOMEM; }
+    size_t hist[8][256];
+    memset(hist, 0, sizeof hist);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = a[i].key;
         for (int p = 0; p < 8; p++) hist[p][(k >> (8 * p)) & 0xff]++;
@@ -43,25 +46,92 @@ static int radix_sort_kv(kv *a, size_t n, int64_t *order) {
         for (size_t i = 0; i < n; i++) dst[h[(src[i].key >> (8 * p)) & 0xff]++] = src[i];
         kv *t = src; src = dst; dst = t;
     }
-    for (size_t i = 0; i < n; i++) order[i] = src[i].idx;
-    free(hist);
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+static uint64_t key_double(const void *s, size_t i) { return desc_key(((const double *)s)[i]); }
+static uint64_t key_float(const void *s, size_t i) { return desc_key((double)((const float *)s)[i]); }
+
+/* Rows lo..hi-1 as (key, row) pairs in a, sorted; b: scratch. */
+static void sort_rows(const void *scores, uint64_t (*key)(const void *, size_t), size_t lo,
+                      size_t hi, kv *a, kv *b) {
+    for (size_t i = lo; i < hi; i++) {
+        a[i - lo].key = key(scores, i);
+        a[i - lo].idx = (int64_t)i;
+    }
+    sort_kv(a, b, hi - lo);
+}
+
+static int argsort_serial(const void *scores, uint64_t (*key)(const void *, size_t), size_t n,
+                          int64_t *order) {
+    if (n == 0) return DETAP_OK;
+    kv *a = malloc(n * sizeof *a), *b = n >= 64 ? malloc(n * sizeof *b) : NULL;
+    if (!a || (n >= 64 && !b)) { free(a); free(b); return DETAP_ENOMEM; }
+    sort_rows(scores, key, 0, n, a, b);
+    for (size_t i = 0; i < n; i++) order[i] = a[i].idx;
+    free(a);
     free(b);
     return DETAP_OK;
 }
 
-#define DEFINE_ARGSORT(NAME, T)                                        \
-    int NAME(const T *scores, size_t n, int64_t *order) {              \
-        if (n == 0) return DETAP_OK;                                   \
-        kv *a = malloc(n * sizeof *a);                                 \
-        if (!a) return DETAP_ENOMEM;                                   \
-        for (size_t i = 0; i < n; i++) {                               \
-            a[i].key = desc_key((double)scores[i]);                    \
-            a[i].idx = (int64_t)i;                                     \
-        }                                                              \
-        int rc = radix_sort_kv(a, n, order);                           \
-        free(a);                                                       \
-        return rc;                                                     \
-    }
+int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order) {
+    return argsort_serial(scores, key_double, n, order);
+}
 
-DEFINE_ARGSORT(detap_argsort_desc_f64, double)
-DEFINE_ARGSORT(detap_argsort_desc_f32, float)
+int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order) {
+    return argsort_serial(scores, key_float, n, order);
+}
+
+/* The team's form: the rows in P consecutive pieces, each sorted by one
+ * thread, then merged two by two, ties taken from the earlier piece: the
+ * serial sort's stable order. */
+#define SORT_PIECE_MIN ((size_t)1 << 16)
+
+static size_t piece_lo(size_t n, size_t P, size_t p) { return n / P * p + (n % P) * p / P; }
+
+static int argsort_team(const void *scores, uint64_t (*key)(const void *, size_t), size_t n,
+                        int64_t *order, int nthreads) {
+    size_t P = (size_t)detap_team(nthreads);
+    if (P > n / SORT_PIECE_MIN) P = n / SORT_PIECE_MIN;
+    if (P > 64) P = 64;
+    if (P < 2) return argsort_serial(scores, key, n, order);
+    kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) { free(a); free(b); return DETAP_ENOMEM; }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads((int)P) schedule(static, 1)
+#endif
+    for (long pl = 0; pl < (long)P; pl++) {
+        size_t lo = piece_lo(n, P, (size_t)pl), hi = piece_lo(n, P, (size_t)pl + 1);
+        sort_rows(scores, key, lo, hi, a + lo, b + lo);
+    }
+    /* merge rounds: runs of `w` pieces pair up, a <-> b */
+    kv *src = a, *dst = b;
+    for (size_t w = 1; w < P; w *= 2) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads((int)P) schedule(static, 1)
+#endif
+        for (long pl = 0; pl < (long)P; pl += (long)(2 * w)) {
+            size_t p = (size_t)pl;
+            size_t lo = piece_lo(n, P, p);
+            size_t mid = piece_lo(n, P, p + w < P ? p + w : P);
+            size_t hi = piece_lo(n, P, p + 2 * w < P ? p + 2 * w : P);
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
+            while (i < mid) dst[o++] = src[i++];
+            while (j < hi) dst[o++] = src[j++];
+        }
+        kv *t = src; src = dst; dst = t;
+    }
+    for (size_t i = 0; i < n; i++) order[i] = src[i].idx;
+    free(a);
+    free(b);
+    return DETAP_OK;
+}
+
+int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, int nthreads) {
+    return argsort_team(scores, key_double, n, order, nthreads);
+}
+
+int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads) {
+    return argsort_team(scores, key_float, n, order, nthreads);
+}

@@ -19,4 +19,10 @@
 int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order);
 int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order);
 
+/* The same order computed on nthreads threads (detap_team's policy) for
+ * large n: pieces sorted in parallel, then merged (never call from inside
+ * a parallel region; the two above are for that). */
+int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, int nthreads);
+int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads);
+
 #endif

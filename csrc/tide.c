@@ -45,7 +45,7 @@ static void tide_image(size_t D, const int64_t *dc, const double *ds, size_t G,
                       int8_t *label, uint8_t *err, uint8_t *fix, int64_t *dgt, uint8_t *used,
                       uint8_t *miss, int64_t g_base, uint8_t *usable,
                       double *best_score, int64_t *best_d, const detap_match_spec *cspec,
-                      int64_t *cmatch, size_t nd, uint8_t *taken, int64_t *m) {
+                      int64_t *cmatch, size_t nd, uint8_t *taken, int64_t *m, size_t *cand) {
     for (size_t g = 0; g < G; g++) {
         used[g] = 0;
         usable[g] = 0;
@@ -60,8 +60,16 @@ static void tide_image(size_t D, const int64_t *dc, const double *ds, size_t G,
     }
     if (cspec->nt) {   /* the confusion matrix's class-agnostic matching, same IoUs */
         memset(taken, 0, cspec->nt * G + 1);
+        /* hotcoco's confusion_matrix visits the image's GT class by class,
+         * each class in annotation order (so of equal IoUs the last in that
+         * order wins): a stable insertion sort by class */
+        for (size_t g = 0; g < G; g++) {
+            size_t j = g;
+            while (j > 0 && gc[cand[j - 1]] > gc[g]) { cand[j] = cand[j - 1]; j--; }
+            cand[j] = g;
+        }
         for (size_t d = 0; d < D; d++) {
-            detap_match_det(cspec, iou + d * G, G, NULL, NULL, NULL, 0, 1, taken, m);
+            detap_match_det(cspec, iou + d * G, G, NULL, NULL, cand, G, 1, taken, m);
             for (size_t t = 0; t < cspec->nt; t++) cmatch[t * nd + d] = m[t] < 0 ? -1 : g_base + m[t];
         }
     }
@@ -188,13 +196,14 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
         /* one scratch block per thread: the box similarities and per GT the
          * best competing score (doubles); its detection and the confusion
          * matches (int64); the usable, crowd and confusion's taken flags */
-        size_t nf = nsim + maxg + 1, ni = maxg + 1 + cspec.nt + 1;
+        size_t nf = nsim + maxg + 1, ni = maxg + 1 + cspec.nt + 1 + maxg;
         char *scratch = malloc(nf * sizeof(double) + ni * sizeof(int64_t) + maxg + 1 +
                                (given ? 0 : maxr) + cspec.nt * maxg + 1);
         double *sims = (double *)scratch;
         double *best_score = scratch ? sims + nsim : NULL;
         int64_t *best_d = scratch ? (int64_t *)(sims + nf) : NULL;
         int64_t *m = scratch ? best_d + maxg + 1 : NULL;
+        size_t *cand = scratch ? (size_t *)(m + cspec.nt + 1) : NULL;   /* (size_t: int64_t's size) */
         uint8_t *usable = scratch ? (uint8_t *)(best_d + ni) : NULL;
         uint8_t *ones = scratch ? usable + maxg + 1 : NULL;
         uint8_t *taken = scratch ? ones + (given ? 0 : maxr) : NULL;
@@ -225,52 +234,98 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
                        io->ig_cls + r0, W, io->wh_off ? io->wh_cls + w0 : NULL, iou, igs, io->pos, io->bg, io->dt_label + d0,
                        io->dt_err + d0, io->dt_fix + d0, io->dt_gt + d0, io->gt_used + g0,
                        io->gt_miss + g0, (int64_t)g0, usable, best_score, best_d, &cspec,
-                       io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m);
+                       io->conf_match ? io->conf_match + d0 : NULL, nd, taken, m, cand);
         }
         free(scratch);
     }
     return rc;
 }
 
-int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
-                        double *ap) {
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const uint8_t *keep,
+                        const int64_t *npos, double *ap, int64_t *count) {
     size_t maxn = 0;
     if (K && off[0] != 0) return DETAP_EINDEX;
     for (size_t k = 0; k < K; k++) {
         if (off[k + 1] < off[k]) return DETAP_EINDEX;
         if ((size_t)(off[k + 1] - off[k]) > maxn) maxn = (size_t)(off[k + 1] - off[k]);
     }
-    double *prec = malloc((maxn + 1) * sizeof *prec);
-    double *rec = malloc((maxn + 1) * sizeof *rec);
-    if (!prec || !rec) {
-        free(prec);
-        free(rec);
+    /* per true positive: its position among the kept points, then the
+     * suffix maximum of the precisions at the true positives */
+    size_t *tpos = malloc((maxn + 1) * sizeof *tpos);
+    double *env = malloc((maxn + 1) * sizeof *env);
+    if (!tpos || !env) {
+        free(tpos);
+        free(env);
         return DETAP_ENOMEM;
     }
     for (size_t k = 0; k < K; k++) {
-        size_t b = (size_t)off[k], n = (size_t)off[k + 1] - b;
+        size_t b = (size_t)off[k], e = (size_t)off[k + 1], n = 0, T = 0;
+        if (keep) {
+            for (size_t i = b; i < e; i++) {
+                size_t kp = keep[i] != 0;
+                tpos[T] = n;
+                T += kp & (tp[i] != 0);
+                n += kp;
+            }
+        } else {
+            for (size_t i = b; i < e; i++) {
+                tpos[T] = n;
+                T += tp[i] != 0;
+                n++;
+            }
+        }
+        if (count) count[k] = (int64_t)n;
         if (npos[k] == 0) {
             ap[k] = 0;
             continue;
         }
-        int64_t nt = 0;
-        for (size_t i = 0; i < n; i++) {
-            nt += tp[b + i] != 0;
-            prec[i] = (double)nt / (double)(int64_t)(i + 1);
-            rec[i] = (double)nt / (double)npos[k];
+        /* Precision only rises at a true positive, so the suffix maximum
+         * of the precision after each point, read at the first point whose
+         * recall reaches x / 100, is the maximum over the true positives
+         * from that point on: for x > 0 that point is the t-th true
+         * positive, t the least with t / npos >= x / 100 (the same
+         * divisions as precision and recall point by point), for x = 0 the
+         * first point (precision 0 unless it is a true positive). */
+        for (size_t t = T; t-- > 0;) {
+            double p = (double)(int64_t)(t + 1) / (double)(int64_t)(tpos[t] + 1);
+            env[t] = (t + 1 < T && env[t + 1] > p) ? env[t + 1] : p;
         }
-        for (size_t i = n; i-- > 1;)
-            if (prec[i] > prec[i - 1]) prec[i - 1] = prec[i];
-        double sum = 0;
-        size_t j = 0;
+        double sum = 0, np_ = (double)npos[k];
+        size_t t = 0;   /* true positives before the sample point */
         for (int x = 0; x <= 100; x++) {
             double r = (double)x / 100;
-            while (j < n && rec[j] < r) j++;   /* searchsorted, side "left" */
-            sum += j < n ? prec[j] : 0.0;
+            if (x == 0) {
+                sum += n ? (T ? env[0] : 0.0) : 0.0;
+                continue;
+            }
+            while (t < T && (double)(int64_t)(t + 1) / np_ < r) t++;
+            /* recall reaches r at the (t+1)-th true positive, if any */
+            sum += t < T ? env[t] : 0.0;
         }
         ap[k] = sum / 101 * 100;
     }
-    free(prec);
-    free(rec);
+    free(tpos);
+    free(env);
+    return DETAP_OK;
+}
+
+int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K, int64_t *first) {
+    size_t left = K;
+    for (size_t k = 0; k < K; k++) first[k] = (int64_t)n;
+    for (size_t b = 0; b < n && left; b += 4096) {
+        size_t e = b + 4096 < n ? b + 4096 : n;
+        for (size_t i = b; i < e; i++) {
+            uint64_t k = (uint64_t)v[i];
+            if (k >= K) {
+                if (mask && !mask[i]) continue;
+                return DETAP_EINDEX;
+            }
+            /* branch-free: a flagged first occurrence takes its place */
+            int64_t f = first[k];
+            int take = (f == (int64_t)n) & (!mask || mask[i] != 0);
+            first[k] = take ? (int64_t)i : f;
+            left -= (size_t)take;
+        }
+    }
     return DETAP_OK;
 }

@@ -77,12 +77,21 @@ typedef struct {
 int detap_tide_images(const detap_tide_io *io, int nthreads);
 
 /* tidecv's APDataObject.get_ap on K segments of ranked points: segment k
- * is points off[k] .. off[k+1]-1 (ranked), tp[i] 1 for a true positive;
- * npos[k] its GT count.  ap[k] in AP points (0-100): precision after each
- * point, suffix maximum, sampled at recall x / 100 (x = 0..100: the first
- * point whose recall reaches it, 0 past the end), summed left to right and
- * divided by 101, times 100; 0 when npos[k] is 0. */
-int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
-                        double *ap);
+ * is points off[k] .. off[k+1]-1 (ranked) whose keep[i] is non-zero (keep
+ * NULL: all), tp[i] 1 for a true positive; npos[k] its GT count.  ap[k] in
+ * AP points (0-100): precision after each point, suffix maximum, sampled
+ * at recall x / 100 (x = 0..100: the first point whose recall reaches it,
+ * 0 past the end), summed left to right and divided by 101, times 100; 0
+ * when npos[k] is 0.  count[k] (count may be NULL): the segment's points
+ * kept. */
+int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const uint8_t *keep,
+                        const int64_t *npos, double *ap, int64_t *count);
+
+/* first[k] (k < K): the first i < n with v[i] == k and mask[i] non-zero
+ * (mask NULL: every i), n if none.  DETAP_EINDEX if a v[i] (masked in)
+ * lies outside [0, K); the scan stops at the end of the first block of
+ * 4096 values by which every k was found (the values after it are not
+ * read). */
+int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K, int64_t *first);
 
 #endif

@@ -35,6 +35,8 @@ cdef extern from "iou.h" nogil:
 cdef extern from "sort.h" nogil:
     int detap_argsort_desc_f64(const double *scores, size_t n, int64_t *order)
     int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order)
+    int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, int nthreads)
+    int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads)
 
 cdef extern from "group.h" nogil:
     int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
@@ -240,8 +242,9 @@ def team(int nthreads):
     return detap_team(nthreads)
 
 
-def argsort_desc(score_t[::1] scores):
-    """Stable descending argsort: np.argsort(-scores, kind='stable')."""
+def argsort_desc(score_t[::1] scores, int nthreads=0):
+    """Stable descending argsort: np.argsort(-scores, kind='stable'), on
+    ``nthreads`` threads for large inputs (0: every core)."""
     cdef Py_ssize_t n = scores.shape[0]
     order = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] o = order
@@ -250,9 +253,9 @@ def argsort_desc(score_t[::1] scores):
         return order
     with nogil:
         if score_t is double:
-            rc = detap_argsort_desc_f64(&scores[0], n, &o[0])
+            rc = detap_argsort_desc_f64_team(&scores[0], n, &o[0], nthreads)
         else:
-            rc = detap_argsort_desc_f32(&scores[0], n, &o[0])
+            rc = detap_argsort_desc_f32_team(&scores[0], n, &o[0], nthreads)
     _check(rc)
     return order
 

@@ -120,19 +120,60 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
 
 
 cdef extern from "tide.h" nogil:
-    int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const int64_t *npos,
-                            double *ap)
+    int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const uint8_t *keep,
+                            const int64_t *npos, double *ap, int64_t *count)
+    int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K,
+                          int64_t *first)
 
 
-def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos):
+def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos,
+                  const uint8_t[::1] keep=None):
     """tidecv's AP (AP points) of each segment off[k]:off[k+1] of ranked
-    points (csrc/tide.h): (K,) float64."""
+    points, of those whose ``keep`` flag is set (None: all) (csrc/tide.h):
+    (ap (K,) float64, kept points per segment (K,) int64)."""
     cdef Py_ssize_t K = off.shape[0] - 1
     if K < 0 or npos.shape[0] != K or off[0] != 0 or off[K] != tp.shape[0]:
         raise ValueError("off must run from 0 to len(tp) with one entry per npos, plus one")
+    if keep is not None and keep.shape[0] != tp.shape[0]:
+        raise ValueError("keep must hold one flag per point")
     ap = np.zeros(K, np.float64)
+    count = np.zeros(K, np.int64)
     if K == 0:
-        return ap
+        return ap, count
+    cdef double[::1] v_ap = ap
+    cdef int64_t[::1] v_count = count
+    cdef uint8_t zu = 0
+    cdef const uint8_t *kp = NULL
+    if keep is not None:
+        kp = &keep[0] if keep.shape[0] else &zu
+    cdef int rc
+    with nogil:
+        rc = detap_tide_class_ap(<size_t>K, &off[0], &tp[0] if tp.shape[0] else &zu, kp,
+                                 &npos[0], &v_ap[0], &v_count[0])
+    _check(rc)
+    return ap, count
+
+
+def first_index(const int64_t[::1] values, Py_ssize_t K, const uint8_t[::1] mask=None):
+    """(K,) int64: the first position of each value k < K in ``values``
+    among the positions ``mask`` flags (None: all); len(values) if none."""
+    if K < 0 or (mask is not None and mask.shape[0] != values.shape[0]):
+        raise ValueError("K must be >= 0 and mask hold one flag per value")
+    first = np.empty(K, np.int64)
+    cdef int64_t[::1] v_first = first
+    cdef int64_t z = 0
+    cdef uint8_t zu = 0
+    cdef const uint8_t *mp = NULL
+    cdef int rc
+    if K == 0:
+        return first
+    if mask is not None:
+        mp = &mask[0] if mask.shape[0] else &zu
+    with nogil:
+        rc = detap_first_index(&values[0] if values.shape[0] else &z, mp,
+                               <size_t>values.shape[0], <size_t>K, &v_first[0])
+    _check(rc)
+    return first
     cdef double[::1] v_ap = ap
     cdef uint8_t zu = 0
     cdef int rc

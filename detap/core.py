@@ -204,24 +204,26 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
                        crowd=None if crowd is None else np.ascontiguousarray(crowd[perm]))
 
 
-def sort_detections(scores, tie_order="stable", image=None, n_images=None):
+def sort_detections(scores, tie_order="stable", image=None, n_images=None, threads=None):
     """Processing order: indices of detections by descending score.
 
     "stable" keeps tied scores in input order (C radix sort, equal to
     np.argsort(-scores, kind="stable")); "numpy" calls np.argsort(-scores)
     exactly as py-faster-rcnn does; "coco" (needs ``image``, (N,) image
     indices below ``n_images``) orders ties by image, then input order, as
-    pycocotools' accumulate sees them.
+    pycocotools' accumulate sees them.  ``threads`` as detap.threads (the
+    radix sort splits large inputs between them; the order is the same).
     """
     s = np.asarray(scores)
     if tie_order == "numpy":
         return np.argsort(-s)
     if s.dtype != np.float32:
         s = np.ascontiguousarray(s, dtype=np.float64)
+    nt = nthreads(threads)
     if tie_order == "coco":
         _, by_image = group.by_image(image, n_images)
-        return by_image[_core.argsort_desc(np.ascontiguousarray(s[by_image]))]
-    return _core.argsort_desc(np.ascontiguousarray(s))
+        return by_image[_core.argsort_desc(np.ascontiguousarray(s[by_image]), nt)]
+    return _core.argsort_desc(np.ascontiguousarray(s), nt)
 
 
 def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None,
@@ -380,7 +382,7 @@ def evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads=None)
     gt from :func:`prepare_gt`."""
     scalar = np.ndim(iou_threshold) == 0
     thr = _thresholds(iou_threshold)
-    order = sort_detections(scores, conv.tie_order, img, len(gt.off) - 1)
+    order = sort_detections(scores, conv.tie_order, img, len(gt.off) - 1, threads)
     labels = match(boxes, img, order, gt, thr, conv, threads)
     scores_sorted = np.asarray(scores, dtype=np.float64)[order]
     parts = [accumulate(labels[t], gt.npos, conv, scores_sorted) for t in range(len(thr))]

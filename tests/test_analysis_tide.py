@@ -116,3 +116,65 @@ def test_tied_scores_order_dependence_is_tidecv_s():
 def test_empty_and_gt_only():
     scene = random_scene(np.random.default_rng(3), n_images=4, max_dt=0)
     assert_same(ours(scene), tidecv_on_scene(scene))
+
+
+def _get_ap_reference(tp, npos):
+    """tidecv's APDataObject.get_ap on one class's ranked points, written
+    out point by point (precision and recall after each point, suffix
+    maximum, the first point reaching each of 101 recalls)."""
+    if npos == 0:
+        return 0.0
+    nt, prec, rec = 0, [], []
+    for i, t in enumerate(tp):
+        nt += bool(t)
+        prec.append(nt / (i + 1))
+        rec.append(nt / npos)
+    for i in range(len(prec) - 1, 0, -1):
+        if prec[i] > prec[i - 1]:
+            prec[i - 1] = prec[i]
+    total = 0.0
+    for x in range(101):
+        j = int(np.searchsorted(rec, x / 100, side="left"))
+        total += prec[j] if j < len(prec) else 0.0
+    return total / 101 * 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(seg=st.lists(st.lists(st.tuples(st.booleans(), st.booleans()), max_size=40), min_size=1,
+                    max_size=4),
+       npos=st.lists(st.integers(0, 50), min_size=4, max_size=4), masked=st.booleans())
+def test_class_ap_kernel_equals_get_ap(seg, npos, masked):
+    """_core.tide_class_ap (only the true positives' precisions are
+    computed) against get_ap point by point, with and without a keep mask;
+    npos below the true positives too (the FalseNeg and Miss runs lower it)."""
+    from detap import _core
+    K = len(seg)
+    off = np.r_[0, np.cumsum([len(s) for s in seg])].astype(np.int64)
+    tp = np.array([t for s in seg for t, _ in s], bool)
+    keep = np.array([k or not masked for s in seg for _, k in s], bool)
+    ap, count = _core.tide_class_ap(off, tp.view(np.uint8), np.array(npos[:K], np.int64),
+                                    keep.view(np.uint8) if masked else None)
+    for k in range(K):
+        sl = slice(off[k], off[k + 1])
+        assert ap[k] == _get_ap_reference(tp[sl][keep[sl]], npos[k]), k
+        assert count[k] == keep[sl].sum()
+
+
+@settings(max_examples=200, deadline=None)
+@given(v=st.lists(st.integers(-1, 6), max_size=60), K=st.integers(0, 8), data=st.data())
+def test_first_index_kernel(v, K, data):
+    """_core.first_index against a loop; a flagged value outside [0, K)
+    is an IndexError (the kernel reads whole blocks of 4096 values, so in
+    these short arrays it meets every one)."""
+    from detap import _core
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=len(v), max_size=len(v))), bool)
+    vals = np.array(v, np.int64)
+    if K and any(m and not 0 <= x < K for x, m in zip(v, mask)):
+        with pytest.raises(IndexError):
+            _core.first_index(vals, K, mask.view(np.uint8))
+    else:
+        want = [next((i for i in range(len(v)) if v[i] == k and mask[i]), len(v)) for k in range(K)]
+        assert _core.first_index(vals, K, mask.view(np.uint8)).tolist() == want
+    if K and all(0 <= x < K for x in v):
+        assert _core.first_index(vals, K).tolist() == [v.index(k) if k in v else len(v)
+                                                        for k in range(K)]

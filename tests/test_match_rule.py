@@ -123,7 +123,10 @@ def test_huge_boxes_leave_the_area_range():
 
 def test_the_rule_is_a_convention_field():
     assert detap.PRESETS["coco"].match == "coco"
-    assert all(c.match == "voc" for name, c in detap.PRESETS.items() if name != "coco")
+    ultra = ("ultralytics", "ultralytics-obb")   # the last of equally good GT (match.h)
+    assert all(detap.PRESETS[name].match == "ultralytics" for name in ultra)
+    assert all(c.match == "voc" for name, c in detap.PRESETS.items()
+               if name != "coco" and name not in ultra)
     with pytest.raises(ValueError):
         detap.Convention(match="hungarian")
 

@@ -35,7 +35,9 @@ float64), as it does for its OBB task; it takes no quadrilaterals
                classes, matched greedily to the image's GT *whatever their
                classes* with pycocotools' rule and box IoU (IoU >= ``iou``,
                the highest IoU among the GT not taken, ties to the last
-               GT).  Several IoU thresholds at once.
+               GT, visiting an image's GT class by class in the class
+               list's order, each class in annotation order, as hotcoco
+               does).  Several IoU thresholds at once.
 "ultralytics"  ``ultralytics.utils.metrics.ConfusionMatrix.process_batch``
                (8.x, detect task): detections with confidence > ``score``
                (default 0.25), every (GT, detection) pair with IoU >
@@ -52,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import group
 from ..boxes import boxes_as
 from ..core import GroundTruth, match
 from ..dota.polygons import probiou
@@ -122,7 +125,11 @@ def coco_pairs(scene, iou=0.5, score=0.0, max_dets=100, threads=None, matched=No
         matched = tide_pass(s, max_dets=max_dets, threads=threads, confusion_iou=thr,
                             min_score=score)[1]
     elif matched is None:
-        # detap's one matcher under pycocotools' rule, every class as one
+        # detap's one matcher under pycocotools' rule, every class as one,
+        # visiting an image's GT class by class as hotcoco does (tide.c)
+        by_cls = group.by_image(s.gt_image[g_rows] * max(K, 1) + s.gt_label[g_rows],
+                                s.n_images * max(K, 1))[1]
+        g_rows = g_rows[by_cls]
         gt = GroundTruth(boxes=np.ascontiguousarray(s.gt_box[g_rows]), off=g_off,
                          ignore=np.zeros(len(g_rows), np.uint8), npos=len(g_rows))
         _, matched = match(np.ascontiguousarray(s.dt_box[d_rows]), s.dt_image[d_rows],

@@ -111,11 +111,12 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
 
 
-def first_seen(values, K):
-    """The distinct values (ints in [0, K)) in order of first appearance."""
+def first_seen(values, K, mask=None):
+    """The distinct values (ints in [0, K)) in order of first appearance,
+    among the positions ``mask`` (bool, or None: all) flags."""
     n = len(values)
-    first = np.full(K, n, np.int64)
-    np.minimum.at(first, values, np.arange(n, dtype=np.int64))
+    first = _core.first_index(np.ascontiguousarray(values, np.int64), int(K),
+                              None if mask is None else np.ascontiguousarray(mask).view(np.uint8))
     seen = np.flatnonzero(first < n)
     return seen[np.argsort(first[seen], kind="stable")]
 
@@ -130,9 +131,8 @@ def segment_ap(cls, tp, npos, K):
     count: points (cls, tp) in ranked order, grouped by class with the one
     stable grouping (``group.by_image``); npos (K,) int64."""
     off, o = group.by_image(cls, K)
-    ap = _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
-                             np.ascontiguousarray(npos, np.int64))
-    return ap, np.diff(off)
+    return _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
+                               np.ascontiguousarray(npos, np.int64))
 
 
 def _n_images(r):
@@ -147,7 +147,7 @@ def _mean(ap, counts, npos, class_order):
     return sum(aps) / len(aps) if aps else float("nan")
 
 
-def tide_summary(rec, n_classes=None):
+def tide_summary(rec, n_classes=None, threads=None):
     """tidecv's numbers from the records: {"ap": AP points, "main": {name:
     dAP}, "special": {name: dAP}, "counts": {name: errors}}."""
     r = rec
@@ -162,7 +162,7 @@ def tide_summary(rec, n_classes=None):
     ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
     ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
     first = first_seen(ev_cls[group.by_image(ev_img, _n_images(r))[1]], K)
-    rank = sort_detections(r.dt_score)        # by descending score, ties in record order
+    rank = sort_detections(r.dt_score, threads=threads)   # descending score, ties in record order
     pts = rank[ok[rank]]
     ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
     ap = _mean(ap_k, cnt, npos, first)
@@ -172,20 +172,21 @@ def tide_summary(rec, n_classes=None):
     # ranking for every fixed run, grouped by class once (P)
     s = r.dt_score[rank]
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
-    fixed_rank = rank[np.argsort(run * 2 + tp[rank], kind="stable")]
-    P = fixed_rank[group.by_image(r.dt_cls[fixed_rank], K)[1]]
+    n_runs = int(run[-1]) + 1 if n else 0
+    # (a stable counting sort on (run, tp); nothing to do without tied scores)
+    fixed_rank = rank if n_runs == n else rank[group.by_image(run * 2 + tp[rank], 2 * n_runs)[1]]
+    off_P, by_cls = group.by_image(r.dt_cls[fixed_rank], K)
+    P = fixed_rank[by_cls]
     cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
     is_err = r.dt_err != 0
     errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
     base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
-    unfixed_order = first_seen(r.dt_cls[errok], K)
+    unfixed_order = first_seen(r.dt_cls, K, errok)
 
     def class_ap(keep_P, t_P, npos_):
-        # P is grouped by class already: a class's segment starts where its
-        # value does in the ascending classes (no second grouping)
-        off = np.searchsorted(cls_P[keep_P], np.arange(K + 1)).astype(np.int64)
-        return _core.tide_class_ap(off, t_P[keep_P].view(np.uint8),
-                                   np.asarray(npos_, np.int64)), np.diff(off)
+        # P is grouped by class (off_P): each run keeps some of its points
+        return _core.tide_class_ap(off_P, t_P.view(np.uint8), np.asarray(npos_, np.int64),
+                                   keep_P.view(np.uint8))
 
     fix1 = r.dt_fix == 1
 
@@ -196,18 +197,17 @@ def tide_summary(rec, n_classes=None):
             fixed_hit = hit & fix1
             keep = tp | (is_err & np.where(hit, fixed_hit, ok))
             rows = fixed_rank[keep[fixed_rank]]
-            cls = np.where(fixed_hit[rows], r.dt_fixcls[rows], r.dt_cls[rows])
-            a, c = segment_ap(cls, tp[rows] | fixed_hit[rows], npos, K)
-            pushed = np.flatnonzero(np.where(hit, fixed_hit, errok))
-            pcls = np.where(fixed_hit[pushed], r.dt_fixcls[pushed], r.dt_cls[pushed])
+            cls_fixed = np.where(fixed_hit, r.dt_fixcls, r.dt_cls)
+            a, c = segment_ap(cls_fixed[rows], (tp | fixed_hit)[rows], npos, K)
+            pushed = first_seen(cls_fixed, K, np.where(hit, fixed_hit, errok))
         elif code == _LOC:  # fixed Loc errors keep their class
             hit_P = err_P == code
             a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
-            pcls = r.dt_cls[np.where(hit, fix1, errok)]
+            pushed = first_seen(r.dt_cls, K, np.where(hit, fix1, errok))
         else:              # Both, Dupe, Bkg have no fix: their errors go
             a, c = class_ap(base_P & (err_P != code), tp_P, npos)
-            pcls = r.dt_cls[errok & ~hit]
-        return _mean(a, c, npos, _then(first_seen(pcls, K), first))
+            pushed = first_seen(r.dt_cls, K, errok & ~hit)
+        return _mean(a, c, npos, _then(pushed, first))
 
     # nothing fixed but the GT count (Miss, FalseNeg): the same points
     order = _then(unfixed_order, first)
@@ -217,7 +217,7 @@ def tide_summary(rec, n_classes=None):
         return _mean(*class_ap(base_P, tp_P, npos_), npos_, order)
 
     # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
-    a, c = segment_ap(kc, kt[np.lexsort((~kt, kc))], npos, K)
+    a, c = segment_ap(kc, kt[group.by_image(kc * 2 + ~kt, 2 * K)[1]], npos, K)
     false_pos = _mean(a, c, npos, order)
 
     # tidecv clamps a main dAP at 0 ("binning differences"), not a special one
