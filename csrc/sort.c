@@ -135,3 +135,37 @@ int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, 
 int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads) {
     return argsort_team(scores, key_float, n, order, nthreads);
 }
+
+int detap_sort_segments_desc(const double *scores, const int64_t *off, size_t nseg, int64_t *rows,
+                             int nthreads) {
+    size_t maxn = 0;
+    if (nseg && off[0] != 0) return DETAP_EINDEX;
+    for (size_t g = 0; g < nseg; g++) {
+        if (off[g + 1] < off[g]) return DETAP_EINDEX;
+        if ((size_t)(off[g + 1] - off[g]) > maxn) maxn = (size_t)(off[g + 1] - off[g]);
+    }
+    int rc = DETAP_OK;
+    (void)nthreads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(detap_team(nthreads)) reduction(max:rc) if (off[nseg] > 50000)
+#endif
+    {
+        kv *a = malloc((maxn + 1) * 2 * sizeof *a);
+        if (!a) rc = DETAP_ENOMEM;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 256)
+#endif
+        for (long gl = 0; gl < (long)nseg; gl++) {
+            if (!a) continue;
+            size_t lo = (size_t)off[gl], n = (size_t)off[gl + 1] - lo;
+            for (size_t i = 0; i < n; i++) {
+                a[i].key = desc_key(scores[rows[lo + i]]);
+                a[i].idx = rows[lo + i];
+            }
+            sort_kv(a, a + maxn + 1, n);
+            for (size_t i = 0; i < n; i++) rows[lo + i] = a[i].idx;
+        }
+        free(a);
+    }
+    return rc;
+}

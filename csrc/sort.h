@@ -25,4 +25,11 @@ int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order);
 int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, int nthreads);
 int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads);
 
+/* Each segment g of rows (rows[off[g]] .. rows[off[g+1]-1], indices into
+ * scores, which the caller checked) sorted in place by descending score,
+ * ties in the order given; segments on nthreads threads.  DETAP_EINDEX if
+ * the offsets do not rise from 0. */
+int detap_sort_segments_desc(const double *scores, const int64_t *off, size_t nseg, int64_t *rows,
+                             int nthreads);
+
 #endif

@@ -329,3 +329,25 @@ int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K,
     }
     return DETAP_OK;
 }
+
+int detap_tide_firsts(size_t n, size_t K, const int64_t *cls, const int64_t *fixcls,
+                      const uint8_t *err, const uint8_t *fix, const int8_t *label,
+                      int64_t *first_ok, int64_t *first_fix) {
+    for (size_t j = 0; j < DETAP_TIDE_CODES * K; j++) {
+        first_ok[j] = (int64_t)n;
+        first_fix[j] = (int64_t)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = err[i], k = (uint64_t)cls[i];
+        if (c >= DETAP_TIDE_CODES || k >= K) return DETAP_EINDEX;
+        int64_t *o = first_ok + c * K + k;
+        if (label[i] != DETAP_IGNORE && *o == (int64_t)n) *o = (int64_t)i;
+        if (fix[i]) {
+            uint64_t v = c == DETAP_TIDE_CLS ? (uint64_t)fixcls[i] : k;
+            if (v >= K) return DETAP_EINDEX;
+            int64_t *f = first_fix + c * K + v;
+            if (*f == (int64_t)n) *f = (int64_t)i;
+        }
+    }
+    return DETAP_OK;
+}

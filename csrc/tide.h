@@ -48,6 +48,7 @@
 #define DETAP_TIDE_BOTH 3
 #define DETAP_TIDE_DUPE 4
 #define DETAP_TIDE_BKG 5
+#define DETAP_TIDE_CODES 6   /* the codes above */
 
 /* One call's arrays: inputs as laid out above (pos, bg: TIDE's foreground
  * and background IoU thresholds) and outputs, one per detection / GT:
@@ -93,5 +94,15 @@ int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const u
  * 4096 values by which every k was found (the values after it are not
  * read). */
 int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K, int64_t *first);
+
+/* Per error code c < DETAP_TIDE_CODES (0: none) and class k < K, over n
+ * records: first_ok[c * K + k] the first i with err[i] == c, label[i] not
+ * DETAP_IGNORE and cls[i] == k; first_fix[c * K + k] the first i with
+ * err[i] == c, fix[i] set and the class it is fixed to (fixcls[i] for a
+ * Cls error, else cls[i]) == k; n where none.  DETAP_EINDEX for a code or
+ * class out of range. */
+int detap_tide_firsts(size_t n, size_t K, const int64_t *cls, const int64_t *fixcls,
+                      const uint8_t *err, const uint8_t *fix, const int8_t *label,
+                      int64_t *first_ok, int64_t *first_fix);
 
 #endif

@@ -37,6 +37,8 @@ cdef extern from "sort.h" nogil:
     int detap_argsort_desc_f32(const float *scores, size_t n, int64_t *order)
     int detap_argsort_desc_f64_team(const double *scores, size_t n, int64_t *order, int nthreads)
     int detap_argsort_desc_f32_team(const float *scores, size_t n, int64_t *order, int nthreads)
+    int detap_sort_segments_desc(const double *scores, const int64_t *off, size_t nseg,
+                                 int64_t *rows, int nthreads)
 
 cdef extern from "group.h" nogil:
     int detap_group_by_image(const int64_t *img, size_t n, size_t nimg,
@@ -280,6 +282,29 @@ def iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int kind,
         rc = detap_iou_matrix(<detap_iou_kind>kind, &dt[0, 0], nd, &gt[0, 0], ng, cp, &o[0, 0])
     _check(rc)
     return out
+
+
+def sort_segments_desc(const double[::1] scores, const int64_t[::1] off, int64_t[::1] rows,
+                       int nthreads=0):
+    """Sort each segment rows[off[g]:off[g+1]] in place by descending
+    scores[row], ties in their order (csrc/sort.h), on ``nthreads``
+    threads (0: every core)."""
+    cdef Py_ssize_t nseg = off.shape[0] - 1, n = rows.shape[0], ns = scores.shape[0], i
+    if nseg < 0 or off[0] != 0 or off[nseg] != n:
+        raise ValueError("off must run from 0 to len(rows)")
+    cdef int bad = 0
+    cdef int rc = 0
+    with nogil:
+        for i in range(n):
+            if rows[i] < 0 or rows[i] >= ns:
+                bad = 1
+                break
+        if not bad and n:
+            rc = detap_sort_segments_desc(&scores[0], &off[0], <size_t>nseg, &rows[0], nthreads)
+    if bad:
+        raise IndexError("rows must index scores")
+    if n:
+        _check(rc)
 
 
 def group_by_image(const int64_t[::1] img, Py_ssize_t nimg, int nthreads=1):

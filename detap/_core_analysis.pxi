@@ -124,6 +124,10 @@ cdef extern from "tide.h" nogil:
                             const int64_t *npos, double *ap, int64_t *count)
     int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K,
                           int64_t *first)
+    int DETAP_TIDE_CODES
+    int detap_tide_firsts(size_t n, size_t K, const int64_t *cls, const int64_t *fixcls,
+                          const uint8_t *err, const uint8_t *fix, const int8_t *label,
+                          int64_t *first_ok, int64_t *first_fix)
 
 
 def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos,
@@ -182,3 +186,31 @@ def first_index(const int64_t[::1] values, Py_ssize_t K, const uint8_t[::1] mask
                                  &v_ap[0])
     _check(rc)
     return ap
+
+
+def tide_firsts(const int64_t[::1] cls, const int64_t[::1] fixcls, const uint8_t[::1] err,
+                const uint8_t[::1] fix, const int8_t[::1] label, Py_ssize_t K):
+    """TIDE records' first positions per (error code, class) (csrc/tide.h):
+    (first_ok, first_fix), (number of codes, K) int64 each, len(cls) where
+    none."""
+    cdef Py_ssize_t n = cls.shape[0]
+    if K < 0 or fixcls.shape[0] != n or err.shape[0] != n or fix.shape[0] != n or label.shape[0] != n:
+        raise ValueError("the record columns must have one value per record")
+    first_ok = np.empty((DETAP_TIDE_CODES, K), np.int64)
+    first_fix = np.empty((DETAP_TIDE_CODES, K), np.int64)
+    if K == 0:
+        if n:
+            raise IndexError("detap kernel: an index is out of range")
+        return first_ok, first_fix
+    cdef int64_t[:, ::1] fo = first_ok
+    cdef int64_t[:, ::1] ff = first_fix
+    cdef int64_t z = 0
+    cdef uint8_t zu = 0
+    cdef int8_t zi = 0
+    cdef int rc
+    with nogil:
+        rc = detap_tide_firsts(<size_t>n, <size_t>K, &cls[0] if n else &z, &fixcls[0] if n else &z,
+                               &err[0] if n else &zu, &fix[0] if n else &zu,
+                               &label[0] if n else &zi, &fo[0, 0], &ff[0, 0])
+    _check(rc)
+    return first_ok, first_fix

@@ -914,3 +914,28 @@ def test_box_result_facts_and_the_checks_they_stand_for():
         make([[0., 0., -1., 1.]])
     with pytest.warns(DetapWarning, match="negative size"):
         assert make([[0., 0., -1., 2.]], negative="warn").area[0] == -2.0
+
+
+@pytest.mark.parametrize("n,n_seg", [(0, 1), (50, 4), (200_000, 3000), (120_000, 2)])
+def test_sort_segments_desc(n, n_seg):
+    """Each segment sorted by descending score, ties in the given order
+    (numpy's stable argsort per segment), parallel above 50k rows; rows out
+    of range are refused before the kernel runs."""
+    rng = np.random.default_rng(n)
+    scores = np.round(rng.random(n + 10), 2)       # ties
+    rows = rng.permutation(n + 10)[:n].astype(np.int64)
+    cuts = np.sort(rng.integers(0, n + 1, n_seg - 1)) if n_seg > 1 else np.zeros(0, np.int64)
+    off = np.r_[0, cuts, n].astype(np.int64)
+    got = rows.copy()
+    for t in (1, 2, 0):
+        got = rows.copy()
+        _core.sort_segments_desc(scores, off, got, t)
+        for a, b in zip(off[:-1], off[1:]):
+            seg = rows[a:b]
+            assert np.array_equal(got[a:b], seg[np.argsort(-scores[seg], kind="stable")])
+    if n:
+        bad = rows.copy()
+        bad[-1] = len(scores)
+        with pytest.raises(IndexError):
+            _core.sort_segments_desc(scores, off, bad)
+        assert np.array_equal(bad[:-1], rows[:-1])     # untouched

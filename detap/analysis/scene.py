@@ -35,7 +35,6 @@ import numpy as np
 
 from .. import _core, group
 from ..boxes import boxes_as
-from ..core import sort_detections
 from ..errors import DetapInputError
 
 __all__ = ["Scene", "Shapes", "SIMILARITY_NAMES", "scene_from_dataset", "by_image"]
@@ -233,11 +232,11 @@ def by_image(image, n_images, *, score=None, max_dets=None):
     ``list.sort(key=-score)``, as tidecv and pycocotools sort), and cut at
     ``max_dets`` rows per image."""
     image = np.ascontiguousarray(image, np.int64)
+    off, rows = group.by_image(image, n_images)
     if score is None:
-        return group.by_image(image, n_images)
-    rank = sort_detections(np.asarray(score, np.float64))  # stable C radix sort
-    off, perm = group.by_image(image[rank], n_images)
-    rows = rank[perm]
+        return off, rows
+    # each image's rows (in row order) sorted by descending score, stably
+    _core.sort_segments_desc(np.ascontiguousarray(score, np.float64), off, rows)
     if max_dets is not None and len(rows):
         counts = np.diff(off)
         if counts.max(initial=0) > max_dets:

@@ -32,7 +32,7 @@ from .. import _core, group
 from ..core import sort_detections
 from ..threads import nthreads
 
-__all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_ap", "first_seen", "MAIN_ERRORS",
+__all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_ap", "MAIN_ERRORS",
            "SPECIAL_ERRORS"]
 
 #: tidecv's short names, in tidecv's order; codes 1..5 of ``dt_err``, Miss per GT
@@ -111,14 +111,29 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
 
 
-def first_seen(values, K, mask=None):
-    """The distinct values (ints in [0, K)) in order of first appearance,
-    among the positions ``mask`` (bool, or None: all) flags."""
-    n = len(values)
-    first = _core.first_index(np.ascontiguousarray(values, np.int64), int(K),
-                              None if mask is None else np.ascontiguousarray(mask).view(np.uint8))
+def _by_first(first, n):
+    """The classes in order of their first positions ``first`` (K,), those
+    at ``n`` (never seen) left out."""
     seen = np.flatnonzero(first < n)
     return seen[np.argsort(first[seen], kind="stable")]
+
+
+def _first_events(r, ok, K):
+    """The classes in the order tidecv's data first meets them: image by
+    image, its GT, then its scored (``ok``) detections.  Records are grouped
+    by image, so a class's first event is its first GT or its first scored
+    detection, whichever comes in an earlier image (the GT in the same)."""
+    m, n = len(r.gt_cls), len(r.dt_cls)
+    fg = _core.first_index(np.ascontiguousarray(r.gt_cls, np.int64), K)
+    fd = _core.first_index(np.ascontiguousarray(r.dt_cls, np.int64), K, ok.view(np.uint8))
+    never = np.iinfo(np.int64).max
+    gi = np.where(fg < m, r.gt_image[np.minimum(fg, max(m - 1, 0))] if m else never, never)
+    di = np.where(fd < n, r.dt_image[np.minimum(fd, max(n - 1, 0))] if n else never, never)
+    gt_first = gi <= di
+    img = np.minimum(gi, di)
+    seen = np.flatnonzero(img < never)
+    key = (np.where(gt_first, fg, fd)[seen], ~gt_first[seen], img[seen])
+    return seen[np.lexsort(key)]
 
 
 def _then(a, b):
@@ -133,11 +148,6 @@ def segment_ap(cls, tp, npos, K):
     off, o = group.by_image(cls, K)
     return _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
                                np.ascontiguousarray(npos, np.int64))
-
-
-def _n_images(r):
-    """The image count the records' image indices need."""
-    return 1 + int(max(r.dt_image.max(initial=-1), r.gt_image.max(initial=-1)))
 
 
 def _mean(ap, counts, npos, class_order):
@@ -157,11 +167,7 @@ def tide_summary(rec, n_classes=None, threads=None):
     ok = r.dt_label != -1
     tp = r.dt_label == 1
     npos = np.bincount(r.gt_cls, minlength=K).astype(np.int64)
-    # the classes in the order tidecv's data first meets them: per image its
-    # GT, then its scored detections
-    ev_img = np.concatenate([r.gt_image, r.dt_image[ok]])
-    ev_cls = np.concatenate([r.gt_cls, r.dt_cls[ok]])
-    first = first_seen(ev_cls[group.by_image(ev_img, _n_images(r))[1]], K)
+    first = _first_events(r, ok, K)
     rank = sort_detections(r.dt_score, threads=threads)   # descending score, ties in record order
     pts = rank[ok[rank]]
     ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
@@ -181,7 +187,23 @@ def tide_summary(rec, n_classes=None, threads=None):
     is_err = r.dt_err != 0
     errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
     base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
-    unfixed_order = first_seen(r.dt_cls, K, errok)
+    # where each class's first error of each type lies (kept ones; fixed ones
+    # under the class they are fixed to): the orders the fixed runs' classes
+    # are met in, tidecv's dict order
+    f_ok, f_fix = _core.tide_firsts(np.ascontiguousarray(r.dt_cls, np.int64),
+                                    np.ascontiguousarray(r.dt_fixcls, np.int64),
+                                    np.ascontiguousarray(r.dt_err, np.uint8),
+                                    np.ascontiguousarray(r.dt_fix, np.uint8),
+                                    np.ascontiguousarray(r.dt_label, np.int8), K)
+    codes = range(1, len(MAIN_ERRORS))
+
+    def pushed_order(code, fixed):
+        """The errors kept in a run that fixes ``code`` (its own: only the
+        fixed ones, ``fixed``, else none), by first position."""
+        f = np.min([f_ok[c] for c in codes if c != code] + ([f_fix[code]] if fixed else []),
+                   axis=0, initial=n)
+        return _by_first(f, n)
+    unfixed_order = pushed_order(0, False)
 
     def class_ap(keep_P, t_P, npos_):
         # P is grouped by class (off_P): each run keeps some of its points
@@ -199,14 +221,14 @@ def tide_summary(rec, n_classes=None, threads=None):
             rows = fixed_rank[keep[fixed_rank]]
             cls_fixed = np.where(fixed_hit, r.dt_fixcls, r.dt_cls)
             a, c = segment_ap(cls_fixed[rows], (tp | fixed_hit)[rows], npos, K)
-            pushed = first_seen(cls_fixed, K, np.where(hit, fixed_hit, errok))
+            pushed = pushed_order(code, True)
         elif code == _LOC:  # fixed Loc errors keep their class
             hit_P = err_P == code
             a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
-            pushed = first_seen(r.dt_cls, K, np.where(hit, fix1, errok))
+            pushed = pushed_order(code, True)
         else:              # Both, Dupe, Bkg have no fix: their errors go
             a, c = class_ap(base_P & (err_P != code), tp_P, npos)
-            pushed = first_seen(r.dt_cls, K, errok & ~hit)
+            pushed = pushed_order(code, False)
         return _mean(a, c, npos, _then(pushed, first))
 
     # nothing fixed but the GT count (Miss, FalseNeg): the same points
