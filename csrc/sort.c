@@ -49,6 +49,34 @@ static void sort_kv(kv *a, kv *b, size_t n) {
     if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
+/* The same order by merging (runs of 16 by insertion, then merged two by
+ * two, ties from the left): for short inputs, where the radix sort's
+ * histograms cost more than the sort. */
+static void merge_sort_kv(kv *a, kv *b, size_t n) {
+    const size_t run = 16;
+    for (size_t lo = 0; lo < n; lo += run) {
+        size_t hi = lo + run < n ? lo + run : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            kv t = a[i];
+            size_t j = i;
+            while (j > lo && a[j - 1].key > t.key) { a[j] = a[j - 1]; j--; }
+            a[j] = t;
+        }
+    }
+    kv *src = a, *dst = b;
+    for (size_t w = run; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
+            while (i < mid) dst[o++] = src[i++];
+            while (j < hi) dst[o++] = src[j++];
+        }
+        kv *t = src; src = dst; dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
 static uint64_t key_double(const void *s, size_t i) { return desc_key(((const double *)s)[i]); }
 static uint64_t key_float(const void *s, size_t i) { return desc_key((double)((const float *)s)[i]); }
 
@@ -162,7 +190,10 @@ int detap_sort_segments_desc(const double *scores, const int64_t *off, size_t ns
                 a[i].key = desc_key(scores[rows[lo + i]]);
                 a[i].idx = rows[lo + i];
             }
-            sort_kv(a, a + maxn + 1, n);
+            if (n < 4096)
+                merge_sort_kv(a, a + maxn + 1, n);
+            else
+                sort_kv(a, a + maxn + 1, n);
             for (size_t i = 0; i < n; i++) rows[lo + i] = a[i].idx;
         }
         free(a);

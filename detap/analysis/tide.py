@@ -98,15 +98,15 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
     def c(a):
         return np.ascontiguousarray(a)
     cthr = None if confusion_iou is None else c(np.asarray(confusion_iou, np.float64).reshape(-1))
+    dt_cls, dt_score = c(s.dt_label[d_rows]), c(s.dt_score[d_rows])
+    gt_cls = c(s.gt_label[g_rows])
     label, err, fix, dgt, used, miss, conf = _core.tide_images(
-        d_off, c(s.dt_box[d_rows]), c(s.dt_label[d_rows]), c(s.dt_score[d_rows]),
-        g_off, c(s.gt_box[g_rows]), c(s.gt_label[g_rows]), r_off, c(s.gt_box[r_rows]),
+        d_off, c(s.dt_box[d_rows]), dt_cls, dt_score,
+        g_off, c(s.gt_box[g_rows]), gt_cls, r_off, c(s.gt_box[r_rows]),
         c(s.gt_label[r_rows]), float(pos), float(bg), threads, cthr,
         sims=s.similarities(d_off, d_rows, threads), whole=s.whole_groups())
-    dt_cls = s.dt_label[d_rows]
-    gt_cls = s.gt_label[g_rows]
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
-    return TideRecords(dt_image=s.dt_image[d_rows], dt_cls=dt_cls, dt_score=s.dt_score[d_rows],
+    return TideRecords(dt_image=s.dt_image[d_rows], dt_cls=dt_cls, dt_score=dt_score,
                        dt_label=label, dt_err=err, dt_fix=fix, dt_fixcls=fixcls,
                        gt_image=s.gt_image[g_rows], gt_cls=gt_cls, gt_used=used, gt_miss=miss), conf
 
