@@ -123,8 +123,11 @@ class AnalysisState:
         # similarities as TIDE when its score threshold drops none: one pass
         shared = s.confusion == "coco" and not (len(scene.dt_score) and scene.dt_score.min() < cscore)
         r, matched = tide_pass(scene, s.iou, s.bg, s.max_dets, threads, [ciou] if shared else None)
-        r = TideRecords(**dict(vars(r), dt_image=ids[r.dt_image], gt_image=ids[r.gt_image],
-                               dt_cls=labs[r.dt_cls], dt_fixcls=labs[r.dt_fixcls], gt_cls=labs[r.gt_cls]))
+        if image_ids is not None:
+            r = TideRecords(**dict(vars(r), dt_image=ids[r.dt_image], gt_image=ids[r.gt_image]))
+        if label_values is not None:   # (else the class indices are the labels)
+            r = TideRecords(**dict(vars(r), dt_cls=labs[r.dt_cls], dt_fixcls=labs[r.dt_fixcls],
+                                   gt_cls=labs[r.gt_cls]))
         if s.confusion == "coco":
             (true, pred), = coco_pairs(scene, [ciou], cscore, s.max_dets, threads, matched)
         else:
@@ -189,9 +192,13 @@ class AnalysisState:
 
         order = np.argsort(classes, kind="stable")
         sorted_classes = classes[order].astype(np.int64)
+        identity = np.array_equal(classes, np.arange(K))
 
         def dense(v):  # class labels -> positions in the class list (in report order)
-            i = index_of(sorted_classes, np.asarray(v, np.int64))
+            v = np.asarray(v, np.int64)
+            if identity and (not len(v) or (v.min() >= 0 and v.max() < K)):
+                return v   # labels 0..K-1 in order: their own positions
+            i = index_of(sorted_classes, v)
             if len(i) and i.min() < 0:
                 raise DetapInputError("the analysis met a class label outside the class list")
             return order[i]
