@@ -332,6 +332,11 @@ def reported_iou_index(thrs, iou, who):
     return t
 
 
+#: what the "coco" protocol compares, per iouType, as the reports' convention
+#: names it (the preset's "coco" is pycocotools' box IoU)
+_COCO_SIMILARITY = {"bbox": "coco", "segm": "mask", "keypoints": "oks", "obb": "obb"}
+
+
 def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, iou_type="bbox",
                 protocol="coco", summary=None):
     """The "coco" ``EvalResult`` from an accumulated evaluation (or, with
@@ -360,5 +365,7 @@ def coco_result(stats, matches, precision, t, names, iou, ann_stats, n_images, i
                                        count[j], area[j], aspect[j])
     return EvalResult(protocol=protocol, iou=iou, classes=list(names), per_class=per_class,
                       map=mean, stats=None if stats is None else np.asarray(stats, np.float64),
-                      convention=convention_dict(PRESETS["coco"]), n_images=n_images,
-                      iou_type=iou_type, summary=summary)
+                      convention=dict(convention_dict(PRESETS["coco"]),
+                                      iou=_COCO_SIMILARITY.get(iou_type, "coco")),
+                      n_images=n_images, iou_type=iou_type, summary=summary)
+

@@ -52,6 +52,8 @@ def test_eval_iou_type_equals_pycocotools(tmp_path, iou_type):
     doc = json.loads(text)
     jsonschema.validate(doc, SCHEMA)
     assert doc["iou_type"] == iou_type
+    # the convention names what was compared, not pycocotools' box IoU
+    assert doc["convention"]["iou"] == {"segm": "mask", "keypoints": "oks"}[iou_type]
     assert doc["stats"] == ref.stats.tolist()
     # mAP: the mean precision at IoU .5, all areas, the largest maxDets, as pycocotools' AP50
     assert doc["mAP"] == ref.stats[1]

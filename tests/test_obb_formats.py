@@ -199,6 +199,7 @@ def test_cli_eval_obb(tmp_path, capsys):
     assert main(["eval", "--gt", gt, "--dt", dt, "--box-format", "obb", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["protocol"] == "coco" and doc["iou_type"] == "obb"
+    assert doc["convention"]["iou"] == "obb"   # hotcoco's rotated IoU, not the box IoU
     ds = F.read(gt, dt, "text", box_format="obb")
     assert doc["stats"] == detap.evaluate(ds, "coco").stats.tolist()
     assert main(["eval", "--gt", gt, "--dt", dt, "--box-format", "obb", "--protocol", "voc"]) == 2
@@ -209,6 +210,7 @@ def test_cli_eval_obb(tmp_path, capsys):
                  "--iou-type", "obb", "--json"]) == 0
     coco = json.loads(capsys.readouterr().out)
     assert coco["stats"] == doc["stats"] and coco["iou_type"] == "obb"
+    assert coco["convention"]["iou"] == "obb"
     gt2, res2 = obb_case(4, 5, 2)
     gp, dp = write_case(tmp_path, gt2, res2)
     assert main(["eval", "--gt", gp, "--dt", dp]) == 2
