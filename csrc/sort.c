@@ -17,17 +17,44 @@ static inline uint64_t desc_key(double x) {
 
 typedef struct { uint64_t key; int64_t idx; } kv;
 
+/* a[lo..hi) by key, stably, in place */
+static void insertion_sort_kv(kv *a, size_t lo, size_t hi) {
+    for (size_t i = lo + 1; i < hi; i++) {
+        kv t = a[i];
+        size_t j = i;
+        while (j > lo && a[j - 1].key > t.key) { a[j] = a[j - 1]; j--; }
+        a[j] = t;
+    }
+}
+
+/* The sorted runs src[lo..mid) and src[mid..hi) merged into dst[lo..hi),
+ * ties from the left run. */
+static void merge_runs(const kv *src, kv *dst, size_t lo, size_t mid, size_t hi) {
+    size_t i = lo, j = mid, o = lo;
+    while (i < mid && j < hi) dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
+    while (i < mid) dst[o++] = src[i++];
+    while (j < hi) dst[o++] = src[j++];
+}
+
+/* Runs of 16 by insertion, then merged two by two. */
+static void merge_sort_kv(kv *a, kv *b, size_t n) {
+    const size_t run = 16;
+    for (size_t lo = 0; lo < n; lo += run) insertion_sort_kv(a, lo, lo + run < n ? lo + run : n);
+    kv *src = a, *dst = b;
+    for (size_t w = run; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w)
+            merge_runs(src, dst, lo, lo + w < n ? lo + w : n, lo + 2 * w < n ? lo + 2 * w : n);
+        kv *t = src; src = dst; dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
 /* Stable sort of a[0..n) by key, the result left in a; b: n pairs of
- * scratch. */
+ * scratch.  Short inputs by merging (below about a thousand pairs the radix
+ * sort's histograms cost more than the sort), long ones by radix. */
 static void sort_kv(kv *a, kv *b, size_t n) {
-    if (n < 64) {
-        /* insertion sort: stable, cheap for short runs */
-        for (size_t i = 1; i < n; i++) {
-            kv t = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1].key > t.key) { a[j] = a[j - 1]; j--; }
-            a[j] = t;
-        }
+    if (n < 1024) {
+        merge_sort_kv(a, b, n);
         return;
     }
     size_t hist[8][256];
@@ -49,34 +76,6 @@ static void sort_kv(kv *a, kv *b, size_t n) {
     if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
-/* The same order by merging (runs of 16 by insertion, then merged two by
- * two, ties from the left): for short inputs, where the radix sort's
- * histograms cost more than the sort. */
-static void merge_sort_kv(kv *a, kv *b, size_t n) {
-    const size_t run = 16;
-    for (size_t lo = 0; lo < n; lo += run) {
-        size_t hi = lo + run < n ? lo + run : n;
-        for (size_t i = lo + 1; i < hi; i++) {
-            kv t = a[i];
-            size_t j = i;
-            while (j > lo && a[j - 1].key > t.key) { a[j] = a[j - 1]; j--; }
-            a[j] = t;
-        }
-    }
-    kv *src = a, *dst = b;
-    for (size_t w = run; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi) dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
-            while (i < mid) dst[o++] = src[i++];
-            while (j < hi) dst[o++] = src[j++];
-        }
-        kv *t = src; src = dst; dst = t;
-    }
-    if (src != a) memcpy(a, src, n * sizeof *a);
-}
-
 static uint64_t key_double(const void *s, size_t i) { return desc_key(((const double *)s)[i]); }
 static uint64_t key_float(const void *s, size_t i) { return desc_key((double)((const float *)s)[i]); }
 
@@ -93,8 +92,8 @@ static void sort_rows(const void *scores, uint64_t (*key)(const void *, size_t),
 static int argsort_serial(const void *scores, uint64_t (*key)(const void *, size_t), size_t n,
                           int64_t *order) {
     if (n == 0) return DETAP_OK;
-    kv *a = malloc(n * sizeof *a), *b = n >= 64 ? malloc(n * sizeof *b) : NULL;
-    if (!a || (n >= 64 && !b)) { free(a); free(b); return DETAP_ENOMEM; }
+    kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) { free(a); free(b); return DETAP_ENOMEM; }
     sort_rows(scores, key, 0, n, a, b);
     for (size_t i = 0; i < n; i++) order[i] = a[i].idx;
     free(a);
@@ -140,13 +139,8 @@ static int argsort_team(const void *scores, uint64_t (*key)(const void *, size_t
 #endif
         for (long pl = 0; pl < (long)P; pl += (long)(2 * w)) {
             size_t p = (size_t)pl;
-            size_t lo = piece_lo(n, P, p);
-            size_t mid = piece_lo(n, P, p + w < P ? p + w : P);
-            size_t hi = piece_lo(n, P, p + 2 * w < P ? p + 2 * w : P);
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi) dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
-            while (i < mid) dst[o++] = src[i++];
-            while (j < hi) dst[o++] = src[j++];
+            merge_runs(src, dst, piece_lo(n, P, p), piece_lo(n, P, p + w < P ? p + w : P),
+                       piece_lo(n, P, p + 2 * w < P ? p + 2 * w : P));
         }
         kv *t = src; src = dst; dst = t;
     }
@@ -190,10 +184,7 @@ int detap_sort_segments_desc(const double *scores, const int64_t *off, size_t ns
                 a[i].key = desc_key(scores[rows[lo + i]]);
                 a[i].idx = rows[lo + i];
             }
-            if (n < 4096)
-                merge_sort_kv(a, a + maxn + 1, n);
-            else
-                sort_kv(a, a + maxn + 1, n);
+            sort_kv(a, a + maxn + 1, n);
             for (size_t i = 0; i < n; i++) rows[lo + i] = a[i].idx;
         }
         free(a);

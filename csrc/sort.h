@@ -8,7 +8,8 @@
  *
  * Implementation: LSD radix sort of order-preserving 64-bit keys, skipping
  * byte positions on which every key agrees (scores in [0, 1] share their
- * high bytes), with an insertion sort for tiny inputs.  O(n) time, 32 bytes
+ * high bytes); below 1024 scores a merge sort (runs of 16 by insertion)
+ * instead, whose cost the histograms would exceed.  32 bytes
  * of scratch per element.
  */
 #ifndef DETAP_SORT_H

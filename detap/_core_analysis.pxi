@@ -178,14 +178,6 @@ def first_index(const int64_t[::1] values, Py_ssize_t K, const uint8_t[::1] mask
                                <size_t>values.shape[0], <size_t>K, &v_first[0])
     _check(rc)
     return first
-    cdef double[::1] v_ap = ap
-    cdef uint8_t zu = 0
-    cdef int rc
-    with nogil:
-        rc = detap_tide_class_ap(<size_t>K, &off[0], &tp[0] if tp.shape[0] else &zu, &npos[0],
-                                 &v_ap[0])
-    _check(rc)
-    return ap
 
 
 def tide_firsts(const int64_t[::1] cls, const int64_t[::1] fixcls, const uint8_t[::1] err,
