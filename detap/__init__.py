@@ -27,8 +27,14 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("dota", "voc", "coco", "lvis", "formats", "analysis", "mask"):
-        return importlib.import_module(f".{name}", __name__)
+    # any submodule (detap.result, detap.core, ...), as before the names
+    # went lazy: a plain ``import detap`` then reached them as attributes
+    if not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

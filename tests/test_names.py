@@ -330,3 +330,18 @@ def test_fallback_reads_what_people_write(doc):
     if not values:
         return  # an empty list or block: no names either way
     assert _agree(text) == values, text
+
+
+def test_submodules_are_attributes_after_a_plain_import():
+    """``import detap`` loads its names lazily; its submodules stay reachable
+    as attributes (the README's ``detap.result.SCHEMA``), and an unknown
+    name is an AttributeError, in a fresh interpreter."""
+    import subprocess
+    import sys
+    code = ("import detap\n"
+            "assert isinstance(detap.result.SCHEMA, dict)\n"
+            "assert detap.core.evaluate_class is detap.evaluate_class\n"
+            "assert detap.streaming.Evaluator is detap.Evaluator\n"
+            "try:\n    detap.no_such_module\nexcept AttributeError:\n    pass\n"
+            "else:\n    raise SystemExit('no AttributeError')\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
