@@ -37,6 +37,10 @@ cdef const char **_c_paths(list paths) except NULL:
         if not isinstance(paths[k], bytes):
             free(ptrs)
             raise TypeError("paths must be bytes")
+        if b"\0" in <bytes>paths[k]:
+            # C would read the path cut at the NUL: another file (os.stat refuses it)
+            free(ptrs)
+            raise ValueError(f"embedded null byte in path {paths[k]!r}")
         ptrs[k] = <const char *>(<bytes>paths[k])
     return ptrs
 

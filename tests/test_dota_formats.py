@@ -286,3 +286,17 @@ def test_yolo_obb_vertices_just_outside_the_image_are_detected(tmp_path):
     (tmp_path / "yres" / "a.txt").write_text("0 -0.002 0.1 0.5 0.1 0.5 0.4 -0.002 0.4 0.9\n")
     (tmp_path / "y" / "b.txt").write_text("0 0.6 0.6 1.0004 0.6 1.0004 0.9 0.6 0.9\n")
     assert F.detect_format(str(tmp_path / "y"), str(tmp_path / "yres")) == "yolo-obb"
+
+
+def test_c_readers_refuse_a_path_with_a_nul_byte(tmp_path):
+    """C would open the path cut at the NUL, another file: refused, as
+    os.stat refuses it."""
+    from detap import _core
+    (tmp_path / "a").write_text("0 0 1 0 1 1 0 1 car 0\n")
+    bad = os.fsencode(str(tmp_path / "a")) + b"\0b.txt"
+    with pytest.raises(ValueError, match="null"):
+        os.stat(bad)
+    with pytest.raises(ValueError, match="null byte"):
+        _core.stat_files([bad], 1)
+    with pytest.raises(ValueError, match="null byte"):
+        _core.read_labeltxt([bad], 1)
