@@ -120,6 +120,9 @@ def test_rotated_box_angles_in_degrees_warn(tmp_path, degrees_on):
         F.read(gt, dt, "text", box_format="obb")
     said = [str(w.message) for w in rec if "look like degrees" in str(w.message)]
     assert sorted(m.split(":")[0] for m in said) == sorted(sides)
+    if degrees_on != "dt":   # ground truth read alone (no detections) warns too
+        with pytest.warns(DetapWarning, match="look like degrees"):
+            F.read(gt, None, "text", box_format="obb")
     good_gt = per_image(tmp_path / "gt2", d, obb(False, False), False)
     good_dt = per_image(tmp_path / "dt2", d, obb(False, True), True)
     assert detap.evaluate(no_warning(F.read, good_gt, good_dt, "text", box_format="obb"),

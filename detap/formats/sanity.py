@@ -55,6 +55,8 @@ def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
     dt_where = _where(dt) if dt is not None else gt_where
     for side, where in (("gt", gt_where), ("det", dt_where)):
         _check_overflow(ds, side, where)
+        if ds.box_format == "obb":   # (ground truth read alone too)
+            _check_angles(ds, side, where)
     if len(ds.gt_boxes) == 0:
         raise DetapInputError(f"no ground-truth boxes were read as {gt_fmt}"
                               f"{_holdings(gt, gt_fmt)}", gt_where)
@@ -66,8 +68,6 @@ def check(ds, gt, dt, gt_fmt, dt_fmt, box_format):
         return
     _check_classes(ds, dt_where)
     for side, fmt, where in (("gt", gt_fmt, gt_where), ("det", dt_fmt, dt_where)):
-        if ds.box_format == "obb":
-            _check_angles(ds, side, where)
         if fmt == "text":
             _check_text_boxes(ds, side, where, box_format)
         elif fmt in ("yolo", "yolo-obb"):
@@ -183,12 +183,16 @@ def _check_text_boxes(ds, side, where, box_format):
 
 
 def _check_angles(ds, side, where):
-    angle = (ds.gt_boxes if side == "gt" else ds.det_boxes)[:, 4]
-    big = int((np.abs(angle) > 2 * np.pi).sum())
-    if len(angle) and big * 2 >= len(angle):
+    boxes = ds.gt_boxes if side == "gt" else ds.det_boxes
+    if not len(boxes):
+        return
+    angle = boxes[:, 4]
+    beyond = np.abs(angle) > 2 * np.pi
+    big = int(beyond.sum())
+    if big * 2 >= len(angle):
         what = "ground-truth" if side == "gt" else "detection"
         _warn(f"{where}: {big} of {len(angle)} {what} rotated boxes have an angle beyond 2 pi "
-              f"(e.g. {float(angle[np.argmax(np.abs(angle) > 2 * np.pi)])!r}): angles look like "
+              f"(e.g. {float(angle[np.argmax(beyond)])!r}): angles look like "
               "degrees, but rotated boxes take radians (convert them with numpy.deg2rad)")
 
 
