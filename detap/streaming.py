@@ -158,9 +158,10 @@ class Evaluator:
             box_format = getattr(self, "box_format", None) or "xyxy"
         check_box_format(box_format)
         check_box_kind(box_kind(box_format), self.protocol)
-        if box_format == "obb" and self.iou_type != "bbox":
+        iou_type = getattr(self, "iou_type", "bbox")   # (evaluators pickled before it)
+        if box_format == "obb" and iou_type != "bbox":
             raise DetapInputError(f"rotated boxes (box_format 'obb') are compared by their rotated "
-                                  f"IoU, not by iou_type={self.iou_type!r}")
+                                  f"IoU, not by iou_type={iou_type!r}")
         return box_format
 
     def _same_box_kind(self, kind, whose):
@@ -189,11 +190,13 @@ class Evaluator:
         if other._key() != self._key():
             raise DetapInputError(f"cannot merge an Evaluator{other._key()} into an "
                                   f"Evaluator{self._key()} (protocol, iou, iou_type)")
-        self._check_id_kind(getattr(other, "_id_kind", None))
-        self._same_box_kind(getattr(other, "_box_kind", None), "the other one has")
         mine, theirs = getattr(self, "_analysis", None), getattr(other, "_analysis", None)
         if (mine is None) != (theirs is None):
             raise DetapInputError("cannot merge an Evaluator with analysis into one without")
+        # (the box kind first: it changes this evaluator only when it is empty,
+        # where the id kind cannot conflict; a refused merge changes nothing)
+        self._same_box_kind(getattr(other, "_box_kind", None), "the other one has")
+        self._check_id_kind(getattr(other, "_id_kind", None))
         if mine is not None:
             mine.merge(theirs)
         for k, v in other._chunks.items():

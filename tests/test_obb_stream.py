@@ -228,3 +228,17 @@ def test_box_kinds_must_fit_the_protocol_and_each_other():
     with pytest.raises(DetapInputError, match="box_format must be one of 'xyxy', 'xywh', 'quad', "
                                               "'obb', got 'rbox'"):
         dd.evaluate(bag, "coco", box_format="rbox")
+
+
+def test_a_refused_merge_changes_nothing():
+    """Merging rotated boxes into an evaluator of axis-aligned boxes is
+    refused, and the refused merge leaves the evaluator as it was (it can
+    still take images of either id kind)."""
+    from detap.errors import DetapInputError
+    boxes = detap.Evaluator("coco", box_format="xyxy")
+    rotated = detap.Evaluator("coco", box_format="obb")
+    rotated.update("img_a", [[5, 5, 4, 2, 0.3]], [0], [[5, 5, 4, 2, 0.3]], [0.9], [0])
+    with pytest.raises(DetapInputError, match="rotated boxes"):
+        boxes.merge(rotated)
+    boxes.update(7, [[0, 0, 4, 4]], [0], [[0, 0, 4, 4]], [0.9], [0])   # an int id: still fine
+    assert boxes.compute().map > 0.99
