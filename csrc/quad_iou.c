@@ -206,7 +206,6 @@ static double faithful_iou(const detap_quad *gt, const detap_quad *det, int64_t 
  *  - terms of the shoelace sum with the origin are +-0, and adding +-0
  *    leaves a sum as it was (up to a zero's sign), so they are skipped. */
 
-static inline int fsame(qpt a, qpt b) { return qsame(a, b); }
 static inline int fzero(qpt a) { return qsig(a.x) == 0 && qsig(a.y) == 0; }
 
 /* lineCross of segment p -> q whose cross values are sp, sq */
@@ -222,7 +221,7 @@ typedef struct { qpt first, prev; int m; double sum; int bad; } facc;
 
 static inline void femit(facc *a, qpt w) {
     if (a->m) {
-        a->bad |= fsame(w, a->prev);
+        a->bad |= qsame(w, a->prev);
         a->sum += a->prev.x * w.y - a->prev.y * w.x;
     } else {
         a->first = w;
@@ -259,7 +258,7 @@ static double ftri(qpt a, qpt b, const fline *l, int *bad) {
         qpt X = fcross(a, b, ca, cb);
         if (sa < 0) A = X; else B = X;
     }
-    *bad |= !sa | !sb | fzero(A) | fsame(B, A) | fzero(B);
+    *bad |= !sa | !sb | fzero(A) | qsame(B, A) | fzero(B);
     /* cut by c -> d of [o, A, B] */
     qpt z = {0., 0.}, Q[7]; /* up to 6 points, and a copy of one */
     double kz = l->kz, kA = fk(l, A), kB = fk(l, B);
@@ -271,8 +270,8 @@ static double ftri(qpt a, qpt b, const fline *l, int *bad) {
     if (tA != tB) Q[n++] = fcross(A, B, kA, kB);
     if (tB > 0) Q[n++] = B;
     if (tB != tz) Q[n++] = fcross(B, z, kB, kz);
-    for (int i = 1; i < n; i++) *bad |= fsame(Q[i], Q[i - 1]);
-    if (n > 1) *bad |= fsame(Q[n - 1], Q[0]);
+    for (int i = 1; i < n; i++) *bad |= qsame(Q[i], Q[i - 1]);
+    if (n > 1) *bad |= qsame(Q[n - 1], Q[0]);
     /* cut by d -> o: with the origin first (it lies on the line), the
      * points are the open chain Q[1..n) between its two copies */
     facc acc = {{0., 0.}, {0., 0.}, 0, 0., 0};
@@ -293,7 +292,7 @@ static double ftri(qpt a, qpt b, const fline *l, int *bad) {
             femit(&acc, fcross(Q[i], Q[i + 1], u[i], u[i + 1]));
     }
     if (closed && acc.m > 1) {
-        acc.bad |= fsame(acc.first, acc.prev);
+        acc.bad |= qsame(acc.first, acc.prev);
         acc.sum += acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
     } else if (!closed && acc.m) {
         acc.bad |= fzero(acc.first) | fzero(acc.prev);

@@ -110,11 +110,12 @@ class Batch:
             if bad.any():
                 i = int(np.argwhere(bad)[0][0])
                 raise DetapInputError(f"{name}[{i}] is not finite")
-        xywh = boxes_as(self.gt_boxes, box_format, "xywh")
-        dxywh = boxes_as(self.det_boxes, box_format, "xywh")
         # as the one-shot front ends: pycocotools' rules refuse negative sizes,
         # voc_eval's take degenerate boxes as they come
-        for name, b in (("gt_boxes", xywh), ("det_boxes", dxywh)) if nonneg_sizes else ():
+        for name, boxes in (("gt_boxes", self.gt_boxes), ("det_boxes", self.det_boxes)):
+            if not nonneg_sizes:
+                break
+            b = boxes_as(boxes, box_format, "xywh")
             if len(b) and (b[:, 2:] < 0).any():
                 i = int(np.argwhere((b[:, 2:] < 0).any(1))[0][0])
                 raise DetapInputError(f"{name}[{i}] has a negative width or height")

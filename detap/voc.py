@@ -218,8 +218,9 @@ def _parse_all(annopath, names, reader=VOC_READER, threads=None):
     else:
         from .progress import progress
         classes, rows = {}, []
-        for i, name in enumerate(progress(names, label="parsing annotations")):
-            for cls, bbox, difficult in reader.parse(annopath.format(name)):
+        paths = annotation_paths(annopath, names)[0]   # (formatted for the fingerprint)
+        for i, path in enumerate(progress(paths, label="parsing annotations")):
+            for cls, bbox, difficult in reader.parse(path):
                 rows.append((i, classes.setdefault(cls, len(classes)), bbox, difficult))
         seen = sorted(classes, key=lambda k: classes[k])
         obj_img = np.array([r[0] for r in rows], dtype=np.int64)

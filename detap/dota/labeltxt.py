@@ -140,10 +140,6 @@ def read_all(annopath, names, threads=None):
             cat(difficult, [r[3] for r in rows], np.uint8))
 
 
-def _read_task1(annopath, names, threads=None):
-    return read_all(annopath, names, threads)
-
-
 def _read_task2(annopath, names, threads=None):
     classes, img, cls, quad, difficult = read_all(annopath, names, threads)
     # _task2_box's float(int(v)) on x1, y1, x3, y3: truncation toward zero
@@ -152,6 +148,6 @@ def _read_task2(annopath, names, threads=None):
 
 
 #: labelTxt as quadrilaterals (n, 8), for task 1
-TASK1_READER = AnnotationReader("dota-task1", objects_task1, 8, _read_task1)
+TASK1_READER = AnnotationReader("dota-task1", objects_task1, 8, read_all)
 #: labelTxt as task2's truncated horizontal boxes (n, 4)
 TASK2_READER = AnnotationReader("dota-task2", objects_task2, 4, _read_task2)
