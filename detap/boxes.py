@@ -42,6 +42,16 @@ def obb_size(obb):
     return obb[:, 2], obb[:, 3]
 
 
+def box_size(boxes, fmt, xywh=None):
+    """(w, h) of boxes in box format ``fmt`` as the evaluations size them: a
+    rotated box's own sides (``obb_size``), any other box's axis-aligned
+    extent (``xywh``: that extent when the caller has it already)."""
+    if fmt == "obb":
+        return obb_size(boxes)
+    b = boxes_as(boxes, fmt, "xywh") if xywh is None else xywh
+    return b[:, 2], b[:, 3]
+
+
 def boxes_as(boxes, src, dst):
     """``boxes`` converted from box format ``src`` to ``dst``; the same array
     when they are equal.  An oriented box ("quad", "obb") becomes its

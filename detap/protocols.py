@@ -53,7 +53,7 @@ import numpy as np
 from . import group
 from .coco import Params, engine
 from .coco.arrays import columns_from_arrays
-from .boxes import obb_size
+from .boxes import box_size
 from .coco.summarize import stats_table, summarize
 from .conventions import PRESETS
 from .core import evaluate_class, sort_detections
@@ -112,7 +112,7 @@ def annotation_stats(label, w, h, K):
 
 
 def _annotation_stats(ds):
-    w, h = obb_size(ds.gt_boxes) if ds.box_format == "obb" else ds.gt_as("xywh")[:, 2:].T
+    w, h = box_size(ds.gt_boxes, ds.box_format)
     return annotation_stats(ds.gt_label, w, h, len(ds.classes))
 
 

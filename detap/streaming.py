@@ -49,7 +49,7 @@ import numpy as np
 from .conventions import PRESETS
 from .core import accumulate, match, prepare_gt, sort_detections
 from .errors import DetapInputError
-from .boxes import BOX_WIDTHS, ORIENTED_FORMATS, box_kind, boxes_as, check_box_format, obb_size
+from .boxes import BOX_WIDTHS, ORIENTED_FORMATS, box_kind, box_size, boxes_as, check_box_format
 from .coco import Params, engine
 from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
@@ -312,7 +312,7 @@ class Evaluator:
             self._analysis.add_columns(c.images, c.gt_image, gt_xywh, c.gt_labels, ignore,
                                        c.det_image, boxes_as(c.det_boxes, box_format, "xywh"),
                                        c.det_labels, c.det_scores, self.threads, shapes)
-        w, h = obb_size(c.gt_boxes) if box_format == "obb" else gt_xywh[:, 2:].T
+        w, h = box_size(c.gt_boxes, box_format, gt_xywh)
         self._chunks["gt"].append({"label": c.gt_labels, "img": c.gt_image,
                                    "pos": positions(c.gt_image), "w": w, "h": h})
         if self._raw:  # (oriented boxes stay as they are)
@@ -397,12 +397,12 @@ class Evaluator:
         ng, nd = len(gtb), len(dtb)
         t, sh = self._iou_type(), c.shapes
         # (a rotated box's area is its own w * h, hotcoco's)
-        area = _box_area(c.gt_boxes, c.box_format) if c.gt_area is None else c.gt_area
+        area = _box_area(c.gt_boxes, c.box_format, gtb) if c.gt_area is None else c.gt_area
         if t == "segm" and c.gt_area is None:
             area = sh["gt"].area
         crowd = c.gt_iscrowd.astype(np.uint8)
         ignore = crowd
-        d_area = _box_area(c.det_boxes, c.box_format)
+        d_area = _box_area(c.det_boxes, c.box_format, dtb)
         if t == "segm":
             d_area = sh["dt"].area
         elif t == "keypoints":
@@ -574,10 +574,11 @@ class Evaluator:
         return evaluate(ds, self.protocol, self.iou, threads=self.threads)
 
 
-def _box_area(b, fmt):
-    """w * h of boxes in ``fmt``: a rotated box's own, others' xywh extent."""
+def _box_area(b, fmt, xywh=None):
+    """w * h of boxes in ``fmt`` (``box_size``; ``xywh``: their extent, when
+    the caller has it)."""
     b = np.asarray(b, dtype=np.float64).reshape(-1, BOX_WIDTHS[fmt])
-    w, h = obb_size(b) if fmt == "obb" else boxes_as(b, fmt, "xywh")[:, 2:].T
+    w, h = box_size(b, fmt, xywh)
     with np.errstate(over="ignore", invalid="ignore"):  # (as Dataset.gt_areas)
         return w * h
 

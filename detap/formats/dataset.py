@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..boxes import BOX_WIDTHS, box_kind, boxes_as
+from ..boxes import BOX_WIDTHS, box_kind, box_size, boxes_as
 
 __all__ = ["Dataset", "boxes_as", "rows_by"]
 
@@ -151,9 +151,9 @@ class Dataset:
         extent; a rotated rectangle's own w * h, as hotcoco's)."""
         if self.gt_area is not None:
             return self.gt_area
-        b = self.gt_as("xywh") if self.box_format != "obb" else self.gt_boxes[:, :4]
+        w, h = box_size(self.gt_boxes, self.box_format)
         with np.errstate(over="ignore", invalid="ignore"):  # see boxes_as
-            return b[:, 2] * b[:, 3]
+            return w * h
 
     def reindex(self, images=None, classes=None):
         """The same data with new image and/or class lists (image keys, class
