@@ -88,22 +88,15 @@ static inline void detap_match_det(const detap_match_spec *s, const double *sim,
         }
         double best = sim[0];
         size_t j = 0;
-        if (s->rule == DETAP_RULE_LAST) {
-            /* a NaN best gives way to any number and never replaces one */
-            for (size_t g = 1; g < G; g++) {
-                double v = sim[g];
-                int upd = (v >= best) | (best != best);
-                best = upd ? v : best;
-                j = upd ? g : j;
-            }
-        } else {
-            for (size_t g = 1; g < G; g++) {
-                double v = sim[g];
-                /* once best is NaN nothing replaces it (the first NaN wins) */
-                int upd = !(v <= best) & (best == best);
-                best = upd ? v : best;
-                j = upd ? g : j;
-            }
+        const int last = s->rule == DETAP_RULE_LAST;
+        for (size_t g = 1; g < G; g++) {
+            double v = sim[g];
+            /* VOC: the first maximum, and once best is NaN nothing replaces
+             * it (the first NaN wins); LAST: the last maximum, and a NaN
+             * best gives way to any number and never replaces one */
+            int upd = last ? (v >= best) | (best != best) : !(v <= best) & (best == best);
+            best = upd ? v : best;
+            j = upd ? g : j;
         }
         for (size_t t = 0; t < s->nt; t++) {
             int pass = s->strict ? (best > s->thr[t]) : (best >= s->thr[t]);

@@ -260,19 +260,11 @@ int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const u
     }
     for (size_t k = 0; k < K; k++) {
         size_t b = (size_t)off[k], e = (size_t)off[k + 1], n = 0, T = 0;
-        if (keep) {
-            for (size_t i = b; i < e; i++) {
-                size_t kp = keep[i] != 0;
-                tpos[T] = n;
-                T += kp & (tp[i] != 0);
-                n += kp;
-            }
-        } else {
-            for (size_t i = b; i < e; i++) {
-                tpos[T] = n;
-                T += tp[i] != 0;
-                n++;
-            }
+        for (size_t i = b; i < e; i++) {
+            size_t kp = !keep || keep[i] != 0;
+            tpos[T] = n;
+            T += kp & (tp[i] != 0);
+            n += kp;
         }
         if (count) count[k] = (int64_t)n;
         if (npos[k] == 0) {
@@ -290,14 +282,11 @@ int detap_tide_class_ap(size_t K, const int64_t *off, const uint8_t *tp, const u
             double p = (double)(int64_t)(t + 1) / (double)(int64_t)(tpos[t] + 1);
             env[t] = (t + 1 < T && env[t + 1] > p) ? env[t + 1] : p;
         }
-        double sum = 0, np_ = (double)npos[k];
+        double np_ = (double)npos[k];
+        double sum = T ? env[0] : 0.0;   /* x = 0: the first point */
         size_t t = 0;   /* true positives before the sample point */
-        for (int x = 0; x <= 100; x++) {
+        for (int x = 1; x <= 100; x++) {
             double r = (double)x / 100;
-            if (x == 0) {
-                sum += n ? (T ? env[0] : 0.0) : 0.0;
-                continue;
-            }
             while (t < T && (double)(int64_t)(t + 1) / np_ < r) t++;
             /* recall reaches r at the (t+1)-th true positive, if any */
             sum += t < T ? env[t] : 0.0;
