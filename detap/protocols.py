@@ -193,8 +193,9 @@ def evaluate(dataset, protocol="voc", iou=0.5, *, threads=None, ap=None):
     return _evaluate_voc_family(dataset, protocol, iou, threads, ap)
 
 
-_KIND_NAMES = {"box": "axis-aligned boxes", "quad": "oriented boxes (quadrilaterals)",
-               "obb": "rotated boxes (cx, cy, w, h, angle)"}
+#: what each box kind is called in messages
+KIND_NAMES = {"box": "axis-aligned boxes", "quad": "oriented boxes (quadrilaterals)",
+              "obb": "rotated boxes (cx, cy, w, h, angle)"}
 
 
 def check_box_kind(kind, protocol):
@@ -203,10 +204,10 @@ def check_box_kind(kind, protocol):
     if protocol in KIND_PROTOCOLS[kind]:
         return
     takes = [k for k, ps in KIND_PROTOCOLS.items() if protocol in ps]
-    raise DetapInputError(f"{_KIND_NAMES[kind]} are evaluated by the "
+    raise DetapInputError(f"{KIND_NAMES[kind]} are evaluated by the "
                           f"{', '.join(KIND_PROTOCOLS[kind])} protocol"
                           f"{'s' if len(KIND_PROTOCOLS[kind]) > 1 else ''}, not {protocol!r}"
-                          + (f" (which evaluates {_KIND_NAMES[takes[0]]})" if takes else ""))
+                          + (f" (which evaluates {KIND_NAMES[takes[0]]})" if takes else ""))
 
 
 def evaluate_all(dataset, iou=0.5, *, threads=None, protocols=None):

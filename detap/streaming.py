@@ -55,7 +55,7 @@ from .coco.columns import Columns as CocoColumns, keypoints_box
 from .coco.labels import packed_shape
 from .coco.obb import check_obb
 from .coco.summarize import stats_table, summarize
-from .protocols import (ALL_PROTOCOLS, KIND_PROTOCOLS, MEAN_RULE, annotation_stats,
+from .protocols import (ALL_PROTOCOLS, KIND_NAMES, KIND_PROTOCOLS, MEAN_RULE, annotation_stats,
                         check_box_kind, check_iou, class_report, coco_result, convention_dict,
                         iou_index, mean_ap, reported_iou_index)
 from .result import EvalResult
@@ -167,10 +167,8 @@ class Evaluator:
     def _same_box_kind(self, kind, whose):
         have = getattr(self, "_box_kind", None)
         if kind is not None and have not in (None, kind):
-            names = {"box": "axis-aligned boxes", "quad": "quadrilaterals",
-                     "obb": "rotated boxes (cx, cy, w, h, angle)"}
-            raise DetapInputError(f"this {self.protocol} Evaluator compares {names[have]}; "
-                                  f"{whose} {names[kind]}")
+            raise DetapInputError(f"this {self.protocol} Evaluator compares {KIND_NAMES[have]}; "
+                                  f"{whose} {KIND_NAMES[kind]}")
         self._box_kind = have or kind
 
     def _key(self):
