@@ -11,7 +11,6 @@
 static inline int lt_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1f);
 }
-static inline int lt_eol(char c) { return c == '\n' || c == '\r'; }
 
 long detap_labeltxt_parse(const char *buf, size_t len, double *quad, size_t *cls_at,
                           size_t *cls_len, uint8_t *difficult, size_t cap) {
@@ -21,9 +20,7 @@ long detap_labeltxt_parse(const char *buf, size_t len, double *quad, size_t *cls
     size_t n = 0;
     while (i < len) {
         size_t s = i;
-        while (i < len && !lt_eol(buf[i])) i++;
-        size_t e = i; /* the line is [s, e); \r\n, \n and \r end it (universal newlines) */
-        if (i < len) i += (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n') ? 2 : 1;
+        size_t e = detap_line_end(buf, len, s, &i); /* the line is [s, e) */
         size_t ts[10], te[10];
         int nt = 0;
         for (size_t k = s; k < e;) {

@@ -183,10 +183,8 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, 
                 else s = t;
             }
         }
-        /* the line ends at the first \n or \r; \r\n counts as one break */
-        while (s < e && !is_eol(*s)) s++;
-        size_t end = (size_t)(s - buf), next = end;
-        if (next < p->len) next += (buf[next] == '\r' && next + 1 < p->len && buf[next + 1] == '\n') ? 2 : 1;
+        size_t next;   /* where the next line starts */
+        detap_line_end(buf, p->len, (size_t)(s - buf), &next);
         p->line_start = p->pos;
         p->line_end = next;
         p->bad_line_no = p->line_no;

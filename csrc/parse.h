@@ -43,6 +43,15 @@ typedef struct {
     size_t bad_line_no;
 } detap_det_parser;
 
+/* The line of buf[0..len) that starts at i ends at the returned index (its
+ * first \n or \r, or len); the next line starts at *next (\r\n, \n and a
+ * lone \r each end a line, as Python's universal newlines). */
+static inline size_t detap_line_end(const char *buf, size_t len, size_t i, size_t *next) {
+    while (i < len && buf[i] != '\n' && buf[i] != '\r') i++;
+    *next = i < len ? i + ((buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n') ? 2 : 1) : i;
+    return i;
+}
+
 /* Upper bound on the number of lines in buf. */
 size_t detap_count_lines(const char *buf, size_t len);
 
