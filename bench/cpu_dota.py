@@ -54,7 +54,8 @@ def main(argv=None):
             return detap.dota.voc_eval(detpath, annopath, imageset, CLS)
 
         def read_labeltxt():
-            detap.voc._memo.clear()  # (a fresh process's first call)
+            detap.voc._memo.clear()  # (a fresh process's first call:
+            detap.voc._path_memo.clear()  # no parsed sets, no formatted paths)
             return detap.dota.load_annotations(annopath, names)
 
         def f():
