@@ -104,6 +104,19 @@ def test_summary_line_counts_what_was_read(tmp_path):
     assert f"(5 images, {len(gt['annotations'])} GT, {len(res)} detections, coco format" in text
 
 
+def test_mask_results_read_as_boxes_say_which_iou_type(tmp_path, capsys):
+    """Mask results given without --iou-type: an error naming the option
+    that evaluates them, not a box mAP."""
+    gt, res = make_segm(33, "rle", n_images=4)
+    for r in res:
+        r.pop("bbox", None)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    code, _ = run(["eval", "--gt", str(tmp_path / "gt.json"), "--dt", str(tmp_path / "res.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--iou-type segm" in err, err
+
+
 def test_reports_say_what_was_compared(tmp_path):
     gt, res = make_segm(31, "rle", n_images=6)
     (tmp_path / "gt.json").write_text(json.dumps(gt))

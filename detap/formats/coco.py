@@ -164,9 +164,10 @@ def _results(coco, dt, img_ids, cat_ids, obb=False):
         # their boxes are derived from the masks or keypoints: evaluating
         # those would print a plausible, wrong number
         kind = "segmentation masks" if cols.masks is not None else "keypoints"
-        raise DetapInputError(f"these results hold {kind} without boxes; detap eval evaluates "
-                              "box results ('bbox') for now: use detap.coco.COCOeval(gt, dt, "
-                              f"'{'segm' if cols.masks is not None else 'keypoints'}')", dt)
+        t = "segm" if cols.masks is not None else "keypoints"
+        raise DetapInputError(f"these results hold {kind} without boxes, which a box evaluation "
+                              f"would score wrongly: evaluate them with detap eval --iou-type {t} "
+                              f"(or detap.coco.COCOeval(gt, dt, '{t}'))", dt)
     where = f"{dt} results"
     check_negative_size(cols.obb[:, :4] if obb else cols.bbox,
                         os.fspath(dt) if source is dt else f"{dt} annotations")
