@@ -1,6 +1,7 @@
 /* RLE queries, encoding, merging and the compressed string form; the
  * polygon rasteriser is in polygon.c.  Arithmetic on counts is uint32
  * throughout, as in pycocotools, so that wrap-around gives its values. */
+#include <stdlib.h>
 #include <string.h>
 #include "mask.h"
 #include "iou.h"
@@ -142,30 +143,87 @@ static void overlap(const detap_rle *dt, const detap_rle *gt, uint32_t *inter, u
     *uni = u;
 }
 
-double detap_rle_iou_pair(const detap_rle *dt, const double dbb[4],
-                          const detap_rle *gt, const double gbb[4], int crowd) {
-    /* the box IoU decides which pairs are walked (pycocotools computes it
-     * first and keeps it where it is not positive) */
-    double o = detap_iou_coco_pair(dbb, detap_area_coco(dbb), gbb, detap_area_coco(gbb), crowd);
-    if (!(o > 0)) return o;
+double detap_rle_box_gate(const double dbb[4], const double gbb[4], int crowd) {
+    /* pycocotools computes the box IoU first and keeps it where it is not
+     * positive */
+    return detap_iou_coco_pair(dbb, detap_area_coco(dbb), gbb, detap_area_coco(gbb), crowd);
+}
+
+void detap_rle_facts_of(const detap_rle *r, detap_rle_facts *f) {
+    uint64_t sum = r->m ? r->cnts[0] : 0, area = 0;
+    int plain = 1;
+    for (size_t j = 1; j < r->m; j++) {
+        uint32_t c = r->cnts[j];
+        plain &= c > 0;
+        sum += c;
+        if (j & 1) area += c;
+    }
+    uint64_t n = (uint64_t)r->h * r->w;
+    f->area = area;
+    f->plain = plain && sum == n && n < ((uint64_t)1 << 31);
+}
+
+/* The pixels two plain RLEs of one size both cover: a merge of their
+ * 1-runs as intervals [start, end), which ends when either has none left. */
+static uint32_t plain_intersection(const detap_rle *a, const detap_rle *b) {
+    const uint32_t *A = a->cnts, *B = b->cnts;
+    size_t ma = a->m, mb = b->m, i = 1, k = 1;
+    uint64_t as = ma ? A[0] : 0, bs = mb ? B[0] : 0, inter = 0;
+    while (i < ma && k < mb) {
+        uint64_t ae = as + A[i], be = bs + B[k];
+        uint64_t lo = as > bs ? as : bs, hi = ae < be ? ae : be;
+        if (hi > lo) inter += hi - lo;
+        if (ae <= be) {
+            as = ae + (i + 1 < ma ? A[i + 1] : 0);
+            i += 2;
+        } else {
+            bs = be + (k + 1 < mb ? B[k + 1] : 0);
+            k += 2;
+        }
+    }
+    return (uint32_t)inter;
+}
+
+double detap_rle_iou_runs(const detap_rle *dt, const detap_rle *gt, int crowd,
+                          const detap_rle_facts *fd, const detap_rle_facts *fg) {
     if (dt->h != gt->h || dt->w != gt->w) return -1;
     uint32_t i, u;
-    overlap(dt, gt, &i, &u);
+    if (fd && fg && fd->plain && fg->plain) {
+        i = plain_intersection(dt, gt);
+        u = (uint32_t)(fd->area + fg->area - i);
+    } else {
+        overlap(dt, gt, &i, &u);
+    }
     if (i == 0)
         u = 1;
     else if (crowd)
-        u = (uint32_t)detap_rle_area(dt);
+        u = (uint32_t)(fd ? fd->area : detap_rle_area(dt));
     return (double)i / (double)u;
+}
+
+double detap_rle_iou_pair(const detap_rle *dt, const double dbb[4],
+                          const detap_rle *gt, const double gbb[4], int crowd) {
+    double o = detap_rle_box_gate(dbb, gbb, crowd);
+    return o > 0 ? detap_rle_iou_runs(dt, gt, crowd, NULL, NULL) : o;
 }
 
 void detap_rle_iou(const detap_rle *dt, const double *dbb, size_t m,
                    const detap_rle *gt, const double *gbb, size_t n,
                    const uint8_t *crowd, double *o) {
+    /* each RLE's facts once (without memory, the general walk) */
+    detap_rle_facts *f = malloc((m + n) * sizeof *f + 1);
+    if (f)
+        for (size_t j = 0; j < m + n; j++) detap_rle_facts_of(j < m ? dt + j : gt + (j - m), f + j);
     for (size_t g = 0; g < n; g++) {
         int c = crowd != NULL && crowd[g];
-        for (size_t d = 0; d < m; d++)
-            o[g * m + d] = detap_rle_iou_pair(dt + d, dbb + 4 * d, gt + g, gbb + 4 * g, c);
+        for (size_t d = 0; d < m; d++) {
+            double v = detap_rle_box_gate(dbb + 4 * d, gbb + 4 * g, c);
+            if (v > 0)
+                v = detap_rle_iou_runs(dt + d, gt + g, c, f ? f + d : NULL, f ? f + m + g : NULL);
+            o[g * m + d] = v;
+        }
     }
+    free(f);
 }
 
 void detap_box_iou(const double *dt, size_t m, const double *gt, size_t n,

@@ -41,6 +41,25 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]);
  * value truncated to uint32. */
 uint64_t detap_rle_area(const detap_rle *r);
 
+/* What the IoU needs to know of one RLE, found in one pass over its
+ * counts: its area (detap_rle_area) and whether it is plain: every count
+ * after the first positive, their sum h * w, and h * w < 2^31.  On two
+ * plain RLEs of one size pycocotools' walk over every run computes the
+ * exact intersection and union (it stops at the end, and nothing wraps),
+ * so the IoU can walk the 1-runs alone and stop when either is used up. */
+typedef struct { uint64_t area; int plain; } detap_rle_facts;
+void detap_rle_facts_of(const detap_rle *r, detap_rle_facts *f);
+
+/* The two halves of detap_rle_iou_pair, for callers that decode an RLE
+ * only when one of its pairs needs it.  detap_rle_box_gate: the box IoU of
+ * the toBbox boxes (pycocotools' prefilter; the pair's result when it is
+ * not positive).  detap_rle_iou_runs: the result when it is (-1 for
+ * different sizes, else intersection / union on the runs); fd / fg: the
+ * two RLEs' facts, or NULL (then the general walk). */
+double detap_rle_box_gate(const double dbb[4], const double gbb[4], int crowd);
+double detap_rle_iou_runs(const detap_rle *dt, const detap_rle *gt, int crowd,
+                          const detap_rle_facts *fd, const detap_rle_facts *fg);
+
 /* pycocotools' iou() for one (detection, GT) pair, given both RLEs' toBbox
  * boxes: 0 when the boxes do not overlap (its bbox prefilter), -1 when the
  * sizes differ, else intersection / union on the runs (union = detection

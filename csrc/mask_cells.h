@@ -5,10 +5,11 @@
  * decoded in one flat array, or, for detections read from a results file,
  * kept as their compressed string (pycocotools' LEB128-like form, without
  * JSON escapes) and decoded when their cell is compared: a detection
- * belongs to one cell, so each string is decoded once, into a buffer that
- * stays in cache, and hundreds of megabytes of counts are never held.  Its
- * toBbox box is precomputed once per annotation (the IoU's prefilter reads
- * it for every pair).
+ * belongs to one cell, so each string is decoded at most once, into a
+ * buffer that stays in cache, and hundreds of megabytes of counts are never
+ * held.  Its toBbox box is precomputed once per annotation: the IoU's
+ * prefilter reads it for every pair, and a string is decoded only when one
+ * of its pairs passes it (most detections overlap no GT of their cell).
  */
 #ifndef DETAP_MASK_CELLS_H
 #define DETAP_MASK_CELLS_H

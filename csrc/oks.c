@@ -5,52 +5,99 @@
 
 static double max0(double v) {
     /* np.max((0, v)): NaN propagates (keypoints are checked finite) */
-    return v != v ? v : (v > 0. ? v : 0.);
+    return (v > 0. || v != v) ? v : 0.;
 }
+
+double detap_oks_far_e(double lo) {
+    if (!(lo > 0)) return 0;
+    return -log(lo) + 1e-3 > 0 ? -log(lo) + 1e-3 : 1e-3;
+}
+
+#define FAR ((size_t)-1) /* a pair left out under far_e */
 
 int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                        size_t G, double *out) {
     const detap_oks_ctx *k = ctx;
     size_t K = k->K;
     if (D == 0 || G == 0) return DETAP_OK;
-    double *e = malloc((2 * K + 1) * sizeof *e);
-    if (!e) return DETAP_ENOMEM;
-    double *ex = e + K;
+    /* one GT's pairs at a time: their e values back to back (nd[d] each,
+     * or FAR), then one exp call over all of them */
+    double *e = malloc((2 * D * K + 2 * K + 1) * sizeof *e);
+    size_t *nd = malloc((D + K) * sizeof *nd);
+    if (!e || !nd) {
+        free(e);
+        free(nd);
+        return DETAP_ENOMEM;
+    }
+    double *ex = e + D * K, *far = ex + D * K, *den = far + K;
+    size_t *use = nd + D; /* the points a GT's OKS is taken over */
     const double eps = 2.220446049250313e-16; /* np.spacing(1) */
+    const double far_e = k->far_e;
     for (size_t g = 0; g < G; g++) {
         const double *gk = k->gt_kpts + 3 * K * (size_t)grow[g];
         const double *bb = k->gt_boxes + 4 * (size_t)grow[g];
         double scale = k->gt_area[grow[g]] + eps;
-        size_t labelled = 0;
-        for (size_t j = 0; j < K; j++) labelled += gk[3 * j + 2] > 0;
+        size_t nu = 0;
+        for (size_t j = 0; j < K; j++)
+            if (gk[3 * j + 2] > 0) use[nu++] = j;
+        int labelled = nu > 0;
+        if (!labelled)
+            for (size_t j = 0; j < K; j++) use[nu++] = j;
         double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
         double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
+        /* far[u]: a squared distance above it makes e > far_e (up to a few
+         * ulps, far inside far_e's margin); without one (a sigma or area
+         * that is not positive and finite) no pair of this GT is far */
+        int test = far_e > 0 && nu > 0;
+        for (size_t u = 0; u < nu; u++) {
+            far[u] = far_e * k->vars[use[u]] * scale * 2;
+            test &= far[u] > 0 && far[u] < INFINITY;
+            den[u] = k->vars[use[u]];
+        }
+        size_t used = 0;
         for (size_t d = 0; d < D; d++) {
             const double *dk = k->dt_kpts + 3 * K * (size_t)drow[d];
-            size_t n = 0;
-            for (size_t j = 0; j < K; j++) {
+            double *ed = e + used;
+            int near = !test;
+            for (size_t u = 0; u < nu; u++) {
+                size_t j = use[u];
                 double dx, dy;
                 if (labelled) {
-                    if (!(gk[3 * j + 2] > 0)) continue;
                     dx = dk[3 * j] - gk[3 * j];
                     dy = dk[3 * j + 1] - gk[3 * j + 1];
                 } else {
                     dx = max0(x0 - dk[3 * j]) + max0(dk[3 * j] - x1);
                     dy = max0(y0 - dk[3 * j + 1]) + max0(dk[3 * j + 1] - y1);
                 }
-                /* pycocotools negates e before exp: -(a / b) == (-a) / b */
-                e[n++] = -((dx * dx + dy * dy) / k->vars[j] / scale / 2);
+                double d2 = dx * dx + dy * dy;
+                near |= !(d2 > far[u]); /* (NaN: near) */
+                ed[u] = d2;
             }
-            if (k->exp_fn) {
-                char *args[2] = {(char *)e, (char *)ex};
-                intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
-                k->exp_fn(args, dims, steps, k->exp_data);
-            } else {
-                for (size_t j = 0; j < n; j++) ex[j] = exp(e[j]);
+            if (!near) {
+                nd[d] = FAR;
+                out[d * G + g] = 0;
+                continue;
             }
-            out[d * G + g] = detap_pairwise_sum(ex, n) / (double)n;
+            /* pycocotools negates e before exp: -(a / b) == (-a) / b */
+            for (size_t u = 0; u < nu; u++) ed[u] = -(ed[u] / den[u] / scale / 2);
+            nd[d] = nu;
+            used += nu;
+        }
+        if (k->exp_fn) {
+            char *args[2] = {(char *)e, (char *)ex};
+            intptr_t dims[1] = {(intptr_t)used}, steps[2] = {sizeof(double), sizeof(double)};
+            if (used) k->exp_fn(args, dims, steps, k->exp_data);
+        } else {
+            for (size_t j = 0; j < used; j++) ex[j] = exp(e[j]);
+        }
+        size_t at = 0;
+        for (size_t d = 0; d < D; d++) {
+            if (nd[d] == FAR) continue;
+            out[d * G + g] = detap_pairwise_sum(ex + at, nd[d]) / (double)nd[d];
+            at += nd[d];
         }
     }
     free(e);
+    free(nd);
     return DETAP_OK;
 }

@@ -15,7 +15,9 @@
  * in pycocotools' operation order; the sum is numpy's pairwise summation
  * (np.sum, accumulate.h), and exp is numpy's own exp loop when the caller passes it
  * (numpy's SIMD exp is not the C library's: they differ in the last bit for
- * a few inputs in a thousand on CPUs with AVX-512).
+ * a few inputs in a thousand on CPUs with AVX-512).  The exps of one GT's
+ * pairs go through that loop in one call: numpy's SIMD loops give each
+ * element the same bits whatever the array's length.
  */
 #ifndef DETAP_OKS_H
 #define DETAP_OKS_H
@@ -35,7 +37,18 @@ typedef struct {
     const double *gt_area;           /* the GT annotation's "area" */
     detap_vec_fn exp_fn;             /* numpy's float64 exp loop; NULL: the C library's */
     void *exp_data;
+    /* For matching only (0: off; every value exact): a pair whose every
+     * e = (dx^2 + dy^2) / var / (area + eps) / 2 exceeds far_e has an OKS
+     * certainly below the lowest threshold a match needs, and gets 0 in
+     * place of its value (no exp is taken).  detap_oks_far_e gives it. */
+    double far_e;
 } detap_oks_ctx;
+
+/* far_e for matching at the starting values `lo` (pycocotools' min(t,
+ * 1 - 1e-10) over the thresholds): OKS <= exp(-min e), so every e above
+ * -log(lo) + 1e-3 puts the OKS below lo by a factor e^-0.001, far beyond
+ * rounding.  0 (off) when lo is not positive or is NaN. */
+double detap_oks_far_e(double lo);
 
 /* The cell similarity (coco_eval.h's detap_cell_sim_fn) for keypoints:
  * out[d * G + g] = OKS of detection row drow[d] against GT row grow[g].

@@ -95,57 +95,41 @@ static int edge_along_x(toggles *tg, int64_t xs, int64_t ys, int64_t ye, int64_t
     return DETAP_OK;
 }
 
-/* The first t in [lo, hi] at which the fine x of an edge stepped along y,
- * on_edge(xs, s, t), has reached `bound` in the edge's direction (>= when
- * x increases, <= when it decreases); hi + 1 if none.  That x is monotone
- * in t (each floating-point step is), so a binary search finds it. */
-static int64_t first_reaching(int64_t xs, double s, int64_t bound, int64_t lo, int64_t hi) {
-    int up = s > 0;
-    while (lo <= hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int64_t u = on_edge(xs, s, mid);
-        if (up ? u >= bound : u <= bound)
-            hi = mid - 1;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
+/* Whether the fine x u has passed `bound` in an edge's direction (>= when
+ * x increases, <= when it decreases). */
+static inline int reached(int up, int64_t u, int64_t bound) { return up ? u >= bound : u <= bound; }
 
 /* An edge stepped along y, from its lower end (xs, ys), dy > |xe - xs|
- * steps: point t is (on_edge(xs, s, t), ys + t).  x changes at most once
- * per step, often far less, so the walk jumps from one change of x to the
- * next (doubling steps, then a binary search), within the stretch where x
- * is near the mask's columns.  pycocotools generates the points from the
- * original start, so a flipped edge's pairs come in the other order (it
- * would matter only if x could jump by 2 in a step). */
+ * steps: point t is (on_edge(xs, s, t), ys + t).  |s| < 1, so x moves by
+ * at most one fine unit a step, monotonically: a pair crosses a column's
+ * centre (fine x 5X + 2 to 5X + 3) at the one step where x passes it.  So
+ * each column between the ends is visited once: the step is estimated
+ * from the line and corrected on on_edge itself (exact, as x is monotone
+ * in t).  pycocotools generates the points from the original start, so a
+ * flipped edge's pair comes in the other order (crossing() takes both). */
 static int edge_along_y(toggles *tg, int64_t xs, int64_t xe, int64_t ys, int64_t dy, int flip) {
     if (xe == xs) return DETAP_OK; /* x never changes */
     int up = xe > xs;
-    int64_t lo = -1, hi = FINE * tg->cmax + 6; /* x of every pair that may count, and a margin */
     double s = (double)(xe - xs) / (double)dy;
-    int64_t t = first_reaching(xs, s, up ? lo : hi, 0, dy) - 1;
-    int64_t end = first_reaching(xs, s, up ? hi : lo, 0, dy);
-    if (t < 0) t = 0;
-    if (end > dy) end = dy;
-    int64_t u0 = on_edge(xs, s, t);
-    while (t < end) {
-        int64_t step = 1, u1 = u0, next;
-        while (t + step <= end && (u1 = on_edge(xs, s, t + step)) == u0) step *= 2;
-        int64_t bound = up ? u0 + 1 : u0 - 1;
-        if (t + step <= end) { /* x changed by t + step: find the first change */
-            next = first_reaching(xs, s, bound, t + step / 2 + 1, t + step - 1);
-            if (next < t + step) u1 = on_edge(xs, s, next);
-        } else {
-            next = first_reaching(xs, s, bound, t + step / 2 + 1, end);
-            if (next > end) break;
-            u1 = on_edge(xs, s, next);
-        }
-        int rc = flip ? crossing(tg, u1, ys + next, u0, ys + next - 1)
-                      : crossing(tg, u0, ys + next - 1, u1, ys + next);
+    int64_t u_first = on_edge(xs, s, 0), u_last = on_edge(xs, s, dy);
+    int64_t ulo = up ? u_first : u_last, uhi = up ? u_last : u_first;
+    /* columns X whose centre pair (5X + 2, 5X + 3) lies within [ulo, uhi] */
+    int64_t X0 = ulo <= 2 ? 0 : (ulo - 2 + FINE - 1) / FINE;
+    int64_t X1 = uhi < 3 ? -1 : (uhi - 3) / FINE;
+    if (X1 > tg->cmax) X1 = tg->cmax;
+    for (int64_t k = 0; k <= X1 - X0; k++) {
+        int64_t X = up ? X0 + k : X1 - k;
+        /* the first step t at which x has passed the centre */
+        int64_t bound = up ? FINE * X + 3 : FINE * X + 2;
+        double est = ((double)bound + (up ? -.5 : .5) - (double)xs) / s;
+        int64_t t = est <= 1 ? 1 : est >= (double)dy ? dy : (int64_t)est;
+        while (t > 1 && reached(up, on_edge(xs, s, t - 1), bound)) t--;
+        while (t < dy && !reached(up, on_edge(xs, s, t), bound)) t++;
+        int64_t u0 = on_edge(xs, s, t - 1), u1 = on_edge(xs, s, t);
+        if (reached(up, u0, bound) || !reached(up, u1, bound)) continue; /* (cannot happen) */
+        int rc = flip ? crossing(tg, u1, ys + t, u0, ys + t - 1)
+                      : crossing(tg, u0, ys + t - 1, u1, ys + t);
         if (rc != DETAP_OK) return rc;
-        t = next;
-        u0 = u1;
     }
     return DETAP_OK;
 }
@@ -209,18 +193,8 @@ static size_t toggles_to_counts(uint32_t *a, size_t k) {
 }
 
 /* Ascending sort of a[0 .. n) using tmp[0 .. n): LSD radix sort, a byte a
- * pass, skipping bytes on which all values agree (a toggle's high bytes
- * mostly do); insertion sort when n is small. */
-static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
-    if (n < 64) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t v = a[i];
-            size_t j = i;
-            for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
-            a[j] = v;
-        }
-        return;
-    }
+ * pass, skipping bytes on which all values agree. */
+static void radix_u32(uint32_t *a, uint32_t *tmp, size_t n) {
     size_t count[4][256] = {{0}};
     for (size_t i = 0; i < n; i++)
         for (int b = 0; b < 4; b++) count[b][(a[i] >> (8 * b)) & 0xff]++;
@@ -240,6 +214,56 @@ static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
         dst = t;
     }
     if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+static void insertion_u32(uint32_t *a, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+#define BUCKET_MAX 32 /* a fuller bucket: the radix sort instead */
+#define BUCKET_BITS 12 /* at most 4096 buckets (16 KiB of counts on the stack) */
+
+/* Ascending sort of a[0 .. n) using tmp[0 .. n).  A polygon's toggles
+ * spread over its columns, a few per column, so one counting pass into
+ * about n buckets of the value range and an insertion sort per bucket
+ * beat a radix sort's passes; crowded buckets fall back to it. */
+static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
+    if (n < 64) {
+        insertion_u32(a, n);
+        return;
+    }
+    uint32_t lo = a[0], hi = a[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
+    }
+    unsigned shift = 0, nb_bits = 0;
+    while (((size_t)1 << nb_bits) < n && nb_bits < BUCKET_BITS) nb_bits++;
+    while (((uint64_t)(hi - lo) >> shift) >= ((uint64_t)1 << nb_bits)) shift++;
+    size_t nb = ((size_t)(hi - lo) >> shift) + 1;
+    uint32_t count[((size_t)1 << BUCKET_BITS) + 1];
+    memset(count, 0, (nb + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++) count[((a[i] - lo) >> shift) + 1]++;
+    for (size_t k = 1; k <= nb; k++) {
+        if (count[k] > BUCKET_MAX) {
+            radix_u32(a, tmp, n);
+            return;
+        }
+        count[k] += count[k - 1];
+    }
+    for (size_t i = 0; i < n; i++) tmp[count[(a[i] - lo) >> shift]++] = a[i];
+    /* count[k] is now bucket k's end */
+    size_t start = 0;
+    for (size_t k = 0; k < nb; k++) {
+        insertion_u32(tmp + start, count[k] - start);
+        start = count[k];
+    }
+    memcpy(a, tmp, n * sizeof *a);
 }
 
 int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,

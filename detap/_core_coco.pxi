@@ -28,6 +28,16 @@ cdef int _numpy_exp_loop() except -1:
     raise RuntimeError("numpy's exp has no float64 loop")
 
 
+cdef bint _holds_nan(const double[::1] v) noexcept:
+    """Whether v holds a NaN (np.isnan(v).any() without its bool array)."""
+    cdef Py_ssize_t i, n = v.shape[0]
+    cdef bint bad = False
+    with nogil:
+        for i in range(n):
+            bad |= v[i] != v[i]
+    return bad
+
+
 cdef class _CellSim:
     """The similarity function of a COCO evaluation and its context, with
     the arrays it points into kept alive: box IoU (fn NULL: the driver's
@@ -65,7 +75,7 @@ cdef class _CellSim:
                              f"{gk.shape} (GT) and {dk.shape} (detections)")
         gb = np.ascontiguousarray(gt_boxes, dtype=np.float64).reshape(ng, 4)
         garea = np.ascontiguousarray(gt_area, dtype=np.float64).reshape(ng)
-        if np.isnan(gk).any() or np.isnan(dk).any():
+        if _holds_nan(gk.reshape(-1)) or _holds_nan(dk.reshape(-1)):
             raise ValueError("keypoints must not hold NaN")
         self.keep = [var, gk, dk, gb, garea]
         self.oks.gt_kpts = <const double *>cnp.PyArray_DATA(gk)
@@ -76,8 +86,22 @@ cdef class _CellSim:
         self.oks.gt_area = <const double *>cnp.PyArray_DATA(garea)
         self.oks.exp_fn = _np_exp_fn
         self.oks.exp_data = _np_exp_data
+        self.oks.far_e = 0  # every value exact (for_matching may turn this on)
         self.fn = detap_coco_oks_sim
         self.ctx = &self.oks
+
+    cdef void for_matching(self, const double *thr, Py_ssize_t T):
+        """The similarity only feeds matching at these IoU thresholds: values
+        that certainly miss them all need not be exact (oks.h's far_e)."""
+        cdef double lo = INFINITY, v
+        cdef Py_ssize_t t
+        for t in range(T):
+            v = 1 - 1e-10 if 1 - 1e-10 < thr[t] else thr[t]  # match.h's start (NaN stays)
+            if v != v:
+                return
+            lo = v if v < lo else lo
+        if T and self.fn == detap_coco_oks_sim:
+            self.oks.far_e = detap_oks_far_e(lo)
 
     def _masks(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, masks):
         """masks = ((counts, off, hw, bbox) of the GT, the same of the
@@ -437,6 +461,7 @@ def coco_evaluate(gt_off, gt_row, gt_boxes, gt_area, gt_crowd, gt_ignore, gt_id_
     inp.sim = NULL  # pycocotools' bbox IoU
     inp.sim_ctx = NULL
     cdef _CellSim sim = _CellSim(ng, nd, gb[1], ga, gc[1], kpts, masks, obb)
+    sim.for_matching(inp.iou_thrs, T)  # (its values are never returned)
     if sim.fn != NULL:
         inp.sim = sim.fn
         inp.sim_ctx = sim.ctx

@@ -94,6 +94,24 @@ def test_random_keypoints_equal_pycocotools(seed, ties, with_bbox):
     assert_same(*run_pair(gt, res))
 
 
+THRESHOLD_SETS = [np.array([.05, .5]), np.array([.001]), np.array([0., .3]), np.array([.97, 1.]),
+                  np.array([-.2, .9])]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 32 - 1), thrs=st.sampled_from(range(len(THRESHOLD_SETS))))
+def test_far_pairs_never_change_matching(seed, thrs):
+    """Matching skips the exp of pairs whose every point is so far that the
+    OKS is certainly below the lowest threshold (oks.h's far_e): with low,
+    zero, negative and near-1 thresholds the evalImgs records, the
+    stats and every computeOks value stay pycocotools'."""
+    gt, res = make_keypoints(seed, max_people=6, dets_per_gt=3)
+
+    def setup(p):
+        p.iouThrs = THRESHOLD_SETS[thrs]
+    assert_same(*run_pair(gt, res, setup))
+
+
 def test_many_detections_per_image_cut_at_20():
     gt, res = make_keypoints(7, n_images=3, max_people=20, dets_per_gt=6)
     assert max(sum(r["image_id"] == i for r in res) for i in (1, 2, 3)) > 20

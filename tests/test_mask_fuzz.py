@@ -75,6 +75,32 @@ def test_polygons_by_hand(poly, dims):
     assert_same_outcome("frPoly", [poly], *dims)
 
 
+def _comb(teeth, x0, x1, y0, y1):
+    """A comb: `teeth` spikes between columns x0 and x1, each from y0 down
+    to y1, so every column in a spike's span is crossed twice per tooth."""
+    xs = np.linspace(x0, x1, 2 * teeth + 1)
+    pts = [(x0, y0 - 1.3)]
+    for k, x in enumerate(xs):
+        pts.append((x, y1 if k % 2 else y0))
+    pts.append((x1, y0 - 1.3))
+    return [v for p in pts for v in p]
+
+
+@pytest.mark.parametrize("poly, dims", [
+    (_comb(40, 3.3, 9.7, 2.1, 470.4), (480, 640)),      # many toggles in a few columns
+    (_comb(400, 1.1, 630.8, 5.2, 474.9), (480, 640)),   # thousands of toggles, all columns
+    (_comb(3, 1.1, 630.8, 5.2, 474.9), (480, 640)),     # long shallow edges
+    (_comb(300, 0.3, 20.9, -40.0, 900.0), (480, 640)),  # steep edges far outside
+    (_comb(200, -50.7, 700.2, 0.4, 479.6), (480, 640)),
+    ([1e5, 3, -1e5, 7, 3, 400, 9, 2], (480, 640)),      # steep, long, and clipped
+])
+def test_polygons_with_many_toggles(poly, dims):
+    """The toggles' sort takes buckets of a few per column, with a radix sort
+    for crowded ones; every mix of both against pycocotools."""
+    assert_same_outcome("frPoly", [poly], *dims)
+    assert_same_outcome("frPoly", [poly[::-1]], *dims)  # (x, y) swapped: the other axis
+
+
 def test_polygon_arguments_as_pycocotools():
     for args in ([[(1, 1, 3, 1, 3, 3)], 5, 5], [[np.array([1, 1, 3, 1, 3, 3.])], 5, 5],
                  [[np.array([1, 1, 3, 1, 3, 3], np.float32)], 5, 5],

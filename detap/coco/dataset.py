@@ -586,7 +586,9 @@ class COCO:
                     raise DetapInputError(f"{where}: no 'keypoints' to evaluate with "
                                           "iouType='keypoints'")
                 cols = cols.with_fields(kpts=keypoints_column(anns, where))
-            else:  # the C reader's (box results keep theirs unchecked until here)
+            elif not (self._result_cols and self.result_kind == "keypoints"):
+                # the C reader's: box results keep theirs unchecked until here
+                # (keypoint results were checked by loadRes)
                 check_finite(cols.kpts, "keypoints", where)
             if role == "gt" and anns is not None:
                 # pycocotools' _prepare: a GT without labelled keypoints is ignored
