@@ -149,55 +149,82 @@ double detap_rle_box_gate(const double dbb[4], const double gbb[4], int crowd) {
     return detap_iou_coco_pair(dbb, detap_area_coco(dbb), gbb, detap_area_coco(gbb), crowd);
 }
 
-void detap_rle_facts_of(const detap_rle *r, detap_rle_facts *f) {
-    uint64_t sum = r->m ? r->cnts[0] : 0, area = 0;
-    int plain = 1;
-    for (size_t j = 1; j < r->m; j++) {
-        uint32_t c = r->cnts[j];
-        plain &= c > 0;
-        sum += c;
-        if (j & 1) area += c;
+int detap_rle_ends_of(const detap_rle *r, uint32_t *buf, detap_rle_ends *out) {
+    uint64_t n = (uint64_t)r->h * r->w, sum = 0, area = 0;
+    uint32_t low = UINT32_MAX; /* the least count after the first */
+    out->ends = NULL;
+    if (r->m == 0 || n >= ((uint64_t)1 << 31)) return 0;
+    sum = buf[0] = r->cnts[0];
+    size_t j = 1;
+    for (; j + 1 < r->m; j += 2) { /* (a 1-run, then a 0-run) */
+        uint32_t c1 = r->cnts[j], c0 = r->cnts[j + 1];
+        low = c1 < low ? c1 : low;
+        low = c0 < low ? c0 : low;
+        area += c1;
+        buf[j] = (uint32_t)(sum += c1); /* (sums below 2^32: checked at the end) */
+        buf[j + 1] = (uint32_t)(sum += c0);
+        if (sum > n) return 0;
     }
-    uint64_t n = (uint64_t)r->h * r->w;
-    f->area = area;
-    f->plain = plain && sum == n && n < ((uint64_t)1 << 31);
+    if (j < r->m) {
+        uint32_t c1 = r->cnts[j];
+        low = c1 < low ? c1 : low;
+        area += c1;
+        buf[j] = (uint32_t)(sum += c1);
+    }
+    if (low == 0 || sum != n) return 0;
+    out->ends = buf;
+    out->m = r->m;
+    out->area = area;
+    return 1;
 }
 
-/* The pixels two plain RLEs of one size both cover: a merge of their
- * 1-runs as intervals [start, end), which ends when either has none left. */
-static uint32_t plain_intersection(const detap_rle *a, const detap_rle *b) {
-    const uint32_t *A = a->cnts, *B = b->cnts;
-    size_t ma = a->m, mb = b->m, i = 1, k = 1;
-    uint64_t as = ma ? A[0] : 0, bs = mb ? B[0] : 0, inter = 0;
-    while (i < ma && k < mb) {
-        uint64_t ae = as + A[i], be = bs + B[k];
-        uint64_t lo = as > bs ? as : bs, hi = ae < be ? ae : be;
-        if (hi > lo) inter += hi - lo;
-        if (ae <= be) {
-            as = ae + (i + 1 < ma ? A[i + 1] : 0);
-            i += 2;
-        } else {
-            bs = be + (k + 1 < mb ? B[k + 1] : 0);
-            k += 2;
-        }
+/* The first 1-run k of ends (n 1-runs) that ends after position x; n if none. */
+static size_t first_ending_after(const uint32_t *ends, size_t n, uint32_t x) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ends[2 * mid + 1] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return (uint32_t)inter;
+    return lo;
+}
+
+/* The pixels two plain RLEs of one size both cover: their 1-runs as
+ * intervals, merged from where both masks start to where either ends. */
+static uint32_t ends_intersection(const detap_rle_ends *a, const detap_rle_ends *b) {
+    const uint32_t *A = a->ends, *B = b->ends;
+    size_t na = a->m / 2, nb = b->m / 2; /* an unpaired last count is a 0-run */
+    if (!na || !nb) return 0;
+    size_t i = first_ending_after(A, na, B[0]), k = first_ending_after(B, nb, A[0]);
+    uint32_t inter = 0;
+    while (i < na && k < nb) {
+        uint32_t as = A[2 * i], ae = A[2 * i + 1], bs = B[2 * k], be = B[2 * k + 1];
+        uint32_t lo = as > bs ? as : bs, hi = ae < be ? ae : be;
+        inter += hi > lo ? hi - lo : 0;
+        if (ae <= be)
+            i++;
+        else
+            k++;
+    }
+    return inter;
 }
 
 double detap_rle_iou_runs(const detap_rle *dt, const detap_rle *gt, int crowd,
-                          const detap_rle_facts *fd, const detap_rle_facts *fg) {
+                          const detap_rle_ends *ed, const detap_rle_ends *eg) {
     if (dt->h != gt->h || dt->w != gt->w) return -1;
     uint32_t i, u;
-    if (fd && fg && fd->plain && fg->plain) {
-        i = plain_intersection(dt, gt);
-        u = (uint32_t)(fd->area + fg->area - i);
+    if (ed && eg && ed->ends && eg->ends) {
+        i = ends_intersection(ed, eg);
+        u = (uint32_t)(ed->area + eg->area - i);
     } else {
         overlap(dt, gt, &i, &u);
     }
     if (i == 0)
         u = 1;
     else if (crowd)
-        u = (uint32_t)(fd ? fd->area : detap_rle_area(dt));
+        u = (uint32_t)(ed && ed->ends ? ed->area : detap_rle_area(dt));
     return (double)i / (double)u;
 }
 
@@ -210,20 +237,31 @@ double detap_rle_iou_pair(const detap_rle *dt, const double dbb[4],
 void detap_rle_iou(const detap_rle *dt, const double *dbb, size_t m,
                    const detap_rle *gt, const double *gbb, size_t n,
                    const uint8_t *crowd, double *o) {
-    /* each RLE's facts once (without memory, the general walk) */
-    detap_rle_facts *f = malloc((m + n) * sizeof *f + 1);
-    if (f)
-        for (size_t j = 0; j < m + n; j++) detap_rle_facts_of(j < m ? dt + j : gt + (j - m), f + j);
+    /* each RLE's run ends once (without memory: pycocotools' walk) */
+    size_t room = 1;
+    for (size_t j = 0; j < m + n; j++) room += (j < m ? dt[j].m : gt[j - m].m);
+    detap_rle_ends *e = malloc((m + n) * sizeof *e + 1);
+    uint32_t *buf = malloc(room * sizeof *buf);
+    if (e && buf) {
+        size_t at = 0;
+        for (size_t j = 0; j < m + n; j++) {
+            const detap_rle *r = j < m ? dt + j : gt + (j - m);
+            detap_rle_ends_of(r, buf + at, e + j);
+            at += r->m;
+        }
+    }
     for (size_t g = 0; g < n; g++) {
         int c = crowd != NULL && crowd[g];
         for (size_t d = 0; d < m; d++) {
             double v = detap_rle_box_gate(dbb + 4 * d, gbb + 4 * g, c);
             if (v > 0)
-                v = detap_rle_iou_runs(dt + d, gt + g, c, f ? f + d : NULL, f ? f + m + g : NULL);
+                v = detap_rle_iou_runs(dt + d, gt + g, c, e && buf ? e + d : NULL,
+                                       e && buf ? e + m + g : NULL);
             o[g * m + d] = v;
         }
     }
-    free(f);
+    free(e);
+    free(buf);
 }
 
 void detap_box_iou(const double *dt, size_t m, const double *gt, size_t n,
@@ -408,7 +446,10 @@ static inline void singles(uint64_t c, unsigned k, uint32_t *cnts, uint32_t *p1,
 
 int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m) {
     const char *nul = memchr(s, 0, len);
-    if (nul) len = (size_t)(nul - s);
+    return detap_rle_from_text(s, nul ? (size_t)(nul - s) : len, cnts, m);
+}
+
+int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
     /* Branch-free per character where a value spans several characters:
      * their lengths (1 to 7) are as random as the masks, so each character
      * is folded in and the value stored through a selected address (a

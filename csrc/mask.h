@@ -41,24 +41,29 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]);
  * value truncated to uint32. */
 uint64_t detap_rle_area(const detap_rle *r);
 
-/* What the IoU needs to know of one RLE, found in one pass over its
- * counts: its area (detap_rle_area) and whether it is plain: every count
- * after the first positive, their sum h * w, and h * w < 2^31.  On two
- * plain RLEs of one size pycocotools' walk over every run computes the
- * exact intersection and union (it stops at the end, and nothing wraps),
- * so the IoU can walk the 1-runs alone and stop when either is used up. */
-typedef struct { uint64_t area; int plain; } detap_rle_facts;
-void detap_rle_facts_of(const detap_rle *r, detap_rle_facts *f);
+/* A plain RLE in the form the IoU walks fastest: every count after the
+ * first positive, their sum h * w, and h * w < 2^31.  On two plain RLEs of
+ * one size pycocotools' walk over every run computes the exact
+ * intersection and union (it stops at the end, and nothing wraps), so the
+ * IoU can intersect the 1-runs as position intervals, skip by binary search
+ * to where both masks are, and stop when either is used up.  ends[j] =
+ * cnts[0] + ... + cnts[j] (1-run k is [ends[2k], ends[2k + 1])); area is
+ * detap_rle_area's. */
+typedef struct { const uint32_t *ends; size_t m; uint64_t area; } detap_rle_ends;
+
+/* r's run ends into buf (room for r->m values) and 1 when r is plain;
+ * else 0 (out->ends NULL: the IoU takes pycocotools' walk). */
+int detap_rle_ends_of(const detap_rle *r, uint32_t *buf, detap_rle_ends *out);
 
 /* The two halves of detap_rle_iou_pair, for callers that decode an RLE
  * only when one of its pairs needs it.  detap_rle_box_gate: the box IoU of
  * the toBbox boxes (pycocotools' prefilter; the pair's result when it is
  * not positive).  detap_rle_iou_runs: the result when it is (-1 for
- * different sizes, else intersection / union on the runs); fd / fg: the
- * two RLEs' facts, or NULL (then the general walk). */
+ * different sizes, else intersection / union on the runs); ed / eg: the
+ * two RLEs' ends, or NULL (then pycocotools' walk unless both are plain). */
 double detap_rle_box_gate(const double dbb[4], const double gbb[4], int crowd);
 double detap_rle_iou_runs(const detap_rle *dt, const detap_rle *gt, int crowd,
-                          const detap_rle_facts *fd, const detap_rle_facts *fg);
+                          const detap_rle_ends *ed, const detap_rle_ends *eg);
 
 /* pycocotools' iou() for one (detection, GT) pair, given both RLEs' toBbox
  * boxes: 0 when the boxes do not overlap (its bbox prefilter), -1 when the
@@ -124,6 +129,10 @@ size_t detap_rle_to_string(const uint32_t *cnts, size_t m, char *out);
  * Returns DETAP_EVALUE when the string ends inside a value (its last
  * character asks for more): pycocotools would read past the end. */
 int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m);
+
+/* detap_rle_from_string of text the caller has already cut at its first NUL
+ * (rle_strings' spans): the same counts, without the search. */
+int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m);
 
 /* How many counts detap_rle_from_string reads from s[0..len) (the
  * characters before the first NUL without the continuation bit 0x20 of

@@ -5,7 +5,7 @@
  * dt_len[r] counts: a value takes at least one byte). */
 static int decode_one(const detap_mask_ctx *m, size_t r, uint32_t *cnts, detap_rle *out) {
     size_t k = 0;
-    int rc = detap_rle_from_string(m->dt_text + m->dt_start[r], (size_t)m->dt_len[r], cnts, &k);
+    int rc = detap_rle_from_text(m->dt_text + m->dt_start[r], (size_t)m->dt_len[r], cnts, &k);
     out->h = m->dt[r].h;
     out->w = m->dt[r].w;
     out->m = k;
@@ -19,25 +19,36 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
     if (D == 0 || G == 0) return DETAP_OK;
     /* a string is decoded only when one of its pairs passes the box gate:
      * most detections of a cell overlap none of its GT */
-    size_t room = 0;
-    if (m->dt_text)
-        for (size_t d = 0; d < D; d++)
-            if ((size_t)m->dt_len[drow[d]] > room) room = (size_t)m->dt_len[drow[d]];
-    uint32_t *buf = m->dt_text ? malloc((room + 1) * sizeof *buf) : NULL;
-    /* the GT's facts, found when a pair first needs them (plain[g] 2: not yet) */
-    detap_rle_facts *gf = malloc(G * sizeof *gf);
-    if ((m->dt_text && !buf) || !gf) {
+    size_t room = 1, groom = 1;
+    for (size_t d = 0; d < D; d++) {
+        size_t r = (size_t)drow[d], k = m->dt_text ? (size_t)m->dt_len[r] : m->dt[r].m;
+        room = k + 1 > room ? k + 1 : room; /* (a value takes >= 1 byte) */
+    }
+    size_t *goff = malloc((G + 1) * sizeof *goff); /* where GT g's run ends go */
+    if (!goff) return DETAP_ENOMEM;
+    for (size_t g = 0; g < G; g++) {
+        goff[g] = groom - 1;
+        groom += m->gt[grow[g]].m;
+    }
+    /* the detection's counts, its run ends, the GT's run ends (found when a
+     * pair first needs them: gdone[g]) */
+    uint32_t *buf = malloc((2 * room + groom) * sizeof *buf);
+    detap_rle_ends *ge = malloc(G * sizeof *ge);
+    uint8_t *gdone = calloc(G, 1);
+    if (!buf || !ge || !gdone) {
+        free(goff);
         free(buf);
-        free(gf);
+        free(ge);
+        free(gdone);
         return DETAP_ENOMEM;
     }
-    for (size_t g = 0; g < G; g++) gf[g].plain = 2;
+    uint32_t *dbuf = buf + room, *gbuf = buf + 2 * room;
     int rc = DETAP_OK;
     for (size_t d = 0; d < D && rc == DETAP_OK; d++) {
         size_t r = (size_t)drow[d];
         const double *dbb = m->dt_bb + 4 * r;
         detap_rle own;
-        detap_rle_facts df;
+        detap_rle_ends de;
         const detap_rle *dr = NULL;
         for (size_t g = 0; g < G; g++) {
             size_t q = (size_t)grow[g];
@@ -52,15 +63,20 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
                     } else {
                         dr = m->dt + r;
                     }
-                    detap_rle_facts_of(dr, &df);
+                    detap_rle_ends_of(dr, dbuf, &de);
                 }
-                if (gf[g].plain == 2) detap_rle_facts_of(m->gt + q, gf + g);
-                o = detap_rle_iou_runs(dr, m->gt + q, crowd, &df, gf + g);
+                if (!gdone[g]) {
+                    detap_rle_ends_of(m->gt + q, gbuf + goff[g], ge + g);
+                    gdone[g] = 1;
+                }
+                o = detap_rle_iou_runs(dr, m->gt + q, crowd, &de, ge + g);
             }
             out[d * G + g] = o;
         }
     }
+    free(goff);
     free(buf);
-    free(gf);
+    free(ge);
+    free(gdone);
     return rc;
 }

@@ -4,7 +4,7 @@
  * Each annotation's mask is one RLE (mask.h).  Its counts are either kept
  * decoded in one flat array, or, for detections read from a results file,
  * kept as their compressed string (pycocotools' LEB128-like form, without
- * JSON escapes) and decoded when their cell is compared: a detection
+ * JSON escapes, cut at its first NUL) and decoded when their cell is compared: a detection
  * belongs to one cell, so each string is decoded at most once, into a
  * buffer that stays in cache, and hundreds of megabytes of counts are never
  * held.  Its toBbox box is precomputed once per annotation: the IoU's

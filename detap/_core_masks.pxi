@@ -15,6 +15,7 @@ cdef extern from "mask.h" nogil:
     int detap_rle_merge(const detap_rle *rs, size_t n, int intersect, uint32_t *work,
                         size_t room, detap_rle *out)
     int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m)
+    int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m)
     int64_t detap_rle_string_count(const char *s, size_t len, int ascii_only)
     size_t detap_poly_room(const double *xy, size_t k, uint32_t w)
     int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
@@ -554,7 +555,7 @@ cdef int8_t _string_box(const char *s, int64_t *length, uint32_t *scratch, uint3
     cdef size_t m = 0
     if nul != NULL:
         length[0] = nul - s
-    if detap_rle_from_string(s, <size_t>length[0], scratch, &m) != 0:
+    if detap_rle_from_text(s, <size_t>length[0], scratch, &m) != 0:
         return 1
     area[0] = _box_one(scratch, 0, <int64_t>m, h, w, bb)
     return 0
