@@ -22,17 +22,35 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
     if (D == 0 || G == 0) return DETAP_OK;
     /* one GT's pairs at a time: their e values back to back (nd[d] each,
      * or FAR), then one exp call over all of them */
-    double *e = malloc((2 * D * K + 2 * K + 1) * sizeof *e);
+    double *e = malloc((2 * D * K + 2 * K + 4 * D + 1) * sizeof *e);
     size_t *nd = malloc((D + K) * sizeof *nd);
     if (!e || !nd) {
         free(e);
         free(nd);
         return DETAP_ENOMEM;
     }
-    double *ex = e + D * K, *far = ex + D * K, *den = far + K;
+    double *ex = e + D * K, *far = ex + D * K, *den = far + K, *box = den + K;
     size_t *use = nd + D; /* the points a GT's OKS is taken over */
     const double eps = 2.220446049250313e-16; /* np.spacing(1) */
     const double far_e = k->far_e;
+    /* each detection's box around all its points: a pair whose GT box is
+     * farther from it than every point's far[u] allows is far without a
+     * look at its points (each point is at least that far from its GT
+     * point, and rounding keeps that order) */
+    if (far_e > 0)
+        for (size_t d = 0; d < D; d++) {
+            const double *dk = k->dt_kpts + 3 * K * (size_t)drow[d];
+            double *b = box + 4 * d;
+            b[0] = b[2] = K ? dk[0] : 0;
+            b[1] = b[3] = K ? dk[1] : 0;
+            for (size_t j = 1; j < K; j++) {
+                double x = dk[3 * j], y = dk[3 * j + 1];
+                b[0] = x < b[0] ? x : b[0];
+                b[2] = x > b[2] ? x : b[2];
+                b[1] = y < b[1] ? y : b[1];
+                b[3] = y > b[3] ? y : b[3];
+            }
+        }
     for (size_t g = 0; g < G; g++) {
         const double *gk = k->gt_kpts + 3 * K * (size_t)grow[g];
         const double *bb = k->gt_boxes + 4 * (size_t)grow[g];
@@ -49,15 +67,43 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
          * ulps, far inside far_e's margin); without one (a sigma or area
          * that is not positive and finite) no pair of this GT is far */
         int test = far_e > 0 && nu > 0;
+        double far_max = 0;
         for (size_t u = 0; u < nu; u++) {
             far[u] = far_e * k->vars[use[u]] * scale * 2;
             test &= far[u] > 0 && far[u] < INFINITY;
+            far_max = far[u] > far_max ? far[u] : far_max;
             den[u] = k->vars[use[u]];
         }
+        /* the GT's box: its labelled points, or the grown box the others
+         * are measured from (when it is not inverted) */
+        double t[4] = {x0, y0, x1, y1};
+        if (labelled) {
+            t[0] = t[2] = gk[3 * use[0]];
+            t[1] = t[3] = gk[3 * use[0] + 1];
+            for (size_t u = 1; u < nu; u++) {
+                double x = gk[3 * use[u]], y = gk[3 * use[u] + 1];
+                t[0] = x < t[0] ? x : t[0];
+                t[2] = x > t[2] ? x : t[2];
+                t[1] = y < t[1] ? y : t[1];
+                t[3] = y > t[3] ? y : t[3];
+            }
+        }
+        int box_test = test && t[0] <= t[2] && t[1] <= t[3];
         size_t used = 0;
         for (size_t d = 0; d < D; d++) {
             const double *dk = k->dt_kpts + 3 * K * (size_t)drow[d];
             double *ed = e + used;
+            if (box_test) {
+                const double *b = box + 4 * d;
+                double gx = max0(b[0] - t[2]), gy = max0(b[1] - t[3]);
+                gx = max0(t[0] - b[2]) > gx ? max0(t[0] - b[2]) : gx;
+                gy = max0(t[1] - b[3]) > gy ? max0(t[1] - b[3]) : gy;
+                if (gx * gx + gy * gy > far_max) {
+                    nd[d] = FAR;
+                    out[d * G + g] = 0;
+                    continue;
+                }
+            }
             int near = !test;
             for (size_t u = 0; u < nu; u++) {
                 size_t j = use[u];
