@@ -198,13 +198,15 @@ def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False, bint pol
         detap_coco_doc_free(&doc)
 
 
-def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 22):
+def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 20):
     """Columns of a results file (a JSON array of result records), read from
     the binary file ``f`` in blocks and parsed on ``nthreads`` threads
     (csrc/cocojson.h, detap_results_feed), or None when the fast path hands
     the file to Python's json module.  ``nthreads`` 0: all cores (threads.py).
     Memory: one block (``block`` bytes per thread, grown only for a record
-    longer than that; 4 MiB reads as fast as 16) plus the columns.
+    longer than that) plus the columns.  1 MiB reads as fast as 4 (the
+    keypoints, segm and coco-f32 bench files, 2026-11-28) and is the peak's
+    last transient: a smaller block lowers it.
     ``size_hint``: the file's size in bytes, which bounds the number of
     records (the columns are allocated once).  RLE counts strings are in the
     "rle_blob" array."""
