@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -30,11 +31,23 @@ static void tide_box_sims(size_t D, const double *db, size_t G, const double *gb
         ga[G + r] = detap_area_coco(rb + 4 * r);
         ones[r] = 1;
     }
+    /* finite boxes (the readers refuse others, but this kernel does not
+     * rely on it) take the branch-free row */
+    int finite = 1;
+    for (size_t k = 0; k < 4 * D; k++) finite &= isfinite(db[k]) != 0;
+    for (size_t k = 0; k < 4 * G; k++) finite &= isfinite(gb[k]) != 0;
+    for (size_t k = 0; k < 4 * R; k++) finite &= isfinite(rb[k]) != 0;
+    for (size_t k = 0; k < G + R; k++) finite &= isfinite(ga[k]) != 0;
     for (size_t d = 0; d < D; d++) {
         const double *b = db + 4 * d;
         double da = detap_area_coco(b);
-        detap_box_sim_row(DETAP_IOU_COCO, b, da, gb, ga, NULL, G, iou + d * G);
-        detap_box_sim_row(DETAP_IOU_COCO, b, da, rb, ga + G, ones, R, igs + d * R);
+        if (finite && isfinite(da)) {
+            detap_coco_row_finite(b, da, gb, ga, NULL, G, iou + d * G);
+            detap_coco_row_finite(b, da, rb, ga + G, ones, R, igs + d * R);
+        } else {
+            detap_box_sim_row(DETAP_IOU_COCO, b, da, gb, ga, NULL, G, iou + d * G);
+            detap_box_sim_row(DETAP_IOU_COCO, b, da, rb, ga + G, ones, R, igs + d * R);
+        }
     }
 }
 

@@ -141,11 +141,12 @@ def _then(a, b):
     return np.concatenate([a, b[~np.isin(b, a)]])
 
 
-def segment_ap(cls, tp, npos, K):
+def segment_ap(cls, tp, npos, K, threads=1):
     """tidecv's AP (AP points) of each class k < K, and each class's point
     count: points (cls, tp) in ranked order, grouped by class with the one
-    stable grouping (``group.by_image``); npos (K,) int64."""
-    off, o = group.by_image(cls, K)
+    stable grouping (``group.by_image``, on ``threads``: detap.threads'
+    count); npos (K,) int64."""
+    off, o = group.by_image(cls, K, threads)
     return _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
                                np.ascontiguousarray(npos, np.int64))
 
@@ -169,8 +170,9 @@ def tide_summary(rec, n_classes=None, threads=None):
     npos = np.bincount(r.gt_cls, minlength=K).astype(np.int64)
     first = _first_events(r, ok, K)
     rank = sort_detections(r.dt_score, threads=threads)   # descending score, ties in record order
+    nt = nthreads(threads)  # (the groupings below on the same team)
     pts = rank[ok[rank]]
-    ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K)
+    ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K, nt)
     ap = _mean(ap_k, cnt, npos, first)
 
     # tidecv's fix_errors pushes the errors (in record order) before the true
@@ -180,8 +182,8 @@ def tide_summary(rec, n_classes=None, threads=None):
     run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
     n_runs = int(run[-1]) + 1 if n else 0
     # (a stable counting sort on (run, tp); nothing to do without tied scores)
-    fixed_rank = rank if n_runs == n else rank[group.by_image(run * 2 + tp[rank], 2 * n_runs)[1]]
-    off_P, by_cls = group.by_image(r.dt_cls[fixed_rank], K)
+    fixed_rank = rank if n_runs == n else rank[group.by_image(run * 2 + tp[rank], 2 * n_runs, nt)[1]]
+    off_P, by_cls = group.by_image(r.dt_cls[fixed_rank], K, nt)
     P = fixed_rank[by_cls]
     cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
     is_err = r.dt_err != 0
@@ -220,7 +222,7 @@ def tide_summary(rec, n_classes=None, threads=None):
             keep = tp | (is_err & np.where(hit, fixed_hit, ok))
             rows = fixed_rank[keep[fixed_rank]]
             cls_fixed = np.where(fixed_hit, r.dt_fixcls, r.dt_cls)
-            a, c = segment_ap(cls_fixed[rows], (tp | fixed_hit)[rows], npos, K)
+            a, c = segment_ap(cls_fixed[rows], (tp | fixed_hit)[rows], npos, K, nt)
             pushed = pushed_order(code, True)
         elif code == _LOC:  # fixed Loc errors keep their class
             hit_P = err_P == code
@@ -239,7 +241,7 @@ def tide_summary(rec, n_classes=None, threads=None):
         return _mean(*class_ap(base_P, tp_P, npos_), npos_, order)
 
     # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
-    a, c = segment_ap(kc, kt[group.by_image(kc * 2 + ~kt, 2 * K)[1]], npos, K)
+    a, c = segment_ap(kc, kt[group.by_image(kc * 2 + ~kt, 2 * K, nt)[1]], npos, K, nt)
     false_pos = _mean(a, c, npos, order)
 
     # tidecv clamps a main dAP at 0 ("binning differences"), not a special one
