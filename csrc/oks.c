@@ -9,7 +9,9 @@ static double max0(double v) {
 }
 
 double detap_oks_far_e(double lo) {
-    if (!(lo > 0)) return 0;
+    /* (off below normal numbers too: exp's results there are subnormal,
+     * whose rounding is coarser than the margin) */
+    if (!(lo > 1e-290)) return 0;
     return -log(lo) + 1e-3 > 0 ? -log(lo) + 1e-3 : 1e-3;
 }
 
@@ -43,13 +45,18 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
             double *b = box + 4 * d;
             b[0] = b[2] = K ? dk[0] : 0;
             b[1] = b[3] = K ? dk[1] : 0;
-            for (size_t j = 1; j < K; j++) {
+            int finite = 1;
+            for (size_t j = 0; j < K; j++) {
                 double x = dk[3 * j], y = dk[3 * j + 1];
+                finite &= isfinite(x) && isfinite(y);
                 b[0] = x < b[0] ? x : b[0];
                 b[2] = x > b[2] ? x : b[2];
                 b[1] = y < b[1] ? y : b[1];
                 b[3] = y > b[3] ? y : b[3];
             }
+            /* an infinite point can meet an infinite GT point (inf - inf:
+             * a NaN OKS, which matches): no box test for it */
+            if (!finite) b[0] = NAN;
         }
     for (size_t g = 0; g < G; g++) {
         const double *gk = k->gt_kpts + 3 * K * (size_t)grow[g];
@@ -88,7 +95,8 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
                 t[3] = y > t[3] ? y : t[3];
             }
         }
-        int box_test = test && t[0] <= t[2] && t[1] <= t[3];
+        int box_test = test && t[0] <= t[2] && t[1] <= t[3] && isfinite(t[0]) && isfinite(t[1]) &&
+                       isfinite(t[2]) && isfinite(t[3]);
         size_t used = 0;
         for (size_t d = 0; d < D; d++) {
             const double *dk = k->dt_kpts + 3 * K * (size_t)drow[d];
