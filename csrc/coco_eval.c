@@ -177,12 +177,7 @@ static int coco_cell(const detap_coco_eval_in *in, size_t c, const int64_t *kept
             /* candidates, in pycocotools' visiting order (not ignored
              * first): GT whose IoU is not below the lowest starting IoU
              * (all GT when a threshold is NaN: every comparison passes) */
-            double lo = INFINITY;
-            for (size_t t = 0; t < T; t++) {
-                double v = detap_coco_start(in->iou_thrs[t]);
-                if (v != v) { lo = -INFINITY; break; }
-                if (v < lo) lo = v;
-            }
+            double lo = detap_coco_lowest_start(in->iou_thrs, T);
             size_t nc = 0;
             for (size_t d = 0; d < D; d++) {
                 const double *row = s->ious + d * G;

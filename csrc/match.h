@@ -66,6 +66,19 @@ static inline double detap_coco_start(double t) {
     return cap < t ? cap : t;
 }
 
+/* The least starting IoU over T thresholds: a similarity below it matches
+ * at none of them.  -inf when a threshold is NaN (every comparison then
+ * passes), +inf when T is 0. */
+static inline double detap_coco_lowest_start(const double *thr, size_t T) {
+    double lo = INFINITY;
+    for (size_t t = 0; t < T; t++) {
+        double v = detap_coco_start(thr[t]);
+        if (v != v) return -INFINITY;
+        if (v < lo) lo = v;
+    }
+    return lo;
+}
+
 /* Match one detection whose similarities to the cell's G GT are sim[0..G-1],
  * for all nt thresholds; matched[t] receives the GT column or -1.
  *

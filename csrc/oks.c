@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "oks.h"
+#include "match.h"
 #include "accumulate.h"
 
 static double max0(double v) {
@@ -8,14 +9,23 @@ static double max0(double v) {
     return (v > 0. || v != v) ? v : 0.;
 }
 
-double detap_oks_far_e(double lo) {
+double detap_oks_far_e(const double *thr, size_t T) {
+    double lo = detap_coco_lowest_start(thr, T);
     /* (off below normal numbers too: exp's results there are subnormal,
      * whose rounding is coarser than the margin) */
-    if (!(lo > 1e-290)) return 0;
+    if (!(lo > 1e-290) || lo == INFINITY) return 0;
     return -log(lo) + 1e-3 > 0 ? -log(lo) + 1e-3 : 1e-3;
 }
 
 #define FAR ((size_t)-1) /* a pair left out under far_e */
+
+/* Box b (x0, y0, x1, y1) grown to hold the point (x, y). */
+static inline void grow_box(double b[4], double x, double y) {
+    b[0] = x < b[0] ? x : b[0];
+    b[1] = y < b[1] ? y : b[1];
+    b[2] = x > b[2] ? x : b[2];
+    b[3] = y > b[3] ? y : b[3];
+}
 
 int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                        size_t G, double *out) {
@@ -49,10 +59,7 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
             for (size_t j = 0; j < K; j++) {
                 double x = dk[3 * j], y = dk[3 * j + 1];
                 finite &= isfinite(x) && isfinite(y);
-                b[0] = x < b[0] ? x : b[0];
-                b[2] = x > b[2] ? x : b[2];
-                b[1] = y < b[1] ? y : b[1];
-                b[3] = y > b[3] ? y : b[3];
+                grow_box(b, x, y);
             }
             /* an infinite point can meet an infinite GT point (inf - inf:
              * a NaN OKS, which matches): no box test for it */
@@ -87,13 +94,7 @@ int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int
         if (labelled) {
             t[0] = t[2] = gk[3 * use[0]];
             t[1] = t[3] = gk[3 * use[0] + 1];
-            for (size_t u = 1; u < nu; u++) {
-                double x = gk[3 * use[u]], y = gk[3 * use[u] + 1];
-                t[0] = x < t[0] ? x : t[0];
-                t[2] = x > t[2] ? x : t[2];
-                t[1] = y < t[1] ? y : t[1];
-                t[3] = y > t[3] ? y : t[3];
-            }
+            for (size_t u = 1; u < nu; u++) grow_box(t, gk[3 * use[u]], gk[3 * use[u] + 1]);
         }
         int box_test = test && t[0] <= t[2] && t[1] <= t[3] && isfinite(t[0]) && isfinite(t[1]) &&
                        isfinite(t[2]) && isfinite(t[3]);

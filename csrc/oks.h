@@ -44,11 +44,12 @@ typedef struct {
     double far_e;
 } detap_oks_ctx;
 
-/* far_e for matching at the starting values `lo` (pycocotools' min(t,
- * 1 - 1e-10) over the thresholds): OKS <= exp(-min e), so every e above
- * -log(lo) + 1e-3 puts the OKS below lo by a factor e^-0.001, far beyond
- * rounding.  0 (off) when lo is not positive or is NaN. */
-double detap_oks_far_e(double lo);
+/* far_e for matching at T IoU thresholds thr, whose least starting value
+ * is lo (match.h's detap_coco_lowest_start): OKS <= exp(-min e), so every
+ * e above -log(lo) + 1e-3 puts the OKS below lo by a factor e^-0.001, far
+ * beyond rounding.  0 (off) when lo is not a positive normal number (a
+ * threshold NaN, zero or negative, or none at all). */
+double detap_oks_far_e(const double *thr, size_t T);
 
 /* The cell similarity (coco_eval.h's detap_cell_sim_fn) for keypoints:
  * out[d * G + g] = OKS of detection row drow[d] against GT row grow[g].

@@ -7,7 +7,7 @@ here: it is all in ``csrc/`` so that every front end shares one
 implementation.  Callers (``detap.core``) hand in C-contiguous arrays of the
 exact dtypes declared below.
 """
-from libc.math cimport INFINITY, isfinite
+from libc.math cimport isfinite
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcpy, memmove, memset
@@ -148,7 +148,7 @@ cdef extern from "oks.h" nogil:
         detap_vec_fn exp_fn
         void *exp_data
         double far_e
-    double detap_oks_far_e(double lo)
+    double detap_oks_far_e(const double *thr, size_t T)
     int detap_coco_oks_sim(const void *ctx, const int64_t *drow, size_t D, const int64_t *grow,
                            size_t G, double *out)
 

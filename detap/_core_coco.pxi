@@ -89,15 +89,8 @@ cdef class _CellSim:
     cdef void for_matching(self, const double *thr, Py_ssize_t T):
         """The similarity only feeds matching at these IoU thresholds: values
         that certainly miss them all need not be exact (oks.h's far_e)."""
-        cdef double lo = INFINITY, v
-        cdef Py_ssize_t t
-        for t in range(T):
-            v = 1 - 1e-10 if 1 - 1e-10 < thr[t] else thr[t]  # match.h's start (NaN stays)
-            if v != v:
-                return
-            lo = v if v < lo else lo
-        if T and self.fn == detap_coco_oks_sim:
-            self.oks.far_e = detap_oks_far_e(lo)
+        if self.fn == detap_coco_oks_sim:
+            self.oks.far_e = detap_oks_far_e(thr, <size_t>T)
 
     def _masks(self, Py_ssize_t ng, Py_ssize_t nd, gt_crowd, masks):
         """masks = ((counts, off, hw, bbox) of the GT, the same of the
