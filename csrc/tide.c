@@ -184,6 +184,9 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
         (io->wh_off && !offsets_ok(io->wh_off, nimg)))
         return DETAP_EINDEX;
     int given = io->sim != NULL;   /* the caller's similarities, else box IoU here */
+    if (io->dt_rows && !given)
+        for (size_t d = 0; d < (size_t)dt_off[nimg]; d++)
+            if ((uint64_t)io->dt_rows[d] >= io->n_dt_box) return DETAP_EINDEX;
     if (given && (!io->ig_sim || !blocks_ok(io->sim_off, dt_off, gt_off, nimg) ||
                   !blocks_ok(io->ig_sim_off, dt_off, ig_off, nimg)))
         return DETAP_EINDEX;
@@ -200,6 +203,9 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
     detap_match_spec cspec = {DETAP_RULE_COCO, 0, io->cthr, io->conf_match ? io->nct : 0};
     /* the box similarities' scratch: D x G and D x R blocks, GT areas */
     size_t nsim = given ? 0 : maxd * (maxg + maxr) + maxg + maxr;
+    /* and the image's detection boxes, gathered here (in parallel) when
+     * they are rows of a larger array */
+    size_t nbox = given || !io->dt_rows ? 0 : 4 * maxd;
     (void)nthreads;
 #ifdef _OPENMP
     nthreads = detap_team(nthreads); /* (detap_common.h: 0 is every core) */
@@ -209,11 +215,12 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
         /* one scratch block per thread: the box similarities and per GT the
          * best competing score (doubles); its detection and the confusion
          * matches (int64); the usable, crowd and confusion's taken flags */
-        size_t nf = nsim + maxg + 1, ni = maxg + 1 + cspec.nt + 1 + maxg;
+        size_t nf = nsim + nbox + maxg + 1, ni = maxg + 1 + cspec.nt + 1 + maxg;
         char *scratch = malloc(nf * sizeof(double) + ni * sizeof(int64_t) + maxg + 1 +
                                (given ? 0 : maxr) + cspec.nt * maxg + 1);
         double *sims = (double *)scratch;
-        double *best_score = scratch ? sims + nsim : NULL;
+        double *boxes = scratch ? sims + nsim : NULL;
+        double *best_score = scratch ? boxes + nbox : NULL;
         int64_t *best_d = scratch ? (int64_t *)(sims + nf) : NULL;
         int64_t *m = scratch ? best_d + maxg + 1 : NULL;
         size_t *cand = scratch ? (size_t *)(m + cspec.nt + 1) : NULL;   /* (size_t: int64_t's size) */
@@ -236,7 +243,13 @@ int detap_tide_images(const detap_tide_io *io, int nthreads) {
                 igs = io->ig_sim + io->ig_sim_off[i];
             } else {
                 double *s_iou = sims, *s_igs = sims + D * G;
-                tide_box_sims(D, io->dt_box + 4 * d0, G, io->gt_box + 4 * g0, R,
+                const double *db = io->dt_box + 4 * d0;
+                if (io->dt_rows) {
+                    for (size_t d = 0; d < D; d++)
+                        memcpy(boxes + 4 * d, io->dt_box + 4 * io->dt_rows[d0 + d], 4 * sizeof(double));
+                    db = boxes;
+                }
+                tide_box_sims(D, db, G, io->gt_box + 4 * g0, R,
                               io->ig_box + 4 * r0, s_igs + D * R, ones, s_iou, s_igs);
                 iou = s_iou;
                 igs = s_igs;

@@ -25,7 +25,8 @@
  *  misses     a GT that is neither used nor usable is a Miss.
  *
  * Layout: image i owns detections dt_off[i] .. dt_off[i+1]-1 (processing
- * order), GT gt_off[i] .. (not ignored, annotation order) and ignore
+ * order; with dt_rows not NULL, detection d's box is row dt_rows[d] of
+ * dt_box, which holds n_dt_box rows), GT gt_off[i] .. (not ignored, annotation order) and ignore
  * regions ig_off[i] .. ; whole-image regions' classes wh_cls[wh_off[i] ..]
  * (wh_off NULL: none).  Boxes xywh float64, classes int64.
  *
@@ -63,6 +64,8 @@ typedef struct {
     size_t nimg;
     const int64_t *dt_off, *dt_cls, *gt_off, *gt_cls, *ig_off, *ig_cls;
     const double *dt_box, *dt_score, *gt_box, *ig_box, *cthr;
+    const int64_t *dt_rows;              /* NULL: dt_box is in processing order */
+    size_t n_dt_box;
     const double *sim, *ig_sim;          /* NULL: box IoU */
     const int64_t *sim_off, *ig_sim_off;
     const int64_t *wh_off, *wh_cls;      /* NULL: no whole-image regions */
@@ -73,8 +76,9 @@ typedef struct {
     int64_t *dt_gt, *conf_match;
 } detap_tide_io;
 
-/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending, or
- * a similarity block not D x G / D x R). */
+/* Returns DETAP_OK, DETAP_ENOMEM or DETAP_EINDEX (offsets not ascending, a
+ * dt_rows value outside [0, n_dt_box), or a similarity block not D x G /
+ * D x R). */
 int detap_tide_images(const detap_tide_io *io, int nthreads);
 
 /* tidecv's APDataObject.get_ap on K segments of ranked points: segment k
@@ -104,5 +108,38 @@ int detap_first_index(const int64_t *v, const uint8_t *mask, size_t n, size_t K,
 int detap_tide_firsts(size_t n, size_t K, const int64_t *cls, const int64_t *fixcls,
                       const uint8_t *err, const uint8_t *fix, const int8_t *label,
                       int64_t *first_ok, int64_t *first_fix);
+
+/* The runs tidecv's summary compares, rows of detap_tide_runs' output:
+ * as detected (BASE), each main error type c (1..5) fixed, then Miss,
+ * FalsePos and FalseNeg. */
+#define DETAP_TIDE_RUN_BASE 0
+#define DETAP_TIDE_RUN_MISS 6
+#define DETAP_TIDE_RUN_FALSEPOS 7
+#define DETAP_TIDE_RUN_FALSENEG 8
+#define DETAP_TIDE_RUNS 9
+
+/* Per run r and class k < K: ap[r * K + k] (AP points, as
+ * detap_tide_class_ap) and count[r * K + k] (its points), from n records
+ * (cls, fixcls, label, err, fix as detap_tide_images writes them; the
+ * class a fixed Cls error joins is fixcls) ranked by `rank` (descending
+ * score, ties in record order; a permutation of 0..n-1).  The points of a
+ * run are grouped by class, each class's in ranked order, except:
+ *  BASE      the records not ignored, in rank order;
+ *  every other run starts from the records that are true positives or
+ *            not-ignored errors, ranked with each run of equal scores'
+ *            non-true-positives first (tidecv's fix_errors appends errors
+ *            before true positives and sorts stably);
+ *  c = Cls, Loc: the type's errors that fix[i] marks become true positives
+ *            (a Cls one in class fixcls[i], whether ignored or not), its
+ *            other errors go;
+ *  c = Both, Dupe, Bkg: the type's errors go;
+ *  FalsePos  a class's true positives before its other points.
+ * npos (3 x K): GT per class, of BASE to FalsePos; of Miss; of FalseNeg.
+ * Runs on nthreads threads (detap_team's policy).  DETAP_EINDEX for a rank,
+ * code or (kept) class out of range. */
+int detap_tide_runs(size_t n, size_t K, const int64_t *rank, const double *score,
+                    const int64_t *cls, const int64_t *fixcls, const int8_t *label,
+                    const uint8_t *err, const uint8_t *fix, const int64_t *npos, double *ap,
+                    int64_t *count, int nthreads);
 
 #endif

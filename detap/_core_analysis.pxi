@@ -10,6 +10,8 @@ cdef extern from "tide.h" nogil:
         const int64_t *ig_off
         const int64_t *ig_cls
         const double *dt_box
+        const int64_t *dt_rows
+        size_t n_dt_box
         const double *dt_score
         const double *gt_box
         const double *ig_box
@@ -37,16 +39,20 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
                 const double[::1] dt_score, const int64_t[::1] gt_off, const double[:, ::1] gt_box,
                 const int64_t[::1] gt_cls, const int64_t[::1] ig_off, const double[:, ::1] ig_box,
                 const int64_t[::1] ig_cls, double pos, double bg, int nthreads=0,
-                const double[::1] conf_thr=None, sims=None, whole=None):
+                const double[::1] conf_thr=None, sims=None, whole=None,
+                const int64_t[::1] dt_rows=None):
     """TIDE's per-image pass (csrc/tide.h) over images grouped by the
     offsets: (dt_label int8, dt_err uint8, dt_fix uint8, dt_gt int64,
     gt_used uint8, gt_miss uint8, conf_match (T, nd) int64 or None): with
     ``conf_thr`` (T,) also the COCO-style confusion matching.  ``sims``:
     None (box IoU of the boxes) or the images' similarity blocks
     (sim, sim_off, ig_sim, ig_sim_off) of ``image_similarity``.  ``whole``:
-    None or (wh_off (n_images + 1,), wh_cls): whole-image regions' classes."""
+    None or (wh_off (n_images + 1,), wh_cls): whole-image regions' classes.
+    ``dt_rows``: None (dt_box in processing order), or detection d's box is
+    dt_box[dt_rows[d]] (gathered per image in C, not copied here)."""
     cdef Py_ssize_t nimg = dt_off.shape[0] - 1
-    cdef Py_ssize_t nd = dt_box.shape[0], ng = gt_box.shape[0], nr = ig_box.shape[0]
+    cdef Py_ssize_t nd = dt_box.shape[0] if dt_rows is None else dt_rows.shape[0]
+    cdef Py_ssize_t ng = gt_box.shape[0], nr = ig_box.shape[0]
     if nimg < 0:
         raise ValueError("dt_off must have at least one entry")
     _check_off(dt_off, nimg, nd, "dt_off")
@@ -78,7 +84,9 @@ def tide_images(const int64_t[::1] dt_off, const double[:, ::1] dt_box, const in
     cdef detap_tide_io io
     io.nimg = <size_t>nimg
     io.dt_off, io.gt_off, io.ig_off = &dt_off[0], &gt_off[0], &ig_off[0]
-    io.dt_box = &dt_box[0, 0] if nd else zero4
+    io.dt_box = &dt_box[0, 0] if dt_box.shape[0] else zero4
+    io.dt_rows = NULL if dt_rows is None else (&dt_rows[0] if nd else &zero1)
+    io.n_dt_box = <size_t>dt_box.shape[0]
     io.dt_cls = &dt_cls[0] if nd else &zero1
     io.dt_score = &dt_score[0] if nd else zero4
     io.gt_box = &gt_box[0, 0] if ng else zero4
@@ -128,6 +136,11 @@ cdef extern from "tide.h" nogil:
     int detap_tide_firsts(size_t n, size_t K, const int64_t *cls, const int64_t *fixcls,
                           const uint8_t *err, const uint8_t *fix, const int8_t *label,
                           int64_t *first_ok, int64_t *first_fix)
+    int DETAP_TIDE_RUNS
+    int detap_tide_runs(size_t n, size_t K, const int64_t *rank, const double *score,
+                        const int64_t *cls, const int64_t *fixcls, const int8_t *label,
+                        const uint8_t *err, const uint8_t *fix, const int64_t *npos, double *ap,
+                        int64_t *count, int nthreads)
 
 
 def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[::1] npos,
@@ -154,6 +167,41 @@ def tide_class_ap(const int64_t[::1] off, const uint8_t[::1] tp, const int64_t[:
     with nogil:
         rc = detap_tide_class_ap(<size_t>K, &off[0], &tp[0] if tp.shape[0] else &zu, kp,
                                  &npos[0], &v_ap[0], &v_count[0])
+    _check(rc)
+    return ap, count
+
+
+def tide_runs(const int64_t[::1] rank, const double[::1] score, const int64_t[::1] cls,
+              const int64_t[::1] fixcls, const int8_t[::1] label, const uint8_t[::1] err,
+              const uint8_t[::1] fix, const int64_t[:, ::1] npos, int nthreads=1):
+    """tidecv's per-class AP of each run its summary compares (csrc/tide.h
+    detap_tide_runs): n records ranked by ``rank`` (a permutation),
+    npos (3, K): (ap (9, K) float64 AP points, points (9, K) int64), rows
+    as detected, Cls .. Bkg fixed, Miss, FalsePos, FalseNeg."""
+    cdef Py_ssize_t n = rank.shape[0], K = npos.shape[1]
+    if (score.shape[0] != n or cls.shape[0] != n or fixcls.shape[0] != n or label.shape[0] != n
+            or err.shape[0] != n or fix.shape[0] != n):
+        raise ValueError("tide_runs: every record array must hold one value per ranked record")
+    if npos.shape[0] != 3:
+        raise ValueError("tide_runs: npos must have 3 rows")
+    ap = np.zeros((DETAP_TIDE_RUNS, K), np.float64)
+    count = np.zeros((DETAP_TIDE_RUNS, K), np.int64)
+    if K == 0:
+        if n:
+            raise IndexError("tide_runs: records without classes")
+        return ap, count
+    cdef double[:, ::1] v_ap = ap
+    cdef int64_t[:, ::1] v_count = count
+    cdef int64_t zi = 0
+    cdef double zd = 0
+    cdef int8_t zl = 0
+    cdef uint8_t zu = 0
+    cdef int rc
+    with nogil:
+        rc = detap_tide_runs(<size_t>n, <size_t>K, &rank[0] if n else &zi, &score[0] if n else &zd,
+                             &cls[0] if n else &zi, &fixcls[0] if n else &zi,
+                             &label[0] if n else &zl, &err[0] if n else &zu, &fix[0] if n else &zu,
+                             &npos[0, 0], &v_ap[0, 0], &v_count[0, 0], nthreads)
     _check(rc)
     return ap, count
 

@@ -178,3 +178,56 @@ def test_first_index_kernel(v, K, data):
     if K and all(0 <= x < K for x in v):
         assert _core.first_index(vals, K).tolist() == [v.index(k) if k in v else len(v)
                                                         for k in range(K)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), ties=st.booleans(), shuffled=st.booleans())
+def test_image_results_ap_equals_get_ap_per_image(seed, ties, shuffled):
+    """Each image's AP is get_ap over its scored detections in record
+    order against its GT, whether the records come grouped by image (the
+    grouping is skipped) or not."""
+    from detap.analysis.images import image_results
+    scene = random_scene(np.random.default_rng(seed), n_images=6, ties=ties)
+    rec = tide_records(scene)
+    if shuffled:   # images out of order, each image's rows still in their order
+        perm = np.random.default_rng(seed).permutation(scene.n_images)
+        d = np.argsort(perm[rec.dt_image], kind="stable")
+        g = np.argsort(perm[rec.gt_image], kind="stable")
+        rec = rec.take(d, g)
+    im = image_results(rec, scene.n_images, list(range(scene.n_images)))
+    for i in range(scene.n_images):
+        rows = (rec.dt_image == i) & (rec.dt_label != -1)
+        n_gt = int(np.count_nonzero(rec.gt_image == i))
+        want = 100.0 if n_gt == 0 and not rows.any() else _get_ap_reference(rec.dt_label[rows] == 1, n_gt)
+        assert im.ap[i] == want, i
+
+
+def test_tide_runs_kernel_refuses_out_of_range_input():
+    """The C summary reads records through rank and classes through K:
+    an index outside either is an error, not a read out of bounds."""
+    from detap import _core
+    n = 3
+    rec = dict(score=np.array([0.9, 0.5, 0.5]), cls=np.zeros(n, np.int64),
+               fixcls=np.zeros(n, np.int64), label=np.array([1, 0, -1], np.int8),
+               err=np.array([0, 5, 0], np.uint8), fix=np.zeros(n, np.uint8))
+    npos = np.ones((3, 1), np.int64)
+
+    def run(rank, **kw):
+        r = dict(rec, **kw)
+        return _core.tide_runs(np.asarray(rank, np.int64), r["score"], r["cls"], r["fixcls"],
+                               r["label"], r["err"], r["fix"], npos)
+    ap, count = run([0, 1, 2])
+    assert ap.shape == (9, 1) and count[0, 0] == 2   # as detected: the ignored one is no point
+    for bad in ([0, 1, 3], [0, 1, -1]):
+        with pytest.raises((IndexError, ValueError)):
+            run(bad)
+    with pytest.raises((IndexError, ValueError)):
+        run([0, 1, 2], cls=np.array([0, 1, 0], np.int64))
+    with pytest.raises((IndexError, ValueError)):
+        run([0, 1, 2], err=np.array([0, 6, 0], np.uint8))
+    # a fixed Cls error joins its GT's class, which must exist too
+    with pytest.raises((IndexError, ValueError)):
+        run([0, 1, 2], err=np.array([0, 1, 0], np.uint8), fix=np.array([0, 1, 0], np.uint8),
+            fixcls=np.array([0, 4, 0], np.int64))
+    with pytest.raises(ValueError):
+        run([0, 1])

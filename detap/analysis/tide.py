@@ -39,6 +39,8 @@ __all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_
 MAIN_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
 SPECIAL_ERRORS = ("FalsePos", "FalseNeg")
 _CLS, _LOC = 1, 2
+#: rows of ``_core.tide_runs`` after the as-detected run (0) and codes 1..5
+_RUN_MISS, _RUN_FALSEPOS, _RUN_FALSENEG = 6, 7, 8
 
 
 @dataclass
@@ -100,11 +102,14 @@ def tide_pass(scene, pos=0.5, bg=0.1, max_dets=100, threads=None, confusion_iou=
     cthr = None if confusion_iou is None else c(np.asarray(confusion_iou, np.float64).reshape(-1))
     dt_cls, dt_score = c(s.dt_label[d_rows]), c(s.dt_score[d_rows])
     gt_cls = c(s.gt_label[g_rows])
+    # (the boxes are gathered per image in C, and only when their IoU is
+    # computed there: a copy of every box here cost as much as the pass)
     label, err, fix, dgt, used, miss, conf = _core.tide_images(
-        d_off, c(s.dt_box[d_rows]), dt_cls, dt_score,
+        d_off, c(s.dt_box), dt_cls, dt_score,
         g_off, c(s.gt_box[g_rows]), gt_cls, r_off, c(s.gt_box[r_rows]),
         c(s.gt_label[r_rows]), float(pos), float(bg), threads, cthr,
-        sims=s.similarities(d_off, d_rows, threads), whole=s.whole_groups())
+        sims=s.similarities(d_off, d_rows, threads), whole=s.whole_groups(),
+        dt_rows=c(np.asarray(d_rows, np.int64)))
     fixcls = np.where(err == _CLS, gt_cls[np.maximum(dgt, 0)] if len(gt_cls) else dt_cls, dt_cls)
     return TideRecords(dt_image=s.dt_image[d_rows], dt_cls=dt_cls, dt_score=dt_score,
                        dt_label=label, dt_err=err, dt_fix=fix, dt_fixcls=fixcls,
@@ -166,91 +171,51 @@ def tide_summary(rec, n_classes=None, threads=None):
             1 + max(r.dt_cls.max(initial=-1), r.dt_fixcls.max(initial=-1), r.gt_cls.max(initial=-1)))
     n = len(r.dt_cls)
     ok = r.dt_label != -1
-    tp = r.dt_label == 1
     npos = np.bincount(r.gt_cls, minlength=K).astype(np.int64)
     first = _first_events(r, ok, K)
-    rank = sort_detections(r.dt_score, threads=threads)   # descending score, ties in record order
-    nt = nthreads(threads)  # (the groupings below on the same team)
-    pts = rank[ok[rank]]
-    ap_k, cnt = segment_ap(r.dt_cls[pts], tp[pts], npos, K, nt)
-    ap = _mean(ap_k, cnt, npos, first)
 
-    # tidecv's fix_errors pushes the errors (in record order) before the true
-    # positives, so among equal scores a class's errors come first: one
-    # ranking for every fixed run, grouped by class once (P)
-    s = r.dt_score[rank]
-    run = np.cumsum(np.r_[0, s[1:] != s[:-1]]) if n else np.zeros(0, np.int64)
-    n_runs = int(run[-1]) + 1 if n else 0
-    # (a stable counting sort on (run, tp); nothing to do without tied scores)
-    fixed_rank = rank if n_runs == n else rank[group.by_image(run * 2 + tp[rank], 2 * n_runs, nt)[1]]
-    off_P, by_cls = group.by_image(r.dt_cls[fixed_rank], K, nt)
-    P = fixed_rank[by_cls]
-    cls_P, err_P, fix_P, tp_P = (a[P] for a in (r.dt_cls, r.dt_err, r.dt_fix == 1, tp))
-    is_err = r.dt_err != 0
-    errok = is_err & ok            # the errors pushed unfixed (ignored ones are not)
-    base_P = tp_P | errok[P]       # what every run keeps but the fixed type's errors
-    # where each class's first error of each type lies (kept ones; fixed ones
-    # under the class they are fixed to): the orders the fixed runs' classes
-    # are met in, tidecv's dict order
-    f_ok, f_fix = _core.tide_firsts(np.ascontiguousarray(r.dt_cls, np.int64),
-                                    np.ascontiguousarray(r.dt_fixcls, np.int64),
-                                    np.ascontiguousarray(r.dt_err, np.uint8),
-                                    np.ascontiguousarray(r.dt_fix, np.uint8),
-                                    np.ascontiguousarray(r.dt_label, np.int8), K)
+    def c(a, t):
+        return np.ascontiguousarray(a, t)
+    # every run's per-class AP in one C pass (csrc/tide.h detap_tide_runs);
+    # the Miss and FalseNeg runs count fewer GT
+    npos_miss = npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)
+    npos_fn = npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)
+    rank = sort_detections(r.dt_score, threads=threads)   # descending score, ties in record order
+    ap_r, cnt_r = _core.tide_runs(rank, c(r.dt_score, np.float64), c(r.dt_cls, np.int64),
+                                  c(r.dt_fixcls, np.int64), c(r.dt_label, np.int8),
+                                  c(r.dt_err, np.uint8), c(r.dt_fix, np.uint8),
+                                  np.stack([npos, npos_miss, npos_fn]).astype(np.int64),
+                                  nthreads(threads))
+    ap = _mean(ap_r[0], cnt_r[0], npos, first)
+
+    # tidecv's dict of classes is filled in the order it meets them, and its
+    # mean sums in that order: where each class's first error of each type
+    # lies (kept ones; fixed ones under the class they are fixed to) decides
+    # the order of a fixed run's classes
+    f_ok, f_fix = _core.tide_firsts(c(r.dt_cls, np.int64), c(r.dt_fixcls, np.int64),
+                                    c(r.dt_err, np.uint8), c(r.dt_fix, np.uint8),
+                                    c(r.dt_label, np.int8), K)
     codes = range(1, len(MAIN_ERRORS))
 
     def pushed_order(code, fixed):
         """The errors kept in a run that fixes ``code`` (its own: only the
         fixed ones, ``fixed``, else none), by first position."""
-        f = np.min([f_ok[c] for c in codes if c != code] + ([f_fix[code]] if fixed else []),
+        f = np.min([f_ok[k] for k in codes if k != code] + ([f_fix[code]] if fixed else []),
                    axis=0, initial=n)
         return _by_first(f, n)
-    unfixed_order = pushed_order(0, False)
 
-    def class_ap(keep_P, t_P, npos_):
-        # P is grouped by class (off_P): each run keeps some of its points
-        return _core.tide_class_ap(off_P, t_P.view(np.uint8), np.asarray(npos_, np.int64),
-                                   keep_P.view(np.uint8))
-
-    fix1 = r.dt_fix == 1
-
-    def mean_fixed(code):
-        """The mAP with the errors of ``code`` fixed (tidecv's fix_errors)."""
-        hit = r.dt_err == code
-        if code == _CLS:   # fixed Cls errors join their GT's class: regroup by rank
-            fixed_hit = hit & fix1
-            keep = tp | (is_err & np.where(hit, fixed_hit, ok))
-            rows = fixed_rank[keep[fixed_rank]]
-            cls_fixed = np.where(fixed_hit, r.dt_fixcls, r.dt_cls)
-            a, c = segment_ap(cls_fixed[rows], (tp | fixed_hit)[rows], npos, K, nt)
-            pushed = pushed_order(code, True)
-        elif code == _LOC:  # fixed Loc errors keep their class
-            hit_P = err_P == code
-            a, c = class_ap(np.where(hit_P, fix_P, base_P), tp_P | (hit_P & fix_P), npos)
-            pushed = pushed_order(code, True)
-        else:              # Both, Dupe, Bkg have no fix: their errors go
-            a, c = class_ap(base_P & (err_P != code), tp_P, npos)
-            pushed = pushed_order(code, False)
-        return _mean(a, c, npos, _then(pushed, first))
-
-    # nothing fixed but the GT count (Miss, FalseNeg): the same points
-    order = _then(unfixed_order, first)
-    kc, kt = cls_P[base_P], tp_P[base_P]
-
-    def mean_npos(npos_):
-        return _mean(*class_ap(base_P, tp_P, npos_), npos_, order)
-
-    # FalsePos: scores 1 for TPs, 0 otherwise, so a class's TPs come first
-    a, c = segment_ap(kc, kt[group.by_image(kc * 2 + ~kt, 2 * K, nt)[1]], npos, K, nt)
-    false_pos = _mean(a, c, npos, order)
+    def mean_of(run, npos_, order):
+        return _mean(ap_r[run], cnt_r[run], npos_, order)
 
     # tidecv clamps a main dAP at 0 ("binning differences"), not a special one
-    main = {name: max(float(mean_fixed(code) - ap), 0.0)
+    main = {name: max(float(mean_of(code, npos, _then(pushed_order(code, code in (_CLS, _LOC)),
+                                                      first)) - ap), 0.0)
             for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
-    main["Miss"] = max(float(mean_npos(npos - np.bincount(r.gt_cls[r.gt_miss == 1], minlength=K)) - ap),
-                       0.0)
-    special = {"FalsePos": float(false_pos - ap),
-               "FalseNeg": float(mean_npos(npos - np.bincount(r.gt_cls[r.gt_used == 0], minlength=K)) - ap)}
+    # nothing fixed but the GT count (Miss, FalseNeg) or the order (FalsePos)
+    order = _then(pushed_order(0, False), first)
+    main["Miss"] = max(float(mean_of(_RUN_MISS, npos_miss, order) - ap), 0.0)
+    special = {"FalsePos": float(mean_of(_RUN_FALSEPOS, npos, order) - ap),
+               "FalseNeg": float(mean_of(_RUN_FALSENEG, npos_fn, order) - ap)}
     counts = {name: int(np.count_nonzero(r.dt_err == code))
               for code, name in enumerate(MAIN_ERRORS[:5], start=1)}
     counts["Miss"] = int(np.count_nonzero(r.gt_miss))
