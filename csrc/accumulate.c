@@ -119,8 +119,33 @@ typedef struct {
     int64_t *tp_pos, *tp_fp;
 } tp_list;
 
+/* Per recall threshold r, the smallest count c in [0, top] with
+ * c / npig >= rec_thrs[r] (c / npig does not fall as c grows), else top + 1;
+ * SIZE_MAX for a NaN threshold.  It depends on npig and the thresholds only,
+ * so the accumulation computes it once per (category, area range), not per
+ * cell: from the guess ceil(v * npig) (off by one at most, by its rounding)
+ * a step or two on the same division as pycocotools' rc = tp / npig. */
+static void recall_counts(double npig, size_t top, const double *rec_thrs, size_t R, size_t *lo_r) {
+    for (size_t r = 0; r < R; r++) {
+        double v = rec_thrs[r];
+        if (v != v) {
+            lo_r[r] = SIZE_MAX;
+            continue;
+        }
+        size_t lo;
+        double g = ceil(v * npig);
+        lo = !(g > 0) ? 0 : g > (double)top ? top + 1 : (size_t)g;
+        while (lo > 0 && !((double)(lo - 1) / npig < v)) lo--;
+        while (lo <= top && (double)lo / npig < v) lo++;
+        lo_r[r] = lo;
+    }
+}
+
+/* lo_r: recall_counts of npig with a top of at least L->ntp (the smallest
+ * count over a larger range is the same when it is at most ntp, and past
+ * ntp either way when it is not). */
 static void coco101_curve(const tp_list *L, const double *scores_sorted, size_t nd, double npig,
-                          const double *rec_thrs, size_t R, double *precision, double *scores,
+                          const size_t *lo_r, size_t R, double *precision, double *scores,
                           size_t stride, double *recall) {
     const double eps = DBL_EPSILON; /* np.spacing(1) */
     int64_t ntp = L->ntp;
@@ -138,21 +163,10 @@ static void coco101_curve(const tp_list *L, const double *scores_sorted, size_t 
     double p0 = (double)L->tp0 / ((double)L->fp0 + (double)L->tp0 + eps);
     double env0 = ntp && env[0] > p0 ? env[0] : p0; /* position 0 may not be a TP */
     for (size_t r = 0; r < R; r++) {
-        double v = rec_thrs[r];
-        if (nd == 0 || v != v) { /* past the end (numpy sorts NaN last) */
-            for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
-            break;
-        }
-        /* smallest c in [0, ntp] with c / npig >= v, else past the end:
-         * c / npig does not fall as c grows, so from the guess ceil(v * npig)
-         * (off by one at most, by its rounding) a step or two on the same
-         * division finds it, where a bisection would divide ~log2(ntp) times */
-        size_t lo, top = (size_t)ntp;
-        double g = ceil(v * npig);
-        lo = !(g > 0) ? 0 : g > (double)top ? top + 1 : (size_t)g;
-        while (lo > 0 && !((double)(lo - 1) / npig < v)) lo--;
-        while (lo <= top && (double)lo / npig < v) lo++;
-        if (lo > (size_t)ntp) {
+        size_t lo = lo_r[r];
+        /* past the end: no detections, a NaN threshold (numpy sorts NaN
+         * last) or no count reaching it */
+        if (nd == 0 || lo > (size_t)ntp) {
             for (; r < R; r++) { precision[r * stride] = 0.; if (scores) scores[r * stride] = 0.; }
             break;
         }
@@ -274,10 +288,14 @@ int detap_ap_coco101(const int8_t *labels, const double *scores_sorted,
     L.tp_pos = malloc((nd + 1) * sizeof *L.tp_pos);
     L.tp_fp = malloc((nd + 1) * sizeof *L.tp_fp);
     if (!L.tp_pos || !L.tp_fp) { free(L.tp_pos); free(L.tp_fp); return DETAP_ENOMEM; }
+    size_t *lo_r = malloc((R + 1) * sizeof *lo_r);
+    if (!lo_r) { free(L.tp_pos); free(L.tp_fp); return DETAP_ENOMEM; }
     tps_of_labels(labels, nd, &L);
-    coco101_curve(&L, scores_sorted, nd, npig, rec_thrs, R, precision, scores, 1, recall);
+    recall_counts(npig, (size_t)L.ntp, rec_thrs, R, lo_r);
+    coco101_curve(&L, scores_sorted, nd, npig, lo_r, R, precision, scores, 1, recall);
     free(L.tp_pos);
     free(L.tp_fp);
+    free(lo_r);
     return DETAP_OK;
 }
 
@@ -317,7 +335,10 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
         int64_t *sel_prev = malloc((maxk + 1) * sizeof *sel_prev);
         uint64_t *planes = malloc((A * T * 2 + 1) * maxw * sizeof *planes);
         uint64_t *keep = malloc(maxw * sizeof *keep);
-        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev && planes && keep)
+        size_t *lo_r = malloc((A * R + 1) * sizeof *lo_r);  /* per area range: recall_counts */
+        int64_t *npa = malloc((A + 1) * sizeof *npa);        /* per area range: the GT counted */
+        int my = (q && sc && ord && ss && tp_pos && tp_fp && rank && sel && sel_prev && planes && keep &&
+                  lo_r && npa)
                      ? DETAP_OK : DETAP_ENOMEM;
         /* -1 everywhere first, split over the threads (the first touch of
          * these pages is most of the cost); the loop below overwrites */
@@ -363,6 +384,11 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                 }
                 size_t W = (nall + 63) / 64;
                 label_planes(labels, sel, nall, A, T, W, planes);
+                for (size_t a = 0; a < A; a++) {
+                    npa[a] = 0;
+                    for (size_t c = c0; c < c1; c++) npa[a] += npig[a * nc + c];
+                    if (npa[a]) recall_counts((double)npa[a], nall, rec_thrs, R, lo_r + a * R);
+                }
                 tp_list L = {0, 0, 0, tp_pos, tp_fp};
                 size_t prev_n = (size_t)-1, prev_m = 0, stride = K * A * M;
                 for (size_t m = 0; m < M; m++) {
@@ -392,14 +418,13 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
                     prev_n = n;
                     prev_m = m;
                     for (size_t a = 0; a < A; a++) {
-                        int64_t np_ = 0;
-                        for (size_t c = c0; c < c1; c++) np_ += npig[a * nc + c];
+                        int64_t np_ = npa[a];
                         if (np_ == 0) continue;
                         for (size_t t = 0; t < T; t++) {
                             size_t cell = ((k * A + a) * M + m);
                             const uint64_t *pl = planes + (a * T + t) * 2 * W;
                             tps_of_planes(pl, pl + W, n == nall ? NULL : keep, W, nall, &L);
-                            coco101_curve(&L, sc, n, (double)np_, rec_thrs, R,
+                            coco101_curve(&L, sc, n, (double)np_, lo_r + a * R, R,
                                           precision + t * R * stride + cell,
                                           scores ? scores + t * R * stride + cell : NULL, stride,
                                           recall + t * stride + cell);
@@ -409,7 +434,7 @@ int detap_coco_accumulate(size_t K, const int64_t *cat_off, size_t nc,
             }
         }
         free(q); free(sc); free(ord); free(ss); free(tp_pos); free(tp_fp);
-        free(rank); free(sel); free(sel_prev); free(planes); free(keep);
+        free(rank); free(sel); free(sel_prev); free(planes); free(keep); free(lo_r); free(npa);
         if (my < rc) rc = my;
     }
     (void)nthreads;

@@ -650,6 +650,13 @@ PARAMS = {
     "iouThrs_0": lambda gt: setter(iouThrs=np.array([0.0, 0.1])),
     "recThrs_11": lambda gt: setter(recThrs=np.linspace(0, 1, 11)),
     "recThrs_arange": lambda gt: setter(recThrs=np.arange(0.0, 1.1, 0.1)),
+    # the recall counts are computed once per (category, area range) and
+    # shared by every cell: thresholds out of order, below 0, above 1, NaN
+    # (numpy's searchsorted puts it past the end; pycocotools stops there)
+    "recThrs_unsorted": lambda gt: setter(recThrs=np.array([0.9, 0.2, 0.55, -0.5, 0.0, 1.0, 0.37])),
+    "recThrs_above_1": lambda gt: setter(recThrs=np.array([0.1, 0.5, 1.5, 0.2])),
+    "recThrs_nan": lambda gt: setter(recThrs=np.array([0.25, 0.5, np.nan, 0.1])),
+    "recThrs_fine": lambda gt: setter(recThrs=np.linspace(0, 1, 1001)),
     "areaRng_4": lambda gt: setter(areaRng=AREAS4, areaRngLbl=["tiny", "small", "medium", "big"]),
     "areaRng_2": lambda gt: setter(areaRng=[[0, 1e10], [50 ** 2, 1e10]], areaRngLbl=["all", "large"]),
     "imgIds_subset": lambda gt: setter(imgIds=_imgs(gt)[::3]),
