@@ -231,3 +231,15 @@ def test_tide_runs_kernel_refuses_out_of_range_input():
             fixcls=np.array([0, 4, 0], np.int64))
     with pytest.raises(ValueError):
         run([0, 1])
+
+
+def test_summary_refuses_classes_beyond_n_classes():
+    """A record whose class is not below n_classes is an error, not a
+    summary over a silently larger class count."""
+    scene = random_scene(np.random.default_rng(3), n_images=4)
+    rec = tide_records(scene)
+    K = int(max(rec.gt_cls.max(initial=-1), rec.dt_cls.max(initial=-1), rec.dt_fixcls.max(initial=-1))) + 1
+    tide_summary(rec, K)
+    for bad in (K - 1, 0):
+        with pytest.raises((ValueError, IndexError)):
+            tide_summary(rec, bad)

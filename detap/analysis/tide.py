@@ -172,6 +172,9 @@ def tide_summary(rec, n_classes=None, threads=None):
     n = len(r.dt_cls)
     ok = r.dt_label != -1
     npos = np.bincount(r.gt_cls, minlength=K).astype(np.int64)
+    if len(npos) > K:   # (the C runs would take the larger count of classes silently)
+        raise ValueError(f"tide_summary: a GT class ({int(r.gt_cls.max())}) is not below "
+                         f"n_classes ({K})")
     first = _first_events(r, ok, K)
 
     def c(a, t):
