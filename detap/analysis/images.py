@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _core
-from .tide import segment_ap
+from .tide import grouped_ap, segment_ap
 
 __all__ = ["ImageResults", "image_results"]
 
@@ -56,8 +55,7 @@ def image_results(rec, n_images, names):
     if np.all(di[1:] >= di[:-1]):   # (records in image order, as compute puts them: no grouping)
         off = np.zeros(n_images + 1, np.int64)
         np.cumsum(np.bincount(di, minlength=n_images), out=off[1:])
-        ap, _ = _core.tide_class_ap(off, tp_d.view(np.uint8), n_gt.astype(np.int64),
-                                    ok.view(np.uint8))
+        ap, _ = grouped_ap(off, tp_d, n_gt, ok)
     else:
         ap, _ = segment_ap(di[ok], tp_d[ok], n_gt, n_images)
     ap = np.where((n_gt == 0) & (tp + fp == 0), 100.0, ap)

@@ -32,8 +32,8 @@ from .. import _core, group
 from ..core import sort_detections
 from ..threads import nthreads
 
-__all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_ap", "MAIN_ERRORS",
-           "SPECIAL_ERRORS"]
+__all__ = ["TideRecords", "tide_records", "tide_pass", "tide_summary", "segment_ap", "grouped_ap",
+           "MAIN_ERRORS", "SPECIAL_ERRORS"]
 
 #: tidecv's short names, in tidecv's order; codes 1..5 of ``dt_err``, Miss per GT
 MAIN_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
@@ -152,8 +152,17 @@ def segment_ap(cls, tp, npos, K, threads=1):
     stable grouping (``group.by_image``, on ``threads``: detap.threads'
     count); npos (K,) int64."""
     off, o = group.by_image(cls, K, threads)
-    return _core.tide_class_ap(off, np.ascontiguousarray(tp[o], np.uint8),
-                               np.ascontiguousarray(npos, np.int64))
+    return grouped_ap(off, tp[o], npos)
+
+
+def grouped_ap(off, tp, npos, keep=None):
+    """``segment_ap`` of points already grouped: segment k is points
+    off[k]:off[k + 1] (ranked), tp (n,) bool, of those ``keep`` (n,) bool
+    flags (None: all); npos (K,)."""
+    return _core.tide_class_ap(np.ascontiguousarray(off, np.int64),
+                               np.ascontiguousarray(tp, bool).view(np.uint8),
+                               np.ascontiguousarray(npos, np.int64),
+                               None if keep is None else np.ascontiguousarray(keep, bool).view(np.uint8))
 
 
 def _mean(ap, counts, npos, class_order):
