@@ -76,31 +76,24 @@ int detap_ann_reserve(detap_ann_cols *a) {
     return cols_grow(a, a->cap ? a->cap + a->cap / 2 : (a->hint > 1024 ? a->hint : 1024));
 }
 
-/* src[0..sn) appended to the flat array *dst (*dn used of *dcap). */
-static int append_flat(void **dst, size_t *dn, size_t *dcap, const void *src, size_t sn, size_t elem) {
-    if (!sn) return 1;
-    if (*dn + sn > *dcap) {
-        size_t cap = 2 * (*dn + sn);
-        if (!grow(dst, elem, cap)) return 0;
-        *dcap = cap;
-    }
-    memcpy((char *)*dst + elem * *dn, src, elem * sn);
-    *dn += sn;
+/* Room for need elements of elem bytes in the flat array *dst of *dcap. */
+static int room_flat(void **dst, size_t *dcap, size_t need, size_t elem) {
+    if (need <= *dcap) return 1;
+    size_t cap = 2 * need;
+    if (!grow(dst, elem, cap)) return 0;
+    *dcap = cap;
     return 1;
 }
 
-/* Appends src's records to dst (offsets into src's kp and blob shifted). */
-int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
-    size_t n0 = dst->n, n = src->n, need = n0 + n;
-    if (n == 0) return 1; /* (and src's arrays may be NULL) */
-    if (need > dst->cap) {
-        /* the caller's hint (an upper bound from the file size) is the usual
-         * first size: pages never written cost address space, not memory */
-        size_t cap = dst->cap + dst->cap / 4;
-        if (cap < need) cap = need;
-        if (cap < dst->hint) cap = dst->hint;
-        if (!cols_grow(dst, cap)) return 0;
-    }
+/* Where each source's rows and values go in dst. */
+typedef struct { size_t n, kp, pv, plen, blob; } ann_at;
+
+/* src's rows copied into dst at *at, its offsets into kp, plen and blob
+ * shifted there; dst has room and every group src has.  Sources write
+ * disjoint parts of dst, so they can be copied on several threads. */
+static void copy_at(detap_ann_cols *dst, const detap_ann_cols *src, const ann_at *at) {
+    size_t n0 = at->n, n = src->n;
+    if (n == 0) return; /* (and src's arrays may be NULL) */
     memcpy(dst->image_id + n0, src->image_id, 8 * n);
     memcpy(dst->category_id + n0, src->category_id, 8 * n);
     memcpy(dst->bbox + 4 * n0, src->bbox, 32 * n);
@@ -108,14 +101,10 @@ int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
     memcpy(dst->has + n0, src->has, n);
     for (int g = 0; g < DETAP_NGROUPS; g++) {
         unsigned bit = 1u << g;
+        if (!(dst->groups & bit)) continue;
         if (!(src->groups & bit)) {
-            if (dst->groups & bit) group_defaults(dst, g, n0, need);
+            group_defaults(dst, g, n0, n0 + n);
             continue;
-        }
-        if (!(dst->groups & bit)) {
-            if (!group_grow(dst, g, dst->cap)) return 0;
-            group_defaults(dst, g, 0, n0);
-            dst->groups |= bit;
         }
         switch (g) {
         case DETAP_GROUP_ID: memcpy(dst->id + n0, src->id, 8 * n); break;
@@ -123,7 +112,7 @@ int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
         case DETAP_GROUP_ISCROWD: memcpy(dst->iscrowd + n0, src->iscrowd, 8 * n); break;
         case DETAP_GROUP_RLE:
             for (size_t i = 0; i < n; i++) /* absent ones keep the absent value */
-                dst->rle_start[n0 + i] = src->rle_start[i] + (src->rle_len[i] >= 0 ? (int64_t)dst->blob_n : 0);
+                dst->rle_start[n0 + i] = src->rle_start[i] + (src->rle_len[i] >= 0 ? (int64_t)at->blob : 0);
             memcpy(dst->rle_len + n0, src->rle_len, 8 * n);
             memcpy(dst->rle_h + n0, src->rle_h, 8 * n);
             memcpy(dst->rle_w + n0, src->rle_w, 8 * n);
@@ -131,26 +120,78 @@ int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src) {
             break;
         case DETAP_GROUP_KP:
             for (size_t i = 0; i < n; i++)
-                dst->kp_start[n0 + i] = src->kp_start[i] + (src->kp_len[i] >= 0 ? (int64_t)dst->kp_n : 0);
+                dst->kp_start[n0 + i] = src->kp_start[i] + (src->kp_len[i] >= 0 ? (int64_t)at->kp : 0);
             memcpy(dst->kp_len + n0, src->kp_len, 8 * n);
             break;
         case DETAP_GROUP_POLY:
             for (size_t i = 0; i < n; i++)
-                dst->poly_first[n0 + i] = src->poly_first[i] + (src->poly_count[i] >= 0 ? (int64_t)dst->plen_n : 0);
+                dst->poly_first[n0 + i] = src->poly_first[i] + (src->poly_count[i] >= 0 ? (int64_t)at->plen : 0);
             memcpy(dst->poly_count + n0, src->poly_count, 8 * n);
             break;
         case DETAP_GROUP_OBB: memcpy(dst->obb + 5 * n0, src->obb, 40 * n); break;
         default: memcpy(dst->num_kp + n0, src->num_kp, 8 * n);
         }
     }
-    /* (the offsets above were shifted by the sizes before these appends) */
-    if (!append_flat((void **)&dst->kp, &dst->kp_n, &dst->kp_cap, src->kp, src->kp_n, 8) ||
-        !append_flat((void **)&dst->pv, &dst->pv_n, &dst->pv_cap, src->pv, src->pv_n, 8) ||
-        !append_flat((void **)&dst->plen, &dst->plen_n, &dst->plen_cap, src->plen, src->plen_n, 8) ||
-        !append_flat((void **)&dst->blob, &dst->blob_n, &dst->blob_cap, src->blob, src->blob_n, 1))
+    if (src->kp_n) memcpy(dst->kp + at->kp, src->kp, 8 * src->kp_n);
+    if (src->pv_n) memcpy(dst->pv + at->pv, src->pv, 8 * src->pv_n);
+    if (src->plen_n) memcpy(dst->plen + at->plen, src->plen, 8 * src->plen_n);
+    if (src->blob_n) memcpy(dst->blob + at->blob, src->blob, src->blob_n);
+}
+
+#define MAX_SRCS 64
+
+int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src, size_t k, int nthreads) {
+    ann_at at[MAX_SRCS + 1];
+    if (k > MAX_SRCS) return 0;
+    /* where each source goes, and the groups any of them has */
+    at[0] = (ann_at){dst->n, dst->kp_n, dst->pv_n, dst->plen_n, dst->blob_n};
+    unsigned groups = 0;
+    for (size_t j = 0; j < k; j++) {
+        const detap_ann_cols *s = src + j;
+        at[j + 1] = (ann_at){at[j].n + s->n, at[j].kp + s->kp_n, at[j].pv + s->pv_n,
+                             at[j].plen + s->plen_n, at[j].blob + s->blob_n};
+        if (s->n) groups |= s->groups;
+    }
+    const ann_at *all = at + k;
+    if (all->n > dst->cap) {
+        /* the caller's hint (an upper bound from the file size) is the usual
+         * first size: pages never written cost address space, not memory */
+        size_t cap = dst->cap + dst->cap / 4;
+        if (cap < all->n) cap = all->n;
+        if (cap < dst->hint) cap = dst->hint;
+        if (!cols_grow(dst, cap)) return 0;
+    }
+    for (int g = 0; g < DETAP_NGROUPS; g++) {
+        unsigned bit = 1u << g;
+        if (!(groups & bit) || (dst->groups & bit)) continue;
+        if (!group_grow(dst, g, dst->cap)) return 0;
+        group_defaults(dst, g, 0, dst->n);
+        dst->groups |= bit;
+    }
+    if (!room_flat((void **)&dst->kp, &dst->kp_cap, all->kp, 8) ||
+        !room_flat((void **)&dst->pv, &dst->pv_cap, all->pv, 8) ||
+        !room_flat((void **)&dst->plen, &dst->plen_cap, all->plen, 8) ||
+        !room_flat((void **)&dst->blob, &dst->blob_cap, all->blob, 1))
         return 0;
-    dst->n = need;
+    /* the copies (and the first writes to dst's new pages) on the threads
+     * that parsed the sources */
+    long kl = (long)k, j;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(nthreads > 1 ? nthreads : 1) if (k > 1 && nthreads > 1)
+#endif
+    for (j = 0; j < kl; j++) copy_at(dst, src + j, at + j);
+    (void)nthreads;
+    dst->n = all->n;
+    dst->kp_n = all->kp;
+    dst->pv_n = all->pv;
+    dst->plen_n = all->plen;
+    dst->blob_n = all->blob;
     return 1;
+}
+
+void detap_ann_clear(detap_ann_cols *a) {
+    a->n = a->kp_n = a->pv_n = a->plen_n = a->blob_n = 0;
+    a->groups = 0;
 }
 
 void detap_ann_free(detap_ann_cols *a) {

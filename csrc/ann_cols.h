@@ -75,9 +75,14 @@ int detap_ann_reserve(detap_ann_cols *a);
 int detap_ann_group(detap_ann_cols *a, int g);
 /* Row i (< cap) holds every allocated column's absent value. */
 void detap_ann_row_defaults(detap_ann_cols *a, size_t i);
-/* src's rows appended to dst (offsets into kp and blob shifted); 0 when out
- * of memory. */
-int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src);
+/* The rows of src[0..k) (k <= 64) appended to dst in that order (offsets
+ * into kp, plen and blob shifted), copied on nthreads threads (<= 1: this
+ * one); 0 when out of memory (dst then holds its own rows as before, in
+ * arrays possibly grown). */
+int detap_ann_append(detap_ann_cols *dst, const detap_ann_cols *src, size_t k, int nthreads);
+/* No rows and no groups, the arrays kept for reuse (their capacities
+ * stay; a group's array is grown to cap again when a row needs it). */
+void detap_ann_clear(detap_ann_cols *a);
 /* Frees every array and zeroes a. */
 void detap_ann_free(detap_ann_cols *a);
 

@@ -254,10 +254,8 @@ static inline int starts_number(cur *c) {
  * value of each (keys with escapes go to the slow path). */
 typedef int (*field_fn)(cur *, const char *, size_t, void *);
 
-static int object_fields(cur *c, field_fn field, void *ctx) {
-    if (!expect(c, '{')) return 0;
-    ws(c);
-    if (c->p < c->end && *c->p == '}') { c->p++; return 1; }
+/* The members after a member and its ',' up to the object's '}'. */
+static int more_fields(cur *c, field_fn field, void *ctx) {
     for (;;) {
         const char *ks, *ke;
         int esc;
@@ -271,6 +269,13 @@ static int object_fields(cur *c, field_fn field, void *ctx) {
         c->slow = 1;
         return 0;
     }
+}
+
+static int object_fields(cur *c, field_fn field, void *ctx) {
+    if (!expect(c, '{')) return 0;
+    ws(c);
+    if (c->p < c->end && *c->p == '}') { c->p++; return 1; }
+    return more_fields(c, field, ctx);
 }
 
 #define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
@@ -508,9 +513,12 @@ static inline int fast_int(const char **q, const char *end, int64_t *out) {
 /* A box result exactly as json.dump writes one, with its default or its
  * compact separators:
  *     {"image_id": 1, "category_id": 2, "bbox": [x, y, w, h], "score": s}
- * read without key look-ups (most records of a results file).  0 when the
- * text is anything else (other keys, order or spacing): the caller reads
- * the record field by field from its start, which also judges the errors. */
+ * read without key look-ups (most records of a results file): 1.  2 when
+ * a ',' follows the score, as in Detectron2's mask and keypoint results
+ * ("segmentation" or "keypoints" after the four): c->p is then after it,
+ * for the caller to read the other fields by name.  0 when the text is
+ * anything else (other keys, order or spacing): the caller reads the
+ * record field by field from its start, which also judges the errors. */
 static const char *const SEP[2][5] = {
     {"{\"image_id\": ", ", \"category_id\": ", ", \"bbox\": [", ", ", "], \"score\": "},
     {"{\"image_id\":", ",\"category_id\":", ",\"bbox\":[", ",", "],\"score\":"}};
@@ -528,10 +536,12 @@ static inline int box_result_sep(cur *c, detap_ann_cols *a, size_t i, int k) {
         !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[1]) ||
         !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[2]) ||
         !lit(&q, end, s[3], n[3]) || !fast_num(&q, end, &bb[3]) ||
-        !lit(&q, end, s[4], n[4]) || !fast_num(&q, end, &a->score[i]) || !lit(&q, end, "}", 1))
+        !lit(&q, end, s[4], n[4]) || !fast_num(&q, end, &a->score[i]))
         return 0;
+    int more = lit(&q, end, ",", 1);
+    if (!more && !lit(&q, end, "}", 1)) return 0;
     c->p = q;
-    return 1;
+    return 1 + more;
 }
 
 static int box_result(cur *c, detap_ann_cols *a, size_t i) {
@@ -545,8 +555,12 @@ static int annotation(cur *c, detap_ann_cols *a, const char *base) {
     if (!mem_ok(c, detap_ann_reserve(a))) return 0;
     ann_ctx x = {a, a->n, 0, base};
     detap_ann_row_defaults(a, x.i);
-    if (box_result(c, a, x.i)) { /* (it sets the four fields it reads) */
-        a->has[x.i] = DETAP_HAS_IMAGE_ID | DETAP_HAS_CATEGORY_ID | DETAP_HAS_BBOX | DETAP_HAS_SCORE;
+    int box = box_result(c, a, x.i); /* (it sets the four fields it reads) */
+    if (box) {
+        x.has = DETAP_HAS_IMAGE_ID | DETAP_HAS_CATEGORY_ID | DETAP_HAS_BBOX | DETAP_HAS_SCORE;
+        /* (a field named again later overwrites its value, as in json) */
+        if (box == 2 && !more_fields(c, ann_field, &x)) return 0;
+        a->has[x.i] = x.has;
         a->n++;
         return 1;
     }

@@ -25,6 +25,7 @@ typedef struct {
     int state; /* 0: before '[', 1: inside the array, 2: after ']' */
     int first; /* inside: no record yet (a ']' may close the array) */
     int flags; /* detap_coco_record's (DETAP_PARSE_COPY_RLE is added) */
+    detap_ann_cols *work; /* each piece's columns (NULL until the first block) */
 } detap_results_stream;
 
 /* DETAP_OK: *consumed bytes are read; call again with the rest (and more

@@ -94,6 +94,48 @@ def test_streamed_mutations_agree_with_one_shot(data, draw, nthreads, block):
         assert_same_columns(got, want, data)
 
 
+TAILS = [{}, {"segmentation": {"size": [3, 4], "counts": "0c0"}}, {"keypoints": [1.5, 2.0, 2]},
+         {"score": 0.25}, {"bbox": [9.5, 8, 7, 6]}, {"image_id": 77, "note": "x"},
+         {"segmentation": {"size": [2, 2], "counts": "a\\\\b"}, "category_id": 3}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10 ** 9), st.integers(0, 90),
+                          st.lists(st.floats(-1e4, 1e4, width=32), min_size=4, max_size=4),
+                          st.floats(0, 1), st.sampled_from(range(len(TAILS)))),
+                max_size=12),
+       st.sampled_from([(", ", ": "), (",", ":")]), st.sampled_from([1, 2]))
+def test_box_fields_then_more_fields_read_as_json(rows, separators, nthreads):
+    """Detectron2 writes image_id, category_id, bbox and score first and a
+    mask or keypoints after them: the box fast path hands the rest of the
+    record to the field-by-field reader, and a field named again later
+    counts, as in json."""
+    recs = [dict({"image_id": i, "category_id": c, "bbox": [float(v) for v in b], "score": s},
+                 **{k: v for k, v in TAILS[t].items() if k not in ("image_id", "bbox", "score")})
+            for i, c, b, s, t in rows]
+    text = "[" + ", ".join(
+        json.dumps({"image_id": i, "category_id": c, "bbox": [float(v) for v in b], "score": s},
+                   separators=separators)[:-1]
+        + ("" if not TAILS[t] else separators[0] + json.dumps(TAILS[t], separators=separators)[1:-1])
+        + "}" for i, c, b, s, t in rows) + "]"
+    data = text.encode()
+    want = json.loads(data)  # (json's last-wins view of every record)
+    assert len(want) == len(recs)
+    for cols in (_core.parse_coco_json(data), stream(data, nthreads, 7)):
+        assert cols is not None
+        assert cols["image_id"].tolist() == [r["image_id"] for r in want]
+        assert cols["category_id"].tolist() == [r["category_id"] for r in want]
+        assert cols["bbox"].tolist() == [r["bbox"] for r in want]
+        assert cols["score"].tolist() == [r["score"] for r in want]
+        text_of = cols.get("rle_blob", data) if cols is not None and "rle_blob" in cols else data
+        counts = rle_strings(cols, text_of) if cols["rle_len"] is not None else [None] * len(want)
+        assert [c.replace(b"\\\\", b"\\") if c is not None else None for c in counts] == [
+            r["segmentation"]["counts"].encode() if "segmentation" in r else None for r in want]
+    # the same records with the score first: read field by field only
+    generic = json.dumps([dict([("score", r["score"])] + list(r.items())) for r in want]).encode()
+    assert_same_columns(stream(data, nthreads, 7), _core.parse_coco_json(generic), generic)
+
+
 def test_many_pieces_on_a_large_document():
     """Several megabytes, so the blocks are cut into pieces on every thread,
     with decoys in strings on the way."""
