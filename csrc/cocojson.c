@@ -72,16 +72,19 @@ static inline int plain8(const unsigned char *p) {
     return ((x | ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high) == 0;
 }
 
-/* A string: sets [*s, *e) to its raw bytes; *esc if it holds a backslash.
- * Only a string json.loads reads is taken (valid escapes, no control
+/* A string: sets [*s, *e) to its raw bytes; *esc if it holds a backslash;
+ * *odd if it holds a byte beyond ASCII or an escape other than \\ \/ \"
+ * (so without *odd its text is its bytes, those escapes undone, and has no
+ * NUL).  Only a string json.loads reads is taken (valid escapes, no control
  * characters, valid UTF-8 as above); anything else goes to the slow path,
  * where Python's json reports it. */
-static int string(cur *c, const char **s, const char **e, int *esc) {
+static inline int string_kind(cur *c, const char **s, const char **e, int *esc, int *odd) {
     ws(c);
     if (c->p >= c->end || *c->p != '"') { c->slow = 1; return 0; }
     const unsigned char *p = (const unsigned char *)++c->p, *end = (const unsigned char *)c->end;
     *s = c->p;
     *esc = 0;
+    *odd = 0;
     for (;;) {
         /* the bulk: plain bytes, eight at a time (a mask's counts string
          * is hundreds of them), then one table look-up each */
@@ -97,21 +100,29 @@ static int string(cur *c, const char **s, const char **e, int *esc) {
             if (ch == 'u') {
                 if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5]))
                     break;
+                *odd = 1;
                 p += 6;
                 continue;
             }
             if (!memchr("\"\\/bfnrt", ch, 8)) break;
+            *odd |= ch != '"' && ch != '\\' && ch != '/';
             p += 2;
             continue;
         }
         if (ch < 0x20) break; /* control characters are invalid */
         size_t n = utf8_seq(p, end);
         if (!n) break;
+        *odd = 1;
         p += n;
     }
     c->p = (const char *)p;
     c->slow = 1;
     return 0;
+}
+
+static int string(cur *c, const char **s, const char **e, int *esc) {
+    int odd;
+    return string_kind(c, s, e, esc, &odd);
 }
 
 /* JSON number grammar; *is_int when it has no fraction and no exponent. */
@@ -290,11 +301,11 @@ static int rle_field(cur *c, const char *key, size_t klen, void *ctx) {
     ws(c);
     if (KEY_IS("counts") && c->p < c->end && *c->p == '"') {
         const char *s, *e;
-        int esc;
-        if (!string(c, &s, &e, &esc)) return 0;
+        int esc, odd;
+        if (!string_kind(c, &s, &e, &esc, &odd)) return 0;
         r->start = (int64_t)(s - r->base);
         r->len = (int64_t)(e - s);
-        r->esc = (uint8_t)esc;
+        r->esc = (uint8_t)(odd ? 2 : esc);
         return 1;
     }
     if (KEY_IS("size") && c->p < c->end && *c->p == '[') {

@@ -8,7 +8,9 @@
  * iscrowd may be true/false).  A "segmentation" that is a compressed RLE
  * ({"size": [h, w], "counts": "<string>"}, in either order) is located, not
  * decoded: rle_start / rle_len give its counts string's raw bytes in the
- * buffer (rle_esc: it holds JSON escapes), rle_h / rle_w its size.  A
+ * buffer (rle_esc: 0 plain ASCII, 1 ASCII with only the escapes \\ \/ \",
+ * 2 anything else: another escape or a byte beyond ASCII; a raw NUL is
+ * never in a JSON string), rle_h / rle_w its size.  A
  * "keypoints" array of numbers is read into kp (kp_start / kp_len per
  * annotation), "num_keypoints" into num_kp, a rotated box "obb" (five
  * numbers) into obb.  Polygons (a list of number lists, the first of more

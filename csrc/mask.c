@@ -11,20 +11,26 @@ static uint32_t u32_max(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 /* ============================================================ queries */
 
-/* The column of pixel position p in an h-row mask, for positions that
- * mostly grow by less than a column: *cs is the first position of column
- * *col, and a division is made only on a jump (or a wrap-around). */
-static inline uint32_t column_of(uint32_t p, uint32_t h, uint32_t *col, uint32_t *cs) {
-    uint32_t d = p - *cs;
-    if (p >= *cs && d < h) return *col;
-    if (p >= *cs && d - h < h) { /* the next column (h <= d < 2h) */
-        *col += 1;
-        *cs += h;
-        return *col;
-    }
-    *col = p / h;
-    *cs = *col * h;
-    return *col;
+/* p / h for every uint32 p, by a multiply-high instead of a division: m
+ * = ceil(2^64 / h) (h >= 2) gives floor(p / h) = floor(m p / 2^64) for all
+ * p < 2^32 (Lemire, Kaser & Kurz 2019, "Faster remainder by direct
+ * computation", theorem 1 with F = 64, N = 32); h == 1 has m = 0 and the
+ * quotient p. */
+typedef struct { uint64_t m; uint32_t one; } udiv32;
+
+static inline udiv32 udiv32_of(uint32_t h) {
+    udiv32 d = {h > 1 ? UINT64_MAX / h + 1 : 0, h == 1};
+    return d;
+}
+
+static inline uint32_t udiv32_div(udiv32 d, uint32_t p) {
+#if defined(__SIZEOF_INT128__)
+    uint32_t q = (uint32_t)(((unsigned __int128)d.m * p) >> 64);
+#else
+    uint64_t lo = (d.m & 0xFFFFFFFFu) * p, hi = (d.m >> 32) * p;
+    uint32_t q = (uint32_t)((hi + (lo >> 32)) >> 32);
+#endif
+    return d.one ? p : q;
 }
 
 void detap_rle_bbox(const detap_rle *r, double bb[4]) {
@@ -34,23 +40,24 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]) {
         bb[0] = bb[1] = bb[2] = bb[3] = 0;
         return;
     }
-    uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0, col = 0, cs = 0;
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0;
     if (h == 0) m = 0; /* no pixel has a row: the box stays (w, h, 0 - w + 1, ...) */
+    udiv32 d = udiv32_of(h);
+    /* no branch on where a run starts or ends (as random as the masks):
+     * the column by a multiply, the row by the remainder */
     for (size_t j = 0; j < m; j += 2) { /* a 0-run, then a 1-run */
         uint32_t start = end + r->cnts[j];
         end = start + r->cnts[j + 1];
         if (r->cnts[j + 1] == 0) continue;
-        uint32_t x0 = column_of(start, h, &col, &cs), y0 = start - cs;
-        uint32_t x1 = column_of(end - 1, h, &col, &cs), y1 = end - 1 - cs;
+        uint32_t last = end - 1;
+        uint32_t x0 = udiv32_div(d, start), y0 = start - x0 * h;
+        uint32_t x1 = udiv32_div(d, last), y1 = last - x1 * h;
         xs = u32_min(xs, x0);
         xe = u32_max(xe, x1);
-        if (x0 < x1) { /* the run wraps into the next column: every row is covered */
-            ys = 0;
-            ye = h - 1;
-        } else {
-            ys = u32_min(ys, y0);
-            ye = u32_max(ye, y1);
-        }
+        /* a run that wraps into a later column covers every row */
+        int wraps = x0 < x1;
+        ys = u32_min(ys, wraps ? 0 : y0);
+        ye = u32_max(ye, wraps ? h - 1 : y1);
     }
     /* widths in uint32: with no non-empty 1-run they wrap, as pycocotools' do */
     bb[0] = xs;

@@ -341,6 +341,9 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     compared (csrc/mask_cells.h), without holding their counts: JSON
     escapes undone in place (a string only shrinks), each string cut at its
     first NUL (pycocotools stops there) and checked to decode whole.
+    ``esc`` as the reader gives it (csrc/cocojson.h): 0 is trusted to be
+    plain ASCII without a NUL (no JSON string holds a raw one); 1 is
+    checked; 2 goes to Python's json.
     Returns (start, length, hw, bbox, area): the strings' spans in blob
     now, and rle_from_spans' sizes, toBbox boxes and areas, found by
     decoding each string into a buffer of its thread's."""
@@ -369,11 +372,13 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
         for i in prange(n, schedule="dynamic", chunksize=256):
             if scratch == NULL:
                 v_rc[i] = -1
-            elif not _plain_text(src + v_st[i], <size_t>v_ln[i], v_es[i]):
+            elif v_es[i] == 0:  # plain ASCII, no NUL: nothing to check
+                v_rc[i] = _text_box(src + v_st[i], v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
+                                    &v_a[i], &v_bb[i, 0])
+            elif v_es[i] != 1 or not _plain_text(src + v_st[i], <size_t>v_ln[i], 1):
                 v_rc[i] = 2  # (left as it is: Python reads the original bytes)
             else:
-                if v_es[i]:
-                    v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
+                v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
                 v_rc[i] = _string_box(src + v_st[i], &v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
                                       &v_a[i], &v_bb[i, 0])
         free(scratch)
@@ -549,13 +554,19 @@ cdef int _plain_text(const char *s, size_t n, int esc) noexcept nogil:
 cdef int8_t _string_box(const char *s, int64_t *length, uint32_t *scratch, uint32_t h,
                         uint32_t w, double *area, double *bb) noexcept nogil:
     """Cut the counts string at its first NUL (pycocotools stops there; the
-    new length into *length), decode it into scratch and set its uint32
-    area and toBbox box: 0, or 1 when it ends inside a value."""
+    new length into *length), then _text_box."""
     cdef const char *nul = <const char *>memchr(s, 0, <size_t>length[0])
-    cdef size_t m = 0
     if nul != NULL:
         length[0] = nul - s
-    if detap_rle_from_text(s, <size_t>length[0], scratch, &m) != 0:
+    return _text_box(s, length[0], scratch, h, w, area, bb)
+
+
+cdef inline int8_t _text_box(const char *s, int64_t length, uint32_t *scratch, uint32_t h,
+                             uint32_t w, double *area, double *bb) noexcept nogil:
+    """Decode the counts text s[0..length) (no NUL) into scratch and set its
+    uint32 area and toBbox box: 0, or 1 when it ends inside a value."""
+    cdef size_t m = 0
+    if detap_rle_from_text(s, <size_t>length, scratch, &m) != 0:
         return 1
     area[0] = _box_one(scratch, 0, <int64_t>m, h, w, bb)
     return 0

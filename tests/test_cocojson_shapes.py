@@ -118,8 +118,15 @@ def test_escaped_and_unicode_counts():
     doc = json.dumps([{"image_id": 1, "category_id": 1, "score": 1.0,
                        "segmentation": {"size": [4, 4], "counts": counts}}]).encode()
     cols = _core.parse_coco_json(doc)
-    assert cols is not None and cols["rle_esc"][0] == 1
+    assert cols is not None and cols["rle_esc"][0] == 2  # (a \\u escape)
     check_against_json(doc)
+    # the kinds of counts strings: plain ASCII 0; only \\ \/ \" escapes 1;
+    # another escape or a byte beyond ASCII 2 (for Python's json)
+    for text, ascii_only, kind in [("0a4", True, 0), ("a\\b/c\"d", True, 1), ("a\tb", True, 2),
+                                   ("\u00e9", False, 2), ("a\\\u00e9", False, 2)]:
+        doc = json.dumps([{"image_id": 1, "segmentation": {"size": [4, 4], "counts": text}}],
+                         ensure_ascii=ascii_only).encode()
+        assert _core.parse_coco_json(doc)["rle_esc"].tolist() == [kind], text
     ok = json.dumps([{"image_id": 1, "category_id": 1, "score": 1.0,
                       "segmentation": {"size": [2, 2], "counts": "04"}}]).encode()
     c = _core.parse_coco_json(ok)

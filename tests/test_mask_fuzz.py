@@ -245,6 +245,21 @@ def test_huge_counts_round_trip_as_in_pycocotools(counts, h, w):
     assert_same_outcome("toBbox", [rle])
 
 
+@SETTINGS
+@given(st.lists(st.one_of(st.integers(0, 70000), st.integers(0, 2**32 - 1)), min_size=2, max_size=10),
+       st.one_of(st.sampled_from([1, 2, 3, 7, 2**16 - 1, 2**16 + 1, 2**31 - 1, 2**31, 2**32 - 1]),
+                 st.integers(1, 2**32 - 1)))
+def test_boxes_of_tall_masks_as_pycocotools(counts, h):
+    """toBbox divides run positions by the mask's height (detap by a
+    multiply-high, exact for every uint32 position and height): heights up
+    to 2**32 - 1 and positions that wrap give pycocotools' boxes."""
+    uc = {"size": [h, 1], "counts": counts}
+    assume(_fits_reference_buffer(our_mask.frUncompressedRLE([uc], h, 1)[0]["counts"], counts))
+    rle = assert_same_outcome("frUncompressedRLE", [uc], h, 1)[1][0]
+    assert_same_outcome("toBbox", [rle])
+    assert_same_outcome("area", [rle])
+
+
 def test_uncompressed_arguments_as_pycocotools():
     for objs in ([{"size": [2, 2], "counts": [-1, 5]}], [{"size": [2, 2], "counts": [1.7, 2.2]}],
                  [{"size": [2, 2], "counts": []}], [{"size": (2, 2), "counts": (1, 2, 1)}],

@@ -115,7 +115,18 @@ static void check_doc(const detap_coco_doc *d, const char *buf, size_t len) {
             CHECK("coco", s >= 1 && l >= 0 && (size_t)(s + l) < len);
             if (s >= 1 && l >= 0 && (size_t)(s + l) < len)
                 CHECK("coco", buf[s - 1] == '"' && buf[s + l] == '"');
-            CHECK("coco", a->rle_esc[i] <= 1);
+            CHECK("coco", a->rle_esc[i] <= 2);
+            /* kind 0: plain ASCII (rle_strings trusts it); 1: no other escape */
+            if (s >= 1 && l >= 0 && (size_t)(s + l) < len && a->rle_esc[i] < 2)
+                for (int64_t j = s; j < s + l; j++) {
+                    unsigned char ch = (unsigned char)buf[j];
+                    CHECK("coco", ch >= 0x20 && ch < 0x80 && (ch != '\\' || a->rle_esc[i] == 1));
+                    if (ch == '\\') {
+                        CHECK("coco", j + 1 < s + l && (buf[j + 1] == '\\' || buf[j + 1] == '/' ||
+                                                        buf[j + 1] == '"'));
+                        j++;
+                    }
+                }
         }
         if (kp_len_of(a, i) != -1)
             CHECK("coco", a->kp_len[i] >= 0 && a->kp_start[i] >= 0 &&
