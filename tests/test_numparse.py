@@ -162,6 +162,46 @@ def test_json_reader_equals_python_json(tokens):
     check_json(tokens)
 
 
+@st.composite
+def short_form(draw, json_grammar):
+    """Digits with an optional point and no exponent, 14 to 21 digits in
+    all: both sides of the converter's fast paths' limits (19 digits in one
+    uint64, mantissas up to 2**53), with runs of 9s and 0s."""
+    sign = draw(st.sampled_from(["", "-"] if json_grammar else ["", "+", "-"]))
+    n = draw(st.integers(14, 21))
+    k = draw(st.integers(0 if not json_grammar else 1, n))  # digits after the point
+    style = draw(st.sampled_from(["random", "nines", "zeros", "pow2"]))
+    if style == "random":
+        digits = "".join(draw(st.sampled_from(DIGITS)) for _ in range(n))
+    elif style == "nines":
+        digits = "9" * n
+    elif style == "zeros":
+        digits = "1" + "0" * (n - 2) + draw(st.sampled_from("0159"))
+    else:
+        digits = str(2 ** 53 + draw(st.integers(-3, 3))).rjust(n, "0")[-n:]
+    ip, frac = digits[:n - k], digits[n - k:]
+    if json_grammar:
+        ip = ip.lstrip("0") or "0"
+    if not ip and not frac:
+        ip = "0"
+    text = ip + ("." + frac if k or (not json_grammar and draw(st.booleans())) else "")
+    return sign + text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(short_form(json_grammar=False), min_size=1, max_size=10))
+def test_det_reader_short_form_edges(tokens):
+    assert check_dets(tokens) == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(short_form(json_grammar=True), min_size=1, max_size=10))
+def test_json_reader_short_form_edges(tokens):
+    for t in tokens:
+        assert isinstance(json.loads(t), (int, float)), t
+    check_json(tokens)
+
+
 # ------------------------------------------------------ beyond 19 digits
 
 @st.composite
