@@ -93,7 +93,12 @@ typedef struct { size_t n, kp, pv, plen, blob; } ann_at;
  * disjoint parts of dst, so they can be copied on several threads. */
 static void copy_at(detap_ann_cols *dst, const detap_ann_cols *src, const ann_at *at) {
     size_t n0 = at->n, n = src->n;
-    if (n == 0) return; /* (and src's arrays may be NULL) */
+    /* (the flat values first: the offsets in *at count them whatever n is) */
+    if (src->kp_n) memcpy(dst->kp + at->kp, src->kp, 8 * src->kp_n);
+    if (src->pv_n) memcpy(dst->pv + at->pv, src->pv, 8 * src->pv_n);
+    if (src->plen_n) memcpy(dst->plen + at->plen, src->plen, 8 * src->plen_n);
+    if (src->blob_n) memcpy(dst->blob + at->blob, src->blob, src->blob_n);
+    if (n == 0) return; /* (and src's row arrays may be NULL) */
     memcpy(dst->image_id + n0, src->image_id, 8 * n);
     memcpy(dst->category_id + n0, src->category_id, 8 * n);
     memcpy(dst->bbox + 4 * n0, src->bbox, 32 * n);
@@ -132,10 +137,6 @@ static void copy_at(detap_ann_cols *dst, const detap_ann_cols *src, const ann_at
         default: memcpy(dst->num_kp + n0, src->num_kp, 8 * n);
         }
     }
-    if (src->kp_n) memcpy(dst->kp + at->kp, src->kp, 8 * src->kp_n);
-    if (src->pv_n) memcpy(dst->pv + at->pv, src->pv, 8 * src->pv_n);
-    if (src->plen_n) memcpy(dst->plen + at->plen, src->plen, 8 * src->plen_n);
-    if (src->blob_n) memcpy(dst->blob + at->blob, src->blob, src->blob_n);
 }
 
 #define MAX_SRCS 64

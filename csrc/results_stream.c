@@ -59,12 +59,13 @@ static void parse_piece_into(piece *pc, detap_ann_cols *a, const char *base, con
         }
         if (first && *rec == ']') { pc->status = PIECE_CLOSED; pc->next = rec + 1; return; }
         if (rec >= pc->stop) { pc->status = PIECE_REACHED; pc->next = rec; return; }
-        size_t n = a->n, kp_n = a->kp_n, blob_n = a->blob_n;
+        size_t n = a->n, kp_n = a->kp_n, blob_n = a->blob_n, pv_n = a->pv_n, plen_n = a->plen_n;
         int nomem = 0;
         int parsed = detap_coco_record(rec, end, base, flags, a, &p, &nomem), ok = parsed;
         if (ok) { p = skip_ws(p, end); ok = p < end; } /* its ',' or ']' must be in the block too */
         if (!ok) {
-            a->n = n; a->kp_n = kp_n; a->blob_n = blob_n; /* the record is read again */
+            /* the record is read again: nothing of it stays */
+            a->n = n; a->kp_n = kp_n; a->blob_n = blob_n; a->pv_n = pv_n; a->plen_n = plen_n;
             /* a record cut by the block's end is incomplete; one that fails
              * although complete is not the fast path's (Python decides) */
             if (nomem) pc->status = PIECE_NOMEM;

@@ -193,3 +193,27 @@ def test_keypoint_results_from_a_file_equal_pycocotools(tmp_path):
     (tmp_path / "res.json").write_text(json.dumps(res))
     files = tmp_path / "gt.json", tmp_path / "res.json", "keypoints"
     assert_same(run_files(RefCOCO, RefCOCOeval, *files), run_files(dcoco.COCO, dcoco.COCOeval, *files))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 17), st.integers(0, 40), st.data())
+def test_result_boxes_are_numpys_min_and_max(K, n, data):
+    """loadRes' box and area of keypoint results (one parallel pass in C)
+    equal pycocotools' np.min / np.max over each result's x and y, with
+    ties, infinities and NaN (which numpy propagates)."""
+    vals = st.one_of(st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]),
+                     st.floats(-1e6, 1e6, allow_nan=False))
+    kp = np.array(data.draw(st.lists(st.lists(vals, min_size=3 * K, max_size=3 * K),
+                                     min_size=n, max_size=n)), dtype=np.float64).reshape(n, 3 * K)
+    with np.errstate(invalid="ignore"):
+        box, area = _core.keypoint_result_boxes(kp, 2)
+        want_box, want_area = [], []
+        for row in kp:
+            x, y = row[0::3], row[1::3]
+            x0, x1, y0, y1 = np.min(x), np.max(x), np.min(y), np.max(y)
+            want_box.append([x0, y0, x1 - x0, y1 - y0])
+            want_area.append((x1 - x0) * (y1 - y0))
+    assert np.array_equal(box, np.array(want_box).reshape(n, 4), equal_nan=True)
+    assert np.array_equal(area, np.array(want_area), equal_nan=True)
+    with pytest.raises(ValueError):
+        _core.keypoint_result_boxes(np.zeros((2, 4)))

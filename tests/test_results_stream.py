@@ -22,7 +22,8 @@ from detap.coco import COCO
 # columns the two readers share (the RLE offsets differ by design: into the
 # text, or into the streamed reader's blob)
 SHARED = ("image_id", "category_id", "bbox", "score", "has", "id", "area", "iscrowd",
-          "rle_len", "rle_h", "rle_w", "rle_esc", "kp_start", "kp_len", "kp", "num_kp")
+          "rle_len", "rle_h", "rle_w", "rle_esc", "kp_start", "kp_len", "kp", "num_kp",
+          "pv", "plen", "poly_first", "poly_count")
 DECOYS = ['}, {"image_id": 9, "score": 1}', '},{', '"}, {"', '\\"}, {', '\\\\', 'é', '\u2028']
 
 
@@ -34,11 +35,14 @@ def result_docs(draw):
              "bbox": [float(np.float32(v)) for v in draw(st.lists(
                  st.floats(-1e4, 1e4, allow_nan=False), min_size=4, max_size=4))],
              "score": draw(st.floats(0, 1))}
-        extra = draw(st.sampled_from(["", "note", "rle", "kp", "area"]))
+        extra = draw(st.sampled_from(["", "note", "rle", "kp", "area", "poly"]))
         if extra == "note":  # strings that look like a record boundary
             r["note"] = draw(st.sampled_from(DECOYS)) * draw(st.integers(1, 3))
         elif extra == "rle":
             r["segmentation"] = {"size": [3, 4], "counts": draw(st.sampled_from(["0c0", "1", "a\\\\b", "34"]))}
+        elif extra == "poly":  # (a block that ends inside one leaves nothing of it)
+            r["segmentation"] = draw(st.lists(st.lists(st.floats(0, 100, width=32), min_size=6,
+                                                       max_size=10), min_size=1, max_size=2))
         elif extra == "kp":
             r["keypoints"] = draw(st.lists(st.floats(0, 100), max_size=6))
         elif extra == "area":

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import DetapInputError, DetapWarning
+from ..threads import nthreads
 
 __all__ = ["Columns", "DetapResultsError", "GT_FIELDS", "DT_FIELDS", "column", "check_finite",
            "field_error", "id_column", "box_area", "keypoints_column", "keypoints_box", "check_negative_size", "gt_columns", "dt_columns", "load_json", "parse_json", "read_fast", "read_json"]
@@ -279,9 +280,7 @@ def keypoints_box(kpts, where=None):
     spanning all K points, unlabelled ones too: (xywh (n, 4), area (n,))."""
     if not kpts.shape[1]:
         raise DetapInputError("keypoint results hold no keypoints", where)
-    x, y = kpts[:, 0::3], kpts[:, 1::3]
-    x0, x1, y0, y1 = x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)
-    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), (x1 - x0) * (y1 - y0)
+    return _core.keypoint_result_boxes(kpts, nthreads(None))
 
 
 def box_area(xywh):
