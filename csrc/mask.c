@@ -16,21 +16,16 @@ static uint32_t u32_max(uint32_t a, uint32_t b) { return a > b ? a : b; }
  * p < 2^32 (Lemire, Kaser & Kurz 2019, "Faster remainder by direct
  * computation", theorem 1 with F = 64, N = 32); h == 1 has m = 0 and the
  * quotient p. */
-typedef struct { uint64_t m; uint32_t one; } udiv32;
+static inline uint64_t udiv32_of(uint32_t h) { return h > 1 ? UINT64_MAX / h + 1 : 0; }
 
-static inline udiv32 udiv32_of(uint32_t h) {
-    udiv32 d = {h > 1 ? UINT64_MAX / h + 1 : 0, h == 1};
-    return d;
-}
-
-static inline uint32_t udiv32_div(udiv32 d, uint32_t p) {
+static inline uint32_t udiv32_div(uint64_t m, uint32_t p) {
 #if defined(__SIZEOF_INT128__)
-    uint32_t q = (uint32_t)(((unsigned __int128)d.m * p) >> 64);
+    uint32_t q = (uint32_t)(((unsigned __int128)m * p) >> 64);
 #else
-    uint64_t lo = (d.m & 0xFFFFFFFFu) * p, hi = (d.m >> 32) * p;
+    uint64_t lo = (m & 0xFFFFFFFFu) * p, hi = (m >> 32) * p;
     uint32_t q = (uint32_t)((hi + (lo >> 32)) >> 32);
 #endif
-    return d.one ? p : q;
+    return m ? q : p;
 }
 
 void detap_rle_bbox(const detap_rle *r, double bb[4]) {
@@ -42,7 +37,7 @@ void detap_rle_bbox(const detap_rle *r, double bb[4]) {
     }
     uint32_t xs = w, ys = h, xe = 0, ye = 0, end = 0;
     if (h == 0) m = 0; /* no pixel has a row: the box stays (w, h, 0 - w + 1, ...) */
-    udiv32 d = udiv32_of(h);
+    uint64_t d = udiv32_of(h); /* (h == 0 never divides: no row, no run) */
     /* no branch on where a run starts or ends (as random as the masks):
      * the column by a multiply, the row by the remainder */
     for (size_t j = 0; j < m; j += 2) { /* a 0-run, then a 1-run */

@@ -163,10 +163,8 @@ static int stream_array(detap_results_stream *r, const char *buf, const char *p,
         r->first = 0;
         if (!(i + 1 < np && pc->next == pcs[i + 1].start)) break;
     }
-    detap_ann_cols kept_ann[MAX_PIECES];
-    for (i = 0; i < kept; i++) kept_ann[i] = pcs[i].ann;
-    if (rc == DETAP_OK && !detap_ann_append(&r->ann, kept_ann, (size_t)kept, np)) rc = DETAP_ENOMEM;
     for (i = 0; i < np; i++) r->work[i] = pcs[i].ann;
+    if (rc == DETAP_OK && !detap_ann_append(&r->ann, r->work, (size_t)kept, np)) rc = DETAP_ENOMEM;
     *consumed = (size_t)(next - buf);
     return rc;
 }

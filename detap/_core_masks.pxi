@@ -375,7 +375,7 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
             elif v_es[i] == 0:  # plain ASCII, no NUL: nothing to check
                 v_rc[i] = _text_box(src + v_st[i], v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
                                     &v_a[i], &v_bb[i, 0])
-            elif v_es[i] != 1 or not _plain_text(src + v_st[i], <size_t>v_ln[i], 1):
+            elif v_es[i] != 1 or not _plain_text(src + v_st[i], <size_t>v_ln[i]):
                 v_rc[i] = 2  # (left as it is: Python reads the original bytes)
             else:
                 v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
@@ -522,24 +522,14 @@ cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept
     return k
 
 
-cdef int _plain_text(const char *s, size_t n, int esc) noexcept nogil:
-    """1 when C reads the JSON string bytes s[0..n) (up to a NUL) as
+cdef int _plain_text(const char *s, size_t n) noexcept nogil:
+    """1 when C reads the escaped JSON string bytes s[0..n) (up to a NUL) as
     Python's json would: no byte beyond ASCII (Python checks their UTF-8)
-    and, with ``esc``, no escape other than \\\\ \\/ \\" (scanned before _unescape rewrites)."""
+    and no escape other than \\\\ \\/ \\" (scanned before _unescape rewrites)."""
     cdef size_t j = 0
-    cdef uint64_t word, bits = 0
     cdef const char *nul = <const char *>memchr(s, 0, n)
     if nul != NULL:  # (what follows a NUL is never read)
         n = <size_t>(nul - s)
-    if not esc:
-        while j + 8 <= n:
-            memcpy(&word, s + j, 8)
-            bits |= word
-            j += 8
-        while j < n:
-            bits |= <unsigned char>s[j]
-            j += 1
-        return (bits & <uint64_t>0x8080808080808080) == 0
     while j < n:
         if <unsigned char>s[j] >= 0x80:
             return 0
