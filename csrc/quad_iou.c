@@ -392,26 +392,40 @@ void detap_quad_set_free(detap_quad_set *s) {
     s->x0 = s->y0 = s->x1 = s->y1 = NULL;
 }
 
+size_t detap_quad_marks(int level, const double hbb[4], const double *x0, const double *y0,
+                        const double *x1, const double *y1, size_t G, uint32_t *cand) {
+    if (level == 2 && detap_quad_simd_level() == 2)
+        return detap_quad_marks_avx512(hbb, x0, y0, x1, y1, G, cand);
+    size_t n = 0;
+    for (size_t g = 0; g < G; g++) {
+        /* detap_iou_voc_pair's iw and ih, unclamped: it is > 0 only if both are */
+        double iw = detap_min_nn(x1[g], hbb[2]) - detap_max_nn(x0[g], hbb[0]) + 1.;
+        double ih = detap_min_nn(y1[g], hbb[3]) - detap_max_nn(y0[g], hbb[1]) + 1.;
+        cand[n] = (uint32_t)g;
+        n += (iw > 0) & (ih > 0);
+    }
+    return n;
+}
+
 void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0, size_t G,
                         double *row, int64_t *undefined) {
     /* most GT of a scene are nowhere near the detection: a branch-free pass
-     * over the boxes' columns marks the few whose boxes meet... */
-    const double *restrict x0 = gt->x0 + g0, *restrict y0 = gt->y0 + g0;
-    const double *restrict x1 = gt->x1 + g0, *restrict y1 = gt->y1 + g0;
-    double *restrict mark = row;
-    double b0 = d->hbb[0], b1 = d->hbb[1], b2 = d->hbb[2], b3 = d->hbb[3];
-    for (size_t g = 0; g < G; g++) {
-        /* detap_iou_voc_pair's iw and ih, unclamped: it is > 0 only if both are */
-        double iw = detap_min_nn(x1[g], b2) - detap_max_nn(x0[g], b0) + 1.;
-        double ih = detap_min_nn(y1[g], b3) - detap_max_nn(y0[g], b1) + 1.;
-        mark[g] = (iw > 0) & (ih > 0) ? 1. : 0.;
-    }
-    /* ...then the devkit's hbb overlaps (BBGT first in each max / min) and
-     * polygon IoUs for those */
+     * over the boxes' columns finds the few whose boxes meet... */
     const detap_quad *q = gt->q + g0;
-    for (size_t g = 0; g < G; g++) {
-        int keep = row[g] != 0. && hbb_overlap(d, q + g);
-        row[g] = keep ? detap_quad_iou(q + g, d, undefined) : -INFINITY;
+    int level = detap_quad_simd_level();
+    enum { CHUNK = 256 };
+    uint32_t cand[CHUNK];
+    for (size_t c0 = 0; c0 < G; c0 += CHUNK) {
+        size_t c1 = G - c0 < CHUNK ? G : c0 + CHUNK;
+        size_t n = detap_quad_marks(level, d->hbb, gt->x0 + g0 + c0, gt->y0 + g0 + c0,
+                                    gt->x1 + g0 + c0, gt->y1 + g0 + c0, c1 - c0, cand);
+        for (size_t g = c0; g < c1; g++) row[g] = -INFINITY;
+        /* ...then the devkit's hbb overlaps (BBGT first in each max / min)
+         * and polygon IoUs for those */
+        for (size_t k = 0; k < n; k++) {
+            size_t g = c0 + cand[k];
+            if (hbb_overlap(d, q + g)) row[g] = detap_quad_iou(q + g, d, undefined);
+        }
     }
 }
 

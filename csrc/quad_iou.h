@@ -77,6 +77,15 @@ void detap_quad_set_free(detap_quad_set *s);
 void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0, size_t G,
                         double *row, int64_t *undefined);
 
+/* The prefilter's first pass: the indices g < G (G < 2^32) whose axis-aligned
+ * box [x0[g], y0[g], x1[g], y1[g]] meets hbb ([xmin, ymin, xmax, ymax]) by
+ * the +1 pixel test (iw > 0 and ih > 0: necessary for the devkit's box IoU
+ * to be > 0), ascending, into cand (room for G); their count.  level 2 runs
+ * the AVX-512 form where the CPU has it (the same indices), anything else
+ * the scalar one. */
+size_t detap_quad_marks(int level, const double hbb[4], const double *x0, const double *y0,
+                        const double *x1, const double *y1, size_t G, uint32_t *cand);
+
 /* The kernel's two paths (quad_iou.c): a fast one for generic pairs, and
  * the faithful one (polyiou's buffer and all) for the pairs the fast one
  * hands over; detap_quad_iou takes the first that decides. */
@@ -87,11 +96,17 @@ void detap_quad_sim_row(const detap_quad *d, const detap_quad_set *gt, size_t g0
 #define DETAP_QUAD_AVX2 4     /* ... in vector form with AVX2 (where the CPU has it) */
 #define DETAP_QUAD_AVX512 5   /* ... with AVX-512VL */
 
-/* The fast path in vector form (quad_simd.c): the best level this CPU and
+/* The fast path in vector form (quad_simd.c, quad_lanes.h): the best level this CPU and
  * build have (0: none, 1: AVX2, 2: AVX-512VL), and the pair at a level:
  * 0 with *out set, 1 for a pair it hands over, -1 for a level not there. */
 int detap_quad_simd_level(void);
 int detap_quad_simd_iou(int level, const detap_quad *gt, const detap_quad *det, double *out);
+/* (quad_simd512.c: the level-2 form; only quad_simd.c calls it, on a CPU
+ * that has AVX-512VL and DQ) */
+int detap_quad_iou_avx512(const detap_quad *gt, const detap_quad *det, double *out);
+/* (quad_simd512.c: detap_quad_marks' level-2 form, on such a CPU) */
+size_t detap_quad_marks_avx512(const double hbb[4], const double *x0, const double *y0,
+                               const double *x1, const double *y1, size_t G, uint32_t *cand);
 
 /* out[i * ng + j] = iou_poly(gt[j], dt[i]) (no prefilter) by `path`;
  * quads row-major, 8 values each.  DETAP_ENOMEM when the prepared GT do

@@ -1,222 +1,18 @@
-/* The fast path of the polygon IoU (quad_iou.c) in vector form: the 16
- * fan-triangle pairs of two quadrilaterals as 4 vectors of 4 lanes (one
- * GT edge against the 4 detection edges), on x86 with AVX2 or AVX-512VL,
- * chosen at run time; elsewhere (or without those) detap_quad_simd_level
- * is 0 and quad_iou.c's scalar fast path runs.
- *
- * Each lane does the scalar fast path's arithmetic, operation for
- * operation (IEEE lane-wise, no contraction), without branches: every
- * candidate point is computed and the polygon's points are chosen by
- * masks.  The differences, none of which changes a bit of the result:
- *  - polygon_cut's crossings are computed whether or not they are kept;
- *  - the cut by c -> d keeps [o, A, B]'s points in the order polyiou emits
- *    them (the emission patterns of three nonzero signs, written out);
- *  - the last cut (by d -> o) takes the origin as a point of the polygon,
- *    whose cross value there is exactly 0, so the crossings next to it are
- *    (+-0, +-0), as polyiou computes them; its de-duplication would only
- *    merge such exact zeros, whose shoelace terms are +-0 whether merged or
- *    not, so only other merges send the pair to the faithful path;
- *  - a masked-out term adds +0.0 (x + 0.0 is x but for a zero's sign).
- * A pair any lane cannot decide exactly (the scalar fast path's conditions,
- * or a lineCross whose two cross values are within 1e-8) is handed over. */
+/* The fast path of the polygon IoU (quad_iou.c) in vector form, chosen at
+ * run time on x86: AVX-512 (quad_simd512.c: 8 lanes, two GT edges a call)
+ * or AVX2 (here: 4 lanes, one GT edge a call), both quad_lanes.h's code;
+ * elsewhere (or without those) detap_quad_simd_level is 0 and quad_iou.c's
+ * scalar fast path runs. */
 #include "quad_iou.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(DETAP_NO_SIMD)
 
-#pragma GCC diagnostic ignored "-Wpsabi" /* (the helpers are always inlined) */
-
-typedef double vd __attribute__((vector_size(32)));
-typedef long long vl __attribute__((vector_size(32)));
-typedef struct { vd x, y; } vp;
-
+#define QUAD_LANES 4
 #define QV static inline __attribute__((always_inline))
-#define VSEL(m, a, b) ((vd)(((vl)(a) & (m)) | ((vl)(b) & ~(m))))
-#define VB(s) ((vd){(s), (s), (s), (s)})
-
-QV vp vpsel(vl m, vp a, vp b) {
-    vp r = {VSEL(m, a.x, b.x), VSEL(m, a.y, b.y)};
-    return r;
-}
-QV vl vpos(vd x) { return x > VB(1e-8); }   /* polyiou's dcmp(x) > 0 */
-QV vl vneg(vd x) { return x < VB(-1e-8); }  /* dcmp(x) < 0 */
-QV vl vnil(vd x) { return ~(vpos(x) | vneg(x)); }
-QV vl vsame(vp a, vp b) { return vnil(a.x - b.x) & vnil(a.y - b.y); }
-QV vl vnear0(vp a) { return vnil(a.x) & vnil(a.y); }
-QV vl vexact0(vp a) { return (a.x == VB(0.)) & (a.y == VB(0.)); }
-QV vl vdiffer(vl p1, vl n1, vl p2, vl n2) { return (p1 ^ p2) | (n1 ^ n2); }
-QV int vany(vl m) { return (m[0] | m[1] | m[2] | m[3]) != 0; }
-
-/* lineCross of segment p -> q whose cross values are sp, sq */
-QV vp vcross(vp p, vp q, vd sp, vd sq) {
-    vp r = {(p.x * sq - q.x * sp) / (sq - sp), (p.y * sq - q.y * sp) / (sq - sp)};
-    return r;
-}
-
-/* the shoelace sum of the last cut's points, fed in polygon order, masked */
-typedef struct { vp first, prev; vl has, has2, bad; vd sum; } vacc;
-
-QV void vemit(vacc *a, vl e, vp w) {
-    vd t = a->prev.x * w.y - a->prev.y * w.x;
-    vl eh = e & a->has;
-    a->sum = a->sum + VSEL(eh, t, VB(0.));
-    a->bad |= eh & vsame(w, a->prev) & ~(vexact0(w) & vexact0(a->prev));
-    a->first = vpsel(e & ~a->has, w, a->first);
-    a->has2 |= eh;
-    a->prev = vpsel(e, w, a->prev);
-    a->has |= e;
-}
-
-/* the 4 detection edges as clipping triangles (o, c, d) (quad_iou.c's fline) */
-typedef struct { vp c, d; vd dx, dy, kz, nx, ny; vl act; } vlines;
-
-QV vd vcut2(vp p, const vlines *l) {   /* cross(c, d, p) */
-    return l->dx * (p.y - l->c.y) - (p.x - l->c.x) * l->dy;
-}
-QV vd vcut3(vp p, const vlines *l) {   /* cross(d, o, p) */
-    return l->nx * (p.y - l->d.y) - (p.x - l->d.x) * l->ny;
-}
-
-/* |area| of triangle (o, a, b) clipped by each lane's (o, c, d) (0 where
- * the lane is not active), as ftri; *bad: lanes that must be handed over */
-QV vd vtri(vp a, vp b, const vlines *l, vl *bad_out) {
-    vd ca = l->c.x * a.y - a.x * l->c.y, cb = l->c.x * b.y - b.x * l->c.y;
-    vl pa = vpos(ca), na = vneg(ca), pb = vpos(cb), nb = vneg(cb);
-    vl act = l->act & ~(na & nb); /* qtri's shortcut */
-    if (!vany(act)) { /* (all four: no need to go on) */
-        *bad_out = act;
-        return VB(0.);
-    }
-    /* (a division spared where no lane needs the crossing on a-b) */
-    vp X = vany(act & (pa ^ pb)) ? vcross(a, b, ca, cb) : a;
-    vp A = vpsel(pa, a, X), B = vpsel(pb, b, X);
-    vl bad = ~((pa | na) & (pb | nb)) | vnear0(A) | vsame(B, A) | vnear0(B);
-    /* cut by c -> d of [o, A, B]: two crossings of the three edges at most */
-    vd kz = l->kz, kA = vcut2(A, l), kB = vcut2(B, l);
-    vl pz = vpos(kz), pA = vpos(kA), pB = vpos(kB);
-    bad |= ~((pz | vneg(kz)) & (pA | vneg(kA)) & (pB | vneg(kB)));
-    vp z = {VB(0.), VB(0.)};
-    vl c1 = pz ^ pA; /* the first crossing: on o-A if there is one, else on A-B */
-    vp F1 = vcross(vpsel(c1, z, A), vpsel(c1, A, B), VSEL(c1, kz, kA), VSEL(c1, kA, kB));
-    vl c2 = pB ^ pz; /* the second: on B-o if there is one, else on A-B */
-    vp F2 = vcross(vpsel(c2, B, A), vpsel(c2, z, B), VSEL(c2, kB, kA), VSEL(c2, kz, kB));
-    /* the points in polyiou's order, by (o, A, B) kept or not:
-     * 111 o A B, 110 o A F1 F2, 101 o F1 F2 B, 100 o F1 F2,
-     * 011 F1 A B F2, 010 F1 A F2, 001 F1 B F2, 000 none */
-    vl n4 = (pz & pA & ~pB) | (pz & ~pA & pB) | (~pz & pA & pB), n0 = ~(pz | pA | pB);
-    vp S0 = vpsel(pz, z, F1);
-    vp S1 = vpsel(pA, A, vpsel(pz, F1, B));
-    vp S2 = vpsel(pA & pB, B, vpsel(pz & pA & ~pB, F1, F2));
-    vp S3 = vpsel(pz & ~pA & pB, B, F2);
-    bad |= ~n0 & (vsame(S1, S0) | vsame(S2, S1) | (n4 & (vsame(S3, S2) | vsame(S3, S0))) |
-                  (~n4 & vsame(S2, S0)));
-    /* cut by d -> o of [S0 .. S2 or S3] */
-    vd u0 = vcut3(S0, l), u1 = vcut3(S1, l), u2 = vcut3(S2, l), u3 = vcut3(S3, l);
-    vl p0 = vpos(u0), m0 = vneg(u0), p1 = vpos(u1), m1 = vneg(u1);
-    vl p2 = vpos(u2), m2 = vneg(u2), p3 = vpos(u3), m3 = vneg(u3);
-    vp N2 = vpsel(n4, S3, S0); /* the point after S2 */
-    vd uN = VSEL(n4, u3, u0);
-    vl pN = (n4 & p3) | (~n4 & p0), mN = (n4 & m3) | (~n4 & m0);
-    vl d01 = vdiffer(p0, m0, p1, m1), d12 = vdiffer(p1, m1, p2, m2);
-    vl d2N = vdiffer(p2, m2, pN, mN), d30 = n4 & vdiffer(p3, m3, p0, m0);
-    vl bad3 = (d01 & vnil(u1 - u0)) | (d12 & vnil(u2 - u1)) | (d2N & vnil(uN - u2)) |
-              (d30 & vnil(u0 - u3)); /* a lineCross that writes nothing */
-    vl none = {0, 0, 0, 0};
-    vacc acc = {z, z, none, none, none, VB(0.)};
-    if (vany(act & ~n0 & ~pz)) {
-        vemit(&acc, p0, S0);
-        vemit(&acc, d01, vcross(S0, S1, u0, u1));
-        vemit(&acc, p1, S1);
-        vemit(&acc, d12, vcross(S1, S2, u1, u2));
-        vemit(&acc, p2, S2);
-        vemit(&acc, d2N, vcross(S2, N2, u2, uN));
-        vemit(&acc, n4 & p3, S3);
-        vemit(&acc, d30, vcross(S3, S0, u3, u0));
-        vd t = acc.prev.x * acc.first.y - acc.prev.y * acc.first.x;
-        acc.sum = acc.sum + VSEL(acc.has2, t, VB(0.));
-        bad3 |= acc.has2 & vsame(acc.prev, acc.first) & ~(vexact0(acc.prev) & vexact0(acc.first));
-    } else {
-        /* every lane has the origin as S0 (the usual case: it lies on the
-         * inner side of a detection edge facing it), with a cross value of
-         * exactly 0: where S1 and the last point are off the line, the
-         * points are [o', W.., o''], o' and o'' the crossings next to the
-         * origin, which polyiou computes as (+-0, +-0); their shoelace terms
-         * are +-0, so the sum is the chain W's (as the scalar fast path) */
-        vl pL = VSEL(n4, (vd)p3, (vd)p2) != VB(0.), mL = VSEL(n4, (vd)m3, (vd)m2) != VB(0.);
-        bad3 |= ~(p1 | m1) | ~(pL | mL);
-        vemit(&acc, p1, S1);
-        vemit(&acc, d12, vcross(S1, S2, u1, u2));
-        vemit(&acc, p2, S2);
-        vemit(&acc, n4 & vdiffer(p2, m2, p3, m3), vcross(S2, S3, u2, u3));
-        vemit(&acc, n4 & p3, S3);
-        bad3 |= acc.has & (vnear0(acc.first) | vnear0(acc.prev));
-    }
-    bad3 |= acc.bad;
-    /* (a zero sign above is the faithful path's, even if nothing is kept) */
-    *bad_out = act & (bad | (~n0 & bad3));
-    act &= ~n0;
-    vd r = acc.sum / 2.0;
-    r = (vd)((vl)r & (vl){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}); /* fabs */
-    return VSEL(act, r, VB(0.));
-}
-
-QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
-    double p1[10], p2[10];
-    for (int i = 0; i < 8; i++) {
-        p1[i] = gt->v[i];
-        p2[i] = det->v[i];
-    }
-    p1[8] = p1[0];
-    p1[9] = p1[1];
-    p2[8] = p2[0];
-    p2[9] = p2[1];
-    vlines L;
-    int s2[4];
-    for (int j = 0; j < 4; j++) {
-        /* polyiou's dcmp(cross(o, p, q)), its orientation of each edge */
-        double cr = p2[2 * j] * p2[2 * j + 3] - p2[2 * j + 2] * p2[2 * j + 1];
-        s2[j] = (cr > 1e-8) - (cr < -1e-8);
-        int f = s2[j] > 0 ? 0 : 2;
-        double cx = p2[2 * j + f], cy = p2[2 * j + f + 1], dx = p2[2 * j + 2 - f],
-               dy = p2[2 * j + 3 - f];
-        L.c.x[j] = cx;
-        L.c.y[j] = cy;
-        L.d.x[j] = dx;
-        L.d.y[j] = dy;
-        L.dx[j] = dx - cx;
-        L.dy[j] = dy - cy;
-        L.kz[j] = L.dx[j] * (0. - cy) - (0. - cx) * L.dy[j];
-        L.nx[j] = 0. - dx;
-        L.ny[j] = 0. - dy;
-        L.act[j] = s2[j] != 0 ? -1 : 0;
-    }
-    double inter = 0;
-    vl bad = {0, 0, 0, 0};
-    for (int i = 0; i < 4; i++) {
-        double cr = p1[2 * i] * p1[2 * i + 3] - p1[2 * i + 2] * p1[2 * i + 1];
-        int s1 = (cr > 1e-8) - (cr < -1e-8);
-        if (s1 == 0) continue; /* qtri's 0.0 */
-        int f = s1 > 0 ? 0 : 2;
-        vp a = {VB(p1[2 * i + f]), VB(p1[2 * i + f + 1])};
-        vp b = {VB(p1[2 * i + 2 - f]), VB(p1[2 * i + 3 - f])};
-        vl lb;
-        vd r = vtri(a, b, &L, &lb);
-        bad |= lb;
-        for (int j = 0; j < 4; j++) /* the 16 terms summed in polyiou's order */
-            if (s2[j]) inter += s1 * s2[j] == -1 ? -r[j] : r[j];
-    }
-    if (vany(bad)) return 1;
-    *out = inter / (gt->area + det->area - inter);
-    return 0;
-}
+#include "quad_lanes.h"
 
 __attribute__((target("avx2"))) static int quad_iou_avx2(const detap_quad *gt,
                                                          const detap_quad *det, double *out) {
-    return vquad_iou(gt, det, out);
-}
-
-/* (AVX-512VL: the same 4-lane code with 32 vector registers, no spills) */
-__attribute__((target("avx512f,avx512vl,avx512dq"))) static int quad_iou_avx512(
-    const detap_quad *gt, const detap_quad *det, double *out) {
     return vquad_iou(gt, det, out);
 }
 
@@ -232,7 +28,7 @@ int detap_quad_simd_level(void) {
 
 int detap_quad_simd_iou(int level, const detap_quad *gt, const detap_quad *det, double *out) {
     if (level < 1 || level > detap_quad_simd_level()) return -1;
-    return level == 2 ? quad_iou_avx512(gt, det, out) : quad_iou_avx2(gt, det, out);
+    return level == 2 ? detap_quad_iou_avx512(gt, det, out) : quad_iou_avx2(gt, det, out);
 }
 
 #else

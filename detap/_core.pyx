@@ -70,11 +70,6 @@ cdef extern from "npmath.h" nogil:
     size_t detap_first_nan(const double *x, size_t n)
 
 cdef extern from "quad_iou.h" nogil:
-    int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,
-                              int path, double *out, int64_t *undefined)
-    int DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL, DETAP_QUAD_FAST, DETAP_QUAD_SCALAR
-    int DETAP_QUAD_AVX2, DETAP_QUAD_AVX512
-    int detap_quad_simd_level()
     ctypedef struct detap_quad:
         pass
     void detap_quad_prep_shape(const double *q, void *out)
@@ -401,40 +396,6 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     return (labels, gt_match) if with_matches else labels
 
 
-QUAD_ANY, QUAD_FAITHFUL, QUAD_FAST, QUAD_SCALAR = (DETAP_QUAD_ANY, DETAP_QUAD_FAITHFUL,
-                                                   DETAP_QUAD_FAST, DETAP_QUAD_SCALAR)
-#: the vector forms of the fast path, by the level they need (quad_simd_level())
-QUAD_VECTOR = {1: DETAP_QUAD_AVX2, 2: DETAP_QUAD_AVX512}
-
-
-def quad_simd_level():
-    """The polygon IoU's vector form on this CPU: 0 none, 1 AVX2, 2 AVX-512VL."""
-    return detap_quad_simd_level()
-
-
-def quad_iou_matrix(const double[:, ::1] dt, const double[:, ::1] gt, int path=DETAP_QUAD_ANY):
-    """(nd, ng) DOTA_devkit polygon IoU iou_poly(gt[j], dt[i]) of (n, 8)
-    quadrilaterals (csrc/quad_iou.h), and the count of undefined values.
-    ``path``: QUAD_ANY (the kernel), or for tests QUAD_FAITHFUL / QUAD_FAST
-    (one of its two paths alone; the fast one gives NaN where it hands a
-    pair over) / QUAD_SCALAR or QUAD_VECTOR[level] (one form of the fast
-    path: scalar, which runs where the CPU has no vector form, or vector at
-    a level up to quad_simd_level())."""
-    _check_boxes(dt, "dt", 8)
-    _check_boxes(gt, "gt", 8)
-    cdef Py_ssize_t nd = dt.shape[0], ng = gt.shape[0]
-    out = np.zeros((nd, ng), dtype=np.float64)
-    cdef int64_t undef = 0
-    if nd == 0 or ng == 0:
-        return out, 0
-    cdef double[:, ::1] o = out
-    cdef int rc
-    with nogil:
-        rc = detap_quad_iou_matrix(&dt[0, 0], nd, &gt[0, 0], ng, path, &o[0, 0], &undef)
-    _check(rc)
-    return out, int(undef)
-
-
 def rotated_matrix(int kind, const double[:, ::1] dt, const double[:, ::1] gt, gt_crowd=None):
     """(nd, ng) similarity of (n, 5) [cx, cy, w, h, angle] boxes, detection
     dt[i] against GT gt[j] (csrc/obb_iou.h): kind IOU_OBB (hotcoco's IoU;
@@ -675,6 +636,7 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
 
 
 include "_core_masks.pxi"
+include "_core_quad.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
 include "_core_labeltxt.pxi"

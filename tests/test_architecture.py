@@ -134,9 +134,10 @@ def test_each_c_stage_has_one_calling_module():
     # kernels kept for tests and benchmarks only are listed here on purpose
     # (rle_from_spans: the decoded-counts reference the string form of
     # results' masks is tested against; quad_simd_level: which vector forms
-    # of the polygon IoU tests/test_quad_paths.py can check)
+    # of the polygon IoU tests/test_quad_paths.py can check; quad_marks: the
+    # DOTA prefilter's scalar and vector forms, compared there)
     assert set(unused) <= {"pairwise_sum", "iou_matrix", "numpy_exp", "rle_from_spans",
-                           "quad_simd_level"}, \
+                           "quad_simd_level", "quad_marks"}, \
         f"C entry points no module calls: {unused}"
 
 

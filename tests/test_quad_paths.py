@@ -3,8 +3,8 @@
 The faithful path is polyiou's computation with its static buffer (checked
 against tests/reference_dota.py's transcription in test_dota_exact.py); the
 fast path computes generic pairs without the buffer and hands every other
-pair over, in vector form where the CPU has AVX2 (csrc/quad_simd.c), else
-in scalar form.  Here each form of the fast path alone must equal the
+pair over, in vector form where the CPU has AVX2 or AVX-512 (csrc/quad_lanes.h,
+4 or 8 lanes), else in scalar form.  Here each form of the fast path alone must equal the
 faithful one bit for bit (zero signs included) wherever it decides, the kernel (fast, then faithful)
 must equal the faithful path everywhere, with the same count of stale-memory
 reads, and the fast path must decide nearly every pair of DOTA-shaped data
@@ -96,3 +96,32 @@ def test_path_is_checked():
     q = np.zeros((1, 8))
     with pytest.raises(Exception):
         _core.quad_iou_matrix(q, q, 7)
+
+
+def _marks_reference(hbb, boxes):
+    """The prefilter's test in numpy: iw > 0 and ih > 0 with the +1 pixel."""
+    iw = np.minimum(boxes[:, 2], hbb[2]) - np.maximum(boxes[:, 0], hbb[0]) + 1.0
+    ih = np.minimum(boxes[:, 3], hbb[3]) - np.maximum(boxes[:, 1], hbb[1]) + 1.0
+    return np.flatnonzero((iw > 0) & (ih > 0))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prefilter_forms_agree(seed):
+    """The DOTA prefilter's scalar and AVX-512 forms (csrc/quad_iou.h's
+    detap_quad_marks) give the same candidates as numpy, at every count
+    (the vector form's tail) and at the test's edges (iw or ih exactly 0,
+    boxes touching, integer coordinates)."""
+    rng = np.random.default_rng(seed)
+    levels = [0] + ([2] if _core.quad_simd_level() >= 2 else [])
+    for G in list(range(0, 20)) + [63, 64, 65, 255, 256, 257, 1000]:
+        xy0 = rng.integers(0, 60, (G, 2)).astype(np.float64)
+        wh = rng.integers(-2, 25, (G, 2)).astype(np.float64)  # (some empty / inverted boxes)
+        boxes = np.concatenate([xy0, xy0 + wh], axis=1)
+        if G and seed % 2:
+            boxes[: G // 2] += rng.uniform(-0.5, 0.5, (G // 2, 4))
+        for hbb in ([20.0, 20.0, 40.0, 40.0], [39.0, 0.0, 39.0, 59.0], [-5.0, -5.0, -1.0, 70.0],
+                    list(rng.uniform(0, 60, 2)) + list(rng.uniform(30, 90, 2))):
+            want = _marks_reference(np.array(hbb), boxes)
+            for level in levels:
+                got = _core.quad_marks(hbb, boxes, level)
+                assert np.array_equal(got, want), (G, hbb, level)
