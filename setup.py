@@ -24,6 +24,7 @@ from setuptools.command.build_ext import build_ext
 CSRC = sorted(str(p) for p in Path("csrc").glob("*.c"))
 CXXSRC = sorted(str(p) for p in Path("csrc").glob("*.cpp"))
 MASK_CSRC = ["csrc/mask.c", "csrc/polygon.c"]
+HEADERS = sorted(str(p) for p in Path("csrc").rglob("*.h"))
 
 
 OPENMP_PROBE = """
@@ -90,11 +91,13 @@ def extensions():
     from Cython.Build import cythonize
 
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    # (depends: a header edited rebuilds the extension; setuptools sees only sources)
     core = Extension("detap._core", sources=["detap/_core.pyx", *CSRC, *CXXSRC],
-                     include_dirs=["csrc", numpy.get_include()], define_macros=macros)
+                     include_dirs=["csrc", numpy.get_include()], define_macros=macros,
+                     depends=HEADERS)
     # pycocotools._mask's API: needs only the mask kernels
     mask = Extension("detap._mask", sources=["detap/_mask.pyx", *MASK_CSRC],
-                     include_dirs=["csrc"], define_macros=macros)
+                     include_dirs=["csrc"], define_macros=macros, depends=HEADERS)
     return cythonize([core, mask], compiler_directives={"language_level": "3"})
 
 
