@@ -198,38 +198,58 @@ QV vd vtri(vp a, vp b, const vlines *l, vl lact, vl *bad_out) {
 }
 
 QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
-    double p1[10], p2[10];
-    for (int i = 0; i < 8; i++) {
-        p1[i] = gt->v[i];
-        p2[i] = det->v[i];
-    }
+    double p1[10];
+    for (int i = 0; i < 8; i++) p1[i] = gt->v[i];
     p1[8] = p1[0];
     p1[9] = p1[1];
+    vlines L;
+#if QUAD_LANES == 8
+    /* the detection's edges j -> j + 1 (lanes j and j + 4) in vector form:
+     * built lane by lane, each field's load waited for its 8 stores */
+    __m512d v = _mm512_loadu_pd(det->v);
+    vd X0 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 2, 4, 6), v);
+    vd Y0 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 1, 3, 5, 7), v);
+    vd X1 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(2, 4, 6, 0, 2, 4, 6, 0), v);
+    vd Y1 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(3, 5, 7, 1, 3, 5, 7, 1), v);
+    /* polyiou's dcmp(cross(o, p, q)), its orientation of each edge */
+    vd cr = X0 * Y1 - X1 * Y0;
+    vl pos = vpos(cr);
+    L.c.x = VSEL(pos, X0, X1);
+    L.c.y = VSEL(pos, Y0, Y1);
+    L.d.x = VSEL(pos, X1, X0);
+    L.d.y = VSEL(pos, Y1, Y0);
+    L.dx = L.d.x - L.c.x;
+    L.dy = L.d.y - L.c.y;
+    L.kz = L.dx * (VB(0.) - L.c.y) - (VB(0.) - L.c.x) * L.dy;
+    L.nx = VB(0.) - L.d.x;
+    L.ny = VB(0.) - L.d.y;
+    L.neg = vneg(cr);
+    L.act = pos | L.neg;
+#else
+    double p2[10];
+    for (int i = 0; i < 8; i++) p2[i] = det->v[i];
     p2[8] = p2[0];
     p2[9] = p2[1];
-    vlines L;
-    int s2[4];
     for (int j = 0; j < 4; j++) {
         /* polyiou's dcmp(cross(o, p, q)), its orientation of each edge */
         double cr = p2[2 * j] * p2[2 * j + 3] - p2[2 * j + 2] * p2[2 * j + 1];
-        s2[j] = (cr > 1e-8) - (cr < -1e-8);
-        int f = s2[j] > 0 ? 0 : 2;
+        int s2 = (cr > 1e-8) - (cr < -1e-8);
+        int f = s2 > 0 ? 0 : 2;
         double cx = p2[2 * j + f], cy = p2[2 * j + f + 1], dx = p2[2 * j + 2 - f],
                dy = p2[2 * j + 3 - f];
-        for (int k = j; k < QUAD_LANES; k += 4) {
-            L.c.x[k] = cx;
-            L.c.y[k] = cy;
-            L.d.x[k] = dx;
-            L.d.y[k] = dy;
-            L.dx[k] = dx - cx;
-            L.dy[k] = dy - cy;
-            L.kz[k] = L.dx[k] * (0. - cy) - (0. - cx) * L.dy[k];
-            L.nx[k] = 0. - dx;
-            L.ny[k] = 0. - dy;
-            L.act[k] = s2[j] != 0 ? -1 : 0;
-            L.neg[k] = s2[j] < 0 ? -1 : 0;
-        }
+        L.c.x[j] = cx;
+        L.c.y[j] = cy;
+        L.d.x[j] = dx;
+        L.d.y[j] = dy;
+        L.dx[j] = dx - cx;
+        L.dy[j] = dy - cy;
+        L.kz[j] = L.dx[j] * (0. - cy) - (0. - cx) * L.dy[j];
+        L.nx[j] = 0. - dx;
+        L.ny[j] = 0. - dy;
+        L.act[j] = s2 != 0 ? -1 : 0;
+        L.neg[j] = s2 < 0 ? -1 : 0;
     }
+#endif
     int s1[4];
     for (int i = 0; i < 4; i++) {
         double cr = p1[2 * i] * p1[2 * i + 3] - p1[2 * i + 2] * p1[2 * i + 1];
