@@ -42,4 +42,27 @@ __attribute__((target(QUAD_TARGET))) size_t detap_quad_marks_avx512(
     return n;
 }
 
+#else
+
+/* (no AVX-512 form in this build: detap_quad_simd_level() is 0, so these
+ * are never called; defined for the linker) */
+int detap_quad_iou_avx512(const detap_quad *gt, const detap_quad *det, double *out) {
+    (void)gt;
+    (void)det;
+    (void)out;
+    return -1;
+}
+
+size_t detap_quad_marks_avx512(const double hbb[4], const double *x0, const double *y0,
+                               const double *x1, const double *y1, size_t G, uint32_t *cand) {
+    (void)hbb;
+    (void)x0;
+    (void)y0;
+    (void)x1;
+    (void)y1;
+    (void)G;
+    (void)cand;
+    return 0;
+}
+
 #endif
