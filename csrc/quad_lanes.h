@@ -204,8 +204,9 @@ QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     p1[9] = p1[1];
     vlines L;
 #if QUAD_LANES == 8
-    /* the detection's edges j -> j + 1 (lanes j and j + 4) in vector form:
-     * built lane by lane, each field's load waited for its 8 stores */
+    /* the detection's edges j -> j + 1 (lanes j and j + 4), from one load
+     * and four permutes (built lane by lane, each field's vector load had
+     * to wait for its 8 scalar stores) */
     __m512d v = _mm512_loadu_pd(det->v);
     vd X0 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 2, 4, 6), v);
     vd Y0 = (vd)_mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 1, 3, 5, 7), v);

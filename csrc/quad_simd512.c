@@ -27,11 +27,13 @@ __attribute__((target(QUAD_TARGET))) size_t detap_quad_marks_avx512(
     size_t n = 0;
     for (size_t g = 0; g < G; g += 8) {
         __mmask8 in = G - g >= 8 ? 0xff : (__mmask8)((1u << (G - g)) - 1);
-        __m512d iw = _mm512_add_pd(_mm512_sub_pd(_mm512_min_pd(_mm512_maskz_loadu_pd(in, x1 + g), b2),
-                                                 _mm512_max_pd(_mm512_maskz_loadu_pd(in, x0 + g), b0)),
+        /* (min(b, x) is b < x ? b : x, max(b, x) b > x ? b : x: npmath.h's
+         * detap_min_nn(x, b) and detap_max_nn(x, b), NaN included) */
+        __m512d iw = _mm512_add_pd(_mm512_sub_pd(_mm512_min_pd(b2, _mm512_maskz_loadu_pd(in, x1 + g)),
+                                                 _mm512_max_pd(b0, _mm512_maskz_loadu_pd(in, x0 + g))),
                                    one);
-        __m512d ih = _mm512_add_pd(_mm512_sub_pd(_mm512_min_pd(_mm512_maskz_loadu_pd(in, y1 + g), b3),
-                                                 _mm512_max_pd(_mm512_maskz_loadu_pd(in, y0 + g), b1)),
+        __m512d ih = _mm512_add_pd(_mm512_sub_pd(_mm512_min_pd(b3, _mm512_maskz_loadu_pd(in, y1 + g)),
+                                                 _mm512_max_pd(b1, _mm512_maskz_loadu_pd(in, y0 + g))),
                                    one);
         __mmask8 k = _mm512_mask_cmp_pd_mask(in, iw, zero, _CMP_GT_OQ) &
                      _mm512_cmp_pd_mask(ih, zero, _CMP_GT_OQ);

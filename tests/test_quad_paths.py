@@ -119,9 +119,16 @@ def test_prefilter_forms_agree(seed):
         boxes = np.concatenate([xy0, xy0 + wh], axis=1)
         if G and seed % 2:
             boxes[: G // 2] += rng.uniform(-0.5, 0.5, (G // 2, 4))
+        # (the last box holds the origin: lanes past G, loaded as zeros, would pass)
         for hbb in ([20.0, 20.0, 40.0, 40.0], [39.0, 0.0, 39.0, 59.0], [-5.0, -5.0, -1.0, 70.0],
-                    list(rng.uniform(0, 60, 2)) + list(rng.uniform(30, 90, 2))):
+                    list(rng.uniform(0, 60, 2)) + list(rng.uniform(30, 90, 2)),
+                    [-10.0, -10.0, 10.0, 10.0]):
             want = _marks_reference(np.array(hbb), boxes)
             for level in levels:
                 got = _core.quad_marks(hbb, boxes, level)
                 assert np.array_equal(got, want), (G, hbb, level)
+        if G and len(levels) > 1:  # NaN (not reachable from the evaluators): the forms agree
+            odd = boxes.copy()
+            odd[rng.random(odd.shape) < 0.2] = np.nan
+            hbb = [np.nan, 5.0, 40.0, 40.0] if seed % 2 else [20.0, 20.0, 40.0, 40.0]
+            assert np.array_equal(_core.quad_marks(hbb, odd, 0), _core.quad_marks(hbb, odd, 2))
