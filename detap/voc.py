@@ -133,6 +133,7 @@ class VocAnnotations:
     boxes: np.ndarray
     difficult: np.ndarray
     _ids: object = field(default=None, repr=False)
+    _class_gt: dict = field(default_factory=dict, repr=False)
 
     @property
     def id_table(self):
@@ -141,7 +142,15 @@ class VocAnnotations:
         return self._ids
 
     def class_gt(self, classname, convention):
-        """The class's GT grouped by image, with voc_eval's npos."""
+        """The class's GT grouped by image, with voc_eval's npos (kept per
+        class and convention: the columns do not change)."""
+        key = (classname, convention)
+        got = self._class_gt.get(key)
+        if got is None:
+            got = self._class_gt[key] = self._group_class(classname, convention)
+        return got
+
+    def _group_class(self, classname, convention):
         try:
             c = self.classes.index(classname)
             sel = np.flatnonzero(self.obj_cls == c)
@@ -172,7 +181,8 @@ def _voc_objects(path):
 VOC_READER = AnnotationReader("voc", _voc_objects, 4)
 
 _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
-_memo = OrderedDict()  # fingerprint -> (columns, their image-id table), a few recent ones
+# fingerprint -> (columns, their image-id table, the last VocAnnotations), a few recent ones
+_memo = OrderedDict()
 
 
 _path_memo = OrderedDict()  # (template, image ids) -> their paths, str and bytes
@@ -306,7 +316,7 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER, thr
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
     fp = _fingerprint(annopath, unique, reader, threads)
-    cols, ids = _memo.get(fp, (None, None))
+    cols, ids, kept = _memo.get(fp, (None, None, None))
     if cachedir is None:
         if cols is None:
             cols = _parse_all(annopath, unique, reader, threads)
@@ -325,8 +335,13 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER, thr
                 cache.write_atomic(cachefile, arrays)
             except OSError as e:
                 warnings.warn(f"could not write annotation cache {cachefile}: {e}")
-    ann = VocAnnotations(multiplicity=mult, _ids=ids, **cols)
-    _memo[fp] = cols, ann.id_table  # (the table is built once per set, not per call)
+    # the same set and image list as the last call: its object, whose
+    # classes' grouped GT are kept (an evaluation every epoch regroups nothing)
+    if kept is not None and np.array_equal(kept.multiplicity, mult):
+        ann = kept
+    else:
+        ann = VocAnnotations(multiplicity=mult, _ids=ids, **cols)
+    _memo[fp] = cols, ann.id_table, ann  # (the table is built once per set, not per call)
     _memo.move_to_end(fp)
     while len(_memo) > 4:
         _memo.popitem(last=False)

@@ -25,6 +25,7 @@ import pytest
 
 import detap
 import detap.cache
+import detap.conventions
 import detap.voc
 from detap import synth
 from tests import reference_voc
@@ -548,6 +549,26 @@ def test_cache_rebuilt_when_annotation_changes(voc):
     assert read_bytes(path) != old_cache  # the cache file was rewritten
     forget_memory()
     assert_same_result(run(voc, voc.cachedir), after)  # and is now valid
+
+
+def test_grouped_gt_kept_only_for_the_same_files_and_image_list(voc):
+    """Repeated evaluations (every epoch) reuse the grouped GT of a class;
+    an edited annotation file or another image list does not."""
+    names = detap.voc.read_imageset(voc.imagesetfile)
+    conv = detap.conventions.PRESETS["py-faster-rcnn"]
+    first = detap.voc.load_annotations(voc.annopath, names)
+    gt = first.class_gt(CLS, conv)
+    again = detap.voc.load_annotations(voc.annopath, names)
+    assert again.class_gt(CLS, conv) is gt
+    assert again.class_gt(CLS, conv.replace(difficult="count")).npos != gt.npos
+    twice = detap.voc.load_annotations(voc.annopath, names + names[:1])  # an image listed twice
+    assert twice.class_gt(CLS, conv) is not gt
+    assert np.array_equal(twice.multiplicity[:1], [2])
+    move_first_b_box(voc)
+    edited = detap.voc.load_annotations(voc.annopath, names)
+    assert edited.class_gt(CLS, conv) is not gt
+    assert not np.array_equal(edited.class_gt(CLS, conv).boxes, gt.boxes)
+    assert_same_result(run(voc), reference(voc))
 
 
 def test_cache_rebuilt_when_edit_keeps_size_and_mtime(voc):
