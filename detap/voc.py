@@ -181,8 +181,7 @@ def _voc_objects(path):
 VOC_READER = AnnotationReader("voc", _voc_objects, 4)
 
 _CACHE_KEYS = ("fingerprint", "names", "classes", "obj_img", "obj_cls", "boxes", "difficult")
-# fingerprint -> (columns, their image-id table, the last VocAnnotations), a few recent ones
-_memo = OrderedDict()
+_memo = OrderedDict()  # fingerprint -> (columns, their last VocAnnotations), a few recent ones
 
 
 _path_memo = OrderedDict()  # (template, image ids) -> their paths, str and bytes
@@ -316,7 +315,7 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER, thr
     mult = np.zeros(len(unique), dtype=np.int64)
     np.add.at(mult, np.array([index[n] for n in imagenames], dtype=np.int64), 1)
     fp = _fingerprint(annopath, unique, reader, threads)
-    cols, ids, kept = _memo.get(fp, (None, None, None))
+    cols, kept = _memo.get(fp, (None, None))
     if cachedir is None:
         if cols is None:
             cols = _parse_all(annopath, unique, reader, threads)
@@ -339,9 +338,9 @@ def load_annotations(annopath, imagenames, cachedir=None, reader=VOC_READER, thr
     # classes' grouped GT are kept (an evaluation every epoch regroups nothing)
     if kept is not None and np.array_equal(kept.multiplicity, mult):
         ann = kept
-    else:
-        ann = VocAnnotations(multiplicity=mult, _ids=ids, **cols)
-    _memo[fp] = cols, ann.id_table, ann  # (the table is built once per set, not per call)
+    else:  # (the image-id table is built once per set, not per call)
+        ann = VocAnnotations(multiplicity=mult, _ids=kept.id_table if kept else None, **cols)
+    _memo[fp] = cols, ann
     _memo.move_to_end(fp)
     while len(_memo) > 4:
         _memo.popitem(last=False)
