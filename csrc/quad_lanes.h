@@ -197,6 +197,13 @@ QV vd vtri(vp a, vp b, const vlines *l, vl lact, vl *bad_out) {
     return VSEL(act, r, VB(0.));
 }
 
+/* polyiou's dcmp(cross(o, p[i], p[i + 1])): the orientation of edge i of a
+ * quadrilateral p (10 values, the first point repeated) */
+static inline int edge_sign(const double *p, int i) {
+    double cr = p[2 * i] * p[2 * i + 3] - p[2 * i + 2] * p[2 * i + 1];
+    return (cr > 1e-8) - (cr < -1e-8);
+}
+
 QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     double p1[10];
     for (int i = 0; i < 8; i++) p1[i] = gt->v[i];
@@ -232,9 +239,7 @@ QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     p2[8] = p2[0];
     p2[9] = p2[1];
     for (int j = 0; j < 4; j++) {
-        /* polyiou's dcmp(cross(o, p, q)), its orientation of each edge */
-        double cr = p2[2 * j] * p2[2 * j + 3] - p2[2 * j + 2] * p2[2 * j + 1];
-        int s2 = (cr > 1e-8) - (cr < -1e-8);
+        int s2 = edge_sign(p2, j);
         int f = s2 > 0 ? 0 : 2;
         double cx = p2[2 * j + f], cy = p2[2 * j + f + 1], dx = p2[2 * j + 2 - f],
                dy = p2[2 * j + 3 - f];
@@ -252,10 +257,7 @@ QV int vquad_iou(const detap_quad *gt, const detap_quad *det, double *out) {
     }
 #endif
     int s1[4];
-    for (int i = 0; i < 4; i++) {
-        double cr = p1[2 * i] * p1[2 * i + 3] - p1[2 * i + 2] * p1[2 * i + 1];
-        s1[i] = (cr > 1e-8) - (cr < -1e-8);
-    }
+    for (int i = 0; i < 4; i++) s1[i] = edge_sign(p1, i);
     /* the 16 signed terms (+0.0 for a pair of fan triangles polyiou skips),
      * summed in polyiou's order after the vector work */
     double terms[16];
