@@ -140,24 +140,57 @@ def rle_columns(objs, heights, widths, str where, int nthreads=1):
             nparts.append(len(o))
         v_hw[i, 0] = h
         v_hw[i, 1] = w
+    groups = []
+    rows = np.array([j for j in range(n) if pieces[j] is not None], np.int64)
+    if rows.size:
+        lengths = np.fromiter((len(pieces[j]) for j in rows.tolist()), np.int64, count=rows.size)
+        off = np.zeros(rows.size + 1, np.int64)
+        np.cumsum(lengths, out=off[1:])
+        groups.append((rows, np.concatenate([pieces[j] for j in rows.tolist()]), off))
     if poly_obj:
         first = np.cumsum(nparts[:-1], dtype=np.int64)
         pv = np.concatenate(parts) if parts else np.zeros(0)
         plen = np.fromiter((len(p) for p in parts), np.int64, count=len(parts))
-        _rasterize(np.asarray(poly_obj, np.int64), pv, plen, first, np.asarray(nparts[1:], np.int64),
-                   hw, pieces, nthreads, where)
-    return _joined(pieces, hw, nthreads)
+        rows = np.asarray(poly_obj, np.int64)
+        groups.append((rows, *_rasterize(rows, pv, plen, first, np.asarray(nparts[1:], np.int64),
+                                         hw, nthreads, where)))
+    return _joined(n, groups, hw, nthreads)
 
 
-def _joined(pieces, hw, int nthreads):
-    """rle_columns' output from each row's counts array."""
-    cdef Py_ssize_t n = len(pieces)
-    lengths = np.fromiter((len(p) for p in pieces), np.int64, count=n)
-    off = np.zeros(n + 1, np.int64)
-    np.cumsum(lengths, out=off[1:])
-    counts = np.concatenate(pieces) if n else np.zeros(0, np.uint32)
+def _joined(Py_ssize_t n, groups, hw, int nthreads):
+    """rle_columns' output for n rows from ``groups``, each (rows, counts,
+    off): its RLEs (counts[off[j]:off[j + 1]] is row rows[j]'s).  Every row
+    is in one group."""
+    lengths = np.full(n, -1, np.int64)
+    for rows, counts, off in groups:
+        lengths[rows] = np.diff(off)
+    if (lengths < 0).any():
+        raise ValueError("every row needs its RLE")
+    if len(groups) == 1 and np.array_equal(groups[0][0], np.arange(n)):
+        counts, off = groups[0][1], groups[0][2]
+    else:
+        off = np.zeros(n + 1, np.int64)
+        np.cumsum(lengths, out=off[1:])
+        counts = np.empty(int(off[n]), np.uint32)
+        for rows, c, o in groups:
+            _scatter_runs(counts, off, rows, c, o, nthreads)
     bbox, area = _rle_boxes(counts, off, hw, nthreads)
     return counts, off, hw, bbox, area
+
+
+cdef void _scatter_runs(uint32_t[::1] dst, const int64_t[::1] doff, const int64_t[::1] rows,
+                        const uint32_t[::1] src, const int64_t[::1] soff, int nthreads) noexcept:
+    """dst[doff[rows[j]]:...] = src[soff[j]:soff[j + 1]] for every j (the
+    caller sized dst's rows to these lengths)."""
+    cdef Py_ssize_t j, nj = rows.shape[0]
+    cdef int64_t k
+    if dst.shape[0] == 0:
+        return
+    with nogil:
+        for j in prange(nj, num_threads=detap_team(nthreads), schedule="static"):
+            k = soff[j + 1] - soff[j]
+            if k > 0:
+                memcpy(&dst[doff[rows[j]]], &src[soff[j]], <size_t>k * sizeof(uint32_t))
 
 
 def reader_rle_columns(const unsigned char[::1] blob, cols, heights, widths, str where,
@@ -177,15 +210,14 @@ def reader_rle_columns(const unsigned char[::1] blob, cols, heights, widths, str
     ws = np.asarray(widths, dtype=np.int64)
     if hs.shape != (n,) or ws.shape != (n,):
         raise ValueError("one height and width per record")
-    pieces = [None] * n
+    groups = []
     rows = np.flatnonzero(rle)
     if rows.size:
         counts, off, hw_r = _decode_spans(blob, cols["rle_start"][rows], cols["rle_len"][rows],
                                           cols["rle_esc"][rows], cols["rle_h"][rows],
                                           cols["rle_w"][rows], where, nthreads)
         hw[rows] = hw_r
-        for j, i in enumerate(rows.tolist()):
-            pieces[i] = counts[off[j]:off[j + 1]]
+        groups.append((rows.astype(np.int64), counts, off))
     rows = np.flatnonzero(poly & ~rle)
     if rows.size:
         bad = (hs[rows] < 0) | (hs[rows] > 0xFFFFFFFF) | (ws[rows] < 0) | (ws[rows] > 0xFFFFFFFF)
@@ -193,14 +225,16 @@ def reader_rle_columns(const unsigned char[::1] blob, cols, heights, widths, str
             i = int(rows[np.flatnonzero(bad)[0]])
             raise DetapInputError(f"{where}: record {i}: mask size {hs[i]} x {ws[i]} is out of range")
         hw[rows, 0], hw[rows, 1] = hs[rows], ws[rows]
-        _rasterize(rows.astype(np.int64), cols["pv"], cols["plen"], cols["poly_first"][rows],
-                   cols["poly_count"][rows], hw, pieces, nthreads, where)
-    return _joined(pieces, hw, nthreads)
+        rows = rows.astype(np.int64)
+        groups.append((rows, *_rasterize(rows, cols["pv"], cols["plen"], cols["poly_first"][rows],
+                                         cols["poly_count"][rows], hw, nthreads, where)))
+    return _joined(n, groups, hw, nthreads)
 
 
-def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str where):
-    """pieces[objs[j]] = the union of the polygons pfirst[j] .. + pcount[j]
-    in that object's h x w (hw[objs[j]]), for every j, on nthreads threads.
+def _rasterize(objs, pv, plen, pfirst, pcount, hw, int nthreads, str where):
+    """(counts, off): counts[off[j]:off[j + 1]] is the union of the polygons
+    pfirst[j] .. + pcount[j] in object objs[j]'s h x w (hw[objs[j]]), for
+    every j, rasterised on nthreads threads.
     Polygon q's coordinates are the plen[q] values of pv after those of
     the polygons before it (x0, y0, x1, y1, ...; an odd last value is not
     read, as in pycocotools)."""
@@ -211,7 +245,7 @@ def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str whe
     objs = np.ascontiguousarray(objs, dtype=np.int64)
     cdef Py_ssize_t nj = objs.shape[0], npart = plen.shape[0], j
     if nj == 0:
-        return
+        return np.zeros(0, np.uint32), np.zeros(1, np.int64)
     # the C loop reads every pointer it is given: check the layout first
     if pfirst.shape[0] != nj or pcount.shape[0] != nj or (plen < 0).any() or \
             int(plen.sum()) != pv.shape[0] or (pcount < 0).any() or (pfirst < 0).any() or \
@@ -226,6 +260,8 @@ def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str whe
     cdef uint32_t **out = <uint32_t **>calloc(nj, sizeof(uint32_t *))
     cdef size_t *outm = <size_t *>calloc(nj, sizeof(size_t))
     cdef int *rcs = <int *>calloc(nj, sizeof(int))
+    cdef int64_t[::1] v_o
+    cdef uint32_t *cbase
     try:
         if xy == NULL or k == NULL or out == NULL or outm == NULL or rcs == NULL:
             raise MemoryError()
@@ -239,10 +275,17 @@ def _rasterize(objs, pv, plen, pfirst, pcount, hw, pieces, int nthreads, str whe
             if rcs[j] != 0:
                 raise DetapInputError(f"{where}: record {objs[j]} 'segmentation' has a "
                                       "polygon coordinate that is NaN or out of range")
-            arr = np.empty(outm[j], np.uint32)
-            if outm[j]:
-                memcpy(cnp.PyArray_DATA(arr), out[j], outm[j] * sizeof(uint32_t))
-            pieces[objs[j]] = arr
+        off = np.zeros(nj + 1, np.int64)
+        v_o = off
+        for j in range(nj):
+            v_o[j + 1] = v_o[j] + <int64_t>outm[j]
+        counts = np.empty(int(off[nj]), np.uint32)
+        cbase = <uint32_t *>cnp.PyArray_DATA(counts)
+        with nogil:
+            for j in prange(nj, num_threads=detap_team(nthreads), schedule="static"):
+                if outm[j]:
+                    memcpy(cbase + v_o[j], out[j], outm[j] * sizeof(uint32_t))
+        return counts, off
     finally:
         if out != NULL:
             for j in range(nj):
