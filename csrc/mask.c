@@ -480,13 +480,39 @@ int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m) 
     return detap_rle_from_text(s, nul ? (size_t)(nul - s) : len, cnts, m);
 }
 
-int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
+/* The area (uint32, the sum of the odd-numbered values) that the eight
+ * one-character values of c add, at value index n (> 2) after the values
+ * *p2, *p1; those two become the block's last two.  Without storing them:
+ * each 16-bit lane of c's even or odd bytes holds one chain's value + 16,
+ * and one multiply sums a chain's four (the top lane of the product) or
+ * weighs them 4, 3, 2, 1 (the i-th delta is in 4 - i of the chain's
+ * values); no lane carries (31 * 10 < 2^16). */
+static inline uint32_t singles8_area(uint64_t c, size_t n, uint32_t *p1, uint32_t *p2) {
+    const uint64_t LANES = UINT64_C(0x00FF00FF00FF00FF);
+    const uint64_t SUM = UINT64_C(0x0001000100010001), WEIGH = UINT64_C(0x0004000300020001);
+    uint64_t y = c ^ SIXTEEN8;                           /* value + 16 per byte */
+    uint64_t ea = y & LANES, eb = (y >> 8) & LANES;      /* bytes 0 2 4 6; 1 3 5 7 */
+    uint32_t sa = (uint32_t)((ea * SUM) >> 48) - 64u, sb = (uint32_t)((eb * SUM) >> 48) - 64u;
+    /* bytes 0 2 4 6 continue *p2's chain (value n - 2), bytes 1 3 5 7 *p1's */
+    uint64_t odd = n & 1 ? ea : eb;
+    uint32_t base = n & 1 ? *p2 : *p1;
+    uint32_t add = 4u * base + (uint32_t)((odd * WEIGH) >> 48) - 160u;
+    *p2 += sa;
+    *p1 += sb;
+    return add;
+}
+
+/* The one reader of compressed counts: store the values into cnts
+ * (detap_rle_from_text), or only sum the area (detap_rle_text_area). */
+static inline __attribute__((always_inline)) int rle_walk(const char *s, size_t len,
+                                                          uint32_t *cnts, size_t *m,
+                                                          uint32_t *area, const int store) {
     /* Branch-free per character where a value spans several characters:
      * their lengths (1 to 7) are as random as the masks, so each character
      * is folded in and the value stored through a selected address (a
      * scratch cell while more characters follow). */
     size_t n = 0;
-    uint32_t x = 0, prev1 = 0, prev2 = 0, scratch;
+    uint32_t x = 0, prev1 = 0, prev2 = 0, scratch, sum = 0;
     unsigned k = 0;
     for (size_t p = 0; p < len; p++) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -494,8 +520,14 @@ int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
         while (k == 0 && n > 2 && p + 8 <= len) {
             uint64_t c = digits8(s + p);
             uint64_t more = c & MORE8;
+            if (!store && !more) {
+                sum += singles8_area(c, n, &prev1, &prev2);
+                n += 8;
+                p += 8;
+                continue;
+            }
 #ifdef DETAP_RLE_SSE2
-            if (!more) { /* (eight values: the caller's room holds them) */
+            if (store && !more) { /* (eight values: the caller's room holds them) */
                 singles8(c, cnts + n, &prev1, &prev2);
                 n += 8;
                 p += 8;
@@ -504,7 +536,13 @@ int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
 #endif
             /* the one-character values before the first that asks for more */
             unsigned ones = more ? (unsigned)__builtin_ctzll(more) / 8 : 8;
-            singles(c, ones, cnts + n, &prev1, &prev2);
+            if (store) {
+                singles(c, ones, cnts + n, &prev1, &prev2);
+            } else {
+                uint32_t part[8];
+                singles(c, ones, part, &prev1, &prev2);
+                for (unsigned j = (n & 1) ? 0 : 1; j < ones; j += 2) sum += part[j];
+            }
             n += ones;
             p += ones;
             if (ones < 8) break; /* the next character starts a longer value */
@@ -521,8 +559,12 @@ int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
         uint32_t ext = (uint32_t)0 - (uint32_t)(last & (c >> 4));
         uint32_t v = x | (ext & (UINT32_MAX << (5 * k % 32)));
         v += n > 2 ? prev2 : 0; /* every value after the third is a difference */
-        uint32_t *dst = last ? cnts + n : &scratch;
-        *dst = v;
+        if (store) {
+            uint32_t *dst = last ? cnts + n : &scratch;
+            *dst = v;
+        } else {
+            sum += v & ((uint32_t)0 - (uint32_t)(last & n & 1)); /* an ended odd-numbered value */
+        }
         prev2 = last ? prev1 : prev2;
         prev1 = last ? v : prev1;
         n += last;
@@ -530,7 +572,17 @@ int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
         x &= keep;
         k &= keep;
     }
+    (void)scratch;
     if (k) return DETAP_EVALUE; /* truncated: more was asked for */
-    *m = n;
+    if (m) *m = n;
+    if (area) *area = sum;
     return DETAP_OK;
+}
+
+int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m) {
+    return rle_walk(s, len, cnts, m, NULL, 1);
+}
+
+int detap_rle_text_area(const char *s, size_t len, uint32_t *area) {
+    return rle_walk(s, len, NULL, NULL, area, 0);
 }

@@ -134,6 +134,11 @@ int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m);
  * (rle_strings' spans): the same counts, without the search. */
 int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m);
 
+/* pycocotools' area (the uint32 sum of the 1-runs) of the RLE whose counts
+ * string (already cut at its first NUL) is s[0..len), without storing its
+ * counts; DETAP_EVALUE as detap_rle_from_text. */
+int detap_rle_text_area(const char *s, size_t len, uint32_t *area);
+
 /* How many counts detap_rle_from_string reads from s[0..len) (the
  * characters before the first NUL without the continuation bit 0x20 of
  * byte - 48); -1 when ascii_only and a byte is 0x80 or above. */

@@ -46,10 +46,19 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
     int rc = DETAP_OK;
     for (size_t d = 0; d < D && rc == DETAP_OK; d++) {
         size_t r = (size_t)drow[d];
-        const double *dbb = m->dt_bb + 4 * r;
+        const double *dbb = m->dt_bb ? m->dt_bb + 4 * r : NULL;
+        double own_bb[4];
         detap_rle own;
         detap_rle_ends de;
         const detap_rle *dr = NULL;
+        if (!dbb) { /* no box given: decode the string now for its toBbox */
+            rc = decode_one(m, r, buf, &own);
+            if (rc != DETAP_OK) break;
+            dr = &own;
+            detap_rle_bbox(dr, own_bb);
+            dbb = own_bb;
+            detap_rle_ends_of(dr, dbuf, &de);
+        }
         for (size_t g = 0; g < G; g++) {
             size_t q = (size_t)grow[g];
             int crowd = m->gt_crowd[q] != 0;

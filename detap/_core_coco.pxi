@@ -96,12 +96,14 @@ cdef class _CellSim:
         """masks = ((counts, off, hw, bbox) of the GT, the same of the
         detections): one RLE per row (see rle_columns).  The detections'
         may end with ``text`` = (blob, start, length): their counts are
-        then those compressed strings (rle_strings), and counts / off are
-        not read."""
+        then those compressed strings (rle_strings), counts / off are not
+        read, and their bbox may be None (C decodes each string for it)."""
         (gc, go, gh, gb), (dc, do, dh, db) = masks[0][:4], masks[1][:4]
         text = masks[1][4] if len(masks[1]) > 4 else None
         gb = np.ascontiguousarray(gb, dtype=np.float64).reshape(ng, 4)
-        db = np.ascontiguousarray(db, dtype=np.float64).reshape(nd, 4)
+        if db is None and text is None:
+            raise ValueError("decoded detection masks need their boxes")
+        db = None if db is None else np.ascontiguousarray(db, dtype=np.float64).reshape(nd, 4)
         crowd = np.ascontiguousarray(gt_crowd, dtype=np.uint8).reshape(ng)
         gc = np.ascontiguousarray(gc, np.uint32)
         self.g_rle = _rle_array(gc, go, gh, ng)
@@ -120,7 +122,8 @@ cdef class _CellSim:
         self.keep = [gc, dc, gb, db, crowd]
         self.mask.gt, self.mask.dt = self.g_rle, self.d_rle
         self.mask.gt_bb = <const double *>cnp.PyArray_DATA(gb)
-        self.mask.dt_bb = <const double *>cnp.PyArray_DATA(db)
+        # (no detection boxes: C finds each string's as it decodes it)
+        self.mask.dt_bb = <const double *>cnp.PyArray_DATA(db) if db is not None else NULL
         self.mask.gt_crowd = <const uint8_t *>cnp.PyArray_DATA(crowd)
         self.fn = detap_coco_mask_sim
         self.ctx = &self.mask

@@ -16,6 +16,7 @@ cdef extern from "mask.h" nogil:
                         size_t room, detap_rle *out)
     int detap_rle_from_string(const char *s, size_t len, uint32_t *cnts, size_t *m)
     int detap_rle_from_text(const char *s, size_t len, uint32_t *cnts, size_t *m)
+    int detap_rle_text_area(const char *s, size_t len, uint32_t *area)
     int64_t detap_rle_string_count(const char *s, size_t len, int ascii_only)
     size_t detap_poly_room(const double *xy, size_t k, uint32_t w)
     int detap_rle_from_poly(const double *xy, size_t k, uint32_t h, uint32_t w,
@@ -387,9 +388,10 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     ``esc`` as the reader gives it (csrc/cocojson.h): 0 is trusted to be
     plain ASCII without a NUL (no JSON string holds a raw one); 1 is
     checked; 2 goes to Python's json.
-    Returns (start, length, hw, bbox, area): the strings' spans in blob
-    now, and rle_from_spans' sizes, toBbox boxes and areas, found by
-    decoding each string into a buffer of its thread's."""
+    Returns (start, length, hw, area): the strings' spans in blob now, and
+    rle_from_spans' sizes and areas, read from each string without storing
+    its counts (its toBbox box is found where it is compared:
+    csrc/mask_cells.h, or by text_boxes)."""
     st, ln, es, hh, ww = _checked_spans(blob.shape[0], start, length, esc, h, w, where)
     st, ln, es = st.copy(), ln.copy(), es.copy()
     cdef Py_ssize_t n = st.shape[0], i
@@ -399,9 +401,7 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     cdef int nth = detap_team(nthreads)
     hw = np.empty((n, 2), np.uint32)
     hw[:, 0], hw[:, 1] = hh, ww
-    bbox = np.zeros((n, 4))
     area = np.zeros(n)
-    cdef double[:, ::1] v_bb = bbox
     cdef double[::1] v_a = area
     cdef const uint32_t[:, ::1] v_hw = hw
     # per string: 0 done, 1 ends inside a value, 2 for Python's json (an
@@ -409,43 +409,70 @@ def rle_strings(unsigned char[::1] blob, start, length, esc, h, w, str where, in
     rcs = np.zeros(n, np.int8)
     cdef int8_t[::1] v_rc = rcs
     cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
-    cdef uint32_t *scratch
-    with nogil, parallel(num_threads=nth):
-        scratch = <uint32_t *>malloc((<size_t>maxlen + 1) * sizeof(uint32_t))
-        for i in prange(n, schedule="dynamic", chunksize=256):
-            if scratch == NULL:
-                v_rc[i] = -1
-            elif v_es[i] == 0:  # plain ASCII, no NUL: nothing to check
-                v_rc[i] = _text_box(src + v_st[i], v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
-                                    &v_a[i], &v_bb[i, 0])
+    with nogil:
+        for i in prange(n, num_threads=nth, schedule="dynamic", chunksize=256):
+            if v_es[i] == 0:  # plain ASCII, no NUL: nothing to check
+                v_rc[i] = _text_area(src + v_st[i], v_ln[i], &v_a[i])
             elif v_es[i] != 1 or not _plain_text(src + v_st[i], <size_t>v_ln[i]):
                 v_rc[i] = 2  # (left as it is: Python reads the original bytes)
             else:
                 v_ln[i] = <int64_t>_unescape(src + v_st[i], <size_t>v_ln[i], src + v_st[i])
-                v_rc[i] = _string_box(src + v_st[i], &v_ln[i], scratch, v_hw[i, 0], v_hw[i, 1],
-                                      &v_a[i], &v_bb[i, 0])
-        free(scratch)
-    if (rcs < 0).any():
-        raise MemoryError()
+                v_rc[i] = _string_area(src + v_st[i], &v_ln[i], &v_a[i])
     # the strings Python's json reads: their UTF-8 text is never longer
     # than their escaped form, so it is written back in place
     cdef bytes text
     odd = np.flatnonzero(rcs == 2)
-    counts = np.empty(maxlen + 1 if len(odd) else 0, np.uint32)  # (no string grows)
-    cdef uint32_t[::1] v_counts = counts
     for i in odd:
         text = _json_counts(blob, v_st[i], v_ln[i], where, i)
         if len(text) > v_ln[i]:
             raise ValueError("a decoded counts string is longer than its JSON form")
         memcpy(src + v_st[i], <const char *>text, len(text))
         v_ln[i] = len(text)
-        v_rc[i] = _string_box(src + v_st[i], &v_ln[i], &v_counts[0], v_hw[i, 0], v_hw[i, 1],
-                              &v_a[i], &v_bb[i, 0])
+        v_rc[i] = _string_area(src + v_st[i], &v_ln[i], &v_a[i])
     if rcs.any():
         i = int(np.flatnonzero(rcs)[0])
         raise DetapInputError(f"{where}: record {i} 'segmentation' counts string ends "
                               "inside a value")
-    return st, ln, hw, bbox, area
+    return st, ln, hw, area
+
+
+def text_boxes(blob, start, length, hw, int nthreads=0):
+    """pycocotools' toBbox (n, 4) of the compressed counts strings
+    rle_strings made (string i blob[start[i]:start[i] + length[i]], of
+    size hw[i]), each decoded into a buffer of its thread's."""
+    st, ln = _string_spans((blob, start, length), len(start))
+    cdef const unsigned char[::1] data = blob
+    hw = np.ascontiguousarray(hw, dtype=np.uint32)
+    cdef Py_ssize_t n = st.shape[0], i
+    if hw.shape[0] != n or hw.ndim != 2 or hw.shape[1] != 2:
+        raise ValueError("one (h, w) per string")
+    cdef const int64_t[::1] v_st = st, v_ln = ln
+    cdef const uint32_t[:, ::1] v_hw = hw
+    cdef const char *src = <const char *>&data[0] if data.shape[0] else NULL
+    bbox = np.zeros((n, 4))
+    cdef double[:, ::1] v_bb = bbox
+    rcs = np.zeros(n, np.int8)
+    cdef int8_t[::1] v_rc = rcs
+    cdef Py_ssize_t maxlen = int(ln.max()) if n else 0
+    cdef uint32_t *scratch
+    cdef size_t m
+    with nogil, parallel(num_threads=detap_team(nthreads)):
+        scratch = <uint32_t *>malloc((<size_t>maxlen + 1) * sizeof(uint32_t))
+        for i in prange(n, schedule="dynamic", chunksize=256):
+            if scratch == NULL:
+                v_rc[i] = -1
+            elif detap_rle_from_text(src + v_st[i], <size_t>v_ln[i], scratch, &m) != 0:
+                v_rc[i] = 1
+            else:
+                _box_one(scratch, 0, <int64_t>m, v_hw[i, 0], v_hw[i, 1], &v_bb[i, 0])
+        free(scratch)
+    if (rcs < 0).any():
+        raise MemoryError()
+    if rcs.any():
+        raise ValueError("a counts string ends inside a value")
+    return bbox
+
+
 
 
 def decode_text_spans(const unsigned char[::1] data, start, length, h, w, str where,
@@ -584,24 +611,22 @@ cdef int _plain_text(const char *s, size_t n) noexcept nogil:
     return 1
 
 
-cdef int8_t _string_box(const char *s, int64_t *length, uint32_t *scratch, uint32_t h,
-                        uint32_t w, double *area, double *bb) noexcept nogil:
+cdef int8_t _string_area(const char *s, int64_t *length, double *area) noexcept nogil:
     """Cut the counts string at its first NUL (pycocotools stops there; the
-    new length into *length), then _text_box."""
+    new length into *length), then _text_area."""
     cdef const char *nul = <const char *>memchr(s, 0, <size_t>length[0])
     if nul != NULL:
         length[0] = nul - s
-    return _text_box(s, length[0], scratch, h, w, area, bb)
+    return _text_area(s, length[0], area)
 
 
-cdef inline int8_t _text_box(const char *s, int64_t length, uint32_t *scratch, uint32_t h,
-                             uint32_t w, double *area, double *bb) noexcept nogil:
-    """Decode the counts text s[0..length) (no NUL) into scratch and set its
-    uint32 area and toBbox box: 0, or 1 when it ends inside a value."""
-    cdef size_t m = 0
-    if detap_rle_from_text(s, <size_t>length, scratch, &m) != 0:
+cdef inline int8_t _text_area(const char *s, int64_t length, double *area) noexcept nogil:
+    """The uint32 area of the counts text s[0..length) (no NUL): 0, or 1
+    when it ends inside a value."""
+    cdef uint32_t a = 0
+    if detap_rle_text_area(s, <size_t>length, &a) != 0:
         return 1
-    area[0] = _box_one(scratch, 0, <int64_t>m, h, w, bb)
+    area[0] = <double>a
     return 0
 
 

@@ -405,6 +405,31 @@ def _read_counts(s):
     return out
 
 
+def test_areas_read_without_counts_at_every_block_alignment():
+    """rle_strings' area (eight one-character values summed at a time)
+    equals the sum of the odd-numbered values the transcription reads, for
+    strings whose runs of one-character values start after an odd or an
+    even number of values, with longer values between them."""
+    from detap import _core
+    rng = np.random.default_rng(5)
+    texts = []
+    for _ in range(300):
+        parts = [bytes([80 + int(rng.integers(0, 32)), 48 + int(rng.integers(0, 16))])
+                 for _ in range(int(rng.integers(1, 4)))]  # two-character values first
+        for _ in range(int(rng.integers(1, 6))):
+            parts.append(bytes(48 + int(c) for c in rng.integers(0, 32, int(rng.integers(1, 30)))))
+            parts.append(bytes([80 + int(rng.integers(0, 32)), 48 + int(rng.integers(0, 32))]))
+        texts.append(b"".join(parts))
+    blob = np.frombuffer(b"".join(texts), np.uint8).copy()
+    lens = np.array([len(t) for t in texts], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    n = len(texts)
+    _, _, _, area = _core.rle_strings(blob, starts, lens, np.zeros(n, np.uint8),
+                                      np.full(n, 9, np.uint32), np.full(n, 9, np.uint32), "t", 2)
+    want = [float(int(np.array(_read_counts(t), np.uint64)[1::2].sum()) % 2**32) for t in texts]
+    assert area.tolist() == want
+
+
 # one-character values (as most of a COCO-like mask's) and longer ones, in
 # any mix: the reader takes eight one-character values at a time
 SHORT = st.sampled_from([bytes([b]) for b in range(48, 80)])
@@ -430,3 +455,13 @@ def test_long_strings_decode_as_pycocotools_reads_them(values, pad):
                                           np.array([len(s)], np.int64),
                                           np.array([3], np.uint32), np.array([4], np.uint32), "t", 1)
     assert np.array_equal(got, want)
+    # the area read without storing the counts (eight values at a time by
+    # one multiply), and the box of the decoded string
+    one = np.ones(1, np.uint32)
+    st_, ln_, hw_, area = _core.rle_strings(blob.copy(), np.array([pad], np.int64),
+                                            np.array([len(s)], np.int64), np.zeros(1, np.uint8),
+                                            3 * one, 4 * one, "t", 1)
+    assert area[0] == float(int(want[1::2].astype(np.uint64).sum()) % 2**32)
+    boxes = _core.text_boxes(blob, st_, ln_, hw_, 1)
+    assert np.array_equal(boxes, _core._rle_boxes(want, np.array([0, len(want)], np.int64),
+                                                  hw_, 1)[0])

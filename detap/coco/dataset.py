@@ -368,7 +368,9 @@ class COCO:
             bbox, area = keypoints_box(kpts, where)
         elif fast is not None:  # compressed RLE masks without a box on the first
             own = (fast["has"] & _core.HAS_BBOX) != 0
-            bbox = np.where(own[:, None], fast["bbox"], masks.bbox)
+            # (the masks' boxes are found only when some record lacks its own)
+            bbox = fast["bbox"] if bool(own.all()) else np.where(own[:, None], fast["bbox"],
+                                                                 masks.boxes())
             area = masks.area.copy()
         else:
             masks = self._masks(anns, where)

@@ -30,21 +30,30 @@ class MaskColumns:
     counts (total,) uint32   every RLE's counts, row after row
     off    (n + 1,) int64    row i owns counts[off[i]:off[i + 1]]
     hw     (n, 2) uint32     each RLE's height and width
-    bbox   (n, 4) float64    pycocotools' toBbox of each RLE
+    bbox   (n, 4) float64    pycocotools' toBbox of each RLE (xywh pixels);
+           None in the text form until ``boxes()`` finds it
     area   (n,) float64      pycocotools' area (uint32) of each RLE
     text   None, or (blob uint8, start (n,) int64, length (n,) int64): the
            RLEs as compressed counts strings (pycocotools' form, no JSON
            escapes), row i's blob[start[i]:start[i] + length[i]]; counts and
            off are then None.  Results read from a file keep this form: C
-           decodes each string where it is compared (csrc/mask_cells.h), so
-           their counts (4 bytes per value, hundreds of MB) are never held.
+           decodes each string where it is compared (csrc/mask_cells.h), and
+           finds its box there, so their counts (4 bytes per value, hundreds
+           of MB) are never held and no string is decoded twice.
     """
     counts: Optional[np.ndarray]
     off: Optional[np.ndarray]
     hw: np.ndarray
-    bbox: np.ndarray
+    bbox: Optional[np.ndarray]
     area: np.ndarray
     text: Optional[tuple] = None
+
+    def boxes(self):
+        """``bbox``, found (and kept) if this text form has not yet."""
+        if self.bbox is None:
+            blob, start, length = self.text
+            self.bbox = _core.text_boxes(blob, start, length, self.hw, nthreads(None))
+        return self.bbox
 
     def arrays(self):
         """What coco_evaluate's ``masks`` reads of one side."""
@@ -59,7 +68,7 @@ class MaskColumns:
         blob, start, length = self.text
         counts, off, _ = _core.decode_text_spans(blob, start, length, self.hw[:, 0], self.hw[:, 1],
                                                  "masks", nthreads(None))
-        return MaskColumns(counts, off, self.hw, self.bbox, self.area)
+        return MaskColumns(counts, off, self.hw, self.boxes(), self.area)
 
     def take(self, rows):
         """The RLEs of ``rows`` (an index array; a slice(None) is all)."""
@@ -68,7 +77,8 @@ class MaskColumns:
         rows = np.asarray(rows, dtype=np.int64)
         if self.text is not None:
             blob, start, length = self.text
-            return MaskColumns(None, None, self.hw[rows], self.bbox[rows], self.area[rows],
+            return MaskColumns(None, None, self.hw[rows],
+                               None if self.bbox is None else self.bbox[rows], self.area[rows],
                                (blob, start[rows], length[rows]))
         lengths = np.diff(self.off)[rows]
         off = np.zeros(len(rows) + 1, np.int64)
@@ -80,7 +90,7 @@ class MaskColumns:
     def result_box(self, anns):
         """pycocotools' loadRes of mask results: each record's own "bbox"
         if it has one, else the mask's toBbox; area the mask's."""
-        bbox = self.bbox.copy()
+        bbox = self.boxes().copy()
         for i, a in enumerate(anns):
             if "bbox" in a:
                 bbox[i] = a["bbox"]
@@ -178,9 +188,9 @@ def reader_mask_columns(cols, heights, widths, where):
 def result_masks(cols, where):
     """``MaskColumns`` of a results file's compressed RLEs (``cols``: the C
     reader's columns; its "rle_blob" is rewritten in place), kept as
-    strings (see ``MaskColumns.text``)."""
+    strings (see ``MaskColumns.text``), their boxes not yet found."""
     blob = cols["rle_blob"]
-    start, length, hw, bbox, area = _core.rle_strings(
+    start, length, hw, area = _core.rle_strings(
         blob, cols["rle_start"], cols["rle_len"], cols["rle_esc"], cols["rle_h"], cols["rle_w"],
         where, nthreads(None))
-    return MaskColumns(None, None, hw, bbox, area, (blob, start, length))
+    return MaskColumns(None, None, hw, None, area, (blob, start, length))
