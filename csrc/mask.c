@@ -545,7 +545,21 @@ static inline __attribute__((always_inline)) int rle_walk(const char *s, size_t 
             }
             n += ones;
             p += ones;
-            if (ones < 8) break; /* the next character starts a longer value */
+            if (ones == 8) continue;
+            /* the next character starts a longer value: one of two
+             * characters (most of them) is read here, from the same word */
+            uint64_t pair = c >> (8 * ones);
+            if (ones > 6 || (pair & 0x2000)) break; /* past the word, or longer */
+            uint32_t hi = (uint32_t)(pair >> 8) & 0x1f;
+            uint32_t v = ((uint32_t)pair & 0x1f) | hi << 5;
+            v |= ((uint32_t)0 - (hi >> 4)) << 10; /* bit 4 of the last character: the sign */
+            v += prev2;
+            if (store) cnts[n] = v;
+            else sum += v & ((uint32_t)0 - (uint32_t)(n & 1));
+            prev2 = prev1;
+            prev1 = v;
+            n++;
+            p += 2;
         }
         if (p >= len) break;
 #endif
