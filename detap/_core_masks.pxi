@@ -595,20 +595,27 @@ cdef int64_t _count_values(const char *s, size_t n, int esc, int raw=1) noexcept
 cdef int _plain_text(const char *s, size_t n) noexcept nogil:
     """1 when C reads the escaped JSON string bytes s[0..n) (up to a NUL) as
     Python's json would: no byte beyond ASCII (Python checks their UTF-8)
-    and no escape other than \\\\ \\/ \\" (scanned before _unescape rewrites)."""
-    cdef size_t j = 0
+    and no escape other than \\\\ \\/ \\" (scanned before _unescape rewrites).
+    A counts string holds few escapes: they are found by memchr, and the
+    bytes beyond ASCII by one branch-free pass."""
     cdef const char *nul = <const char *>memchr(s, 0, n)
     if nul != NULL:  # (what follows a NUL is never read)
         n = <size_t>(nul - s)
-    while j < n:
-        if <unsigned char>s[j] >= 0x80:
+    cdef unsigned char high = 0
+    cdef size_t j
+    for j in range(n):
+        high |= <unsigned char>s[j]
+    if high & 0x80:
+        return 0
+    cdef const char *q = s
+    cdef const char *end = s + n
+    while True:
+        q = <const char *>memchr(q, 92, <size_t>(end - q))
+        if q == NULL:
+            return 1
+        if q + 1 >= end or not (q[1] == 92 or q[1] == 47 or q[1] == 34):
             return 0
-        if s[j] == 92:
-            if j + 1 >= n or not (s[j + 1] == 92 or s[j + 1] == 47 or s[j + 1] == 34):
-                return 0
-            j += 1
-        j += 1
-    return 1
+        q += 2
 
 
 cdef int8_t _string_area(const char *s, int64_t *length, double *area) noexcept nogil:
@@ -631,18 +638,24 @@ cdef inline int8_t _text_area(const char *s, int64_t length, double *area) noexc
 
 
 cdef size_t _unescape(const char *s, size_t n, char *out) noexcept nogil:
-    """JSON string bytes s[0..n) without the escapes \\\\, \\/ and \\" into out;
-    (size_t)-1 when another escape occurs."""
-    cdef size_t i = 0, k = 0
+    """JSON string bytes s[0..n) without the escapes \\\\, \\/ and \\" into out
+    (which may be s itself: the text only moves left); (size_t)-1 when
+    another escape occurs.  The plain stretches between escapes move whole."""
+    cdef size_t i = 0, k = 0, seg
+    cdef const char *q
     while i < n:
-        if s[i] == 92:  # backslash
-            if i + 1 >= n or not (s[i + 1] == 92 or s[i + 1] == 47 or s[i + 1] == 34):
-                return <size_t>-1
-            out[k] = s[i + 1]
-            i += 2
-        else:
-            out[k] = s[i]
-            i += 1
+        q = <const char *>memchr(s + i, 92, n - i)
+        seg = <size_t>(q - (s + i)) if q != NULL else n - i
+        if seg:
+            memmove(out + k, s + i, seg)
+        i += seg
+        k += seg
+        if q == NULL:
+            break
+        if i + 1 >= n or not (s[i + 1] == 92 or s[i + 1] == 47 or s[i + 1] == 34):
+            return <size_t>-1
+        out[k] = s[i + 1]
+        i += 2
         k += 1
     return k
 

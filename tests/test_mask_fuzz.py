@@ -430,6 +430,44 @@ def test_areas_read_without_counts_at_every_block_alignment():
     assert area.tolist() == want
 
 
+PIECE = st.one_of(
+    st.binary(min_size=1, max_size=12).map(lambda b: bytes(48 + x % 64 for x in b)
+                                             .replace(b"\\", b"0").replace(b'"', b"0")),
+    st.sampled_from([b"\\\\", b"\\/", b'\\"', b"\\n", b"\\u0041", b"\\u0000", b"\xc3\xa9"]))
+
+
+@SETTINGS
+@given(st.lists(st.lists(PIECE, max_size=30).map(b"".join), min_size=1, max_size=6))
+def test_escaped_strings_read_as_json_text(raws):
+    """rle_strings on JSON string bytes flagged as holding escapes: the
+    area is that of the text Python's json reads (cut at its first NUL),
+    whether C undoes the escapes (only \\\\ \\/ \\") or hands the string to
+    Python (any other escape, a byte beyond ASCII)."""
+    import json
+    from detap import _core
+    texts = [json.loads(b'"' + r + b'"').encode() for r in raws]
+    texts = [t.split(b"\0")[0] for t in texts]
+    counts = []
+    for t in texts:
+        try:
+            counts.append(_read_counts(t))
+        except IndexError:  # ends inside a value
+            counts.append(None)
+    blob = np.frombuffer(b"".join(raws), np.uint8).copy()
+    lens = np.array([len(r) for r in raws], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    n = len(raws)
+    args = (blob, starts, lens, np.ones(n, np.uint8), np.full(n, 5, np.uint32),
+            np.full(n, 5, np.uint32), "t", 2)
+    if any(c is None for c in counts):
+        with pytest.raises(DetapInputError):
+            _core.rle_strings(*args)
+        return
+    st_, ln_, _, area = _core.rle_strings(*args)
+    assert area.tolist() == [float(int(np.array(c, np.uint64)[1::2].sum()) % 2**32) for c in counts]
+    assert [bytes(blob[a:a + b]) for a, b in zip(st_, ln_)] == texts
+
+
 # one-character values (as most of a COCO-like mask's) and longer ones, in
 # any mix: the reader takes eight one-character values at a time
 SHORT = st.sampled_from([bytes([b]) for b in range(48, 80)])
