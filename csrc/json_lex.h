@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__) && !defined(DETAP_NO_SIMD)
+#include <emmintrin.h>
+#endif
 #include "numparse.h"
 
 #define MAX_DEPTH 256
@@ -95,6 +98,24 @@ static inline int string_kind(cur *c, const char **s, const char **e, int *esc, 
     for (;;) {
         /* the bulk: plain bytes, eight at a time (a mask's counts string
          * is hundreds of them), then one table look-up each */
+#if defined(__SSE2__) && !defined(DETAP_NO_SIMD)
+        /* sixteen at a time (SSE2: every x86-64 CPU), straight to the first
+         * byte that is not PLAIN: '"', '\\', or below 0x20 as a signed byte
+         * (control characters and every byte from 0x80) */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)p);
+            __m128i stop = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned m = (unsigned)_mm_movemask_epi8(stop);
+            if (m) {
+                p += __builtin_ctz(m);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (end - p >= 8 && plain8(p)) p += 8;
         while (p < end && PLAIN[*p]) p++;
         if (p >= end) break;

@@ -212,3 +212,26 @@ def test_results_from_a_pipe(tmp_path):
     ref.evaluate()
     ref.accumulate()
     assert np.array_equal(ev.eval["precision"], ref.eval["precision"])
+
+
+@pytest.mark.parametrize("special", [b"\\\\", b"\\u00e9", "é".encode(), b"\x1f", b"\x7f", b"\\\""])
+def test_string_scan_stops_at_every_position(special):
+    """The reader scans strings sixteen bytes at a time (SSE2) or eight:
+    whatever byte it must look at (an escape, a byte beyond ASCII, a control
+    character), at any offset of a long counts string, is seen where
+    Python's json sees it: the string ends where json's does, and a
+    string json refuses is not taken."""
+    for at in range(40):
+        raw = b"0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW"[:at] + special + b"XYZ[]^_`abcdefghij"
+        data = (b'[{"image_id": 1, "category_id": 2, "bbox": [1, 2, 3, 4], "score": 0.5, '
+                b'"segmentation": {"size": [3, 4], "counts": "' + raw + b'"}}]')
+        try:
+            json.loads(data)
+        except ValueError:
+            assert _core.parse_coco_json(data) is None, at
+            continue
+        cols = _core.parse_coco_json(data)
+        assert cols is not None, at
+        assert rle_strings(cols, data) == [raw], at
+        odd = b"\\u" in special or any(b >= 0x80 for b in special)
+        assert cols["rle_esc"].tolist() == [2 if odd else int(b"\\" in special)], at
