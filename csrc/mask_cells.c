@@ -17,8 +17,6 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
                         size_t G, double *out) {
     const detap_mask_ctx *m = ctx;
     if (D == 0 || G == 0) return DETAP_OK;
-    /* a string is decoded only when one of its pairs passes the box gate:
-     * most detections of a cell overlap none of its GT */
     size_t room = 1, groom = 1;
     for (size_t d = 0; d < D; d++) {
         size_t r = (size_t)drow[d], k = m->dt_text ? (size_t)m->dt_len[r] : m->dt[r].m;
@@ -30,8 +28,8 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
         goff[g] = groom - 1;
         groom += m->gt[grow[g]].m;
     }
-    /* the detection's counts, its run ends, the GT's run ends (found when a
-     * pair first needs them: gdone[g]) */
+    /* the detection's counts, its run ends, the GT's run ends (found when
+     * the cell's first detection needs them: gdone[g]) */
     uint32_t *buf = malloc((2 * room + groom) * sizeof *buf);
     detap_rle_ends *ge = malloc(G * sizeof *ge);
     uint8_t *gdone = calloc(G, 1);
@@ -50,35 +48,36 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
         double own_bb[4];
         detap_rle own;
         detap_rle_ends de;
-        const detap_rle *dr = NULL;
-        if (!dbb) { /* no box given: decode the string now for its toBbox */
+        const detap_rle *dr = m->dt + r;
+        if (m->dt_text) {
             rc = decode_one(m, r, buf, &own);
             if (rc != DETAP_OK) break;
             dr = &own;
-            detap_rle_bbox(dr, own_bb);
-            dbb = own_bb;
-            detap_rle_ends_of(dr, dbuf, &de);
         }
+        detap_rle_ends_of(dr, dbuf, &de);
         for (size_t g = 0; g < G; g++) {
             size_t q = (size_t)grow[g];
             int crowd = m->gt_crowd[q] != 0;
-            double o = detap_rle_box_gate(dbb, m->gt_bb + 4 * q, crowd);
-            if (o > 0) {
-                if (!dr) {
-                    if (m->dt_text) {
-                        rc = decode_one(m, r, buf, &own);
-                        if (rc != DETAP_OK) break;
-                        dr = &own;
-                    } else {
-                        dr = m->dt + r;
-                    }
-                    detap_rle_ends_of(dr, dbuf, &de);
+            const detap_rle *gr = m->gt + q;
+            if (!gdone[g]) {
+                detap_rle_ends_of(gr, gbuf + goff[g], ge + g);
+                gdone[g] = 1;
+            }
+            double o;
+            if (de.ends && ge[g].ends && dr->h == gr->h && dr->w == gr->w) {
+                /* Two plain masks of one size: their toBbox boxes hold them,
+                 * so where the boxes do not overlap (pycocotools' prefilter
+                 * keeps its 0) the runs do not either, and the IoU on the
+                 * runs is that same +0.0 (intersection 0 over a union taken
+                 * as 1): no box is needed. */
+                o = detap_rle_iou_runs(dr, gr, crowd, &de, ge + g);
+            } else {
+                if (!dbb) { /* (found once, for the pairs that need it) */
+                    detap_rle_bbox(dr, own_bb);
+                    dbb = own_bb;
                 }
-                if (!gdone[g]) {
-                    detap_rle_ends_of(m->gt + q, gbuf + goff[g], ge + g);
-                    gdone[g] = 1;
-                }
-                o = detap_rle_iou_runs(dr, m->gt + q, crowd, &de, ge + g);
+                o = detap_rle_box_gate(dbb, m->gt_bb + 4 * q, crowd);
+                if (o > 0) o = detap_rle_iou_runs(dr, gr, crowd, &de, ge + g);
             }
             out[d * G + g] = o;
         }

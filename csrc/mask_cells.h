@@ -7,10 +7,13 @@
  * JSON escapes, cut at its first NUL) and decoded when their cell is compared: a detection
  * belongs to one cell, so each string is decoded at most once, into a
  * buffer that stays in cache, and hundreds of megabytes of counts are never
- * held.  The IoU's prefilter reads each RLE's toBbox box for every pair:
- * decoded masks come with theirs; a string's is found when it is decoded
- * for its cell, so only detections in a cell with GT are ever decoded (a
- * third of COCO-like results are in cells without any), and none twice.
+ * held.  Only detections in a cell with GT are ever decoded (a third of
+ * COCO-like results are in cells without any), and none twice.
+ * pycocotools' box prefilter (toBbox boxes, their IoU kept where it is not
+ * positive) is needed only for pairs that are not two plain masks of one
+ * size (mask.h's detap_rle_ends_of): for those the IoU on the runs is
+ * already 0 where the boxes do not overlap.  A detection string's box is
+ * then found when a pair first needs it.
  */
 #ifndef DETAP_MASK_CELLS_H
 #define DETAP_MASK_CELLS_H

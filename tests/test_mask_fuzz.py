@@ -503,3 +503,35 @@ def test_long_strings_decode_as_pycocotools_reads_them(values, pad):
     boxes = _core.text_boxes(blob, st_, ln_, hw_, 1)
     assert np.array_equal(boxes, _core._rle_boxes(want, np.array([0, len(want)], np.int64),
                                                   hw_, 1)[0])
+
+
+def test_cell_similarity_equals_mask_iou_on_counts_that_wrap():
+    """The segm cell similarity (csrc/mask_cells.c) skips pycocotools' box
+    prefilter only for two plain masks of one size; on counts that are not
+    plain (zero runs, sums past h * w, positions that wrap in uint32) it
+    gives what detap.mask.iou gives (box IoU first, as pycocotools), pair
+    for pair, crowd or not."""
+    from detap import _core
+    rng = np.random.default_rng(1)
+    fixed = ([{"size": [3, 2], "counts": b"iooooo3"}, {"size": [3, 2], "counts": b"15"}],
+             [{"size": [3, 2], "counts": b"5mooooo3"}, {"size": [3, 2], "counts": b"nooooo3500"}],
+             [1, 1])
+    cases = [fixed]
+    for _ in range(3000):
+        h, w = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+
+        def rle():
+            c = [int(x) for x in rng.integers(0, 6, int(rng.integers(1, 6)))]
+            if rng.random() < .5:
+                c[int(rng.integers(0, len(c)))] = 2**32 - int(rng.integers(1, 8))
+            return {"size": [h, w], "counts": c}
+        cases.append((our_mask.frPyObjects([rle(), rle()], h, w),
+                      our_mask.frPyObjects([rle(), rle()], h, w),
+                      [int(x) for x in rng.integers(0, 2, 2)]))
+    for g, d, crowd in cases:
+        h, w = g[0]["size"]
+        gc, go, gh, gb, ga = _core.rle_columns(g, np.full(2, h), np.full(2, w), "g")
+        dc, do, dh, db, _ = _core.rle_columns(d, np.full(2, h), np.full(2, w), "d")
+        sim = _core.coco_similarity(gb, ga, np.array(crowd, np.uint8), db,
+                                    masks=((gc, go, gh, gb), (dc, do, dh, db)))
+        assert np.array_equal(sim, np.asarray(our_mask.iou(d, g, crowd))), (g, d, crowd)
