@@ -3,7 +3,8 @@
  * throughout, as in pycocotools, so that wrap-around gives its values. */
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__) && !defined(DETAP_NO_SIMD)
+/* (x86-64 only: _mm_cvtsi64_si128 moves a 64-bit word) */
+#if defined(__SSE2__) && defined(__x86_64__) && !defined(DETAP_NO_SIMD)
 #include <emmintrin.h>
 #define DETAP_RLE_SSE2 1
 #endif
