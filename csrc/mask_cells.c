@@ -22,25 +22,21 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
         size_t r = (size_t)drow[d], k = m->dt_text ? (size_t)m->dt_len[r] : m->dt[r].m;
         room = k + 1 > room ? k + 1 : room; /* (a value takes >= 1 byte) */
     }
-    size_t *goff = malloc((G + 1) * sizeof *goff); /* where GT g's run ends go */
-    if (!goff) return DETAP_ENOMEM;
-    for (size_t g = 0; g < G; g++) {
-        goff[g] = groom - 1;
-        groom += m->gt[grow[g]].m;
-    }
-    /* the detection's counts, its run ends, the GT's run ends (found when
-     * the cell's first detection needs them: gdone[g]) */
+    for (size_t g = 0; g < G; g++) groom += m->gt[grow[g]].m;
+    /* the detection's counts, its run ends, every GT's run ends (each
+     * detection is compared with every GT of the cell: found once, here) */
     uint32_t *buf = malloc((2 * room + groom) * sizeof *buf);
     detap_rle_ends *ge = malloc(G * sizeof *ge);
-    uint8_t *gdone = calloc(G, 1);
-    if (!buf || !ge || !gdone) {
-        free(goff);
+    if (!buf || !ge) {
         free(buf);
         free(ge);
-        free(gdone);
         return DETAP_ENOMEM;
     }
     uint32_t *dbuf = buf + room, *gbuf = buf + 2 * room;
+    for (size_t g = 0; g < G; g++) {
+        detap_rle_ends_of(m->gt + grow[g], gbuf, ge + g);
+        gbuf += m->gt[grow[g]].m;
+    }
     int rc = DETAP_OK;
     for (size_t d = 0; d < D && rc == DETAP_OK; d++) {
         size_t r = (size_t)drow[d];
@@ -59,10 +55,6 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
             size_t q = (size_t)grow[g];
             int crowd = m->gt_crowd[q] != 0;
             const detap_rle *gr = m->gt + q;
-            if (!gdone[g]) {
-                detap_rle_ends_of(gr, gbuf + goff[g], ge + g);
-                gdone[g] = 1;
-            }
             double o;
             if (de.ends && ge[g].ends && dr->h == gr->h && dr->w == gr->w) {
                 /* Two plain masks of one size: their toBbox boxes hold them,
@@ -82,9 +74,7 @@ int detap_coco_mask_sim(const void *ctx, const int64_t *drow, size_t D, const in
             out[d * G + g] = o;
         }
     }
-    free(goff);
     free(buf);
     free(ge);
-    free(gdone);
     return rc;
 }

@@ -24,7 +24,8 @@
 typedef struct {
     const detap_rle *gt, *dt;   /* one per annotation row */
     /* their toBbox boxes, 4 per row, xywh; dt_bb may be NULL when dt_text
-     * is given: each string is then decoded (once) for its box */
+     * is given: a string's box is then found from its decoded counts when
+     * a pair first needs it */
     const double *gt_bb, *dt_bb;
     const uint8_t *gt_crowd;     /* crowd GT: intersection / detection area */
     /* non-NULL: the detections' counts are compressed strings, row r's the
