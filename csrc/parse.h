@@ -55,6 +55,11 @@ static inline size_t detap_line_end(const char *buf, size_t len, size_t i, size_
 /* Upper bound on the number of lines in buf. */
 size_t detap_count_lines(const char *buf, size_t len);
 
+/* The number of lines in buf as detap_line_end cuts them (\r\n, \n and a
+ * lone \r each end one; a last line without an end counts; "" has none),
+ * so at least the number of records detap_parse_dets reads from it. */
+size_t detap_line_count(const char *buf, size_t len);
+
 /* The 1-based number of the line that starts at buf[pos] (\r\n, \n and a
  * lone \r each end a line, as the parser counts them). */
 size_t detap_line_number(const char *buf, size_t pos);
@@ -80,7 +85,7 @@ int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, 
 /* detap_parse_dets on each piece [starts[k], starts[k + 1]) of buf (from
  * detap_split_lines) at once, on up to nthreads threads (0: all cores):
  * piece k's records go to rows first[k] .. first[k + 1] - 1 (room for as
- * many records as the piece can hold, e.g. detap_count_lines of the piece;
+ * many records as the piece can hold, e.g. detap_line_count of the piece;
  * a piece that would write past them returns DETAP_EVALUE), rc[k] and p[k] are its
  * status and parser (line numbers counted from the piece's first line) and
  * count[k] its next free row.  A piece that hands a line back stops there,

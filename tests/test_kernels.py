@@ -808,6 +808,31 @@ def test_parse_dets_empty_and_bom():
     assert img.tolist() == [0] and score.tolist() == [0.5] and boxes.tolist() == [[1, 2, 3, 4]]
 
 
+@settings(max_examples=150, deadline=None)
+@given(kinds=st.lists(st.sampled_from(["fast", "blank", "spaces", "slow", "unknown"]), max_size=40),
+       seps=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=40),
+       tail=st.booleans(), pieces=st.integers(1, 7))
+def test_parse_dets_pieces_sized_by_their_lines(kinds, seps, tail, pieces):
+    """Each piece's rows are sized by its line count (every kind of line
+    end, blank lines, a last line with or without its end): any cut of the
+    text into pieces reads the records of one pass, in file order (a count
+    below the records would stop the parser with an error)."""
+    ids = _core.IdTable([b"a", b"b"])
+    text = {"fast": "a {k}.5 1 2 3 4", "blank": "", "spaces": "  \t", "slow": "b 1_{k} 1 2 3 4",
+            "unknown": "zz {k} 1 2 3 4"}
+    lines = [text[kind].format(k=k) for k, kind in enumerate(kinds)]
+    data = "".join(line + (seps[k % len(seps)] if k + 1 < len(lines) or tail else "")
+                   for k, line in enumerate(lines)).encode()
+
+    def slow(raw, line_no, unknown):
+        return None if unknown else (1, float(raw.split()[1].replace(b"_", b"")), 0, 0, 0, 0)
+    img, score, boxes = _core.parse_dets(data, ids, slow, pieces=pieces, nthreads=2)
+    want = [(1, float(f"1{k}")) if kind == "slow" else (0, k + 0.5)
+            for k, kind in enumerate(kinds) if kind in ("fast", "slow")]
+    assert list(zip(img.tolist(), score.tolist())) == want
+    assert boxes.shape == (len(want), 4)
+
+
 def test_parse_dets_slow_errors_propagate():
     ids = _core.IdTable([b"a"])
 
