@@ -14,7 +14,8 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined) {
+                       const detap_quad_set *gt_quads, int8_t *labels, int64_t *gt_match,
+                       int nthreads, int64_t *undefined) {
     int quad = kind == DETAP_IOU_QUAD, obb = kind == DETAP_IOU_OBB;
     int prob = kind == DETAP_IOU_PROBIOU;
     if ((!quad && !obb && !prob && !detap_iou_kind_ok(kind)) || !detap_match_rule_ok(spec->rule))
@@ -44,6 +45,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     detap_obb *gobb = obb ? malloc((ng + 1) * sizeof *gobb) : NULL;
     detap_gbox *gg = prob ? malloc((ng + 1) * sizeof *gg) : NULL;
     double *dbox = malloc((stride * nd + stride) * sizeof *dbox);
+    const detap_quad_set *gq = gt_quads ? gt_quads : &gquad;
     int64_t undef = 0;
     int rc = DETAP_ENOMEM;
     if (!kimg || !doff || !pos || !dbox || (!quad && (obb ? !gobb : prob ? !gg : !garea)))
@@ -51,9 +53,9 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
     for (size_t k = 0; k < nd; k++) kimg[k] = det_img[order[k]];
     rc = detap_group_by_image(kimg, nd, nimg, doff, pos, nthreads);
     if (rc != DETAP_OK) goto done;
-    if (quad)
-        rc = detap_quad_set_prep(gt_boxes, ng, nthreads, &gquad);
-    else if (obb)
+    if (quad) {
+        if (!gt_quads) rc = detap_quad_set_prep(gt_boxes, ng, nthreads, &gquad);
+    } else if (obb)
         for (size_t j = 0; j < ng; j++) detap_obb_prep(gt_boxes + 5 * j, gobb + j);
     else if (prob)
         for (size_t j = 0; j < ng; j++) detap_gbox_prep(gt_boxes + 5 * j, gg + j);
@@ -102,7 +104,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                 if (quad) {
                     detap_quad dq;
                     detap_quad_prep(d, &dq);
-                    detap_quad_sim_row(&dq, &gquad, g0, G, row, &undef);
+                    detap_quad_sim_row(&dq, gq, g0, G, row, &undef);
                 } else if (obb) {
                     detap_obb dob;
                     detap_obb_prep(d, &dob);

@@ -20,6 +20,7 @@
 #include "detap_common.h"
 #include "iou.h"
 #include "match.h"
+#include "quad_iou.h"
 
 /* Each detection in processing order is matched (match.h, rule and
  * thresholds in `spec`) against the GT of its image, with the similarity
@@ -35,7 +36,10 @@
  * With kind DETAP_IOU_QUAD boxes are 8-value quadrilaterals (det_boxes
  * nd * 8, gt_boxes ng * 8) and the similarity is DOTA_devkit's
  * (quad_iou.h); *undefined (may be NULL) receives the number of polygon
- * IoUs whose devkit value depends on memory left by earlier calls.
+ * IoUs whose devkit value depends on memory left by earlier calls;
+ * gt_quads (may be NULL) is gt_boxes already prepared by
+ * detap_quad_set_prep (kept by a caller that matches the same GT again),
+ * else they are prepared here.
  * Images run on up to nthreads threads (<= 0: all cores); the labels do
  * not depend on it. */
 int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
@@ -43,6 +47,7 @@ int detap_match_images(detap_iou_kind kind, const detap_match_spec *spec,
                        const int64_t *det_img, const uint8_t *det_out,
                        const double *gt_boxes, const uint8_t *gt_ignore,
                        const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                       int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined);
+                       const detap_quad_set *gt_quads, int8_t *labels, int64_t *gt_match,
+                       int nthreads, int64_t *undefined);
 
 #endif

@@ -64,7 +64,8 @@ cdef extern from "match_images.h" nogil:
                            const int64_t *det_img, const uint8_t *det_out,
                            const double *gt_boxes, const uint8_t *gt_ignore,
                            const uint8_t *gt_crowd, const int64_t *gt_off, size_t nimg,
-                           int8_t *labels, int64_t *gt_match, int nthreads, int64_t *undefined)
+                           const detap_quad_set *gt_quads, int8_t *labels, int64_t *gt_match,
+                           int nthreads, int64_t *undefined)
 
 cdef extern from "npmath.h" nogil:
     size_t detap_first_nan(const double *x, size_t n)
@@ -72,6 +73,10 @@ cdef extern from "npmath.h" nogil:
 cdef extern from "quad_iou.h" nogil:
     ctypedef struct detap_quad:
         pass
+    ctypedef struct detap_quad_set:
+        pass
+    int detap_quad_set_prep(const double *gt, size_t n, int nthreads, detap_quad_set *s)
+    void detap_quad_set_free(detap_quad_set *s)
     void detap_quad_prep_shape(const double *q, void *out)
     double detap_quad_pair(const void *d, const void *g, int crowd)
 
@@ -179,6 +184,7 @@ cdef extern from "parse.h" nogil:
         size_t line_end
         size_t bad_line_no
     size_t detap_count_lines(const char *buf, size_t len)
+    size_t detap_line_count(const char *buf, size_t len) nogil
     size_t detap_line_number(const char *buf, size_t pos)
     size_t detap_split_lines(const char *buf, size_t len, size_t n, size_t *starts)
     int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,
@@ -321,11 +327,45 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg, int nthreads=1):
     return off, perm
 
 
+cdef class QuadSet:
+    """(n, 8) quadrilaterals prepared once for polyiou (csrc/quad_iou.h:
+    orientation fix, area, axis-aligned boxes), for a caller that matches
+    the same GT again (match_images' ``gt_quads``).  The array must be
+    read-only (its values cannot change under the prepared form); it is
+    kept alive, and match_images takes the set only with that very array."""
+    cdef detap_quad_set s
+    cdef const double *ptr
+    cdef readonly Py_ssize_t n
+    cdef readonly object boxes
+
+    def __cinit__(self, boxes, int nthreads=0):
+        self.n = 0
+        self.ptr = NULL
+        a = np.asarray(boxes)
+        if a.flags.writeable:
+            raise ValueError("QuadSet needs a read-only array (its values must not change)")
+        cdef const double[:, ::1] b = a
+        _check_boxes(b, "boxes", 8)
+        cdef int rc
+        cdef double zero8[8]
+        cdef const double *src = &b[0, 0] if b.shape[0] else zero8
+        with nogil:
+            rc = detap_quad_set_prep(src, b.shape[0], nthreads, &self.s)
+        _check(rc)
+        self.n = b.shape[0]
+        self.ptr = src if self.n else NULL
+        self.boxes = a
+
+    def __dealloc__(self):
+        detap_quad_set_free(&self.s)
+
+
 def match_images(int kind, int rule, const int64_t[::1] order, const double[:, ::1] det_boxes,
                  const int64_t[::1] det_img, const double[:, ::1] gt_boxes,
                  const uint8_t[::1] gt_ignore, const int64_t[::1] gt_off,
                  const double[::1] thresholds, bint strict, int nthreads=0, gt_crowd=None,
-                 det_out=None, int64_t[::1] undefined=None, bint with_matches=False):
+                 det_out=None, int64_t[::1] undefined=None, bint with_matches=False,
+                 QuadSet gt_quads=None):
     """Greedy matching of one class over images (csrc/match_images.h), under
     ``rule`` (RULE_VOC, RULE_LAST or RULE_COCO, match.h): int8 labels (n_thresholds, nd) in
     processing order (and, ``with_matches``, the int64 GT row each took, or
@@ -333,7 +373,9 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     With kind IOU_QUAD the boxes are (n, 8) quadrilaterals and
     ``undefined[0]`` (an int64 array, if given) receives the count of
     polygon IoUs that depend on polyiou's stale memory (quad_iou.h); with
-    IOU_OBB and IOU_PROBIOU they are (n, 5) rotated rectangles (obb_iou.h)."""
+    IOU_OBB and IOU_PROBIOU they are (n, 5) rotated rectangles (obb_iou.h).  ``gt_quads``:
+    the QuadSet of this very gt_boxes array (quadrilaterals), else they are
+    prepared for this call."""
     cdef bint rot = kind == DETAP_IOU_OBB or kind == DETAP_IOU_PROBIOU
     cdef Py_ssize_t width = 8 if kind == DETAP_IOU_QUAD else 5 if rot else 4
     if kind != DETAP_IOU_QUAD and not rot:
@@ -345,8 +387,17 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
         raise ValueError("quadrilaterals are matched under the VOC rule, without crowd or area range")
     if undefined is not None and undefined.shape[0] < 1:
         raise ValueError("undefined must hold one counter")
+    cdef const detap_quad_set *gq = NULL
+    if gt_quads is not None:
+        # the very memory it was prepared from (kept read-only and alive by
+        # the set), not merely equal values
+        if kind != DETAP_IOU_QUAD or gt_quads.n != gt_boxes.shape[0] or (gt_quads.n and (
+                gt_quads.ptr != &gt_boxes[0, 0] or gt_boxes.shape[1] != 8)):
+            raise ValueError("gt_quads must be the QuadSet of gt_boxes (quadrilaterals)")
+        gq = &gt_quads.s
     _check_boxes(det_boxes, "det_boxes", width)
-    _check_boxes(gt_boxes, "gt_boxes", width)
+    if gq == NULL:  # (a QuadSet's boxes were checked when it was made, and cannot change)
+        _check_boxes(gt_boxes, "gt_boxes", width)
     cdef Py_ssize_t nd = order.shape[0], nt = thresholds.shape[0]
     cdef Py_ssize_t nimg = gt_off.shape[0] - 1
     cdef Py_ssize_t ng = gt_boxes.shape[0]
@@ -388,8 +439,8 @@ def match_images(int kind, int rule, const int64_t[::1] order, const double[:, :
     cdef int rc
     with nogil:
         rc = detap_match_images(<detap_iou_kind>kind, &spec, &order[0], nd, &det_boxes[0, 0],
-                                &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, &lab[0, 0],
-                                gmp, nthreads, &undef)
+                                &det_img[0], dout, gb, gi, gc, &gt_off[0], nimg, gq,
+                                &lab[0, 0], gmp, nthreads, &undef)
     _check(rc)
     if undefined is not None:
         undefined[0] = undef
@@ -572,16 +623,21 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
     cdef size_t npc = detap_split_lines(buf, n, max(pieces, 1), &st[0])
     first = np.zeros(npc + 1, dtype=np.uintp)  # piece k's rows: first[k] .. first[k + 1] - 1
     cdef size_t[::1] fi = first
-    cdef size_t k
-    # a record's line holds 2 + ncoord fields and their separators: at most
-    # one record per 3 + 2 * ncoord bytes of a piece (cheaper than counting
-    # its lines; the rows are copied out below when that is generous)
-    for k in range(npc):
-        fi[k + 1] = fi[k] + (st[k + 1] - st[k]) // (3 + 2 * ncoord) + 1
+    cdef Py_ssize_t k
+    # room for one record a line: each piece writes its rows where they end
+    # up (no gathering copy unless lines are blank or dropped); counting the
+    # lines costs less than the copies a bound from the byte count needed
+    lines = np.zeros(npc, dtype=np.uintp)
+    cdef size_t[::1] nl = lines
+    with nogil:
+        for k in prange(<Py_ssize_t>npc, num_threads=detap_team(nthreads), schedule="static"):
+            nl[k] = detap_line_count(buf + st[k], st[k + 1] - st[k])
+    for k in range(<Py_ssize_t>npc):
+        fi[k + 1] = fi[k] + nl[k]
     cdef size_t cap = fi[npc]
-    img = np.empty(cap, dtype=np.int64)
-    score = np.empty(cap, dtype=np.float64)
-    boxes = np.empty((cap, ncoord), dtype=np.float64)
+    img = np.empty(cap + 1, dtype=np.int64)  # (+ 1: an empty text still has a row 0 to point at)
+    score = np.empty(cap + 1, dtype=np.float64)
+    boxes = np.empty((cap + 1, ncoord), dtype=np.float64)
     cdef int64_t[::1] im = img
     cdef double[::1] sc = score
     cdef double[:, ::1] bx = boxes

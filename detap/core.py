@@ -76,6 +76,9 @@ class GroundTruth:
     off: np.ndarray     # (n_images + 1,) int64
     npos: int
     crowd: Optional[np.ndarray] = None  # (ng,) uint8: crowd IoU, may match again
+    # quadrilaterals ("dota"): boxes prepared once for polyiou (a
+    # _core.QuadSet of ``boxes``, which are then read-only), for every match
+    quads: object = None
 
 
 def as_boxes(a, name, allow_empty_1d=True, width=4):
@@ -199,8 +202,17 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
         npos = int(ng - int(ignore.sum()))
     if not ng or (perm[0] == 0 and perm[-1] == ng - 1 and np.array_equal(perm, np.arange(ng))):
         perm = slice(None)  # already grouped (annotations are read image by image): no copy
-    return GroundTruth(boxes=np.ascontiguousarray(boxes[perm]),
-                       ignore=np.ascontiguousarray(ignore[perm]), off=off, npos=npos,
+    grouped = np.ascontiguousarray(boxes[perm])
+    quads = None
+    if conv.iou == "dota":
+        # the prepared form must not go stale: the boxes are detap's own
+        # copy, read-only (a caller's array could change under it)
+        if isinstance(gt_boxes, np.ndarray) and np.may_share_memory(grouped, gt_boxes):
+            grouped = grouped.copy()
+        grouped.flags.writeable = False
+        quads = _core.QuadSet(grouped)
+    return GroundTruth(boxes=grouped, ignore=np.ascontiguousarray(ignore[perm]), off=off,
+                       npos=npos, quads=quads,
                        crowd=None if crowd is None else np.ascontiguousarray(crowd[perm]))
 
 
@@ -245,7 +257,8 @@ def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None,
     labels = _core.match_images(_kind(conv), _RULES[conv.match],
                                 np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
                                 gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
-                                nthreads(threads), gt.crowd, det_out, undefined, with_matches)
+                                nthreads(threads), gt.crowd, det_out, undefined, with_matches,
+                                gt.quads)
     warn_stale_memory(int(undefined[0]))
     return labels
 

@@ -132,3 +132,57 @@ def test_prefilter_forms_agree(seed):
             odd[rng.random(odd.shape) < 0.2] = np.nan
             hbb = [np.nan, 5.0, 40.0, 40.0] if seed % 2 else [20.0, 20.0, 40.0, 40.0]
             assert np.array_equal(_core.quad_marks(hbb, odd, 0), _core.quad_marks(hbb, odd, 2))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_prepared_gt_matches_as_gt_prepared_per_call(family):
+    """core.prepare_gt keeps the GT quadrilaterals prepared (a QuadSet) for
+    every match; matching with them gives the labels, matches and
+    stale-memory count of a GT prepared inside the call (the same GT
+    without its set), over images of several GT each."""
+    from detap import core
+    rng = np.random.default_rng(7)
+    d, g = _family(family, rng)
+    n_img = 9
+    gimg, dimg = rng.integers(0, n_img, len(g)), rng.integers(0, n_img, len(d))
+    gt = core.prepare_gt(g, gimg, n_img, rng.random(len(g)) < 0.2, convention="dota")
+    assert gt.quads is not None and gt.quads.n == len(g)
+    bare = core.GroundTruth(boxes=gt.boxes.copy(), ignore=gt.ignore, off=gt.off, npos=gt.npos)
+    order = core.sort_detections(rng.random(len(d)))
+    thr = [0.1, 0.5, 0.75]
+    got = [core.match(d, dimg, order, x, thr, "dota", with_matches=True) for x in (gt, bare)]
+    assert np.array_equal(got[0][0], got[1][0]) and np.array_equal(got[0][1], got[1][1])
+    counts = []
+    for x in (gt, bare):
+        undefined = np.zeros(1, np.int64)
+        _core.match_images(_core.IOU_QUAD, _core.RULE_VOC, order, d, dimg, x.boxes, x.ignore,
+                           x.off, np.asarray(thr), True, 2, None, None, undefined, False, x.quads)
+        counts.append(int(undefined[0]))
+    assert counts[0] == counts[1]
+
+
+def test_prepared_gt_cannot_go_stale():
+    """The prepared set is only taken with the read-only array it was made
+    from: prepare_gt copies a caller's array (a later change to it changes
+    nothing), and a set given with other boxes, or for another IoU, is an
+    error, not a silent use of stale values."""
+    from detap import core
+    rng = np.random.default_rng(3)
+    g = np.round(_rects(rng, 40, (0, 200), (8, 40)))
+    d = _near(rng, g, 2)
+    img = np.zeros(40, np.int64)
+    gt = core.prepare_gt(g, img, 1, convention="dota")
+    assert not gt.boxes.flags.writeable and not np.shares_memory(gt.boxes, g)
+    order = core.sort_detections(rng.random(40))
+    before = core.match(d, img, order, gt, [0.5], "dota")
+    g[:] = 0  # the caller's array changes: the prepared GT does not
+    assert np.array_equal(core.match(d, img, order, gt, [0.5], "dota"), before)
+    with pytest.raises(ValueError, match="read-only"):
+        _core.QuadSet(np.zeros((2, 8)))
+    other = gt.boxes.copy()
+    other.flags.writeable = False
+    for boxes, kind in ((other, _core.IOU_QUAD), (gt.boxes[:20], _core.IOU_QUAD)):
+        with pytest.raises(ValueError, match="QuadSet of gt_boxes"):
+            _core.match_images(kind, _core.RULE_VOC, order, d, img, boxes, gt.ignore[:len(boxes)],
+                               np.array([0, len(boxes)]), np.array([0.5]), True, 1, None, None,
+                               None, False, gt.quads)
