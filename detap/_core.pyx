@@ -13,6 +13,7 @@ from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcpy, memmove, memset
 from cython.view cimport array as cvarray
 from cython.parallel cimport prange
+from io import FileIO as _FileIO
 import numpy as np
 import os
 cimport numpy as cnp
@@ -328,11 +329,10 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg, int nthreads=1):
 
 
 cdef class QuadSet:
-    """(n, 8) quadrilaterals prepared once for polyiou (csrc/quad_iou.h:
-    orientation fix, area, axis-aligned boxes), for a caller that matches
-    the same GT again (match_images' ``gt_quads``).  The array must be
-    read-only (its values cannot change under the prepared form); it is
-    kept alive, and match_images takes the set only with that very array."""
+    """(n, 8) quadrilaterals prepared once for polyiou (quad_iou.h), for a
+    caller matching the same GT again (match_images' ``gt_quads``).  The
+    array must be read-only; it is kept, and match_images takes the set only
+    with that very array (its prepared form cannot go stale)."""
     cdef detap_quad_set s
     cdef const double *ptr
     cdef readonly Py_ssize_t n

@@ -198,6 +198,11 @@ def parse_coco_json(const unsigned char[::1] data, bint copy_rle=False, bint pol
         detap_coco_doc_free(&doc)
 
 
+cdef extern from "file_read.h" nogil:
+    int detap_read_at(int fd, char *buf, size_t len, int64_t pos, int nthreads, size_t *got,
+                      int *err)
+
+
 def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 20):
     """Columns of a results file (a JSON array of result records), read from
     the binary file ``f`` in blocks and parsed on ``nthreads`` threads
@@ -209,7 +214,10 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
     last transient: a smaller block lowers it.
     ``size_hint``: the file's size in bytes, which bounds the number of
     records (the columns are allocated once).  RLE counts strings are in the
-    "rle_blob" array."""
+    "rle_blob" array.  A raw file (``io.FileIO``, as ``open(path, "rb",
+    buffering=0)`` gives) is read from its position on with pread, each
+    block by all the threads at once, and left positioned after what was
+    read; any other file object through its ``readinto``."""
     cdef detap_results_stream r
     memset(&r, 0, sizeof(r))
     # a result record takes at least ~57 bytes of JSON
@@ -218,7 +226,11 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
     buf = np.empty(cap, dtype=np.uint8)
     cdef unsigned char[::1] view = buf
     cdef size_t have = 0, consumed = 0, got
-    cdef int rc, eof = 0
+    cdef int rc, eof = 0, err = 0
+    cdef int fd = -1
+    cdef int64_t pos = 0
+    if isinstance(f, _FileIO) and f.seekable():
+        fd, pos = f.fileno(), f.tell()
     try:
         while True:
             if not eof:
@@ -228,7 +240,19 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
                     bigger[:have] = buf[:have]
                     buf = bigger
                     view = buf
-                got = f.readinto(buf[have:])
+                if fd >= 0:
+                    with nogil:
+                        rc = detap_read_at(fd, <char *>&view[have], cap - have, pos, nthreads,
+                                           &got, &err)
+                    if rc == -1:
+                        raise OSError(err, os.strerror(err))
+                    if rc != DETAP_OK:  # (no pread here: the file object reads)
+                        f.seek(pos)
+                        fd = -1
+                    else:
+                        pos += got
+                if fd < 0:
+                    got = f.readinto(buf[have:])
                 if not got:
                     eof = 1
                 have += got
@@ -246,6 +270,8 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
                     break
                 if not consumed:
                     return None  # cannot happen (a final call progresses or fails): Python decides
+        if fd >= 0:
+            f.seek(pos)
         cols = {"top_is_array": True, "sections": set(),
                 "rle_blob": _own(<void **>&r.ann.blob, r.ann.blob_n, "B", 1)}
         cols.update(_ann_columns(&r.ann))

@@ -235,3 +235,28 @@ def test_string_scan_stops_at_every_position(special):
         assert rle_strings(cols, data) == [raw], at
         odd = b"\\u" in special or any(b >= 0x80 for b in special)
         assert cols["rle_esc"].tolist() == [2 if odd else int(b"\\" in special)], at
+
+
+@pytest.mark.parametrize("nthreads,block", [(1, 1 << 20), (2, 1 << 18), (3, 1 << 19), (2, 4096)])
+def test_file_read_with_pread_equals_readinto(tmp_path, nthreads, block):
+    """A raw file is read with pread, each block in pieces by all the
+    threads (csrc/file_read.h), from the file's position on: the columns
+    are those of the same bytes read through readinto, and the file is left
+    after what was read (here: its end)."""
+    rng = np.random.default_rng(5)
+    n = 12000  # ~1.3 MB: blocks of several pread pieces
+    recs = [{"image_id": int(rng.integers(0, 10 ** 6)), "category_id": int(rng.integers(1, 91)),
+             "bbox": [float(np.float32(v)) for v in rng.uniform(0, 640, 4)],
+             "score": float(np.float32(rng.random())),
+             "keypoints": [float(np.float32(v)) for v in rng.uniform(0, 9, 6)]} for _ in range(n)]
+    data = json.dumps(recs).encode()
+    prefix = b"not JSON: skipped by the caller "
+    path = tmp_path / "results.json"
+    path.write_bytes(prefix + data)
+    want = stream(data, 1, 1 << 20)
+    with open(path, "rb", buffering=0) as f:
+        f.seek(len(prefix))
+        got = _core.read_coco_results(f, len(data), nthreads, block)
+        assert f.tell() == len(prefix) + len(data)
+    assert got is not None and len(got["score"]) == n
+    assert_same_columns(got, want, data)
