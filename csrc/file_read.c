@@ -1,5 +1,6 @@
 #if defined(__linux__)
 #define _XOPEN_SOURCE 700 /* (pread) */
+#define _FILE_OFFSET_BITS 64 /* (a 64-bit off_t on 32-bit builds too: Python.h is not here to set it) */
 #endif
 #if defined(__linux__) || defined(__APPLE__)
 #include <errno.h>
@@ -20,7 +21,9 @@ int detap_read_at(int fd, char *buf, size_t len, int64_t pos, int nthreads, size
     (void)fd; (void)buf; (void)len; (void)pos; (void)nthreads;
     return DETAP_EVALUE;
 #else
-    if (pos < 0) return DETAP_EVALUE;
+    /* an offset off_t cannot hold: the caller reads the file itself */
+    if (pos < 0 || (sizeof(off_t) < 8 && (uint64_t)pos + len > (uint64_t)INT32_MAX))
+        return DETAP_EVALUE;
     int np = detap_team(nthreads);
     if (np > MAX_PARTS) np = MAX_PARTS;
     if ((size_t)np > len / MIN_PART) np = len / MIN_PART ? (int)(len / MIN_PART) : 1;
@@ -52,7 +55,7 @@ int detap_read_at(int fd, char *buf, size_t len, int64_t pos, int nthreads, size
     for (k = 0; k < np; k++) {
         if (errs[k]) {
             *err = errs[k];
-            return -1;
+            return DETAP_OK;
         }
         total += done[k];
         if (done[k] < (k + 1 < np ? part : len - part * (size_t)k)) break;

@@ -11,9 +11,10 @@
  * read at once with pread, so fd's own offset does not move.  *got is the
  * number of bytes read from pos on without a gap: a piece that comes back
  * short ends it (the end of the file; after any other short read the
- * caller reads again from pos + *got).  Returns DETAP_OK; DETAP_EVALUE
- * where pread is not available (the caller reads the file itself); or -1
- * with *err set to the errno of a failed pread. */
+ * caller reads again from pos + *got).  Returns DETAP_OK, with *err the
+ * errno of a failed pread or 0; or DETAP_EVALUE where pread is not
+ * available or pos + len is beyond what off_t holds (the caller then reads
+ * the file itself). */
 int detap_read_at(int fd, char *buf, size_t len, int64_t pos, int nthreads, size_t *got,
                   int *err);
 

@@ -328,36 +328,7 @@ def group_by_image(const int64_t[::1] img, Py_ssize_t nimg, int nthreads=1):
     return off, perm
 
 
-cdef class QuadSet:
-    """(n, 8) quadrilaterals prepared once for polyiou (quad_iou.h), for a
-    caller matching the same GT again (match_images' ``gt_quads``).  The
-    array must be read-only; it is kept, and match_images takes the set only
-    with that very array (its prepared form cannot go stale)."""
-    cdef detap_quad_set s
-    cdef const double *ptr
-    cdef readonly Py_ssize_t n
-    cdef readonly object boxes
-
-    def __cinit__(self, boxes, int nthreads=0):
-        self.n = 0
-        self.ptr = NULL
-        a = np.asarray(boxes)
-        if a.flags.writeable:
-            raise ValueError("QuadSet needs a read-only array (its values must not change)")
-        cdef const double[:, ::1] b = a
-        _check_boxes(b, "boxes", 8)
-        cdef int rc
-        cdef double zero8[8]
-        cdef const double *src = &b[0, 0] if b.shape[0] else zero8
-        with nogil:
-            rc = detap_quad_set_prep(src, b.shape[0], nthreads, &self.s)
-        _check(rc)
-        self.n = b.shape[0]
-        self.ptr = src if self.n else NULL
-        self.boxes = a
-
-    def __dealloc__(self):
-        detap_quad_set_free(&self.s)
+include "_core_quad.pxi"
 
 
 def match_images(int kind, int rule, const int64_t[::1] order, const double[:, ::1] det_boxes,
@@ -692,7 +663,6 @@ def parse_dets(const unsigned char[::1] data, IdTable ids not None, slow, int nc
 
 
 include "_core_masks.pxi"
-include "_core_quad.pxi"
 include "_core_coco.pxi"
 include "_core_reader.pxi"
 include "_core_labeltxt.pxi"

@@ -1,6 +1,45 @@
-# The polygon IoU kernel's paths and the DOTA prefilter's forms, one by one
-# (csrc/quad_iou.h): for tests/test_quad_paths.py, which checks that every
-# form gives the faithful path's bits.  Included by _core.pyx.
+# Quadrilaterals in detap._core (included by _core.pyx, before match_images):
+# the GT prepared once for matching (QuadSet), and the polygon IoU kernel's
+# paths and the DOTA prefilter's forms one by one (csrc/quad_iou.h), for
+# tests/test_quad_paths.py, which checks that every form gives the faithful
+# path's bits.
+
+cdef class QuadSet:
+    """(n, 8) quadrilaterals prepared once for polyiou (quad_iou.h), for a
+    caller matching the same GT again (match_images' ``gt_quads``, which
+    takes the set only with its ``boxes``).  ``boxes``: an array that owns
+    its data is made read-only and kept (no earlier view of it may write);
+    anything else is copied first, so the prepared form cannot go stale."""
+    cdef detap_quad_set s
+    cdef const double *ptr
+    cdef readonly Py_ssize_t n
+    cdef readonly object boxes
+
+    def __cinit__(self, boxes, int nthreads=0):
+        self.n = 0
+        self.ptr = NULL
+        a = np.asarray(boxes, dtype=np.float64)
+        if not (a.flags.owndata and a.flags.c_contiguous):
+            a = np.array(a, dtype=np.float64, order="C")
+        a.flags.writeable = False
+        cdef const double[:, ::1] b = a.reshape(-1, 8) if a.size == 0 else a
+        _check_boxes(b, "boxes", 8)
+        cdef int rc
+        cdef double zero8[8]
+        cdef const double *src = &b[0, 0] if b.shape[0] else zero8
+        with nogil:
+            rc = detap_quad_set_prep(src, b.shape[0], nthreads, &self.s)
+        _check(rc)
+        self.n = b.shape[0]
+        self.ptr = src if self.n else NULL
+        self.boxes = a
+
+    def __dealloc__(self):
+        detap_quad_set_free(&self.s)
+
+    def __reduce__(self):  # (pickle and deepcopy: prepared again from the same boxes object)
+        return QuadSet, (self.boxes,)
+
 
 cdef extern from "quad_iou.h" nogil:
     int detap_quad_iou_matrix(const double *dt, size_t nd, const double *gt, size_t ng,

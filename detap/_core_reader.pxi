@@ -203,6 +203,19 @@ cdef extern from "file_read.h" nogil:
                       int *err)
 
 
+def read_at(int fd, size_t n, int64_t pos, int nthreads=0):
+    """(the bytes detap_read_at reads of fd: up to n from offset pos, in
+    parts on nthreads threads; the errno of a failed read, or 0), for tests
+    of csrc/file_read.h; None where it does not read (no pread)."""
+    buf = np.zeros(n + 1, dtype=np.uint8)
+    cdef unsigned char[::1] v = buf
+    cdef size_t got = 0
+    cdef int err = 0, rc
+    with nogil:
+        rc = detap_read_at(fd, <char *>&v[0], n, pos, nthreads, &got, &err)
+    return None if rc != DETAP_OK else (bytes(buf[:got]), err)
+
+
 def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 20):
     """Columns of a results file (a JSON array of result records), read from
     the binary file ``f`` in blocks and parsed on ``nthreads`` threads
@@ -229,7 +242,7 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
     cdef int rc, eof = 0, err = 0
     cdef int fd = -1
     cdef int64_t pos = 0
-    if isinstance(f, _FileIO) and f.seekable():
+    if type(f) is _FileIO and f.seekable():  # (a subclass may read its own way)
         fd, pos = f.fileno(), f.tell()
     try:
         while True:
@@ -244,7 +257,7 @@ def read_coco_results(f, size_t size_hint=0, int nthreads=0, size_t block=1 << 2
                     with nogil:
                         rc = detap_read_at(fd, <char *>&view[have], cap - have, pos, nthreads,
                                            &got, &err)
-                    if rc == -1:
+                    if rc == DETAP_OK and err:
                         raise OSError(err, os.strerror(err))
                     if rc != DETAP_OK:  # (no pread here: the file object reads)
                         f.seek(pos)

@@ -158,14 +158,15 @@ def _area_outside(boxes_xywh):
 
 
 def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=None,
-               box_format="xyxy", npos=None, gt_iscrowd=None):
+               box_format="xyxy", npos=None, gt_iscrowd=None, threads=None):
     """Group one class's GT by image for :func:`match`.
 
     ``npos`` overrides the count of GT that enter recall (voc_eval counts an
     image listed twice in the image set twice).  ``gt_iscrowd`` (M,) bool:
     crowd regions, ignored; with the "coco" IoU their IoU divides by the
     detection's area (pycocotools' crowd IoU), and under the "coco"
-    matching rule they can be matched again.
+    matching rule they can be matched again.  ``threads``: for preparing
+    quadrilaterals ("dota"), which are kept for every match.
     """
     conv = get_convention(convention)
     boxes = as_boxes(gt_boxes, "gt_boxes", width=box_width(conv))
@@ -206,11 +207,11 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
     quads = None
     if conv.iou == "dota":
         # the prepared form must not go stale: the boxes are detap's own
-        # copy, read-only (a caller's array could change under it)
-        if isinstance(gt_boxes, np.ndarray) and np.may_share_memory(grouped, gt_boxes):
+        # array (a view of a caller's buffer is copied), read-only
+        if not grouped.flags.owndata:
             grouped = grouped.copy()
-        grouped.flags.writeable = False
-        quads = _core.QuadSet(grouped)
+        quads = _core.QuadSet(grouped, nthreads(threads))
+        grouped = quads.boxes
     return GroundTruth(boxes=grouped, ignore=np.ascontiguousarray(ignore[perm]), off=off,
                        npos=npos, quads=quads,
                        crowd=None if crowd is None else np.ascontiguousarray(crowd[perm]))
@@ -258,7 +259,10 @@ def match(det_boxes, det_image, order, gt, thresholds, convention, threads=None,
                                 np.ascontiguousarray(order, dtype=np.int64), det_boxes, det_image,
                                 gt.boxes, gt.ignore, gt.off, thr, conv.iou_cmp == ">",
                                 nthreads(threads), gt.crowd, det_out, undefined, with_matches,
-                                gt.quads)
+                                # (a GroundTruth rebuilt with other boxes, or unpickled
+                                # into another array, has its quadrilaterals prepared here)
+                                gt.quads if gt.quads is not None and gt.quads.boxes is gt.boxes
+                                else None)
     warn_stale_memory(int(undefined[0]))
     return labels
 
@@ -383,7 +387,7 @@ def evaluate_class(det_boxes, det_scores, det_image, gt_boxes, gt_image, gt_diff
     if nd and img.max() >= n_images:
         raise DetapInputError(f"det_image holds {img.max()}, not below n_images={n_images}")
     gt = prepare_gt(gt_boxes, gt_image, n_images, gt_difficult, convention=conv,
-                    box_format=box_format, gt_iscrowd=gt_iscrowd)
+                    box_format=box_format, gt_iscrowd=gt_iscrowd, threads=threads)
     if conv.iou == "coco" and box_format == "xyxy":
         boxes = _to_xywh(boxes)
     return evaluate_prepared(boxes, scores, img, gt, iou_threshold, conv, threads)

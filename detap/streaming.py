@@ -336,7 +336,8 @@ class Evaluator:
         g_cell = dense(c.gt_image, c.images) * K + dense(c.gt_labels, labels_u)
         d_cell = dense(c.det_image, c.images) * K + dense(c.det_labels, labels_u)
         ignore = c.gt_difficult | c.gt_iscrowd
-        gt = prepare_gt(gtb, g_cell, len(c.images) * K, ignore, convention=conv, box_format=fmt)
+        gt = prepare_gt(gtb, g_cell, len(c.images) * K, ignore, convention=conv, box_format=fmt,
+                        threads=self.threads)
         order = sort_detections(c.det_scores, "stable")
         lab = match(dtb, d_cell, order, gt, [self.iou], conv, self.threads)[0]
         rows = np.empty(len(order), np.int8)

@@ -135,9 +135,10 @@ def test_each_c_stage_has_one_calling_module():
     # (rle_from_spans: the decoded-counts reference the string form of
     # results' masks is tested against; quad_simd_level: which vector forms
     # of the polygon IoU tests/test_quad_paths.py can check; quad_marks: the
-    # DOTA prefilter's scalar and vector forms, compared there)
+    # DOTA prefilter's scalar and vector forms, compared there; read_at: the
+    # parallel pread of the results reader, alone)
     assert set(unused) <= {"pairwise_sum", "iou_matrix", "numpy_exp", "rle_from_spans",
-                           "quad_simd_level", "quad_marks"}, \
+                           "quad_simd_level", "quad_marks", "read_at"}, \
         f"C entry points no module calls: {unused}"
 
 

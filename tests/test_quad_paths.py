@@ -177,12 +177,42 @@ def test_prepared_gt_cannot_go_stale():
     before = core.match(d, img, order, gt, [0.5], "dota")
     g[:] = 0  # the caller's array changes: the prepared GT does not
     assert np.array_equal(core.match(d, img, order, gt, [0.5], "dota"), before)
-    with pytest.raises(ValueError, match="read-only"):
-        _core.QuadSet(np.zeros((2, 8)))
+    base = np.round(_rects(rng, 4, (0, 50), (5, 9)))
+    view = _core.QuadSet(base[:3])  # a view of a writable array: copied
+    own = _core.QuadSet(base.copy())  # an array owning its data: made read-only, kept
+    assert not np.shares_memory(view.boxes, base) and not view.boxes.flags.writeable
+    assert not own.boxes.flags.writeable and own.boxes.flags.owndata
     other = gt.boxes.copy()
     other.flags.writeable = False
-    for boxes, kind in ((other, _core.IOU_QUAD), (gt.boxes[:20], _core.IOU_QUAD)):
-        with pytest.raises(ValueError, match="QuadSet of gt_boxes"):
+    for boxes, kind in ((other, _core.IOU_QUAD), (gt.boxes[:20], _core.IOU_QUAD),
+                        (gt.boxes, _core.IOU_VOC)):
+        with pytest.raises(ValueError, match="QuadSet of gt_boxes|quadrilaterals"):
             _core.match_images(kind, _core.RULE_VOC, order, d, img, boxes, gt.ignore[:len(boxes)],
                                np.array([0, len(boxes)]), np.array([0.5]), True, 1, None, None,
                                None, False, gt.quads)
+
+
+def test_prepared_gt_survives_pickle_and_deepcopy():
+    """A GroundTruth with its prepared quadrilaterals pickles and deep-copies
+    (the set is prepared again from its boxes), and one rebuilt with other
+    boxes does not use the set of the old ones: each matches as a GT
+    prepared anew."""
+    import copy
+    import pickle
+    from dataclasses import replace
+    from detap import core
+    rng = np.random.default_rng(4)
+    g = np.round(_rects(rng, 30, (0, 200), (8, 40)))
+    d = _near(rng, g, 2)
+    img = rng.integers(0, 3, 30)
+    gt = core.prepare_gt(g, img, 3, convention="dota")
+    order = core.sort_detections(rng.random(30))
+    want = core.match(d, img, order, gt, [0.3, 0.5], "dota")
+    for again in (pickle.loads(pickle.dumps(gt)), copy.deepcopy(gt)):
+        assert not again.quads.boxes.flags.writeable
+        assert np.array_equal(core.match(d, img, order, again, [0.3, 0.5], "dota"), want)
+    moved = gt.boxes + 3.0
+    fresh = core.prepare_gt(g + 3.0, img, 3, convention="dota")
+    assert np.array_equal(moved, fresh.boxes)
+    assert np.array_equal(core.match(d, img, order, replace(gt, boxes=moved), [0.3, 0.5], "dota"),
+                          core.match(d, img, order, fresh, [0.3, 0.5], "dota"))

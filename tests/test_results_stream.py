@@ -260,3 +260,30 @@ def test_file_read_with_pread_equals_readinto(tmp_path, nthreads, block):
         assert f.tell() == len(prefix) + len(data)
     assert got is not None and len(got["score"]) == n
     assert_same_columns(got, want, data)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 300_000, 500_000, 716_800, 1 << 20, (1 << 20) + 7])
+def test_read_at_gives_the_file_from_its_offset(tmp_path, size):
+    """detap_read_at reads [pos, pos + n) in parts on several threads: the
+    bytes from pos up to the end of the file or n, whichever comes first,
+    whatever part the end falls in (n = 1 MiB: up to 3 or 4 parts of at
+    least 256 KiB), for any offset, also past the end; a failed read gives
+    its errno."""
+    import errno
+    import os
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for pos in (0, 1, size // 3, size, size + 5):
+            for n in (1 << 20, 100_000, 1):
+                for nthreads in (1, 3, 4):
+                    got = _core.read_at(fd, n, pos, nthreads)
+                    if got is None:
+                        pytest.skip("no pread on this system")
+                    assert got == (data[pos:pos + n], 0), (pos, n, nthreads)
+    finally:
+        os.close(fd)
+    got = _core.read_at(fd, 1 << 20, 0, 2)  # (closed)
+    assert got is not None and got[0] == b"" and got[1] == errno.EBADF
