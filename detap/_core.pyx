@@ -185,7 +185,7 @@ cdef extern from "parse.h" nogil:
         size_t line_end
         size_t bad_line_no
     size_t detap_count_lines(const char *buf, size_t len)
-    size_t detap_line_count(const char *buf, size_t len) nogil
+    size_t detap_line_count(const char *buf, size_t len)
     size_t detap_line_number(const char *buf, size_t pos)
     size_t detap_split_lines(const char *buf, size_t len, size_t n, size_t *starts)
     int detap_parse_dets(detap_det_parser *p, const detap_idtable *ids, int ncoord, int extra_ok,

@@ -206,10 +206,8 @@ def prepare_gt(gt_boxes, gt_image, n_images, gt_difficult=None, *, convention=No
     grouped = np.ascontiguousarray(boxes[perm])
     quads = None
     if conv.iou == "dota":
-        # the prepared form must not go stale: the boxes are detap's own
-        # array (a view of a caller's buffer is copied), read-only
-        if not grouped.flags.owndata:
-            grouped = grouped.copy()
+        # the set's own read-only array (it copies a view of a caller's
+        # buffer) becomes the boxes, so its prepared form cannot go stale
         quads = _core.QuadSet(grouped, nthreads(threads))
         grouped = quads.boxes
     return GroundTruth(boxes=grouped, ignore=np.ascontiguousarray(ignore[perm]), off=off,
