@@ -317,44 +317,68 @@ def box_result_facts(bbox, score, int nthreads=0):
     return area, bad == 0, neg
 
 
+cdef inline void _kp_row_box(const double *r, Py_ssize_t m, bint nan_aware, double *out) noexcept nogil:
+    """The box [x0, y0, x1, y1] of one row's m / 3 points, into out[0:4].
+    Plain comparisons compile to min/max instructions; NaN-aware ones (a
+    NaN, once met, stays: no comparison with it is true) are for the rare
+    row that holds one."""
+    cdef double x0 = r[0], x1 = r[0], y0 = r[1], y1 = r[1], x, y
+    cdef Py_ssize_t j
+    for j in range(3, m, 3):
+        x = r[j]
+        y = r[j + 1]
+        if nan_aware:
+            x0 = x if (x < x0 or x != x) else x0
+            x1 = x if (x > x1 or x != x) else x1
+            y0 = y if (y < y0 or y != y) else y0
+            y1 = y if (y > y1 or y != y) else y1
+        else:
+            x0 = x if x < x0 else x0
+            x1 = x if x > x1 else x1
+            y0 = y if y < y0 else y0
+            y1 = y if y > y1 else y1
+    out[0] = x0
+    out[1] = y0
+    out[2] = x1
+    out[3] = y1
+
+
 def keypoint_result_boxes(kpts, int nthreads=0):
     """pycocotools' loadRes box and area of (n, 3 K) keypoint results (x, y,
     v per point, pixels): the box spanning all K points, unlabelled ones too,
-    as (xywh (n, 4), area (n,)) float64, in one parallel pass where numpy's
-    per-row min and max over strided rows took 25 ms for 60k results.  A NaN
-    coordinate gives NaN, as numpy's min and max do; between -0.0 and +0.0
-    the first one in the row is kept (numpy's choice there depends on its
-    vector loop)."""
-    cdef const double[:, ::1] k = np.ascontiguousarray(kpts, dtype=np.float64)
-    cdef Py_ssize_t n = k.shape[0], m = k.shape[1], i, j
+    as (xywh (n, 4), area (n,)) float64, and the number of rows holding a
+    value (x, y or v) that is not finite, so that the caller's check needs
+    no pass of its own; in one parallel pass, where numpy's per-row min and
+    max over strided rows took 25 ms for 60k results.  A NaN coordinate
+    gives NaN, as numpy's min and max do; between -0.0 and +0.0 the first
+    one in the row is kept (numpy's choice there depends on its vector
+    loop)."""
+    kc = np.ascontiguousarray(kpts, dtype=np.float64)
+    cdef const double[:, ::1] k = kc
+    cdef const uint64_t[:, ::1] u = kc.view(np.uint64)
+    cdef Py_ssize_t n = k.shape[0], m = k.shape[1], i, j, bad = 0
+    cdef uint64_t row_bad
     if m < 3 or m % 3:
         raise ValueError("keypoints must be (n, 3 K) with K >= 1")
     box = np.empty((n, 4), np.float64)
     area = np.empty(n, np.float64)
     cdef double[:, ::1] b = box
     cdef double[::1] a = area
-    cdef double x0, x1, y0, y1, x, y
+    cdef double w, h
     cdef int nth = detap_team(nthreads)
     with nogil:
         for i in prange(n, num_threads=nth, schedule="static"):
-            x0 = k[i, 0]
-            x1 = x0
-            y0 = k[i, 1]
-            y1 = y0
-            for j in range(3, m, 3):
-                x = k[i, j]
-                y = k[i, j + 1]
-                # (a NaN, once met, stays: no comparison with it is true)
-                x0 = x if (x < x0 or x != x) else x0
-                x1 = x if (x > x1 or x != x) else x1
-                y0 = y if (y < y0 or y != y) else y0
-                y1 = y if (y > y1 or y != y) else y1
-            b[i, 0] = x0
-            b[i, 1] = y0
-            b[i, 2] = x1 - x0
-            b[i, 3] = y1 - y0
-            a[i] = (x1 - x0) * (y1 - y0)
-    return box, area
+            row_bad = 0
+            for j in range(m):  # (on the bits: exponent all ones, vectorised)
+                row_bad = row_bad | ((u[i, j] & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL)
+            _kp_row_box(&k[i, 0], m, row_bad != 0, &b[i, 0])  # x0, y0, x1, y1
+            bad += row_bad != 0
+            w = b[i, 2] - b[i, 0]
+            h = b[i, 3] - b[i, 1]
+            b[i, 2] = w
+            b[i, 3] = h
+            a[i] = w * h
+    return box, area, bad
 
 
 def lut_absent(const int64_t[::1] lut, const int64_t[::1] values, int nthreads=0):

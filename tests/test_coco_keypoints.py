@@ -5,7 +5,10 @@ without labelled points, the GT's area); matching, accumulate and summarize
 are the shared engine stages.  Compared by np.array_equal / ==: stats,
 precision, recall, scores, every cell's computeOks and evalImgs record.
 """
+import contextlib
 import copy
+import io
+import json
 
 import numpy as np
 import pytest
@@ -200,13 +203,14 @@ def test_keypoint_results_from_a_file_equal_pycocotools(tmp_path):
 def test_result_boxes_are_numpys_min_and_max(K, n, data):
     """loadRes' box and area of keypoint results (one parallel pass in C)
     equal pycocotools' np.min / np.max over each result's x and y, with
-    ties, infinities and NaN (which numpy propagates)."""
+    ties, infinities and NaN (which numpy propagates); the pass also counts
+    the rows holding a value (x, y or v) that is not finite."""
     vals = st.one_of(st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]),
                      st.floats(-1e6, 1e6, allow_nan=False))
     kp = np.array(data.draw(st.lists(st.lists(vals, min_size=3 * K, max_size=3 * K),
                                      min_size=n, max_size=n)), dtype=np.float64).reshape(n, 3 * K)
     with np.errstate(invalid="ignore"):
-        box, area = _core.keypoint_result_boxes(kp, 2)
+        box, area, bad = _core.keypoint_result_boxes(kp, 2)
         want_box, want_area = [], []
         for row in kp:
             x, y = row[0::3], row[1::3]
@@ -215,5 +219,51 @@ def test_result_boxes_are_numpys_min_and_max(K, n, data):
             want_area.append((x1 - x0) * (y1 - y0))
     assert np.array_equal(box, np.array(want_box).reshape(n, 4), equal_nan=True)
     assert np.array_equal(area, np.array(want_area), equal_nan=True)
+    assert bad == int((~np.isfinite(kp)).any(axis=1).sum())  # rows with a value not finite
     with pytest.raises(ValueError):
         _core.keypoint_result_boxes(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("where", ["v", "x"])
+@pytest.mark.parametrize("source, bad", [("file", "1e999"), ("file", "-1e999"), ("list", "1e999"),
+                                         ("list", "nan")])  # (JSON has no NaN number)
+def test_results_with_a_keypoint_not_finite_are_refused(tmp_path, where, bad, source):
+    """A keypoint value that is not finite (1e999 reads as inf; NaN from a
+    list) is an error naming its record, whether the reader's pass over the
+    boxes found it (file) or the list's own check (list); the visibility
+    counts as much as the coordinates."""
+    gt, res = make_keypoints(3, n_images=4)
+    res = [copy.deepcopy(r) for r in res if r["image_id"] == res[0]["image_id"] for _ in range(3)]
+    i = len(res) - 1
+    res[i]["keypoints"][2 if where == "v" else 3] = float(bad)
+    gtf = tmp_path / "gt.json"
+    gtf.write_text(json.dumps(gt))
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = dcoco.COCO(str(gtf))
+        if source == "file":
+            text = json.dumps(res).replace("Infinity", "1e999")
+            f = tmp_path / "res.json"
+            f.write_text(text)
+            arg = str(f)
+        else:
+            arg = res
+        with pytest.raises(DetapInputError, match=rf"record {i} 'keypoints' is not finite"):
+            coco.loadRes(arg)
+
+
+def test_evaluation_refuses_nan_keypoints():
+    """The engine's own check (on the threads): NaN keypoints never reach OKS."""
+    gt, res = make_keypoints(5, n_images=3)
+    gk = np.array([a["keypoints"] for a in gt["annotations"]], np.float64)
+    dk = np.array([r["keypoints"] for r in res], np.float64)
+    sig = np.full(K, .05)
+    ng, nd = len(gk), len(dk)
+    args = (np.zeros((ng, 4)) + 10, np.full(ng, 100.), np.zeros(ng, np.uint8), np.zeros((nd, 4)))
+    _core.coco_similarity(*args, kpts=(gk, dk, sig))  # finite: fine
+    for arr in (gk, dk):
+        for nth in (1, 2):
+            a = arr.copy()
+            a[-1, -2] = np.nan
+            kp = (a, dk, sig) if arr is gk else (gk, a, sig)
+            with pytest.raises(ValueError, match="must not hold NaN"):
+                _core.coco_similarity(*args, kpts=kp)

@@ -275,12 +275,17 @@ def keypoints_column(anns, where):
     return arr
 
 
-def keypoints_box(kpts, where=None):
+def keypoints_box(kpts, where=None, check=False):
     """pycocotools' loadRes box and area of keypoint results: the box
-    spanning all K points, unlabelled ones too: (xywh (n, 4), area (n,))."""
+    spanning all K points, unlabelled ones too: (xywh (n, 4), area (n,)).
+    With ``check``, a value that is not finite is an error naming its
+    record (the pass that finds the boxes counts them)."""
     if not kpts.shape[1]:
         raise DetapInputError("keypoint results hold no keypoints", where)
-    return _core.keypoint_result_boxes(kpts, nthreads(None))
+    box, area, bad = _core.keypoint_result_boxes(kpts, nthreads(None))
+    if check and bad:
+        check_finite(kpts, "keypoints", where)
+    return box, area
 
 
 def box_area(xywh):

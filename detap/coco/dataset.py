@@ -362,10 +362,8 @@ class COCO:
             bbox, area = obb_result_box(obb)
         elif kind == "keypoints":
             if kpts is None:
-                kpts = keypoints_column(anns, where)
-            else:
-                check_finite(kpts, "keypoints", where)
-            bbox, area = keypoints_box(kpts, where)
+                kpts = keypoints_column(anns, where)  # (checked)
+            bbox, area = keypoints_box(kpts, where, check=True)
         elif fast is not None:  # compressed RLE masks without a box on the first
             own = (fast["has"] & _core.HAS_BBOX) != 0
             # (the masks' boxes are found only when some record lacks its own)
