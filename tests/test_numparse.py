@@ -13,6 +13,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -262,3 +263,86 @@ def test_json_integer_beyond_python_s_digit_limit_goes_to_python():
     ok = doc.replace(big, big[:300])
     cols = _core.parse_coco_json(ok.encode())
     assert cols["score"][0] == float(int(big[:300]))
+
+
+# ------------------------------------------------------ the common spelling
+
+# The spelling detectors and json.dump write,  -?d+(.d+)?  without an
+# exponent, around the limits a converter reading it eight digits at a time
+# would have (such a path was measured in 2026-11 and gave no gain over
+# fast_float, which reads these numbers now): the 8-byte word boundaries (8,
+# 16, 24 fraction digits), 7 or 8 integer digits, 19 or 20 digits in all
+# (one uint64), mantissas either side of 2**53.
+COMMON_EDGES = ["1234567", "12345678", "9999999.999999999999", "9999999.9999999999999",
+                "0.000000000000000001", "0.0000000000000000001", "1.00000000", "1.0000000",
+                "12345678.5", "0.12345678", "0.123456789012345678", "0.1234567890123456789",
+                "0.9999999999999999999", "0.99999999999999999999999", "7.0e1", "7.5E-1",
+                "-0", "-0.0", "0.0", "-0.00000000000000000", "4503599627370497.5",
+                "9007199.254740993", "8.98846567431158e3", "0.30000000000000004"]
+
+
+@st.composite
+def common_spelling(draw, json_grammar):
+    """Numbers of the common spelling and just beyond it: 1-9 integer digits
+    (a lone 0 or not), 0-26 fraction digits (random, all 9s, all 0s, leading
+    zeros, a float32 value's digits), a sign, sometimes an exponent."""
+    sign = draw(st.sampled_from(["", "-"]))
+    ni = draw(st.integers(1, 9))
+    ip = draw(st.sampled_from(["0", "".join(draw(st.sampled_from(DIGITS[1:]))
+                                            for _ in range(1)) + "".join(
+        draw(st.sampled_from(DIGITS)) for _ in range(ni - 1))]))
+    if not json_grammar and draw(st.booleans()):
+        ip = "0" * draw(st.integers(1, 3)) + ip  # a det file may write leading zeros
+    nf = draw(st.integers(0, 26))
+    style = draw(st.sampled_from(["random", "nines", "zeros", "leading", "f32"]))
+    if style == "random":
+        frac = "".join(draw(st.sampled_from(DIGITS)) for _ in range(nf))
+    elif style == "nines":
+        frac = "9" * nf
+    elif style == "zeros":
+        frac = "0" * nf
+    elif style == "leading":
+        frac = ("0" * nf + draw(st.sampled_from(["1", "5", "9", "25"])))[-max(nf, 1):]
+    else:
+        x = abs(draw(st.floats(width=32, allow_nan=False, allow_infinity=False)))
+        text = repr(x)
+        if "e" not in text:
+            return sign + text
+        frac = ""
+    text = ip + ("." + frac if frac else "")
+    if draw(st.integers(0, 9)) == 0:
+        text += draw(st.sampled_from(["e5", "E-3", "e+0"]))
+    return sign + text
+
+
+def test_common_spelling_edges():
+    check_json(COMMON_EDGES)
+    assert check_dets(COMMON_EDGES) == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(common_spelling(json_grammar=True), min_size=1, max_size=15))
+def test_json_reader_common_spelling(tokens):
+    for t in tokens:
+        assert isinstance(json.loads(t), (int, float)), t
+    check_json(tokens)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(common_spelling(json_grammar=False), min_size=1, max_size=15))
+def test_det_reader_common_spelling(tokens):
+    assert check_dets(tokens) == []
+
+
+@pytest.mark.parametrize("bad", ["01", "-01.5", "00.5", "+1.5", ".5", "5.", "-", "1.e5", "--1",
+                                 "0x10", "1_000"])
+def test_json_reader_refuses_what_json_refuses(bad):
+    """A spelling Python's json refuses is no number to the C reader either
+    (with room after it, so that no shortcut for short tokens decides): the
+    document goes to Python, which reports it."""
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(f"[{bad}]")
+    doc = ('{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, '
+           f'"bbox": [{bad}, 2, 3, 4], "area": 12, "iscrowd": 0, "extra": "{"x" * 64}"}}], '
+           '"categories": [{"id": 1}]}').encode()
+    assert _core.parse_coco_json(doc) is None
