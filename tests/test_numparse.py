@@ -342,7 +342,9 @@ def test_json_reader_refuses_what_json_refuses(bad):
     document goes to Python, which reports it."""
     with pytest.raises(json.JSONDecodeError):
         json.loads(f"[{bad}]")
-    doc = ('{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, '
-           f'"bbox": [{bad}, 2, 3, 4], "area": 12, "iscrowd": 0, "extra": "{"x" * 64}"}}], '
-           '"categories": [{"id": 1}]}').encode()
-    assert _core.parse_coco_json(doc) is None
+    def doc(number):
+        return ('{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, '
+                f'"category_id": 1, "bbox": [{number}, 2, 3, 4], "area": 12, "iscrowd": 0, '
+                f'"extra": "{"x" * 64}"}}], "categories": [{{"id": 1}}]}}').encode()
+    assert _core.parse_coco_json(doc("1")) is not None  # (the rest of the document is the reader's)
+    assert _core.parse_coco_json(doc(bad)) is None
