@@ -288,9 +288,8 @@ def common_spelling(draw, json_grammar):
     zeros, a float32 value's digits), a sign, sometimes an exponent."""
     sign = draw(st.sampled_from(["", "-"]))
     ni = draw(st.integers(1, 9))
-    ip = draw(st.sampled_from(["0", "".join(draw(st.sampled_from(DIGITS[1:]))
-                                            for _ in range(1)) + "".join(
-        draw(st.sampled_from(DIGITS)) for _ in range(ni - 1))]))
+    ip = "0" if draw(st.booleans()) else draw(st.sampled_from(DIGITS[1:])) + "".join(
+        draw(st.sampled_from(DIGITS)) for _ in range(ni - 1))
     if not json_grammar and draw(st.booleans()):
         ip = "0" * draw(st.integers(1, 3)) + ip  # a det file may write leading zeros
     nf = draw(st.integers(0, 26))
